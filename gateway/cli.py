@@ -1,0 +1,70 @@
+"""The `sofer-gateway` command line: one sub-command per role (see DESIGN.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from gateway.logs import configure_logging
+
+# Each sub-command module exposes `add_arguments(parser)` and `run(args) -> int`.
+_Registrar = Callable[[argparse.ArgumentParser], None]
+_Runner = Callable[[argparse.Namespace], int]
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from gateway.config import from_args
+    from gateway.server import serve
+
+    return asyncio.run(serve(from_args(args)))
+
+
+def _commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
+    from gateway import config
+    from gateway.sandbox import cli as sandbox_cli
+
+    return {
+        "serve": (
+            "run the gateway (gRPC); with no SOFER_API_URL and no SOFER_API_KEY it starts the "
+            "sandbox upstream in-process",
+            config.add_arguments,
+            _serve,
+        ),
+        "sandbox": (
+            "run the sandbox upstream alone (HTTP)",
+            sandbox_cli.add_arguments,
+            sandbox_cli.run,
+        ),
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line, with every sub-command and its flags."""
+    parser = argparse.ArgumentParser(
+        prog="sofer-gateway",
+        description="A typed gRPC gateway in front of the Sofer.ai batch-transcription API.",
+    )
+    parser.add_argument(
+        "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (help_text, register, runner) in _commands().items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        register(p)
+        p.set_defaults(_run=runner)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = build_parser().parse_args(argv)
+    configure_logging(args.log_level)
+    runner: _Runner = args._run
+    return runner(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

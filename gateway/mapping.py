@@ -1,0 +1,246 @@
+"""Pure translation between the gRPC contract (sofer.batch.v1) and the upstream's REST shapes.
+
+Requests go proto -> upstream bodies (gateway.upstream.bodies); answers come back upstream
+models -> proto messages. Enum values map by name (`LANGUAGE_EN` <-> "en"); an upstream value the
+contract does not know yet maps to the enum's UNSPECIFIED value instead of failing the call.
+Nothing here does I/O; validation has already run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from google.protobuf import timestamp_pb2
+from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
+from sofer.batch.v1 import batch_pb2, batch_service_pb2
+
+from gateway import upstream
+
+_MODE = {
+    batch_pb2.PROCESSING_MODE_STANDARD: upstream.ProcessingMode.STANDARD,
+    batch_pb2.PROCESSING_MODE_EXPRESS: upstream.ProcessingMode.EXPRESS,
+}
+
+
+def _to_wire(wrapper: EnumTypeWrapper, prefix: str, value: int) -> str:
+    """`LANGUAGE_HE` -> "he"; callers pass only validated, specified values."""
+    return wrapper.Name(value).removeprefix(prefix).lower()
+
+
+def _from_wire(wrapper: EnumTypeWrapper, prefix: str, value: object) -> int:
+    """ "he" -> `LANGUAGE_HE`; an unknown or missing value -> 0 (UNSPECIFIED)."""
+    name = f"{prefix}{str(value).upper()}"
+    return wrapper.Value(name) if name in wrapper.DESCRIPTOR.values_by_name else 0
+
+
+def _timestamp(value: datetime) -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+# -- requests -------------------------------------------------------------------------------
+
+
+def _speakers(message: batch_pb2.BatchInfo | batch_pb2.AudioSource) -> dict[str, int | bool]:
+    which = message.WhichOneof("speakers")
+    if which == "num_speakers":
+        return {"num_speakers": message.num_speakers}
+    if which == "auto_detect_speakers":
+        return {"auto_detect_speakers": message.auto_detect_speakers}
+    return {}
+
+
+def info_body(info: batch_pb2.BatchInfo) -> upstream.BatchTranscriptionRequestInfo:
+    """BatchInfo -> the upstream `info` object; unset fields stay unset (upstream defaults)."""
+    formats = tuple(
+        _to_wire(batch_pb2.HebrewWordFormat, "HEBREW_WORD_FORMAT_", f)
+        for f in info.hebrew_word_format
+    )
+    return upstream.BatchTranscriptionRequestInfo(
+        model=info.model or None,
+        title=info.title or None,
+        primary_language=(
+            _to_wire(batch_pb2.Language, "LANGUAGE_", info.primary_language)
+            if info.primary_language
+            else None
+        ),
+        hebrew_word_format=formats or None,
+        **_speakers(info),  # type: ignore[arg-type]
+    )
+
+
+def audio_source_body(source: batch_pb2.AudioSource) -> upstream.BatchAudioSource:
+    """AudioSource -> one upstream `audio_sources` / `json_items` entry."""
+    return upstream.BatchAudioSource(
+        audio_url=source.audio_url,
+        title=source.title or None,
+        client_item_id=source.client_item_id or None,
+        **_speakers(source),  # type: ignore[arg-type]
+    )
+
+
+def create_batch_body(
+    request: batch_service_pb2.CreateBatchRequest, mode: batch_pb2.ProcessingMode
+) -> upstream.BatchTranscriptionRequest:
+    """CreateBatchRequest (with its given or inferred mode) -> the upstream create-batch body."""
+    express = mode == batch_pb2.PROCESSING_MODE_EXPRESS
+    return upstream.BatchTranscriptionRequest(
+        info=info_body(request.info),
+        audio_sources=(
+            tuple(audio_source_body(s) for s in request.audio_sources) if express else None
+        ),
+        batch_file_id=None if express else request.batch_file_id,
+        batch_title=request.batch_title or None,
+        processing_mode=_MODE[mode],
+    )
+
+
+def _metadata_body(
+    metadata: batch_pb2.ManifestMetadata, present: bool
+) -> upstream.BatchFileMetadata | None:
+    if not present or not (metadata.title or metadata.description):
+        return None
+    return upstream.BatchFileMetadata(
+        title=metadata.title or None, description=metadata.description or None
+    )
+
+
+def upload_manifest_body(
+    request: batch_service_pb2.UploadManifestRequest,
+) -> upstream.BatchFileUploadRequest:
+    """UploadManifestRequest -> the upstream upload body; content_type follows the oneof."""
+    metadata = _metadata_body(request.metadata, request.HasField("metadata"))
+    if request.WhichOneof("content") == "jsonl":
+        return upstream.BatchFileUploadRequest(
+            content_type=upstream.BatchFileContentType.JSONL,
+            jsonl=request.jsonl,
+            metadata=metadata,
+        )
+    return upstream.BatchFileUploadRequest(
+        content_type=upstream.BatchFileContentType.JSON,
+        json_items=tuple(audio_source_body(s) for s in request.items.items),
+        metadata=metadata,
+    )
+
+
+def rss_body(
+    request: batch_service_pb2.CreateManifestFromRssRequest,
+) -> upstream.BatchFileCreateFromRssRequest:
+    """CreateManifestFromRssRequest -> the upstream from-rss body."""
+    return upstream.BatchFileCreateFromRssRequest(
+        rss_url=request.rss_url,
+        limit=request.limit if request.HasField("limit") else None,
+        offset=request.offset if request.HasField("offset") else None,
+        metadata=_metadata_body(request.metadata, request.HasField("metadata")),
+    )
+
+
+def filter_param(value: int) -> str | None:
+    """The `filter_hebrew_word_format` query value; UNSPECIFIED means no filter."""
+    if not value:
+        return None
+    return _to_wire(batch_pb2.HebrewWordFormat, "HEBREW_WORD_FORMAT_", value)
+
+
+# -- answers --------------------------------------------------------------------------------
+
+
+def transcription_info(info: upstream.TranscriptionInfo) -> batch_pb2.TranscriptionInfo:
+    """Upstream TranscriptionInfo -> proto TranscriptionInfo."""
+    message = batch_pb2.TranscriptionInfo(
+        id=info.id,
+        client_item_id=info.client_item_id or "",
+        title=info.title,
+        created_at=_timestamp(info.created_at),
+        primary_language=_from_wire(batch_pb2.Language, "LANGUAGE_", info.primary_language),  # type: ignore[arg-type]
+        hebrew_word_format=[
+            _from_wire(batch_pb2.HebrewWordFormat, "HEBREW_WORD_FORMAT_", f)  # type: ignore[misc]
+            for f in info.hebrew_word_format
+        ],
+        state=_from_wire(batch_pb2.TranscriptionState, "TRANSCRIPTION_STATE_", info.status),  # type: ignore[arg-type]
+        model=info.model or "",
+    )
+    if info.num_speakers is not None:
+        message.num_speakers = info.num_speakers
+    if info.duration is not None:
+        message.duration = float(info.duration)
+    return message
+
+
+def batch_status(answer: upstream.BatchStatusResponse) -> batch_pb2.BatchStatus:
+    """Upstream BatchStatusResponse -> proto BatchStatus (observed_at is set by the caller)."""
+    return batch_pb2.BatchStatus(
+        batch_id=answer.batch_id,
+        state=_from_wire(batch_pb2.BatchState, "BATCH_STATE_", answer.status),  # type: ignore[arg-type]
+        total_count=answer.total_count,
+        completed_count=answer.completed_count,
+        failed_count=answer.failed_count,
+        pending_count=answer.pending_count,
+        transcriptions=[transcription_info(t) for t in answer.transcriptions],
+    )
+
+
+def create_batch_response(
+    answer: upstream.BatchTranscriptionResponse, mode: batch_pb2.ProcessingMode
+) -> batch_service_pb2.CreateBatchResponse:
+    """Upstream BatchTranscriptionResponse -> CreateBatchResponse, with the mode used."""
+    return batch_service_pb2.CreateBatchResponse(
+        batch_id=answer.batch_id,
+        transcription_ids=list(answer.transcription_ids),
+        total_count=answer.total_count,
+        state=_from_wire(batch_pb2.BatchState, "BATCH_STATE_", answer.status),  # type: ignore[arg-type]
+        processing_mode=mode,
+    )
+
+
+def _status(value: object) -> batch_pb2.ManifestStatus:
+    return _from_wire(batch_pb2.ManifestStatus, "MANIFEST_STATUS_", value)  # type: ignore[return-value]
+
+
+def manifest(
+    answer: upstream.BatchFileDetail
+    | upstream.BatchFileSummary
+    | upstream.BatchFileUploadResponse
+    | upstream.BatchFileCreateFromRssResponse,
+) -> batch_pb2.Manifest:
+    """Any upstream batch-file answer -> proto Manifest (fields it lacks stay empty)."""
+    ident = (
+        answer.id
+        if isinstance(answer, upstream.BatchFileDetail | upstream.BatchFileSummary)
+        else answer.batch_file_id
+    )
+    return batch_pb2.Manifest(
+        id=ident,
+        created_at=_timestamp(answer.created_at),
+        item_count=answer.item_count,
+        size_bytes=answer.size_bytes,
+        status=_status(answer.status),
+        checksum=answer.checksum or "",
+        title=getattr(answer, "title", None) or "",
+        description=getattr(answer, "description", None) or "",
+        validation_errors=list(answer.validation_errors or ())
+        if not isinstance(answer, upstream.BatchFileSummary)
+        else [],
+    )
+
+
+def transcription(answer: upstream.Transcription) -> batch_pb2.Transcription:
+    """Upstream Transcription -> proto Transcription with its word timestamps."""
+    words = []
+    for stamp in answer.timestamps or ():
+        word = batch_pb2.WordTimestamp(
+            word=stamp.word,
+            start=stamp.start,
+            end=stamp.end,
+            hebrew_word_format=[
+                _from_wire(batch_pb2.HebrewWordFormat, "HEBREW_WORD_FORMAT_", f)  # type: ignore[misc]
+                for f in stamp.hebrew_word_format or ()
+            ],
+        )
+        if stamp.speaker is not None:
+            word.speaker = stamp.speaker
+        words.append(word)
+    return batch_pb2.Transcription(
+        text=answer.text, timestamps=words, info=transcription_info(answer.info)
+    )

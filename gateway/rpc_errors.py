@@ -1,0 +1,198 @@
+"""The gRPC error model: one table from domain and upstream errors to gRPC statuses.
+
+Every error the gateway returns is a `google.rpc.Status` in the `grpc-status-details-bin`
+trailer (the richer error model of AIP-193), carrying:
+
+- `google.rpc.ErrorInfo` always: an UPPER_SNAKE `reason` from `Reason`, the domain
+  `sofer-gateway`, and metadata useful to the caller (batch id, upstream status, ...);
+- `google.rpc.BadRequest` on INVALID_ARGUMENT raised by validation: one field violation per rule
+  broken, with the field path;
+- `google.rpc.RetryInfo` and `google.rpc.QuotaFailure` on RESOURCE_EXHAUSTED: the delay the
+  upstream (or the gateway) asked for.
+
+Upstream errors (gateway.upstream.errors) become gRPC statuses in `from_upstream`, and nowhere
+else. Messages keep the upstream's words where they help the caller, and never contain a token.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import error_details_pb2, status_pb2
+
+from gateway.upstream import errors
+from gateway.upstream.errors import UpstreamError
+from gateway.validation import Violation, summarize, to_bad_request
+
+DOMAIN = "sofer-gateway"  # as the proto's service comment documents
+STATUS_DETAILS_KEY = "grpc-status-details-bin"
+_MAX_MESSAGE = 1000
+
+
+class Reason(enum.StrEnum):
+    """ErrorInfo reasons (AIP-193): stable, UPPER_SNAKE, documented in the README."""
+
+    REQUEST_INVALID = "REQUEST_INVALID"
+    CREDENTIALS_MISSING = "CREDENTIALS_MISSING"
+    CREDENTIALS_MALFORMED = "CREDENTIALS_MALFORMED"
+    UPSTREAM_REJECTED_REQUEST = "UPSTREAM_REJECTED_REQUEST"
+    UPSTREAM_UNAUTHENTICATED = "UPSTREAM_UNAUTHENTICATED"
+    UPSTREAM_PERMISSION_DENIED = "UPSTREAM_PERMISSION_DENIED"
+    NOT_FOUND = "NOT_FOUND"
+    BATCH_NOT_FOUND = "BATCH_NOT_FOUND"
+    BATCH_ITEM_NOT_FOUND = "BATCH_ITEM_NOT_FOUND"
+    MANIFEST_NOT_FOUND = "MANIFEST_NOT_FOUND"
+    TRANSCRIPTION_NOT_FOUND = "TRANSCRIPTION_NOT_FOUND"
+    UPSTREAM_CONFLICT = "UPSTREAM_CONFLICT"
+    UPSTREAM_FAILED_PRECONDITION = "UPSTREAM_FAILED_PRECONDITION"
+    RATE_LIMITED = "RATE_LIMITED"
+    UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+    UPSTREAM_BAD_RESPONSE = "UPSTREAM_BAD_RESPONSE"
+    UPSTREAM_TIMEOUT = "UPSTREAM_TIMEOUT"
+    OUTCOME_UNKNOWN = "OUTCOME_UNKNOWN"
+    NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+@dataclass
+class GatewayError(Exception):
+    """An error the gateway answers with: a gRPC code, an ErrorInfo reason and a message."""
+
+    code: grpc.StatusCode
+    reason: Reason
+    message: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    violations: Sequence[Violation] = ()
+    retry_after: float | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return f"{self.code.name}: {self.message}"
+
+    def to_status(self) -> status_pb2.Status:
+        """The google.rpc.Status this error travels as."""
+        details: list[any_pb2.Any] = []
+        info = error_details_pb2.ErrorInfo(
+            reason=self.reason.value, domain=DOMAIN, metadata=dict(self.metadata)
+        )
+        details.append(_pack(info))
+        if self.violations:
+            details.append(_pack(to_bad_request(self.violations)))
+        if self.retry_after is not None:
+            details.append(
+                _pack(error_details_pb2.RetryInfo(retry_delay=_duration(self.retry_after)))
+            )
+        if self.code is grpc.StatusCode.RESOURCE_EXHAUSTED:
+            quota = error_details_pb2.QuotaFailure(
+                violations=[
+                    error_details_pb2.QuotaFailure.Violation(
+                        subject=self.metadata.get("quota_subject", "upstream"),
+                        description=self.message,
+                    )
+                ]
+            )
+            details.append(_pack(quota))
+        return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
+
+    def trailing_metadata(self) -> tuple[tuple[str, bytes], ...]:
+        """The trailer that carries the rich status to the client."""
+        return ((STATUS_DETAILS_KEY, self.to_status().SerializeToString()),)
+
+
+def invalid_argument(violations: Sequence[Violation]) -> GatewayError:
+    """INVALID_ARGUMENT listing every violation (BadRequest); the message names the first few."""
+    return GatewayError(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        Reason.REQUEST_INVALID,
+        summarize(violations),
+        violations=tuple(violations),
+    )
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced, and cut to a length fit for an error message."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    if len(text) > _MAX_MESSAGE:
+        text = text[: _MAX_MESSAGE - 3] + "..."
+    return text
+
+
+def _pack(message: object) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)  # type: ignore[arg-type]
+    return packed
+
+
+def _duration(seconds: float) -> duration_pb2.Duration:
+    whole = math.floor(max(seconds, 0.0))
+    return duration_pb2.Duration(seconds=whole, nanos=int((max(seconds, 0.0) - whole) * 1e9))
+
+
+def metadata_of(pairs: Mapping[str, str | None]) -> dict[str, str]:
+    """ErrorInfo metadata without the empty entries."""
+    return {k: v for k, v in pairs.items() if v}
+
+
+def from_upstream(
+    exc: UpstreamError,
+    *,
+    secrets: Iterable[str] = (),
+    metadata: Mapping[str, str] | None = None,
+    not_found: Reason = Reason.NOT_FOUND,
+) -> GatewayError:
+    """The one table from upstream errors to gRPC statuses (see the README's error table).
+
+    `not_found` names the resource the call looked up, for a specific ErrorInfo reason.
+    """
+    info = metadata_of(
+        {
+            **(metadata or {}),
+            "upstream_status": str(exc.status) if exc.status is not None else None,
+        }
+    )
+    message = scrub(exc.message or type(exc).__name__, secrets)
+    code, reason = _TABLE.get(type(exc), _fallback(exc))
+    if reason is Reason.NOT_FOUND:
+        reason = not_found
+    if getattr(exc, "outcome_unknown", False):
+        reason = Reason.OUTCOME_UNKNOWN
+        message = (
+            f"{message} (the upstream may or may not have acted on the request: "
+            "check before creating again)"
+        )
+    retry_after = getattr(exc, "retry_after", None)
+    if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
+        info.setdefault("quota_subject", "upstream rate limit")
+    return GatewayError(code, reason, message, info, retry_after=retry_after)
+
+
+def _fallback(exc: UpstreamError) -> tuple[grpc.StatusCode, Reason]:
+    for cls in type(exc).__mro__:
+        if cls in _TABLE:
+            return _TABLE[cls]
+    return grpc.StatusCode.UNAVAILABLE, Reason.UPSTREAM_UNAVAILABLE
+
+
+_TABLE: dict[type[UpstreamError], tuple[grpc.StatusCode, Reason]] = {
+    errors.InvalidArgument: (grpc.StatusCode.INVALID_ARGUMENT, Reason.UPSTREAM_REJECTED_REQUEST),
+    errors.Unauthenticated: (grpc.StatusCode.UNAUTHENTICATED, Reason.UPSTREAM_UNAUTHENTICATED),
+    errors.PermissionDenied: (
+        grpc.StatusCode.PERMISSION_DENIED,
+        Reason.UPSTREAM_PERMISSION_DENIED,
+    ),
+    errors.NotFound: (grpc.StatusCode.NOT_FOUND, Reason.NOT_FOUND),
+    errors.Conflict: (grpc.StatusCode.ABORTED, Reason.UPSTREAM_CONFLICT),
+    errors.RateLimited: (grpc.StatusCode.RESOURCE_EXHAUSTED, Reason.RATE_LIMITED),
+    errors.ProtocolError: (grpc.StatusCode.UNAVAILABLE, Reason.UPSTREAM_BAD_RESPONSE),
+    errors.Unavailable: (grpc.StatusCode.UNAVAILABLE, Reason.UPSTREAM_UNAVAILABLE),
+    errors.DeadlineExceeded: (grpc.StatusCode.DEADLINE_EXCEEDED, Reason.UPSTREAM_TIMEOUT),
+}

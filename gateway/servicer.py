@@ -1,0 +1,168 @@
+"""BatchTranscriptionService: each method validates, calls the upstream once, maps the answer.
+
+The methods coordinate and hold no policy: credentials, deadlines, request ids, logging and error
+translation are the frame's (gateway.rpc), retries the upstream client's, rules the validation
+module's, shapes the mapping module's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from sofer.batch.v1 import batch_service_pb2 as pb
+
+from gateway import mapping, validation
+from gateway.rpc import Call, unary_rpc
+from gateway.rpc_errors import GatewayError, Reason, invalid_argument
+from gateway.upstream import UpstreamClient
+
+
+def _check(violations: validation.Violations) -> None:
+    """Raise INVALID_ARGUMENT with every violation, before any upstream call."""
+    if violations:
+        raise invalid_argument(violations)
+
+
+class BatchTranscriptionServicer:
+    """The gateway's implementation of sofer.batch.v1.BatchTranscriptionService."""
+
+    def __init__(
+        self, client: UpstreamClient, *, api_key: str | None, default_timeout: float
+    ) -> None:
+        self.client = client
+        self.api_key = api_key
+        self.default_timeout = default_timeout
+
+    @unary_rpc("CreateBatch")
+    async def CreateBatch(
+        self, request: pb.CreateBatchRequest, call: Call
+    ) -> pb.CreateBatchResponse:
+        _check(validation.validate_create_batch(request))
+        mode = validation.resolve_processing_mode(request)
+        assert mode is not None  # validation refuses a request whose mode can't be resolved
+        call.note(batch_file_id=request.batch_file_id)
+        call.not_found = Reason.MANIFEST_NOT_FOUND
+        answer = await self.client.create_batch(
+            mapping.create_batch_body(request, mode), opts=call.options
+        )
+        call.note(batch_id=answer.batch_id)
+        return mapping.create_batch_response(answer, mode)
+
+    @unary_rpc("UploadManifest")
+    async def UploadManifest(
+        self, request: pb.UploadManifestRequest, call: Call
+    ) -> pb.UploadManifestResponse:
+        _check(validation.validate_upload_manifest(request))
+        answer = await self.client.upload_batch_file(
+            mapping.upload_manifest_body(request), opts=call.options
+        )
+        call.note(batch_file_id=answer.batch_file_id)
+        return pb.UploadManifestResponse(manifest=mapping.manifest(answer))
+
+    @unary_rpc("CreateManifestFromRss")
+    async def CreateManifestFromRss(
+        self, request: pb.CreateManifestFromRssRequest, call: Call
+    ) -> pb.CreateManifestFromRssResponse:
+        _check(validation.validate_create_manifest_from_rss(request))
+        answer = await self.client.create_batch_file_from_rss(
+            mapping.rss_body(request), opts=call.options
+        )
+        call.note(batch_file_id=answer.batch_file_id)
+        response = pb.CreateManifestFromRssResponse(
+            manifest=mapping.manifest(answer),
+            offset=answer.offset,
+            limit=answer.limit,
+            has_more=answer.has_more,
+        )
+        if answer.next_offset is not None:
+            response.next_offset = answer.next_offset
+        return response
+
+    @unary_rpc("GetManifest")
+    async def GetManifest(
+        self, request: pb.GetManifestRequest, call: Call
+    ) -> pb.GetManifestResponse:
+        _check(validation.validate_get_manifest(request))
+        call.note(batch_file_id=request.batch_file_id)
+        call.not_found = Reason.MANIFEST_NOT_FOUND
+        answer = await self.client.get_batch_file(request.batch_file_id, opts=call.options)
+        return pb.GetManifestResponse(manifest=mapping.manifest(answer))
+
+    @unary_rpc("ListManifests")
+    async def ListManifests(
+        self, request: pb.ListManifestsRequest, call: Call
+    ) -> pb.ListManifestsResponse:
+        _check(validation.validate_list_manifests(request))
+        answer = await self.client.list_batch_files(
+            cursor=request.page_token or None,
+            limit=request.page_size or None,
+            opts=call.options,
+        )
+        return pb.ListManifestsResponse(
+            manifests=[mapping.manifest(f) for f in answer.files],
+            next_page_token=answer.next_cursor or "",
+        )
+
+    @unary_rpc("GetBatchStatus")
+    async def GetBatchStatus(
+        self, request: pb.GetBatchStatusRequest, call: Call
+    ) -> pb.GetBatchStatusResponse:
+        _check(validation.validate_get_batch_status(request))
+        call.note(batch_id=request.batch_id)
+        call.not_found = Reason.BATCH_NOT_FOUND
+        answer = await self.client.get_batch_status(request.batch_id, opts=call.options)
+        status = mapping.batch_status(answer)
+        status.observed_at.GetCurrentTime()
+        return pb.GetBatchStatusResponse(batch_status=status)
+
+    async def WatchBatchStatus(
+        self, request: pb.WatchBatchStatusRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> None:
+        """Streaming status belongs to its own issue; until it lands, UNIMPLEMENTED."""
+        error = GatewayError(
+            grpc.StatusCode.UNIMPLEMENTED,
+            Reason.NOT_IMPLEMENTED,
+            "WatchBatchStatus is not implemented yet: poll GetBatchStatus",
+        )
+        await context.abort(error.code, error.message, trailing_metadata=error.trailing_metadata())
+
+    @unary_rpc("GetBatchItem")
+    async def GetBatchItem(
+        self, request: pb.GetBatchItemRequest, call: Call
+    ) -> pb.GetBatchItemResponse:
+        _check(validation.validate_get_batch_item(request))
+        call.note(batch_id=request.batch_id, client_item_id=request.client_item_id)
+        call.not_found = Reason.BATCH_ITEM_NOT_FOUND
+        answer = await self.client.get_batch_item_by_client_item_id(
+            request.batch_id, request.client_item_id, opts=call.options
+        )
+        return pb.GetBatchItemResponse(transcription_info=mapping.transcription_info(answer))
+
+    @unary_rpc("GetTranscription")
+    async def GetTranscription(
+        self, request: pb.GetTranscriptionRequest, call: Call
+    ) -> pb.GetTranscriptionResponse:
+        _check(validation.validate_get_transcription(request))
+        call.note(transcription_id=request.transcription_id)
+        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
+        answer = await self.client.get_transcription(
+            request.transcription_id,
+            filter_hebrew_word_format=mapping.filter_param(request.filter_hebrew_word_format),
+            opts=call.options,
+        )
+        return pb.GetTranscriptionResponse(transcription=mapping.transcription(answer))
+
+    @unary_rpc("GetTranscriptionStatus")
+    async def GetTranscriptionStatus(
+        self, request: pb.GetTranscriptionStatusRequest, call: Call
+    ) -> pb.GetTranscriptionStatusResponse:
+        _check(validation.validate_get_transcription_status(request))
+        call.note(transcription_id=request.transcription_id)
+        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
+        answer = await self.client.get_transcription_status(
+            request.transcription_id, opts=call.options
+        )
+        return pb.GetTranscriptionStatusResponse(
+            transcription_info=mapping.transcription_info(answer)
+        )

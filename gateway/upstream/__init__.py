@@ -1,0 +1,99 @@
+"""The upstream client: typed async calls to the Sofer.ai REST API with the gateway's policy.
+
+    async with UpstreamClient(UpstreamConfig(base_url=url)) as client:
+        status = await client.get_batch_status(batch_id, opts=CallOptions(token=token))
+
+See docs/upstream-client.md for the retry table, waits, deadlines and the retry budget, and
+`gateway.upstream.errors` for the exception tree.
+"""
+
+from gateway.upstream.bodies import (
+    BatchAudioSource,
+    BatchFileCreateFromRssRequest,
+    BatchFileMetadata,
+    BatchFileUploadRequest,
+    BatchManifestAudioSource,
+    BatchTranscriptionRequest,
+    BatchTranscriptionRequestInfo,
+)
+from gateway.upstream.budget import RetryBudget
+from gateway.upstream.client import UpstreamClient
+from gateway.upstream.config import CallOptions, UpstreamConfig
+from gateway.upstream.enums import (
+    BatchFileContentType,
+    BatchFileStatus,
+    BatchStatus,
+    Language,
+    LettersLanguage,
+    ProcessingMode,
+    TranscriptionStatus,
+)
+from gateway.upstream.errors import (
+    Conflict,
+    DeadlineExceeded,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ProtocolError,
+    RateLimited,
+    Unauthenticated,
+    Unavailable,
+    UpstreamError,
+)
+from gateway.upstream.models import (
+    BatchFileCreateFromRssResponse,
+    BatchFileDetail,
+    BatchFileSummary,
+    BatchFileUploadResponse,
+    BatchStatusResponse,
+    BatchTranscriptionResponse,
+    HealthResponse,
+    ListBatchFilesResponse,
+    Timestamp,
+    Transcription,
+    TranscriptionInfo,
+)
+
+__all__ = [
+    "BatchAudioSource",
+    "BatchFileContentType",
+    "BatchFileCreateFromRssRequest",
+    "BatchFileCreateFromRssResponse",
+    "BatchFileDetail",
+    "BatchFileMetadata",
+    "BatchFileStatus",
+    "BatchFileSummary",
+    "BatchFileUploadRequest",
+    "BatchFileUploadResponse",
+    "BatchManifestAudioSource",
+    "BatchStatus",
+    "BatchStatusResponse",
+    "BatchTranscriptionRequest",
+    "BatchTranscriptionRequestInfo",
+    "BatchTranscriptionResponse",
+    "CallOptions",
+    "Conflict",
+    "DeadlineExceeded",
+    "FailedPrecondition",
+    "HealthResponse",
+    "InvalidArgument",
+    "Language",
+    "LettersLanguage",
+    "ListBatchFilesResponse",
+    "NotFound",
+    "PermissionDenied",
+    "ProcessingMode",
+    "ProtocolError",
+    "RateLimited",
+    "RetryBudget",
+    "Timestamp",
+    "Transcription",
+    "TranscriptionInfo",
+    "TranscriptionStatus",
+    "Unauthenticated",
+    "Unavailable",
+    "UpstreamClient",
+    "UpstreamConfig",
+    "UpstreamError",
+]

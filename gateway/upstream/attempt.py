@@ -1,0 +1,93 @@
+"""One HTTP attempt: the only code that does I/O, and where its failures become domain errors."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from gateway.upstream.backoff import retry_after
+from gateway.upstream.errors import error_for_status, error_for_transport
+from gateway.upstream.retry import is_idempotent
+
+
+@dataclass(frozen=True)
+class Route:
+    """One upstream operation: its method and path template (what logs and errors name)."""
+
+    method: str
+    template: str
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether the upstream may safely see this request twice."""
+        return is_idempotent(self.method)
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one call sends, attempt after attempt: the URL path, query, body and headers."""
+
+    route: Route
+    path: str
+    token: str
+    params: dict[str, str] | None = None
+    json: Any = None
+    request_id: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """Per-call headers: the credential and the request id."""
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.request_id:
+            headers["X-Request-Id"] = self.request_id
+        return headers
+
+
+async def send_attempt(
+    http: httpx.AsyncClient,
+    request: Request,
+    *,
+    seconds: float,
+    connect_timeout: float,
+    wall_clock: float,
+) -> httpx.Response:
+    """Send `request` once within `seconds`; return the 2xx response or raise.
+
+    httpx's timeouts bound each phase (connect capped further by `connect_timeout`);
+    `asyncio.timeout` bounds the whole attempt, since a read timeout bounds each read only.
+    `wall_clock` (epoch seconds) is "now" for a Retry-After given as an HTTP-date.
+    """
+    route = request.route
+    limits = httpx.Timeout(seconds, connect=min(connect_timeout, seconds))
+    outgoing = http.build_request(
+        route.method,
+        request.path,
+        params=request.params,
+        json=request.json,
+        headers=request.headers(),
+        timeout=limits,
+    )
+    try:
+        async with asyncio.timeout(seconds):
+            response = await http.send(outgoing)
+    except (httpx.RequestError, TimeoutError) as exc:
+        raise error_for_transport(
+            exc,
+            method=route.method,
+            path=route.template,
+            idempotent=route.idempotent,
+            token=request.token,
+        ) from exc
+    if not response.is_success:
+        delay = retry_after(response.headers, now=wall_clock)
+        raise error_for_status(
+            response,
+            method=route.method,
+            path=route.template,
+            idempotent=route.idempotent,
+            token=request.token,
+            retry_after=delay,
+        )
+    return response

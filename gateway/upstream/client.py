@@ -1,0 +1,276 @@
+"""`UpstreamClient`: one typed async method per upstream operation, over one pooled httpx client.
+
+The layers, top to bottom: a method names its route and builds the request; `RetryPolicy`
+(deadline, retry table, budget, waits) runs attempts; `send_attempt` does the I/O and turns its
+failures into `errors`; the 2xx body is then parsed into a `models` type.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Final, Self, TypeVar
+from urllib.parse import quote
+
+import httpx
+
+from gateway.upstream.attempt import Request, Route, send_attempt
+from gateway.upstream.bodies import (
+    BatchFileCreateFromRssRequest,
+    BatchFileUploadRequest,
+    BatchTranscriptionRequest,
+)
+from gateway.upstream.budget import RetryBudget
+from gateway.upstream.config import CallOptions, UpstreamConfig
+from gateway.upstream.decode import parse_json
+from gateway.upstream.enums import LettersLanguage
+from gateway.upstream.errors import InvalidArgument, ProtocolError
+from gateway.upstream.models import (
+    BatchFileCreateFromRssResponse,
+    BatchFileDetail,
+    BatchFileUploadResponse,
+    BatchStatusResponse,
+    BatchTranscriptionResponse,
+    HealthResponse,
+    ListBatchFilesResponse,
+    Transcription,
+    TranscriptionInfo,
+)
+from gateway.upstream.policy import Clock, RetryPolicy, Rng, Sleep
+
+M = TypeVar("M")
+
+CREATE_BATCH: Final = Route("POST", "/v1/transcriptions/batch")
+UPLOAD_BATCH_FILE: Final = Route("POST", "/v1/transcriptions/batch-files")
+LIST_BATCH_FILES: Final = Route("GET", "/v1/transcriptions/batch-files")
+CREATE_BATCH_FILE_FROM_RSS: Final = Route("POST", "/v1/transcriptions/batch-files/from-rss")
+GET_BATCH_FILE: Final = Route("GET", "/v1/transcriptions/batch-files/{batch_file_id}")
+GET_BATCH_STATUS: Final = Route("GET", "/v1/transcriptions/batch/{batch_id}/status")
+GET_BATCH_ITEM: Final = Route("GET", "/v1/transcriptions/batch/{batch_id}/items/by-client-item-id")
+GET_TRANSCRIPTION_STATUS: Final = Route("GET", "/v1/transcriptions/{transcription_id}/status")
+GET_TRANSCRIPTION: Final = Route("GET", "/v1/transcriptions/{transcription_id}")
+GET_HEALTH: Final = Route("GET", "/v1/health/")
+
+
+class UpstreamClient:
+    """The Sofer.ai REST API, typed. Create it in async code; use it as an async context manager.
+
+    `transport` replaces httpx's network transport (tests pass `httpx.MockTransport`);
+    `sleep`, `clock` (monotonic, the clock deadlines are on), `wall_clock` (epoch seconds, for
+    HTTP-date Retry-After) and `rng` (uniform in [0, 1), for jitter) make the policy testable.
+    """
+
+    def __init__(
+        self,
+        config: UpstreamConfig,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
+        rng: Rng = random.random,
+    ) -> None:
+        self.config = config
+        self.budget = RetryBudget(config.budget_max_tokens, config.budget_token_ratio)
+        self._transport = transport
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._policy = RetryPolicy(config, self.budget, sleep=sleep, clock=clock, rng=rng)
+        self._http: httpx.AsyncClient | None = None
+
+    async def start(self) -> None:
+        """Create the pooled httpx client, in the running event loop."""
+        if self._http is not None:
+            raise RuntimeError("UpstreamClient already started")
+        limits = httpx.Limits(
+            max_connections=self.config.max_connections,
+            max_keepalive_connections=self.config.max_connections,
+        )
+        transport = self._transport or httpx.AsyncHTTPTransport(limits=limits)
+        self._http = httpx.AsyncClient(
+            base_url=self.config.base_url,
+            transport=transport,
+            headers={"User-Agent": self.config.user_agent, "Accept": "application/json"},
+            timeout=self.config.default_timeout,
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        """Close the pool; the client cannot be used again. Closing twice is harmless."""
+        http, self._http = self._http, None
+        if http is not None:
+            await http.aclose()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def deadline_in(self, seconds: float) -> float:
+        """An absolute deadline `seconds` from now on this client's clock (for CallOptions)."""
+        return self._clock() + seconds
+
+    async def create_batch(
+        self, request: BatchTranscriptionRequest, *, opts: CallOptions
+    ) -> BatchTranscriptionResponse:
+        """POST /v1/transcriptions/batch. Never retried once the upstream may have acted."""
+        return await self._call(
+            CREATE_BATCH, opts, BatchTranscriptionResponse.from_json, json=request.to_json()
+        )
+
+    async def upload_batch_file(
+        self, request: BatchFileUploadRequest, *, opts: CallOptions
+    ) -> BatchFileUploadResponse:
+        """POST /v1/transcriptions/batch-files: upload a manifest."""
+        return await self._call(
+            UPLOAD_BATCH_FILE, opts, BatchFileUploadResponse.from_json, json=request.to_json()
+        )
+
+    async def list_batch_files(
+        self, *, cursor: str | None = None, limit: int | None = None, opts: CallOptions
+    ) -> ListBatchFilesResponse:
+        """GET /v1/transcriptions/batch-files: one page of manifests, from `cursor` if given."""
+        params = {"cursor": cursor, "limit": None if limit is None else str(limit)}
+        return await self._call(
+            LIST_BATCH_FILES, opts, ListBatchFilesResponse.from_json, params=params
+        )
+
+    async def create_batch_file_from_rss(
+        self, request: BatchFileCreateFromRssRequest, *, opts: CallOptions
+    ) -> BatchFileCreateFromRssResponse:
+        """POST /v1/transcriptions/batch-files/from-rss: a manifest from a podcast feed."""
+        return await self._call(
+            CREATE_BATCH_FILE_FROM_RSS,
+            opts,
+            BatchFileCreateFromRssResponse.from_json,
+            json=request.to_json(),
+        )
+
+    async def get_batch_file(self, batch_file_id: str, *, opts: CallOptions) -> BatchFileDetail:
+        """GET /v1/transcriptions/batch-files/{batch_file_id}."""
+        return await self._call(
+            GET_BATCH_FILE,
+            opts,
+            BatchFileDetail.from_json,
+            path_params={"batch_file_id": batch_file_id},
+        )
+
+    async def get_batch_status(self, batch_id: str, *, opts: CallOptions) -> BatchStatusResponse:
+        """GET /v1/transcriptions/batch/{batch_id}/status."""
+        return await self._call(
+            GET_BATCH_STATUS,
+            opts,
+            BatchStatusResponse.from_json,
+            path_params={"batch_id": batch_id},
+        )
+
+    async def get_batch_item_by_client_item_id(
+        self, batch_id: str, client_item_id: str, *, opts: CallOptions
+    ) -> TranscriptionInfo:
+        """GET /v1/transcriptions/batch/{batch_id}/items/by-client-item-id?client_item_id=..."""
+        return await self._call(
+            GET_BATCH_ITEM,
+            opts,
+            TranscriptionInfo.from_json,
+            path_params={"batch_id": batch_id},
+            params={"client_item_id": client_item_id},
+        )
+
+    async def get_transcription_status(
+        self, transcription_id: str, *, opts: CallOptions
+    ) -> TranscriptionInfo:
+        """GET /v1/transcriptions/{transcription_id}/status."""
+        return await self._call(
+            GET_TRANSCRIPTION_STATUS,
+            opts,
+            TranscriptionInfo.from_json,
+            path_params={"transcription_id": transcription_id},
+        )
+
+    async def get_transcription(
+        self,
+        transcription_id: str,
+        *,
+        filter_hebrew_word_format: LettersLanguage | str | None = None,
+        opts: CallOptions,
+    ) -> Transcription:
+        """GET /v1/transcriptions/{transcription_id}, optionally filtered to one word format."""
+        return await self._call(
+            GET_TRANSCRIPTION,
+            opts,
+            Transcription.from_json,
+            path_params={"transcription_id": transcription_id},
+            params={"filter_hebrew_word_format": filter_hebrew_word_format},
+        )
+
+    async def get_health(self, *, opts: CallOptions) -> HealthResponse:
+        """GET /v1/health/ (the only operation without auth: an empty token sends none)."""
+        return await self._call(GET_HEALTH, opts, HealthResponse.from_json)
+
+    async def _call(
+        self,
+        route: Route,
+        opts: CallOptions,
+        parse: Callable[[object], M],
+        *,
+        path_params: dict[str, str] | None = None,
+        params: dict[str, str | None] | None = None,
+        json: Any = None,
+    ) -> M:
+        http = self._http
+        if http is None:
+            raise RuntimeError("UpstreamClient is not started: use `async with` or start()")
+        request = Request(
+            route=route,
+            path=_expand(route, path_params or {}),
+            token=opts.token,
+            params={k: str(v) for k, v in (params or {}).items() if v is not None} or None,
+            json=json,
+            request_id=opts.request_id,
+        )
+
+        async def attempt(seconds: float) -> httpx.Response:
+            return await send_attempt(
+                http,
+                request,
+                seconds=seconds,
+                connect_timeout=self.config.connect_timeout,
+                wall_clock=self._wall_clock(),
+            )
+
+        response = await self._policy.run(route, opts, attempt)
+        try:
+            return parse(parse_json(response.content))
+        except ProtocolError as exc:
+            raise ProtocolError(
+                exc.message,
+                status=response.status_code,
+                method=route.method,
+                path=route.template,
+                outcome_unknown=not route.idempotent,
+            ) from exc
+
+
+def _expand(route: Route, values: dict[str, str]) -> str:
+    """The route's path with each {name} filled by its value, as one escaped path segment."""
+    segments: dict[str, str] = {}
+    for name, value in values.items():
+        if value in ("", ".", ".."):
+            raise InvalidArgument(
+                f"{name} must be a non-empty id, got {value!r}",
+                method=route.method,
+                path=route.template,
+                request_sent=False,
+            )
+        segments[name] = quote(value, safe="")
+    return route.template.format(**segments)

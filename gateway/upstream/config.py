@@ -1,0 +1,66 @@
+"""The upstream client's settings: process-wide (`UpstreamConfig`) and per call (`CallOptions`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway import __version__
+
+
+@dataclass(frozen=True)
+class UpstreamConfig:
+    """How the client talks to one upstream. See docs/upstream-client.md for the policy."""
+
+    base_url: str = "https://api.sofer.ai"
+    default_timeout: float = 30.0
+    """Seconds a call may take in all (attempts and waits) when the caller gives no deadline."""
+    connect_timeout: float = 5.0
+    """Upper bound on establishing one connection (further capped by the time left)."""
+    attempt_timeout: float | None = None
+    """Upper bound on one attempt; None lets an attempt use all the time left."""
+    max_attempts: int = 5
+    """HTTP attempts per call, the first included."""
+    backoff_base: float = 0.1
+    """Seconds: the ceiling of the first full-jitter wait; it doubles with each retry."""
+    backoff_cap: float = 5.0
+    """Seconds: the largest full-jitter ceiling (not applied to the upstream's Retry-After)."""
+    budget_max_tokens: float = 10.0
+    """Retry budget (gRFC A6): tokens at start; retries only while tokens > half of this."""
+    budget_token_ratio: float = 0.1
+    """Retry budget: tokens a successful attempt gives back (a transient failure costs 1)."""
+    max_connections: int = 100
+    """Connections in the shared pool (all of them may be kept alive)."""
+    user_agent: str = f"sofer-gateway/{__version__}"
+
+    def __post_init__(self) -> None:
+        positive = {
+            "default_timeout": self.default_timeout,
+            "connect_timeout": self.connect_timeout,
+            "backoff_cap": self.backoff_cap,
+            "budget_max_tokens": self.budget_max_tokens,
+            "max_attempts": self.max_attempts,
+            "max_connections": self.max_connections,
+        }
+        if self.attempt_timeout is not None:
+            positive["attempt_timeout"] = self.attempt_timeout
+        for name, value in positive.items():
+            if value <= 0:
+                raise ValueError(f"UpstreamConfig.{name} must be > 0, got {value!r}")
+        if self.backoff_base < 0 or self.budget_token_ratio < 0:
+            raise ValueError("UpstreamConfig.backoff_base and budget_token_ratio must be >= 0")
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ValueError(f"UpstreamConfig.base_url must be an http(s) URL: {self.base_url!r}")
+
+
+@dataclass
+class CallOptions:
+    """One call's credential, deadline and request id; `attempts` is filled in by the client."""
+
+    token: str = field(repr=False)
+    """The bearer credential, sent as `Authorization: Bearer <token>`; never logged or shown."""
+    deadline: float | None = None
+    """Absolute time on the client's clock (time.monotonic by default); None: default_timeout."""
+    request_id: str | None = None
+    """Sent upstream as X-Request-Id."""
+    attempts: int = 0
+    """Set by the client: the HTTP attempts this call made (0 if none was sent)."""

@@ -1,0 +1,249 @@
+"""The upstream client's exceptions, and the one place HTTP and transport failures become them.
+
+Exception hierarchy::
+
+    UpstreamError                 .message .status .method .path .outcome_unknown
+    |                             .retry_after .retries_throttled .request_sent
+    +-- InvalidArgument           400, 422, 413 (the request itself is wrong)
+    +-- Unauthenticated           401
+    +-- PermissionDenied          403
+    +-- NotFound                  404 (also: another tenant's id)
+    +-- Conflict                  409
+    +-- FailedPrecondition        any other 4xx (405, 410, 412, 415, ...)
+    +-- RateLimited               429; .retry_after is the delay the upstream asked for
+    +-- Unavailable               5xx, 408, connection failures (refused, reset, dropped)
+    |   +-- ProtocolError         a response we cannot read: not JSON, missing or mistyped
+    |                             fields, an unexpected 1xx/3xx status
+    +-- DeadlineExceeded          an httpx timeout, or the caller's deadline spent before sending
+
+`outcome_unknown` is True only for a request that is not idempotent (a POST) which may have
+reached the upstream and whose result we did not get: a 5xx, a timeout or broken connection
+after sending, an unreadable 2xx. The caller must not assume it did nothing, nor that it worked.
+
+`STATUS_ERRORS` is the whole HTTP -> error table; `error_for_status` and `error_for_transport`
+are the only functions that build errors from lower layers. Messages are the upstream's own
+(`detail`, `message` or `error` from a JSON body, else the text), truncated, and never contain
+the bearer token.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Final
+
+import httpx
+
+MESSAGE_LIMIT: Final = 300
+"""Upstream messages longer than this are cut (with an ellipsis) before they reach an error."""
+
+
+class UpstreamError(Exception):
+    """Base of every error the upstream client raises."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        outcome_unknown: bool = False,
+        retry_after: float | None = None,
+        request_sent: bool = True,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.method = method
+        self.path = path
+        self.outcome_unknown = outcome_unknown
+        self.retry_after = retry_after
+        self.request_sent = request_sent
+        self.retries_throttled = False
+        super().__init__(self._describe())
+
+    def _describe(self) -> str:
+        where = f"{self.method} {self.path}: " if self.method and self.path else ""
+        status = f"HTTP {self.status}: " if self.status is not None else ""
+        return f"{where}{status}{self.message}"
+
+    def __str__(self) -> str:
+        text = self._describe()
+        if self.outcome_unknown:
+            text += " (outcome unknown: the upstream may have acted)"
+        if self.retries_throttled:
+            text += " (retries throttled by the retry budget)"
+        return text
+
+
+class InvalidArgument(UpstreamError):
+    """The upstream rejected the request's content (400, 413, 422)."""
+
+
+class Unauthenticated(UpstreamError):
+    """The credential is missing or not accepted (401)."""
+
+
+class PermissionDenied(UpstreamError):
+    """The credential is valid but may not do this (403)."""
+
+
+class NotFound(UpstreamError):
+    """No such resource for this credential (404)."""
+
+
+class Conflict(UpstreamError):
+    """The request conflicts with the resource's current state (409)."""
+
+
+class FailedPrecondition(UpstreamError):
+    """Any other 4xx: the upstream refused the request in a way the table does not name."""
+
+
+class RateLimited(UpstreamError):
+    """The upstream asked us to slow down (429); `retry_after` is its requested delay, if any."""
+
+
+class Unavailable(UpstreamError):
+    """The upstream failed or could not be reached (5xx, 408, connection failures)."""
+
+
+class ProtocolError(Unavailable):
+    """The upstream answered something we cannot read; never retried (it would answer the same)."""
+
+
+class DeadlineExceeded(UpstreamError):
+    """A timeout, or the caller's deadline spent (then nothing was sent)."""
+
+
+STATUS_ERRORS: Final[dict[int, type[UpstreamError]]] = {
+    400: InvalidArgument,
+    401: Unauthenticated,
+    403: PermissionDenied,
+    404: NotFound,
+    408: Unavailable,
+    409: Conflict,
+    413: InvalidArgument,
+    422: InvalidArgument,
+    429: RateLimited,
+}
+"""HTTP status -> error class. Not listed: other 4xx -> FailedPrecondition, 5xx -> Unavailable,
+anything else that is not 2xx -> ProtocolError."""
+
+
+def error_class_for_status(status: int) -> type[UpstreamError]:
+    """The error class for a non-2xx HTTP status (the table plus its ranges)."""
+    if status in STATUS_ERRORS:
+        return STATUS_ERRORS[status]
+    if 400 <= status < 500:
+        return FailedPrecondition
+    if 500 <= status < 600:
+        return Unavailable
+    return ProtocolError
+
+
+def error_for_status(
+    response: httpx.Response,
+    *,
+    method: str,
+    path: str,
+    idempotent: bool,
+    token: str,
+    retry_after: float | None = None,
+) -> UpstreamError:
+    """The error for a non-2xx response, carrying the upstream's message."""
+    status = response.status_code
+    cls = error_class_for_status(status)
+    return cls(
+        upstream_message(response, token=token),
+        status=status,
+        method=method,
+        path=path,
+        outcome_unknown=not idempotent and status >= 500,
+        retry_after=retry_after,
+    )
+
+
+# Failures httpx raises before a single byte of the request left: the upstream cannot have acted.
+_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def error_for_transport(
+    exc: Exception, *, method: str, path: str, idempotent: bool, token: str
+) -> UpstreamError:
+    """The error for a transport failure: an httpx exception or our own attempt timeout.
+
+    Timeouts become DeadlineExceeded, everything else Unavailable. `request_sent` is False only
+    for the failures that happen before sending (connect errors and timeouts, pool timeouts).
+    """
+    sent = not isinstance(exc, _NOT_SENT)
+    timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
+    cls: type[UpstreamError] = DeadlineExceeded if timed_out else Unavailable
+    what = type(exc).__name__
+    detail = redact(str(exc), token)
+    message = f"{what}: {detail}" if detail else what
+    return cls(
+        truncate(message),
+        method=method,
+        path=path,
+        outcome_unknown=sent and not idempotent,
+        request_sent=sent,
+    )
+
+
+def upstream_message(response: httpx.Response, *, token: str = "") -> str:
+    """The upstream's own words from an error response: JSON `detail`/`message`/`error`, or text."""
+    text = response.text.strip()
+    if text in ("{}", "[]", "null", '""'):
+        text = ""  # JSON with nothing to say: the status's own phrase says more
+    message = _message_from_json(text) or text or response.reason_phrase or "no message"
+    return truncate(redact(message, token))
+
+
+def _message_from_json(text: str) -> str | None:
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(body, dict):
+        return None
+    for key in ("detail", "message", "error"):
+        found = _as_message(body.get(key))
+        if found:
+            return found
+    return None
+
+
+def _as_message(value: object) -> str | None:
+    """A message from a string, a {"message": ...} object, or a FastAPI-style list of errors."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return _as_message(value.get("message") or value.get("msg"))
+    if isinstance(value, list):
+        parts = [_validation_item(item) for item in value]
+        return "; ".join(part for part in parts if part) or None
+    return None
+
+
+def _validation_item(item: object) -> str | None:
+    if isinstance(item, str):
+        return item
+    if not isinstance(item, dict):
+        return None
+    msg = item.get("msg") or item.get("message")
+    if not isinstance(msg, str):
+        return None
+    loc = item.get("loc")
+    if isinstance(loc, list) and loc:
+        return ".".join(str(part) for part in loc) + ": " + msg
+    return msg
+
+
+def redact(text: str, token: str) -> str:
+    """`text` with every occurrence of the token replaced (an upstream might echo it back)."""
+    return text.replace(token, "[redacted]") if token else text
+
+
+def truncate(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` cut to `limit` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,144 @@
+"""The policy around attempts: deadline, retry table, retry budget and waits, in that order."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+import structlog
+
+from gateway.upstream.attempt import Route
+from gateway.upstream.backoff import full_jitter
+from gateway.upstream.budget import RetryBudget
+from gateway.upstream.config import CallOptions, UpstreamConfig
+from gateway.upstream.errors import DeadlineExceeded, UpstreamError
+from gateway.upstream.retry import is_transient, should_retry
+
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+Rng = Callable[[], float]
+Attempt = Callable[[float], Awaitable[httpx.Response]]
+"""One attempt, given its timeout in seconds: the 2xx response, or an UpstreamError."""
+
+_log = structlog.get_logger("gateway.upstream")
+
+
+class RetryPolicy:
+    """Runs a call's attempts: each inside the deadline, retried per the table and the budget."""
+
+    def __init__(
+        self,
+        config: UpstreamConfig,
+        budget: RetryBudget,
+        *,
+        sleep: Sleep,
+        clock: Clock,
+        rng: Rng,
+    ) -> None:
+        self._config = config
+        self._budget = budget
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng
+
+    def deadline_for(self, opts: CallOptions) -> float:
+        """The call's absolute deadline on the client's clock."""
+        if opts.deadline is not None:
+            return opts.deadline
+        return self._clock() + self._config.default_timeout
+
+    async def run(self, route: Route, opts: CallOptions, attempt: Attempt) -> httpx.Response:
+        """Attempt until a 2xx, a failure not to retry, or no attempts, budget or time left.
+
+        Sets `opts.attempts`. The error raised is the last attempt's, except when the deadline
+        is spent before an attempt could be sent: then DeadlineExceeded (chained to the last).
+        """
+        deadline = self.deadline_for(opts)
+        opts.attempts = 0
+        last: UpstreamError | None = None
+        while True:
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise _deadline_spent(route, last) from last
+            opts.attempts += 1
+            try:
+                response = await attempt(self._attempt_timeout(remaining))
+            except UpstreamError as error:
+                last = error
+                wait = self._wait_or_raise(route, opts.attempts, error, deadline)
+            else:
+                self._budget.record_success()
+                _log_attempt(route, opts.attempts, response.status_code, None, None, None)
+                return response
+            await self._sleep(wait)
+
+    def _attempt_timeout(self, remaining: float) -> float:
+        limit = self._config.attempt_timeout
+        return remaining if limit is None else min(remaining, limit)
+
+    def _wait_or_raise(
+        self, route: Route, attempt: int, error: UpstreamError, deadline: float
+    ) -> float:
+        """The wait before the next attempt; raises `error` when there is to be none."""
+        if is_transient(error):
+            self._budget.record_failure()
+        reason = self._reason_to_stop(route, attempt, error)
+        if reason is None:
+            wait = error.retry_after
+            if wait is None:
+                wait = full_jitter(
+                    attempt,
+                    base=self._config.backoff_base,
+                    cap=self._config.backoff_cap,
+                    rng=self._rng,
+                )
+            if wait < deadline - self._clock():
+                _log_attempt(route, attempt, error.status, error, wait, None)
+                return wait
+            reason = "deadline"
+        _log_attempt(route, attempt, error.status, error, None, reason)
+        raise error
+
+    def _reason_to_stop(self, route: Route, attempt: int, error: UpstreamError) -> str | None:
+        if not should_retry(error, idempotent=route.idempotent):
+            return "not_retryable"
+        if attempt >= self._config.max_attempts:
+            return "max_attempts"
+        if not self._budget.allows_retry():
+            error.retries_throttled = True
+            return "budget"
+        return None
+
+
+def _deadline_spent(route: Route, last: UpstreamError | None) -> DeadlineExceeded:
+    message = "deadline spent before sending"
+    if last is not None:
+        message += f" (last attempt: {last.message})"
+    return DeadlineExceeded(
+        message,
+        method=route.method,
+        path=route.template,
+        outcome_unknown=last.outcome_unknown if last is not None else False,
+        request_sent=False,
+    )
+
+
+def _log_attempt(
+    route: Route,
+    attempt: int,
+    status: int | None,
+    error: UpstreamError | None,
+    wait: float | None,
+    gave_up: str | None,
+) -> None:
+    """One debug line per attempt; never headers, never the credential."""
+    _log.debug(
+        "upstream_attempt",
+        method=route.method,
+        path=route.template,
+        status=status,
+        error=type(error).__name__ if error is not None else None,
+        attempt=attempt,
+        wait=round(wait, 3) if wait is not None else None,
+        gave_up=gave_up,
+    )

@@ -1,0 +1,182 @@
+from sofer.batch.v1 import batch_pb2 as _batch_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CreateBatchRequest(_message.Message):
+    __slots__ = ("request_id", "info", "batch_title", "processing_mode", "batch_file_id", "audio_sources")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    BATCH_TITLE_FIELD_NUMBER: _ClassVar[int]
+    PROCESSING_MODE_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    info: _batch_pb2.BatchInfo
+    batch_title: str
+    processing_mode: _batch_pb2.ProcessingMode
+    batch_file_id: str
+    audio_sources: _containers.RepeatedCompositeFieldContainer[_batch_pb2.AudioSource]
+    def __init__(self, request_id: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., batch_title: _Optional[str] = ..., processing_mode: _Optional[_Union[_batch_pb2.ProcessingMode, str]] = ..., batch_file_id: _Optional[str] = ..., audio_sources: _Optional[_Iterable[_Union[_batch_pb2.AudioSource, _Mapping]]] = ...) -> None: ...
+
+class CreateBatchResponse(_message.Message):
+    __slots__ = ("batch_id", "transcription_ids", "total_count", "state", "processing_mode")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPTION_IDS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    PROCESSING_MODE_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    transcription_ids: _containers.RepeatedScalarFieldContainer[str]
+    total_count: int
+    state: _batch_pb2.BatchState
+    processing_mode: _batch_pb2.ProcessingMode
+    def __init__(self, batch_id: _Optional[str] = ..., transcription_ids: _Optional[_Iterable[str]] = ..., total_count: _Optional[int] = ..., state: _Optional[_Union[_batch_pb2.BatchState, str]] = ..., processing_mode: _Optional[_Union[_batch_pb2.ProcessingMode, str]] = ...) -> None: ...
+
+class ManifestItems(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[_batch_pb2.AudioSource]
+    def __init__(self, items: _Optional[_Iterable[_Union[_batch_pb2.AudioSource, _Mapping]]] = ...) -> None: ...
+
+class UploadManifestRequest(_message.Message):
+    __slots__ = ("request_id", "items", "jsonl", "metadata")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    JSONL_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    items: ManifestItems
+    jsonl: str
+    metadata: _batch_pb2.ManifestMetadata
+    def __init__(self, request_id: _Optional[str] = ..., items: _Optional[_Union[ManifestItems, _Mapping]] = ..., jsonl: _Optional[str] = ..., metadata: _Optional[_Union[_batch_pb2.ManifestMetadata, _Mapping]] = ...) -> None: ...
+
+class UploadManifestResponse(_message.Message):
+    __slots__ = ("manifest",)
+    MANIFEST_FIELD_NUMBER: _ClassVar[int]
+    manifest: _batch_pb2.Manifest
+    def __init__(self, manifest: _Optional[_Union[_batch_pb2.Manifest, _Mapping]] = ...) -> None: ...
+
+class CreateManifestFromRssRequest(_message.Message):
+    __slots__ = ("request_id", "rss_url", "limit", "offset", "metadata")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    RSS_URL_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    rss_url: str
+    limit: int
+    offset: int
+    metadata: _batch_pb2.ManifestMetadata
+    def __init__(self, request_id: _Optional[str] = ..., rss_url: _Optional[str] = ..., limit: _Optional[int] = ..., offset: _Optional[int] = ..., metadata: _Optional[_Union[_batch_pb2.ManifestMetadata, _Mapping]] = ...) -> None: ...
+
+class CreateManifestFromRssResponse(_message.Message):
+    __slots__ = ("manifest", "offset", "limit", "has_more", "next_offset")
+    MANIFEST_FIELD_NUMBER: _ClassVar[int]
+    OFFSET_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    HAS_MORE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_OFFSET_FIELD_NUMBER: _ClassVar[int]
+    manifest: _batch_pb2.Manifest
+    offset: int
+    limit: int
+    has_more: bool
+    next_offset: int
+    def __init__(self, manifest: _Optional[_Union[_batch_pb2.Manifest, _Mapping]] = ..., offset: _Optional[int] = ..., limit: _Optional[int] = ..., has_more: _Optional[bool] = ..., next_offset: _Optional[int] = ...) -> None: ...
+
+class GetManifestRequest(_message.Message):
+    __slots__ = ("batch_file_id",)
+    BATCH_FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    batch_file_id: str
+    def __init__(self, batch_file_id: _Optional[str] = ...) -> None: ...
+
+class GetManifestResponse(_message.Message):
+    __slots__ = ("manifest",)
+    MANIFEST_FIELD_NUMBER: _ClassVar[int]
+    manifest: _batch_pb2.Manifest
+    def __init__(self, manifest: _Optional[_Union[_batch_pb2.Manifest, _Mapping]] = ...) -> None: ...
+
+class ListManifestsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListManifestsResponse(_message.Message):
+    __slots__ = ("manifests", "next_page_token")
+    MANIFESTS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    manifests: _containers.RepeatedCompositeFieldContainer[_batch_pb2.Manifest]
+    next_page_token: str
+    def __init__(self, manifests: _Optional[_Iterable[_Union[_batch_pb2.Manifest, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetBatchStatusRequest(_message.Message):
+    __slots__ = ("batch_id",)
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    def __init__(self, batch_id: _Optional[str] = ...) -> None: ...
+
+class GetBatchStatusResponse(_message.Message):
+    __slots__ = ("batch_status",)
+    BATCH_STATUS_FIELD_NUMBER: _ClassVar[int]
+    batch_status: _batch_pb2.BatchStatus
+    def __init__(self, batch_status: _Optional[_Union[_batch_pb2.BatchStatus, _Mapping]] = ...) -> None: ...
+
+class WatchBatchStatusRequest(_message.Message):
+    __slots__ = ("batch_id",)
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    def __init__(self, batch_id: _Optional[str] = ...) -> None: ...
+
+class WatchBatchStatusResponse(_message.Message):
+    __slots__ = ("batch_status",)
+    BATCH_STATUS_FIELD_NUMBER: _ClassVar[int]
+    batch_status: _batch_pb2.BatchStatus
+    def __init__(self, batch_status: _Optional[_Union[_batch_pb2.BatchStatus, _Mapping]] = ...) -> None: ...
+
+class GetBatchItemRequest(_message.Message):
+    __slots__ = ("batch_id", "client_item_id")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    client_item_id: str
+    def __init__(self, batch_id: _Optional[str] = ..., client_item_id: _Optional[str] = ...) -> None: ...
+
+class GetBatchItemResponse(_message.Message):
+    __slots__ = ("transcription_info",)
+    TRANSCRIPTION_INFO_FIELD_NUMBER: _ClassVar[int]
+    transcription_info: _batch_pb2.TranscriptionInfo
+    def __init__(self, transcription_info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ...) -> None: ...
+
+class GetTranscriptionRequest(_message.Message):
+    __slots__ = ("transcription_id", "filter_hebrew_word_format")
+    TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    FILTER_HEBREW_WORD_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    transcription_id: str
+    filter_hebrew_word_format: _batch_pb2.HebrewWordFormat
+    def __init__(self, transcription_id: _Optional[str] = ..., filter_hebrew_word_format: _Optional[_Union[_batch_pb2.HebrewWordFormat, str]] = ...) -> None: ...
+
+class GetTranscriptionResponse(_message.Message):
+    __slots__ = ("transcription",)
+    TRANSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    transcription: _batch_pb2.Transcription
+    def __init__(self, transcription: _Optional[_Union[_batch_pb2.Transcription, _Mapping]] = ...) -> None: ...
+
+class GetTranscriptionStatusRequest(_message.Message):
+    __slots__ = ("transcription_id",)
+    TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    transcription_id: str
+    def __init__(self, transcription_id: _Optional[str] = ...) -> None: ...
+
+class GetTranscriptionStatusResponse(_message.Message):
+    __slots__ = ("transcription_info",)
+    TRANSCRIPTION_INFO_FIELD_NUMBER: _ClassVar[int]
+    transcription_info: _batch_pb2.TranscriptionInfo
+    def __init__(self, transcription_info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ...) -> None: ...

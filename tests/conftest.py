@@ -1,0 +1,71 @@
+"""Shared fixtures: real servers on loopback, port 0, one per test (no shared event loops)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from sofer.batch.v1 import batch_service_pb2_grpc
+
+from gateway.config import GatewayConfig
+from gateway.sandbox import SandboxConfig, SandboxServer
+from gateway.server import Gateway
+
+TOKEN = "tenant-a-token"
+OTHER_TOKEN = "tenant-b-token"
+
+
+def bearer(token: str = TOKEN) -> tuple[tuple[str, str], ...]:
+    """gRPC metadata carrying `token` as the caller's credential."""
+    return (("authorization", f"Bearer {token}"),)
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """The sandbox's settings for one test; override this fixture in a module to change them."""
+    return SandboxConfig(item_seconds=0.5, manifest_validation_seconds=0.0)
+
+
+@pytest.fixture
+async def sandbox(sandbox_config: SandboxConfig) -> AsyncIterator[SandboxServer]:
+    """A real sandbox HTTP server on 127.0.0.1, port 0, for the duration of one test."""
+    async with SandboxServer(sandbox_config, host="127.0.0.1", port=0) as server:
+        yield server
+
+
+@pytest.fixture
+def gateway_config(sandbox: SandboxServer) -> GatewayConfig:
+    """The gateway's settings for one test: the test's sandbox, no key of its own, fast backoff.
+
+    Override in a module to change them (e.g. `api_key=` for the configured-key path).
+    """
+    return GatewayConfig(
+        listen="127.0.0.1:0",
+        upstream_url=sandbox.url,
+        api_key=None,
+        default_timeout=10.0,
+        backoff_base=0.01,
+        backoff_cap=0.1,
+        shutdown_grace=0.5,
+    )
+
+
+@pytest.fixture
+async def gateway(gateway_config: GatewayConfig) -> AsyncIterator[Gateway]:
+    """The real gateway (grpc.aio server) on 127.0.0.1, port 0, in front of the sandbox."""
+    async with Gateway(gateway_config) as running:
+        yield running
+
+
+@pytest.fixture
+async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
+    """A real gRPC channel to the test's gateway."""
+    async with grpc.aio.insecure_channel(gateway.address) as ch:
+        yield ch
+
+
+@pytest.fixture
+def stub(channel: grpc.aio.Channel) -> batch_service_pb2_grpc.BatchTranscriptionServiceStub:
+    """A BatchTranscriptionService stub on the test's channel."""
+    return batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
