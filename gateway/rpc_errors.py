@@ -191,6 +191,10 @@ _TABLE: dict[type[UpstreamError], tuple[grpc.StatusCode, Reason]] = {
     ),
     errors.NotFound: (grpc.StatusCode.NOT_FOUND, Reason.NOT_FOUND),
     errors.Conflict: (grpc.StatusCode.ABORTED, Reason.UPSTREAM_CONFLICT),
+    errors.FailedPrecondition: (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        Reason.UPSTREAM_FAILED_PRECONDITION,
+    ),
     errors.RateLimited: (grpc.StatusCode.RESOURCE_EXHAUSTED, Reason.RATE_LIMITED),
     errors.ProtocolError: (grpc.StatusCode.UNAVAILABLE, Reason.UPSTREAM_BAD_RESPONSE),
     errors.Unavailable: (grpc.StatusCode.UNAVAILABLE, Reason.UPSTREAM_UNAVAILABLE),

@@ -71,3 +71,19 @@ def test_console_renderer_when_forced() -> None:
     assert "who" in text
     with pytest.raises(json.JSONDecodeError):
         json.loads(text)
+
+
+def test_stdlib_logging_comes_out_in_the_same_format() -> None:
+    """A library logging through the stdlib (uvicorn, asyncio) yields the same JSON lines."""
+    import logging
+
+    out = io.StringIO()
+    configure_logging("INFO", stream=out)
+    try:
+        logging.getLogger("uvicorn.error").info("Started server process")
+        line = json.loads(out.getvalue().strip())
+        assert line["event"] == "Started server process"
+        assert line["logger"] == "uvicorn.error"
+        assert line["level"] == "info"
+    finally:
+        logging.getLogger().handlers = []
