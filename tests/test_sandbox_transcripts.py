@@ -8,8 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.sandbox import SandboxConfig, SandboxServer
+from gateway.sandbox.transcripts import duration_seconds, render, visible_formats
 from tests.test_sandbox_support import FakeClock, client, create_express
 
 URL = "https://example.com/shiur-42.mp3"
@@ -180,3 +183,32 @@ async def test_hebrew_primary_language_uses_hebrew_letters(
     assert "<i>" not in body["text"]
     assert HEBREW.search(body["text"])
     assert body["info"]["primary_language"] == "he"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    url=st.text(min_size=1, max_size=80),
+    language=st.sampled_from(["en", "he", "yi", "fr"]),
+    speakers=st.integers(min_value=1, max_value=6),
+    requested=st.lists(st.sampled_from(["en", "he", "hybrid"]), min_size=1, max_size=3),
+    filter_=st.sampled_from([None, "en", "he", "hybrid"]),
+)
+def test_render_invariants_hold_for_any_url(
+    url: str, language: str, speakers: int, requested: list[str], filter_: str | None
+) -> None:
+    """For any URL and settings: ordered timestamps, speakers in range, the filter honoured."""
+    formats = visible_formats(tuple(requested), language, filter_)
+    text, stamps = render(url, language, speakers, formats)
+    assert (text, stamps) == render(url, language, speakers, formats)
+    assert all(w["start"] <= w["end"] for w in stamps)
+    assert all(a["start"] <= b["start"] for a, b in itertools.pairwise(stamps))
+    assert stamps[-1]["end"] <= duration_seconds(url)
+    labels = {w["speaker"] for w in stamps}
+    assert labels <= ({None} if speakers == 1 else {str(n) for n in range(1, speakers + 1)})
+    if filter_ == "en" and language in ("en", "fr"):  # he/yi transcripts are Hebrew throughout
+        assert not HEBREW.search(text)
+    if filter_ == "he":
+        assert "<i>" not in text
+    if filter_ == "hybrid" and any(w["hebrew_word_format"] for w in stamps):
+        assert "<i>" in text
+        assert HEBREW.search(text)

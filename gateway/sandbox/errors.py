@@ -12,7 +12,7 @@ Two families, as a FastAPI backend (which the real API's shapes suggest) answers
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -93,8 +93,3 @@ async def handle_http_exception(_request: Request, exc: Exception) -> Response:
     return JSONResponse(
         {"detail": exc.detail}, status_code=exc.status_code, headers=dict(exc.headers or {})
     )
-
-
-def join_messages(details: Sequence[Mapping[str, Any]]) -> str:
-    """One readable line from a 422 detail list (for logs and docs)."""
-    return "; ".join(f"{'.'.join(map(str, d['loc']))}: {d['msg']}" for d in details)

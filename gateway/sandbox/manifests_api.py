@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -14,7 +17,6 @@ from gateway.sandbox.errors import SchemaErrors, bad_request, not_found
 from gateway.sandbox.fields import opt_int, req_str
 from gateway.sandbox.inputs import json_object, path_uuid
 from gateway.sandbox.manifests import (
-    ManifestDraft,
     Metadata,
     draft_from_entries,
     parse_metadata,
@@ -92,11 +94,16 @@ async def get_batch_file(request: Request) -> JSONResponse:
     return JSONResponse(batch_file_detail(manifest, runtime_of(request).now()))
 
 
-async def create_batch_file_from_rss(request: Request) -> JSONResponse:
-    """POST /v1/transcriptions/batch-files/from-rss."""
-    tenant = tenant_of(request)
-    runtime = runtime_of(request)
-    body = await json_object(request)
+@dataclass(frozen=True)
+class _RssImport:
+    rss_url: str
+    limit: int
+    offset: int
+    metadata: Metadata
+
+
+def _parse_rss_import(body: Mapping[str, Any]) -> _RssImport:
+    """A BatchFileCreateFromRssRequest: 422 for schema errors, 400 for out-of-range values."""
     errors = SchemaErrors()
     rss_url = req_str(body, "rss_url", ("body",), errors) or ""
     limit = opt_int(body, "limit", ("body",), errors)
@@ -111,7 +118,16 @@ async def create_batch_file_from_rss(request: Request) -> JSONResponse:
         raise bad_request("offset must be 0 or more")
     if not rss_url.startswith(("http://", "https://")):
         raise bad_request("rss_url must be an absolute http(s) URL")
-    feed = parse_feed(await runtime.fetcher.fetch(rss_url))
+    return _RssImport(rss_url, limit, offset, metadata)
+
+
+async def create_batch_file_from_rss(request: Request) -> JSONResponse:
+    """POST /v1/transcriptions/batch-files/from-rss."""
+    tenant = tenant_of(request)
+    runtime = runtime_of(request)
+    job = _parse_rss_import(await json_object(request))
+    limit, offset, metadata = job.limit, job.offset, job.metadata
+    feed = parse_feed(await runtime.fetcher.fetch(job.rss_url))
     page = feed.episodes[offset : offset + limit]
     if not page:
         raise bad_request(
@@ -122,7 +138,7 @@ async def create_batch_file_from_rss(request: Request) -> JSONResponse:
         for e in page
     ]
     content = "\n".join(json.dumps(row, ensure_ascii=False) for row in rows).encode()
-    draft: ManifestDraft = draft_from_entries(
+    draft = draft_from_entries(
         [(f"episode {offset + i + 1}", row) for i, row in enumerate(rows)],
         content,
         Metadata(metadata.title or feed.title, metadata.description),

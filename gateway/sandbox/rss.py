@@ -105,8 +105,9 @@ def parse_feed(data: bytes) -> Feed:
 
 
 def _text(element: ET.Element, tag: str) -> str | None:
-    value = element.findtext(tag)
-    return value.strip() or None if value is not None else None
+    """The stripped text of a child element; None when absent or blank."""
+    value = (element.findtext(tag) or "").strip()
+    return value or None
 
 
 def is_audio(url: str, mime: str | None) -> bool:
