@@ -1,11 +1,17 @@
-"""The gateway's configuration: flags, environment, and the embedded-sandbox default."""
+"""The gateway's configuration: flags, environment, and the embedded-sandbox default.
+
+Each tunable setting is a field of `GatewayConfig` whose metadata carries its help text; the
+`serve` flags are made from those fields, so a setting and its flag cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_UPSTREAM_URL = "https://api.sofer.ai"
@@ -13,24 +19,35 @@ DEFAULT_UPSTREAM_URL = "https://api.sofer.ai"
 SANDBOX_KEY = "sandbox-key"
 
 
+def _flag(default: Any, help_text: str) -> Any:
+    """A setting with a `serve` flag of the same name (`--default-timeout` for default_timeout)."""
+    return field(default=default, metadata={"help": help_text})
+
+
 @dataclass(frozen=True)
 class GatewayConfig:
     """Everything `sofer-gateway serve` needs; see `sofer-gateway serve --help`."""
 
-    listen: str = DEFAULT_LISTEN
+    listen: str = _flag(DEFAULT_LISTEN, "address to serve gRPC on")
     upstream_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
-    sandbox_item_seconds: float = 5.0
-    default_timeout: float = 30.0
-    connect_timeout: float = 5.0
-    max_attempts: int = 5
-    backoff_base: float = 0.1
-    backoff_cap: float = 5.0
-    retry_budget_tokens: float = 10.0
-    retry_budget_ratio: float = 0.1
-    max_receive_message_bytes: int = 8 * 1024 * 1024
-    max_send_message_bytes: int = 16 * 1024 * 1024
-    shutdown_grace: float = 5.0
+    sandbox_item_seconds: float = _flag(
+        5.0, "embedded sandbox only: seconds an item takes to finish"
+    )
+    default_timeout: float = _flag(
+        30.0, "seconds an RPC may spend upstream when the caller sets no deadline"
+    )
+    connect_timeout: float = _flag(5.0, "seconds to open an upstream connection")
+    max_attempts: int = _flag(5, "upstream attempts per call, the first included")
+    backoff_base: float = _flag(0.1, "first backoff ceiling in seconds, doubled per retry")
+    backoff_cap: float = _flag(5.0, "largest backoff ceiling in seconds")
+    retry_budget_tokens: float = _flag(
+        10.0, "retry throttling (gRFC A6): token bucket size; retries stop at or below half"
+    )
+    retry_budget_ratio: float = _flag(0.1, "tokens a success returns to the retry budget")
+    max_receive_message_bytes: int = _flag(8 * 1024 * 1024, "largest request message accepted")
+    max_send_message_bytes: int = _flag(16 * 1024 * 1024, "largest response message sent")
+    shutdown_grace: float = _flag(5.0, "seconds in-flight RPCs get to finish on SIGTERM/SIGINT")
 
     @property
     def embedded_sandbox(self) -> bool:
@@ -38,88 +55,38 @@ class GatewayConfig:
         return self.upstream_url is None and self.api_key is None
 
 
+def _flagged() -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(GatewayConfig) if "help" in f.metadata]
+
+
+def _positive(kind: type[float] | type[int]) -> Any:
+    def parse(text: str) -> float | int:
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its error messages
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `serve` flags; each also documents its environment variable where it has one."""
-    d = GatewayConfig()
-    parser.add_argument(
-        "--listen", default=d.listen, help=f"address to serve gRPC on (default {d.listen})"
-    )
+    """The `serve` flags, one per flagged GatewayConfig field, plus --upstream-url."""
     parser.add_argument(
         "--upstream-url",
         default=None,
         help="Sofer.ai API base URL (env SOFER_API_URL; default "
-        f"{DEFAULT_UPSTREAM_URL} when a key is set; with neither URL nor key, the gateway "
-        "starts the sandbox in-process)",
+        f"{DEFAULT_UPSTREAM_URL} when SOFER_API_KEY is set; with neither URL nor key, the "
+        "gateway starts the sandbox in-process)",
     )
-    parser.add_argument(
-        "--sandbox-item-seconds",
-        type=float,
-        default=d.sandbox_item_seconds,
-        help="embedded sandbox only: seconds an item takes to finish "
-        f"(default {d.sandbox_item_seconds})",
-    )
-    parser.add_argument(
-        "--default-timeout",
-        type=float,
-        default=d.default_timeout,
-        help="seconds an RPC may spend upstream when the caller sets no deadline "
-        f"(default {d.default_timeout})",
-    )
-    parser.add_argument(
-        "--connect-timeout",
-        type=float,
-        default=d.connect_timeout,
-        help=f"seconds to open an upstream connection (default {d.connect_timeout})",
-    )
-    parser.add_argument(
-        "--max-attempts",
-        type=int,
-        default=d.max_attempts,
-        help=f"upstream attempts per call, first included (default {d.max_attempts})",
-    )
-    parser.add_argument(
-        "--backoff-base",
-        type=float,
-        default=d.backoff_base,
-        help=f"first backoff ceiling in seconds, doubled per retry (default {d.backoff_base})",
-    )
-    parser.add_argument(
-        "--backoff-cap",
-        type=float,
-        default=d.backoff_cap,
-        help=f"largest backoff ceiling in seconds (default {d.backoff_cap})",
-    )
-    parser.add_argument(
-        "--retry-budget-tokens",
-        type=float,
-        default=d.retry_budget_tokens,
-        help="retry throttling (gRFC A6): token bucket size; retries stop at or below half "
-        f"(default {d.retry_budget_tokens})",
-    )
-    parser.add_argument(
-        "--retry-budget-ratio",
-        type=float,
-        default=d.retry_budget_ratio,
-        help=f"tokens a success returns to the retry budget (default {d.retry_budget_ratio})",
-    )
-    parser.add_argument(
-        "--max-receive-message-bytes",
-        type=int,
-        default=d.max_receive_message_bytes,
-        help=f"largest request message accepted (default {d.max_receive_message_bytes})",
-    )
-    parser.add_argument(
-        "--max-send-message-bytes",
-        type=int,
-        default=d.max_send_message_bytes,
-        help=f"largest response message sent (default {d.max_send_message_bytes})",
-    )
-    parser.add_argument(
-        "--shutdown-grace",
-        type=float,
-        default=d.shutdown_grace,
-        help=f"seconds in-flight RPCs get to finish on SIGTERM/SIGINT (default {d.shutdown_grace})",
-    )
+    for f in _flagged():
+        kind: type[Any] = type(f.default)
+        parser.add_argument(
+            "--" + f.name.replace("_", "-"),
+            type=str if kind is str else _positive(kind),
+            default=f.default,
+            help=f"{f.metadata['help']} (default {f.default})",
+        )
 
 
 def from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> GatewayConfig:
@@ -129,19 +96,5 @@ def from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     upstream_url = args.upstream_url or env.get("SOFER_API_URL") or None
     if upstream_url is None and api_key is not None:
         upstream_url = DEFAULT_UPSTREAM_URL
-    return GatewayConfig(
-        listen=args.listen,
-        upstream_url=upstream_url,
-        api_key=api_key,
-        sandbox_item_seconds=args.sandbox_item_seconds,
-        default_timeout=args.default_timeout,
-        connect_timeout=args.connect_timeout,
-        max_attempts=args.max_attempts,
-        backoff_base=args.backoff_base,
-        backoff_cap=args.backoff_cap,
-        retry_budget_tokens=args.retry_budget_tokens,
-        retry_budget_ratio=args.retry_budget_ratio,
-        max_receive_message_bytes=args.max_receive_message_bytes,
-        max_send_message_bytes=args.max_send_message_bytes,
-        shutdown_grace=args.shutdown_grace,
-    )
+    settings = {f.name: getattr(args, f.name) for f in _flagged()}
+    return GatewayConfig(upstream_url=upstream_url, api_key=api_key, **settings)
