@@ -19,9 +19,11 @@ DEFAULT_UPSTREAM_URL = "https://api.sofer.ai"
 SANDBOX_KEY = "sandbox-key"
 
 
-def _flag(default: Any, help_text: str) -> Any:
-    """A setting with a `serve` flag of the same name (`--default-timeout` for default_timeout)."""
-    return field(default=default, metadata={"help": help_text})
+def _flag(default: Any, help_text: str, *, zero_ok: bool = False) -> Any:
+    """A setting with a `serve` flag of the same name (`--default-timeout` for default_timeout).
+
+    Numbers must be greater than 0, or at least 0 with `zero_ok` (where 0 means "off")."""
+    return field(default=default, metadata={"help": help_text, "zero_ok": zero_ok})
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,34 @@ class GatewayConfig:
     max_receive_message_bytes: int = _flag(8 * 1024 * 1024, "largest request message accepted")
     max_send_message_bytes: int = _flag(16 * 1024 * 1024, "largest response message sent")
     shutdown_grace: float = _flag(5.0, "seconds in-flight RPCs get to finish on SIGTERM/SIGINT")
+    watch_fast_interval: float = _flag(
+        1.0, "WatchBatchStatus: seconds between upstream polls at first and after a change"
+    )
+    watch_slow_interval: float = _flag(
+        20.0, "WatchBatchStatus: longest seconds between polls while nothing changes"
+    )
+    watch_backoff_factor: float = _flag(
+        1.5, "WatchBatchStatus: each unchanged poll multiplies the interval by this"
+    )
+    max_watches: int = _flag(
+        10_000, "open WatchBatchStatus streams per process; past it RESOURCE_EXHAUSTED"
+    )
+    keepalive_time: float = _flag(
+        60.0, "seconds between the server's keepalive pings on idle connections (long streams)"
+    )
+    keepalive_timeout: float = _flag(
+        20.0, "seconds to wait for a keepalive ping's answer before closing the connection"
+    )
+    max_connection_age: float = _flag(
+        0.0,
+        "seconds after which a connection is asked to close (GOAWAY) so load spreads; 0 = never",
+        zero_ok=True,
+    )
+    max_connection_age_grace: float = _flag(
+        300.0,
+        "seconds open streams get after max-connection-age before they end UNAVAILABLE "
+        "(a watcher reconnects and gets the current state first)",
+    )
 
     @property
     def embedded_sandbox(self) -> bool:
@@ -59,11 +89,12 @@ def _flagged() -> list[dataclasses.Field[Any]]:
     return [f for f in dataclasses.fields(GatewayConfig) if "help" in f.metadata]
 
 
-def _positive(kind: type[float] | type[int]) -> Any:
+def _number(kind: type[float] | type[int], *, zero_ok: bool) -> Any:
     def parse(text: str) -> float | int:
         value = kind(text)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0, not {text}")
+        if value < 0 or (value == 0 and not zero_ok):
+            rule = "at least 0" if zero_ok else "greater than 0"
+            raise argparse.ArgumentTypeError(f"must be {rule}, not {text}")
         return value
 
     parse.__name__ = kind.__name__  # argparse names the type in its error messages
@@ -83,7 +114,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         kind: type[Any] = type(f.default)
         parser.add_argument(
             "--" + f.name.replace("_", "-"),
-            type=str if kind is str else _positive(kind),
+            type=str if kind is str else _number(kind, zero_ok=f.metadata["zero_ok"]),
             default=f.default,
             help=f"{f.metadata['help']} (default {f.default})",
         )

@@ -8,6 +8,7 @@ Nothing here does I/O; validation has already run.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from google.protobuf import timestamp_pb2
@@ -244,3 +245,25 @@ def transcription(answer: upstream.Transcription) -> batch_pb2.Transcription:
     return batch_pb2.Transcription(
         text=answer.text, timestamps=words, info=transcription_info(answer.info)
     )
+
+
+def watch_message(
+    answer: upstream.BatchStatusResponse,
+    observed_at: datetime,
+    previous_states: Mapping[str, str] | None,
+) -> tuple[batch_service_pb2.WatchBatchStatusResponse, dict[str, str]]:
+    """One WatchBatchStatus message, and the per-transcription states it reports.
+
+    `changed_transcription_ids` lists the transcriptions whose state differs from
+    `previous_states` (the states of the stream's previous message); all of them in a stream's
+    first message (`previous_states` None).
+    """
+    status = batch_status(answer)
+    status.observed_at.FromDatetime(observed_at)
+    states = {t.id: str(t.status) for t in answer.transcriptions}
+    status.changed_transcription_ids.extend(
+        ident
+        for ident, state in states.items()
+        if previous_states is None or previous_states.get(ident) != state
+    )
+    return batch_service_pb2.WatchBatchStatusResponse(batch_status=status), states

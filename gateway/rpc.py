@@ -3,6 +3,8 @@
 Servicer methods are written as `async def Method(self, request, call: Call) -> Response` and
 wrapped by `unary_rpc`, which owns everything that is the same for every RPC:
 
+Streaming methods (async generators) are wrapped by `stream_rpc` the same way.
+
 1. `x-request-id` metadata is taken from the caller (or made up), sent back as initial and
    trailing metadata, sent upstream, and bound into every log line of the call;
 2. the credential is resolved (caller's bearer token, else the configured key) before the
@@ -15,13 +17,14 @@ wrapped by `unary_rpc`, which owns everything that is the same for every RPC:
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import re
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
 import structlog
@@ -63,8 +66,9 @@ class Call:
 
     def note(self, **fields: str) -> None:
         """Add fields (batch id, ...) to the call's summary line and error metadata."""
-        self.log_fields.update({k: v for k, v in fields.items() if v})
-        structlog.contextvars.bind_contextvars(**fields)
+        given = {k: v for k, v in fields.items() if v}
+        self.log_fields.update(given)
+        structlog.contextvars.bind_contextvars(**given)
 
 
 def request_id_of(context: grpc.aio.ServicerContext[Any, Any]) -> str:
@@ -86,8 +90,90 @@ def upstream_deadline(context: grpc.aio.ServicerContext[Any, Any], default_timeo
     return time.monotonic() + max(budget, 0.0)
 
 
+class _Frame:
+    """What is the same for every RPC, unary or streaming: one instance per call."""
+
+    def __init__(self, owner: Settings, name: str, context: grpc.aio.ServicerContext[Any, Any]):
+        self.owner = owner
+        self.context = context
+        self.started = time.perf_counter()
+        self.request_id = request_id_of(context)
+        self.call: Call | None = None
+        self.error: GatewayError | None = None
+        self.cancelled = False
+        self.messages: int | None = None
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(rpc=name, request_id=self.request_id)
+
+    async def open(self, *, bounded: bool) -> Call:
+        """Send the request id back, resolve the credential, and set the upstream deadline:
+        the caller's deadline, capped by the default timeout when `bounded` (unary calls)."""
+        context = self.context
+        await context.send_initial_metadata(((REQUEST_ID_KEY, self.request_id),))
+        credential = resolve_credential(context.invocation_metadata(), self.owner.api_key)
+        if bounded:
+            deadline: float | None = upstream_deadline(context, self.owner.default_timeout)
+        else:
+            remaining = context.time_remaining()
+            deadline = None if remaining is None else time.monotonic() + max(remaining, 0.0)
+        options = CallOptions(token=credential.token, deadline=deadline, request_id=self.request_id)
+        self.call = Call(credential, options, context, self.request_id)
+        return self.call
+
+    def fail(self, exc: Exception) -> None:
+        """Translate `exc` once, into the status the call will end with."""
+        call = self.call
+        if isinstance(exc, GatewayError):
+            self.error = exc
+        elif isinstance(exc, UpstreamError):
+            self.error = from_upstream(
+                exc,
+                secrets=[call.credential.token] if call else [],
+                metadata=call.log_fields if call else {},
+                not_found=call.not_found if call else Reason.NOT_FOUND,
+            )
+        else:
+            log.exception("unexpected error")
+            self.error = GatewayError(
+                grpc.StatusCode.INTERNAL,
+                Reason.INTERNAL_ERROR,
+                f"internal error (request id {self.request_id})",
+            )
+
+    def summary(self) -> None:
+        """The one log line of the call."""
+        call, error = self.call, self.error
+        fields: dict[str, object] = dict(call.log_fields) if call else {}
+        code = "CANCELLED" if self.cancelled else (error.code.name if error else "OK")
+        if error is not None:
+            fields["reason"] = error.reason.value
+        if self.messages is not None:
+            fields["messages"] = self.messages
+        log.info(
+            "rpc",
+            code=code,
+            duration_ms=round((time.perf_counter() - self.started) * 1000, 2),
+            upstream_attempts=call.options.attempts if call else 0,
+            **fields,
+        )
+
+    async def abort(self) -> NoReturn:
+        """End the call with the translated error (context.abort raises)."""
+        error = self.error
+        assert error is not None
+        error.metadata.setdefault("request_id", self.request_id)
+        await self.context.abort(
+            error.code,
+            error.message,
+            trailing_metadata=(*error.trailing_metadata(), (REQUEST_ID_KEY, self.request_id)),
+        )
+        raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
+
+
 Handler = Callable[[Any, Req, Call], Awaitable[Resp]]
 Wrapped = Callable[[Any, Req, grpc.aio.ServicerContext[Any, Any]], Awaitable[Resp]]
+StreamHandler = Callable[[Any, Req, Call], AsyncIterator[Resp]]
+StreamWrapped = Callable[[Any, Req, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Resp]]
 
 
 def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
@@ -98,58 +184,55 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
         async def method(
             self: Settings, request: Req, context: grpc.aio.ServicerContext[Any, Any]
         ) -> Resp:
-            started = time.perf_counter()
-            request_id = request_id_of(context)
-            structlog.contextvars.clear_contextvars()
-            structlog.contextvars.bind_contextvars(rpc=name, request_id=request_id)
-            await context.send_initial_metadata(((REQUEST_ID_KEY, request_id),))
-            call: Call | None = None
-            error: GatewayError | None = None
+            frame = _Frame(self, name, context)
             try:
-                credential = resolve_credential(context.invocation_metadata(), self.api_key)
-                options = CallOptions(
-                    token=credential.token,
-                    deadline=upstream_deadline(context, self.default_timeout),
-                    request_id=request_id,
-                )
-                call = Call(credential, options, context, request_id)
+                call = await frame.open(bounded=True)
                 return await handler(self, request, call)
-            except GatewayError as exc:
-                error = exc
-            except UpstreamError as exc:
-                error = from_upstream(
-                    exc,
-                    secrets=[call.credential.token] if call else [],
-                    metadata=call.log_fields if call else {},
-                    not_found=call.not_found if call else Reason.NOT_FOUND,
-                )
-            except Exception:
-                log.exception("unexpected error")
-                error = GatewayError(
-                    grpc.StatusCode.INTERNAL,
-                    Reason.INTERNAL_ERROR,
-                    f"internal error (request id {request_id})",
-                )
+            except asyncio.CancelledError:
+                frame.cancelled = True
+                raise
+            except Exception as exc:
+                frame.fail(exc)
             finally:
-                code = error.code.name if error else "OK"
-                fields = dict(call.log_fields) if call else {}
-                if error is not None:
-                    fields["reason"] = error.reason.value
-                log.info(
-                    "rpc",
-                    code=code,
-                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                    upstream_attempts=call.options.attempts if call else 0,
-                    **fields,
-                )
-            # Only reached with an error: abort() raises and ends the RPC with the status.
-            error.metadata.setdefault("request_id", request_id)
-            await context.abort(
-                error.code,
-                error.message,
-                trailing_metadata=(*error.trailing_metadata(), (REQUEST_ID_KEY, request_id)),
-            )
-            raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
+                frame.summary()
+            return await frame.abort()
+
+        return method
+
+    return decorate
+
+
+def stream_rpc(name: str) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[Req, Resp]]:
+    """Wrap an async-generator servicer method `handler(self, request, call)` into a grpc.aio
+    server-streaming method.
+
+    A client's cancel, deadline or disconnect cancels the handler's task: the CancelledError
+    runs every `finally` below and is re-raised, never swallowed (returning normally from a
+    cancelled call leaks in grpc.aio, grpc/grpc#43360); the handler never raises one of its own
+    (a stray CancelledError leaves the client hanging, grpc/grpc#29248).
+    """
+
+    def decorate(handler: StreamHandler[Req, Resp]) -> StreamWrapped[Req, Resp]:
+        @functools.wraps(handler)
+        async def method(
+            self: Settings, request: Req, context: grpc.aio.ServicerContext[Any, Any]
+        ) -> AsyncIterator[Resp]:
+            frame = _Frame(self, name, context)
+            frame.messages = 0
+            try:
+                call = await frame.open(bounded=False)
+                async for item in handler(self, request, call):
+                    frame.messages += 1
+                    yield item
+            except asyncio.CancelledError:
+                frame.cancelled = True
+                raise
+            except Exception as exc:
+                frame.fail(exc)
+            finally:
+                frame.summary()
+            if frame.error is not None:
+                await frame.abort()
 
         return method
 

@@ -23,6 +23,7 @@ from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 from gateway.config import SANDBOX_KEY, GatewayConfig
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.servicer import BatchTranscriptionServicer
+from gateway.status_hub import Cadence, StatusHub
 from gateway.upstream import UpstreamClient, UpstreamConfig
 
 SERVICE_NAME: str = batch_service_pb2.DESCRIPTOR.services_by_name[
@@ -30,6 +31,27 @@ SERVICE_NAME: str = batch_service_pb2.DESCRIPTOR.services_by_name[
 ].full_name
 
 log = structlog.get_logger("gateway.server")
+
+
+def server_options(config: GatewayConfig) -> list[tuple[str, int]]:
+    """grpc.aio server options: message sizes, and keepalive suited to long watch streams."""
+    options = [
+        ("grpc.max_receive_message_length", config.max_receive_message_bytes),
+        ("grpc.max_send_message_length", config.max_send_message_bytes),
+        # Ping idle connections so a watcher that vanished without a FIN is noticed and its
+        # stream (and, for the last watcher, the poller) ends.
+        ("grpc.keepalive_time_ms", int(config.keepalive_time * 1000)),
+        ("grpc.keepalive_timeout_ms", int(config.keepalive_timeout * 1000)),
+        # Let clients keep a quiet watch alive with their own pings, down to every 10 s.
+        ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+        ("grpc.keepalive_permit_without_calls", 1),
+    ]
+    if config.max_connection_age > 0:
+        options += [
+            ("grpc.max_connection_age_ms", int(config.max_connection_age * 1000)),
+            ("grpc.max_connection_age_grace_ms", int(config.max_connection_age_grace * 1000)),
+        ]
+    return options
 
 
 class Gateway:
@@ -41,6 +63,7 @@ class Gateway:
         self.client: UpstreamClient | None = None
         self.server: grpc.aio.Server | None = None
         self.health: health_aio.HealthServicer | None = None
+        self.hub: StatusHub | None = None
         self.port = 0
         self.upstream_url = ""
 
@@ -89,14 +112,18 @@ class Gateway:
             )
         )
         await self.client.start()
-        self.server = grpc.aio.server(
-            options=[
-                ("grpc.max_receive_message_length", config.max_receive_message_bytes),
-                ("grpc.max_send_message_length", config.max_send_message_bytes),
-            ]
+        self.hub = StatusHub(
+            self.client,
+            Cadence(
+                fast=config.watch_fast_interval,
+                slow=max(config.watch_slow_interval, config.watch_fast_interval),
+                factor=config.watch_backoff_factor,
+            ),
+            max_watches=config.max_watches,
         )
+        self.server = grpc.aio.server(options=server_options(config))
         servicer = BatchTranscriptionServicer(
-            self.client, api_key=api_key, default_timeout=config.default_timeout
+            self.client, self.hub, api_key=api_key, default_timeout=config.default_timeout
         )
         batch_service_pb2_grpc.add_BatchTranscriptionServiceServicer_to_server(
             servicer, self.server
@@ -122,11 +149,14 @@ class Gateway:
         )
 
     async def stop(self, grace: float | None = None) -> None:
-        """Health NOT_SERVING, then the server (in-flight RPCs get `grace` seconds), the
+        """Health NOT_SERVING; open watches end UNAVAILABLE ("shutting down, reconnect") and
+        their pollers stop; then the server (in-flight unary RPCs get `grace` seconds), the
         upstream client and the sandbox: the reverse of start."""
         grace = self.config.shutdown_grace if grace is None else grace
         if self.health is not None:
             await self.health.enter_graceful_shutdown()
+        if self.hub is not None:
+            await self.hub.close()
         if self.server is not None:
             await self.server.stop(grace)
             self.server = None

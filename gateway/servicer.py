@@ -7,15 +7,15 @@ module's, shapes the mapping module's.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
 
-import grpc
 from sofer.batch.v1 import batch_service_pb2 as pb
 
 from gateway import mapping, validation
-from gateway.rpc import Call, unary_rpc
-from gateway.rpc_errors import GatewayError, Reason, invalid_argument
-from gateway.upstream import UpstreamClient
+from gateway.rpc import Call, stream_rpc, unary_rpc
+from gateway.rpc_errors import Reason, invalid_argument
+from gateway.status_hub import StatusHub
+from gateway.upstream import BatchStatusResponse, UpstreamClient
 
 
 def _check(violations: validation.Violations) -> None:
@@ -28,9 +28,15 @@ class BatchTranscriptionServicer:
     """The gateway's implementation of sofer.batch.v1.BatchTranscriptionService."""
 
     def __init__(
-        self, client: UpstreamClient, *, api_key: str | None, default_timeout: float
+        self,
+        client: UpstreamClient,
+        hub: StatusHub,
+        *,
+        api_key: str | None,
+        default_timeout: float,
     ) -> None:
         self.client = client
+        self.hub = hub
         self.api_key = api_key
         self.default_timeout = default_timeout
 
@@ -116,16 +122,22 @@ class BatchTranscriptionServicer:
         status.observed_at.GetCurrentTime()
         return pb.GetBatchStatusResponse(batch_status=status)
 
+    @stream_rpc("WatchBatchStatus")
     async def WatchBatchStatus(
-        self, request: pb.WatchBatchStatusRequest, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> None:
-        """Streaming status belongs to its own issue; until it lands, UNIMPLEMENTED."""
-        error = GatewayError(
-            grpc.StatusCode.UNIMPLEMENTED,
-            Reason.NOT_IMPLEMENTED,
-            "WatchBatchStatus is not implemented yet: poll GetBatchStatus",
-        )
-        await context.abort(error.code, error.message, trailing_metadata=error.trailing_metadata())
+        self, request: pb.WatchBatchStatusRequest, call: Call
+    ) -> AsyncIterator[pb.WatchBatchStatusResponse]:
+        _check(validation.validate_watch_batch_status(request))
+        call.note(batch_id=request.batch_id)
+        previous: BatchStatusResponse | None = None
+        states: dict[str, str] | None = None
+        async for observation in self.hub.watch(call.credential, request.batch_id):
+            if observation.status == previous:
+                continue  # a watcher that skipped a change and its undoing: nothing new to say
+            message, states = mapping.watch_message(
+                observation.status, observation.observed_at, states
+            )
+            previous = observation.status
+            yield message
 
     @unary_rpc("GetBatchItem")
     async def GetBatchItem(

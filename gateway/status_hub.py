@@ -1,0 +1,292 @@
+"""The status hub: one upstream poller per (tenant, batch), shared by every watcher of it.
+
+The shape is grpc_health's async servicer (`grpc_health/v1/_async.py`) with a poller behind it:
+one `asyncio.Condition` per key, `notify_all` when the value changes, each watcher reading the
+latest value when it is ready, clean-up in `finally`.
+
+- A topic is keyed by the credential's tenant key and the batch id, so a tenant never sees
+  another's poller, state or errors.
+- The poller polls fast at first and backs off while nothing changes (`Cadence`), back to fast
+  on a change. A 429 waits as long as the upstream asked; a transient failure (5xx, connection,
+  timeout, unreadable answer) keeps the last state and backs off; a final failure (404, 401,
+  403, ...) ends every watch of the topic with that error. It stops after a terminal state,
+  and is cancelled when its last watcher leaves.
+- Conflation: a watcher holds no queue. It reads `latest` when it is ready, so a slow watcher
+  gets the newest state, never a backlog, and never slows the poller or other watchers.
+- `close()` (shutdown) ends every open watch with UNAVAILABLE and stops every poller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import grpc
+import structlog
+
+from gateway.credentials import Credential
+from gateway.rpc_errors import GatewayError, Reason, from_upstream
+from gateway.upstream import (
+    BatchStatusResponse,
+    CallOptions,
+    DeadlineExceeded,
+    RateLimited,
+    Unavailable,
+    UpstreamClient,
+    UpstreamError,
+)
+
+TERMINAL_STATES = frozenset({"COMPLETED", "FAILED"})
+
+log = structlog.get_logger("gateway.status_hub")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a poller asks the upstream for a batch's status."""
+
+    fast: float = 1.0
+    """Seconds between polls at first and after every change."""
+    slow: float = 20.0
+    """The longest interval, reached while nothing changes."""
+    factor: float = 1.5
+    """Each unchanged poll multiplies the interval by this, up to `slow`."""
+    poll_timeout: float = 10.0
+    """Deadline of one poll (the upstream client's retries included)."""
+    error_backoff_cap: float = 20.0
+    """The longest wait after transient failures in a row."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """A batch status as the poller read it, and when (wall clock, UTC)."""
+
+    status: BatchStatusResponse
+    observed_at: datetime
+
+    @property
+    def terminal(self) -> bool:
+        """COMPLETED or FAILED: the batch will not change any more."""
+        return str(self.status.status) in TERMINAL_STATES
+
+
+class _Topic:
+    """One (tenant, batch): its latest observation, its watchers and its poller."""
+
+    def __init__(self, key: tuple[str, str], credential: Credential) -> None:
+        self.key = key
+        self.credential = credential
+        self.condition = asyncio.Condition()
+        self.latest: Observation | None = None
+        self.version = 0
+        self.error: GatewayError | None = None
+        self.watchers = 0
+        self.poller: asyncio.Task[None] | None = None
+
+    @property
+    def batch_id(self) -> str:
+        return self.key[1]
+
+
+class StatusHub:
+    """Fans one upstream poller per (tenant, batch) out to any number of watchers."""
+
+    def __init__(
+        self,
+        client: UpstreamClient,
+        cadence: Cadence | None = None,
+        *,
+        max_watches: int = 10_000,
+        sleep: Sleep = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self.cadence = cadence or Cadence()
+        self.max_watches = max_watches
+        self._sleep = sleep
+        self._rng = rng
+        self._topics: dict[tuple[str, str], _Topic] = {}
+        self._pollers: set[asyncio.Task[None]] = set()
+        self._open = 0
+        self._closing = False
+
+    @property
+    def open_watches(self) -> int:
+        """Watches in progress across all topics."""
+        return self._open
+
+    @property
+    def active_pollers(self) -> int:
+        """Poller tasks not yet finished."""
+        return sum(1 for task in self._pollers if not task.done())
+
+    async def watch(self, credential: Credential, batch_id: str) -> AsyncIterator[Observation]:
+        """The batch's current status at once, then each change; returns after a terminal one.
+
+        Raises GatewayError: RESOURCE_EXHAUSTED past `max_watches`, UNAVAILABLE when shutting
+        down, and the final upstream error of the topic (NOT_FOUND, UNAUTHENTICATED, ...).
+        """
+        if self._closing:
+            raise _shutting_down()
+        if self._open >= self.max_watches:
+            raise GatewayError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                Reason.WATCH_LIMIT_REACHED,
+                f"this gateway already serves {self.max_watches} watches: retry later, "
+                "or poll GetBatchStatus",
+                {"quota_subject": "open watches per gateway process"},
+            )
+        topic = self._join(credential, batch_id)
+        try:
+            seen = 0
+            while True:
+                async with topic.condition:
+                    await topic.condition.wait_for(
+                        lambda seen=seen: topic.version > seen or topic.error is not None  # type: ignore[misc]
+                    )
+                    observation, version, error = topic.latest, topic.version, topic.error
+                if version > seen and observation is not None:
+                    seen = version
+                    yield observation
+                    if observation.terminal:
+                        return
+                    continue
+                if error is not None:
+                    raise error
+        finally:
+            self._leave(topic)
+
+    def _join(self, credential: Credential, batch_id: str) -> _Topic:
+        key = (credential.tenant, batch_id)
+        topic = self._topics.get(key)
+        if topic is None:
+            topic = self._topics[key] = _Topic(key, credential)
+            # A fresh context: the poller serves every watcher, so it must not carry the first
+            # watcher's request id and rpc name into its log lines.
+            task = asyncio.create_task(
+                self._poll(topic), name=f"status-poller {batch_id}", context=contextvars.Context()
+            )
+            topic.poller = task
+            self._pollers.add(task)
+            task.add_done_callback(self._pollers.discard)
+        topic.watchers += 1
+        self._open += 1
+        return topic
+
+    def _leave(self, topic: _Topic) -> None:
+        topic.watchers -= 1
+        self._open -= 1
+        if topic.watchers == 0:
+            if self._topics.get(topic.key) is topic:
+                del self._topics[topic.key]
+            if topic.poller is not None:
+                topic.poller.cancel()
+
+    async def close(self) -> None:
+        """End every open watch with UNAVAILABLE ("shutting down, reconnect"); stop pollers."""
+        self._closing = True
+        for topic in list(self._topics.values()):
+            await self._publish_error(topic, _shutting_down())
+        pollers = list(self._pollers)
+        for task in pollers:
+            task.cancel()
+        await asyncio.gather(*pollers, return_exceptions=True)
+
+    async def _publish(self, topic: _Topic, observation: Observation) -> None:
+        async with topic.condition:
+            topic.latest = observation
+            topic.version += 1
+            topic.condition.notify_all()
+
+    async def _publish_error(self, topic: _Topic, error: GatewayError) -> None:
+        async with topic.condition:
+            if topic.error is None:
+                topic.error = error
+            topic.condition.notify_all()
+
+    async def _poll(self, topic: _Topic) -> None:
+        """Poll until a terminal state, a final error, or cancellation (last watcher gone)."""
+        cadence = self.cadence
+        interval = cadence.fast
+        failures = 0
+        bound = structlog.get_logger("gateway.status_hub").bind(
+            batch_id=topic.batch_id, tenant=topic.credential.tenant[:12]
+        )
+        try:
+            while True:
+                options = CallOptions(
+                    token=topic.credential.token,
+                    deadline=time.monotonic() + cadence.poll_timeout,
+                    request_id=f"watch-{uuid.uuid4()}",
+                )
+                try:
+                    answer = await self._client.get_batch_status(topic.batch_id, opts=options)
+                except RateLimited as exc:
+                    failures += 1
+                    wait = exc.retry_after or self._backoff(failures)
+                    bound.info("poll rate-limited", wait_seconds=round(wait, 3))
+                except (Unavailable, DeadlineExceeded) as exc:
+                    failures += 1
+                    wait = self._backoff(failures)
+                    bound.warning(
+                        "poll failed; keeping the last state",
+                        error=type(exc).__name__,
+                        status=exc.status,
+                        wait_seconds=round(wait, 3),
+                    )
+                except UpstreamError as exc:
+                    error = from_upstream(
+                        exc,
+                        secrets=[topic.credential.token],
+                        metadata={"batch_id": topic.batch_id},
+                        not_found=Reason.BATCH_NOT_FOUND,
+                    )
+                    bound.info("poll ended the watches", code=error.code.name)
+                    await self._publish_error(topic, error)
+                    return
+                else:
+                    failures = 0
+                    latest = topic.latest
+                    if latest is None or answer != latest.status:
+                        observation = Observation(answer, datetime.now(UTC))
+                        await self._publish(topic, observation)
+                        if observation.terminal:
+                            return
+                        interval = cadence.fast
+                    else:
+                        interval = min(interval * cadence.factor, cadence.slow)
+                    wait = interval
+                await self._sleep(wait)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            bound.exception("status poller crashed")
+            await self._publish_error(
+                topic,
+                GatewayError(
+                    grpc.StatusCode.INTERNAL,
+                    Reason.INTERNAL_ERROR,
+                    "the gateway's status poller failed; reconnect to resume the watch",
+                ),
+            )
+
+    def _backoff(self, failures: int) -> float:
+        """Full-jitter exponential backoff after `failures` transient failures in a row."""
+        ceiling = min(self.cadence.error_backoff_cap, self.cadence.fast * 2.0 ** (failures - 1))
+        return max(self._rng() * ceiling, 0.01)
+
+
+def _shutting_down() -> GatewayError:
+    return GatewayError(
+        grpc.StatusCode.UNAVAILABLE,
+        Reason.SHUTTING_DOWN,
+        "the gateway is shutting down: reconnect to resume the watch",
+    )
