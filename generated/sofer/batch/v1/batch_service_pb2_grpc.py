@@ -198,8 +198,9 @@ class BatchTranscriptionServiceServicer:
         it changes (state, counts, any transcription's state), and ends OK after a terminal state
         (BATCH_STATE_COMPLETED or BATCH_STATE_FAILED). All watchers of one batch and credential share
         one upstream poller; a slow reader gets the latest status, not a backlog. NOT_FOUND when the
-        batch does not exist; UNAVAILABLE when the gateway shuts down (reconnect to resume: the first
-        message is always the full current status).
+        batch does not exist; RESOURCE_EXHAUSTED (reason WATCH_LIMIT_REACHED) when the gateway already
+        serves its maximum of open watches; UNAVAILABLE (reason SHUTTING_DOWN) when the gateway shuts
+        down (reconnect to resume: the first message is always the full current status).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
