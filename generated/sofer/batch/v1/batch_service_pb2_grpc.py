@@ -144,8 +144,10 @@ class BatchTranscriptionServiceServicer:
     def CreateBatch(self, request, context):
         """Creates a batch of transcriptions (upstream POST /v1/transcriptions/batch), express from
         `audio_sources` or standard from a manifest's `batch_file_id`. Validated as described on
-        `CreateBatchRequest`; INVALID_ARGUMENT lists every violation; NOT_FOUND when the manifest does
-        not exist. A retry with the same `request_id` returns the first call's response.
+        `CreateBatchRequest`; INVALID_ARGUMENT lists every violation. A standard batch whose manifest
+        does not exist, belongs to another credential or is not MANIFEST_STATUS_VALID is refused by
+        the upstream with 400: INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST, with its message.
+        A retry with the same `request_id` returns the first call's response.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
