@@ -20,11 +20,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/sofer-gateway serve
 
-## Everything green: the whole test suite.
-test: $(STAMP)
+## Everything green: the whole test suite (the Node interop test needs node-deps).
+test: $(STAMP) node-deps
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+## ruff, mypy (strict, generated/ excluded) and buf lint.
+lint: $(STAMP) buf-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -44,12 +45,18 @@ check-generated: generate
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
 
-## Lint protos/ with buf (rules in buf.yaml); buf itself comes from npm (package.json).
-NODE_STAMP := node_modules/.package-lock.json
+## Node tooling from package-lock.json (buf, and @grpc/grpc-js + @grpc/proto-loader for the
+## interop client in tests/interop/node/): `npm ci` when node_modules is missing or older than
+## the lock file.
+NODE_STAMP := node_modules/.stamp
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 
+.PHONY: node-deps
+node-deps: $(NODE_STAMP)
+
+## Lint protos/ with buf (rules in buf.yaml); buf itself comes from npm (package.json).
 .PHONY: buf-lint
-buf-lint: $(NODE_STAMP)
+buf-lint: node-deps
 	node_modules/.bin/buf lint

@@ -1,0 +1,297 @@
+#!/usr/bin/env node
+// Node interop client for sofer-gateway: proves the contract works from @grpc/grpc-js with
+// protos/ loaded at run time by @grpc/proto-loader (no generated code, no Python).
+//
+// Usage: node tests/interop/node/client.mjs ADDRESS [TOKEN]
+//   ADDRESS  host:port of a running gateway (e.g. 127.0.0.1:50051)
+//   TOKEN    bearer token sent as `authorization: Bearer TOKEN`; omit it (or pass "") to rely
+//            on the gateway's configured key (e.g. the embedded sandbox of `sofer-gateway serve`)
+//
+// Steps, one output line each: CreateBatch (express, with client_item_ids), GetBatchStatus,
+// poll GetBatchStatus until COMPLETED (bounded by SOFER_INTEROP_TIMEOUT_S, default 30 s),
+// GetBatchItem (by client_item_id), GetTranscription, and an invalid CreateBatch whose
+// `grpc-status-details-bin` trailer is decoded as google.rpc.Status with its ErrorInfo and
+// BadRequest details (field paths checked).
+//
+// The google/rpc protos (status.proto, error_details.proto) come from the googleapis-common-protos
+// Python package in .venv (found under .venv/lib/python3.*/site-packages), or from the directory
+// named by SOFER_GOOGLE_RPC_PROTOS (a directory holding google/rpc/*.proto).
+//
+// Exit 0 only if every check passed; otherwise exit 1 with a "FAIL ..." line saying why.
+
+import { randomUUID } from "node:crypto";
+import { existsSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+
+// protobufjs is the library proto-loader itself uses: resolve it from there, not by hoisting luck.
+const requireFromLoader = createRequire(createRequire(import.meta.url).resolve("@grpc/proto-loader"));
+const protobuf = requireFromLoader("protobufjs");
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, "..", "..", "..");
+const PROTOS = path.join(REPO, "protos");
+const SERVICE_PROTO = "sofer/batch/v1/batch_service.proto";
+const DOMAIN = "sofer-gateway";
+const TIMEOUT_S = Number(process.env.SOFER_INTEROP_TIMEOUT_S ?? "30");
+const CALL_DEADLINE_MS = 10_000;
+
+class CheckFailed extends Error {}
+
+function check(condition, what) {
+  if (!condition) throw new CheckFailed(what);
+}
+
+function step(name, text) {
+  console.log(`ok   ${name}: ${text}`);
+}
+
+function googleRpcProtoDir() {
+  const fromEnv = process.env.SOFER_GOOGLE_RPC_PROTOS;
+  const candidates = [];
+  const lib = path.join(REPO, ".venv", "lib");
+  if (fromEnv) {
+    candidates.push(fromEnv); // given explicitly: that directory and no other
+  } else if (existsSync(lib)) {
+    for (const name of readdirSync(lib).sort()) {
+      if (name.startsWith("python3")) candidates.push(path.join(lib, name, "site-packages"));
+    }
+  }
+  for (const dir of candidates) {
+    const rpc = path.join(dir, "google", "rpc");
+    if (existsSync(path.join(rpc, "status.proto")) && existsSync(path.join(rpc, "error_details.proto"))) {
+      return dir;
+    }
+  }
+  throw new CheckFailed(
+    `google/rpc/status.proto and error_details.proto not found in ${candidates.join(", ") || "(no candidates)"}; ` +
+      "install the Python dev environment (make install) or set SOFER_GOOGLE_RPC_PROTOS",
+  );
+}
+
+function loadService() {
+  const definition = protoLoader.loadSync(SERVICE_PROTO, {
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    // protos/ for sofer/batch/v1/*; google/protobuf/*.proto (Timestamp) is bundled with protobufjs.
+    includeDirs: [PROTOS],
+  });
+  const pkg = grpc.loadPackageDefinition(definition);
+  return pkg.sofer.batch.v1.BatchTranscriptionService;
+}
+
+function loadErrorModel() {
+  const dir = googleRpcProtoDir();
+  const root = new protobuf.Root();
+  // Resolve imports against the googleapis directory; google/protobuf/* are bundled in protobufjs.
+  root.resolvePath = (_origin, target) => (path.isAbsolute(target) ? target : path.join(dir, target));
+  root.loadSync(["google/rpc/status.proto", "google/rpc/error_details.proto"], { keepCase: true });
+  root.resolveAll();
+  return { root, dir };
+}
+
+function unary(client, method, request, metadata) {
+  return new Promise((resolve, reject) => {
+    const deadline = new Date(Date.now() + CALL_DEADLINE_MS);
+    client[method](request, metadata, { deadline }, (err, response) => (err ? reject(err) : resolve(response)));
+  });
+}
+
+function describeError(err) {
+  return `${grpc.status[err.code] ?? err.code}: ${err.details ?? err.message}`;
+}
+
+async function call(client, method, request, metadata) {
+  try {
+    return await unary(client, method, request, metadata);
+  } catch (err) {
+    if (err instanceof CheckFailed) throw err;
+    throw new CheckFailed(`${method} failed: ${describeError(err)}`);
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main() {
+  const [address, token = ""] = process.argv.slice(2);
+  if (!address) {
+    console.error("usage: node tests/interop/node/client.mjs ADDRESS [TOKEN]");
+    process.exit(2);
+  }
+  const Service = loadService();
+  const errorModel = loadErrorModel();
+  step("load", `protos/ via @grpc/proto-loader; google.rpc from ${path.relative(REPO, errorModel.dir) || errorModel.dir}`);
+
+  const client = new Service(address, grpc.credentials.createInsecure());
+  const metadata = new grpc.Metadata();
+  if (token) metadata.set("authorization", `Bearer ${token}`);
+
+  try {
+    await run(client, metadata, errorModel.root);
+  } finally {
+    client.close();
+  }
+}
+
+async function run(client, metadata, rpcRoot) {
+  // 1. CreateBatch: express, two items with client_item_ids.
+  const tag = randomUUID().slice(0, 8);
+  const items = [
+    { audio_url: `https://example.com/interop/${tag}/shiur-1.mp3`, title: "Shiur 1", client_item_id: `node-${tag}-1` },
+    { audio_url: `https://example.com/interop/${tag}/shiur-2.mp3`, title: "Shiur 2", client_item_id: `node-${tag}-2`, num_speakers: 2 },
+  ];
+  const created = await call(
+    client,
+    "CreateBatch",
+    {
+      request_id: randomUUID(),
+      info: { primary_language: "LANGUAGE_HE", title: "node interop", auto_detect_speakers: true },
+      batch_title: `node interop ${tag}`,
+      processing_mode: "PROCESSING_MODE_EXPRESS",
+      audio_sources: items,
+    },
+    metadata,
+  );
+  check(typeof created.batch_id === "string" && created.batch_id.length > 0, "CreateBatch: empty batch_id");
+  check(created.total_count === items.length, `CreateBatch: total_count ${created.total_count}, want ${items.length}`);
+  check(
+    created.transcription_ids.length === items.length,
+    `CreateBatch: ${created.transcription_ids.length} transcription_ids, want ${items.length}`,
+  );
+  check(
+    created.processing_mode === "PROCESSING_MODE_EXPRESS",
+    `CreateBatch: processing_mode ${created.processing_mode}, want PROCESSING_MODE_EXPRESS`,
+  );
+  step("CreateBatch", `batch_id=${created.batch_id} total_count=${created.total_count} state=${created.state}`);
+
+  // 2. GetBatchStatus.
+  const first = (await call(client, "GetBatchStatus", { batch_id: created.batch_id }, metadata)).batch_status;
+  check(first, "GetBatchStatus: no batch_status");
+  check(first.batch_id === created.batch_id, `GetBatchStatus: batch_id ${first.batch_id}, want ${created.batch_id}`);
+  check(first.total_count === items.length, `GetBatchStatus: total_count ${first.total_count}, want ${items.length}`);
+  check(first.state !== "BATCH_STATE_UNSPECIFIED", "GetBatchStatus: state UNSPECIFIED");
+  check(first.observed_at && first.observed_at.seconds !== "0", "GetBatchStatus: observed_at not set");
+  step(
+    "GetBatchStatus",
+    `state=${first.state} completed_count=${first.completed_count}/${first.total_count} transcriptions=${first.transcriptions.length}`,
+  );
+
+  // 3. Poll until COMPLETED, bounded.
+  const started = Date.now();
+  let status = first;
+  let polls = 1;
+  while (status.state !== "BATCH_STATE_COMPLETED") {
+    check(status.state !== "BATCH_STATE_FAILED", `batch ${created.batch_id} FAILED`);
+    check(
+      Date.now() - started < TIMEOUT_S * 1000,
+      `batch not COMPLETED within ${TIMEOUT_S}s (last state ${status.state}, ${status.completed_count}/${status.total_count})`,
+    );
+    await sleep(200);
+    status = (await call(client, "GetBatchStatus", { batch_id: created.batch_id }, metadata)).batch_status;
+    polls += 1;
+  }
+  check(status.completed_count === items.length, `completed_count ${status.completed_count}, want ${items.length}`);
+  step("wait", `COMPLETED after ${polls} polls in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+
+  // 4. GetBatchItem by client_item_id.
+  const wanted = items[1];
+  const item = (
+    await call(client, "GetBatchItem", { batch_id: created.batch_id, client_item_id: wanted.client_item_id }, metadata)
+  ).transcription_info;
+  check(item, "GetBatchItem: no transcription_info");
+  check(
+    item.client_item_id === wanted.client_item_id,
+    `GetBatchItem: client_item_id ${item.client_item_id}, want ${wanted.client_item_id}`,
+  );
+  check(created.transcription_ids.includes(item.id), `GetBatchItem: id ${item.id} not among the batch's transcription_ids`);
+  check(item.state === "TRANSCRIPTION_STATE_COMPLETED", `GetBatchItem: state ${item.state}, want COMPLETED`);
+  step("GetBatchItem", `client_item_id=${item.client_item_id} -> id=${item.id} state=${item.state}`);
+
+  // 5. GetTranscription.
+  const transcription = (await call(client, "GetTranscription", { transcription_id: item.id }, metadata)).transcription;
+  check(transcription, "GetTranscription: no transcription");
+  check(transcription.text.length > 0, "GetTranscription: empty text");
+  check(transcription.info && transcription.info.id === item.id, "GetTranscription: info.id does not match");
+  const words = transcription.timestamps.length;
+  step("GetTranscription", `id=${item.id} words=${words} text="${transcription.text.slice(0, 40)}${transcription.text.length > 40 ? "..." : ""}"`);
+
+  // 6. Validation error details: no info, a bad URL, a duplicate client_item_id, num_speakers 0.
+  let failure;
+  try {
+    await unary(
+      client,
+      "CreateBatch",
+      {
+        request_id: randomUUID(),
+        processing_mode: "PROCESSING_MODE_EXPRESS",
+        audio_sources: [
+          { audio_url: "ftp://example.com/a.mp3", client_item_id: "a" },
+          { audio_url: "https://example.com/b.mp3", client_item_id: "b" },
+          { audio_url: "https://example.com/c.mp3", client_item_id: "b", num_speakers: 0 },
+        ],
+      },
+      metadata,
+    );
+  } catch (err) {
+    failure = err;
+  }
+  check(failure, "invalid CreateBatch succeeded; want INVALID_ARGUMENT");
+  check(
+    failure.code === grpc.status.INVALID_ARGUMENT,
+    `invalid CreateBatch: ${describeError(failure)}; want INVALID_ARGUMENT`,
+  );
+  const trailer = failure.metadata?.get("grpc-status-details-bin") ?? [];
+  check(trailer.length === 1 && Buffer.isBuffer(trailer[0]), "invalid CreateBatch: no grpc-status-details-bin trailer");
+  const Status = rpcRoot.lookupType("google.rpc.Status");
+  const rich = Status.decode(trailer[0]);
+  check(rich.code === grpc.status.INVALID_ARGUMENT, `google.rpc.Status.code ${rich.code}, want 3`);
+  check(rich.message === failure.details, "google.rpc.Status.message differs from the status message");
+  const details = {};
+  for (const any of rich.details) {
+    const typeName = any.type_url.slice(any.type_url.lastIndexOf("/") + 1);
+    details[typeName] = rpcRoot.lookupType(typeName).decode(any.value);
+  }
+  const info = details["google.rpc.ErrorInfo"];
+  check(info, `no google.rpc.ErrorInfo among details [${Object.keys(details).join(", ")}]`);
+  check(info.reason === "REQUEST_INVALID", `ErrorInfo.reason ${info.reason}, want REQUEST_INVALID`);
+  check(info.domain === DOMAIN, `ErrorInfo.domain ${info.domain}, want ${DOMAIN}`);
+  const badRequest = details["google.rpc.BadRequest"];
+  check(badRequest, `no google.rpc.BadRequest among details [${Object.keys(details).join(", ")}]`);
+  const got = badRequest.field_violations.map((v) => `${v.field}:${v.reason}`);
+  const want = [
+    "info:REQUIRED",
+    "audio_sources[0].audio_url:INVALID_URL",
+    "audio_sources[2].num_speakers:OUT_OF_RANGE",
+    "audio_sources[2].client_item_id:DUPLICATE",
+  ];
+  for (const violation of want) {
+    check(got.includes(violation), `BadRequest lacks ${violation}; got [${got.join(", ")}]`);
+  }
+  check(got.length === want.length, `BadRequest has ${got.length} violations, want ${want.length}: [${got.join(", ")}]`);
+  check(
+    badRequest.field_violations.every((v) => v.description.length > 0),
+    "a BadRequest field violation has no description",
+  );
+  step("CreateBatch(invalid)", `INVALID_ARGUMENT ErrorInfo(reason=${info.reason}, domain=${info.domain})`);
+  step("BadRequest", got.join(" "));
+}
+
+try {
+  await main();
+  console.log("PASS node interop: every check passed");
+  process.exit(0);
+} catch (err) {
+  if (err instanceof CheckFailed) {
+    console.log(`FAIL ${err.message}`);
+  } else {
+    console.log(`FAIL unexpected error: ${err?.stack ?? err}`);
+  }
+  process.exit(1);
+}
