@@ -24,6 +24,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
     from gateway import config
+    from gateway.client import commands as client_commands
     from gateway.sandbox import cli as sandbox_cli
 
     return {
@@ -37,6 +38,17 @@ def _commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
             "run the sandbox upstream alone (HTTP)",
             sandbox_cli.add_arguments,
             sandbox_cli.run,
+        ),
+        "submit": (
+            "a client: create a batch (express from URLs, standard with --manifest) and print "
+            "its id; --watch then follows it",
+            client_commands.add_submit_arguments,
+            client_commands.run,
+        ),
+        "watch": (
+            "a client: live progress of one batch until it ends (exit 0 COMPLETED, 1 FAILED)",
+            client_commands.add_watch_arguments,
+            client_commands.run,
         ),
     }
 

@@ -1,0 +1,213 @@
+"""Argparse glue of `sofer-gateway submit` and `sofer-gateway watch`: flags in, exit status out."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Coroutine, Mapping
+from contextlib import suppress
+from pathlib import Path
+from typing import Any, TextIO
+
+import grpc
+from sofer.batch.v1 import batch_service_pb2_grpc
+
+from gateway.client.errors import ClientError, ExitCode, UsageError
+from gateway.client.submit import plan_submit, submit
+from gateway.client.watch import Metadata, watch
+
+DEFAULT_TARGET = "127.0.0.1:50051"
+TARGET_ENV = "SOFER_GATEWAY_TARGET"
+TOKEN_ENV = "SOFER_GATEWAY_TOKEN"  # noqa: S105 (a variable name, not a secret)
+
+Body = Callable[[argparse.Namespace, TextIO, TextIO], Coroutine[Any, Any, int]]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="machine output: one JSON object per line on stdout, nothing else there",
+    )
+    parser.add_argument(
+        "--target",
+        metavar="HOST:PORT",
+        help=f"the gateway (default ${TARGET_ENV}, else {DEFAULT_TARGET})",
+    )
+    parser.add_argument(
+        "--token",
+        help=f"bearer token sent as `authorization` metadata (default ${TOKEN_ENV}; "
+        "none: the gateway uses its configured key). Prefer the variable: flags show in ps",
+    )
+
+
+def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of `submit`."""
+    parser.add_argument("urls", nargs="*", metavar="URL", help="audio URL, one item each")
+    parser.add_argument(
+        "--title",
+        action="append",
+        default=[],
+        dest="titles",
+        metavar="T",
+        help="an item's title; repeat once per URL, matched by position",
+    )
+    parser.add_argument(
+        "--client-item-id",
+        action="append",
+        default=[],
+        dest="client_item_ids",
+        metavar="ID",
+        help="an item's client_item_id; repeat once per URL, matched by position",
+    )
+    parser.add_argument("--batch-title", default="", metavar="T", help="the batch's title")
+    speakers = parser.add_mutually_exclusive_group()
+    speakers.add_argument(
+        "--num-speakers", type=_positive_int, metavar="N", help="expected speakers per item"
+    )
+    speakers.add_argument(
+        "--auto-speakers", action="store_true", help="detect the number of speakers"
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        metavar="FILE",
+        help="a standard batch from a manifest: a JSONL file, or a JSON array of items",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="deadline of each call before the watch (default 30; the watch has none)",
+    )
+    parser.add_argument(
+        "--validation-timeout",
+        type=_positive_float,
+        default=300.0,
+        metavar="SECONDS",
+        help="how long to wait for the manifest to be validated (default 300)",
+    )
+    parser.add_argument(
+        "--watch", action="store_true", help="then follow the batch until it ends (as `watch`)"
+    )
+    _add_common_arguments(parser)
+    parser.set_defaults(_client_parser=parser, _client_body=_submit_body)
+
+
+def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of `watch`."""
+    parser.add_argument("batch_id", metavar="BATCH_ID", help="the batch to follow")
+    _add_common_arguments(parser)
+    parser.set_defaults(_client_parser=parser, _client_body=_watch_body)
+
+
+def target_of(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str:
+    """--target, else $SOFER_GATEWAY_TARGET, else 127.0.0.1:50051."""
+    env = os.environ if environ is None else environ
+    return str(args.target or env.get(TARGET_ENV) or DEFAULT_TARGET)
+
+
+def metadata_of(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Metadata:
+    """`authorization: Bearer` from --token, else $SOFER_GATEWAY_TOKEN; none without either."""
+    env = os.environ if environ is None else environ
+    token = args.token or env.get(TOKEN_ENV) or ""
+    return (("authorization", f"Bearer {token}"),) if token else ()
+
+
+async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    plan = plan_submit(
+        args.urls,
+        titles=args.titles,
+        client_item_ids=args.client_item_ids,
+        batch_title=args.batch_title,
+        num_speakers=args.num_speakers,
+        auto_speakers=args.auto_speakers,
+        manifest=args.manifest,
+    )
+    metadata = metadata_of(args)
+    async with grpc.aio.insecure_channel(target_of(args)) as channel:
+        stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
+        created = await submit(
+            stub,
+            plan,
+            out,
+            err=err,
+            json=args.json,
+            metadata=metadata,
+            rpc_timeout=args.timeout,
+            validation_timeout=args.validation_timeout,
+        )
+        if not args.watch:
+            return ExitCode.OK
+        return await watch(stub, created.batch_id, out, err=err, json=args.json, metadata=metadata)
+
+
+async def _watch_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    async with grpc.aio.insecure_channel(target_of(args)) as channel:
+        stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
+        return await watch(
+            stub, args.batch_id, out, err=err, json=args.json, metadata=metadata_of(args)
+        )
+
+
+async def run_async(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the parsed command in the running loop; a `ClientError` becomes one line and a status.
+
+    Usage errors print the usage too, like argparse's own. Other exceptions propagate.
+    """
+    parser: argparse.ArgumentParser = args._client_parser
+    body: Body = args._client_body
+    try:
+        return await body(args, out, err)
+    except UsageError as error:
+        err.write(parser.format_usage())
+        err.write(f"{parser.prog}: error: {error}\n")
+        return error.exit_code
+    except ClientError as error:
+        err.write(f"{parser.prog}: error: {error}\n")
+        return error.exit_code
+
+
+def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the parsed command (`submit` or `watch`) in its own event loop; its exit status.
+
+    Ctrl-C cancels the command, and so its call, and exits 130; a closed stdout (`| head`)
+    ends quietly with 141.
+    """
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    try:
+        return asyncio.run(run_async(args, out, err))
+    except KeyboardInterrupt:
+        err.write(f"{args._client_parser.prog}: interrupted\n")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        # The reader went away: point stdout at /dev/null so that the interpreter's final
+        # flush does not fail again.
+        with suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, out.fileno())
+        return ExitCode.BROKEN_PIPE
