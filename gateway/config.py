@@ -17,13 +17,25 @@ DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_UPSTREAM_URL = "https://api.sofer.ai"
 # The key the gateway uses against its own embedded sandbox; not a secret, never valid upstream.
 SANDBOX_KEY = "sandbox-key"
+# Caller tokens from the environment, comma-separated (gateway.credentials.CallerAuth).
+CALLER_TOKENS_ENV = "SOFER_GATEWAY_CALLER_TOKENS"
 
 
-def _flag(default: Any, help_text: str, *, zero_ok: bool = False) -> Any:
+class ConfigError(ValueError):
+    """Settings that cannot work (a missing or unreadable file, flags that need each other):
+    `serve` prints the message, which names the flag, and exits 2."""
+
+
+def _flag(
+    default: Any, help_text: str, *, zero_ok: bool = False, metavar: str | None = None
+) -> Any:
     """A setting with a `serve` flag of the same name (`--default-timeout` for default_timeout).
 
-    Numbers must be greater than 0, or at least 0 with `zero_ok` (where 0 means "off")."""
-    return field(default=default, metadata={"help": help_text, "zero_ok": zero_ok})
+    Numbers must be greater than 0, or at least 0 with `zero_ok` (where 0 means "off"); a
+    False default makes an on/off flag; `metavar` names a flag's value in --help."""
+    return field(
+        default=default, metadata={"help": help_text, "zero_ok": zero_ok, "metavar": metavar}
+    )
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,27 @@ class GatewayConfig:
     listen: str = _flag(DEFAULT_LISTEN, "address to serve gRPC on")
     upstream_url: str | None = None
     api_key: str | None = field(default=None, repr=False)
+    caller_tokens: tuple[str, ...] = field(default=(), repr=False)
+    """Caller tokens from the environment (CALLER_TOKENS_ENV); never a flag, never shown."""
+    tls_cert: str = _flag("", "PEM certificate chain: serve TLS (needs --tls-key)", metavar="FILE")
+    tls_key: str = _flag("", "PEM private key of --tls-cert (unencrypted)", metavar="FILE")
+    tls_client_ca: str = _flag(
+        "",
+        "PEM CA certificate(s): require client certificates they signed (mutual TLS; a "
+        "verified client may spend the gateway's key; needs --tls-cert)",
+        metavar="FILE",
+    )
+    caller_tokens_file: str = _flag(
+        "",
+        "caller tokens, one per line ('#' comments): a caller sending one as its bearer token "
+        f"may spend the gateway's key (also env {CALLER_TOKENS_ENV}, comma-separated)",
+        metavar="FILE",
+    )
+    allow_unauthenticated_callers: bool = _flag(
+        False,
+        "start even with SOFER_API_KEY, a non-loopback --listen address and no caller "
+        "authentication (anyone who reaches the port spends the key)",
+    )
     sandbox_item_seconds: float = _flag(
         5.0, "embedded sandbox only: seconds an item takes to finish"
     )
@@ -62,6 +95,19 @@ class GatewayConfig:
     max_watches: int = _flag(
         10_000, "open WatchBatchStatus streams per process; past it RESOURCE_EXHAUSTED"
     )
+    max_concurrent_calls: int = _flag(
+        256, "unary RPCs working upstream at once; more wait in a queue (streams not counted)"
+    )
+    max_queued_calls: int = _flag(
+        512,
+        "unary RPCs waiting for a slot; past it RESOURCE_EXHAUSTED (GATEWAY_OVERLOADED) at once",
+        zero_ok=True,
+    )
+    max_queue_wait: float = _flag(
+        2.0,
+        "longest seconds a call waits for a slot (never past its deadline) before it is shed",
+        zero_ok=True,
+    )
     keepalive_time: float = _flag(
         60.0, "seconds between the server's keepalive pings on idle connections (long streams)"
     )
@@ -73,6 +119,13 @@ class GatewayConfig:
         "seconds after which a connection is asked to close (GOAWAY) so load spreads; 0 = never",
         zero_ok=True,
     )
+    idempotency_ttl: float = _flag(
+        24 * 3600.0, "seconds a create's outcome is kept for retries with the same request_id"
+    )
+    idempotency_max_per_tenant: int = _flag(
+        10_000, "request_id records kept per credential (oldest finished go first)"
+    )
+    idempotency_max_records: int = _flag(100_000, "request_id records kept in all")
     max_connection_age_grace: float = _flag(
         300.0,
         "seconds open streams get after max-connection-age before they end UNAVAILABLE "
@@ -112,11 +165,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     for f in _flagged():
         kind: type[Any] = type(f.default)
+        flag = "--" + f.name.replace("_", "-")
+        if kind is bool:
+            parser.add_argument(flag, action="store_true", help=f.metadata["help"])
+            continue
         parser.add_argument(
-            "--" + f.name.replace("_", "-"),
+            flag,
             type=str if kind is str else _number(kind, zero_ok=f.metadata["zero_ok"]),
             default=f.default,
-            help=f"{f.metadata['help']} (default {f.default})",
+            metavar=f.metadata["metavar"],
+            help=f.metadata["help"] + (f" (default {f.default})" if f.default != "" else ""),
         )
 
 
@@ -128,4 +186,7 @@ def from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     if upstream_url is None and api_key is not None:
         upstream_url = DEFAULT_UPSTREAM_URL
     settings = {f.name: getattr(args, f.name) for f in _flagged()}
-    return GatewayConfig(upstream_url=upstream_url, api_key=api_key, **settings)
+    caller_tokens = tuple(t.strip() for t in env.get(CALLER_TOKENS_ENV, "").split(",") if t.strip())
+    return GatewayConfig(
+        upstream_url=upstream_url, api_key=api_key, caller_tokens=caller_tokens, **settings
+    )

@@ -7,9 +7,12 @@ Streaming methods (async generators) are wrapped by `stream_rpc` the same way.
 
 1. `x-request-id` metadata is taken from the caller (or made up), sent back as initial and
    trailing metadata, sent upstream, and bound into every log line of the call;
-2. the credential is resolved (caller's bearer token, else the configured key) before the
-   handler runs, so a call without one never reaches the upstream;
+2. the credential is resolved (caller's bearer token, else the configured key, for callers
+   the servicer's `caller_auth` authenticated: gateway.credentials) before the handler runs,
+   so a call without one never reaches the upstream;
 3. the caller's deadline (capped by the configured default) becomes the upstream deadline;
+   a unary call then holds a slot of the servicer's `limiter` (gateway.limiter) while its
+   handler runs, or is shed RESOURCE_EXHAUSTED when none comes free in time (streams don't);
 4. errors are translated once: GatewayError and upstream errors to their gRPC status with
    details (gateway.rpc_errors), anything unexpected to INTERNAL with a logged traceback;
 5. one summary line per RPC: method, code, duration, request id, batch id, upstream attempts.
@@ -29,7 +32,8 @@ from typing import Any, NoReturn, Protocol, TypeVar
 import grpc
 import structlog
 
-from gateway.credentials import Credential, resolve_credential
+from gateway.credentials import CallerAuth, Credential, resolve_credential
+from gateway.limiter import ConcurrencyLimiter
 from gateway.rpc_errors import GatewayError, Reason, from_upstream
 from gateway.upstream import CallOptions, UpstreamError
 
@@ -49,7 +53,13 @@ class Settings(Protocol):
     def api_key(self) -> str | None: ...
 
     @property
+    def caller_auth(self) -> CallerAuth | None: ...
+
+    @property
     def default_timeout(self) -> float: ...
+
+    @property
+    def limiter(self) -> ConcurrencyLimiter | None: ...
 
 
 @dataclass
@@ -110,7 +120,12 @@ class _Frame:
         the caller's deadline, capped by the default timeout when `bounded` (unary calls)."""
         context = self.context
         await context.send_initial_metadata(((REQUEST_ID_KEY, self.request_id),))
-        credential = resolve_credential(context.invocation_metadata(), self.owner.api_key)
+        credential = resolve_credential(
+            context.invocation_metadata(),
+            self.owner.api_key,
+            self.owner.caller_auth,
+            context.auth_context(),
+        )
         if bounded:
             deadline: float | None = upstream_deadline(context, self.owner.default_timeout)
         else:
@@ -118,6 +133,7 @@ class _Frame:
             deadline = None if remaining is None else time.monotonic() + max(remaining, 0.0)
         options = CallOptions(token=credential.token, deadline=deadline, request_id=self.request_id)
         self.call = Call(credential, options, context, self.request_id)
+        self.call.note(caller=credential.caller)  # who spends the configured key, if anyone
         return self.call
 
     def fail(self, exc: Exception) -> None:
@@ -187,7 +203,11 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
             frame = _Frame(self, name, context)
             try:
                 call = await frame.open(bounded=True)
-                return await handler(self, request, call)
+                limiter = self.limiter
+                if limiter is None:
+                    return await handler(self, request, call)
+                async with limiter.slot(call.options.deadline):  # may shed: RESOURCE_EXHAUSTED
+                    return await handler(self, request, call)
             except asyncio.CancelledError:
                 frame.cancelled = True
                 raise

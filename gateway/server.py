@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sys
 from types import TracebackType
 from typing import Self
 
@@ -20,10 +21,14 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 
-from gateway.config import SANDBOX_KEY, GatewayConfig
+from gateway.config import SANDBOX_KEY, ConfigError, GatewayConfig
+from gateway.credentials import CallerAuth, check_exposure
+from gateway.idempotency import IdempotencyStore
+from gateway.limiter import ConcurrencyLimiter
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.servicer import BatchTranscriptionServicer
 from gateway.status_hub import Cadence, StatusHub
+from gateway.tls import load_tls
 from gateway.upstream import UpstreamClient, UpstreamConfig
 
 SERVICE_NAME: str = batch_service_pb2.DESCRIPTOR.services_by_name[
@@ -64,6 +69,8 @@ class Gateway:
         self.server: grpc.aio.Server | None = None
         self.health: health_aio.HealthServicer | None = None
         self.hub: StatusHub | None = None
+        self.idempotency: IdempotencyStore | None = None
+        self.limiter: ConcurrencyLimiter | None = None
         self.port = 0
         self.upstream_url = ""
 
@@ -84,6 +91,10 @@ class Gateway:
     async def _start(self) -> None:
         config = self.config
         api_key = config.api_key
+        # Security settings first, so a bad one (ConfigError: `serve` exits 2) starts nothing.
+        tls = load_tls(config)
+        callers = CallerAuth.from_config(config, mtls=tls is not None and tls.mutual)
+        check_exposure(config, callers)
         if config.embedded_sandbox:
             self.sandbox = SandboxServer(
                 SandboxConfig(item_seconds=config.sandbox_item_seconds), host="127.0.0.1", port=0
@@ -112,6 +123,11 @@ class Gateway:
             )
         )
         await self.client.start()
+        self.idempotency = IdempotencyStore(
+            ttl=config.idempotency_ttl,
+            max_per_tenant=config.idempotency_max_per_tenant,
+            max_records=config.idempotency_max_records,
+        )
         self.hub = StatusHub(
             self.client,
             Cadence(
@@ -122,8 +138,17 @@ class Gateway:
             max_watches=config.max_watches,
         )
         self.server = grpc.aio.server(options=server_options(config))
+        self.limiter = ConcurrencyLimiter(
+            config.max_concurrent_calls, config.max_queued_calls, config.max_queue_wait
+        )
         servicer = BatchTranscriptionServicer(
-            self.client, self.hub, api_key=api_key, default_timeout=config.default_timeout
+            self.client,
+            self.hub,
+            api_key=api_key,
+            default_timeout=config.default_timeout,
+            idempotency=self.idempotency,
+            limiter=self.limiter,
+            caller_auth=callers,
         )
         batch_service_pb2_grpc.add_BatchTranscriptionServiceServicer_to_server(
             servicer, self.server
@@ -133,7 +158,10 @@ class Gateway:
         reflection.enable_server_reflection(
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
         )
-        self.port = self.server.add_insecure_port(config.listen)
+        if tls is None:
+            self.port = self.server.add_insecure_port(config.listen)
+        else:
+            self.port = self.server.add_secure_port(config.listen, tls.server_credentials())
         if self.port == 0:
             raise OSError(f"cannot listen on {config.listen}")
         await self.server.start()
@@ -146,6 +174,8 @@ class Gateway:
             upstream=self.upstream_url,
             embedded_sandbox=self.sandbox is not None,
             credentials="configured key" if api_key else "callers' own tokens only",
+            tls="mutual" if tls is not None and tls.mutual else ("on" if tls else "off"),
+            caller_tokens=callers.tokens,
         )
 
     async def stop(self, grace: float | None = None) -> None:
@@ -160,6 +190,8 @@ class Gateway:
         if self.server is not None:
             await self.server.stop(grace)
             self.server = None
+        if self.idempotency is not None:
+            await self.idempotency.close()
         if self.client is not None:
             await self.client.aclose()
             self.client = None
@@ -181,16 +213,24 @@ class Gateway:
 
 
 async def serve(config: GatewayConfig) -> int:
-    """Run the gateway until SIGINT or SIGTERM; then shut down gracefully and return 0."""
+    """Run the gateway until SIGINT or SIGTERM; then shut down gracefully and return 0.
+
+    Settings that cannot work (gateway.config.ConfigError) print one line naming the flag to
+    stderr and return 2 (the exit status of a usage error) instead of a traceback."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Gateway(config):
-        await stop.wait()
-        log.info("shutting down", grace_seconds=config.shutdown_grace)
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(Exception):
-            loop.remove_signal_handler(sig)
+    try:
+        async with Gateway(config):
+            await stop.wait()
+            log.info("shutting down", grace_seconds=config.shutdown_grace)
+    except ConfigError as exc:  # raised at start only: nothing was serving
+        print(f"sofer-gateway serve: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
     log.info("stopped")
     return 0

@@ -7,15 +7,24 @@ module's, shapes the mapping module's.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 from sofer.batch.v1 import batch_service_pb2 as pb
 
 from gateway import mapping, validation
+from gateway.credentials import CallerAuth
+from gateway.idempotency import IdempotencyStore, fingerprint
+from gateway.limiter import ConcurrencyLimiter
 from gateway.rpc import Call, stream_rpc, unary_rpc
 from gateway.rpc_errors import Reason, invalid_argument
 from gateway.status_hub import StatusHub
-from gateway.upstream import BatchStatusResponse, UpstreamClient
+from gateway.upstream import BatchStatusResponse, CallOptions, UpstreamClient
+
+T = TypeVar("T")
+# Trailing metadata on a create answered from an earlier call with the same request_id.
+REPLAYED_KEY = "idempotent-replayed"
 
 
 def _check(violations: validation.Violations) -> None:
@@ -34,11 +43,53 @@ class BatchTranscriptionServicer:
         *,
         api_key: str | None,
         default_timeout: float,
+        idempotency: IdempotencyStore | None = None,
+        limiter: ConcurrencyLimiter | None = None,
+        caller_auth: CallerAuth | None = None,
     ) -> None:
         self.client = client
         self.hub = hub
+        self.idempotency = idempotency or IdempotencyStore()
+        self.limiter = limiter
+        """Bounds the unary RPCs working at once (gateway.rpc); None: no bound."""
         self.api_key = api_key
+        self.caller_auth = caller_auth
+        """Who may spend `api_key` (gateway.credentials); None: anyone who reaches the port."""
         self.default_timeout = default_timeout
+
+    async def _create(
+        self,
+        call: Call,
+        rpc: str,
+        request: pb.CreateBatchRequest | pb.UploadManifestRequest | pb.CreateManifestFromRssRequest,
+        send: Callable[[CallOptions], Awaitable[T]],
+    ) -> T:
+        """Run a create once per (credential, request_id): see gateway.idempotency.
+
+        Without a request_id the create is sent as it is, bounded by the caller's deadline.
+        With one, it runs shielded from the caller with the gateway's own timeout, so that an
+        answer that arrives after the caller gave up is still recorded for its retry.
+        """
+        if not request.request_id:
+            return await send(call.options)
+        options = CallOptions(
+            token=call.options.token,
+            deadline=time.monotonic() + self.default_timeout,
+            request_id=call.request_id,
+        )
+        result, replayed = await self.idempotency.run(
+            call.credential.tenant,
+            rpc,
+            request.request_id,
+            fingerprint(request),
+            lambda: send(options),
+            wait_until=call.options.deadline,
+        )
+        call.options.attempts = 0 if replayed else options.attempts
+        if replayed:
+            call.note(idempotent_replay="true")
+            call.context.set_trailing_metadata(((REPLAYED_KEY, "true"),))
+        return result
 
     @unary_rpc("CreateBatch")
     async def CreateBatch(
@@ -49,8 +100,9 @@ class BatchTranscriptionServicer:
         assert mode is not None  # validation refuses a request whose mode can't be resolved
         call.note(batch_file_id=request.batch_file_id)
         call.not_found = Reason.MANIFEST_NOT_FOUND
-        answer = await self.client.create_batch(
-            mapping.create_batch_body(request, mode), opts=call.options
+        body = mapping.create_batch_body(request, mode)
+        answer = await self._create(
+            call, "CreateBatch", request, lambda o: self.client.create_batch(body, opts=o)
         )
         call.note(batch_id=answer.batch_id)
         return mapping.create_batch_response(answer, mode)
@@ -60,8 +112,9 @@ class BatchTranscriptionServicer:
         self, request: pb.UploadManifestRequest, call: Call
     ) -> pb.UploadManifestResponse:
         _check(validation.validate_upload_manifest(request))
-        answer = await self.client.upload_batch_file(
-            mapping.upload_manifest_body(request), opts=call.options
+        body = mapping.upload_manifest_body(request)
+        answer = await self._create(
+            call, "UploadManifest", request, lambda o: self.client.upload_batch_file(body, opts=o)
         )
         call.note(batch_file_id=answer.batch_file_id)
         return pb.UploadManifestResponse(manifest=mapping.manifest(answer))
@@ -71,8 +124,12 @@ class BatchTranscriptionServicer:
         self, request: pb.CreateManifestFromRssRequest, call: Call
     ) -> pb.CreateManifestFromRssResponse:
         _check(validation.validate_create_manifest_from_rss(request))
-        answer = await self.client.create_batch_file_from_rss(
-            mapping.rss_body(request), opts=call.options
+        rss = mapping.rss_body(request)
+        answer = await self._create(
+            call,
+            "CreateManifestFromRss",
+            request,
+            lambda o: self.client.create_batch_file_from_rss(rss, opts=o),
         )
         call.note(batch_file_id=answer.batch_file_id)
         response = pb.CreateManifestFromRssResponse(

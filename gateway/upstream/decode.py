@@ -3,7 +3,10 @@
 Policy: required fields must be present, non-null and of their type; optional (nullable) fields
 may be missing or null; unknown fields are ignored; an enum value this gateway does not know is
 kept as the plain string (a newer upstream adding a status must not break the gateway).
-Integers are JSON integers (not booleans); numbers are integers or floats.
+Integers are JSON integers (not booleans) that fit the contract's fields (signed 32-bit unless
+a field says 64); numbers are integers or floats. Strings must be valid Unicode (a JSON escape
+of a lone surrogate is not), and date-times must be representable in UTC: anything else would
+fail later, in the proto mapping, as an internal error instead of a bad upstream answer.
 """
 
 from __future__ import annotations
@@ -63,6 +66,14 @@ class Fields:
             return None
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise _wrong(f"{self.where}.{name}", label, value)
+        if isinstance(value, str):
+            _check_text(value, f"{self.where}.{name}")
+        return value
+
+    def _bounded(self, name: str, bits: int, *, required: bool) -> int | None:
+        value = self._typed(name, int, "an integer", required=required)
+        if value is not None and not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+            raise ProtocolError(f"{self.where}.{name}: integer out of range ({bits}-bit)")
         return value
 
     def string(self, name: str) -> str:
@@ -73,13 +84,13 @@ class Fields:
         """An optional string."""
         return self._typed(name, str, "a string", required=False)
 
-    def integer(self, name: str) -> int:
-        """A required integer."""
-        return _present(self._typed(name, int, "an integer", required=True))
+    def integer(self, name: str, *, bits: int = 32) -> int:
+        """A required integer that fits `bits` (signed)."""
+        return _present(self._bounded(name, bits, required=True))
 
-    def opt_integer(self, name: str) -> int | None:
-        """An optional integer."""
-        return self._typed(name, int, "an integer", required=False)
+    def opt_integer(self, name: str, *, bits: int = 32) -> int | None:
+        """An optional integer that fits `bits` (signed)."""
+        return self._bounded(name, bits, required=False)
 
     def boolean(self, name: str) -> bool:
         """A required boolean."""
@@ -105,7 +116,13 @@ class Fields:
             when = datetime.fromisoformat(text)
         except ValueError as exc:
             raise ProtocolError(f"{self.where}.{name}: not a date-time: {text[:40]!r}") from exc
-        return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+        try:
+            when.astimezone(UTC)
+        except OverflowError as exc:
+            message = f"{self.where}.{name}: date-time out of range: {text[:40]!r}"
+            raise ProtocolError(message) from exc
+        return when
 
     def choice(self, name: str, kind: type[E]) -> E | str:
         """A required enum value (unknown values kept as strings)."""
@@ -139,6 +156,7 @@ class Fields:
         for i, item in enumerate(items):
             if not isinstance(item, str):
                 raise _wrong(f"{self.where}.{name}[{i}]", "a string", item)
+            _check_text(item, f"{self.where}.{name}[{i}]")
             checked.append(item)
         return tuple(checked)
 
@@ -173,6 +191,14 @@ def _present(value: T | None) -> T:
     if value is None:  # pragma: no cover - defensive
         raise ProtocolError("required field is missing")
     return value
+
+
+def _check_text(value: str, where: str) -> None:
+    """Refuse a string protobuf cannot carry (a lone surrogate from a `\\ud800` escape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ProtocolError(f"{where}: not valid Unicode text") from exc
 
 
 def _wrong(where: str, expected: str, value: object) -> ProtocolError:

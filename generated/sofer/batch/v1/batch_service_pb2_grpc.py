@@ -32,7 +32,11 @@ class BatchTranscriptionServiceStub:
 
     Credentials: the caller's `authorization: Bearer <token>` metadata is forwarded upstream; without
     one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
-    any upstream call. Everything the gateway shares between calls is scoped to the credential.
+    any upstream call. A gateway that authenticates its callers (caller tokens, which start with
+    `sgw_` and are never sent upstream, or a client certificate under mutual TLS) spends its key
+    only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
+    CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
+    credential.
 
     Request ids: `x-request-id` metadata (generated when absent) is sent upstream, logged, and
     returned in the response's initial metadata. Mutating RPCs also take a `request_id` field that
@@ -47,7 +51,8 @@ class BatchTranscriptionServiceStub:
     - UNAUTHENTICATED (no credential, or upstream 401); PERMISSION_DENIED (upstream 403).
     - NOT_FOUND (upstream 404: no such batch, manifest, transcription or client_item_id for this
     credential).
-    - ALREADY_EXISTS or ABORTED (upstream 409; or a `request_id` reused with a different request).
+    - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
+    ABORTED (upstream 409).
     - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries): a google.rpc.RetryInfo
     with the upstream's Retry-After delay and a google.rpc.QuotaFailure.
     - UNAVAILABLE (upstream 5xx or unreachable; safe to retry with the same `request_id`);
@@ -119,7 +124,11 @@ class BatchTranscriptionServiceServicer:
 
     Credentials: the caller's `authorization: Bearer <token>` metadata is forwarded upstream; without
     one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
-    any upstream call. Everything the gateway shares between calls is scoped to the credential.
+    any upstream call. A gateway that authenticates its callers (caller tokens, which start with
+    `sgw_` and are never sent upstream, or a client certificate under mutual TLS) spends its key
+    only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
+    CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
+    credential.
 
     Request ids: `x-request-id` metadata (generated when absent) is sent upstream, logged, and
     returned in the response's initial metadata. Mutating RPCs also take a `request_id` field that
@@ -134,7 +143,8 @@ class BatchTranscriptionServiceServicer:
     - UNAUTHENTICATED (no credential, or upstream 401); PERMISSION_DENIED (upstream 403).
     - NOT_FOUND (upstream 404: no such batch, manifest, transcription or client_item_id for this
     credential).
-    - ALREADY_EXISTS or ABORTED (upstream 409; or a `request_id` reused with a different request).
+    - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
+    ABORTED (upstream 409).
     - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries): a google.rpc.RetryInfo
     with the upstream's Retry-After delay and a google.rpc.QuotaFailure.
     - UNAVAILABLE (upstream 5xx or unreachable; safe to retry with the same `request_id`);
@@ -302,7 +312,11 @@ class BatchTranscriptionService:
 
     Credentials: the caller's `authorization: Bearer <token>` metadata is forwarded upstream; without
     one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
-    any upstream call. Everything the gateway shares between calls is scoped to the credential.
+    any upstream call. A gateway that authenticates its callers (caller tokens, which start with
+    `sgw_` and are never sent upstream, or a client certificate under mutual TLS) spends its key
+    only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
+    CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
+    credential.
 
     Request ids: `x-request-id` metadata (generated when absent) is sent upstream, logged, and
     returned in the response's initial metadata. Mutating RPCs also take a `request_id` field that
@@ -317,7 +331,8 @@ class BatchTranscriptionService:
     - UNAUTHENTICATED (no credential, or upstream 401); PERMISSION_DENIED (upstream 403).
     - NOT_FOUND (upstream 404: no such batch, manifest, transcription or client_item_id for this
     credential).
-    - ALREADY_EXISTS or ABORTED (upstream 409; or a `request_id` reused with a different request).
+    - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
+    ABORTED (upstream 409).
     - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries): a google.rpc.RetryInfo
     with the upstream's Retry-After delay and a google.rpc.QuotaFailure.
     - UNAVAILABLE (upstream 5xx or unreachable; safe to retry with the same `request_id`);
