@@ -25,6 +25,7 @@ from gateway.config import SANDBOX_KEY, ConfigError, GatewayConfig
 from gateway.credentials import CallerAuth, check_exposure
 from gateway.idempotency import IdempotencyStore
 from gateway.limiter import ConcurrencyLimiter
+from gateway.rpc import DecodeGuard
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.servicer import BatchTranscriptionServicer
 from gateway.status_hub import Cadence, StatusHub
@@ -137,7 +138,9 @@ class Gateway:
             ),
             max_watches=config.max_watches,
         )
-        self.server = grpc.aio.server(options=server_options(config))
+        self.server = grpc.aio.server(
+            interceptors=[DecodeGuard(f"/{SERVICE_NAME}/")], options=server_options(config)
+        )
         self.limiter = ConcurrencyLimiter(
             config.max_concurrent_calls, config.max_queued_calls, config.max_queue_wait
         )
