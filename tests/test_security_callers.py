@@ -29,6 +29,7 @@ from gateway.sandbox import SandboxServer
 from gateway.server import Gateway
 from tests.conftest import TOKEN, bearer
 from tests.pki import Pki, make_pki
+from tests.processes import run_serve, start_serve
 from tests.streams import drain
 from tests.test_grpc_support import (
     assert_error,
@@ -41,8 +42,7 @@ from tests.test_grpc_support import (
     upstream_total,
 )
 from tests.test_sandbox_support import SSL_CONTEXT
-from tests.test_security_tls import credentials, run_serve
-from tests.test_serve_process import start_serve
+from tests.test_security_tls import credentials
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2

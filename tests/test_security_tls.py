@@ -4,10 +4,7 @@ client certificate from that CA gets in; and flags that cannot work stop the sta
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +20,7 @@ from gateway.server import Gateway
 from gateway.tls import load_tls
 from tests.conftest import bearer
 from tests.pki import Issued, Pki, make_pki
+from tests.processes import run_serve
 from tests.test_grpc_support import create_express, rpc_error, source, upstream_total
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
@@ -197,34 +195,6 @@ async def test_gateway_start_with_bad_tls_starts_nothing(pki: Pki, tmp_path: Pat
         await gateway.start()
     assert gateway.sandbox is None
     assert gateway.server is None
-
-
-async def run_serve(*flags: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    """Run `sofer-gateway serve` (on 127.0.0.1:0 unless a flag says otherwise) until it exits
-    by itself; its exit status, stdout and stderr. A gateway that starts serving instead is
-    killed and the test fails."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SOFER_")}
-    environment.update(env or {})
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway.cli",
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        *flags,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=environment,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), 30)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise AssertionError("serve did not exit: it started instead of refusing") from None
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
 
 
 @pytest.mark.parametrize(

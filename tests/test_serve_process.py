@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
-import sys
 
 import grpc
 import pytest
@@ -15,37 +12,10 @@ from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 
+from tests.processes import start_serve
 from tests.streams import drain
 
 SECRET = "process-test-secret-key"
-
-
-async def start_serve(
-    *flags: str, env: dict[str, str] | None = None
-) -> tuple[asyncio.subprocess.Process, str]:
-    """Start `sofer-gateway serve` on port 0 and return it with the address it logged."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SOFER_")}
-    environment.update(env or {})
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway.cli",
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        *flags,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=environment,
-    )
-    assert process.stdout is not None
-    async with asyncio.timeout(30):
-        while True:
-            line = await process.stdout.readline()
-            assert line, "serve exited before serving"
-            event = json.loads(line)
-            if event.get("event") == "gateway serving":
-                return process, str(event["address"])
 
 
 async def test_embedded_default_serves_a_client_without_credentials() -> None:

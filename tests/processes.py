@@ -1,0 +1,58 @@
+"""Helpers that run `sofer-gateway serve` as a real process (no tests here)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+
+
+async def spawn_serve(
+    *flags: str, env: dict[str, str] | None = None, merge_stderr: bool = False
+) -> asyncio.subprocess.Process:
+    """`sofer-gateway serve --listen 127.0.0.1:0 FLAGS`, with no SOFER_* variable inherited
+    from the test's environment beyond `env`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SOFER_")}
+    environment.update(env or {})
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gateway.cli",
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        *flags,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
+        env=environment,
+    )
+
+
+async def start_serve(
+    *flags: str, env: dict[str, str] | None = None
+) -> tuple[asyncio.subprocess.Process, str]:
+    """Start `serve` and return it with the address its "gateway serving" log line names."""
+    process = await spawn_serve(*flags, env=env, merge_stderr=True)
+    assert process.stdout is not None
+    async with asyncio.timeout(30):
+        while True:
+            line = await process.stdout.readline()
+            assert line, "serve exited before serving"
+            event = json.loads(line)
+            if event.get("event") == "gateway serving":
+                return process, str(event["address"])
+
+
+async def run_serve(*flags: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run `serve` until it exits by itself: its exit status, stdout and stderr. A gateway that
+    starts serving instead is killed and the test fails."""
+    process = await spawn_serve(*flags, env=env)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 30)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise AssertionError("serve did not exit: it started instead of refusing") from None
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
