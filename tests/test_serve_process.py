@@ -18,6 +18,19 @@ from tests.streams import drain
 SECRET = "process-test-secret-key"
 
 
+async def create_one(
+    stub: pb_grpc.BatchTranscriptionServiceStub, url: str
+) -> pb.CreateBatchResponse:
+    """An express batch of `url`, created with no token of the caller's own."""
+    response: pb.CreateBatchResponse = await stub.CreateBatch(
+        pb.CreateBatchRequest(
+            info=batch_pb2.BatchInfo(), audio_sources=[batch_pb2.AudioSource(audio_url=url)]
+        ),
+        timeout=10,
+    )
+    return response
+
+
 async def test_embedded_default_serves_a_client_without_credentials() -> None:
     """With no SOFER_API_URL and no SOFER_API_KEY, serve starts the sandbox in-process and a
     client with no token of its own can create a batch and read it back."""
@@ -25,13 +38,7 @@ async def test_embedded_default_serves_a_client_without_credentials() -> None:
     try:
         async with grpc.aio.insecure_channel(address) as channel:
             stub = pb_grpc.BatchTranscriptionServiceStub(channel)
-            created = await stub.CreateBatch(
-                pb.CreateBatchRequest(
-                    info=batch_pb2.BatchInfo(),
-                    audio_sources=[batch_pb2.AudioSource(audio_url="https://e.com/a.mp3")],
-                ),
-                timeout=10,
-            )
+            created = await create_one(stub, "https://e.com/a.mp3")
             status = await stub.GetBatchStatus(
                 pb.GetBatchStatusRequest(batch_id=created.batch_id), timeout=10
             )
@@ -43,7 +50,7 @@ async def test_embedded_default_serves_a_client_without_credentials() -> None:
 
 async def test_sigterm_ends_open_watches_and_exits_zero() -> None:
     """SIGTERM with an open watch: health goes NOT_SERVING, the watch ends UNAVAILABLE within
-    the grace period, and the process exits 0. Its output never shows the configured key."""
+    the grace period, and the process exits 0."""
     process, address = await start_serve(
         "--sandbox-item-seconds",
         "600",
@@ -53,13 +60,7 @@ async def test_sigterm_ends_open_watches_and_exits_zero() -> None:
     try:
         async with grpc.aio.insecure_channel(address) as channel:
             stub = pb_grpc.BatchTranscriptionServiceStub(channel)
-            created = await stub.CreateBatch(
-                pb.CreateBatchRequest(
-                    info=batch_pb2.BatchInfo(),
-                    audio_sources=[batch_pb2.AudioSource(audio_url="https://e.com/long.mp3")],
-                ),
-                timeout=10,
-            )
+            created = await create_one(stub, "https://e.com/long.mp3")
             call = stub.WatchBatchStatus(pb.WatchBatchStatusRequest(batch_id=created.batch_id))
             first = await call.read()
             assert isinstance(first, pb.WatchBatchStatusResponse)
