@@ -23,9 +23,9 @@ from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 
 from gateway.config import SANDBOX_KEY, ConfigError, GatewayConfig
 from gateway.credentials import CallerAuth, check_exposure
+from gateway.decoding import DecodeGuard
 from gateway.idempotency import IdempotencyStore
 from gateway.limiter import ConcurrencyLimiter
-from gateway.rpc import DecodeGuard
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.servicer import BatchTranscriptionServicer
 from gateway.status_hub import Cadence, StatusHub
