@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import io
+import logging
+from collections.abc import AsyncIterator, Iterator
 
 import grpc
 import pytest
+import structlog
 from sofer.batch.v1 import batch_service_pb2_grpc
 
 from gateway.config import GatewayConfig
+from gateway.logs import configure_logging
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.server import Gateway
 
@@ -19,6 +23,23 @@ OTHER_TOKEN = "tenant-b-token"
 def bearer(token: str = TOKEN) -> tuple[tuple[str, str], ...]:
     """gRPC metadata carrying `token` as the caller's credential."""
     return (("authorization", f"Bearer {token}"),)
+
+
+@pytest.fixture
+def logs() -> Iterator[io.StringIO]:
+    """Everything logged during the test (DEBUG and up), as JSON lines; logging is restored
+    afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    out = io.StringIO()
+    configure_logging("DEBUG", json=True, stream=out)
+    try:
+        yield out
+    finally:
+        structlog.reset_defaults()
+        structlog.contextvars.clear_contextvars()
+        root.handlers = handlers
+        root.setLevel(level)
 
 
 @pytest.fixture

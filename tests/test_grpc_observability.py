@@ -5,19 +5,15 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import logging
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
-import structlog
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 
 from gateway.config import GatewayConfig
-from gateway.logs import configure_logging
 from gateway.sandbox import SandboxServer
 from gateway.server import Gateway
 from tests.conftest import TOKEN, bearer
@@ -31,6 +27,7 @@ from tests.test_grpc_support import (
     metadata_value,
     recording_upstream,
     rpc_error,
+    rpc_lines,
     source,
     upstream_count,
 )
@@ -137,29 +134,6 @@ async def test_request_id_and_credential_reach_the_upstream(gateway_config: Gate
 
 
 # -- the log line -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def logs() -> Iterator[io.StringIO]:
-    """Everything logged during the test (DEBUG and up), as JSON lines; logging is restored
-    afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    out = io.StringIO()
-    configure_logging("DEBUG", json=True, stream=out)
-    try:
-        yield out
-    finally:
-        structlog.reset_defaults()
-        structlog.contextvars.clear_contextvars()
-        root.handlers = handlers
-        root.setLevel(level)
-
-
-def rpc_lines(out: io.StringIO) -> list[dict[str, Any]]:
-    """The per-RPC summary lines logged so far."""
-    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("event") == "rpc"]
 
 
 def only_line(out: io.StringIO, request_id: str) -> dict[str, Any]:

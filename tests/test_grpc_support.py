@@ -4,6 +4,8 @@ admin API, request builders, polling, and a tiny recording HTTP upstream."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -283,3 +285,9 @@ async def validated_manifest(stub: Any, batch_file_id: str) -> batch_pb2.Manifes
         lambda: manifest(stub, batch_file_id),
         lambda m: m.status != batch_pb2.MANIFEST_STATUS_PENDING_VALIDATION,
     )
+
+
+def rpc_lines(out: io.StringIO) -> list[dict[str, Any]]:
+    """The per-RPC summary lines logged so far."""
+    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
+    return [line for line in lines if line.get("event") == "rpc"]

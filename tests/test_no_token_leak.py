@@ -5,20 +5,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
-import logging
 import uuid
-from collections.abc import Iterator
 
 import grpc
 import httpx
 import pytest
-import structlog
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 
 from gateway.config import GatewayConfig
-from gateway.logs import configure_logging
 from gateway.sandbox import SandboxServer
 from gateway.server import Gateway
 from tests.conftest import bearer
@@ -30,23 +26,13 @@ MISSING = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 
 
 @pytest.fixture
-def captured() -> Iterator[io.StringIO]:
-    """Everything the process logs, at DEBUG, structlog and stdlib alike."""
-    out = io.StringIO()
-    configure_logging("DEBUG", json=True, stream=out)
-    yield out
-    structlog.reset_defaults()
-    logging.getLogger().handlers = []
-
-
-@pytest.fixture
 def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
     """A gateway holding a service key, so both kinds of credential are in play."""
     return dataclasses.replace(gateway_config, api_key=SERVICE_KEY, watch_fast_interval=0.05)
 
 
 async def test_full_session_never_shows_a_token(
-    captured: io.StringIO, gateway: Gateway, channel: grpc.aio.Channel, sandbox: SandboxServer
+    logs: io.StringIO, gateway: Gateway, channel: grpc.aio.Channel, sandbox: SandboxServer
 ) -> None:
     """Every RPC, a watch, validation errors, not-found, a rate-limit storm and a 5xx, with the
     caller's own token and with the gateway's key: neither credential appears in any log line,
@@ -126,7 +112,7 @@ async def test_full_session_never_shows_a_token(
         )
     )
     await asyncio.sleep(0.1)  # let the last log lines out
-    text = captured.getvalue()
+    text = logs.getvalue()
     assert '"rpc"' in text  # the capture did see the session
     assert "upstream_attempt" in text  # ... at DEBUG, retries included
     for secret in (CALLER_TOKEN, SERVICE_KEY):

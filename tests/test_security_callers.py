@@ -8,23 +8,19 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
-import json
-import logging
 import re
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import grpc
 import httpx
 import pytest
-import structlog
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 
 from gateway.config import ConfigError, GatewayConfig
 from gateway.credentials import CallerAuth, check_exposure, is_loopback
-from gateway.logs import configure_logging
 from gateway.sandbox import SandboxServer
 from gateway.server import Gateway
 from tests.conftest import TOKEN, bearer
@@ -38,6 +34,7 @@ from tests.test_grpc_support import (
     express,
     recording_upstream,
     rpc_error,
+    rpc_lines,
     source,
     upstream_total,
 )
@@ -227,29 +224,6 @@ async def mtls_stub(gateway: Gateway, pki: Pki) -> AsyncIterator[Stub]:
     """A stub on a TLS channel presenting the client certificate the test CA signed."""
     async with grpc.aio.secure_channel(gateway.address, credentials(pki, pki.client)) as channel:
         yield Stub(channel)
-
-
-@pytest.fixture
-def logs() -> Iterator[io.StringIO]:
-    """Everything logged during the test (DEBUG and up), as JSON lines; logging is restored
-    afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    out = io.StringIO()
-    configure_logging("DEBUG", json=True, stream=out)
-    try:
-        yield out
-    finally:
-        structlog.reset_defaults()
-        structlog.contextvars.clear_contextvars()
-        root.handlers = handlers
-        root.setLevel(level)
-
-
-def rpc_lines(out: io.StringIO) -> list[dict[str, Any]]:
-    """The per-RPC summary lines logged so far."""
-    lines = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
-    return [line for line in lines if line.get("event") == "rpc"]
 
 
 @mutual_tls
