@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 
-.PHONY: install run test lint generate check-generated clean
+.PHONY: install run test lint generate check-generated clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ run: $(STAMP)
 ## Everything green: the whole test suite (the Node interop test needs node-deps).
 test: $(STAMP) node-deps
 	$(BIN)/python -m pytest
+
+## The benchmark against the official soferai SDK (bench/README.md); not part of test or CI.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
 
 ## ruff, mypy (strict, generated/ excluded) and buf lint.
 lint: $(STAMP) buf-lint

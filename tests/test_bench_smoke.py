@@ -15,6 +15,7 @@ METRICS = {
     "status_latency_p50_ms",
     "status_latency_p90_ms",
     "status_latency_p99_ms",
+    "status_client_cpu_ms_per_call",
     "status_throughput_rps",
     "create_latency_p50_ms",
     "create_latency_p99_ms",
@@ -29,7 +30,7 @@ def test_quick_bench_reports_every_metric_for_both_sides(tmp_path: Path) -> None
     positive, finite value for the SDK side, the gateway side and their ratio; it asserts
     nothing about which side is faster."""
     out = tmp_path / "bench.json"
-    result = subprocess.run(  # noqa: S603 (our own interpreter and module, no shell)
+    result = subprocess.run(  # noqa: S603 (this interpreter, our own module, no shell)
         [sys.executable, "-m", "bench.run", "--quick", "--json", str(out)],
         cwd=ROOT,
         capture_output=True,
