@@ -116,7 +116,24 @@ class _Frame:
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(rpc=name, request_id=self.request_id)
 
-    async def open(self, *, bounded: bool) -> Call:
+    async def __aenter__(self) -> _Frame:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: object,
+    ) -> bool:
+        """Translate an error once and log the call's line; a cancellation propagates."""
+        if isinstance(exc, asyncio.CancelledError):
+            self.cancelled = True
+        elif isinstance(exc, Exception):
+            self.fail(exc)
+        self.summary()
+        return isinstance(exc, Exception)  # swallowed: the wrapper aborts with self.error
+
+    async def open(self, request: object, *, bounded: bool) -> Call:
         """Send the request id back, resolve the credential, and set the upstream deadline:
         the caller's deadline, capped by the default timeout when `bounded` (unary calls)."""
         context = self.context
@@ -135,6 +152,7 @@ class _Frame:
         options = CallOptions(token=credential.token, deadline=deadline, request_id=self.request_id)
         self.call = Call(credential, options, context, self.request_id)
         self.call.note(caller=credential.caller)  # who spends the configured key, if anyone
+        _decoded(request)
         return self.call
 
     def fail(self, exc: Exception) -> None:
@@ -212,22 +230,13 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
         async def method(
             self: Settings, request: Req, context: grpc.aio.ServicerContext[Any, Any]
         ) -> Resp:
-            frame = _Frame(self, name, context)
-            try:
-                call = await frame.open(bounded=True)
-                _decoded(request)
+            async with _Frame(self, name, context) as frame:
+                call = await frame.open(request, bounded=True)
                 limiter = self.limiter
                 if limiter is None:
                     return await handler(self, request, call)
                 async with limiter.slot(call.options.deadline):  # may shed: RESOURCE_EXHAUSTED
                     return await handler(self, request, call)
-            except asyncio.CancelledError:
-                frame.cancelled = True
-                raise
-            except Exception as exc:
-                frame.fail(exc)
-            finally:
-                frame.summary()
             return await frame.abort()
 
         return method
@@ -240,9 +249,9 @@ def stream_rpc(name: str) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[
     server-streaming method.
 
     A client's cancel, deadline or disconnect cancels the handler's task: the CancelledError
-    runs every `finally` below and is re-raised, never swallowed (returning normally from a
-    cancelled call leaks in grpc.aio, grpc/grpc#43360); the handler never raises one of its own
-    (a stray CancelledError leaves the client hanging, grpc/grpc#29248).
+    passes through the frame (which logs the call CANCELLED) and on, never swallowed (returning
+    normally from a cancelled call leaks in grpc.aio, grpc/grpc#43360); the handler never raises
+    one of its own (a stray CancelledError leaves the client hanging, grpc/grpc#29248).
     """
 
     def decorate(handler: StreamHandler[Req, Resp]) -> StreamWrapped[Req, Resp]:
@@ -250,21 +259,12 @@ def stream_rpc(name: str) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[
         async def method(
             self: Settings, request: Req, context: grpc.aio.ServicerContext[Any, Any]
         ) -> AsyncIterator[Resp]:
-            frame = _Frame(self, name, context)
-            frame.messages = 0
-            try:
-                call = await frame.open(bounded=False)
-                _decoded(request)
+            async with _Frame(self, name, context) as frame:
+                frame.messages = 0
+                call = await frame.open(request, bounded=False)
                 async for item in handler(self, request, call):
                     frame.messages += 1
                     yield item
-            except asyncio.CancelledError:
-                frame.cancelled = True
-                raise
-            except Exception as exc:
-                frame.fail(exc)
-            finally:
-                frame.summary()
             if frame.error is not None:
                 await frame.abort()
 
