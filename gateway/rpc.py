@@ -1,21 +1,22 @@
-"""The frame of every unary RPC: request id, credential, deadline, error translation, one log line.
+"""The frame of every RPC: request id, credential, validation, deadline, errors, one log line.
 
 Servicer methods are written as `async def Method(self, request, call: Call) -> Response` and
-wrapped by `unary_rpc`, which owns everything that is the same for every RPC:
-
-Streaming methods (async generators) are wrapped by `stream_rpc` the same way.
+wrapped by `unary_rpc` (streaming ones, async generators, by `stream_rpc`), which own everything
+that is the same for every RPC, in this order:
 
 1. `x-request-id` metadata is taken from the caller (or made up), sent back as initial and
    trailing metadata, sent upstream, and bound into every log line of the call;
 2. the credential is resolved (caller's bearer token, else the configured key, for callers
-   the servicer's `caller_auth` authenticated: gateway.credentials) before the handler runs,
-   so a call without one never reaches the upstream;
-3. the caller's deadline (capped by the configured default) becomes the upstream deadline;
+   the servicer's `caller_auth` authenticated: gateway.credentials), so a call without one
+   never reaches the upstream;
+3. the request is validated (gateway.validation: every violation at once, INVALID_ARGUMENT),
+   before any upstream call or concurrency slot;
+4. the caller's deadline (capped by the configured default) becomes the upstream deadline;
    a unary call then holds a slot of the servicer's `limiter` (gateway.limiter) while its
    handler runs, or is shed RESOURCE_EXHAUSTED when none comes free in time (streams don't);
-4. errors are translated once: GatewayError and upstream errors to their gRPC status with
+5. errors are translated once: GatewayError and upstream errors to their gRPC status with
    details (gateway.rpc_errors), anything unexpected to INTERNAL with a logged traceback;
-5. one summary line per RPC: method, code, duration, request id, batch id, upstream attempts.
+6. one summary line per RPC: method, code, duration, request id, batch id, upstream attempts.
 """
 
 from __future__ import annotations
@@ -31,11 +32,13 @@ from typing import Any, NoReturn, Protocol, TypeVar
 
 import grpc
 import structlog
+from google.protobuf.message import Message
 
+from gateway import validation
 from gateway.credentials import CallerAuth, Credential, resolve_credential
 from gateway.decoding import UndecodableRequest
 from gateway.limiter import ConcurrencyLimiter
-from gateway.rpc_errors import GatewayError, Reason, from_upstream
+from gateway.rpc_errors import GatewayError, Reason, from_upstream, invalid_argument
 from gateway.upstream import CallOptions, UpstreamError
 
 REQUEST_ID_KEY = "x-request-id"
@@ -153,6 +156,10 @@ class _Frame:
         self.call = Call(credential, options, context, self.request_id)
         self.call.note(caller=credential.caller)  # who spends the configured key, if anyone
         _decoded(request)
+        assert isinstance(request, Message)  # what the service's deserializers produce
+        violations = validation.validate(request)
+        if violations:  # all at once, before any upstream call or concurrency slot
+            raise invalid_argument(violations)
         return self.call
 
     def fail(self, exc: Exception) -> None:

@@ -1,8 +1,8 @@
-"""BatchTranscriptionService: each method validates, calls the upstream once, maps the answer.
+"""BatchTranscriptionService: each method calls the upstream once and maps the answer.
 
-The methods coordinate and hold no policy: credentials, deadlines, request ids, logging and error
-translation are the frame's (gateway.rpc), retries the upstream client's, rules the validation
-module's, shapes the mapping module's.
+The methods coordinate and hold no policy: credentials, validation (before any method runs),
+deadlines, request ids, logging and error translation are the frame's (gateway.rpc), retries the
+upstream client's, rules the validation package's, shapes the mapping module's.
 """
 
 from __future__ import annotations
@@ -18,19 +18,13 @@ from gateway.credentials import CallerAuth
 from gateway.idempotency import IdempotencyStore, fingerprint
 from gateway.limiter import ConcurrencyLimiter
 from gateway.rpc import Call, stream_rpc, unary_rpc
-from gateway.rpc_errors import Reason, invalid_argument
+from gateway.rpc_errors import Reason
 from gateway.status_hub import StatusHub
 from gateway.upstream import BatchStatusResponse, CallOptions, UpstreamClient
 
 T = TypeVar("T")
 # Trailing metadata on a create answered from an earlier call with the same request_id.
 REPLAYED_KEY = "idempotent-replayed"
-
-
-def _check(violations: validation.Violations) -> None:
-    """Raise INVALID_ARGUMENT with every violation, before any upstream call."""
-    if violations:
-        raise invalid_argument(violations)
 
 
 class BatchTranscriptionServicer:
@@ -95,7 +89,6 @@ class BatchTranscriptionServicer:
     async def CreateBatch(
         self, request: pb.CreateBatchRequest, call: Call
     ) -> pb.CreateBatchResponse:
-        _check(validation.validate_create_batch(request))
         mode = validation.resolve_processing_mode(request)
         assert mode is not None  # validation refuses a request whose mode can't be resolved
         call.note(batch_file_id=request.batch_file_id)
@@ -111,7 +104,6 @@ class BatchTranscriptionServicer:
     async def UploadManifest(
         self, request: pb.UploadManifestRequest, call: Call
     ) -> pb.UploadManifestResponse:
-        _check(validation.validate_upload_manifest(request))
         body = mapping.upload_manifest_body(request)
         answer = await self._create(
             call, "UploadManifest", request, lambda o: self.client.upload_batch_file(body, opts=o)
@@ -123,7 +115,6 @@ class BatchTranscriptionServicer:
     async def CreateManifestFromRss(
         self, request: pb.CreateManifestFromRssRequest, call: Call
     ) -> pb.CreateManifestFromRssResponse:
-        _check(validation.validate_create_manifest_from_rss(request))
         rss = mapping.rss_body(request)
         answer = await self._create(
             call,
@@ -146,7 +137,6 @@ class BatchTranscriptionServicer:
     async def GetManifest(
         self, request: pb.GetManifestRequest, call: Call
     ) -> pb.GetManifestResponse:
-        _check(validation.validate_get_manifest(request))
         call.note(batch_file_id=request.batch_file_id)
         call.not_found = Reason.MANIFEST_NOT_FOUND
         answer = await self.client.get_batch_file(request.batch_file_id, opts=call.options)
@@ -156,7 +146,6 @@ class BatchTranscriptionServicer:
     async def ListManifests(
         self, request: pb.ListManifestsRequest, call: Call
     ) -> pb.ListManifestsResponse:
-        _check(validation.validate_list_manifests(request))
         answer = await self.client.list_batch_files(
             cursor=request.page_token or None,
             limit=request.page_size or None,
@@ -171,7 +160,6 @@ class BatchTranscriptionServicer:
     async def GetBatchStatus(
         self, request: pb.GetBatchStatusRequest, call: Call
     ) -> pb.GetBatchStatusResponse:
-        _check(validation.validate_get_batch_status(request))
         call.note(batch_id=request.batch_id)
         call.not_found = Reason.BATCH_NOT_FOUND
         answer = await self.client.get_batch_status(request.batch_id, opts=call.options)
@@ -183,7 +171,6 @@ class BatchTranscriptionServicer:
     async def WatchBatchStatus(
         self, request: pb.WatchBatchStatusRequest, call: Call
     ) -> AsyncIterator[pb.WatchBatchStatusResponse]:
-        _check(validation.validate_watch_batch_status(request))
         call.note(batch_id=request.batch_id)
         previous: BatchStatusResponse | None = None
         states: dict[str, str] | None = None
@@ -200,7 +187,6 @@ class BatchTranscriptionServicer:
     async def GetBatchItem(
         self, request: pb.GetBatchItemRequest, call: Call
     ) -> pb.GetBatchItemResponse:
-        _check(validation.validate_get_batch_item(request))
         call.note(batch_id=request.batch_id, client_item_id=request.client_item_id)
         call.not_found = Reason.BATCH_ITEM_NOT_FOUND
         answer = await self.client.get_batch_item_by_client_item_id(
@@ -212,7 +198,6 @@ class BatchTranscriptionServicer:
     async def GetTranscription(
         self, request: pb.GetTranscriptionRequest, call: Call
     ) -> pb.GetTranscriptionResponse:
-        _check(validation.validate_get_transcription(request))
         call.note(transcription_id=request.transcription_id)
         call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
         answer = await self.client.get_transcription(
@@ -226,7 +211,6 @@ class BatchTranscriptionServicer:
     async def GetTranscriptionStatus(
         self, request: pb.GetTranscriptionStatusRequest, call: Call
     ) -> pb.GetTranscriptionStatusResponse:
-        _check(validation.validate_get_transcription_status(request))
         call.note(transcription_id=request.transcription_id)
         call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
         answer = await self.client.get_transcription_status(

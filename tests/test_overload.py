@@ -345,8 +345,8 @@ async def test_watches_do_not_hold_unary_slots(
 async def test_invalid_and_unauthenticated_calls_release_their_slot(
     stub: Stub, channel: grpc.aio.Channel, gateway: Gateway
 ) -> None:
-    """Calls that fail in the handler (validation) or before it (credentials) leave no slot
-    held: with one slot, call after call still gets through."""
+    """Calls that fail validation or credentials never hold a slot: with one slot, call after
+    call still gets through."""
     for _ in range(5):
         error = await rpc_error(stub.GetBatchStatus(pb.GetBatchStatusRequest(), metadata=bearer()))
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -355,6 +355,33 @@ async def test_invalid_and_unauthenticated_calls_release_their_slot(
     assert gateway.limiter is not None
     assert gateway.limiter.active == 0
     await assert_healthy(channel, stub)
+
+
+async def test_bad_input_is_named_even_when_overloaded(
+    stub: Stub, sandbox: SandboxServer, gateway: Gateway
+) -> None:
+    """With every slot and queue place taken, an invalid request still gets INVALID_ARGUMENT
+    naming its field (validation comes before the concurrency limit), while a valid one is
+    shed GATEWAY_OVERLOADED."""
+    created = await create_express(stub, source(1))
+    await fault(sandbox, delay=SLOW, count=LIMIT + QUEUE, path_prefix=STATUS_PREFIX)
+    request = pb.GetBatchStatusRequest(batch_id=created.batch_id)
+
+    async def slow_call() -> None:
+        await stub.GetBatchStatus(request, metadata=bearer(), timeout=60)
+
+    slow = [asyncio.create_task(slow_call()) for _ in range(LIMIT + QUEUE)]
+    assert gateway.limiter is not None
+    limiter = gateway.limiter
+    async with asyncio.timeout(10):
+        while (limiter.active, limiter.queued) != (LIMIT, QUEUE):  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    invalid = await rpc_error(stub.GetBatchStatus(pb.GetBatchStatusRequest(), metadata=bearer()))
+    assert_error(invalid, grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_INVALID")
+    assert "batch_id" in (invalid.details() or "")
+    shed = await rpc_error(stub.GetBatchStatus(request, metadata=bearer()))
+    assert_error(shed, grpc.StatusCode.RESOURCE_EXHAUSTED, "GATEWAY_OVERLOADED")
+    await asyncio.gather(*slow)
 
 
 # -- message sizes ----------------------------------------------------------------------------
