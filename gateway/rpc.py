@@ -170,7 +170,7 @@ class _Frame:
         elif isinstance(exc, UpstreamError):
             self.error = from_upstream(
                 exc,
-                secrets=[call.credential.token] if call else [],
+                token=call.credential.token if call else "",
                 metadata=call.log_fields if call else {},
                 not_found=call.not_found if call else Reason.NOT_FOUND,
             )

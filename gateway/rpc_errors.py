@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import grpc
@@ -26,12 +26,11 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from gateway.upstream import errors
-from gateway.upstream.errors import UpstreamError
+from gateway.upstream.errors import UpstreamError, redact, truncate
 from gateway.validation import Violation, summarize, to_bad_request
 
 DOMAIN = "sofer-gateway"  # as the proto's service comment documents
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
-_MAX_MESSAGE = 1000
 
 
 class Reason(enum.StrEnum):
@@ -120,16 +119,6 @@ def invalid_argument(violations: Sequence[Violation]) -> GatewayError:
     )
 
 
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret replaced, and cut to a length fit for an error message."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    if len(text) > _MAX_MESSAGE:
-        text = text[: _MAX_MESSAGE - 3] + "..."
-    return text
-
-
 def _pack(message: object) -> any_pb2.Any:
     packed = any_pb2.Any()
     packed.Pack(message)  # type: ignore[arg-type]
@@ -149,7 +138,7 @@ def metadata_of(pairs: Mapping[str, str | None]) -> dict[str, str]:
 def from_upstream(
     exc: UpstreamError,
     *,
-    secrets: Iterable[str] = (),
+    token: str = "",
     metadata: Mapping[str, str] | None = None,
     not_found: Reason = Reason.NOT_FOUND,
 ) -> GatewayError:
@@ -163,7 +152,7 @@ def from_upstream(
             "upstream_status": str(exc.status) if exc.status is not None else None,
         }
     )
-    message = scrub(exc.message or type(exc).__name__, secrets)
+    message = truncate(redact(exc.message or type(exc).__name__, token))
     code, reason = _TABLE.get(type(exc), _fallback(exc))
     if reason is Reason.NOT_FOUND:
         reason = not_found

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import random
 import time
 import uuid
@@ -41,6 +42,7 @@ from gateway.upstream import (
     UpstreamClient,
     UpstreamError,
 )
+from gateway.upstream.backoff import full_jitter
 
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED"})
 
@@ -94,6 +96,10 @@ class _Topic:
     @property
     def batch_id(self) -> str:
         return self.key[1]
+
+    def news_since(self, seen: int) -> bool:
+        """A version newer than `seen`, or an error that ends the watches."""
+        return self.version > seen or self.error is not None
 
 
 class StatusHub:
@@ -149,9 +155,7 @@ class StatusHub:
             seen = 0
             while True:
                 async with topic.condition:
-                    await topic.condition.wait_for(
-                        lambda seen=seen: topic.version > seen or topic.error is not None  # type: ignore[misc]
-                    )
+                    await topic.condition.wait_for(functools.partial(topic.news_since, seen))
                     observation, version, error = topic.latest, topic.version, topic.error
                 if version > seen and observation is not None:
                     seen = version
@@ -245,7 +249,7 @@ class StatusHub:
                 except UpstreamError as exc:
                     error = from_upstream(
                         exc,
-                        secrets=[topic.credential.token],
+                        token=topic.credential.token,
                         metadata={"batch_id": topic.batch_id},
                         not_found=Reason.BATCH_NOT_FOUND,
                     )
@@ -280,8 +284,10 @@ class StatusHub:
 
     def _backoff(self, failures: int) -> float:
         """Full-jitter exponential backoff after `failures` transient failures in a row."""
-        ceiling = min(self.cadence.error_backoff_cap, self.cadence.fast * 2.0 ** (failures - 1))
-        return max(self._rng() * ceiling, 0.01)
+        wait = full_jitter(
+            failures, base=self.cadence.fast, cap=self.cadence.error_backoff_cap, rng=self._rng
+        )
+        return max(wait, 0.01)
 
 
 def _shutting_down() -> GatewayError:
