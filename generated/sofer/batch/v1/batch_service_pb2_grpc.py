@@ -53,8 +53,11 @@ class BatchTranscriptionServiceStub:
     credential).
     - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
     ABORTED (upstream 409).
-    - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries): a google.rpc.RetryInfo
-    with the upstream's Retry-After delay and a google.rpc.QuotaFailure.
+    - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
+    gateway itself is at its concurrency limit, reason GATEWAY_OVERLOADED): a
+    google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure. Requests are
+    validated before the limit applies, so bad input is always answered INVALID_ARGUMENT, and
+    so are request bytes that do not decode as the method's request message.
     - UNAVAILABLE (upstream 5xx or unreachable; safe to retry with the same `request_id`);
     DEADLINE_EXCEEDED (the caller's deadline passed; the gateway never retries past it).
     """
@@ -145,8 +148,11 @@ class BatchTranscriptionServiceServicer:
     credential).
     - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
     ABORTED (upstream 409).
-    - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries): a google.rpc.RetryInfo
-    with the upstream's Retry-After delay and a google.rpc.QuotaFailure.
+    - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
+    gateway itself is at its concurrency limit, reason GATEWAY_OVERLOADED): a
+    google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure. Requests are
+    validated before the limit applies, so bad input is always answered INVALID_ARGUMENT, and
+    so are request bytes that do not decode as the method's request message.
     - UNAVAILABLE (upstream 5xx or unreachable; safe to retry with the same `request_id`);
     DEADLINE_EXCEEDED (the caller's deadline passed; the gateway never retries past it).
     """
@@ -333,8 +339,11 @@ class BatchTranscriptionService:
     credential).
     - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
     ABORTED (upstream 409).
-    - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries): a google.rpc.RetryInfo
-    with the upstream's Retry-After delay and a google.rpc.QuotaFailure.
+    - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
+    gateway itself is at its concurrency limit, reason GATEWAY_OVERLOADED): a
+    google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure. Requests are
+    validated before the limit applies, so bad input is always answered INVALID_ARGUMENT, and
+    so are request bytes that do not decode as the method's request message.
     - UNAVAILABLE (upstream 5xx or unreachable; safe to retry with the same `request_id`);
     DEADLINE_EXCEEDED (the caller's deadline passed; the gateway never retries past it).
     """
