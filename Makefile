@@ -22,7 +22,7 @@ run: $(STAMP)
 
 ## Everything green: the whole test suite (the Node interop test needs node-deps).
 test: $(STAMP) node-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 ## The benchmark against the official soferai SDK (bench/README.md); not part of test or CI.
 bench: $(STAMP)

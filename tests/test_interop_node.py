@@ -13,7 +13,7 @@ from tests.conftest import TOKEN
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENT = REPO / "tests" / "interop" / "node" / "client.mjs"
-NODE_PACKAGES = ("@grpc/grpc-js", "@grpc/proto-loader")
+NODE_PACKAGES = ("@grpc/grpc-js", "@grpc/proto-loader", "google-proto-files")
 TIMEOUT_SECONDS = 90.0
 
 NODE = shutil.which("node")

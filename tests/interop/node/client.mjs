@@ -13,14 +13,14 @@
 // `grpc-status-details-bin` trailer is decoded as google.rpc.Status with its ErrorInfo and
 // BadRequest details (field paths checked).
 //
-// The google/rpc protos (status.proto, error_details.proto) come from the googleapis-common-protos
-// Python package in .venv (found under .venv/lib/python3.*/site-packages), or from the directory
-// named by SOFER_GOOGLE_RPC_PROTOS (a directory holding google/rpc/*.proto).
+// The google/rpc protos (status.proto, error_details.proto) come from the google-proto-files npm
+// package pinned in package-lock.json, or from the directory named by SOFER_GOOGLE_RPC_PROTOS
+// (a directory holding google/rpc/*.proto).
 //
 // Exit 0 only if every check passed; otherwise exit 1 with a "FAIL ..." line saying why.
 
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,25 +51,17 @@ function step(name, text) {
 }
 
 function googleRpcProtoDir() {
+  // The google-proto-files npm package, pinned in package-lock.json: a source the project
+  // controls, whatever Python environment (if any) sits beside the clone.
   const fromEnv = process.env.SOFER_GOOGLE_RPC_PROTOS;
-  const candidates = [];
-  const lib = path.join(REPO, ".venv", "lib");
-  if (fromEnv) {
-    candidates.push(fromEnv); // given explicitly: that directory and no other
-  } else if (existsSync(lib)) {
-    for (const name of readdirSync(lib).sort()) {
-      if (name.startsWith("python3")) candidates.push(path.join(lib, name, "site-packages"));
-    }
-  }
-  for (const dir of candidates) {
-    const rpc = path.join(dir, "google", "rpc");
-    if (existsSync(path.join(rpc, "status.proto")) && existsSync(path.join(rpc, "error_details.proto"))) {
-      return dir;
-    }
+  const dir = fromEnv || path.dirname(createRequire(import.meta.url).resolve("google-proto-files/package.json"));
+  const rpc = path.join(dir, "google", "rpc");
+  if (existsSync(path.join(rpc, "status.proto")) && existsSync(path.join(rpc, "error_details.proto"))) {
+    return dir;
   }
   throw new CheckFailed(
-    `google/rpc/status.proto and error_details.proto not found in ${candidates.join(", ") || "(no candidates)"}; ` +
-      "install the Python dev environment (make install) or set SOFER_GOOGLE_RPC_PROTOS",
+    `google/rpc/status.proto and error_details.proto not found in ${dir}; ` +
+      "run `npm ci` (make node-deps) or set SOFER_GOOGLE_RPC_PROTOS",
   );
 }
 
