@@ -217,3 +217,61 @@ async def test_rate_limit_spares_health_and_admin() -> None:
         for _ in range(3):
             assert (await http.get(HEALTH)).status_code == 200
             assert (await http.get("/_sandbox/stats")).status_code == 200
+
+
+async def test_after_drop_acts_then_loses_the_answer(sandbox: SandboxServer) -> None:
+    """{"after": true, "drop": true}: the create happens (the batch exists and is counted as
+    created) but its answer never arrives: the connection closes instead."""
+    async with client(sandbox) as http:
+        await _fault(http, after=True, drop=True, method="POST")
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+            await http.post(
+                "/v1/transcriptions/batch",
+                json={
+                    "processing_mode": "express",
+                    "info": {},
+                    "audio_sources": [{"audio_url": "https://example.com/a.mp3"}],
+                },
+            )
+        stats = (await http.get("/_sandbox/stats")).json()
+    assert stats["created"] == {"batches": 1}
+
+
+async def test_after_delay_acts_at_once_and_answers_late(sandbox: SandboxServer) -> None:
+    """{"after": true, "delay": s}: the create is done before the wait (a client that gives up
+    during the wait has still created the batch), and the answer comes late."""
+    async with client(sandbox) as http:
+        await _fault(http, after=True, delay=5.0, method="POST")
+        with pytest.raises(httpx.ReadTimeout):
+            await http.post(
+                "/v1/transcriptions/batch",
+                json={
+                    "processing_mode": "express",
+                    "info": {},
+                    "audio_sources": [{"audio_url": "https://example.com/a.mp3"}],
+                },
+                timeout=0.5,
+            )
+        stats = (await http.get("/_sandbox/stats")).json()
+    assert stats["created"] == {"batches": 1}
+
+
+async def test_after_delay_alone_answers_normally_late(sandbox: SandboxServer) -> None:
+    """{"after": true, "delay": s} with a patient client: the normal answer, s seconds late."""
+    async with client(sandbox) as http:
+        await _fault(http, after=True, delay=0.3)
+        response = await http.get(HEALTH)
+    assert response.status_code == 200
+    assert response.elapsed.total_seconds() >= 0.3
+
+
+@pytest.mark.parametrize(
+    "rule", [{"after": True}, {"after": True, "status": 500}, {"after": True, "body": "x"}]
+)
+async def test_after_needs_delay_or_drop_and_no_answer(
+    sandbox: SandboxServer, rule: dict[str, Any]
+) -> None:
+    """ "after" only delays or drops the real answer: alone, or with status/body, it is a 400."""
+    async with client(sandbox) as http:
+        response = await http.post("/_sandbox/faults", json=rule)
+    assert response.status_code == 400

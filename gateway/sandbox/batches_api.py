@@ -47,6 +47,7 @@ async def create_batch(request: Request) -> JSONResponse:
         sources = _manifest_sources(tenant, body, now)
     batch = build_batch(sources, body.info, body.batch_title, now, runtime.config.item_seconds)
     tenant.add_batch(batch)
+    runtime.stats.created("batches")
     return JSONResponse(batch_created(batch, now))
 
 

@@ -27,6 +27,9 @@ class FaultRule:
     method: str | None = None
     drop: bool = False
     body: str | None = None
+    after: bool = False
+    """Act first, then misbehave: the request is served (a batch is created, ...) and only its
+    answer is delayed by `delay` or lost (`drop`): the upstream acted, then the answer was lost."""
 
     @property
     def answers(self) -> bool:
@@ -86,6 +89,7 @@ def parse_rule(value: Any) -> FaultRule:
         method=method.upper() if method else None,
         drop=bool(opt_bool(obj, "drop", loc, errors)),
         body=opt_str(obj, "body", loc, errors),
+        after=bool(opt_bool(obj, "after", loc, errors)),
     )
     errors.raise_if_any()
     if rule.count < 1:
@@ -96,6 +100,11 @@ def parse_rule(value: Any) -> FaultRule:
         rule.status = 200
     if not (rule.answers or rule.drop or rule.delay):
         raise bad_request("a fault needs at least one of status, body, drop or delay")
+    if rule.after and (rule.answers or not (rule.drop or rule.delay)):
+        raise bad_request(
+            "after: true serves the request first, then delays or drops its answer: it takes "
+            "delay and/or drop, and no status or body"
+        )
     if not rule.path_prefix.startswith("/"):
         raise bad_request("path_prefix must start with '/'")
     return rule

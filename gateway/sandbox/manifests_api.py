@@ -36,6 +36,7 @@ async def upload_batch_file(request: Request) -> JSONResponse:
     draft = parse_upload(await json_object(request))
     now = runtime.now()
     manifest = store_manifest(tenant, draft, now, runtime.config.manifest_validation_seconds)
+    runtime.stats.created("manifests")
     return JSONResponse(batch_file_uploaded(manifest, now))
 
 
@@ -145,6 +146,7 @@ async def create_batch_file_from_rss(request: Request) -> JSONResponse:
     )
     now = runtime.now()
     manifest = store_manifest(tenant, draft, now, runtime.config.manifest_validation_seconds)
+    runtime.stats.created("manifests")
     has_more = offset + len(page) < len(feed.episodes)
     answer = {**batch_file_uploaded(manifest, now), "offset": offset, "limit": limit}
     answer["has_more"] = has_more

@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.sandbox.auth import bearer_token
 from gateway.sandbox.faults import FaultRule
@@ -55,6 +55,9 @@ class SandboxMiddleware:
         method: str = scope["method"]
         self.runtime.stats.count(method, self.templates.template(method, path))
         fault = self.runtime.faults.take(method, path)
+        if fault is not None and fault.after:
+            await self._act_then_misbehave(fault, scope, receive, send)
+            return
         if fault is not None:
             if fault.delay:
                 await self.runtime.delay(fault.delay)
@@ -69,6 +72,25 @@ class SandboxMiddleware:
             await limited(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _act_then_misbehave(
+        self, fault: FaultRule, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """Serve the request in full (its effects happen), hold its answer back, then delay it
+        or drop the connection instead of sending it."""
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        if fault.delay:
+            await self.runtime.delay(fault.delay)
+        if fault.drop:
+            await self._drop(scope, receive, send)
+            return
+        for message in held:
+            await send(message)
 
     def _rate_limited(self, scope: Scope, path: str) -> Response | None:
         limiter = self.runtime.limiter
