@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 
-.PHONY: install run test lint generate check-generated clean bench
+.PHONY: install run test lint generate check-generated clean bench bench-quick bench-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,21 +24,33 @@ run: $(STAMP)
 test: $(STAMP) node-deps
 	$(BIN)/python -m pytest --durations=15
 
-## The benchmark against the official soferai SDK (bench/README.md); not part of test or CI.
-bench: $(STAMP)
-	$(BIN)/python -m bench.run
+## The Performance benchmark (bench/README.md): every scenario, figures beside the targets;
+## writes bench/results/latest.json and docs/benchmarks.md. LABEL names its history row.
+bench: $(STAMP) bench-tools
+	$(BIN)/python -m bench.run --label "$(or $(LABEL),latest run)"
 
-## ruff, mypy (strict, generated/ excluded) and buf lint.
-lint: $(STAMP) buf-lint
+## The benchmark's smoke run (tiny sizes, ~25 s); skips what needs nginx/h2load when absent.
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench.run --quick
+
+## nginx-light and nghttp2-client (h2load) for `make bench`, installed with apt-get when missing.
+bench-tools:
+	bash bench/install-tools.sh
+
+## ruff, mypy (strict, generated/ excluded), buf lint and buf breaking.
+lint: $(STAMP) buf-lint buf-breaking
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## Regenerate generated/ from protos/ (committed; CI fails when stale).
-generate: $(STAMP)
+## Regenerate generated/ from protos/ (committed; CI fails when stale): the Python code in
+## generated/sofer/ (grpc_tools), and the TypeScript client in generated/ts/ (buf generate with
+## protoc-gen-es, as buf.gen.yaml says).
+generate: $(STAMP) node-deps
 	rm -rf generated/sofer
 	$(BIN)/python -m grpc_tools.protoc -Iprotos \
 		--python_out=generated --pyi_out=generated --grpc_python_out=generated $(PROTOS)
+	$(BUF) generate
 
 check-generated: generate
 	@git diff --exit-code --stat -- generated/ || \
@@ -49,9 +61,10 @@ check-generated: generate
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
 
-## Node tooling from package-lock.json (buf, and @grpc/grpc-js + @grpc/proto-loader for the
-## interop client in tests/interop/node/): `npm ci` when node_modules is missing or older than
-## the lock file.
+## Node tooling from package-lock.json (buf; protoc-gen-es for generated/ts/ and
+## @connectrpc/connect-node for its client in tests/interop/ts/; @grpc/grpc-js +
+## @grpc/proto-loader for the interop client in tests/interop/node/): `npm ci` when node_modules
+## is missing or older than the lock file.
 NODE_STAMP := node_modules/.stamp
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -60,7 +73,26 @@ $(NODE_STAMP): package.json package-lock.json
 .PHONY: node-deps
 node-deps: $(NODE_STAMP)
 
-## Lint protos/ with buf (rules in buf.yaml); buf itself comes from npm (package.json).
+## buf itself comes from npm (package.json).
+BUF := node_modules/.bin/buf
+
+## Lint protos/ with buf (rules in buf.yaml).
 .PHONY: buf-lint
 buf-lint: node-deps
-	node_modules/.bin/buf lint
+	$(BUF) lint
+
+## Breaking changes in protos/ (the working tree) against the previous commit, with the rules of
+## buf.yaml's `breaking` (FILE): a removed or renumbered field, a renamed RPC, ... fails the build.
+## Where there is no previous commit (the first one, a `git clone --depth 1`, no git at all) there
+## is nothing to compare with: it says so and passes.
+BREAKING_AGAINST := HEAD~1
+.PHONY: buf-breaking
+buf-breaking: node-deps
+	@if ! git rev-parse --verify --quiet '$(BREAKING_AGAINST)^{commit}' >/dev/null 2>&1; then \
+		echo "buf-breaking: skipped: no commit $(BREAKING_AGAINST) to compare protos/ with (first commit, shallow clone or no git repository)"; \
+	else \
+		echo "$(BUF) breaking --against '.git#ref=$(BREAKING_AGAINST)'"; \
+		$(BUF) breaking --against '.git#ref=$(BREAKING_AGAINST)' || { \
+			echo "buf-breaking: protos/ breaks the contract of $(BREAKING_AGAINST) ($$(git rev-parse --short '$(BREAKING_AGAINST)')) as listed above (rules: breaking in buf.yaml); restore the field or RPC, or reserve its number and name and add a new one"; \
+			exit 1; }; \
+	fi

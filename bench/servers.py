@@ -1,0 +1,98 @@
+"""The servers a scenario measures, each its own process: sandbox, gateway, naive hop, bare.
+
+Each is an async context manager yielding the running child and where it serves; it stops the
+child (SIGTERM, then SIGKILL) when the block ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.naive_hop import READY_EVENT
+from bench.procs import Child, clean_environment
+
+# Any non-empty bearer token is a tenant of the sandbox; nginx ignores it.
+TOKEN = "bench-tenant-token"  # noqa: S105 (a sandbox tenant's name, not a secret)
+METADATA = (("authorization", f"Bearer {TOKEN}"),)
+
+
+@dataclass(frozen=True)
+class Running:
+    """A server process and its address (host:port) or URL."""
+
+    child: Child
+    address: str
+
+    @property
+    def pid(self) -> int:
+        """The server's process id (for CPU and memory accounting)."""
+        return self.child.pid
+
+
+@contextlib.asynccontextmanager
+async def _started(
+    name: str,
+    args: Sequence[str],
+    log_dir: Path,
+    event: str,
+    field: str,
+    env: dict[str, str] | None = None,
+) -> AsyncIterator[Running]:
+    child, address = await Child.start_python(name, args, log_dir, event, field, env)
+    try:
+        yield Running(child, address)
+    finally:
+        await child.stop()
+
+
+def sandbox(log_dir: Path, item_seconds: float) -> contextlib.AbstractAsyncContextManager[Running]:
+    """`sofer-gateway sandbox` on a free port; `address` is its URL."""
+    args = [
+        "gateway.cli",
+        "sandbox",
+        "--listen",
+        "127.0.0.1:0",
+        "--item-seconds",
+        f"{item_seconds:g}",
+        "--manifest-validation-seconds",
+        "0",
+    ]
+    return _started("sandbox", args, log_dir, "sandbox listening", "url")
+
+
+def gateway(
+    log_dir: Path,
+    upstream_url: str,
+    *,
+    api_key: str | None = None,
+    flags: Sequence[str] = (),
+    name: str = "gateway",
+) -> contextlib.AbstractAsyncContextManager[Running]:
+    """`sofer-gateway serve` with its default flags (plus `flags`) on a free port.
+
+    With `api_key` the upstream and key come from SOFER_API_URL and SOFER_API_KEY, as in a
+    deployment, and callers on loopback need no token; without, `--upstream-url` and the
+    callers' own tokens."""
+    args = ["gateway.cli", "serve", "--listen", "127.0.0.1:0", *flags]
+    if api_key is None:
+        args += ["--upstream-url", upstream_url]
+        env = clean_environment()
+    else:
+        env = clean_environment({"SOFER_API_URL": upstream_url, "SOFER_API_KEY": api_key})
+    return _started(name, args, log_dir, "gateway serving", "address", env)
+
+
+def naive_hop(
+    log_dir: Path, upstream_url: str, api_key: str
+) -> contextlib.AbstractAsyncContextManager[Running]:
+    """bench/naive_hop.py in front of `upstream_url`."""
+    args = ["bench.naive_hop", "--upstream-url", upstream_url, "--api-key", api_key]
+    return _started("naive", args, log_dir, READY_EVENT, "address")
+
+
+def bare(log_dir: Path) -> contextlib.AbstractAsyncContextManager[Running]:
+    """bench/bare_server.py (a prebuilt response)."""
+    return _started("bare", ["bench.bare_server"], log_dir, READY_EVENT, "address")
