@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -16,15 +17,21 @@ _Runner = Callable[[argparse.Namespace], int]
 def _serve(args: argparse.Namespace) -> int:
     import asyncio
 
-    from gateway.config import from_args
+    from gateway.config import ConfigError, from_args
     from gateway.server import serve
 
-    return asyncio.run(serve(from_args(args)))
+    try:
+        config = from_args(args)
+    except ConfigError as exc:  # a bad value in a SOFER_GATEWAY_* variable, like a bad flag
+        print(f"sofer-gateway serve: error: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(serve(config))
 
 
 def _commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
     from gateway import config
     from gateway.client import commands as client_commands
+    from gateway.client import health as client_health
     from gateway.sandbox import cli as sandbox_cli
 
     return {
@@ -50,6 +57,11 @@ def _commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
             client_commands.add_watch_arguments,
             client_commands.run,
         ),
+        "health": (
+            "a probe: one grpc.health.v1 Check (exit 0 SERVING, 1 not serving, 2 unreachable)",
+            client_health.add_arguments,
+            client_health.run,
+        ),
     }
 
 
@@ -60,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A typed gRPC gateway in front of the Sofer.ai batch-transcription API.",
     )
     parser.add_argument(
-        "--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR (default INFO)"
+        "--log-level",
+        default=os.environ.get("SOFER_GATEWAY_LOG_LEVEL", "INFO"),
+        help="DEBUG, INFO, WARNING or ERROR (env SOFER_GATEWAY_LOG_LEVEL; default INFO)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (help_text, register, runner) in _commands().items():

@@ -629,10 +629,12 @@ def test_target_and_token_come_from_flags_then_environment() -> None:
 
 @pytest.mark.parametrize("command", ["submit", "watch"])
 async def test_an_unreachable_target_is_unavailable(closed_port: str, command: str) -> None:
-    """A target that refuses connections fails at once (no wait for ready): exit 3, one line
-    naming UNAVAILABLE, no traceback."""
+    """A target that refuses connections fails at once (no wait for ready; a watch told not to
+    reconnect): exit 3, one line naming UNAVAILABLE, no traceback."""
     argv = [AUDIO.format(1)] if command == "submit" else [str(uuid.uuid4())]
-    result = await cli(command, *argv, "--target", closed_port, "--token", TOKEN)
+    result = await cli(
+        command, *argv, "--target", closed_port, "--token", TOKEN, "--reconnect-timeout", "0"
+    )
     assert result.code == ExitCode.RPC_ERROR
     assert_one_line_error(result, "UNAVAILABLE")
 
@@ -797,7 +799,9 @@ async def test_process_exit_statuses_for_failures(
     argparse_usage = await children.run("watch")
     assert argparse_usage.code == ExitCode.USAGE
     missing = await children.run("watch", str(uuid.uuid4()), *flags)
-    unreachable = await children.run("watch", str(uuid.uuid4()), "--target", closed_port)
+    unreachable = await children.run(
+        "watch", str(uuid.uuid4()), "--target", closed_port, "--reconnect-timeout", "0"
+    )
     for result, code in ((missing, "NOT_FOUND"), (unreachable, "UNAVAILABLE")):
         assert result.code == ExitCode.RPC_ERROR
         assert result.out == ""
@@ -889,3 +893,21 @@ async def test_cancelling_a_watch_cancels_its_call() -> None:
     assert call.cancelled
     assert err.getvalue().startswith("\rRECEIVED")
     assert err.getvalue().endswith("\n")
+
+
+CLI_DOC = (Path(__file__).parents[1] / "docs" / "cli.md").read_text()
+
+
+@pytest.mark.parametrize("command", ["submit", "watch"])
+def test_every_client_flag_is_in_docs_cli(command: str) -> None:
+    """docs/cli.md names every flag of `submit` and `watch` (in backquotes)."""
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    flags = {
+        option
+        for action in sub.choices[command]._actions  # type: ignore[index]
+        for option in action.option_strings
+        if option.startswith("--") and option != "--help"
+    }
+    missing = sorted(flag for flag in flags if f"`{flag}" not in CLI_DOC)
+    assert missing == []

@@ -3,49 +3,46 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-from pathlib import Path
 
 import pytest
 
+from gateway.sandbox import SandboxConfig
 from gateway.server import Gateway
 from tests.conftest import TOKEN
+from tests.node_clients import REPO, require_packages, requires_node, run_client
 
-REPO = Path(__file__).resolve().parent.parent
 CLIENT = REPO / "tests" / "interop" / "node" / "client.mjs"
 NODE_PACKAGES = ("@grpc/grpc-js", "@grpc/proto-loader", "google-proto-files")
-TIMEOUT_SECONDS = 90.0
 
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(NODE is None, reason="node is not on PATH")
+pytestmark = requires_node
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """Items that take a second: the cancelled watch's batch is still running when its first
+    message arrives, even on a loaded machine."""
+    return SandboxConfig(item_seconds=1.0, manifest_validation_seconds=0.0)
 
 
 async def test_node_client_drives_the_contract_end_to_end(gateway: Gateway) -> None:
     """A Node (@grpc/grpc-js + @grpc/proto-loader) client that loads protos/ at run time can
     create an express batch, read its status, wait for COMPLETED, resolve a client_item_id,
-    fetch a transcript, and decode a validation error's google.rpc.Status details (ErrorInfo,
-    BadRequest field paths) from the grpc-status-details-bin trailer: it exits 0.
+    fetch a transcript, decode a validation error's google.rpc.Status details (ErrorInfo,
+    BadRequest field paths) from the grpc-status-details-bin trailer, watch a batch to
+    COMPLETED (first message the current status, completed_count never down, OK at the end),
+    and cancel a watch after its first message (CANCELLED, and the next GetBatchStatus works):
+    it exits 0, and the gateway is left with no open watch and no poller.
     """
-    assert NODE is not None
-    missing = [name for name in NODE_PACKAGES if not (REPO / "node_modules" / name).is_dir()]
-    if missing:
-        pytest.fail(f"node_modules lacks {', '.join(missing)}: run make node-deps")
-    process = await asyncio.create_subprocess_exec(
-        NODE,
-        str(CLIENT),
-        gateway.address,
-        TOKEN,
-        cwd=REPO,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        async with asyncio.timeout(TIMEOUT_SECONDS):
-            output, _ = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    text = output.decode("utf-8", "replace")
-    assert process.returncode == 0, f"node client exited {process.returncode}:\n{text}"
+    require_packages(NODE_PACKAGES)
+
+    code, text = await run_client(CLIENT, gateway.address, TOKEN)
+
+    assert code == 0, f"node client exited {code}:\n{text}"
     assert "PASS node interop" in text, text
+    for name in ("WatchBatchStatus", "WatchBatchStatus(ended batch)", "WatchBatchStatus(cancel)"):
+        assert f"ok   {name}: " in text, text
+    hub = gateway.hub
+    assert hub is not None
+    async with asyncio.timeout(10):
+        while hub.open_watches or hub.active_pollers:  # noqa: ASYNC110 - state of the gateway's tasks
+            await asyncio.sleep(0.01)

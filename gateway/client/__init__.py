@@ -1,9 +1,12 @@
-"""The client commands of `sofer-gateway`: `submit` and `watch` (see docs/cli.md).
+"""The client commands of `sofer-gateway`: `submit`, `watch` and `health` (see docs/cli.md).
 
 - `errors`: exit codes and the errors a command reports in one line;
 - `submit`: building the requests from the command line, uploading a manifest, CreateBatch;
 - `watch`: following a batch with `WatchBatchStatus`;
 - `render`: the progress line, the final table and the JSON lines;
+- `channel`: the gRPC channel (plaintext, TLS, mutual TLS) every client command opens;
+- `reconnect`: when a broken watch reconnects, how long it waits, when it gives up;
+- `health`: one grpc.health.v1 Check, as an exit status (probes without gRPC support);
 - `commands`: the argparse glue (`add_*_arguments`, `run_*`), kept thin.
 """
 

@@ -11,16 +11,18 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Any, TextIO
 
-import grpc
 from sofer.batch.v1 import batch_service_pb2_grpc
 
+from gateway.client.channel import add_tls_arguments, open_channel_for
 from gateway.client.errors import ClientError, ExitCode, UsageError
+from gateway.client.reconnect import ReconnectPolicy
 from gateway.client.submit import plan_submit, submit
 from gateway.client.watch import Metadata, watch
 
 DEFAULT_TARGET = "127.0.0.1:50051"
 TARGET_ENV = "SOFER_GATEWAY_TARGET"
 TOKEN_ENV = "SOFER_GATEWAY_TOKEN"  # noqa: S105 (a variable name, not a secret)
+DEFAULT_RECONNECT_TIMEOUT = 300.0
 
 Body = Callable[[argparse.Namespace, TextIO, TextIO], Coroutine[Any, Any, int]]
 
@@ -45,6 +47,28 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _add_reconnect_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reconnect-timeout",
+        type=_non_negative_float,
+        default=DEFAULT_RECONNECT_TIMEOUT,
+        metavar="SECONDS",
+        help="a watch whose stream breaks (UNAVAILABLE: the gateway restarting, a lost "
+        "connection) reconnects with backoff for up to this long before it gives up (default "
+        f"{DEFAULT_RECONNECT_TIMEOUT:g}; 0: never reconnect)",
+    )
+
+
 def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
@@ -61,6 +85,7 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"bearer token sent as `authorization` metadata (default ${TOKEN_ENV}; "
         "none: the gateway uses its configured key). Prefer the variable: flags show in ps",
     )
+    add_tls_arguments(parser)
 
 
 def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,6 +138,7 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--watch", action="store_true", help="then follow the batch until it ends (as `watch`)"
     )
+    _add_reconnect_argument(parser)
     _add_common_arguments(parser)
     parser.set_defaults(_client_parser=parser, _client_body=_submit_body)
 
@@ -120,6 +146,7 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
 def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of `watch`."""
     parser.add_argument("batch_id", metavar="BATCH_ID", help="the batch to follow")
+    _add_reconnect_argument(parser)
     _add_common_arguments(parser)
     parser.set_defaults(_client_parser=parser, _client_body=_watch_body)
 
@@ -128,6 +155,11 @@ def target_of(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     """--target, else $SOFER_GATEWAY_TARGET, else 127.0.0.1:50051."""
     env = os.environ if environ is None else environ
     return str(args.target or env.get(TARGET_ENV) or DEFAULT_TARGET)
+
+
+def reconnect_policy_of(args: argparse.Namespace) -> ReconnectPolicy:
+    """The watch's reconnect settings: --reconnect-timeout, the backoff's defaults."""
+    return ReconnectPolicy(timeout=args.reconnect_timeout)
 
 
 def metadata_of(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> Metadata:
@@ -148,7 +180,7 @@ async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
         manifest=args.manifest,
     )
     metadata = metadata_of(args)
-    async with grpc.aio.insecure_channel(target_of(args)) as channel:
+    async with open_channel_for(args, target_of(args)) as channel:
         stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
         created = await submit(
             stub,
@@ -162,14 +194,28 @@ async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
         )
         if not args.watch:
             return ExitCode.OK
-        return await watch(stub, created.batch_id, out, err=err, json=args.json, metadata=metadata)
+        return await watch(
+            stub,
+            created.batch_id,
+            out,
+            err=err,
+            json=args.json,
+            metadata=metadata,
+            reconnect=reconnect_policy_of(args),
+        )
 
 
 async def _watch_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    async with grpc.aio.insecure_channel(target_of(args)) as channel:
+    async with open_channel_for(args, target_of(args)) as channel:
         stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
         return await watch(
-            stub, args.batch_id, out, err=err, json=args.json, metadata=metadata_of(args)
+            stub,
+            args.batch_id,
+            out,
+            err=err,
+            json=args.json,
+            metadata=metadata_of(args),
+            reconnect=reconnect_policy_of(args),
         )
 
 

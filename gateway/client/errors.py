@@ -44,13 +44,15 @@ class ManifestRejected(ClientError):
 class RpcFailed(ClientError):
     """An RPC ended with a non-OK status: the message names the RPC, the code and the details."""
 
-    def __init__(self, rpc: str, code: grpc.StatusCode, details: str) -> None:
+    def __init__(self, rpc: str, code: grpc.StatusCode, details: str, *, note: str = "") -> None:
         self.rpc = rpc
         self.code = code
         self.details = details
         text = f"{rpc} failed: {code.name}"
         if details:
             text += ": " + " ".join(details.split())
+        if note:
+            text += "; " + note
         super().__init__(text)
 
     @classmethod

@@ -164,3 +164,27 @@ class LiveLine:
             self.stream.write("\n")
             self.stream.flush()
             self._drawn = 0
+
+
+def reconnect_note(
+    rpc: str, code: str, reason: str, details: str, *, wait: float, attempt: int
+) -> str:
+    """The line a watch prints on stderr before it reconnects (people's output)."""
+    cause = f"{code} ({reason})" if reason else code
+    said = ": " + " ".join(details.split()) if details else ""
+    return f"{rpc} {cause}{said}; reconnecting in {wait:.1f} s (attempt {attempt})"
+
+
+def reconnect_event(
+    batch_id: str, code: str, reason: str, details: str, *, wait: float, attempt: int
+) -> dict[str, Any]:
+    """The JSON object a watch prints on stderr before it reconnects (`--json`)."""
+    return {
+        "event": "reconnecting",
+        "batch_id": batch_id,
+        "attempt": attempt,
+        "wait": round(wait, 3),
+        "code": code,
+        "reason": reason,
+        "message": " ".join(details.split()),
+    }

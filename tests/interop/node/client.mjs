@@ -11,7 +11,11 @@
 // poll GetBatchStatus until COMPLETED (bounded by SOFER_INTEROP_TIMEOUT_S, default 30 s),
 // GetBatchItem (by client_item_id), GetTranscription, and an invalid CreateBatch whose
 // `grpc-status-details-bin` trailer is decoded as google.rpc.Status with its ErrorInfo and
-// BadRequest details (field paths checked).
+// BadRequest details (field paths checked). Then the stream: WatchBatchStatus of a new batch to
+// the end (the first message is the current status, completed_count never goes down, the stream
+// ends OK right after COMPLETED), a watch of the ended batch (its terminal status, then the end),
+// and a watch cancelled by the client after its first message (the client sees CANCELLED; a
+// GetBatchStatus right after still works).
 //
 // The google/rpc protos (status.proto, error_details.proto) come from the google-proto-files npm
 // package pinned in package-lock.json, or from the directory named by SOFER_GOOGLE_RPC_PROTOS
@@ -110,6 +114,67 @@ async function call(client, method, request, metadata) {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const TERMINAL = new Set(["BATCH_STATE_COMPLETED", "BATCH_STATE_FAILED"]);
+
+// One WatchBatchStatus stream to its end: resolves with the batch statuses received and the
+// call's final status (and error, when not OK). `onMessage(call, status, index)` runs for each
+// message as it arrives, so a caller can cancel the call from there.
+function watch(client, batchId, metadata, onMessage = () => {}) {
+  return new Promise((resolve) => {
+    const deadline = new Date(Date.now() + TIMEOUT_S * 1000);
+    const call = client.WatchBatchStatus({ batch_id: batchId }, metadata, { deadline });
+    const messages = [];
+    let ended = false;
+    let status = null;
+    let error = null;
+    // grpc-js emits "status" on every outcome; on OK, "end" too: wait for both, so every
+    // message has been read.
+    const settle = () => {
+      if (status && (ended || status.code !== grpc.status.OK)) resolve({ messages, status, error });
+    };
+    call.on("data", (response) => {
+      messages.push(response.batch_status);
+      onMessage(call, response.batch_status, messages.length - 1);
+    });
+    call.on("end", () => {
+      ended = true;
+      settle();
+    });
+    call.on("error", (err) => {
+      error = err;
+    });
+    call.on("status", (final) => {
+      status = final;
+      settle();
+    });
+  });
+}
+
+function describeStatus({ status, error }) {
+  return error ? describeError(error) : `${grpc.status[status.code] ?? status.code}: ${status.details}`;
+}
+
+async function createExpressBatch(client, metadata, label, count) {
+  const tag = randomUUID().slice(0, 8);
+  const created = await call(
+    client,
+    "CreateBatch",
+    {
+      request_id: randomUUID(),
+      info: { primary_language: "LANGUAGE_HE" },
+      batch_title: `node interop ${label} ${tag}`,
+      processing_mode: "PROCESSING_MODE_EXPRESS",
+      audio_sources: Array.from({ length: count }, (_, n) => ({
+        audio_url: `https://example.com/interop/${tag}/${label}-${n + 1}.mp3`,
+        client_item_id: `node-${tag}-${label}-${n + 1}`,
+      })),
+    },
+    metadata,
+  );
+  check(created.transcription_ids.length === count, `CreateBatch(${label}): ${created.transcription_ids.length} ids, want ${count}`);
+  return created;
+}
 
 async function main() {
   const [address, token = ""] = process.argv.slice(2);
@@ -273,6 +338,90 @@ async function run(client, metadata, rpcRoot) {
   );
   step("CreateBatch(invalid)", `INVALID_ARGUMENT ErrorInfo(reason=${info.reason}, domain=${info.domain})`);
   step("BadRequest", got.join(" "));
+
+  await watchToTheEnd(client, metadata);
+  await cancelledWatch(client, metadata);
+}
+
+// 7. WatchBatchStatus of a new batch until COMPLETED, then a watch of the ended batch.
+async function watchToTheEnd(client, metadata) {
+  const created = await createExpressBatch(client, metadata, "watch", 3);
+  const before = (await call(client, "GetBatchStatus", { batch_id: created.batch_id }, metadata)).batch_status;
+  const started = Date.now();
+  const outcome = await watch(client, created.batch_id, metadata);
+  const { messages } = outcome;
+  check(outcome.status.code === grpc.status.OK, `WatchBatchStatus ended ${describeStatus(outcome)} after ${messages.length} messages; want OK`);
+  check(messages.length > 0, "WatchBatchStatus: the stream ended without a message");
+
+  // The first message is the full current status: the batch, every transcription, all "changed",
+  // and no older than the GetBatchStatus read just before the watch.
+  const first = messages[0];
+  check(first.batch_id === created.batch_id, `WatchBatchStatus: batch_id ${first.batch_id}, want ${created.batch_id}`);
+  check(first.total_count === created.total_count, `WatchBatchStatus: total_count ${first.total_count}, want ${created.total_count}`);
+  check(
+    first.transcriptions.length === created.transcription_ids.length,
+    `WatchBatchStatus: the first message lists ${first.transcriptions.length} transcriptions, want ${created.transcription_ids.length}`,
+  );
+  check(
+    [...first.changed_transcription_ids].sort().join() === [...created.transcription_ids].sort().join(),
+    "WatchBatchStatus: the first message's changed_transcription_ids are not every transcription id",
+  );
+  check(
+    first.completed_count >= before.completed_count,
+    `WatchBatchStatus: the first message has ${first.completed_count} completed, GetBatchStatus before it had ${before.completed_count}`,
+  );
+
+  for (let i = 1; i < messages.length; i += 1) {
+    check(
+      messages[i].completed_count >= messages[i - 1].completed_count,
+      `WatchBatchStatus: completed_count went down from ${messages[i - 1].completed_count} to ${messages[i].completed_count} (message ${i + 1})`,
+    );
+  }
+  const terminalAt = messages.findIndex((m) => TERMINAL.has(m.state));
+  check(terminalAt === messages.length - 1, `WatchBatchStatus: ${messages.length - 1 - terminalAt} messages after the terminal state`);
+  const last = messages.at(-1);
+  check(last.state === "BATCH_STATE_COMPLETED", `WatchBatchStatus: ended in ${last.state}, want BATCH_STATE_COMPLETED`);
+  check(last.completed_count === created.total_count, `WatchBatchStatus: completed_count ${last.completed_count} at the end, want ${created.total_count}`);
+  step(
+    "WatchBatchStatus",
+    `${messages.length} messages, completed_count ${messages.map((m) => m.completed_count).join(" -> ")}, ` +
+      `ended OK after COMPLETED in ${((Date.now() - started) / 1000).toFixed(1)}s`,
+  );
+
+  // A watch of a batch that has ended: its terminal status at once, and the stream ends OK.
+  const again = await watch(client, created.batch_id, metadata);
+  check(again.status.code === grpc.status.OK, `WatchBatchStatus(ended batch): ${describeStatus(again)}; want OK`);
+  check(
+    again.messages.length === 1 && again.messages[0].state === "BATCH_STATE_COMPLETED",
+    `WatchBatchStatus(ended batch): states [${again.messages.map((m) => m.state).join(", ")}], want [BATCH_STATE_COMPLETED]`,
+  );
+  step("WatchBatchStatus(ended batch)", "one message, BATCH_STATE_COMPLETED, then OK");
+}
+
+// 8. A watch the client cancels after the first message: CANCELLED for the client, and the
+// gateway goes on answering.
+async function cancelledWatch(client, metadata) {
+  const created = await createExpressBatch(client, metadata, "cancel", 3);
+  const outcome = await watch(client, created.batch_id, metadata, (stream, status, index) => {
+    if (index === 0) stream.cancel();
+  });
+  const { messages } = outcome;
+  check(messages.length >= 1, `WatchBatchStatus(cancel): ended ${describeStatus(outcome)} before its first message`);
+  check(
+    !TERMINAL.has(messages[0].state),
+    `WatchBatchStatus(cancel): the first message is already ${messages[0].state}: the batch ended before the cancel could be tested (a slower sandbox, e.g. --item-seconds 1, gives it time)`,
+  );
+  check(
+    outcome.status.code === grpc.status.CANCELLED,
+    `WatchBatchStatus(cancel): ended ${describeStatus(outcome)} after ${messages.length} messages; want CANCELLED`,
+  );
+  check(messages.length === 1, `WatchBatchStatus(cancel): ${messages.length} messages delivered after cancel(), want 1`);
+  const after = (await call(client, "GetBatchStatus", { batch_id: created.batch_id }, metadata)).batch_status;
+  check(after.batch_id === created.batch_id, `GetBatchStatus after the cancel: batch_id ${after.batch_id}, want ${created.batch_id}`);
+  step(
+    "WatchBatchStatus(cancel)",
+    `cancel() after the first message (${messages[0].state}) -> CANCELLED; GetBatchStatus after it: ${after.state}`,
+  );
 }
 
 try {
