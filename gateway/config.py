@@ -1,7 +1,11 @@
 """The gateway's configuration: flags, environment, and the embedded-sandbox default.
 
-Each tunable setting is a field of `GatewayConfig` whose metadata carries its help text; the
-`serve` flags are made from those fields, so a setting and its flag cannot drift apart.
+Each tunable setting is defined once, as a field of `GatewayConfig` whose metadata carries its
+help text (and, for the upstream client's settings, the `UpstreamConfig` field whose default it
+takes). From that one definition come the `serve` flags, their environment variables
+(`SOFER_GATEWAY_` + the flag in upper snake case: `--default-timeout` is
+SOFER_GATEWAY_DEFAULT_TIMEOUT; a flag on the command line wins), the `UpstreamConfig` the server
+builds (`GatewayConfig.upstream`), and the README's table (`flags_table`, checked by a test).
 """
 
 from __future__ import annotations
@@ -9,9 +13,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from gateway.upstream.config import UpstreamConfig
 
 DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_UPSTREAM_URL = "https://api.sofer.ai"
@@ -19,6 +25,11 @@ DEFAULT_UPSTREAM_URL = "https://api.sofer.ai"
 SANDBOX_KEY = "sandbox-key"
 # Caller tokens from the environment, comma-separated (gateway.credentials.CallerAuth).
 CALLER_TOKENS_ENV = "SOFER_GATEWAY_CALLER_TOKENS"
+ENV_PREFIX = "SOFER_GATEWAY_"
+"""Every `serve` flag can also come from the variable ENV_PREFIX + its name in upper snake case."""
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+_UPSTREAM_DEFAULTS = {f.name: f.default for f in dataclasses.fields(UpstreamConfig)}
 
 
 class ConfigError(ValueError):
@@ -27,14 +38,29 @@ class ConfigError(ValueError):
 
 
 def _flag(
-    default: Any, help_text: str, *, zero_ok: bool = False, metavar: str | None = None
+    default: Any,
+    help_text: str,
+    *,
+    zero_ok: bool = False,
+    metavar: str | None = None,
+    upstream: str | None = None,
 ) -> Any:
     """A setting with a `serve` flag of the same name (`--default-timeout` for default_timeout).
 
     Numbers must be greater than 0, or at least 0 with `zero_ok` (where 0 means "off"); a
-    False default makes an on/off flag; `metavar` names a flag's value in --help."""
+    False default makes an on/off flag; `metavar` names a flag's value in --help. `upstream`
+    names the UpstreamConfig field the setting feeds; its default is then that field's (pass
+    `default=None`), so the two cannot disagree."""
+    if upstream is not None:
+        default = _UPSTREAM_DEFAULTS[upstream]
     return field(
-        default=default, metadata={"help": help_text, "zero_ok": zero_ok, "metavar": metavar}
+        default=default,
+        metadata={
+            "help": help_text,
+            "zero_ok": zero_ok,
+            "metavar": metavar,
+            "upstream": upstream,
+        },
     )
 
 
@@ -70,16 +96,28 @@ class GatewayConfig:
         5.0, "embedded sandbox only: seconds an item takes to finish"
     )
     default_timeout: float = _flag(
-        30.0, "seconds an RPC may spend upstream when the caller sets no deadline"
+        None,
+        "seconds an RPC may spend upstream when the caller sets no deadline",
+        upstream="default_timeout",
     )
-    connect_timeout: float = _flag(5.0, "seconds to open an upstream connection")
-    max_attempts: int = _flag(5, "upstream attempts per call, the first included")
-    backoff_base: float = _flag(0.1, "first backoff ceiling in seconds, doubled per retry")
-    backoff_cap: float = _flag(5.0, "largest backoff ceiling in seconds")
+    connect_timeout: float = _flag(
+        None, "seconds to open an upstream connection", upstream="connect_timeout"
+    )
+    max_attempts: int = _flag(
+        None, "upstream attempts per call, the first included", upstream="max_attempts"
+    )
+    backoff_base: float = _flag(
+        None, "first backoff ceiling in seconds, doubled per retry", upstream="backoff_base"
+    )
+    backoff_cap: float = _flag(None, "largest backoff ceiling in seconds", upstream="backoff_cap")
     retry_budget_tokens: float = _flag(
-        10.0, "retry throttling (gRFC A6): token bucket size; retries stop at or below half"
+        None,
+        "retry throttling (gRFC A6): token bucket size; retries stop at or below half",
+        upstream="budget_max_tokens",
     )
-    retry_budget_ratio: float = _flag(0.1, "tokens a success returns to the retry budget")
+    retry_budget_ratio: float = _flag(
+        None, "tokens a success returns to the retry budget", upstream="budget_token_ratio"
+    )
     max_receive_message_bytes: int = _flag(8 * 1024 * 1024, "largest request message accepted")
     max_send_message_bytes: int = _flag(16 * 1024 * 1024, "largest response message sent")
     shutdown_grace: float = _flag(5.0, "seconds in-flight RPCs get to finish on SIGTERM/SIGINT")
@@ -132,10 +170,54 @@ class GatewayConfig:
         "(a watcher reconnects and gets the current state first)",
     )
 
+    watch_max_retry_after: float = _flag(
+        30.0,
+        "WatchBatchStatus: longest Retry-After (seconds) a poller waits out; a longer one ends "
+        "the batch's watches RESOURCE_EXHAUSTED with RetryInfo carrying the upstream's delay; "
+        "also the longest a watch with no status yet spends on failed polls",
+    )
+    upstream_max_connections: int = _flag(
+        0,
+        "connections in the upstream pool; 0 = --max-concurrent-calls plus 64 for the watch "
+        "pollers. A call that finds none free within --max-queue-wait is shed GATEWAY_OVERLOADED",
+        zero_ok=True,
+    )
+    max_concurrent_streams: int = _flag(
+        1000,
+        "HTTP/2 streams one client connection may have open at once (watches included); a "
+        "client needing more opens more channels",
+    )
+    request_message_timeout: float = _flag(
+        10.0,
+        "seconds a call may wait for its request message after its headers; then it ends",
+    )
+    health_listen: str = _flag(
+        "",
+        "also serve grpc.health.v1 alone, in plaintext, on this HOST:PORT (for kubelet probes "
+        "when the gRPC port requires client certificates); empty = off",
+        metavar="HOST:PORT",
+    )
+    drain_delay: float = _flag(
+        0.0,
+        "on SIGTERM/SIGINT, seconds to keep serving with health NOT_SERVING (so load balancers "
+        "stop sending) before the gateway stops taking calls",
+        zero_ok=True,
+    )
+
     @property
     def embedded_sandbox(self) -> bool:
         """With neither an upstream URL nor a key, the gateway runs the sandbox in-process."""
         return self.upstream_url is None and self.api_key is None
+
+    def upstream(self, base_url: str, **more: Any) -> UpstreamConfig:
+        """The upstream client's settings: every field marked `upstream=`, under its
+        UpstreamConfig name, plus `more` (the pool, which the server sizes)."""
+        mapped = {
+            f.metadata["upstream"]: getattr(self, f.name)
+            for f in _flagged()
+            if f.metadata["upstream"] is not None
+        }
+        return UpstreamConfig(base_url=base_url, **mapped, **more)
 
 
 def _flagged() -> list[dataclasses.Field[Any]]:
@@ -154,8 +236,34 @@ def _number(kind: type[float] | type[int], *, zero_ok: bool) -> Any:
     return parse
 
 
+def env_name(field_name: str) -> str:
+    """The environment variable of a setting: SOFER_GATEWAY_DEFAULT_TIMEOUT for default_timeout."""
+    return ENV_PREFIX + field_name.upper()
+
+
+def _parser_of(f: dataclasses.Field[Any]) -> Callable[[str], Any]:
+    kind: type[Any] = type(f.default)
+    if kind is bool:
+        return _boolean
+    if kind is str:
+        return str
+    parse: Callable[[str], Any] = _number(kind, zero_ok=f.metadata["zero_ok"])
+    return parse
+
+
+def _boolean(text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f"must be one of 1/true/yes/on or 0/false/no/off, not {text}")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `serve` flags, one per flagged GatewayConfig field, plus --upstream-url."""
+    """The `serve` flags, one per flagged GatewayConfig field, plus --upstream-url. A flag not
+    given stays None here, so `from_args` can tell it from one given (the environment, then the
+    field's default, fill it in)."""
     parser.add_argument(
         "--upstream-url",
         default=None,
@@ -164,29 +272,60 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "gateway starts the sandbox in-process)",
     )
     for f in _flagged():
-        kind: type[Any] = type(f.default)
         flag = "--" + f.name.replace("_", "-")
-        if kind is bool:
-            parser.add_argument(flag, action="store_true", help=f.metadata["help"])
+        help_text = f"{f.metadata['help']} (env {env_name(f.name)}"
+        help_text += ")" if f.default in ("", False) else f"; default {f.default})"
+        if type(f.default) is bool:
+            parser.add_argument(flag, action="store_const", const=True, help=help_text)
             continue
         parser.add_argument(
-            flag,
-            type=str if kind is str else _number(kind, zero_ok=f.metadata["zero_ok"]),
-            default=f.default,
-            metavar=f.metadata["metavar"],
-            help=f.metadata["help"] + (f" (default {f.default})" if f.default != "" else ""),
+            flag, type=_parser_of(f), default=None, metavar=f.metadata["metavar"], help=help_text
         )
 
 
 def from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> GatewayConfig:
-    """Flags win over the environment; SOFER_API_KEY comes only from the environment."""
+    """Flags win over the environment, the environment over the defaults; SOFER_API_KEY comes
+    only from the environment. Raises ConfigError naming the variable for a bad value in it."""
     env = os.environ if environ is None else environ
     api_key = env.get("SOFER_API_KEY") or None
     upstream_url = args.upstream_url or env.get("SOFER_API_URL") or None
     if upstream_url is None and api_key is not None:
         upstream_url = DEFAULT_UPSTREAM_URL
-    settings = {f.name: getattr(args, f.name) for f in _flagged()}
+    settings: dict[str, Any] = {}
+    for f in _flagged():
+        given = getattr(args, f.name, None)
+        if given is not None:
+            settings[f.name] = given
+        elif env_name(f.name) in env:
+            settings[f.name] = _from_env(f, env[env_name(f.name)])
     caller_tokens = tuple(t.strip() for t in env.get(CALLER_TOKENS_ENV, "").split(",") if t.strip())
     return GatewayConfig(
         upstream_url=upstream_url, api_key=api_key, caller_tokens=caller_tokens, **settings
     )
+
+
+def _from_env(f: dataclasses.Field[Any], text: str) -> Any:
+    try:
+        return _parser_of(f)(text.strip())
+    except (argparse.ArgumentTypeError, ValueError) as exc:
+        kind = type(f.default).__name__
+        detail = str(exc) if isinstance(exc, argparse.ArgumentTypeError) else f"not a {kind}"
+        raise ConfigError(f"{env_name(f.name)}={text!r}: {detail}") from None
+
+
+def flags_table() -> str:
+    """The README's table of `serve` settings, made from GatewayConfig (tests/test_docs.py
+    checks the README carries exactly this)."""
+    rows = [
+        "| flag | environment | default | meaning |",
+        "| --- | --- | --- | --- |",
+        "| `--upstream-url URL` | `SOFER_API_URL` | https://api.sofer.ai with a key, else the "
+        "embedded sandbox | the Sofer.ai API base URL |",
+    ]
+    for f in _flagged():
+        flag = "--" + f.name.replace("_", "-")
+        if f.metadata["metavar"]:
+            flag += " " + f.metadata["metavar"]
+        default = "off" if f.default in ("", False) else str(f.default)
+        rows.append(f"| `{flag}` | `{env_name(f.name)}` | {default} | {f.metadata['help']} |")
+    return "\n".join(rows) + "\n"

@@ -35,7 +35,16 @@ from gateway.rpc_errors import GatewayError, Reason
 _SCHEME = "bearer"
 _MAX_TOKEN_LENGTH = 4096
 CALLER_TOKEN_PREFIX = "sgw_"  # noqa: S105 (a marker, not a secret)
-"""Every caller token starts with this: the gateway never sends such a token upstream."""
+"""Every caller token starts with this: the gateway never sends a token that starts so, in any
+case (`SGW_...` too), upstream."""
+
+
+def looks_like_caller_token(token: str) -> bool:
+    """Whether `token` has the caller-token prefix, compared without regard to case: such a
+    bearer is checked as a caller token and never forwarded upstream, valid or not."""
+    return token[: len(CALLER_TOKEN_PREFIX)].lower() == CALLER_TOKEN_PREFIX
+
+
 MIN_CALLER_TOKEN_SECRET = 16
 """Characters a caller token must have after its prefix (e.g. `secrets.token_urlsafe(32)`)."""
 
@@ -251,8 +260,9 @@ def resolve_credential(
 ) -> Credential:
     """The credential a call spends (docs/security.md, "Which credential a call spends").
 
-    - `Bearer sgw_...`: a caller token. Known: the configured key, for that caller. Unknown:
-      UNAUTHENTICATED (CALLER_UNAUTHENTICATED). Either way it never goes upstream.
+    - `Bearer sgw_...` (the prefix in any case): a caller token. Known: the configured key, for
+      that caller. Unknown: UNAUTHENTICATED (CALLER_UNAUTHENTICATED). Either way it never goes
+      upstream.
     - `Bearer <other>`: the caller's own Sofer.ai token, forwarded upstream as it is.
     - No authorization header: a client certificate verified by mutual TLS spends the
       configured key; otherwise, when caller authentication is configured, the call is
@@ -266,7 +276,7 @@ def resolve_credential(
     callers = callers or _NOBODY
     token = _bearer_token(metadata)
     if token is not None:
-        if not token.startswith(CALLER_TOKEN_PREFIX):
+        if not looks_like_caller_token(token):
             return Credential(token, "caller")
         identity = callers.token_identity(token)
         if identity is None:

@@ -4,7 +4,9 @@ AIP-155's `request_id`, kept the way Stripe keeps idempotency keys:
 
 - The first call with a request id runs the create as a task of its own, shielded from the
   caller: if the caller gives up (deadline, cancel) while the upstream is answering, the answer is
-  still recorded, and a retry with the same request id gets it.
+  still recorded, and a retry with the same request id gets it. The task takes over the first
+  caller's concurrency slot (gateway.limiter) and gives it back when it ends, so work that
+  outlives its caller still counts against `--max-concurrent-calls`.
 - Calls with the same key while the first is in flight wait for it: one upstream POST.
 - The same key with a different payload is refused (ALREADY_EXISTS, REQUEST_ID_REUSED).
 - What is kept: a success, and an outcome in doubt (the POST was sent, then the connection broke
@@ -27,6 +29,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import Message
 
+from gateway.limiter import Slot
 from gateway.rpc_errors import GatewayError, Reason
 
 T = TypeVar("T")
@@ -77,13 +80,15 @@ class IdempotencyStore:
         operation: Callable[[], Awaitable[T]],
         *,
         wait_until: float | None,
+        slot: Slot | None = None,
     ) -> tuple[T, bool]:
         """The outcome of `operation` for this key: run once, recorded, shared.
 
         Returns (result, replayed); `replayed` is true when another call made the upstream
         request. Raises what the operation raised, GatewayError(ALREADY_EXISTS) for a payload
         that differs from the first, and GatewayError(DEADLINE_EXCEEDED, OUTCOME_UNKNOWN) when
-        `wait_until` (monotonic) passes while the create is still in flight.
+        `wait_until` (monotonic) passes while the create is still in flight. A `slot` the
+        caller holds is handed over to a create this call starts, and released when it ends.
         """
         key = (rpc, request_id.lower())
         table = self._table(tenant)
@@ -103,6 +108,9 @@ class IdempotencyStore:
             table[key] = record
             self._count += 1
             task.add_done_callback(lambda done: self._settle(tenant, key, record, done))
+            if slot is not None:
+                release = slot.hand_over()
+                task.add_done_callback(lambda _: release())
             self._evict(tenant)
         try:
             async with asyncio.timeout(_remaining(wait_until)):

@@ -8,6 +8,10 @@ time, or finds the queue full, fails at once with RESOURCE_EXHAUSTED (`GATEWAY_O
 RetryInfo with a small delay): an overloaded gateway sheds load fast instead of piling up work
 that would only time out later.
 
+Work that outlives its caller keeps the slot: a create that runs on, shielded, after its
+caller's deadline (gateway.idempotency) takes the caller's slot over (`Slot.hand_over`) and gives
+it back only when its upstream POST has ended, so upstream work never escapes the limit.
+
 A finished call hands its slot straight to the oldest waiter, so a newcomer never overtakes the
 queue. A waiter cancelled (or expired) while queued leaves the queue, and one cancelled just
 after it was handed a slot passes the slot on: no slot ever leaks. Everything runs in one event
@@ -39,6 +43,27 @@ class _Expired(Exception):
 class _Waiter:
     future: asyncio.Future[None]
     timer: asyncio.TimerHandle | None = field(default=None)
+
+
+class Slot:
+    """One held slot of a limiter; `release` gives it back, once (later calls do nothing)."""
+
+    def __init__(self, limiter: ConcurrencyLimiter) -> None:
+        self._limiter = limiter
+        self._held = True
+        self.handed_over = False
+
+    def release(self) -> None:
+        """Give the slot back (idempotent)."""
+        if self._held:
+            self._held = False
+            self._limiter.release()
+
+    def hand_over(self) -> Callable[[], None]:
+        """Make the slot outlive the `slot()` block: whoever takes it calls the returned
+        function (exactly when its work ends) instead of the block releasing it."""
+        self.handed_over = True
+        return self.release
 
 
 class ConcurrencyLimiter:
@@ -79,15 +104,17 @@ class ConcurrencyLimiter:
         return len(self._waiters)
 
     @asynccontextmanager
-    async def slot(self, deadline: float | None) -> AsyncIterator[None]:
-        """Hold one slot for the body; `deadline` is absolute, on the limiter's clock (None:
-        no deadline, so only `max_wait` bounds the wait). Raises GatewayError
-        (RESOURCE_EXHAUSTED, GATEWAY_OVERLOADED) when no slot can be had in time."""
+    async def slot(self, deadline: float | None) -> AsyncIterator[Slot]:
+        """Hold one slot for the body (unless the body hands it over); `deadline` is absolute,
+        on the limiter's clock (None: no deadline, so only `max_wait` bounds the wait). Raises
+        GatewayError (RESOURCE_EXHAUSTED, GATEWAY_OVERLOADED) when no slot can be had in time."""
         await self.acquire(deadline)
+        held = Slot(self)
         try:
-            yield
+            yield held
         finally:
-            self.release()
+            if not held.handed_over:
+                held.release()
 
     async def acquire(self, deadline: float | None) -> None:
         """Take a slot (see `slot`); the caller must `release` it exactly once."""
@@ -152,9 +179,6 @@ class ConcurrencyLimiter:
             grpc.StatusCode.RESOURCE_EXHAUSTED,
             Reason.GATEWAY_OVERLOADED,
             f"{message}; retry after a short wait",
-            metadata={
-                "quota_subject": "gateway concurrency limit",
-                "limit": str(self.limit),
-            },
+            quota_subject="gateway concurrency limit",
             retry_after=self.retry_after,
         )

@@ -4,16 +4,19 @@ Servicer methods are written as `async def Method(self, request, call: Call) -> 
 wrapped by `unary_rpc` (streaming ones, async generators, by `stream_rpc`), which own everything
 that is the same for every RPC, in this order:
 
-1. `x-request-id` metadata is taken from the caller (or made up), sent back as initial and
-   trailing metadata, sent upstream, and bound into every log line of the call;
+1. `x-request-id` metadata is taken from the caller (or made up), sent back in the initial
+   metadata with the first response message (an error goes out trailers-only, so clients may
+   retry it, with the id in its trailers), sent upstream, and bound into every log line;
 2. the credential is resolved (caller's bearer token, else the configured key, for callers
    the servicer's `caller_auth` authenticated: gateway.credentials), so a call without one
    never reaches the upstream;
 3. the request is validated (gateway.validation: every violation at once, INVALID_ARGUMENT),
    before any upstream call or concurrency slot;
-4. the caller's deadline (capped by the configured default) becomes the upstream deadline;
-   a unary call then holds a slot of the servicer's `limiter` (gateway.limiter) while its
-   handler runs, or is shed RESOURCE_EXHAUSTED when none comes free in time (streams don't);
+4. the caller's deadline, less a margin kept for the answer (gateway.inflight), capped by the
+   configured default, becomes the upstream deadline; a unary call runs inside an answer scope
+   that ends it with the gateway's own status at that time or at shutdown, and holds a slot of
+   the servicer's `limiter` (gateway.limiter) while its handler runs, or is shed
+   RESOURCE_EXHAUSTED when none comes free in time (streams don't);
 5. errors are translated once: GatewayError and upstream errors to their gRPC status with
    details (gateway.rpc_errors), anything unexpected to INTERNAL with a logged traceback;
 6. one summary line per RPC: method, code, duration, request id, batch id, upstream attempts.
@@ -22,6 +25,7 @@ that is the same for every RPC, in this order:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import re
 import time
@@ -37,7 +41,8 @@ from google.protobuf.message import Message
 from gateway import validation
 from gateway.credentials import CallerAuth, Credential, resolve_credential
 from gateway.decoding import UndecodableRequest
-from gateway.limiter import ConcurrencyLimiter
+from gateway.inflight import Cut, InFlight, answer_margin, cut_short
+from gateway.limiter import ConcurrencyLimiter, Slot
 from gateway.rpc_errors import GatewayError, Reason, from_upstream, invalid_argument
 from gateway.upstream import CallOptions, UpstreamError
 
@@ -65,6 +70,9 @@ class Settings(Protocol):
     @property
     def limiter(self) -> ConcurrencyLimiter | None: ...
 
+    @property
+    def in_flight(self) -> InFlight: ...
+
 
 @dataclass
 class Call:
@@ -77,6 +85,17 @@ class Call:
     log_fields: dict[str, str] = field(default_factory=dict)
     not_found: Reason = Reason.NOT_FOUND
     """The ErrorInfo reason for an upstream 404: names what the call looked up."""
+    slot: Slot | None = None
+    """The limiter slot the call holds (a create that outlives its caller takes it over)."""
+    in_doubt: Callable[[], bool] = field(default=lambda: False)
+    """Whether the upstream may have acted if the call is cut short now (a create was sent)."""
+    tracked: list[CallOptions] = field(default_factory=list)
+    """Upstream work done for the call with options of its own (a shielded create)."""
+
+    @property
+    def attempts(self) -> int:
+        """Upstream attempts the call made, its own and those of work done for it."""
+        return self.options.attempts + sum(o.attempts for o in self.tracked)
 
     def note(self, **fields: str) -> None:
         """Add fields (batch id, ...) to the call's summary line and error metadata."""
@@ -96,12 +115,18 @@ def request_id_of(context: grpc.aio.ServicerContext[Any, Any]) -> str:
     return str(uuid.uuid4())
 
 
-def upstream_deadline(context: grpc.aio.ServicerContext[Any, Any], default_timeout: float) -> float:
-    """The absolute monotonic time by which upstream work must end: the caller's deadline,
-    capped by the configured default."""
-    remaining = context.time_remaining()
-    budget = default_timeout if remaining is None else min(remaining, default_timeout)
-    return time.monotonic() + max(budget, 0.0)
+def upstream_deadline(
+    context: grpc.aio.ServicerContext[Any, Any], default_timeout: float
+) -> tuple[float, float | None]:
+    """(upstream deadline, answer-by), absolute monotonic times. The call must answer by the
+    caller's deadline less a margin (None without a caller deadline); upstream work must end by
+    then too, and within the configured default."""
+    now = time.monotonic()
+    remaining: float | None = context.time_remaining()  # None: no deadline (grpc-stubs: float)
+    if remaining is None:
+        return now + default_timeout, None
+    answer_by = now + max(remaining - answer_margin(remaining), 0.0)
+    return min(answer_by, now + default_timeout), answer_by
 
 
 class _Frame:
@@ -109,11 +134,13 @@ class _Frame:
 
     def __init__(self, owner: Settings, name: str, context: grpc.aio.ServicerContext[Any, Any]):
         self.owner = owner
+        self.name = name
         self.context = context
         self.started = time.perf_counter()
         self.request_id = request_id_of(context)
         self.call: Call | None = None
         self.error: GatewayError | None = None
+        self.answer_by: float | None = None
         self.cancelled = False
         self.messages: int | None = None
         structlog.contextvars.clear_contextvars()
@@ -137,10 +164,9 @@ class _Frame:
         return isinstance(exc, Exception)  # swallowed: the wrapper aborts with self.error
 
     async def open(self, request: object, *, bounded: bool) -> Call:
-        """Send the request id back, resolve the credential, and set the upstream deadline:
-        the caller's deadline, capped by the default timeout when `bounded` (unary calls)."""
+        """Resolve the credential and set the upstream deadline: the caller's deadline, capped
+        by the default timeout when `bounded` (unary calls)."""
         context = self.context
-        await context.send_initial_metadata(((REQUEST_ID_KEY, self.request_id),))
         credential = resolve_credential(
             context.invocation_metadata(),
             self.owner.api_key,
@@ -148,7 +174,8 @@ class _Frame:
             context.auth_context(),
         )
         if bounded:
-            deadline: float | None = upstream_deadline(context, self.owner.default_timeout)
+            deadline: float | None
+            deadline, self.answer_by = upstream_deadline(context, self.owner.default_timeout)
         else:
             remaining = context.time_remaining()
             deadline = None if remaining is None else time.monotonic() + max(remaining, 0.0)
@@ -161,6 +188,19 @@ class _Frame:
         if violations:  # all at once, before any upstream call or concurrency slot
             raise invalid_argument(violations)
         return self.call
+
+    async def answering(self) -> None:
+        """Send the request id in the initial metadata, right before the first response
+        message. Not earlier: headers sent commit the call, and gRPC clients never retry a
+        committed call, so an error (UNAVAILABLE, ...) must go out trailers-only, with the
+        request id in its trailers (`abort`)."""
+        await self.context.send_initial_metadata(((REQUEST_ID_KEY, self.request_id),))
+
+    def timed_out(self, cut: Cut) -> GatewayError:
+        """The status of this call when its answer scope ends it (deadline or shutdown)."""
+        call = self.call
+        assert call is not None  # the scope opens after the call does
+        return cut_short(cut, in_doubt=call.in_doubt(), what=self.name, metadata=call.log_fields)
 
     def fail(self, exc: Exception) -> None:
         """Translate `exc` once, into the status the call will end with."""
@@ -195,15 +235,18 @@ class _Frame:
             "rpc",
             code=code,
             duration_ms=round((time.perf_counter() - self.started) * 1000, 2),
-            upstream_attempts=call.options.attempts if call else 0,
+            upstream_attempts=call.attempts if call else 0,
             **fields,
         )
 
     async def abort(self) -> NoReturn:
         """End the call with the translated error (context.abort raises)."""
-        error = self.error
-        assert error is not None
-        error.metadata.setdefault("request_id", self.request_id)
+        assert self.error is not None
+        # A copy: the error may be shared (one poller's error ends every watch of a batch), and
+        # each call's ErrorInfo carries its own request id.
+        error = dataclasses.replace(
+            self.error, metadata={"request_id": self.request_id, **self.error.metadata}
+        )
         await self.context.abort(
             error.code,
             error.message,
@@ -239,11 +282,17 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
         ) -> Resp:
             async with _Frame(self, name, context) as frame:
                 call = await frame.open(request, bounded=True)
-                limiter = self.limiter
-                if limiter is None:
-                    return await handler(self, request, call)
-                async with limiter.slot(call.options.deadline):  # may shed: RESOURCE_EXHAUSTED
-                    return await handler(self, request, call)
+                async with self.in_flight.scope(frame.answer_by, frame.timed_out):
+                    limiter = self.limiter
+                    if limiter is None:
+                        response = await handler(self, request, call)
+                    else:
+                        # may shed: RESOURCE_EXHAUSTED
+                        async with limiter.slot(call.options.deadline) as slot:
+                            call.slot = slot
+                            response = await handler(self, request, call)
+                    await frame.answering()
+                    return response
             return await frame.abort()
 
         return method
@@ -270,6 +319,8 @@ def stream_rpc(name: str) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[
                 frame.messages = 0
                 call = await frame.open(request, bounded=False)
                 async for item in handler(self, request, call):
+                    if frame.messages == 0:
+                        await frame.answering()
                     frame.messages += 1
                     yield item
             if frame.error is not None:

@@ -26,11 +26,24 @@ from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 
 from gateway.upstream import errors
-from gateway.upstream.errors import UpstreamError, redact, truncate
+from gateway.upstream.errors import UpstreamError
 from gateway.validation import Violation, summarize, to_bad_request
 
 DOMAIN = "sofer-gateway"  # as the proto's service comment documents
 STATUS_DETAILS_KEY = "grpc-status-details-bin"
+
+ERROR_METADATA_KEYS = frozenset(
+    {
+        "batch_id",
+        "batch_file_id",
+        "transcription_id",
+        "client_item_id",
+        "request_id",
+        "upstream_status",
+    }
+)
+"""The only ErrorInfo metadata keys a caller ever sees (the README's error table lists them).
+Whatever else a call notes (who the caller is, limits, quota names) is for the logs only."""
 
 
 class Reason(enum.StrEnum):
@@ -72,6 +85,8 @@ class GatewayError(Exception):
     metadata: dict[str, str] = field(default_factory=dict)
     violations: Sequence[Violation] = ()
     retry_after: float | None = None
+    quota_subject: str = "upstream rate limit"
+    """The QuotaFailure subject of a RESOURCE_EXHAUSTED: which limit was hit."""
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -82,9 +97,8 @@ class GatewayError(Exception):
     def to_status(self) -> status_pb2.Status:
         """The google.rpc.Status this error travels as."""
         details: list[any_pb2.Any] = []
-        info = error_details_pb2.ErrorInfo(
-            reason=self.reason.value, domain=DOMAIN, metadata=dict(self.metadata)
-        )
+        shown = {k: v for k, v in self.metadata.items() if k in ERROR_METADATA_KEYS}
+        info = error_details_pb2.ErrorInfo(reason=self.reason.value, domain=DOMAIN, metadata=shown)
         details.append(_pack(info))
         if self.violations:
             details.append(_pack(to_bad_request(self.violations)))
@@ -96,8 +110,7 @@ class GatewayError(Exception):
             quota = error_details_pb2.QuotaFailure(
                 violations=[
                     error_details_pb2.QuotaFailure.Violation(
-                        subject=self.metadata.get("quota_subject", "upstream"),
-                        description=self.message,
+                        subject=self.quota_subject, description=self.message
                     )
                 ]
             )
@@ -152,7 +165,7 @@ def from_upstream(
             "upstream_status": str(exc.status) if exc.status is not None else None,
         }
     )
-    message = truncate(redact(exc.message or type(exc).__name__, token))
+    message = exc.public_message  # the upstream's words were sanitised where they entered
     code, reason = _TABLE.get(type(exc), _fallback(exc))
     if reason is Reason.NOT_FOUND:
         reason = not_found
@@ -163,8 +176,15 @@ def from_upstream(
             "check before creating again)"
         )
     retry_after = getattr(exc, "retry_after", None)
-    if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
-        info.setdefault("quota_subject", "upstream rate limit")
+    if isinstance(exc, errors.PoolExhausted):
+        return GatewayError(
+            code,
+            reason,
+            message,
+            info,
+            retry_after=retry_after,
+            quota_subject="gateway upstream connection pool",
+        )
     return GatewayError(code, reason, message, info, retry_after=retry_after)
 
 
@@ -192,4 +212,5 @@ _TABLE: dict[type[UpstreamError], tuple[grpc.StatusCode, Reason]] = {
     errors.ProtocolError: (grpc.StatusCode.UNAVAILABLE, Reason.UPSTREAM_BAD_RESPONSE),
     errors.Unavailable: (grpc.StatusCode.UNAVAILABLE, Reason.UPSTREAM_UNAVAILABLE),
     errors.DeadlineExceeded: (grpc.StatusCode.DEADLINE_EXCEEDED, Reason.UPSTREAM_TIMEOUT),
+    errors.PoolExhausted: (grpc.StatusCode.RESOURCE_EXHAUSTED, Reason.GATEWAY_OVERLOADED),
 }

@@ -24,13 +24,16 @@ from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 from gateway.config import SANDBOX_KEY, ConfigError, GatewayConfig
 from gateway.credentials import CallerAuth, check_exposure
 from gateway.decoding import DecodeGuard
+from gateway.health_listener import start_health_listener
 from gateway.idempotency import IdempotencyStore
+from gateway.inflight import InFlight
 from gateway.limiter import ConcurrencyLimiter
+from gateway.request_timeout import RequestMessageTimeout
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.servicer import BatchTranscriptionServicer
 from gateway.status_hub import Cadence, StatusHub
 from gateway.tls import load_tls
-from gateway.upstream import UpstreamClient, UpstreamConfig
+from gateway.upstream import UpstreamClient
 
 SERVICE_NAME: str = batch_service_pb2.DESCRIPTOR.services_by_name[
     "BatchTranscriptionService"
@@ -38,12 +41,29 @@ SERVICE_NAME: str = batch_service_pb2.DESCRIPTOR.services_by_name[
 
 log = structlog.get_logger("gateway.server")
 
+SHUTDOWN_MARGIN = 0.25
+"""Seconds before the shutdown grace ends at which unfinished calls answer by themselves."""
+POLLER_CONNECTIONS = 64
+"""Upstream connections kept beside --max-concurrent-calls for the watch pollers."""
+
+
+def upstream_connections(config: GatewayConfig) -> int:
+    """The upstream pool's size: --upstream-max-connections, or (0) one connection per unary
+    slot plus POLLER_CONNECTIONS, so that an admitted call never queues invisibly for one."""
+    if config.upstream_max_connections > 0:
+        return config.upstream_max_connections
+    return config.max_concurrent_calls + POLLER_CONNECTIONS
+
 
 def server_options(config: GatewayConfig) -> list[tuple[str, int]]:
-    """grpc.aio server options: message sizes, and keepalive suited to long watch streams."""
+    """grpc.aio server options: message sizes, streams per connection, and keepalive suited
+    to long watch streams."""
     options = [
         ("grpc.max_receive_message_length", config.max_receive_message_bytes),
         ("grpc.max_send_message_length", config.max_send_message_bytes),
+        # Advertised in SETTINGS_MAX_CONCURRENT_STREAMS; core refuses streams past it, so one
+        # connection cannot open calls without end (grpc's default is unlimited).
+        ("grpc.max_concurrent_streams", config.max_concurrent_streams),
         # Ping idle connections so a watcher that vanished without a FIN is noticed and its
         # stream (and, for the last watcher, the poller) ends.
         ("grpc.keepalive_time_ms", int(config.keepalive_time * 1000)),
@@ -72,6 +92,9 @@ class Gateway:
         self.hub: StatusHub | None = None
         self.idempotency: IdempotencyStore | None = None
         self.limiter: ConcurrencyLimiter | None = None
+        self.in_flight = InFlight()
+        self.health_server: grpc.aio.Server | None = None
+        self.health_port = 0
         self.port = 0
         self.upstream_url = ""
 
@@ -112,15 +135,10 @@ class Gateway:
             assert config.upstream_url is not None
             self.upstream_url = config.upstream_url
         self.client = UpstreamClient(
-            UpstreamConfig(
-                base_url=self.upstream_url,
-                default_timeout=config.default_timeout,
-                connect_timeout=config.connect_timeout,
-                max_attempts=config.max_attempts,
-                backoff_base=config.backoff_base,
-                backoff_cap=config.backoff_cap,
-                budget_max_tokens=config.retry_budget_tokens,
-                budget_token_ratio=config.retry_budget_ratio,
+            config.upstream(
+                self.upstream_url,
+                max_connections=upstream_connections(config),
+                pool_timeout=config.max_queue_wait,
             )
         )
         await self.client.start()
@@ -137,9 +155,15 @@ class Gateway:
                 factor=config.watch_backoff_factor,
             ),
             max_watches=config.max_watches,
+            max_retry_after=config.watch_max_retry_after,
         )
         self.server = grpc.aio.server(
-            interceptors=[DecodeGuard(f"/{SERVICE_NAME}/")], options=server_options(config)
+            # Outermost first: the timeout reads each request with the guard's deserializer.
+            interceptors=[
+                RequestMessageTimeout(config.request_message_timeout),
+                DecodeGuard(framed=[f"/{SERVICE_NAME}/"]),
+            ],
+            options=server_options(config),
         )
         self.limiter = ConcurrencyLimiter(
             config.max_concurrent_calls, config.max_queued_calls, config.max_queue_wait
@@ -152,6 +176,7 @@ class Gateway:
             idempotency=self.idempotency,
             limiter=self.limiter,
             caller_auth=callers,
+            in_flight=self.in_flight,
         )
         batch_service_pb2_grpc.add_BatchTranscriptionServiceServicer_to_server(
             servicer, self.server
@@ -171,6 +196,10 @@ class Gateway:
         serving = health_pb2.HealthCheckResponse.SERVING
         await self.health.set(health.OVERALL_HEALTH, serving)
         await self.health.set(SERVICE_NAME, serving)
+        if config.health_listen:
+            self.health_server, self.health_port = await start_health_listener(
+                self.health, config.health_listen
+            )
         log.info(
             "gateway serving",
             address=self.address,
@@ -179,20 +208,33 @@ class Gateway:
             credentials="configured key" if api_key else "callers' own tokens only",
             tls="mutual" if tls is not None and tls.mutual else ("on" if tls else "off"),
             caller_tokens=callers.tokens,
+            health_port=self.health_port or None,
         )
 
-    async def stop(self, grace: float | None = None) -> None:
-        """Health NOT_SERVING; open watches end UNAVAILABLE ("shutting down, reconnect") and
-        their pollers stop; then the server (in-flight unary RPCs get `grace` seconds), the
+    async def stop(self, grace: float | None = None, drain: float = 0.0) -> None:
+        """Health NOT_SERVING; `drain` seconds of serving on (load balancers stop sending);
+        open watches end UNAVAILABLE ("shutting down, reconnect") and their pollers stop; then
+        the server: in-flight unary RPCs get `grace` seconds, and those still running just
+        before it ends answer with their own status (gateway.inflight: OUTCOME_UNKNOWN for a
+        create that was sent, else SHUTTING_DOWN) rather than grpc's bare cancel; then the
         upstream client and the sandbox: the reverse of start."""
         grace = self.config.shutdown_grace if grace is None else grace
         if self.health is not None:
             await self.health.enter_graceful_shutdown()
+        if drain > 0 and self.server is not None:
+            log.info("draining: health NOT_SERVING, still serving", drain_seconds=drain)
+            await asyncio.sleep(drain)
         if self.hub is not None:
             await self.hub.close()
         if self.server is not None:
-            await self.server.stop(grace)
+            stopping = asyncio.create_task(self.server.stop(grace))
+            await self.in_flight.wait_idle(grace - min(SHUTDOWN_MARGIN, grace / 4))
+            self.in_flight.interrupt()
+            await stopping
             self.server = None
+        if self.health_server is not None:  # after the main server: probes saw the drain
+            await self.health_server.stop(0)
+            self.health_server = None
         if self.idempotency is not None:
             await self.idempotency.close()
         if self.client is not None:
@@ -225,9 +267,14 @@ async def serve(config: GatewayConfig) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with Gateway(config):
+        async with Gateway(config) as gateway:
             await stop.wait()
-            log.info("shutting down", grace_seconds=config.shutdown_grace)
+            log.info(
+                "shutting down",
+                grace_seconds=config.shutdown_grace,
+                drain_seconds=config.drain_delay,
+            )
+            await gateway.stop(drain=config.drain_delay)
     except ConfigError as exc:  # raised at start only: nothing was serving
         print(f"sofer-gateway serve: error: {exc}", file=sys.stderr)
         return 2

@@ -16,6 +16,7 @@ from sofer.batch.v1 import batch_service_pb2 as pb
 from gateway import mapping, validation
 from gateway.credentials import CallerAuth
 from gateway.idempotency import IdempotencyStore, fingerprint
+from gateway.inflight import InFlight
 from gateway.limiter import ConcurrencyLimiter
 from gateway.rpc import Call, stream_rpc, unary_rpc
 from gateway.rpc_errors import Reason
@@ -40,16 +41,19 @@ class BatchTranscriptionServicer:
         idempotency: IdempotencyStore | None = None,
         limiter: ConcurrencyLimiter | None = None,
         caller_auth: CallerAuth | None = None,
+        in_flight: InFlight | None = None,
     ) -> None:
         self.client = client
         self.hub = hub
-        self.idempotency = idempotency or IdempotencyStore()
+        self.idempotency = idempotency if idempotency is not None else IdempotencyStore()
         self.limiter = limiter
         """Bounds the unary RPCs working at once (gateway.rpc); None: no bound."""
         self.api_key = api_key
         self.caller_auth = caller_auth
         """Who may spend `api_key` (gateway.credentials); None: anyone who reaches the port."""
         self.default_timeout = default_timeout
+        self.in_flight = in_flight if in_flight is not None else InFlight()
+        """The unary calls running now, which shutdown ends with their own status."""
 
     async def _create(
         self,
@@ -62,15 +66,20 @@ class BatchTranscriptionServicer:
 
         Without a request_id the create is sent as it is, bounded by the caller's deadline.
         With one, it runs shielded from the caller with the gateway's own timeout, so that an
-        answer that arrives after the caller gave up is still recorded for its retry.
+        answer that arrives after the caller gave up is still recorded for its retry; it takes
+        the caller's concurrency slot over and holds it until its POST has ended. Either way a
+        call cut short once the create may have been sent answers OUTCOME_UNKNOWN.
         """
         if not request.request_id:
+            call.in_doubt = lambda: call.options.attempts > 0
             return await send(call.options)
         options = CallOptions(
             token=call.options.token,
             deadline=time.monotonic() + self.default_timeout,
             request_id=call.request_id,
         )
+        call.tracked.append(options)
+        call.in_doubt = lambda: True  # the create runs on (or is in flight) for this request_id
         result, replayed = await self.idempotency.run(
             call.credential.tenant,
             rpc,
@@ -78,8 +87,8 @@ class BatchTranscriptionServicer:
             fingerprint(request),
             lambda: send(options),
             wait_until=call.options.deadline,
+            slot=call.slot,
         )
-        call.options.attempts = 0 if replayed else options.attempts
         if replayed:
             call.note(idempotent_replay="true")
             call.context.set_trailing_metadata(((REPLAYED_KEY, "true"),))

@@ -7,10 +7,14 @@ latest value when it is ready, clean-up in `finally`.
 - A topic is keyed by the credential's tenant key and the batch id, so a tenant never sees
   another's poller, state or errors.
 - The poller polls fast at first and backs off while nothing changes (`Cadence`), back to fast
-  on a change. A 429 waits as long as the upstream asked; a transient failure (5xx, connection,
-  timeout, unreadable answer) keeps the last state and backs off; a final failure (404, 401,
-  403, ...) ends every watch of the topic with that error. It stops after a terminal state,
-  and is cancelled when its last watcher leaves.
+  on a change. It stops after a terminal state, and is cancelled when its last watcher leaves.
+- Failures never leave a watcher waiting in silence (`gateway.poll_failures`): a 429 waits
+  its `Retry-After` up to `max_retry_after`, past it the watches end RESOURCE_EXHAUSTED with
+  RetryInfo; other transient failures keep the last state and back off (full jitter, at most
+  `Cadence.error_backoff_cap`); a topic with no state at all spends at most `max_retry_after`
+  on failed polls. A final failure (404, 401, 403, ...) ends every watch of the topic at once.
+- A topic whose watches an error ended is forgotten at once: a watcher that joins later gets a
+  new topic and poller (its first poll is fresh), never the old error.
 - Conflation: a watcher holds no queue. It reads `latest` when it is ready, so a slow watcher
   gets the newest state, never a backlog, and never slows the poller or other watchers.
 - `close()` (shutdown) ends every open watch with UNAVAILABLE and stops every poller.
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import functools
 import random
 import time
@@ -31,8 +36,9 @@ from datetime import UTC, datetime
 import grpc
 import structlog
 
+from gateway import poll_failures
 from gateway.credentials import Credential
-from gateway.rpc_errors import GatewayError, Reason, from_upstream
+from gateway.rpc_errors import GatewayError, Reason
 from gateway.upstream import (
     BatchStatusResponse,
     CallOptions,
@@ -111,13 +117,20 @@ class StatusHub:
         cadence: Cadence | None = None,
         *,
         max_watches: int = 10_000,
+        max_retry_after: float = 30.0,
         sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
     ) -> None:
+        """`max_retry_after` (seconds, --watch-max-retry-after) is the longest Retry-After a
+        poller waits out, and the longest a topic without any state spends on failed polls.
+        `sleep`, `clock` (monotonic) and `rng` (uniform in [0, 1)) make the policy testable."""
         self._client = client
         self.cadence = cadence or Cadence()
         self.max_watches = max_watches
+        self.max_retry_after = max_retry_after
         self._sleep = sleep
+        self._clock = clock
         self._rng = rng
         self._topics: dict[tuple[str, str], _Topic] = {}
         self._pollers: set[asyncio.Task[None]] = set()
@@ -137,8 +150,10 @@ class StatusHub:
     async def watch(self, credential: Credential, batch_id: str) -> AsyncIterator[Observation]:
         """The batch's current status at once, then each change; returns after a terminal one.
 
+        A topic that already has a state gives it at once, whatever its poller is doing.
         Raises GatewayError: RESOURCE_EXHAUSTED past `max_watches`, UNAVAILABLE when shutting
-        down, and the final upstream error of the topic (NOT_FOUND, UNAUTHENTICATED, ...).
+        down, and the error that ended the topic's watches (NOT_FOUND, UNAUTHENTICATED, a
+        RESOURCE_EXHAUSTED rate limit, ...).
         """
         if self._closing:
             raise _shutting_down()
@@ -148,7 +163,7 @@ class StatusHub:
                 Reason.WATCH_LIMIT_REACHED,
                 f"this gateway already serves {self.max_watches} watches: retry later, "
                 "or poll GetBatchStatus",
-                {"quota_subject": "open watches per gateway process"},
+                quota_subject="open watches per gateway process",
             )
         topic = self._join(credential, batch_id)
         try:
@@ -164,7 +179,8 @@ class StatusHub:
                         return
                     continue
                 if error is not None:
-                    raise error
+                    # A copy per watcher: the RPC frame adds its call's request id to the error.
+                    raise dataclasses.replace(error, metadata=dict(error.metadata))
         finally:
             self._leave(topic)
 
@@ -216,11 +232,18 @@ class StatusHub:
                 topic.error = error
             topic.condition.notify_all()
 
+    async def _end(self, topic: _Topic, error: GatewayError) -> None:
+        """End every watch of `topic` with `error`; later watchers get a new topic."""
+        if self._topics.get(topic.key) is topic:
+            del self._topics[topic.key]
+        await self._publish_error(topic, error)
+
     async def _poll(self, topic: _Topic) -> None:
-        """Poll until a terminal state, a final error, or cancellation (last watcher gone)."""
+        """Poll until a terminal state, an error that ends the watches, or cancellation."""
         cadence = self.cadence
         interval = cadence.fast
         failures = 0
+        started = self._clock()
         bound = structlog.get_logger("gateway.status_hub").bind(
             batch_id=topic.batch_id, tenant=topic.credential.tenant[:12]
         )
@@ -228,33 +251,48 @@ class StatusHub:
             while True:
                 options = CallOptions(
                     token=topic.credential.token,
-                    deadline=time.monotonic() + cadence.poll_timeout,
+                    deadline=self._client.deadline_in(cadence.poll_timeout),
                     request_id=f"watch-{uuid.uuid4()}",
                 )
                 try:
                     answer = await self._client.get_batch_status(topic.batch_id, opts=options)
-                except RateLimited as exc:
+                except (RateLimited, Unavailable, DeadlineExceeded) as exc:
                     failures += 1
-                    wait = exc.retry_after or self._backoff(failures)
-                    bound.info("poll rate-limited", wait_seconds=round(wait, 3))
-                except (Unavailable, DeadlineExceeded) as exc:
-                    failures += 1
-                    wait = self._backoff(failures)
-                    bound.warning(
-                        "poll failed; keeping the last state",
-                        error=type(exc).__name__,
-                        status=exc.status,
-                        wait_seconds=round(wait, 3),
-                    )
-                except UpstreamError as exc:
-                    error = from_upstream(
+                    wait = poll_failures.wait_after(exc, self._backoff(failures))
+                    ended = poll_failures.give_up(
                         exc,
+                        wait,
+                        has_state=topic.latest is not None,
+                        silent=self._clock() - started,
+                        cap=self.max_retry_after,
                         token=topic.credential.token,
-                        metadata={"batch_id": topic.batch_id},
-                        not_found=Reason.BATCH_NOT_FOUND,
+                        batch_id=topic.batch_id,
+                    )
+                    if ended is not None:
+                        bound.info(
+                            "poll ended the watches",
+                            code=ended.code.name,
+                            error=type(exc).__name__,
+                            status=exc.status,
+                            retry_after=ended.retry_after,
+                        )
+                        await self._end(topic, ended)
+                        return
+                    if isinstance(exc, RateLimited):
+                        bound.info("poll rate-limited", wait_seconds=round(wait, 3))
+                    else:
+                        bound.warning(
+                            "poll failed; keeping the last state",
+                            error=type(exc).__name__,
+                            status=exc.status,
+                            wait_seconds=round(wait, 3),
+                        )
+                except UpstreamError as exc:
+                    error = poll_failures.watch_error(
+                        exc, token=topic.credential.token, batch_id=topic.batch_id
                     )
                     bound.info("poll ended the watches", code=error.code.name)
-                    await self._publish_error(topic, error)
+                    await self._end(topic, error)
                     return
                 else:
                     failures = 0
@@ -273,7 +311,7 @@ class StatusHub:
             raise
         except Exception:
             bound.exception("status poller crashed")
-            await self._publish_error(
+            await self._end(
                 topic,
                 GatewayError(
                     grpc.StatusCode.INTERNAL,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import build_parser
+from gateway.config import flags_table
 from gateway.rpc_errors import Reason
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
@@ -42,7 +43,10 @@ def test_every_serve_flag_is_in_the_readme(flag: str) -> None:
 def _tracked_text_files() -> list[Path]:
     repo = Path(__file__).parents[1]
     listed = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=repo, capture_output=True, check=True
+        ["git", "ls-files", "-z"],  # noqa: S607 (git from PATH, as every developer runs it)
+        cwd=repo,
+        capture_output=True,
+        check=True,
     ).stdout.split(b"\0")
     skip = {"package-lock.json"}
     files = []
@@ -81,3 +85,12 @@ def test_the_vendored_spec_is_the_upstreams_openapi_document() -> None:
     assert "SoferAi/soferai-openapi" in readme
     assert "4ceb2981" in readme
     assert "Refreshing it" in readme
+
+
+def test_the_readme_settings_table_is_generated_from_the_config() -> None:
+    """The README's table of `serve` settings is exactly what gateway.config.flags_table()
+    makes from the one definition of the settings (run `python -c "from gateway.config import
+    flags_table; print(flags_table())"` and paste it between the markers when it changes)."""
+    start = README.index("<!-- flags:start")
+    body = README[README.index("\n", start) + 1 : README.index("<!-- flags:end -->")]
+    assert body == flags_table()

@@ -1,10 +1,22 @@
-"""The exception tree and the HTTP/transport -> error translation table."""
+"""The exception tree, the HTTP/transport -> error translation table, and what a caller sees
+of the upstream's words."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import io
+import json
+import uuid
+from typing import Any
+
+import grpc
 import httpx
 import pytest
+from sofer.batch.v1 import batch_service_pb2 as pb
+from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 
+from gateway.sandbox import SandboxServer
 from gateway.upstream import (
     CallOptions,
     Conflict,
@@ -26,6 +38,8 @@ from gateway.upstream.errors import (
     error_for_transport,
     upstream_message,
 )
+from tests.conftest import bearer
+from tests.test_grpc_support import assert_error, fault, rich_status, rpc_error
 
 TOKEN = "sk-live-0123456789abcdef"
 PATH = "/v1/transcriptions/batch/{batch_id}/status"
@@ -89,7 +103,8 @@ def test_error_carries_status_route_and_message() -> None:
     assert isinstance(error, NotFound)
     assert (error.status, error.method, error.path) == (404, "GET", PATH)
     assert error.message == "Batch not found"
-    assert str(error) == f"GET {PATH}: HTTP 404: Batch not found"
+    assert error.public_message == "HTTP 404 Not Found: Batch not found"
+    assert str(error) == f"GET {PATH}: HTTP 404 Not Found: Batch not found"
     assert not error.outcome_unknown
 
 
@@ -139,19 +154,39 @@ def test_message_from_json_body(body: object, expected: str) -> None:
 
 
 def test_message_from_text_or_reason() -> None:
-    """A non-JSON body is the message; an empty one falls back to the reason phrase."""
+    """A non-JSON body is the message; an empty one leaves the gateway's phrase for the status
+    as the whole message the caller sees."""
     assert upstream_message(httpx.Response(502, text="Bad gateway from nginx")) == (
         "Bad gateway from nginx"
     )
-    assert upstream_message(httpx.Response(503, text="")) == "Service Unavailable"
-    assert upstream_message(httpx.Response(503, json={})) == "Service Unavailable"
+    assert upstream_message(httpx.Response(503, text="")) == ""
+    assert upstream_message(httpx.Response(503, json={})) == ""
+    error = error_for_status(
+        httpx.Response(503, text=""), method="GET", path=PATH, idempotent=True, token=TOKEN
+    )
+    assert error.message == "Service Unavailable"
+    assert error.public_message == "HTTP 503 Service Unavailable"
+
+
+def test_reason_phrase_on_the_wire_is_not_trusted() -> None:
+    """The status line's reason phrase is the upstream's text too: the caller's message names
+    the status in the gateway's own words instead."""
+    response = httpx.Response(404, text="", extensions={"reason_phrase": TOKEN.encode()})
+    error = error_for_status(response, method="GET", path=PATH, idempotent=True, token=TOKEN)
+    assert error.public_message == "HTTP 404 Not Found"
 
 
 def test_message_is_truncated() -> None:
-    """A huge body does not become a huge error message."""
-    message = upstream_message(httpx.Response(500, text="x" * 10_000))
-    assert len(message) == MESSAGE_LIMIT
-    assert message.endswith("…")
+    """A huge body does not become a huge error message: it is cut at a word boundary."""
+    message = upstream_message(httpx.Response(500, text="word " * 10_000))
+    assert len(message) <= MESSAGE_LIMIT
+    assert message.endswith(" ...")
+    assert set(message.removesuffix(" ...").split()) == {"word"}
+
+
+def test_huge_word_is_dropped_not_cut() -> None:
+    """One enormous word (a blob, not a message) is withheld whole."""
+    assert upstream_message(httpx.Response(500, text="x" * 10_000)) == ""
 
 
 def test_token_never_in_status_errors() -> None:
@@ -163,7 +198,7 @@ def test_token_never_in_status_errors() -> None:
     assert TOKEN not in str(error)
     assert TOKEN not in repr(error)
     assert TOKEN not in error.message
-    assert "[redacted]" in error.message
+    assert error.message == "bad token Bearer [redacted] for tenant"
 
 
 def test_token_never_in_transport_errors() -> None:
@@ -172,6 +207,15 @@ def test_token_never_in_transport_errors() -> None:
     error = error_for_transport(exc, method="GET", path=PATH, idempotent=True, token=TOKEN)
     assert TOKEN not in str(error)
     assert TOKEN not in repr(error)
+    assert error.message == "ConnectError: failed with Authorization: Bearer [redacted]"
+
+
+def test_transport_error_text_passes_the_allow_list() -> None:
+    """A transport exception's text is the peer's or the network stack's words: control
+    characters and credential-like words never reach the message, ordinary words do."""
+    exc = httpx.ReadError(f"reset by peer \x1b[31m {TOKEN.upper()}\x00 key=abc123")
+    error = error_for_transport(exc, method="GET", path=PATH, idempotent=True, token=TOKEN)
+    assert error.message == "ReadError: reset by peer [redacted]"
 
 
 def test_call_options_repr_hides_token() -> None:
@@ -205,3 +249,53 @@ def test_transport_table(exc: Exception, cls: type[UpstreamError], sent: bool) -
     assert error.outcome_unknown is sent
     assert error.status is None
     assert type(exc).__name__ in error.message
+
+
+# -- through the gateway ----------------------------------------------------------------------
+
+CALLER = "caller-e2e-7Qm2xK9pR4vT8wZ1n~~"  # its base64 and base64url differ
+
+
+async def test_echoed_token_never_reaches_the_caller(
+    logs: io.StringIO, stub: pb_grpc.BatchTranscriptionServiceStub, sandbox: SandboxServer
+) -> None:
+    """An upstream 400 whose message echoes the caller's token upper-cased, base64, base64url
+    and cut short: the gRPC message, the rich status, the ErrorInfo metadata and the logs hold
+    none of them, and the upstream's other words still reach the caller after the status."""
+    raw = CALLER.encode()
+    echoes = [
+        CALLER.upper(),
+        base64.b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode(),
+        CALLER[:12],
+    ]
+    detail = (
+        f"Token {echoes[0]} is not valid for this account; got {echoes[1]} ({echoes[2]}),"
+        f" starting {echoes[3]}... retry with another key"
+    )
+    await fault(sandbox, status=400, body=json.dumps({"detail": detail}))
+    error = await rpc_error(
+        stub.GetBatchStatus(
+            pb.GetBatchStatusRequest(batch_id=str(uuid.uuid4())), metadata=bearer(CALLER)
+        )
+    )
+    info = assert_error(error, grpc.StatusCode.INVALID_ARGUMENT, "UPSTREAM_REJECTED_REQUEST")
+    message = error.details() or ""
+    await asyncio.sleep(0.1)  # let the call's log lines out
+    trailing: Any = error.trailing_metadata() or ()
+    seen = {
+        "message": message,
+        "rich status": rich_status(error).SerializeToString().decode(errors="replace"),
+        "ErrorInfo metadata": " ".join(info.metadata.values()),
+        "trailing metadata": " ".join(str(value) for _, value in trailing),
+        "logs": logs.getvalue(),
+    }
+    secrets = (CALLER, *echoes, echoes[1].rstrip("="), CALLER[:8])
+    leaked = [
+        where for where, text in seen.items() if any(s.lower() in text.lower() for s in secrets)
+    ]
+    assert not leaked, f"a form of the token reached: {leaked}"  # names the place, not the token
+    assert message == (
+        "HTTP 400 Bad Request: Token [redacted] is not valid for this account; got [redacted]"
+        " starting [redacted] retry with another key"
+    )

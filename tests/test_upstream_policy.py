@@ -21,6 +21,7 @@ from gateway.upstream import (
     CallOptions,
     DeadlineExceeded,
     NotFound,
+    PoolExhausted,
     ProtocolError,
     RateLimited,
     Unavailable,
@@ -180,18 +181,36 @@ async def test_post_not_retried_after_sending(
         reply(429, {"detail": "slow down"}),
         request_error(httpx.ConnectError),
         request_error(httpx.ConnectTimeout),
-        request_error(httpx.PoolTimeout),
     ],
-    ids=["429", "ConnectError", "ConnectTimeout", "PoolTimeout"],
+    ids=["429", "ConnectError", "ConnectTimeout"],
 )
 async def test_post_retried_where_upstream_cannot_have_acted(
     make_client: Factory, answer: Answer
 ) -> None:
-    """A POST is retried on 429 and on failures before sending (connect, pool)."""
+    """A POST is retried on 429 and on failures before sending (connect)."""
     script = Script(answer, reply(200, CREATED_BODY))
     result = await create(await make_client(script))
     assert isinstance(result, BatchTranscriptionResponse)
     assert len(script.requests) == 2
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_no_free_pooled_connection_sheds_without_a_retry(
+    make_client: Factory, method: str
+) -> None:
+    """A full connection pool (httpx.PoolTimeout) is the gateway's own limit: PoolExhausted at
+    once, nothing sent, no retry (it would only wait again), no retry-budget token spent."""
+    script = Script(request_error(httpx.PoolTimeout), reply(200, CREATED_BODY))
+    client = await make_client(script)
+    tokens = client.budget.tokens
+    call = create(client) if method == "POST" else get_status(client)
+    with pytest.raises(PoolExhausted) as info:
+        await call
+    assert len(script.requests) == 1
+    assert not info.value.request_sent
+    assert not info.value.outcome_unknown
+    assert info.value.retry_after is not None
+    assert client.budget.tokens == tokens
 
 
 async def test_post_connect_failure_exhausted_is_not_outcome_unknown(

@@ -21,6 +21,7 @@ from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.server import Gateway
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.streams import details_bin, drain
+from tests.test_grpc_support import assert_error, eventually, finished_batch, retry_delay
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 STATUS_PATH = "GET /v1/transcriptions/batch/{batch_id}/status"
@@ -309,3 +310,95 @@ async def test_hub_conflates_for_a_slow_watcher(sandbox: SandboxServer) -> None:
         with pytest.raises(StopAsyncIteration):
             await anext(stream)
         await hub.close()
+
+
+# -- a long Retry-After never freezes the watchers (--watch-max-retry-after, 30 s by default) ---
+
+WATCH_DEADLINE = 60.0  # generous; a frozen watch would sit until it, then DEADLINE_EXCEEDED
+
+
+async def clear_faults(sandbox: SandboxServer) -> None:
+    """Drop any fault rule still queued."""
+    async with httpx.AsyncClient() as http:
+        (await http.delete(f"{sandbox.url}/_sandbox/faults")).raise_for_status()
+
+
+async def watch_error(stub: Stub, batch_id: str, request_id: str) -> grpc.aio.AioRpcError:
+    """The error a watch ends with (it must end with one), within WATCH_DEADLINE."""
+    try:
+        await collect_within(stub, batch_id, request_id)
+    except grpc.aio.AioRpcError as error:
+        return error
+    raise AssertionError("the watch ended OK; an error was expected")
+
+
+async def collect_within(
+    stub: Stub, batch_id: str, request_id: str = "watch"
+) -> list[batch_pb2.BatchStatus]:
+    """Every message of one watch with a WATCH_DEADLINE deadline, until it ends OK."""
+    call = stub.WatchBatchStatus(
+        pb.WatchBatchStatusRequest(batch_id=batch_id),
+        metadata=(*bearer(), ("x-request-id", request_id)),
+        timeout=WATCH_DEADLINE,
+    )
+    return [message.batch_status async for message in call]
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "retry_after_format", "at_least"),
+    [
+        pytest.param(3600, "seconds", 3600.0, id="an-hour-in-seconds"),
+        pytest.param(86_400, "date", 86_000.0, id="an-http-date-a-day-ahead"),
+    ],
+)
+async def test_long_retry_after_ends_every_watch_resource_exhausted(
+    stub: Stub, sandbox: SandboxServer, retry_after: int, retry_after_format: str, at_least: float
+) -> None:
+    """A 429 on a batch's first status poll asking for far longer than the cap ends all six
+    watches, one of them started after that poll, RESOURCE_EXHAUSTED (RATE_LIMITED) with
+    RetryInfo carrying the upstream's delay, long before their deadline, instead of leaving them
+    silent; each error names its own call's request id. GetBatchStatus still works, and
+    watching again starts afresh and ends OK."""
+    batch = await create_batch(stub, "https://e.com/a.mp3")
+    # One per watcher: whichever poller a watcher joins (the first, or a fresh one after the
+    # first ended its watches), that poller's first poll is answered so.
+    await inject(
+        sandbox,
+        status=429,
+        count=6,
+        retry_after=retry_after,
+        retry_after_format=retry_after_format,
+        path_prefix="/v1/transcriptions/batch/",
+    )
+    early = [
+        asyncio.create_task(watch_error(stub, batch.batch_id, f"watcher-{i}")) for i in range(5)
+    ]
+    await eventually(lambda: stats(sandbox), lambda r: r.get(STATUS_PATH, 0) > 0, interval=0.01)
+    late = asyncio.create_task(watch_error(stub, batch.batch_id, "watcher-5"))
+    for i, error in enumerate(await asyncio.gather(*early, late)):
+        info = assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED")
+        assert retry_delay(error) >= at_least
+        assert info.metadata["batch_id"] == batch.batch_id
+        assert info.metadata["request_id"] == f"watcher-{i}"  # its own, not the first's
+    await clear_faults(sandbox)
+    assert (await finished_batch(stub, batch.batch_id)).state == batch_pb2.BATCH_STATE_COMPLETED
+    again = await collect_within(stub, batch.batch_id)
+    assert again[-1].state == batch_pb2.BATCH_STATE_COMPLETED
+
+
+async def test_retry_after_under_the_cap_is_waited_out(
+    gateway_config: GatewayConfig, sandbox: SandboxServer
+) -> None:
+    """A 429 on the status poll asking for a second (under the cap) is waited out by the poller:
+    the watch then goes on and ends OK on COMPLETED. (One upstream attempt per call, so the wait
+    is the poller's, not the upstream client's own retry.)"""
+    config = dataclasses.replace(gateway_config, max_attempts=1)
+    async with Gateway(config) as gw, grpc.aio.insecure_channel(gw.address) as channel:
+        stub = Stub(channel)
+        batch = await create_batch(stub, "https://e.com/a.mp3")
+        await inject(
+            sandbox, status=429, count=1, retry_after=1, path_prefix="/v1/transcriptions/batch/"
+        )
+        messages = await collect_within(stub, batch.batch_id)
+        assert messages[-1].state == batch_pb2.BATCH_STATE_COMPLETED
+        assert (await stats(sandbox)).get(STATUS_PATH, 0) >= 2  # the 429, then the answers

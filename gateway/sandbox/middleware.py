@@ -54,6 +54,12 @@ class SandboxMiddleware:
             return
         method: str = scope["method"]
         self.runtime.stats.count(method, self.templates.template(method, path))
+        with self.runtime.stats.serving():
+            await self._serve(method, path, scope, receive, send)
+
+    async def _serve(
+        self, method: str, path: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         fault = self.runtime.faults.take(method, path)
         if fault is not None and fault.after:
             await self._act_then_misbehave(fault, scope, receive, send)

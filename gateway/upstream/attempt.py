@@ -9,8 +9,11 @@ from typing import Any
 import httpx
 
 from gateway.upstream.backoff import retry_after
-from gateway.upstream.errors import error_for_status, error_for_transport
+from gateway.upstream.errors import PoolExhausted, error_for_status, error_for_transport
 from gateway.upstream.retry import is_idempotent
+
+POOL_RETRY_AFTER = 0.5
+"""Seconds a call shed for want of a pooled connection is told to wait (RetryInfo)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ async def send_attempt(
     seconds: float,
     connect_timeout: float,
     wall_clock: float,
+    pool_timeout: float | None = None,
 ) -> httpx.Response:
     """Send `request` once within `seconds`; return the 2xx response or raise.
 
@@ -60,7 +64,8 @@ async def send_attempt(
     `wall_clock` (epoch seconds) is "now" for a Retry-After given as an HTTP-date.
     """
     route = request.route
-    limits = httpx.Timeout(seconds, connect=min(connect_timeout, seconds))
+    pool = seconds if pool_timeout is None else min(pool_timeout, seconds)
+    limits = httpx.Timeout(seconds, connect=min(connect_timeout, seconds), pool=pool)
     outgoing = http.build_request(
         route.method,
         request.path,
@@ -72,6 +77,14 @@ async def send_attempt(
     try:
         async with asyncio.timeout(seconds):
             response = await http.send(outgoing)
+    except httpx.PoolTimeout as exc:
+        raise PoolExhausted(
+            "no upstream connection came free in time: the gateway is at its connection limit",
+            method=route.method,
+            path=route.template,
+            request_sent=False,
+            retry_after=POOL_RETRY_AFTER,
+        ) from exc
     except (httpx.RequestError, TimeoutError) as exc:
         raise error_for_transport(
             exc,

@@ -246,6 +246,7 @@ class UpstreamClient:
                 seconds=seconds,
                 connect_timeout=self.config.connect_timeout,
                 wall_clock=self._wall_clock(),
+                pool_timeout=self.config.pool_timeout,
             )
 
         response = await self._policy.run(route, opts, attempt)

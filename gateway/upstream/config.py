@@ -30,6 +30,9 @@ class UpstreamConfig:
     """Retry budget: tokens a successful attempt gives back (a transient failure costs 1)."""
     max_connections: int = 100
     """Connections in the shared pool (all of them may be kept alive)."""
+    pool_timeout: float | None = None
+    """Longest seconds an attempt waits for a free pooled connection (None: its whole time);
+    past it the call fails PoolExhausted, before anything is sent."""
     user_agent: str = f"sofer-gateway/{__version__}"
 
     def __post_init__(self) -> None:

@@ -115,12 +115,12 @@ class Fields:
         try:
             when = datetime.fromisoformat(text)
         except ValueError as exc:
-            raise ProtocolError(f"{self.where}.{name}: not a date-time: {text[:40]!r}") from exc
+            raise ProtocolError(f"{self.where}.{name}: not a date-time") from exc
         when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
         try:
             when.astimezone(UTC)
         except OverflowError as exc:
-            message = f"{self.where}.{name}: date-time out of range: {text[:40]!r}"
+            message = f"{self.where}.{name}: date-time out of range"
             raise ProtocolError(message) from exc
         return when
 

@@ -15,26 +15,34 @@ Exception hierarchy::
     |   +-- ProtocolError         a response we cannot read: not JSON, missing or mistyped
     |                             fields, an unexpected 1xx/3xx status
     +-- DeadlineExceeded          an httpx timeout, or the caller's deadline spent before sending
+    +-- PoolExhausted             no pooled connection free within pool_timeout (nothing sent)
 
 `outcome_unknown` is True only for a request that is not idempotent (a POST) which may have
 reached the upstream and whose result we did not get: a 5xx, a timeout or broken connection
 after sending, an unreadable 2xx. The caller must not assume it did nothing, nor that it worked.
 
 `STATUS_ERRORS` is the whole HTTP -> error table; `error_for_status` and `error_for_transport`
-are the only functions that build errors from lower layers. Messages are the upstream's own
-(`detail`, `message` or `error` from a JSON body, else the text), truncated, and never contain
-the bearer token.
+are the only functions that build errors from lower layers, and the only places the upstream's
+text enters the gateway: there, and only there, it passes `sanitize` (gateway.upstream.sanitize),
+the allow-list that keeps ordinary words and withholds anything that looks like a credential.
+`.message` is those sanitised words (`detail`, `message` or `error` from a JSON body, else the
+text); `.public_message` is what a caller sees: the status as the gateway names it, then them
+("HTTP 404 Not Found: Batch ... not found").
 """
 
 from __future__ import annotations
 
+import http
 import json
 from typing import Final
 
 import httpx
 
-MESSAGE_LIMIT: Final = 300
-"""Upstream messages longer than this are cut (with an ellipsis) before they reach an error."""
+from gateway.upstream.sanitize import MESSAGE_LIMIT as MESSAGE_LIMIT  # re-exported
+from gateway.upstream.sanitize import sanitize
+
+JSON_LIMIT: Final = 64 * 1024
+"""Error bodies larger than this are not parsed as JSON (their text is cut anyway)."""
 
 
 class UpstreamError(Exception):
@@ -61,10 +69,21 @@ class UpstreamError(Exception):
         self.retries_throttled = False
         super().__init__(self._describe())
 
+    @property
+    def public_message(self) -> str:
+        """The message a caller sees: the HTTP status as the gateway names it, then `message`
+        (already sanitised where it came from the upstream)."""
+        if self.status is None:
+            return self.message or type(self).__name__
+        phrase = status_phrase(self.status)
+        head = f"HTTP {self.status} {phrase}".rstrip()
+        if not self.message or self.message == phrase:
+            return head
+        return f"{head}: {self.message}"
+
     def _describe(self) -> str:
         where = f"{self.method} {self.path}: " if self.method and self.path else ""
-        status = f"HTTP {self.status}: " if self.status is not None else ""
-        return f"{where}{status}{self.message}"
+        return f"{where}{self.public_message}"
 
     def __str__(self) -> str:
         text = self._describe()
@@ -115,6 +134,11 @@ class DeadlineExceeded(UpstreamError):
     """A timeout, or the caller's deadline spent (then nothing was sent)."""
 
 
+class PoolExhausted(UpstreamError):
+    """No pooled connection came free in time (`pool_timeout`): the gateway itself is at its
+    limit, nothing was sent, and the call is shed rather than retried."""
+
+
 STATUS_ERRORS: Final[dict[int, type[UpstreamError]]] = {
     400: InvalidArgument,
     401: Unauthenticated,
@@ -150,11 +174,11 @@ def error_for_status(
     token: str,
     retry_after: float | None = None,
 ) -> UpstreamError:
-    """The error for a non-2xx response, carrying the upstream's message."""
+    """The error for a non-2xx response, carrying the upstream's sanitised words."""
     status = response.status_code
     cls = error_class_for_status(status)
     return cls(
-        upstream_message(response, token=token),
+        upstream_message(response, token=token) or status_phrase(status),
         status=status,
         method=method,
         path=path,
@@ -174,15 +198,15 @@ def error_for_transport(
 
     Timeouts become DeadlineExceeded, everything else Unavailable. `request_sent` is False only
     for the failures that happen before sending (connect errors and timeouts, pool timeouts).
+    The exception's text (which may quote the peer or the request) passes the allow-list too.
     """
     sent = not isinstance(exc, _NOT_SENT)
     timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
     cls: type[UpstreamError] = DeadlineExceeded if timed_out else Unavailable
     what = type(exc).__name__
-    detail = redact(str(exc), token)
-    message = f"{what}: {detail}" if detail else what
+    detail = sanitize(str(exc), token=token, limit=MESSAGE_LIMIT - len(what) - 2)
     return cls(
-        truncate(message),
+        f"{what}: {detail}" if detail else what,
         method=method,
         path=path,
         outcome_unknown=sent and not idempotent,
@@ -190,13 +214,22 @@ def error_for_transport(
     )
 
 
+def status_phrase(status: int) -> str:
+    """The standard phrase for an HTTP status (the gateway's own: the wire's is not trusted)."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
 def upstream_message(response: httpx.Response, *, token: str = "") -> str:
-    """The upstream's own words from an error response: JSON `detail`/`message`/`error`, or text."""
+    """The upstream's own words from an error response, sanitised: JSON `detail`/`message`/
+    `error` (FastAPI validation lists joined), else the text; "" when it said nothing usable."""
     text = response.text.strip()
     if text in ("{}", "[]", "null", '""'):
         text = ""  # JSON with nothing to say: the status's own phrase says more
-    message = _message_from_json(text) or text or response.reason_phrase or "no message"
-    return truncate(redact(message, token))
+    found = _message_from_json(text) if len(text) <= JSON_LIMIT else None
+    return sanitize(found or text, token=token)
 
 
 def _message_from_json(text: str) -> str | None:
@@ -237,13 +270,3 @@ def _validation_item(item: object) -> str | None:
     if isinstance(loc, list) and loc:
         return ".".join(str(part) for part in loc) + ": " + msg
     return msg
-
-
-def redact(text: str, token: str) -> str:
-    """`text` with every occurrence of the token replaced (an upstream might echo it back)."""
-    return text.replace(token, "[redacted]") if token else text
-
-
-def truncate(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """`text` cut to `limit` characters, with an ellipsis when cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"

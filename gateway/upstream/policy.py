@@ -113,7 +113,7 @@ class RetryPolicy:
 def _deadline_spent(route: Route, last: UpstreamError | None) -> DeadlineExceeded:
     message = "deadline spent before sending"
     if last is not None:
-        message += f" (last attempt: {last.message})"
+        message += f" (last attempt: {last.public_message})"
     return DeadlineExceeded(
         message,
         method=route.method,

@@ -4,7 +4,8 @@
 | ---------------------------------------------- | ---------- | -------------------------- |
 | 429                                            | retry      | retry (upstream did not act) |
 | 408, 5xx                                       | retry      | never; 5xx: outcome_unknown |
-| ConnectError, ConnectTimeout, PoolTimeout      | retry      | retry (nothing was sent)   |
+| ConnectError, ConnectTimeout                   | retry      | retry (nothing was sent)   |
+| PoolTimeout (no free pooled connection)        | never: shed GATEWAY_OVERLOADED (nothing sent) |
 | read/write timeout, broken connection, drop    | retry      | never; outcome_unknown     |
 | other 4xx, unreadable body (ProtocolError)     | never      | never                      |
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from gateway.upstream.errors import ProtocolError, UpstreamError
+from gateway.upstream.errors import PoolExhausted, ProtocolError, UpstreamError
 
 IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -32,9 +33,10 @@ def is_idempotent(method: str) -> bool:
 def is_transient(error: UpstreamError) -> bool:
     """A failure that says the upstream is struggling; it costs a retry-budget token.
 
-    Independent of the method: a POST answered 503 is not retried, but it still counts.
+    Independent of the method: a POST answered 503 is not retried, but it still counts. A full
+    connection pool is the gateway's own limit, not the upstream's trouble: it costs nothing.
     """
-    if isinstance(error, ProtocolError):
+    if isinstance(error, ProtocolError | PoolExhausted):
         return False
     if error.status is None:
         return True  # a transport failure
@@ -43,7 +45,7 @@ def is_transient(error: UpstreamError) -> bool:
 
 def should_retry(error: UpstreamError, *, idempotent: bool) -> bool:
     """Whether a failed attempt may be repeated (the table in this module's docstring)."""
-    if isinstance(error, ProtocolError):
+    if isinstance(error, ProtocolError | PoolExhausted):
         return False
     if error.status is not None:
         statuses = _READ_RETRY_STATUSES if idempotent else _CREATE_RETRY_STATUSES

@@ -33,7 +33,8 @@ class BatchTranscriptionServiceStub:
     Credentials: the caller's `authorization: Bearer <token>` metadata is forwarded upstream; without
     one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
     any upstream call. A gateway that authenticates its callers (caller tokens, which start with
-    `sgw_` and are never sent upstream, or a client certificate under mutual TLS) spends its key
+    `sgw_` in any case and are never sent upstream, or a client certificate under mutual TLS)
+    spends its key
     only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
     CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
     credential.
@@ -44,7 +45,8 @@ class BatchTranscriptionServiceStub:
 
     Errors (google.rpc.Status in the `grpc-status-details-bin` trailer; AIP-193): every error
     carries a google.rpc.ErrorInfo with an UPPER_SNAKE_CASE `reason`, the domain "sofer-gateway",
-    and metadata such as the batch id. Beside it, by code:
+    and metadata with only these keys, each when it applies: `batch_id`, `batch_file_id`,
+    `transcription_id`, `client_item_id`, `request_id`, `upstream_status`. Beside it, by code:
     - INVALID_ARGUMENT (the request broke a rule in these comments, or the upstream answered 400 or
     422): a google.rpc.BadRequest with one field violation per broken rule, all of them at once,
     each naming the field path as in `audio_sources[3].audio_url` or `info.num_speakers`.
@@ -54,12 +56,19 @@ class BatchTranscriptionServiceStub:
     - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
     ABORTED (upstream 409).
     - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
-    gateway itself is at its concurrency limit, reason GATEWAY_OVERLOADED): a
-    google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure. Requests are
-    validated before the limit applies, so bad input is always answered INVALID_ARGUMENT, and
-    so are request bytes that do not decode as the method's request message.
-    - UNAVAILABLE (upstream 5xx or unreachable; safe to retry with the same `request_id`);
-    DEADLINE_EXCEEDED (the caller's deadline passed; the gateway never retries past it).
+    gateway itself is at its concurrency limit or out of upstream connections, reason
+    GATEWAY_OVERLOADED): a google.rpc.RetryInfo with the delay to wait and a
+    google.rpc.QuotaFailure naming the limit. Requests are validated before the limit applies,
+    so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
+    decode as the method's request message.
+    - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
+    reason SHUTTING_DOWN; safe to retry with the same `request_id`); DEADLINE_EXCEEDED (the
+    caller's deadline passed; the gateway never retries past it and answers just before it,
+    reason UPSTREAM_TIMEOUT).
+    - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
+    cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
+    OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
+    the same `request_id` to get its outcome, or check before creating again.
     """
 
     def __init__(self, channel):
@@ -128,7 +137,8 @@ class BatchTranscriptionServiceServicer:
     Credentials: the caller's `authorization: Bearer <token>` metadata is forwarded upstream; without
     one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
     any upstream call. A gateway that authenticates its callers (caller tokens, which start with
-    `sgw_` and are never sent upstream, or a client certificate under mutual TLS) spends its key
+    `sgw_` in any case and are never sent upstream, or a client certificate under mutual TLS)
+    spends its key
     only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
     CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
     credential.
@@ -139,7 +149,8 @@ class BatchTranscriptionServiceServicer:
 
     Errors (google.rpc.Status in the `grpc-status-details-bin` trailer; AIP-193): every error
     carries a google.rpc.ErrorInfo with an UPPER_SNAKE_CASE `reason`, the domain "sofer-gateway",
-    and metadata such as the batch id. Beside it, by code:
+    and metadata with only these keys, each when it applies: `batch_id`, `batch_file_id`,
+    `transcription_id`, `client_item_id`, `request_id`, `upstream_status`. Beside it, by code:
     - INVALID_ARGUMENT (the request broke a rule in these comments, or the upstream answered 400 or
     422): a google.rpc.BadRequest with one field violation per broken rule, all of them at once,
     each naming the field path as in `audio_sources[3].audio_url` or `info.num_speakers`.
@@ -149,12 +160,19 @@ class BatchTranscriptionServiceServicer:
     - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
     ABORTED (upstream 409).
     - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
-    gateway itself is at its concurrency limit, reason GATEWAY_OVERLOADED): a
-    google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure. Requests are
-    validated before the limit applies, so bad input is always answered INVALID_ARGUMENT, and
-    so are request bytes that do not decode as the method's request message.
-    - UNAVAILABLE (upstream 5xx or unreachable; safe to retry with the same `request_id`);
-    DEADLINE_EXCEEDED (the caller's deadline passed; the gateway never retries past it).
+    gateway itself is at its concurrency limit or out of upstream connections, reason
+    GATEWAY_OVERLOADED): a google.rpc.RetryInfo with the delay to wait and a
+    google.rpc.QuotaFailure naming the limit. Requests are validated before the limit applies,
+    so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
+    decode as the method's request message.
+    - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
+    reason SHUTTING_DOWN; safe to retry with the same `request_id`); DEADLINE_EXCEEDED (the
+    caller's deadline passed; the gateway never retries past it and answers just before it,
+    reason UPSTREAM_TIMEOUT).
+    - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
+    cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
+    OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
+    the same `request_id` to get its outcome, or check before creating again.
     """
 
     def CreateBatch(self, request, context):
@@ -163,7 +181,9 @@ class BatchTranscriptionServiceServicer:
         `CreateBatchRequest`; INVALID_ARGUMENT lists every violation. A standard batch whose manifest
         does not exist, belongs to another credential or is not MANIFEST_STATUS_VALID is refused by
         the upstream with 400: INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST, with its message.
-        A retry with the same `request_id` returns the first call's response.
+        A retry with the same `request_id` returns the first call's response. A create sent upstream
+        whose answer did not come before the caller's deadline (or a shutdown) fails with reason
+        OUTCOME_UNKNOWN: it may exist; the same `request_id` gets its outcome.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -215,10 +235,16 @@ class BatchTranscriptionServiceServicer:
         """Streams a batch's progress: the current status at once, then a message whenever anything in
         it changes (state, counts, any transcription's state), and ends OK after a terminal state
         (BATCH_STATE_COMPLETED or BATCH_STATE_FAILED). All watchers of one batch and credential share
-        one upstream poller; a slow reader gets the latest status, not a backlog. NOT_FOUND when the
+        one upstream poller; a slow reader gets the latest status, not a backlog, and a watcher that
+        joins gets the current status at once, whatever the poller is waiting for. NOT_FOUND when the
         batch does not exist; RESOURCE_EXHAUSTED (reason WATCH_LIMIT_REACHED) when the gateway already
-        serves its maximum of open watches; UNAVAILABLE (reason SHUTTING_DOWN) when the gateway shuts
-        down (reconnect to resume: the first message is always the full current status).
+        serves its maximum of open watches; RESOURCE_EXHAUSTED (reason RATE_LIMITED, with RetryInfo
+        carrying the upstream's delay) when the upstream rate-limits the batch's status polls for
+        longer than the gateway's cap (--watch-max-retry-after, 30 s by default), or while a watch has
+        had no status at all for that long; UNAVAILABLE when the upstream fails every poll for that
+        long before any status; UNAVAILABLE (reason SHUTTING_DOWN) when the gateway shuts down.
+        Reconnect to resume (after the RetryInfo delay, if any): the first message is always the full
+        current status, and a new watch after an error polls afresh.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -319,7 +345,8 @@ class BatchTranscriptionService:
     Credentials: the caller's `authorization: Bearer <token>` metadata is forwarded upstream; without
     one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
     any upstream call. A gateway that authenticates its callers (caller tokens, which start with
-    `sgw_` and are never sent upstream, or a client certificate under mutual TLS) spends its key
+    `sgw_` in any case and are never sent upstream, or a client certificate under mutual TLS)
+    spends its key
     only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
     CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
     credential.
@@ -330,7 +357,8 @@ class BatchTranscriptionService:
 
     Errors (google.rpc.Status in the `grpc-status-details-bin` trailer; AIP-193): every error
     carries a google.rpc.ErrorInfo with an UPPER_SNAKE_CASE `reason`, the domain "sofer-gateway",
-    and metadata such as the batch id. Beside it, by code:
+    and metadata with only these keys, each when it applies: `batch_id`, `batch_file_id`,
+    `transcription_id`, `client_item_id`, `request_id`, `upstream_status`. Beside it, by code:
     - INVALID_ARGUMENT (the request broke a rule in these comments, or the upstream answered 400 or
     422): a google.rpc.BadRequest with one field violation per broken rule, all of them at once,
     each naming the field path as in `audio_sources[3].audio_url` or `info.num_speakers`.
@@ -340,12 +368,19 @@ class BatchTranscriptionService:
     - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
     ABORTED (upstream 409).
     - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
-    gateway itself is at its concurrency limit, reason GATEWAY_OVERLOADED): a
-    google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure. Requests are
-    validated before the limit applies, so bad input is always answered INVALID_ARGUMENT, and
-    so are request bytes that do not decode as the method's request message.
-    - UNAVAILABLE (upstream 5xx or unreachable; safe to retry with the same `request_id`);
-    DEADLINE_EXCEEDED (the caller's deadline passed; the gateway never retries past it).
+    gateway itself is at its concurrency limit or out of upstream connections, reason
+    GATEWAY_OVERLOADED): a google.rpc.RetryInfo with the delay to wait and a
+    google.rpc.QuotaFailure naming the limit. Requests are validated before the limit applies,
+    so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
+    decode as the method's request message.
+    - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
+    reason SHUTTING_DOWN; safe to retry with the same `request_id`); DEADLINE_EXCEEDED (the
+    caller's deadline passed; the gateway never retries past it and answers just before it,
+    reason UPSTREAM_TIMEOUT).
+    - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
+    cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
+    OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
+    the same `request_id` to get its outcome, or check before creating again.
     """
 
     @staticmethod

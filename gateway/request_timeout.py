@@ -1,0 +1,159 @@
+"""A bound on how long a call may wait for its request message: answered, never held open.
+
+grpc.aio (1.85) reads a unary-request method's message itself, before the handler runs, with no
+bound and no answer when it does not come: a stream whose HEADERS carry END_STREAM and no
+message is never answered, and one whose message never completes (a length prefix announcing
+more bytes than are sent) waits for ever; each holds its core call, its HTTP/2 stream and two
+asyncio tasks until the client goes away. gRPC core has no channel argument that bounds this.
+
+`RequestMessageTimeout` hands every method to grpc.aio as request-streaming, so the handler runs
+as soon as the headers are in and reads the message itself: it gets `timeout` seconds, then the
+call ends DEADLINE_EXCEEDED; a stream that ends without a message ends INVALID_ARGUMENT at once.
+Both carry ErrorInfo (REQUEST_INVALID, domain sofer-gateway). For request-streaming methods
+(reflection) the first message is bounded the same way; later ones are the conversation's
+pauses (grpcurl keeps its reflection stream open while its call runs), bounded by
+`grpc.max_concurrent_streams` per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import grpc
+import structlog
+
+from gateway.rpc_errors import GatewayError, Reason
+
+if TYPE_CHECKING:
+    _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
+    Context = grpc.aio.ServicerContext[Any, Any]
+    Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]]
+    Receive = Callable[[AsyncIterable[Any], Context], Awaitable[Any]]
+else:  # generic only in grpc-stubs
+    _ServerInterceptor = grpc.aio.ServerInterceptor
+
+log = structlog.get_logger("gateway.request_timeout")
+
+
+class RequestMessageTimeout(_ServerInterceptor):
+    """Ends a call whose request message has not arrived `timeout` seconds after it began."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler: grpc.RpcMethodHandler[Any, Any] | None = await continuation(handler_call_details)
+        if handler is None:  # no such method: grpc answers UNIMPLEMENTED
+            return None  # type: ignore[return-value]  # grpc-stubs omit the None
+        bounded = _bounded(handler, _Wait(handler_call_details.method, self.timeout))
+        return handler if bounded is None else bounded
+
+
+class _Wait:
+    """The wait for one call's request message, and how it ends when none comes in time."""
+
+    def __init__(self, method: str, timeout: float) -> None:
+        self.method = method
+        self.timeout = timeout
+
+    async def one(self, requests: AsyncIterable[Any], context: Context) -> Any:
+        """The single request message of a unary-request method."""
+        started = time.monotonic()
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await anext(aiter(requests))
+        except StopAsyncIteration:
+            await self._end(context, started, self._missing())
+        except TimeoutError:
+            await self._end(context, started, self._late())
+
+    async def first(self, requests: AsyncIterable[Any], context: Context) -> AsyncIterator[Any]:
+        """A request stream whose first message is bounded like a unary request."""
+        return self._stream(requests, context)
+
+    async def _stream(self, requests: AsyncIterable[Any], context: Context) -> AsyncIterator[Any]:
+        started = time.monotonic()
+        iterator = aiter(requests)
+        try:
+            async with asyncio.timeout(self.timeout):
+                first = await anext(iterator)
+        except StopAsyncIteration:
+            return  # a stream may carry no message at all
+        except TimeoutError:
+            await self._end(context, started, self._late())
+        yield first
+        async for request in iterator:
+            yield request
+
+    def _missing(self) -> GatewayError:
+        return GatewayError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            Reason.REQUEST_INVALID,
+            f"the call ended without a complete request message: {self.method} takes exactly one",
+        )
+
+    def _late(self) -> GatewayError:
+        return GatewayError(
+            grpc.StatusCode.DEADLINE_EXCEEDED,
+            Reason.REQUEST_INVALID,
+            f"the request message of {self.method} was not complete within "
+            f"{self.timeout:g} s of the call's start (the gateway's --request-message-timeout)",
+        )
+
+    async def _end(self, context: Context, started: float, error: GatewayError) -> NoReturn:
+        """Answer the call with `error` and its google.rpc.Status (context.abort raises)."""
+        log.info(
+            "rpc",
+            rpc=self.method,
+            code=error.code.name,
+            reason=error.reason.value,
+            duration_ms=round((time.monotonic() - started) * 1000, 2),
+        )
+        await context.abort(error.code, error.message, trailing_metadata=error.trailing_metadata())
+        raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
+
+
+def _bounded(
+    handler: grpc.RpcMethodHandler[Any, Any], wait: _Wait
+) -> grpc.RpcMethodHandler[Any, Any] | None:
+    """`handler` as a request-streaming handler whose behaviour waits for the request message
+    with `wait`; None for a behaviour that is not async (the server hosts none)."""
+    streaming_out = handler.response_streaming
+    if handler.request_streaming:
+        inner = handler.stream_stream if streaming_out else handler.stream_unary
+        receive: Receive = wait.first
+    else:
+        inner = handler.unary_stream if streaming_out else handler.unary_unary
+        receive = wait.one
+    behaviour: Callable[..., Any]
+    if inspect.isasyncgenfunction(inner):  # response stream as an async generator
+
+        async def generate(requests: AsyncIterable[Any], context: Context) -> AsyncIterator[Any]:
+            async for response in inner(await receive(requests, context), context):
+                yield response
+
+        behaviour = generate
+    elif inspect.iscoroutinefunction(inner):  # a unary answer, or a stream by context.write
+
+        async def respond(requests: AsyncIterable[Any], context: Context) -> Any:
+            return await inner(await receive(requests, context), context)
+
+        behaviour = respond
+    else:
+        return None
+    make = (
+        grpc.stream_stream_rpc_method_handler
+        if streaming_out
+        else grpc.stream_unary_rpc_method_handler
+    )
+    return make(
+        behaviour,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
