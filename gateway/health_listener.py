@@ -13,6 +13,8 @@ from grpc_health.v1 import _async as health_aio  # public as health.aio; grpc-st
 from grpc_health.v1 import health_pb2_grpc
 
 from gateway.config import ConfigError
+from gateway.decoding import DecodeGuard
+from gateway.request_timeout import RequestMessageTimeout
 
 _OPTIONS = [
     # gRPC sets SO_REUSEPORT by default on Linux, so a second process could bind a port already
@@ -22,7 +24,11 @@ _OPTIONS = [
 
 
 async def start_health_listener(
-    health_servicer: health_aio.HealthServicer, listen: str
+    health_servicer: health_aio.HealthServicer,
+    listen: str,
+    *,
+    request_message_timeout: float = 10.0,
+    max_concurrent_streams: int = 1000,
 ) -> tuple[grpc.aio.Server, int]:
     """Start a plaintext grpc.aio server on `listen` (HOST:PORT; port 0 picks a free one) that
     serves only `health_servicer`; return it and the port it bound.
@@ -31,7 +37,12 @@ async def start_health_listener(
     NOT_SERVING for the whole drain. Raises ConfigError naming --health-listen when the address
     is not HOST:PORT or cannot be bound (taken, or an unknown host)."""
     _check_address(listen)
-    server = grpc.aio.server(options=_OPTIONS)
+    # The same defences as the main port: a bound on the wait for a request message, garbage
+    # bytes answered INVALID_ARGUMENT, and a cap on streams per connection.
+    server = grpc.aio.server(
+        interceptors=[RequestMessageTimeout(request_message_timeout), DecodeGuard(framed=())],
+        options=[*_OPTIONS, ("grpc.max_concurrent_streams", max_concurrent_streams)],
+    )
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     try:
         port = server.add_insecure_port(listen)

@@ -9,10 +9,10 @@ asyncio tasks until the client goes away. gRPC core has no channel argument that
 `RequestMessageTimeout` hands every method to grpc.aio as request-streaming, so the handler runs
 as soon as the headers are in and reads the message itself: it gets `timeout` seconds, then the
 call ends DEADLINE_EXCEEDED; a stream that ends without a message ends INVALID_ARGUMENT at once.
-Both carry ErrorInfo (REQUEST_INVALID, domain sofer-gateway). For request-streaming methods
-(reflection) the first message is bounded the same way; later ones are the conversation's
-pauses (grpcurl keeps its reflection stream open while its call runs), bounded by
-`grpc.max_concurrent_streams` per connection.
+Both carry ErrorInfo (REQUEST_MESSAGE_TIMEOUT and REQUEST_INVALID, domain sofer-gateway). For
+request-streaming methods (reflection) the first message is bounded the same way; later ones
+are the conversation's pauses (grpcurl keeps its reflection stream open while its call runs),
+bounded by `grpc.max_concurrent_streams` per connection.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ class _Wait:
     def _late(self) -> GatewayError:
         return GatewayError(
             grpc.StatusCode.DEADLINE_EXCEEDED,
-            Reason.REQUEST_INVALID,
+            Reason.REQUEST_MESSAGE_TIMEOUT,
             f"the request message of {self.method} was not complete within "
             f"{self.timeout:g} s of the call's start (the gateway's --request-message-timeout)",
         )

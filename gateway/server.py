@@ -198,7 +198,10 @@ class Gateway:
         await self.health.set(SERVICE_NAME, serving)
         if config.health_listen:
             self.health_server, self.health_port = await start_health_listener(
-                self.health, config.health_listen
+                self.health,
+                config.health_listen,
+                request_message_timeout=config.request_message_timeout,
+                max_concurrent_streams=config.max_concurrent_streams,
             )
         log.info(
             "gateway serving",

@@ -383,9 +383,7 @@ async def test_watch_limit_names_its_quota_without_internal_metadata(
     request = pb.WatchBatchStatusRequest(batch_id=batch.batch_id)
     first = gw.stub.WatchBatchStatus(request, metadata=bearer(TOKEN))
     await first.read()
-    error = await rpc_error(
-        gw.stub.WatchBatchStatus(request, metadata=bearer(TOKEN)).read()
-    )
+    error = await rpc_error(gw.stub.WatchBatchStatus(request, metadata=bearer(TOKEN)).read())
     first.cancel()
     assert error_info(error).reason == "WATCH_LIMIT_REACHED"
     assert_only_listed_metadata(error)

@@ -4,6 +4,7 @@ HealthServicer (so probes see what the gateway says, drain included) and serves 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
@@ -98,3 +99,24 @@ async def test_a_malformed_address_stops_the_start(
     rather than binding 443 or a wrapped-around port where no probe looks."""
     with pytest.raises(ConfigError, match=f"--health-listen {listen}: expected HOST:PORT"):
         await start_health_listener(health, listen)
+
+
+async def test_the_health_port_answers_garbage_invalid_argument() -> None:
+    """The --health-listen port has the main port's defences: bytes that are not a
+    HealthCheckRequest are answered INVALID_ARGUMENT with ErrorInfo, not UNKNOWN."""
+    servicer = health_aio.HealthServicer()
+    server, port = await start_health_listener(servicer, "127.0.0.1:0")
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            check = channel.unary_unary(
+                "/grpc.health.v1.Health/Check",
+                request_serializer=lambda raw: raw,
+                response_deserializer=lambda raw: raw,
+            )
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await check(b"\xff\xff\xff\xff", timeout=5)
+        assert info.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        trailers: Any = info.value.trailing_metadata() or ()
+        assert any(key == "grpc-status-details-bin" for key, _ in trailers)
+    finally:
+        await server.stop(0)

@@ -223,7 +223,8 @@ async def test_incomplete_message_ends_after_the_request_message_timeout(
     connect: RawConnection, path: str
 ) -> None:
     """A stream whose length prefix announces more bytes than are sent ends DEADLINE_EXCEEDED
-    (ErrorInfo REQUEST_INVALID, naming the timeout) once --request-message-timeout has passed,
+    (ErrorInfo REQUEST_MESSAGE_TIMEOUT, naming the timeout) once --request-message-timeout has
+    passed,
     not before and not never."""
     started = time.monotonic()
     answer = await connect.answer(connect.start(path, INCOMPLETE, end=False))
@@ -233,7 +234,7 @@ async def test_incomplete_message_ends_after_the_request_message_timeout(
     assert f"within {TIMEOUT:g} s" in message
     assert "--request-message-timeout" in message
     info = answer.error_info()
-    assert (info.reason, info.domain) == ("REQUEST_INVALID", "sofer-gateway")
+    assert (info.reason, info.domain) == ("REQUEST_MESSAGE_TIMEOUT", "sofer-gateway")
 
 
 @pytest.mark.parametrize("path", [CHECK, UNARY])
