@@ -197,6 +197,17 @@ class GatewayConfig:
         "when the gRPC port requires client certificates); empty = off",
         metavar="HOST:PORT",
     )
+    metrics_listen: str = _flag(
+        "",
+        "serve Prometheus metrics (GET /metrics) on this HOST:PORT; empty = off",
+        metavar="HOST:PORT",
+    )
+    status_max_age: float = _flag(
+        1.0,
+        "GetBatchStatus: answer from a live watch poller's observation when it is at most this "
+        "many seconds old (the caller sees its observed_at); 0 = always ask the upstream",
+        zero_ok=True,
+    )
     drain_delay: float = _flag(
         0.0,
         "on SIGTERM/SIGINT, seconds to keep serving with health NOT_SERVING (so load balancers "
@@ -329,3 +340,19 @@ def flags_table() -> str:
         default = "off" if f.default in ("", False) else str(f.default)
         rows.append(f"| `{flag}` | `{env_name(f.name)}` | {default} | {f.metadata['help']} |")
     return "\n".join(rows) + "\n"
+
+
+def write_readme_table(readme: str = "README.md") -> None:
+    """Rewrite the README's settings table (between its flags markers) from flags_table():
+    `python -m gateway.config` after adding or changing a setting."""
+    from pathlib import Path
+
+    path = Path(readme)
+    text = path.read_text()
+    start = text.index("\n", text.index("<!-- flags:start")) + 1
+    end = text.index("<!-- flags:end -->")
+    path.write_text(text[:start] + flags_table() + text[end:])
+
+
+if __name__ == "__main__":
+    write_readme_table()

@@ -89,8 +89,8 @@ def test_the_vendored_spec_is_the_upstreams_openapi_document() -> None:
 
 def test_the_readme_settings_table_is_generated_from_the_config() -> None:
     """The README's table of `serve` settings is exactly what gateway.config.flags_table()
-    makes from the one definition of the settings (run `python -c "from gateway.config import
-    flags_table; print(flags_table())"` and paste it between the markers when it changes)."""
+    makes from the one definition of the settings (`.venv/bin/python -m gateway.config`
+    rewrites it after a setting is added or changed)."""
     start = README.index("<!-- flags:start")
     body = README[README.index("\n", start) + 1 : README.index("<!-- flags:end -->")]
     assert body == flags_table()
