@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 from gateway.upstream import errors
 from gateway.upstream.errors import UpstreamError
@@ -118,9 +119,13 @@ class GatewayError(Exception):
             details.append(_pack(quota))
         return status_pb2.Status(code=self.code.value[0], message=self.message, details=details)
 
-    def trailing_metadata(self) -> tuple[tuple[str, bytes], ...]:
-        """The trailer that carries the rich status to the client."""
-        return ((STATUS_DETAILS_KEY, self.to_status().SerializeToString()),)
+    def trailing_metadata(self) -> tuple[tuple[str, str | bytes], ...]:
+        """The trailer that carries the rich status to the client (grpcio-status builds it:
+        the `grpc-status-details-bin` pair of the google.rpc.Status)."""
+        pairs: tuple[tuple[str, str | bytes], ...] = rpc_status.to_status(
+            self.to_status()
+        ).trailing_metadata
+        return pairs
 
 
 def invalid_argument(violations: Sequence[Violation]) -> GatewayError:

@@ -15,16 +15,14 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
 from google.protobuf.message import DecodeError
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from gateway.client.errors import RpcFailed
 from gateway.upstream.backoff import full_jitter
-
-STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
 @dataclass(frozen=True)
@@ -54,27 +52,25 @@ class StatusDetails:
 def status_details(error: grpc.aio.AioRpcError) -> StatusDetails:
     """The ErrorInfo reason and RetryInfo delay in `error`'s trailer; empty when there is none
     or it cannot be read (an error from another server, or from gRPC itself)."""
-    # grpc-stubs types the trailer as objects; at run time it is (key, value) pairs.
-    pairs: Any = error.trailing_metadata() or ()
-    for key, value in pairs:
-        if key != STATUS_DETAILS_KEY or not isinstance(value, bytes):
-            continue
-        try:
-            status = status_pb2.Status.FromString(value)
-        except DecodeError:  # a trailer we cannot read says nothing
-            return StatusDetails()
-        reason, delay = "", None
-        for detail in status.details:
-            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-                info = error_details_pb2.ErrorInfo()
-                detail.Unpack(info)
-                reason = info.reason
-            elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
-                retry = error_details_pb2.RetryInfo()
-                detail.Unpack(retry)
-                delay = max(0.0, retry.retry_delay.ToTimedelta().total_seconds())
-        return StatusDetails(reason, delay)
-    return StatusDetails()
+    try:
+        # grpcio-status reads grpc-status-details-bin; an AioRpcError has the methods it uses
+        # (code, details, trailing_metadata) though grpc-stubs types it as a Call.
+        status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    except (DecodeError, ValueError):  # unreadable, or its code is not the call's
+        return StatusDetails()
+    if status is None:
+        return StatusDetails()
+    reason, delay = "", None
+    for detail in status.details:
+        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+            info = error_details_pb2.ErrorInfo()
+            detail.Unpack(info)
+            reason = info.reason
+        elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+            retry = error_details_pb2.RetryInfo()
+            detail.Unpack(retry)
+            delay = max(0.0, retry.retry_delay.ToTimedelta().total_seconds())
+    return StatusDetails(reason, delay)
 
 
 def is_retryable(code: grpc.StatusCode, details: StatusDetails) -> bool:
