@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import grpc
 
-from gateway.rpc_errors import GatewayError, Reason
+from gateway.rpc_errors import GatewayError, Reason, abort
 
 if TYPE_CHECKING:
     _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
@@ -45,9 +45,7 @@ class UndecodableRequest:
 
 async def refuse(context: Context, request: UndecodableRequest) -> NoReturn:
     """End the call INVALID_ARGUMENT with its google.rpc.Status (context.abort raises)."""
-    error = request.to_error()
-    await context.abort(error.code, error.message, trailing_metadata=error.trailing_metadata())
-    raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
+    await abort(context, request.to_error())
 
 
 def _message_type(parse: Callable[[bytes], object], method: str) -> str:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import grpc
 import structlog
 
-from gateway.rpc_errors import GatewayError, Reason
+from gateway.rpc_errors import GatewayError, Reason, abort
 
 if TYPE_CHECKING:
     _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
@@ -115,8 +115,7 @@ class _Wait:
             reason=error.reason.value,
             duration_ms=round((time.monotonic() - started) * 1000, 2),
         )
-        await context.abort(error.code, error.message, trailing_metadata=error.trailing_metadata())
-        raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
+        await abort(context, error)
 
 
 def _bounded(

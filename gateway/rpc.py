@@ -43,7 +43,7 @@ from gateway.credentials import CallerAuth, Credential, resolve_credential
 from gateway.decoding import UndecodableRequest
 from gateway.inflight import Cut, InFlight, answer_margin, cut_short
 from gateway.limiter import ConcurrencyLimiter, Slot
-from gateway.rpc_errors import GatewayError, Reason, from_upstream, invalid_argument
+from gateway.rpc_errors import GatewayError, Reason, abort, from_upstream, invalid_argument
 from gateway.upstream import CallOptions, UpstreamError
 
 REQUEST_ID_KEY = "x-request-id"
@@ -247,12 +247,7 @@ class _Frame:
         error = dataclasses.replace(
             self.error, metadata={"request_id": self.request_id, **self.error.metadata}
         )
-        await self.context.abort(
-            error.code,
-            error.message,
-            trailing_metadata=(*error.trailing_metadata(), (REQUEST_ID_KEY, self.request_id)),
-        )
-        raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
+        await abort(self.context, error, ((REQUEST_ID_KEY, self.request_id),))
 
 
 def _decoded(request: object) -> None:

@@ -20,6 +20,7 @@ import enum
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, NoReturn
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -126,6 +127,19 @@ class GatewayError(Exception):
             self.to_status()
         ).trailing_metadata
         return pairs
+
+
+async def abort(
+    context: grpc.aio.ServicerContext[Any, Any],
+    error: GatewayError,
+    extra: tuple[tuple[str, str], ...] = (),
+) -> NoReturn:
+    """End the call with `error`: its code, message and google.rpc.Status trailer, plus `extra`
+    trailing metadata (context.abort raises)."""
+    await context.abort(
+        error.code, error.message, trailing_metadata=(*error.trailing_metadata(), *extra)
+    )
+    raise AssertionError("unreachable: context.abort raises")  # pragma: no cover
 
 
 def invalid_argument(violations: Sequence[Violation]) -> GatewayError:

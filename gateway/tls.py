@@ -14,6 +14,7 @@ client without one, or with one another CA signed, never gets as far as an RPC.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,22 +87,33 @@ def load_tls(config: GatewayConfig) -> TlsMaterial | None:
     return TlsMaterial(cert_chain=cert_pem, private_key=key_pem, client_ca=ca_pem)
 
 
-def _read_pem(flag: str, path: str, kind: str) -> bytes:
-    """The file's bytes, refused unless they hold a PEM block of `kind`."""
+def read_pem(
+    flag: str, path: str, kind: str, *, error: Callable[[str], Exception] = ConfigError
+) -> bytes:
+    """The file's bytes, refused (`error` naming the flag: ConfigError for the server, the
+    clients' UsageError for theirs) unless they hold a PEM block of `kind`."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
-        raise ConfigError(f"{flag} {path}: cannot read it ({exc.strerror or exc})") from None
+        raise error(f"{flag} {path}: cannot read it ({exc.strerror or exc})") from None
     if f"-----BEGIN {kind}-----".encode() not in data and not (
         kind == "PRIVATE KEY" and b" PRIVATE KEY-----" in data
     ):
-        raise ConfigError(f"{flag} {path}: no PEM '{kind}' block in it")
+        raise error(f"{flag} {path}: no PEM '{kind}' block in it")
     return data
 
 
-def _no_password() -> bytes:
+def no_password(*, error: Callable[[str], Exception] = ConfigError) -> bytes:
     """A key that asks for a password is refused (never prompt on the terminal)."""
-    raise ConfigError("--tls-key: the key is encrypted; give it unencrypted")
+    raise error("--tls-key: the key is encrypted; give it unencrypted")
+
+
+def _read_pem(flag: str, path: str, kind: str) -> bytes:
+    return read_pem(flag, path, kind)
+
+
+def _no_password() -> bytes:
+    return no_password()
 
 
 def _ssl_reason(exc: Exception) -> str:

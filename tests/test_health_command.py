@@ -208,8 +208,8 @@ async def test_mtls_with_a_client_certificate_exits_0(gateway: Gateway, pki: Pki
 @pytest.mark.parametrize(
     ("flags", "message"),
     [
-        (["--tls-cert", "c.pem", "--tls-ca", "ca.pem"], "--tls-cert and --tls-key go together"),
-        (["--tls-key", "k.pem"], "--tls-cert and --tls-key need --tls-ca"),
+        (["--tls-cert", "c.pem", "--tls-ca", "ca.pem"], "--tls-cert needs --tls-key"),
+        (["--tls-key", "k.pem"], "--tls-key needs --tls-cert"),
         (["--tls-server-name", "gw"], "--tls-server-name needs --tls-ca"),
         (["--tls-ca", "/no/such/ca.pem"], "--tls-ca /no/such/ca.pem: cannot read it"),
     ],

@@ -12,12 +12,12 @@ from __future__ import annotations
 import argparse
 import ssl
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import grpc
 
 from gateway.client.errors import UsageError
+from gateway.tls import no_password, read_pem
 
 # The channel reconnects by itself with backoff; by default that backoff grows to 120 s, so a
 # watch reconnecting to a restarted gateway could keep failing fast for minutes after it is back.
@@ -122,24 +122,18 @@ def open_channel(
     return grpc.aio.secure_channel(target, credentials, options=merged)
 
 
-def open_channel_for(args: argparse.Namespace, target: str) -> grpc.aio.Channel:
+def open_channel_for(
+    args: argparse.Namespace, target: str, *, options: Sequence[tuple[str, Any]] = ()
+) -> grpc.aio.Channel:
     """`open_channel` with the TLS flags of a command line parsed with `add_tls_arguments`."""
-    return open_channel(target, tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key)
+    return open_channel(
+        target, tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key, options=options
+    )
 
 
 def _read_pem(flag: str, path: str, kind: str) -> bytes:
-    """The file's bytes, refused unless they hold a PEM block of `kind`."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise UsageError(f"{flag} {path}: cannot read it ({exc.strerror or exc})") from None
-    if f"-----BEGIN {kind}-----".encode() not in data and not (
-        kind == "PRIVATE KEY" and b" PRIVATE KEY-----" in data
-    ):
-        raise UsageError(f"{flag} {path}: no PEM '{kind}' block in it")
-    return data
+    return read_pem(flag, path, kind, error=UsageError)
 
 
 def _no_password() -> bytes:
-    """A key that asks for a password is refused (never prompt on the terminal)."""
-    raise UsageError("--tls-key: the key is encrypted; give it unencrypted")
+    return no_password(error=UsageError)

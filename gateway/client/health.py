@@ -12,13 +12,14 @@ import argparse
 import asyncio
 import enum
 import sys
-from pathlib import Path
 from typing import TextIO
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from gateway.client.channel import add_tls_arguments, open_channel_for
 from gateway.client.commands import DEFAULT_TARGET, TARGET_ENV, target_of
+from gateway.client.errors import UsageError
 
 ServingStatus = health_pb2.HealthCheckResponse
 
@@ -29,10 +30,6 @@ class HealthExit(enum.IntEnum):
     SERVING = 0
     NOT_SERVING = 1
     UNREACHABLE = 2
-
-
-class _UsageError(Exception):
-    """The command line (or a file it names) is wrong; nothing was sent."""
 
 
 def _timeout(text: str) -> float:
@@ -67,21 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="deadline of the check, connecting included (default 3); past it, exit 2",
     )
-    parser.add_argument(
-        "--tls-ca",
-        type=Path,
-        metavar="FILE",
-        help="PEM CA certificate(s) to verify the gateway's certificate: connect with TLS",
-    )
-    parser.add_argument(
-        "--tls-cert",
-        type=Path,
-        metavar="FILE",
-        help="PEM client certificate for mutual TLS (needs --tls-key and --tls-ca)",
-    )
-    parser.add_argument(
-        "--tls-key", type=Path, metavar="FILE", help="PEM private key of --tls-cert"
-    )
+    add_tls_arguments(parser)
     parser.add_argument(
         "--tls-server-name",
         metavar="NAME",
@@ -91,30 +74,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(_health_parser=parser)
 
 
-def _credentials(args: argparse.Namespace) -> grpc.ChannelCredentials | None:
-    """TLS channel credentials from the --tls-* files; None for plaintext. Raises _UsageError."""
-    if args.tls_cert is None and args.tls_key is None and args.tls_ca is None:
-        if args.tls_server_name:
-            raise _UsageError("--tls-server-name needs --tls-ca (it names a TLS certificate)")
-        return None
-    if args.tls_ca is None:
-        raise _UsageError("--tls-cert and --tls-key need --tls-ca (the CA of the gateway)")
-    if (args.tls_cert is None) != (args.tls_key is None):
-        raise _UsageError("--tls-cert and --tls-key go together (a certificate and its key)")
-    return grpc.ssl_channel_credentials(
-        root_certificates=_read("--tls-ca", args.tls_ca),
-        private_key=_read("--tls-key", args.tls_key) if args.tls_key else None,
-        certificate_chain=_read("--tls-cert", args.tls_cert) if args.tls_cert else None,
-    )
-
-
-def _read(flag: str, path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise _UsageError(f"{flag} {path}: cannot read it ({exc.strerror or exc})") from None
-
-
 def _label(service: str) -> str:
     return f"service {service}" if service else "overall health"
 
@@ -122,17 +81,13 @@ def _label(service: str) -> str:
 async def check(args: argparse.Namespace, out: TextIO) -> int:
     """Run the Check the parsed flags describe; write the one line; return the exit status."""
     target = target_of(args)
-    credentials = _credentials(args)
     where = f"{target} {_label(args.service)}"
     options = []
     if args.tls_server_name:
+        if not args.tls_ca:
+            raise UsageError("--tls-server-name needs --tls-ca (it names a TLS certificate)")
         options.append(("grpc.ssl_target_name_override", args.tls_server_name))
-    channel = (
-        grpc.aio.insecure_channel(target, options=options)
-        if credentials is None
-        else grpc.aio.secure_channel(target, credentials, options=options)
-    )
-    async with channel:
+    async with open_channel_for(args, target, options=options) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         try:
             answer = await stub.Check(
@@ -168,7 +123,7 @@ async def run_async(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """`check` in the running loop; a usage error prints the usage and one line, exit 2."""
     try:
         return await check(args, out)
-    except _UsageError as error:
+    except UsageError as error:
         parser: argparse.ArgumentParser = args._health_parser
         err.write(parser.format_usage())
         err.write(f"{parser.prog}: error: {error}\n")
