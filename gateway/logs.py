@@ -5,6 +5,10 @@ A processor is a plain callable and configuration is a list of them (structlog's
 reaches every line it logs. Off a terminal the output is one JSON object per line; on one it
 is the readable console renderer. No processor ever sees a credential: the code never binds
 one, and `redact_secrets` is a second line of defence for keys that look like one.
+
+One RPC, one line: httpx logs every request it sends at INFO (`HTTP Request: GET ... 200`),
+which would make each call two lines; the gateway's own summary line already names the call,
+its outcome and its upstream attempts, so the HTTP libraries speak from WARNING up only.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
+import msgspec
 import structlog
 
 _SECRET_KEYS = frozenset({"authorization", "token", "api_key", "password", "secret", "bearer"})
+QUIET_LIBRARIES = ("httpx", "httpcore")
+"""Stdlib loggers held at WARNING or above: their INFO lines repeat the RPC's summary line."""
 
 
 def redact_secrets(
@@ -29,18 +36,36 @@ def redact_secrets(
     return event_dict
 
 
+def _fallback(value: object) -> str:
+    """What a value JSON has no type for is rendered as (structlog's own choice: its repr)."""
+    return repr(value)
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_fallback)
+
+
+def render_json(event_dict: Any, **_: Any) -> str:
+    """One event as a JSON line, by msgspec: about ten times faster than the stdlib's encoder
+    (3.8 -> 0.4 µs of every RPC's summary line). Anything JSON has no type for, as a value or
+    a key, becomes its repr."""
+    return _ENCODER.encode(event_dict).decode()
+
+
 def configure_logging(
     level: str = "INFO", *, json: bool | None = None, stream: TextIO | None = None
 ) -> None:
     """Configure structlog (and stdlib logging, which uvicorn uses) for this process.
 
-    `json=None` picks JSON when the stream is not a terminal.
+    `json=None` picks JSON when the stream is not a terminal. Loggers are cached on first use
+    (no per-call rebinding) when writing to the process's stderr, which `serve` configures once;
+    with a `stream` given (tests, configured again and again) they are not, so that each new
+    configuration reaches every module's logger.
     """
     out = stream if stream is not None else sys.stderr
     use_json = (not out.isatty()) if json is None else json
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     renderer: Any = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=render_json)
         if use_json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
@@ -50,13 +75,13 @@ def configure_logging(
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             redact_secrets,
-            structlog.processors.StackInfoRenderer(),
+            # No StackInfoRenderer: nothing logs with stack_info, and it would look on every line.
             structlog.processors.format_exc_info,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=out),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=stream is None,
     )
     # Libraries that log through the stdlib (uvicorn, grpc, asyncio) come out in the same format.
     handler = logging.StreamHandler(out)
@@ -74,3 +99,5 @@ def configure_logging(
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(max(numeric, logging.WARNING))

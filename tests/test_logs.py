@@ -8,8 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 import structlog
+from sofer.batch.v1.batch_service_pb2 import GetBatchStatusRequest
+from sofer.batch.v1.batch_service_pb2_grpc import BatchTranscriptionServiceStub
 
 from gateway.logs import configure_logging
+from tests.conftest import bearer
+from tests.test_grpc_support import create_express, source
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +91,65 @@ def test_stdlib_logging_comes_out_in_the_same_format() -> None:
         assert line["level"] == "info"
     finally:
         logging.getLogger().handlers = []
+
+
+@pytest.fixture
+def info_logs() -> Iterator[io.StringIO]:
+    """Everything logged at INFO and up during the test, as JSON lines, the way `serve`
+    configures it; stdlib logging (handlers and levels) is restored afterwards."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    libraries = {name: logging.getLogger(name).level for name in ("httpx", "httpcore")}
+    out = io.StringIO()
+    configure_logging("INFO", json=True, stream=out)
+    try:
+        yield out
+    finally:
+        root.handlers = handlers
+        root.setLevel(level)
+        for name, was in libraries.items():
+            logging.getLogger(name).setLevel(was)
+
+
+async def test_a_unary_rpc_writes_exactly_one_line_at_info(
+    info_logs: io.StringIO, stub: BatchTranscriptionServiceStub
+) -> None:
+    """At INFO a unary call writes its one summary line and nothing else: the upstream
+    request it made (httpx's own `HTTP Request: ...` line) is not a second one."""
+    created = await create_express(stub, source(1))
+    info_logs.seek(0)
+    info_logs.truncate()
+    await stub.GetBatchStatus(GetBatchStatusRequest(batch_id=created.batch_id), metadata=bearer())
+    lines = [json.loads(x) for x in info_logs.getvalue().splitlines()]
+    assert [(x["event"], x.get("rpc"), x.get("code")) for x in lines] == [
+        ("rpc", "GetBatchStatus", "OK")
+    ]
+    assert lines[0]["batch_id"] == created.batch_id
+
+
+def test_values_json_cannot_hold_are_rendered_as_their_repr() -> None:
+    """A value (or key) JSON has no type for does not lose the line: it shows as its repr,
+    and text outside ASCII stays readable."""
+    out = io.StringIO()
+    configure_logging("INFO", stream=out)
+    structlog.get_logger().info("odd", kind=frozenset, title="שיעור", big=2**70)
+    line = json.loads(out.getvalue())
+    assert line["kind"] == "<class 'frozenset'>"
+    assert line["title"] == "שיעור"
+    assert line["big"] == 2**70
+
+
+def test_a_new_configuration_reaches_loggers_already_used() -> None:
+    """Configuring again (another stream, another level) takes effect for a module's logger
+    that has logged before."""
+    log = structlog.get_logger("gateway.test")
+    first, second = io.StringIO(), io.StringIO()
+    configure_logging("INFO", stream=first)
+    log.info("one")
+    configure_logging("WARNING", stream=second)
+    log.info("dropped")
+    log.warning("two")
+    assert [json.loads(x)["event"] for x in first.getvalue().splitlines()] == ["one"]
+    assert [json.loads(x)["event"] for x in second.getvalue().splitlines()] == ["two"]
