@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bench.canned import status_body, status_bytes
 from gateway.upstream import (
     BatchAudioSource,
     BatchFileCreateFromRssRequest,
@@ -16,6 +19,7 @@ from gateway.upstream import (
     BatchFileDetail,
     BatchFileMetadata,
     BatchFileStatus,
+    BatchFileSummary,
     BatchFileUploadRequest,
     BatchFileUploadResponse,
     BatchStatus,
@@ -92,7 +96,7 @@ def test_unknown_enum_values_are_kept_as_strings() -> None:
     assert not isinstance(info.status, TranscriptionStatus)
 
 
-@pytest.mark.parametrize(
+MALFORMED = pytest.mark.parametrize(
     ("change", "where"),
     [
         ({"id": None}, "TranscriptionInfo.id: required"),
@@ -107,6 +111,9 @@ def test_unknown_enum_values_are_kept_as_strings() -> None:
         ({"hebrew_word_format": [1]}, r"TranscriptionInfo.hebrew_word_format\[0\]"),
     ],
 )
+
+
+@MALFORMED
 def test_malformed_fields_raise_protocol_error(change: dict[str, Any], where: str) -> None:
     """A wrong type, a null or missing required field raises ProtocolError naming the field."""
     with pytest.raises(ProtocolError, match=where):
@@ -290,3 +297,125 @@ def test_standard_request_and_manifest_bodies() -> None:
     }
     rss = BatchFileCreateFromRssRequest(rss_url="https://feed", limit=0)
     assert rss.to_json() == {"rss_url": "https://feed", "limit": 0}
+
+
+# -- response bodies, decoded straight from bytes --------------------------------------------
+
+
+def _body(data: object) -> bytes:
+    return json.dumps(data).encode()
+
+
+def _item_body(**changes: Any) -> bytes:
+    """The canned 10-item status body with the first item changed."""
+    data = status_body()
+    data["transcriptions"][0] = {**data["transcriptions"][0], **changes}
+    return _body(data)
+
+
+def test_a_body_decodes_into_frozen_hashable_models() -> None:
+    """A status body decodes from bytes into the same immutable, hashable models as its parsed
+    JSON, with members for known enum values."""
+    parsed = BatchStatusResponse.from_json(status_bytes())
+    assert parsed == BatchStatusResponse.from_json(status_body())
+    assert parsed.status is BatchStatus.PROCESSING
+    assert parsed.transcriptions[0].hebrew_word_format == (LettersLanguage.HE,)
+    assert parsed.transcriptions[0].created_at == datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+    assert hash(parsed) == hash(BatchStatusResponse.from_json(status_bytes()))
+    with pytest.raises(AttributeError):
+        parsed.total_count = 3  # type: ignore[misc]
+
+
+@MALFORMED
+def test_malformed_fields_in_a_body_raise_the_same_protocol_error(
+    change: dict[str, Any], where: str
+) -> None:
+    """A body with a wrong type or a null required field is refused with the same message,
+    naming the field, as its parsed JSON."""
+    with pytest.raises(ProtocolError, match=where) as from_body:
+        TranscriptionInfo.from_json(_body({**INFO, **change}))
+    with pytest.raises(ProtocolError) as from_value:
+        TranscriptionInfo.from_json({**INFO, **change})
+    assert from_body.value.message == from_value.value.message
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (_item_body(title="\ud800"), r"\.transcriptions\[0\]\.title: not valid Unicode text"),
+        (_item_body(status="\udc00"), r"\.transcriptions\[0\]\.status: not valid Unicode text"),
+        (_item_body(num_speakers=2**31), r"\[0\]\.num_speakers: integer out of range \(32-bit\)"),
+        (_body({**status_body(), "total_count": 10**30}), r"total_count: integer out of range"),
+        (
+            _item_body(created_at="9999-12-31T23:59:59-14:00"),
+            r"\[0\]\.created_at: date-time out of range",
+        ),
+        (_item_body(created_at="yesterday"), r"\[0\]\.created_at: not a date-time"),
+        (_body({**status_body(), "batch_id": None}), r"batch_id: required field is missing"),
+        (_body({**status_body(), "transcriptions": [None]}), r"\[0\]: expected an object, got"),
+        (b"null", r"^BatchStatusResponse: expected an object, got NoneType$"),
+        (b"[]", r"^BatchStatusResponse: expected an object, got list$"),
+        (b"{", r"^response body is not JSON"),
+        (b'{"batch_id": "b", "x": ' + b"[" * 100_000, r"^response body is not JSON.*recursion"),
+        (b"", r"^response body is not JSON"),
+    ],
+    ids=[
+        "lone-surrogate",
+        "lone-surrogate-in-enum",
+        "int32",
+        "beyond-int64",
+        "date-time-beyond-utc",
+        "not-a-date-time",
+        "null-required",
+        "null-item",
+        "null-body",
+        "array-body",
+        "truncated",
+        "nested-too-deeply",
+        "empty",
+    ],
+)
+def test_a_body_the_contract_refuses_names_where(body: bytes, message: str) -> None:
+    """Lone surrogates, integers beyond the contract's bits, date-times that do not fit UTC,
+    nulls and non-JSON bodies (arrays nested past the stack too) are ProtocolErrors that say
+    where."""
+    with pytest.raises(ProtocolError, match=message):
+        BatchStatusResponse.from_json(body)
+
+
+def test_64_bit_fields_hold_64_bit_integers() -> None:
+    """size_bytes is 64-bit: 2**63 - 1 is read, 2**63 is refused."""
+    big = BatchFileSummary.from_json(_body({"id": "f", **MANIFEST, "size_bytes": 2**63 - 1}))
+    assert big.size_bytes == 2**63 - 1
+    with pytest.raises(ProtocolError, match=r"BatchFileSummary\.size_bytes: .*\(64-bit\)"):
+        BatchFileSummary.from_json(_body({"id": "f", **MANIFEST, "size_bytes": 2**63}))
+
+
+def test_a_body_keeps_unknown_enum_values_and_ignores_unknown_fields() -> None:
+    """Unknown enum values in a body stay strings; unknown fields are ignored."""
+    parsed = BatchStatusResponse.from_json(
+        _body({**status_body(), "status": "PAUSED", "surprise": {"nested": [1, "\ud800"]}})
+    )
+    assert parsed.status == "PAUSED"
+    assert not isinstance(parsed.status, BatchStatus)
+    words = TranscriptionInfo.from_json(_body({**INFO, "hebrew_word_format": ["he", "elvish"]}))
+    assert words.hebrew_word_format == (LettersLanguage.HE, "elvish")
+
+
+def test_a_body_is_read_as_leniently_as_python_reads_json() -> None:
+    """What Python's json and ISO 8601 reading accepted is still accepted: a UTF-8 BOM,
+    NaN and overflowing numbers where a float belongs, date-only and zone-less date-times
+    (read as UTC)."""
+    with_bom = BatchStatusResponse.from_json(b"\xef\xbb\xbf" + status_bytes())
+    assert with_bom == BatchStatusResponse.from_json(status_bytes())
+    text = json.dumps(INFO)
+    nan = TranscriptionInfo.from_json(text.replace("1802.5", "NaN").encode()).duration
+    assert nan is not None
+    assert math.isnan(nan)
+    assert TranscriptionInfo.from_json(text.replace("1802.5", "1e999").encode()).duration == (
+        math.inf
+    )
+    day = TranscriptionInfo.from_json(_body({**INFO, "created_at": "2024-01-15"}))
+    assert day.created_at == datetime(2024, 1, 15, tzinfo=UTC)
+    naive = TranscriptionInfo.from_json(_body({**INFO, "created_at": "2024-01-15T09:30:00"}))
+    assert naive.created_at == datetime(2024, 1, 15, 9, 30, tzinfo=UTC)

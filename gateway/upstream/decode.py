@@ -1,205 +1,168 @@
-"""Typed reads from upstream JSON: each wrong shape becomes a ProtocolError naming where it was.
+"""Upstream JSON into the frozen `models` structs (msgspec); each refusal a ProtocolError naming
+where it was.
 
 Policy: required fields must be present, non-null and of their type; optional (nullable) fields
 may be missing or null; unknown fields are ignored; an enum value this gateway does not know is
-kept as the plain string (a newer upstream adding a status must not break the gateway).
-Integers are JSON integers (not booleans) that fit the contract's fields (signed 32-bit unless
-a field says 64); numbers are integers or floats. Strings must be valid Unicode (a JSON escape
-of a lone surrogate is not), and date-times must be representable in UTC: anything else would
-fail later, in the proto mapping, as an internal error instead of a bad upstream answer.
+kept as the plain string (`enums.OpenEnum`: a newer upstream adding a status must not break the
+gateway). Integers are JSON integers (not booleans) that fit the contract's fields (`Int32`,
+`Int64`); numbers are integers or floats. Strings must be valid Unicode (a JSON escape of a lone
+surrogate is not), and date-times must be representable in UTC (`check_time`): anything else
+would fail later, in the proto mapping, as an internal error instead of a bad upstream answer.
+
+A body goes straight from bytes into the struct (`msgspec.json.decode`). What msgspec refuses
+but Python reads (a UTF-8 BOM, UTF-16/32, `NaN`, numbers beyond a float, lone surrogates, ISO
+8601 date-times that are not RFC 3339 such as `2024-01-15`) takes the slow path, `json.loads`
+then `from_value`, so the gateway accepts what it accepted before and names the field when a
+string is not valid Unicode.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
+import re
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import TypeVar
+from typing import Annotated, Final, TypeVar, cast
+
+import msgspec
 
 from gateway.upstream.errors import ProtocolError
 
-E = TypeVar("E", bound=StrEnum)
-T = TypeVar("T")
+S = TypeVar("S", bound=msgspec.Struct)
 
-_MISSING = object()
+Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
+"""A JSON integer that fits a signed 32-bit field (the contract's default)."""
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
+"""A JSON integer that fits a signed 64-bit field (`size_bytes`)."""
+
+_BITS: Final = {2**31 - 1: 32, -(2**31): 32, 2**63 - 1: 64, -(2**63): 64}
+_KINDS: Final = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
+    "object": "an object",
+    "array": "an array",
+    "datetime": "a string",
+}
+# msgspec names JSON types; the messages have always named the Python type that JSON reads as.
+_GOT: Final = {"array": "list", "object": "dict", "null": "NoneType"}
+_TEXTS: Final = (msgspec.inspect.StrType, msgspec.inspect.EnumType, msgspec.inspect.DateTimeType)
+# What msgspec refuses but Python's `json` and `datetime.fromisoformat` read: the slow path.
+_SLOW_PATH: Final = {"Number out of range", "Invalid RFC3339 encoded datetime"}
+_AT = re.compile(r"(?P<rule>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
+_EXPECTED = re.compile(r"Expected `(?P<kind>\w+)(?: \| null)?`, got `(?P<got>\w+)`")
+_BOUND = re.compile(r"Expected `int` [<>]= (?P<bound>-?\d+)")
+_MISSING = re.compile(r"Object missing required field `(?P<field>\w+)`")
+_FIELD = re.compile(r"(?P<field>[a-z_]+): (?P<rule>.+)", re.DOTALL)  # raised by check_time
 
 
 def parse_json(content: bytes) -> object:
-    """The JSON value of a response body, or ProtocolError."""
+    """The JSON value of a response body (Python's reading of it), or ProtocolError."""
     try:
         return json.loads(content)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested past the stack
         raise ProtocolError(f"response body is not JSON: {exc}") from exc
 
 
-def choice(value: object, kind: type[E], where: str) -> E | str:
-    """An enum member, or the plain string when the value is one we do not know yet."""
-    if not isinstance(value, str):
-        raise _wrong(where, "a string", value)
+def from_body(content: bytes, kind: type[S]) -> S:
+    """A response body decoded straight into `kind`, or ProtocolError naming the field."""
     try:
-        return kind(value)
-    except ValueError:
-        return value
+        return cast(S, _decoder(kind).decode(content))  # functools.cache forgets S
+    except msgspec.ValidationError as exc:
+        if str(exc).split(" - at ")[0] not in _SLOW_PATH:
+            raise _protocol_error(kind, exc) from exc
+    except RecursionError as exc:  # nested past the stack, where an unknown field is skipped
+        raise ProtocolError(f"response body is not JSON: {exc}") from exc
+    except msgspec.DecodeError:
+        pass
+    return from_value(parse_json(content), kind)
 
 
-class Fields:
-    """The fields of one JSON object, read with their types checked."""
+def from_value(data: object, kind: type[S]) -> S:
+    """An already-parsed JSON value converted into `kind`, or ProtocolError naming the field."""
+    prepared = _prepared(data, _type_info(kind), kind.__name__)
+    try:
+        return msgspec.convert(prepared, type=kind)
+    except msgspec.ValidationError as exc:
+        raise _protocol_error(kind, exc) from exc
 
-    def __init__(self, data: object, where: str) -> None:
-        if not isinstance(data, dict):
-            raise _wrong(where, "an object", data)
-        self._data: dict[str, object] = data
-        self.where = where
 
-    def _get(self, name: str, *, required: bool) -> object:
-        value = self._data.get(name, _MISSING)
-        if value is _MISSING or value is None:
-            if required:
-                raise ProtocolError(f"{self.where}.{name}: required field is missing or null")
-            return None
-        return value
-
-    def _typed(self, name: str, kind: type[T], label: str, *, required: bool) -> T | None:
-        value = self._get(name, required=required)
-        if value is None:
-            return None
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise _wrong(f"{self.where}.{name}", label, value)
-        if isinstance(value, str):
-            _check_text(value, f"{self.where}.{name}")
-        return value
-
-    def _bounded(self, name: str, bits: int, *, required: bool) -> int | None:
-        value = self._typed(name, int, "an integer", required=required)
-        if value is not None and not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
-            raise ProtocolError(f"{self.where}.{name}: integer out of range ({bits}-bit)")
-        return value
-
-    def string(self, name: str) -> str:
-        """A required string."""
-        return _present(self._typed(name, str, "a string", required=True))
-
-    def opt_string(self, name: str) -> str | None:
-        """An optional string."""
-        return self._typed(name, str, "a string", required=False)
-
-    def integer(self, name: str, *, bits: int = 32) -> int:
-        """A required integer that fits `bits` (signed)."""
-        return _present(self._bounded(name, bits, required=True))
-
-    def opt_integer(self, name: str, *, bits: int = 32) -> int | None:
-        """An optional integer that fits `bits` (signed)."""
-        return self._bounded(name, bits, required=False)
-
-    def boolean(self, name: str) -> bool:
-        """A required boolean."""
-        return _present(self._typed(name, bool, "a boolean", required=True))
-
-    def number(self, name: str) -> float:
-        """A required number (integer or float)."""
-        return _present(self.opt_number(name, required=True))
-
-    def opt_number(self, name: str, *, required: bool = False) -> float | None:
-        """An optional number (integer or float), as a float."""
-        value = self._get(name, required=required)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _wrong(f"{self.where}.{name}", "a number", value)
-        return float(value)
-
-    def timestamp(self, name: str) -> datetime:
-        """A required RFC 3339 date-time, timezone-aware (UTC when the upstream gives none)."""
-        text = self.string(name)
-        try:
-            when = datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise ProtocolError(f"{self.where}.{name}: not a date-time") from exc
-        when = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+def check_time(model: msgspec.Struct, name: str) -> None:
+    """Make `model.name` timezone-aware (UTC when the upstream gives none) and refuse one
+    that does not fit in UTC (called from `__post_init__`, hence ValueError)."""
+    when: datetime = getattr(model, name)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+        msgspec.structs.force_setattr(model, name, when)
+    # Only a time in year 1 or 9999 can leave datetime's range when moved to UTC.
+    if not 1 < when.year < 9999:
         try:
             when.astimezone(UTC)
-        except OverflowError as exc:
-            message = f"{self.where}.{name}: date-time out of range"
-            raise ProtocolError(message) from exc
-        return when
-
-    def choice(self, name: str, kind: type[E]) -> E | str:
-        """A required enum value (unknown values kept as strings)."""
-        return choice(self._get(name, required=True), kind, f"{self.where}.{name}")
-
-    def choices(self, name: str, kind: type[E]) -> tuple[E | str, ...]:
-        """A required list of enum values (unknown values kept as strings)."""
-        return _present(self.opt_choices(name, kind, required=True))
-
-    def opt_choices(
-        self, name: str, kind: type[E], *, required: bool = False
-    ) -> tuple[E | str, ...] | None:
-        """An optional list of enum values."""
-        items = self._list(name, required=required)
-        if items is None:
-            return None
-        return tuple(
-            choice(item, kind, f"{self.where}.{name}[{i}]") for i, item in enumerate(items)
-        )
-
-    def strings(self, name: str) -> tuple[str, ...]:
-        """A required list of strings."""
-        return _present(self.opt_strings(name, required=True))
-
-    def opt_strings(self, name: str, *, required: bool = False) -> tuple[str, ...] | None:
-        """An optional list of strings."""
-        items = self._list(name, required=required)
-        if items is None:
-            return None
-        checked: list[str] = []
-        for i, item in enumerate(items):
-            if not isinstance(item, str):
-                raise _wrong(f"{self.where}.{name}[{i}]", "a string", item)
-            _check_text(item, f"{self.where}.{name}[{i}]")
-            checked.append(item)
-        return tuple(checked)
-
-    def objects(self, name: str, parse: Callable[[object, str], T]) -> tuple[T, ...]:
-        """A required list of objects, each read by `parse(value, where)`."""
-        return _present(self.opt_objects(name, parse, required=True))
-
-    def opt_objects(
-        self, name: str, parse: Callable[[object, str], T], *, required: bool = False
-    ) -> tuple[T, ...] | None:
-        """An optional list of objects, each read by `parse(value, where)`."""
-        items = self._list(name, required=required)
-        if items is None:
-            return None
-        return tuple(parse(item, f"{self.where}.{name}[{i}]") for i, item in enumerate(items))
-
-    def nested(self, name: str, parse: Callable[[object, str], T]) -> T:
-        """A required nested object, read by `parse(value, where)`."""
-        return parse(self._get(name, required=True), f"{self.where}.{name}")
-
-    def _list(self, name: str, *, required: bool) -> list[object] | None:
-        value = self._get(name, required=required)
-        if value is None:
-            return None
-        if not isinstance(value, list):
-            raise _wrong(f"{self.where}.{name}", "an array", value)
-        return value
+        except OverflowError:
+            raise ValueError(f"{name}: date-time out of range") from None
 
 
-def _present(value: T | None) -> T:
-    # Only reached for required fields, which `_get` has already checked.
-    if value is None:  # pragma: no cover - defensive
-        raise ProtocolError("required field is missing")
-    return value
+@functools.cache
+def _decoder(kind: type[S]) -> msgspec.json.Decoder[S]:
+    return msgspec.json.Decoder(kind)
 
 
-def _check_text(value: str, where: str) -> None:
-    """Refuse a string protobuf cannot carry (a lone surrogate from a `\\ud800` escape)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ProtocolError(f"{where}: not valid Unicode text") from exc
+@functools.cache
+def _type_info(kind: type[msgspec.Struct]) -> msgspec.inspect.Type:
+    return msgspec.inspect.type_info(kind)
 
 
-def _wrong(where: str, expected: str, value: object) -> ProtocolError:
-    return ProtocolError(f"{where}: expected {expected}, got {type(value).__name__}")
+def _protocol_error(kind: type[msgspec.Struct], exc: msgspec.ValidationError) -> ProtocolError:
+    """msgspec's message ("Expected `str`, got `int` - at `$.items[0].id`") in the gateway's
+    words, with the path from the model's name ("TranscriptionInfo.items[0].id: ...")."""
+    found = _AT.fullmatch(str(exc))
+    rule, path = (found["rule"], found["path"] or "") if found else (str(exc), "")
+    if missing := _MISSING.fullmatch(rule):
+        path, rule = f"{path}.{missing['field']}", "required field is missing or null"
+    elif field := _FIELD.fullmatch(rule):
+        path, rule = f"{path}.{field['field']}", field["rule"]
+    elif expected := _EXPECTED.fullmatch(rule):
+        got = expected["got"]
+        if got == "null" and path[-1:].isidentifier():  # a field, not the body or a list item
+            rule = "required field is missing or null"
+        else:
+            wanted = _KINDS.get(expected["kind"], expected["kind"])
+            rule = f"expected {wanted}, got {_GOT.get(got, got)}"
+    elif bound := _BOUND.fullmatch(rule):
+        rule = f"integer out of range ({_BITS.get(int(bound['bound']), 64)}-bit)"
+    elif rule == "Invalid RFC3339 encoded datetime":
+        rule = "not a date-time"
+    elif rule == "Number out of range":
+        rule = "number out of range"
+    return ProtocolError(f"{kind.__name__}{path}: {rule}")
+
+
+def _prepared(data: object, info: msgspec.inspect.Type, where: str) -> object:
+    """`data` as `convert` should see it: each string the model keeps checked for valid Unicode
+    (a lone surrogate from a `\\ud800` escape, which protobuf cannot carry), each date-time
+    string read as Python reads ISO 8601. Anything else is left for `convert` to judge."""
+    if isinstance(info, msgspec.inspect.UnionType):  # `T | None`: null is `convert`'s to judge
+        if data is not None:
+            for option in info.types:
+                if not isinstance(option, msgspec.inspect.NoneType):
+                    return _prepared(data, option, where)
+    elif isinstance(info, msgspec.inspect.StructType) and isinstance(data, dict):
+        known = {f.encode_name: f for f in info.fields}
+        return {
+            k: _prepared(v, known[k].type, f"{where}.{known[k].name}") if k in known else v
+            for k, v in data.items()
+        }
+    elif isinstance(info, msgspec.inspect.VarTupleType) and isinstance(data, list):
+        return [_prepared(item, info.item_type, f"{where}[{i}]") for i, item in enumerate(data)]
+    elif isinstance(data, str) and isinstance(info, _TEXTS):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ProtocolError(f"{where}: not valid Unicode text") from exc
+        if isinstance(info, msgspec.inspect.DateTimeType):
+            try:
+                return datetime.fromisoformat(data)
+            except ValueError as exc:
+                raise ProtocolError(f"{where}: not a date-time") from exc
+    return data

@@ -1,15 +1,41 @@
 """The upstream's enumerations, by their spec names; each value is the JSON string itself.
 
 Parsed responses hold a member when the value is known and the plain string when it is not,
-so a field typed `BatchStatus | str` compares equal to `BatchStatus.COMPLETED` either way.
+so a field typed `Open[BatchStatus]` (`BatchStatus | str`) compares equal to
+`BatchStatus.COMPLETED` either way. The enums a response carries are `OpenEnum`s: msgspec calls
+`_missing_` for a value that is not a member and keeps what it returns, the string itself, so
+known values stay a C-speed lookup. The price: `BatchStatus("NEW")` raises TypeError (Enum's
+complaint that `_missing_` returned a non-member), not ValueError; nothing calls them so.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+E = TypeVar("E", bound=StrEnum)
+
+if TYPE_CHECKING:
+    Open: TypeAlias = E | str
+    """A response enum field: a member, or the plain string of a value not known yet."""
+else:
+
+    class Open:
+        """At run time `Open[BatchStatus]` is `BatchStatus`, the type msgspec decodes into."""
+
+        def __class_getitem__(cls, kind: type[E]) -> type[E]:
+            return kind
 
 
-class BatchStatus(StrEnum):
+class OpenEnum(StrEnum):
+    """An enum the upstream may extend: decoding keeps an unknown string value as it is."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        return value if isinstance(value, str) else None
+
+
+class BatchStatus(OpenEnum):
     """Overall status of a batch (spec: BatchStatus)."""
 
     RECEIVED = "RECEIVED"
@@ -18,7 +44,7 @@ class BatchStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class TranscriptionStatus(StrEnum):
+class TranscriptionStatus(OpenEnum):
     """Status of one transcription (spec: Status)."""
 
     RECEIVED = "RECEIVED"
@@ -31,7 +57,7 @@ class TranscriptionStatus(StrEnum):
     INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
 
 
-class BatchFileStatus(StrEnum):
+class BatchFileStatus(OpenEnum):
     """Validation status of an uploaded manifest (spec: BatchFileStatus)."""
 
     PENDING_VALIDATION = "PENDING_VALIDATION"
@@ -39,7 +65,7 @@ class BatchFileStatus(StrEnum):
     INVALID = "INVALID"
 
 
-class Language(StrEnum):
+class Language(OpenEnum):
     """Primary language of the audio (spec: Language)."""
 
     EN = "en"
@@ -48,7 +74,7 @@ class Language(StrEnum):
     FR = "fr"
 
 
-class LettersLanguage(StrEnum):
+class LettersLanguage(OpenEnum):
     """How Hebrew words are written (spec: LettersLanguage)."""
 
     EN = "en"

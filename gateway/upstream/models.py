@@ -1,294 +1,173 @@
-"""Parsed upstream responses: one frozen dataclass per spec schema, named as the spec names it.
+"""Parsed upstream responses: one frozen msgspec struct per spec schema, named as the spec names it.
 
-Each `from_json(data)` checks required fields and types and raises ProtocolError on anything
-else (see `decode` for the rules: unknown fields ignored, unknown enum values kept as strings).
-Lists are tuples so that every model is immutable and hashable.
+`Model.from_json(data)` takes a response body (bytes, decoded straight into the struct) or an
+already-parsed JSON value, checks required fields, types and ranges, and raises ProtocolError
+naming the field on anything else (see `decode` for the rules: unknown fields ignored, unknown
+enum values kept as strings). Lists are tuples so that every model is immutable and hashable.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Self
 
-from gateway.upstream.decode import Fields
+import msgspec
+
+from gateway.upstream.decode import Int32, Int64, check_time, from_body, from_value
 from gateway.upstream.enums import (
     BatchFileStatus,
     BatchStatus,
     Language,
     LettersLanguage,
+    Open,
     TranscriptionStatus,
 )
 
 
-@dataclass(frozen=True)
-class TranscriptionInfo:
+class Model(msgspec.Struct, frozen=True, gc=False):
+    """A parsed upstream response. Untracked by the garbage collector (`gc=False`): a decoded
+    answer is a tree of strings, numbers and tuples, never a cycle."""
+
+    @classmethod
+    def from_json(cls, data: object) -> Self:
+        """Parse and check a response: its body as bytes, or its parsed JSON value."""
+        if isinstance(data, bytes):
+            return from_body(data, cls)
+        return from_value(data, cls)
+
+
+class TranscriptionInfo(Model, frozen=True):
     """One transcription's metadata and status (spec: TranscriptionInfo)."""
 
     id: str
     title: str
     created_at: datetime
-    primary_language: Language | str
-    hebrew_word_format: tuple[LettersLanguage | str, ...]
-    status: TranscriptionStatus | str
+    primary_language: Open[Language]
+    hebrew_word_format: tuple[Open[LettersLanguage], ...]
+    status: Open[TranscriptionStatus]
     client_item_id: str | None = None
-    num_speakers: int | None = None
+    num_speakers: Int32 | None = None
     duration: float | None = None
     """Seconds; the spec says `integer` with format float, so both are accepted."""
     model: str | None = None
 
-    @classmethod
-    def from_json(cls, data: object, where: str = "TranscriptionInfo") -> Self:
-        """Parse and check a TranscriptionInfo object."""
-        f = Fields(data, where)
-        return cls(
-            id=f.string("id"),
-            title=f.string("title"),
-            created_at=f.timestamp("created_at"),
-            primary_language=f.choice("primary_language", Language),
-            hebrew_word_format=f.choices("hebrew_word_format", LettersLanguage),
-            status=f.choice("status", TranscriptionStatus),
-            client_item_id=f.opt_string("client_item_id"),
-            num_speakers=f.opt_integer("num_speakers"),
-            duration=f.opt_number("duration"),
-            model=f.opt_string("model"),
-        )
+    def __post_init__(self) -> None:
+        check_time(self, "created_at")
 
 
-@dataclass(frozen=True)
-class Timestamp:
+class Timestamp(Model, frozen=True):
     """One word with its time span (spec: Timestamp)."""
 
     word: str
     start: float
     end: float
-    hebrew_word_format: tuple[LettersLanguage | str, ...] | None = None
+    hebrew_word_format: tuple[Open[LettersLanguage], ...] | None = None
     speaker: str | None = None
 
-    @classmethod
-    def from_json(cls, data: object, where: str = "Timestamp") -> Self:
-        """Parse and check a Timestamp object."""
-        f = Fields(data, where)
-        return cls(
-            word=f.string("word"),
-            start=f.number("start"),
-            end=f.number("end"),
-            hebrew_word_format=f.opt_choices("hebrew_word_format", LettersLanguage),
-            speaker=f.opt_string("speaker"),
-        )
 
-
-@dataclass(frozen=True)
-class Transcription:
+class Transcription(Model, frozen=True):
     """A transcription's text, word timestamps and metadata (spec: Transcription)."""
 
     text: str
     info: TranscriptionInfo
     timestamps: tuple[Timestamp, ...] | None = None
 
-    @classmethod
-    def from_json(cls, data: object, where: str = "Transcription") -> Self:
-        """Parse and check a Transcription object."""
-        f = Fields(data, where)
-        return cls(
-            text=f.string("text"),
-            info=f.nested("info", TranscriptionInfo.from_json),
-            timestamps=f.opt_objects("timestamps", Timestamp.from_json),
-        )
 
-
-@dataclass(frozen=True)
-class BatchTranscriptionResponse:
+class BatchTranscriptionResponse(Model, frozen=True):
     """The answer to creating a batch (spec: BatchTranscriptionResponse)."""
 
     batch_id: str
     transcription_ids: tuple[str, ...]
-    total_count: int
-    status: BatchStatus | str
-
-    @classmethod
-    def from_json(cls, data: object, where: str = "BatchTranscriptionResponse") -> Self:
-        """Parse and check a BatchTranscriptionResponse object."""
-        f = Fields(data, where)
-        return cls(
-            batch_id=f.string("batch_id"),
-            transcription_ids=f.strings("transcription_ids"),
-            total_count=f.integer("total_count"),
-            status=f.choice("status", BatchStatus),
-        )
+    total_count: Int32
+    status: Open[BatchStatus]
 
 
-@dataclass(frozen=True)
-class BatchStatusResponse:
+class BatchStatusResponse(Model, frozen=True):
     """A batch's progress with every item's status (spec: BatchStatusResponse)."""
 
     batch_id: str
-    status: BatchStatus | str
-    total_count: int
-    completed_count: int
-    failed_count: int
-    pending_count: int
+    status: Open[BatchStatus]
+    total_count: Int32
+    completed_count: Int32
+    failed_count: Int32
+    pending_count: Int32
     transcriptions: tuple[TranscriptionInfo, ...]
 
-    @classmethod
-    def from_json(cls, data: object, where: str = "BatchStatusResponse") -> Self:
-        """Parse and check a BatchStatusResponse object."""
-        f = Fields(data, where)
-        return cls(
-            batch_id=f.string("batch_id"),
-            status=f.choice("status", BatchStatus),
-            total_count=f.integer("total_count"),
-            completed_count=f.integer("completed_count"),
-            failed_count=f.integer("failed_count"),
-            pending_count=f.integer("pending_count"),
-            transcriptions=f.objects("transcriptions", TranscriptionInfo.from_json),
-        )
 
-
-@dataclass(frozen=True)
-class BatchFileUploadResponse:
+class BatchFileUploadResponse(Model, frozen=True):
     """The answer to uploading a manifest (spec: BatchFileUploadResponse)."""
 
     batch_file_id: str
-    item_count: int
-    size_bytes: int
+    item_count: Int32
+    size_bytes: Int64
     created_at: datetime
-    status: BatchFileStatus | str
+    status: Open[BatchFileStatus]
     checksum: str | None = None
     validation_errors: tuple[str, ...] | None = None
 
-    @classmethod
-    def from_json(cls, data: object, where: str = "BatchFileUploadResponse") -> Self:
-        """Parse and check a BatchFileUploadResponse object."""
-        f = Fields(data, where)
-        return cls(
-            batch_file_id=f.string("batch_file_id"),
-            item_count=f.integer("item_count"),
-            size_bytes=f.integer("size_bytes", bits=64),
-            created_at=f.timestamp("created_at"),
-            status=f.choice("status", BatchFileStatus),
-            checksum=f.opt_string("checksum"),
-            validation_errors=f.opt_strings("validation_errors"),
-        )
+    def __post_init__(self) -> None:
+        check_time(self, "created_at")
 
 
-@dataclass(frozen=True)
-class BatchFileCreateFromRssResponse:
+class BatchFileCreateFromRssResponse(Model, frozen=True):
     """The answer to importing a manifest from RSS (spec: BatchFileCreateFromRssResponse)."""
 
     batch_file_id: str
-    item_count: int
-    size_bytes: int
+    item_count: Int32
+    size_bytes: Int64
     created_at: datetime
-    status: BatchFileStatus | str
-    offset: int
-    limit: int
+    status: Open[BatchFileStatus]
+    offset: Int32
+    limit: Int32
     has_more: bool
     checksum: str | None = None
     validation_errors: tuple[str, ...] | None = None
-    next_offset: int | None = None
+    next_offset: Int32 | None = None
 
-    @classmethod
-    def from_json(cls, data: object, where: str = "BatchFileCreateFromRssResponse") -> Self:
-        """Parse and check a BatchFileCreateFromRssResponse object."""
-        f = Fields(data, where)
-        return cls(
-            batch_file_id=f.string("batch_file_id"),
-            item_count=f.integer("item_count"),
-            size_bytes=f.integer("size_bytes", bits=64),
-            created_at=f.timestamp("created_at"),
-            status=f.choice("status", BatchFileStatus),
-            offset=f.integer("offset"),
-            limit=f.integer("limit"),
-            has_more=f.boolean("has_more"),
-            checksum=f.opt_string("checksum"),
-            validation_errors=f.opt_strings("validation_errors"),
-            next_offset=f.opt_integer("next_offset"),
-        )
+    def __post_init__(self) -> None:
+        check_time(self, "created_at")
 
 
-@dataclass(frozen=True)
-class BatchFileSummary:
+class BatchFileSummary(Model, frozen=True):
     """One manifest in a listing (spec: BatchFileSummary)."""
 
     id: str
     created_at: datetime
-    item_count: int
-    size_bytes: int
-    status: BatchFileStatus | str
+    item_count: Int32
+    size_bytes: Int64
+    status: Open[BatchFileStatus]
     checksum: str | None = None
     title: str | None = None
 
-    @classmethod
-    def from_json(cls, data: object, where: str = "BatchFileSummary") -> Self:
-        """Parse and check a BatchFileSummary object."""
-        f = Fields(data, where)
-        return cls(
-            id=f.string("id"),
-            created_at=f.timestamp("created_at"),
-            item_count=f.integer("item_count"),
-            size_bytes=f.integer("size_bytes", bits=64),
-            status=f.choice("status", BatchFileStatus),
-            checksum=f.opt_string("checksum"),
-            title=f.opt_string("title"),
-        )
+    def __post_init__(self) -> None:
+        check_time(self, "created_at")
 
 
-@dataclass(frozen=True)
-class BatchFileDetail:
+class BatchFileDetail(Model, frozen=True):
     """One manifest in full, with its validation errors (spec: BatchFileDetail)."""
 
     id: str
     created_at: datetime
-    item_count: int
-    size_bytes: int
-    status: BatchFileStatus | str
+    item_count: Int32
+    size_bytes: Int64
+    status: Open[BatchFileStatus]
     checksum: str | None = None
     title: str | None = None
     description: str | None = None
     validation_errors: tuple[str, ...] | None = None
 
-    @classmethod
-    def from_json(cls, data: object, where: str = "BatchFileDetail") -> Self:
-        """Parse and check a BatchFileDetail object."""
-        f = Fields(data, where)
-        return cls(
-            id=f.string("id"),
-            created_at=f.timestamp("created_at"),
-            item_count=f.integer("item_count"),
-            size_bytes=f.integer("size_bytes", bits=64),
-            status=f.choice("status", BatchFileStatus),
-            checksum=f.opt_string("checksum"),
-            title=f.opt_string("title"),
-            description=f.opt_string("description"),
-            validation_errors=f.opt_strings("validation_errors"),
-        )
+    def __post_init__(self) -> None:
+        check_time(self, "created_at")
 
 
-@dataclass(frozen=True)
-class ListBatchFilesResponse:
+class ListBatchFilesResponse(Model, frozen=True):
     """A page of manifests (spec: ListBatchFilesResponse); `next_cursor` None on the last."""
 
     files: tuple[BatchFileSummary, ...]
     next_cursor: str | None = None
 
-    @classmethod
-    def from_json(cls, data: object, where: str = "ListBatchFilesResponse") -> Self:
-        """Parse and check a ListBatchFilesResponse object."""
-        f = Fields(data, where)
-        return cls(
-            files=f.objects("files", BatchFileSummary.from_json),
-            next_cursor=f.opt_string("next_cursor"),
-        )
 
-
-@dataclass(frozen=True)
-class HealthResponse:
+class HealthResponse(Model, frozen=True):
     """The upstream's health (spec: HealthResponse)."""
 
     status: str
-
-    @classmethod
-    def from_json(cls, data: object, where: str = "HealthResponse") -> Self:
-        """Parse and check a HealthResponse object."""
-        return cls(status=Fields(data, where).string("status"))
