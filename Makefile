@@ -20,8 +20,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/sofer-gateway serve
 
-## Everything green: the whole test suite (the Node interop test needs node-deps).
-test: $(STAMP) node-deps
+## Everything green: the whole test suite (the Node interop test needs node-deps; the Redis
+## tests need redis-server, which they start themselves on a free loopback port).
+test: $(STAMP) node-deps redis-server
 	$(BIN)/python -m pytest --durations=15
 
 ## The Performance benchmark (bench/README.md): every scenario, figures beside the targets;
@@ -36,6 +37,23 @@ bench-quick: $(STAMP)
 ## nginx-light and nghttp2-client (h2load) for `make bench`, installed with apt-get when missing.
 bench-tools:
 	bash bench/install-tools.sh
+
+## redis-server for the Redis tests (docs/redis.md): Debian's package, installed with apt-get
+## when the command is missing. It only installs: the tests start their own servers (never a
+## system one). Elsewhere it fails saying how to install it (docs/redis.md has the commands).
+.PHONY: redis-server
+redis-server:
+	@if command -v redis-server >/dev/null 2>&1; then \
+		echo "redis-server: present ($$(command -v redis-server), $$(redis-server --version | cut -d' ' -f3))"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+		echo "redis-server: missing: apt-get update, then apt-get install redis-server"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server && \
+		echo "redis-server: installed ($$(command -v redis-server))"; \
+	else \
+		echo "redis-server: missing, and there is no apt-get here to install it: install Redis 6.2 or newer so that 'redis-server' is on PATH (macOS: brew install redis; Fedora/RHEL: dnf install redis; Alpine: apk add redis; see docs/redis.md), then run make again" >&2; \
+		exit 1; \
+	fi
 
 ## ruff, mypy (strict, generated/ excluded), buf lint and buf breaking.
 lint: $(STAMP) buf-lint buf-breaking

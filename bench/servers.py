@@ -7,6 +7,8 @@ child (SIGTERM, then SIGKILL) when the block ends.
 from __future__ import annotations
 
 import contextlib
+import os
+import shlex
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,9 @@ from pathlib import Path
 from bench.naive_hop import READY_EVENT
 from bench.procs import Child, clean_environment
 
+EXTRA_FLAGS_ENV = "BENCH_GATEWAY_FLAGS"
+"""Extra `serve` flags for every gateway a scenario starts (e.g. "--metrics-listen
+127.0.0.1:0"), to measure a setting's cost with the scenarios as they are."""
 # Any non-empty bearer token is a tenant of the sandbox; nginx ignores it.
 TOKEN = "bench-tenant-token"  # noqa: S105 (a sandbox tenant's name, not a secret)
 METADATA = (("authorization", f"Bearer {TOKEN}"),)
@@ -75,8 +80,9 @@ def gateway(
 
     With `api_key` the upstream and key come from SOFER_API_URL and SOFER_API_KEY, as in a
     deployment, and callers on loopback need no token; without, `--upstream-url` and the
-    callers' own tokens."""
-    args = ["gateway.cli", "serve", "--listen", "127.0.0.1:0", *flags]
+    callers' own tokens. $BENCH_GATEWAY_FLAGS adds flags of its own (shell words)."""
+    extra = shlex.split(os.environ.get(EXTRA_FLAGS_ENV, ""))
+    args = ["gateway.cli", "serve", "--listen", "127.0.0.1:0", *flags, *extra]
     if api_key is None:
         args += ["--upstream-url", upstream_url]
         env = clean_environment()

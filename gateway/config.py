@@ -131,7 +131,10 @@ class GatewayConfig:
         1.5, "WatchBatchStatus: each unchanged poll multiplies the interval by this"
     )
     max_watches: int = _flag(
-        10_000, "open WatchBatchStatus streams per process; past it RESOURCE_EXHAUSTED"
+        10_000,
+        "open WatchBatchStatus streams per process; past it RESOURCE_EXHAUSTED "
+        "(WATCH_LIMIT_REACHED). grpc's backlog of calls not yet handed to the gateway follows "
+        "it: max-watches + max-concurrent-calls + max-queued-calls, hard limit twice that",
     )
     max_concurrent_calls: int = _flag(
         256, "unary RPCs working upstream at once; more wait in a queue (streams not counted)"
@@ -207,6 +210,30 @@ class GatewayConfig:
         "GetBatchStatus: answer from a live watch poller's observation when it is at most this "
         "many seconds old (the caller sees its observed_at); 0 = always ask the upstream",
         zero_ok=True,
+    )
+    redis_url: str = _flag(
+        "",
+        "shared state on Redis (redis://HOST:PORT/DB, rediss:// for TLS, unix:///path): "
+        "idempotency records survive restarts and are shared by replicas; empty = in memory",
+        metavar="URL",
+    )
+    idempotency_fallback: str = _flag(
+        "fail",
+        "with --redis-url, what a create with a request_id does while Redis cannot be reached: "
+        "'fail' (UNAVAILABLE, IDEMPOTENCY_STORE_UNAVAILABLE: never risk a duplicate) or 'local' "
+        "(this process's memory)",
+        metavar="fail|local",
+    )
+    status_reuse_window: float = _flag(
+        0.05,
+        "GetBatchStatus: an upstream answer also answers identical reads (same credential and "
+        "batch) for this many seconds after it arrived (its observed_at shows its age); 0 = off",
+        zero_ok=True,
+    )
+    unshared_reads: bool = _flag(
+        False,
+        "every read goes upstream on its own: identical concurrent reads do not share one "
+        "upstream call (for measuring the per-call cost)",
     )
     drain_delay: float = _flag(
         0.0,

@@ -14,6 +14,10 @@ AIP-155's `request_id`, kept the way Stripe keeps idempotency keys:
   failure (the upstream refused, or the request was never sent) is not kept: a retry tries again.
 - Records live `ttl` seconds (24 h by default), at most `max_per_tenant` per tenant and
   `max_records` in all; the oldest finished records go first. Tenants never share records.
+
+`IdempotencyStore` keeps the records in this process's memory (the embedded default);
+gateway.idempotency_redis keeps them in Redis, shared by replicas and kept across restarts.
+Both are an `Idempotency`, which is all the servicer knows of them.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -48,6 +52,50 @@ def fingerprint(request: Message) -> str:
     copy.CopyFrom(request)
     copy.ClearField("request_id")
     return hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+
+
+class Idempotency(Protocol):
+    """A store of creates by (tenant, RPC, request_id): see `IdempotencyStore.run`."""
+
+    async def run(
+        self,
+        tenant: str,
+        rpc: str,
+        request_id: str,
+        payload: str,
+        operation: Callable[[], Awaitable[T]],
+        *,
+        wait_until: float | None,
+        slot: Slot | None = None,
+    ) -> tuple[T, bool]:
+        """The outcome of `operation` for this key: run once, recorded, shared."""
+        ...
+
+    async def close(self) -> None:
+        """Cancel the creates still in flight (shutdown, after the server stopped)."""
+        ...
+
+
+def request_id_reused(rpc: str, request_id: str) -> GatewayError:
+    """ALREADY_EXISTS: the request_id was first used for a different payload."""
+    return GatewayError(
+        grpc.StatusCode.ALREADY_EXISTS,
+        Reason.REQUEST_ID_REUSED,
+        f"request_id {request_id} was already used for a different {rpc} request: "
+        "use a new request_id for a new request, or resend the first one unchanged",
+        {"request_id": request_id},
+    )
+
+
+def still_in_flight(rpc: str, request_id: str) -> GatewayError:
+    """DEADLINE_EXCEEDED, OUTCOME_UNKNOWN: the caller's wait ended before the create did."""
+    return GatewayError(
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        Reason.OUTCOME_UNKNOWN,
+        f"the deadline passed while the {rpc} with request_id {request_id} was still in "
+        "flight upstream: retry with the same request_id to get its outcome",
+        {"request_id": request_id},
+    )
 
 
 class IdempotencyStore:
@@ -95,13 +143,7 @@ class IdempotencyStore:
         record = table.get(key)
         replayed = record is not None
         if record is not None and record.fingerprint != payload:
-            raise GatewayError(
-                grpc.StatusCode.ALREADY_EXISTS,
-                Reason.REQUEST_ID_REUSED,
-                f"request_id {request_id} was already used for a different {rpc} request: "
-                "use a new request_id for a new request, or resend the first one unchanged",
-                {"request_id": request_id},
-            )
+            raise request_id_reused(rpc, request_id)
         if record is None:
             task: asyncio.Task[T] = asyncio.create_task(_run(operation))
             record = _Record(payload, self._clock(), task)
@@ -113,16 +155,10 @@ class IdempotencyStore:
                 task.add_done_callback(lambda _: release())
             self._evict(tenant)
         try:
-            async with asyncio.timeout(_remaining(wait_until)):
+            async with asyncio.timeout(remaining(wait_until)):
                 result: T = await asyncio.shield(record.task)
         except TimeoutError:
-            raise GatewayError(
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                Reason.OUTCOME_UNKNOWN,
-                f"the deadline passed while the {rpc} with request_id {request_id} was still in "
-                "flight upstream: retry with the same request_id to get its outcome",
-                {"request_id": request_id},
-            ) from None
+            raise still_in_flight(rpc, request_id) from None
         return result, replayed
 
     async def close(self) -> None:
@@ -178,7 +214,8 @@ async def _run(operation: Callable[[], Awaitable[T]]) -> T:
     return await operation()
 
 
-def _remaining(wait_until: float | None) -> float | None:
+def remaining(wait_until: float | None) -> float | None:
+    """Seconds left until `wait_until` (monotonic), never negative; None: no bound."""
     if wait_until is None:
         return None
     return max(wait_until - time.monotonic(), 0.0)

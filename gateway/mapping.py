@@ -247,23 +247,27 @@ def transcription(answer: upstream.Transcription) -> batch_pb2.Transcription:
     )
 
 
+def transcription_states(answer: upstream.BatchStatusResponse) -> dict[str, str]:
+    """Each transcription's state by id: what `watch_message` diffs against."""
+    return {t.id: str(t.status) for t in answer.transcriptions}
+
+
 def watch_message(
     answer: upstream.BatchStatusResponse,
     observed_at: datetime,
     previous_states: Mapping[str, str] | None,
-) -> tuple[batch_service_pb2.WatchBatchStatusResponse, dict[str, str]]:
-    """One WatchBatchStatus message, and the per-transcription states it reports.
+) -> batch_service_pb2.WatchBatchStatusResponse:
+    """One WatchBatchStatus message.
 
     `changed_transcription_ids` lists the transcriptions whose state differs from
-    `previous_states` (the states of the stream's previous message); all of them in a stream's
-    first message (`previous_states` None).
+    `previous_states` (the states of the stream's previous message, `transcription_states`);
+    all of them in a stream's first message (`previous_states` None).
     """
     status = batch_status(answer)
     status.observed_at.FromDatetime(observed_at)
-    states = {t.id: str(t.status) for t in answer.transcriptions}
     status.changed_transcription_ids.extend(
-        ident
-        for ident, state in states.items()
-        if previous_states is None or previous_states.get(ident) != state
+        t.id
+        for t in answer.transcriptions
+        if previous_states is None or previous_states.get(t.id) != str(t.status)
     )
-    return batch_service_pb2.WatchBatchStatusResponse(batch_status=status), states
+    return batch_service_pb2.WatchBatchStatusResponse(batch_status=status)

@@ -38,11 +38,12 @@ import grpc
 import structlog
 from google.protobuf.message import Message
 
-from gateway import validation
+from gateway import tracing, validation
 from gateway.credentials import CallerAuth, Credential, resolve_credential
 from gateway.decoding import UndecodableRequest
 from gateway.inflight import Cut, InFlight, answer_margin, cut_short
 from gateway.limiter import ConcurrencyLimiter, Slot
+from gateway.metrics import GatewayMetrics
 from gateway.rpc_errors import GatewayError, Reason, abort, from_upstream, invalid_argument
 from gateway.upstream import CallOptions, UpstreamError
 
@@ -72,6 +73,9 @@ class Settings(Protocol):
 
     @property
     def in_flight(self) -> InFlight: ...
+
+    @property
+    def metrics(self) -> GatewayMetrics | None: ...
 
 
 @dataclass
@@ -145,6 +149,7 @@ class _Frame:
         self.messages: int | None = None
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(rpc=name, request_id=self.request_id)
+        tracing.annotate_rpc(self.request_id)
 
     async def __aenter__(self) -> _Frame:
         return self
@@ -223,7 +228,8 @@ class _Frame:
             )
 
     def summary(self) -> None:
-        """The one log line of the call."""
+        """The one log line of the call, and its count in the metrics (if any)."""
+        seconds = time.perf_counter() - self.started
         call, error = self.call, self.error
         fields: dict[str, object] = dict(call.log_fields) if call else {}
         code = "CANCELLED" if self.cancelled else (error.code.name if error else "OK")
@@ -231,10 +237,13 @@ class _Frame:
             fields["reason"] = error.reason.value
         if self.messages is not None:
             fields["messages"] = self.messages
+        metrics = self.owner.metrics
+        if metrics is not None:
+            metrics.rpc_ended(self.name, code, seconds, self.messages)
         log.info(
             "rpc",
             code=code,
-            duration_ms=round((time.perf_counter() - self.started) * 1000, 2),
+            duration_ms=round(seconds * 1000, 2),
             upstream_attempts=call.attempts if call else 0,
             **fields,
         )

@@ -21,13 +21,18 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 
+from gateway import tracing
 from gateway.config import SANDBOX_KEY, ConfigError, GatewayConfig
 from gateway.credentials import CallerAuth, check_exposure
 from gateway.decoding import DecodeGuard
 from gateway.health_listener import start_health_listener
-from gateway.idempotency import IdempotencyStore
+from gateway.idempotency import Idempotency, IdempotencyStore
+from gateway.idempotency_redis import RedisIdempotencyStore
 from gateway.inflight import InFlight
 from gateway.limiter import ConcurrencyLimiter
+from gateway.metrics import GatewayMetrics
+from gateway.passthrough import PassThrough
+from gateway.redis_client import RedisConnection, redis_settings
 from gateway.request_timeout import RequestMessageTimeout
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.servicer import BatchTranscriptionServicer
@@ -55,10 +60,28 @@ def upstream_connections(config: GatewayConfig) -> int:
     return config.max_concurrent_calls + POLLER_CONNECTIONS
 
 
+def pending_backlog(config: GatewayConfig) -> tuple[int, int]:
+    """grpc core's backlog of calls not yet matched to a handler: (soft, hard) limits.
+
+    grpc.aio asks core for one call at a time, so a burst (every client reconnecting after a
+    deploy) waits in core's backlog until the event loop takes it. Past the soft limit core
+    refuses a growing share of new calls, past the hard limit all of them, and a call refused
+    there ends a bare CANCELLED that the gateway never sees (no ErrorInfo, no log line). The
+    soft limit holds everything the gateway admits at once by itself, every watch of
+    --max-watches plus the unary calls working and queued, so that its own limits answer
+    (RESOURCE_EXHAUSTED with a reason); the hard limit is twice that, so that even a burst of
+    twice as many still reaches them (grpc's defaults are 1,000 and 3,000)."""
+    soft = config.max_watches + config.max_concurrent_calls + config.max_queued_calls
+    return soft, 2 * soft
+
+
 def server_options(config: GatewayConfig) -> list[tuple[str, int]]:
-    """grpc.aio server options: message sizes, streams per connection, and keepalive suited
-    to long watch streams."""
+    """grpc.aio server options: message sizes, streams per connection, the pending-call
+    backlog (`pending_backlog`), and keepalive suited to long watch streams."""
+    soft, hard = pending_backlog(config)
     options = [
+        ("grpc.server.max_pending_requests", soft),
+        ("grpc.server.max_pending_requests_hard_limit", hard),
         ("grpc.max_receive_message_length", config.max_receive_message_bytes),
         ("grpc.max_send_message_length", config.max_send_message_bytes),
         # Advertised in SETTINGS_MAX_CONCURRENT_STREAMS; core refuses streams past it, so one
@@ -90,13 +113,25 @@ class Gateway:
         self.server: grpc.aio.Server | None = None
         self.health: health_aio.HealthServicer | None = None
         self.hub: StatusHub | None = None
-        self.idempotency: IdempotencyStore | None = None
+        self.idempotency: Idempotency | None = None
+        self.redis: RedisConnection | None = None
         self.limiter: ConcurrencyLimiter | None = None
         self.in_flight = InFlight()
+        self.tracing: tracing.Tracing | None = None
         self.health_server: grpc.aio.Server | None = None
         self.health_port = 0
+        self.metrics: GatewayMetrics | None = None
+        self.metrics_port = 0
         self.port = 0
         self.upstream_url = ""
+
+    @property
+    def redis_available(self) -> bool | None:
+        """Whether the shared store (Redis) answered last time it was asked; None: no
+        --redis-url. The gateway stays SERVING without it (reads and watches work on)."""
+        if isinstance(self.idempotency, RedisIdempotencyStore):
+            return self.idempotency.redis_available
+        return None
 
     @property
     def address(self) -> str:
@@ -119,6 +154,10 @@ class Gateway:
         tls = load_tls(config)
         callers = CallerAuth.from_config(config, mtls=tls is not None and tls.mutual)
         check_exposure(config, callers)
+        shared = redis_settings(config)
+        # OTEL_* settings: a bad one is a ConfigError too; on, before the client and the server
+        # are built, since both are instrumented as they are made.
+        self.tracing = tracing.start()
         if config.embedded_sandbox:
             self.sandbox = SandboxServer(
                 SandboxConfig(item_seconds=config.sandbox_item_seconds), host="127.0.0.1", port=0
@@ -134,19 +173,35 @@ class Gateway:
         else:
             assert config.upstream_url is not None
             self.upstream_url = config.upstream_url
+        if config.metrics_listen:  # before the client and servicer, which count into it
+            self.metrics = GatewayMetrics()
+            self.metrics_port = self.metrics.serve(config.metrics_listen)
         self.client = UpstreamClient(
             config.upstream(
                 self.upstream_url,
                 max_connections=upstream_connections(config),
                 pool_timeout=config.max_queue_wait,
-            )
+            ),
+            observer=self.metrics,
         )
         await self.client.start()
-        self.idempotency = IdempotencyStore(
+        memory = IdempotencyStore(
             ttl=config.idempotency_ttl,
             max_per_tenant=config.idempotency_max_per_tenant,
             max_records=config.idempotency_max_records,
         )
+        self.idempotency = memory
+        if shared is not None:
+            self.redis = RedisConnection(shared)
+            await self.redis.start()
+            store = RedisIdempotencyStore(
+                self.redis,
+                ttl=config.idempotency_ttl,
+                create_timeout=config.default_timeout,
+                fallback=memory if shared.fallback_local else None,
+            )
+            await store.start()
+            self.idempotency = store
         self.hub = StatusHub(
             self.client,
             Cadence(
@@ -158,10 +213,13 @@ class Gateway:
             max_retry_after=config.watch_max_retry_after,
         )
         self.server = grpc.aio.server(
-            # Outermost first: the timeout reads each request with the guard's deserializer.
+            # Outermost first: the timeout reads each request with the guard's deserializer;
+            # PassThrough innermost, so that the others keep the serializer it swaps in.
             interceptors=[
+                *tracing.server_interceptors(),  # first: the span covers the rest
                 RequestMessageTimeout(config.request_message_timeout),
                 DecodeGuard(framed=[f"/{SERVICE_NAME}/"]),
+                PassThrough([f"/{SERVICE_NAME}/WatchBatchStatus"]),
             ],
             options=server_options(config),
         )
@@ -177,7 +235,18 @@ class Gateway:
             limiter=self.limiter,
             caller_auth=callers,
             in_flight=self.in_flight,
+            status_max_age=config.status_max_age,
+            status_reuse=config.status_reuse_window,
+            share_reads=not config.unshared_reads,
+            metrics=self.metrics,
         )
+        if self.metrics is not None:
+            self.metrics.track(
+                asyncio.get_running_loop(),
+                limiter=self.limiter,
+                hub=self.hub,
+                budget=self.client.budget,
+            )
         batch_service_pb2_grpc.add_BatchTranscriptionServiceServicer_to_server(
             servicer, self.server
         )
@@ -212,6 +281,7 @@ class Gateway:
             tls="mutual" if tls is not None and tls.mutual else ("on" if tls else "off"),
             caller_tokens=callers.tokens,
             health_port=self.health_port or None,
+            metrics_port=self.metrics_port or None,
         )
 
     async def stop(self, grace: float | None = None, drain: float = 0.0) -> None:
@@ -240,12 +310,20 @@ class Gateway:
             self.health_server = None
         if self.idempotency is not None:
             await self.idempotency.close()
+        if self.redis is not None:
+            await self.redis.aclose()
+            self.redis = None
         if self.client is not None:
             await self.client.aclose()
             self.client = None
         if self.sandbox is not None:
             await self.sandbox.__aexit__(None, None, None)
             self.sandbox = None
+        if self.metrics is not None:  # late: scrapes go on through the drain and the grace
+            await self.metrics.close()
+        if self.tracing is not None:  # last: flush the spans of everything stopped above
+            await self.tracing.shutdown()
+            self.tracing = None
 
     async def __aenter__(self) -> Self:
         await self.start()

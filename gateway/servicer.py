@@ -7,21 +7,24 @@ upstream client's, rules the validation package's, shapes the mapping module's.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
 from sofer.batch.v1 import batch_service_pb2 as pb
 
-from gateway import mapping, validation
+from gateway import fanout, mapping, validation
 from gateway.credentials import CallerAuth
-from gateway.idempotency import IdempotencyStore, fingerprint
+from gateway.idempotency import Idempotency, IdempotencyStore, fingerprint
 from gateway.inflight import InFlight
 from gateway.limiter import ConcurrencyLimiter
+from gateway.metrics import GatewayMetrics
 from gateway.rpc import Call, stream_rpc, unary_rpc
 from gateway.rpc_errors import Reason
-from gateway.status_hub import StatusHub
-from gateway.upstream import BatchStatusResponse, CallOptions, UpstreamClient
+from gateway.singleflight import SingleFlight
+from gateway.status_hub import Observation, StatusHub
+from gateway.upstream import CallOptions, DeadlineExceeded, RateLimited, UpstreamClient
 
 T = TypeVar("T")
 # Trailing metadata on a create answered from an earlier call with the same request_id.
@@ -38,14 +41,20 @@ class BatchTranscriptionServicer:
         *,
         api_key: str | None,
         default_timeout: float,
-        idempotency: IdempotencyStore | None = None,
+        idempotency: Idempotency | None = None,
         limiter: ConcurrencyLimiter | None = None,
         caller_auth: CallerAuth | None = None,
         in_flight: InFlight | None = None,
+        status_max_age: float = 0.0,
+        status_reuse: float = 0.0,
+        share_reads: bool = True,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.client = client
         self.hub = hub
-        self.idempotency = idempotency if idempotency is not None else IdempotencyStore()
+        self.idempotency: Idempotency = (
+            idempotency if idempotency is not None else IdempotencyStore()
+        )
         self.limiter = limiter
         """Bounds the unary RPCs working at once (gateway.rpc); None: no bound."""
         self.api_key = api_key
@@ -54,6 +63,12 @@ class BatchTranscriptionServicer:
         self.default_timeout = default_timeout
         self.in_flight = in_flight if in_flight is not None else InFlight()
         """The unary calls running now, which shutdown ends with their own status."""
+        self.status_max_age = status_max_age
+        self.status_reuse = status_reuse
+        """Seconds a GetBatchStatus answer from the upstream also answers identical reads."""
+        self.reads = SingleFlight(enabled=share_reads)
+        self.metrics = metrics
+        """Counts RPCs (gateway.rpc) and replays; None: no metrics."""
 
     async def _create(
         self,
@@ -91,6 +106,8 @@ class BatchTranscriptionServicer:
         )
         if replayed:
             call.note(idempotent_replay="true")
+            if self.metrics is not None:
+                self.metrics.replayed(rpc)
             call.context.set_trailing_metadata(((REPLAYED_KEY, "true"),))
         return result
 
@@ -148,22 +165,31 @@ class BatchTranscriptionServicer:
     ) -> pb.GetManifestResponse:
         call.note(batch_file_id=request.batch_file_id)
         call.not_found = Reason.MANIFEST_NOT_FOUND
-        answer = await self.client.get_batch_file(request.batch_file_id, opts=call.options)
-        return pb.GetManifestResponse(manifest=mapping.manifest(answer))
+
+        async def fetch(options: CallOptions) -> pb.GetManifestResponse:
+            answer = await self.client.get_batch_file(request.batch_file_id, opts=options)
+            return pb.GetManifestResponse(manifest=mapping.manifest(answer))
+
+        return await self._read(call, ("GetManifest", request.batch_file_id), fetch)
 
     @unary_rpc("ListManifests")
     async def ListManifests(
         self, request: pb.ListManifestsRequest, call: Call
     ) -> pb.ListManifestsResponse:
-        answer = await self.client.list_batch_files(
-            cursor=request.page_token or None,
-            limit=request.page_size or None,
-            opts=call.options,
-        )
-        return pb.ListManifestsResponse(
-            manifests=[mapping.manifest(f) for f in answer.files],
-            next_page_token=answer.next_cursor or "",
-        )
+
+        async def fetch(options: CallOptions) -> pb.ListManifestsResponse:
+            answer = await self.client.list_batch_files(
+                cursor=request.page_token or None,
+                limit=request.page_size or None,
+                opts=options,
+            )
+            return pb.ListManifestsResponse(
+                manifests=[mapping.manifest(f) for f in answer.files],
+                next_page_token=answer.next_cursor or "",
+            )
+
+        key = ("ListManifests", request.page_token, request.page_size)
+        return await self._read(call, key, fetch)
 
     @unary_rpc("GetBatchStatus")
     async def GetBatchStatus(
@@ -171,26 +197,38 @@ class BatchTranscriptionServicer:
     ) -> pb.GetBatchStatusResponse:
         call.note(batch_id=request.batch_id)
         call.not_found = Reason.BATCH_NOT_FOUND
-        answer = await self.client.get_batch_status(request.batch_id, opts=call.options)
-        status = mapping.batch_status(answer)
-        status.observed_at.GetCurrentTime()
-        return pb.GetBatchStatusResponse(batch_status=status)
+        observation = self.hub.fresh(call.credential, request.batch_id, self.status_max_age)
+        if observation is not None:  # a watch's poller read it moments ago: no upstream call
+            call.note(from_watch_poller="true")
+            return _observed_status(observation)
+
+        async def fetch(options: CallOptions) -> pb.GetBatchStatusResponse:
+            answer = await self.client.get_batch_status(request.batch_id, opts=options)
+            status = mapping.batch_status(answer)
+            status.observed_at.GetCurrentTime()  # when the (shared) answer arrived
+            return pb.GetBatchStatusResponse(batch_status=status)
+
+        return await self._read(
+            call, ("GetBatchStatus", request.batch_id), fetch, reuse=self.status_reuse
+        )
 
     @stream_rpc("WatchBatchStatus")
     async def WatchBatchStatus(
         self, request: pb.WatchBatchStatusRequest, call: Call
-    ) -> AsyncIterator[pb.WatchBatchStatusResponse]:
+    ) -> AsyncIterator[bytes]:
+        # Bytes made once per topic version and passed through as they are (gateway.fanout,
+        # gateway.passthrough): a change costs one build, not one per watcher.
         call.note(batch_id=request.batch_id)
-        previous: BatchStatusResponse | None = None
-        states: dict[str, str] | None = None
+        previous: Observation | None = None
         async for observation in self.hub.watch(call.credential, request.batch_id):
-            if observation.status == previous:
+            if (
+                previous is not None
+                and observation.version != previous.version + 1
+                and observation.status == previous.status
+            ):
                 continue  # a watcher that skipped a change and its undoing: nothing new to say
-            message, states = mapping.watch_message(
-                observation.status, observation.observed_at, states
-            )
-            previous = observation.status
-            yield message
+            yield fanout.message_bytes(observation, previous)
+            previous = observation
 
     @unary_rpc("GetBatchItem")
     async def GetBatchItem(
@@ -198,10 +236,15 @@ class BatchTranscriptionServicer:
     ) -> pb.GetBatchItemResponse:
         call.note(batch_id=request.batch_id, client_item_id=request.client_item_id)
         call.not_found = Reason.BATCH_ITEM_NOT_FOUND
-        answer = await self.client.get_batch_item_by_client_item_id(
-            request.batch_id, request.client_item_id, opts=call.options
-        )
-        return pb.GetBatchItemResponse(transcription_info=mapping.transcription_info(answer))
+
+        async def fetch(options: CallOptions) -> pb.GetBatchItemResponse:
+            answer = await self.client.get_batch_item_by_client_item_id(
+                request.batch_id, request.client_item_id, opts=options
+            )
+            return pb.GetBatchItemResponse(transcription_info=mapping.transcription_info(answer))
+
+        key = ("GetBatchItem", request.batch_id, request.client_item_id)
+        return await self._read(call, key, fetch)
 
     @unary_rpc("GetTranscription")
     async def GetTranscription(
@@ -209,12 +252,16 @@ class BatchTranscriptionServicer:
     ) -> pb.GetTranscriptionResponse:
         call.note(transcription_id=request.transcription_id)
         call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
-        answer = await self.client.get_transcription(
-            request.transcription_id,
-            filter_hebrew_word_format=mapping.filter_param(request.filter_hebrew_word_format),
-            opts=call.options,
-        )
-        return pb.GetTranscriptionResponse(transcription=mapping.transcription(answer))
+        word_format = mapping.filter_param(request.filter_hebrew_word_format)
+
+        async def fetch(options: CallOptions) -> pb.GetTranscriptionResponse:
+            answer = await self.client.get_transcription(
+                request.transcription_id, filter_hebrew_word_format=word_format, opts=options
+            )
+            return pb.GetTranscriptionResponse(transcription=mapping.transcription(answer))
+
+        key = ("GetTranscription", request.transcription_id, word_format or "")
+        return await self._read(call, key, fetch)
 
     @unary_rpc("GetTranscriptionStatus")
     async def GetTranscriptionStatus(
@@ -222,9 +269,74 @@ class BatchTranscriptionServicer:
     ) -> pb.GetTranscriptionStatusResponse:
         call.note(transcription_id=request.transcription_id)
         call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
-        answer = await self.client.get_transcription_status(
-            request.transcription_id, opts=call.options
-        )
-        return pb.GetTranscriptionStatusResponse(
-            transcription_info=mapping.transcription_info(answer)
-        )
+
+        async def fetch(options: CallOptions) -> pb.GetTranscriptionStatusResponse:
+            answer = await self.client.get_transcription_status(
+                request.transcription_id, opts=options
+            )
+            return pb.GetTranscriptionStatusResponse(
+                transcription_info=mapping.transcription_info(answer)
+            )
+
+        key = ("GetTranscriptionStatus", request.transcription_id)
+        return await self._read(call, key, fetch)
+
+    async def _read(
+        self,
+        call: Call,
+        key: tuple[str | int, ...],
+        fetch: Callable[[CallOptions], Awaitable[T]],
+        *,
+        reuse: float = 0.0,
+    ) -> T:
+        """`fetch`'s answer, from one upstream call shared by every identical read in flight
+        (gateway.singleflight), keyed by the tenant and `key` (operation and parameters).
+
+        The shared call is the leader's: its request id upstream, its attempts on its line, and
+        its deadline, so a leader whose deadline is shorter than the wait a 429 asks for still
+        gets RESOURCE_EXHAUSTED with that wait at once. A follower that gets an error bound to
+        the leader's time (DeadlineExceeded, RateLimited) while it has time of its own left
+        makes the call itself, unshared: it never inherits a shorter deadline. Each caller is
+        still cut at its own deadline (gateway.inflight), and the call is cancelled once none
+        waits. A follower's line says `shared_read` and the leader's request id
+        (`shared_with`). The answer is one message for all of them: nothing may change it after
+        `fetch`.
+        """
+        led = False
+
+        async def lead() -> T:
+            nonlocal led
+            led = True
+            options = dataclasses.replace(call.options, attempts=0)
+            call.tracked.append(options)
+            return await fetch(options)
+
+        group_key = (call.credential.tenant, *key)
+        try:
+            shared = await self.reads.run(group_key, lead, tag=call.request_id, reuse=reuse)
+        except (DeadlineExceeded, RateLimited):
+            deadline = call.options.deadline
+            if led or deadline is None or deadline <= self.client.deadline_in(0):
+                raise
+            # The leader's time ran out, not ours: once more, led by one of us this time.
+            call.note(shared_read_retried="true")
+            shared = await self.reads.run(group_key, lead, tag=call.request_id, reuse=reuse)
+        if shared.leader is not None:
+            call.note(shared_read="true", shared_with=shared.leader)
+        return shared.value
+
+
+_OBSERVED_STATUS = "GetBatchStatusResponse"
+"""The memo key (gateway.status_hub.Observation.memo) of `_observed_status`'s answer."""
+
+
+def _observed_status(observation: Observation) -> pb.GetBatchStatusResponse:
+    """GetBatchStatus answered from a poller's observation, with its observed_at; made once
+    per observation, however many callers read it (nothing may change it afterwards)."""
+    cached = observation.memo.get(_OBSERVED_STATUS)
+    if isinstance(cached, pb.GetBatchStatusResponse):
+        return cached
+    status = mapping.batch_status(observation.status)
+    status.observed_at.FromDatetime(observation.observed_at)
+    answer = observation.memo[_OBSERVED_STATUS] = pb.GetBatchStatusResponse(batch_status=status)
+    return answer

@@ -1,8 +1,8 @@
 """The status hub: one upstream poller per (tenant, batch), shared by every watcher of it.
 
 The shape is grpc_health's async servicer (`grpc_health/v1/_async.py`) with a poller behind it:
-one `asyncio.Condition` per key, `notify_all` when the value changes, each watcher reading the
-latest value when it is ready, clean-up in `finally`.
+one topic per key, every watcher woken when the value changes, each reading the latest value
+when it is ready, clean-up in `finally`.
 
 - A topic is keyed by the credential's tenant key and the batch id, so a tenant never sees
   another's poller, state or errors.
@@ -17,6 +17,12 @@ latest value when it is ready, clean-up in `finally`.
   new topic and poller (its first poll is fresh), never the old error.
 - Conflation: a watcher holds no queue. It reads `latest` when it is ready, so a slow watcher
   gets the newest state, never a backlog, and never slows the poller or other watchers.
+- Wake-up: one `asyncio.Event` per topic version, replaced and set on each change, wakes every
+  watcher in the same turn of the loop. Nothing is shared that a watcher must lock: an
+  `asyncio.Condition` cost each watcher a lock round and a predicate call per change
+  (4.1 us against 2.5 us per watcher per change, 1,000 watchers).
+- Each observation carries its topic `version` and a `memo` shared by every watcher that reads
+  it, so what is made of it for them (gateway.fanout: the message bytes) is made once.
 - `close()` (shutdown) ends every open watch with UNAVAILABLE and stops every poller.
 """
 
@@ -25,7 +31,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
-import functools
 import random
 import time
 import uuid
@@ -36,7 +41,7 @@ from datetime import UTC, datetime
 import grpc
 import structlog
 
-from gateway import poll_failures
+from gateway import poll_failures, tracing
 from gateway.credentials import Credential
 from gateway.rpc_errors import GatewayError, Reason
 from gateway.upstream import (
@@ -79,6 +84,12 @@ class Observation:
 
     status: BatchStatusResponse
     observed_at: datetime
+    version: int = 0
+    """The topic's version this observation is (1, 2, ...: one per change the poller saw)."""
+    memo: dict[object, object] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+    """What is derived from this observation for its watchers, made once (gateway.fanout)."""
+    read_at: float = dataclasses.field(default_factory=time.monotonic, compare=False, repr=False)
+    """When it was read, on time.monotonic: its age for GetBatchStatus (StatusHub.fresh)."""
 
     @property
     def terminal(self) -> bool:
@@ -92,7 +103,8 @@ class _Topic:
     def __init__(self, key: tuple[str, str], credential: Credential) -> None:
         self.key = key
         self.credential = credential
-        self.condition = asyncio.Condition()
+        self.changed = asyncio.Event()
+        """Set (and replaced by a new one) when `latest` or `error` changes."""
         self.latest: Observation | None = None
         self.version = 0
         self.error: GatewayError | None = None
@@ -166,14 +178,15 @@ class StatusHub:
                 quota_subject="open watches per gateway process",
             )
         topic = self._join(credential, batch_id)
+        traced = tracing.watch_joined(topic)  # the polls' spans link to this watch's span
         try:
             seen = 0
             while True:
-                async with topic.condition:
-                    await topic.condition.wait_for(functools.partial(topic.news_since, seen))
-                    observation, version, error = topic.latest, topic.version, topic.error
-                if version > seen and observation is not None:
-                    seen = version
+                while not topic.news_since(seen):
+                    await topic.changed.wait()
+                observation, error = topic.latest, topic.error
+                if observation is not None and observation.version > seen:
+                    seen = observation.version
                     yield observation
                     if observation.terminal:
                         return
@@ -182,6 +195,7 @@ class StatusHub:
                     # A copy per watcher: the RPC frame adds its call's request id to the error.
                     raise dataclasses.replace(error, metadata=dict(error.metadata))
         finally:
+            tracing.watch_left(topic, traced)
             self._leave(topic)
 
     def _join(self, credential: Credential, batch_id: str) -> _Topic:
@@ -221,16 +235,14 @@ class StatusHub:
         await asyncio.gather(*pollers, return_exceptions=True)
 
     async def _publish(self, topic: _Topic, observation: Observation) -> None:
-        async with topic.condition:
-            topic.latest = observation
-            topic.version += 1
-            topic.condition.notify_all()
+        topic.version += 1
+        topic.latest = dataclasses.replace(observation, version=topic.version)
+        _wake(topic)
 
     async def _publish_error(self, topic: _Topic, error: GatewayError) -> None:
-        async with topic.condition:
-            if topic.error is None:
-                topic.error = error
-            topic.condition.notify_all()
+        if topic.error is None:
+            topic.error = error
+        _wake(topic)
 
     async def _end(self, topic: _Topic, error: GatewayError) -> None:
         """End every watch of `topic` with `error`; later watchers get a new topic."""
@@ -255,7 +267,8 @@ class StatusHub:
                     request_id=f"watch-{uuid.uuid4()}",
                 )
                 try:
-                    answer = await self._client.get_batch_status(topic.batch_id, opts=options)
+                    with tracing.poll_span(topic, topic.batch_id):
+                        answer = await self._client.get_batch_status(topic.batch_id, opts=options)
                 except (RateLimited, Unavailable, DeadlineExceeded) as exc:
                     failures += 1
                     wait = poll_failures.wait_after(exc, self._backoff(failures))
@@ -326,6 +339,36 @@ class StatusHub:
             failures, base=self.cadence.fast, cap=self.cadence.error_backoff_cap, rng=self._rng
         )
         return max(wait, 0.01)
+
+    def fresh(self, credential: Credential, batch_id: str, max_age: float) -> Observation | None:
+        """The batch's latest observation when it may answer a GetBatchStatus in place of an
+        upstream read (docs/resilience.md, "Hot reads"): the topic of (credential's tenant,
+        batch) exists, has no error, its poller is live, and the observation is at most
+        `max_age` seconds old (time.monotonic). A terminal one (COMPLETED, FAILED) whatever its
+        age, its poller having stopped for that: the batch will not change any more, and the
+        topic ends with its last watcher. None otherwise, with `max_age` <= 0, or shutting down.
+
+        The age is since the poller read a change: polls that find nothing new do not renew it.
+        """
+        if max_age <= 0 or self._closing:
+            return None
+        topic = self._topics.get((credential.tenant, batch_id))
+        if topic is None or topic.error is not None or topic.latest is None:
+            return None
+        observation = topic.latest
+        if observation.terminal:
+            return observation
+        if topic.poller is None or topic.poller.done():
+            return None
+        if time.monotonic() - observation.read_at > max_age:
+            return None
+        return observation
+
+
+def _wake(topic: _Topic) -> None:
+    """Wake every watcher of `topic` at once; later waiters wait for the next change."""
+    changed, topic.changed = topic.changed, asyncio.Event()
+    changed.set()
 
 
 def _shutting_down() -> GatewayError:

@@ -141,7 +141,7 @@ async def test_every_admitted_call_reaches_the_upstream_at_once(
 ) -> None:
     """120 concurrent reads against a 1 s upstream with the limit at 120: all 120 are upstream
     at the same time (the pool used to stop at 100, queueing admitted calls invisibly)."""
-    gw = await start(started, gateway_config, max_concurrent_calls=120)
+    gw = await start(started, gateway_config, max_concurrent_calls=120, unshared_reads=True)
     batch = await create_express(gw.stub, source(1))
     await fault(sandbox, delay=1.0, count=120, method="GET")
     request = pb.GetBatchStatusRequest(batch_id=batch.batch_id)
@@ -165,6 +165,7 @@ async def test_a_call_that_gets_no_connection_is_shed_within_the_queue_wait(
         max_queued_calls=0,
         upstream_max_connections=2,
         max_queue_wait=0.3,
+        unshared_reads=True,
     )
     batch = await create_express(gw.stub, source(1))
     await fault(sandbox, delay=2.0, count=4, method="GET")

@@ -242,8 +242,10 @@ SLOW = 4.0
 @pytest.fixture
 def gateway_config(gateway_config: GatewayConfig, request: pytest.FixtureRequest) -> GatewayConfig:
     """A small limit and queue (queued calls may wait long: the slow calls bound the wait),
-    with whatever a test's indirect parameter changes."""
+    with whatever a test's indirect parameter changes. Identical reads do not share here: these
+    tests count each call's own slot and upstream request."""
     changes = {
+        "unshared_reads": True,
         "max_concurrent_calls": LIMIT,
         "max_queued_calls": QUEUE,
         "max_queue_wait": 60.0,

@@ -402,3 +402,18 @@ async def test_retry_after_under_the_cap_is_waited_out(
         messages = await collect_within(stub, batch.batch_id)
         assert messages[-1].state == batch_pb2.BATCH_STATE_COMPLETED
         assert (await stats(sandbox)).get(STATUS_PATH, 0) >= 2  # the 429, then the answers
+
+
+def test_pending_call_backlog_follows_max_watches(gateway_config: GatewayConfig) -> None:
+    """grpc core's backlog of calls not yet handed to the gateway holds every watch of
+    --max-watches plus the unary calls working and queued (soft limit), twice that at most
+    (hard limit), so that a burst reaches the gateway's own limits instead of ending a bare
+    CANCELLED in core (grpc's defaults are 1,000 and 3,000)."""
+    from gateway.server import server_options
+
+    config = dataclasses.replace(
+        gateway_config, max_watches=25_000, max_concurrent_calls=100, max_queued_calls=200
+    )
+    options = dict(server_options(config))
+    assert options["grpc.server.max_pending_requests"] == 25_300
+    assert options["grpc.server.max_pending_requests_hard_limit"] == 50_600

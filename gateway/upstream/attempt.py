@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from gateway.upstream import attempt_info
 from gateway.upstream.backoff import retry_after
 from gateway.upstream.errors import PoolExhausted, error_for_status, error_for_transport
 from gateway.upstream.retry import is_idempotent
@@ -73,6 +74,7 @@ async def send_attempt(
         json=request.json,
         headers=request.headers(),
         timeout=limits,
+        extensions=attempt_info.extensions(route.template, request.request_id),
     )
     try:
         async with asyncio.timeout(seconds):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import httpx
 import structlog
 
+from gateway.upstream import attempt_info
 from gateway.upstream.attempt import Route
 from gateway.upstream.backoff import full_jitter
 from gateway.upstream.budget import RetryBudget
@@ -23,6 +26,23 @@ Attempt = Callable[[float], Awaitable[httpx.Response]]
 _log = structlog.get_logger("gateway.upstream")
 
 
+class AttemptObserver(Protocol):
+    """Told of every attempt, retry and give-up (gateway.metrics); called on the event loop,
+    so it must neither block nor raise."""
+
+    def attempted(
+        self, route: Route, status: int | None, error: UpstreamError | None, seconds: float
+    ) -> None:
+        """An attempt ended: its HTTP status (None: no answer), its error, its duration."""
+
+    def retried(self, error: UpstreamError, waited: float) -> None:
+        """After `error`, `waited` seconds passed and a retry goes out now."""
+
+    def gave_up(self, reason: str) -> None:
+        """The last attempt failed and none follows: not_retryable, max_attempts, budget or
+        deadline."""
+
+
 class RetryPolicy:
     """Runs a call's attempts: each inside the deadline, retried per the table and the budget."""
 
@@ -34,7 +54,9 @@ class RetryPolicy:
         sleep: Sleep,
         clock: Clock,
         rng: Rng,
+        observer: AttemptObserver | None = None,
     ) -> None:
+        self._observer = observer
         self._config = config
         self._budget = budget
         self._sleep = sleep
@@ -56,21 +78,32 @@ class RetryPolicy:
         deadline = self.deadline_for(opts)
         opts.attempts = 0
         last: UpstreamError | None = None
+        wait = 0.0
         while True:
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise _deadline_spent(route, last) from last
             opts.attempts += 1
+            attempt_info.current.set(attempt_info.AttemptInfo(opts.attempts, waited=wait))
+            started = time.perf_counter()
             try:
                 response = await attempt(self._attempt_timeout(remaining))
             except UpstreamError as error:
+                if self._observer is not None:
+                    seconds = time.perf_counter() - started
+                    self._observer.attempted(route, error.status, error, seconds)
                 last = error
                 wait = self._wait_or_raise(route, opts.attempts, error, deadline)
             else:
+                if self._observer is not None:
+                    seconds = time.perf_counter() - started
+                    self._observer.attempted(route, response.status_code, None, seconds)
                 self._budget.record_success()
                 _log_attempt(route, opts.attempts, response.status_code, None, None, None)
                 return response
             await self._sleep(wait)
+            if self._observer is not None and last is not None:
+                self._observer.retried(last, wait)
 
     def _attempt_timeout(self, remaining: float) -> float:
         limit = self._config.attempt_timeout
@@ -96,6 +129,8 @@ class RetryPolicy:
                 _log_attempt(route, attempt, error.status, error, wait, None)
                 return wait
             reason = "deadline"
+        if self._observer is not None:
+            self._observer.gave_up(reason)
         _log_attempt(route, attempt, error.status, error, None, reason)
         raise error
 
