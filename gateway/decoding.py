@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import grpc
 
+from gateway.handler_cache import HandlerCache
 from gateway.rpc_errors import GatewayError, Reason, abort
 
 if TYPE_CHECKING:
@@ -106,15 +107,27 @@ class DecodeGuard(_ServerInterceptor):
 
     def __init__(self, framed: Sequence[str]) -> None:
         self.framed = tuple(framed)
+        self._made = HandlerCache()  # guarded once per method, not per call
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
     ) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(handler_call_details)
-        parse = getattr(handler, "request_deserializer", None)
-        if handler is None or parse is None:
+        if handler is None or getattr(handler, "request_deserializer", None) is None:
             return handler
         method: str = handler_call_details.method
+        made: grpc.RpcMethodHandler[Any, Any] = self._made.get(
+            method, handler, lambda h: self._tolerant(method, h)
+        )
+        return made
+
+    def _tolerant(
+        self, method: str, handler: grpc.RpcMethodHandler[Any, Any]
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        """`handler` with a deserializer that never raises (and, outside the framed prefixes,
+        a behaviour that refuses what did not decode)."""
+        parse = handler.request_deserializer
+        assert parse is not None  # checked by the caller
         message_type = _message_type(parse, method)
 
         def tolerant(data: bytes) -> object:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
+from gateway.handler_cache import HandlerCache
+
 if TYPE_CHECKING:
     _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
     Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]]
@@ -42,9 +44,7 @@ class PassThrough(_ServerInterceptor):
 
     def __init__(self, methods: Iterable[str]) -> None:
         self.methods = frozenset(methods)
-        # The server hands out the same handler object for a method on every call: swapped
-        # once, not per call.
-        self._swapped: dict[str, tuple[grpc.RpcMethodHandler[Any, Any], Any]] = {}
+        self._swapped = HandlerCache()  # swapped once per method, not per call
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -53,13 +53,12 @@ class PassThrough(_ServerInterceptor):
         method: str = handler_call_details.method
         if handler is None or method not in self.methods:
             return handler
-        swapped = self._swapped.get(method)
-        if swapped is None or swapped[0] is not handler:
-            serialize = handler.response_serializer
-            # grpc's method handlers are namedtuples: _replace swaps one field, keeps the rest.
-            replaced = handler._replace(  # type: ignore[attr-defined]
-                response_serializer=passing(serialize) if serialize else None
-            )
-            swapped = self._swapped[method] = (handler, replaced)
-        result: grpc.RpcMethodHandler[Any, Any] = swapped[1]
+        result: grpc.RpcMethodHandler[Any, Any] = self._swapped.get(method, handler, _swap)
         return result
+
+
+def _swap(handler: Any) -> Any:
+    """`handler` with a response serializer that lets bytes pass through."""
+    serialize = handler.response_serializer
+    # grpc's method handlers are namedtuples: _replace swaps one field, keeps the rest.
+    return handler._replace(response_serializer=passing(serialize) if serialize else None)

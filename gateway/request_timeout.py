@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import grpc
 import structlog
 
+from gateway.handler_cache import HandlerCache
 from gateway.rpc_errors import GatewayError, Reason, abort
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ class RequestMessageTimeout(_ServerInterceptor):
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
+        self._made = HandlerCache()  # bounded once per method, not per call
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -51,8 +53,11 @@ class RequestMessageTimeout(_ServerInterceptor):
         handler: grpc.RpcMethodHandler[Any, Any] | None = await continuation(handler_call_details)
         if handler is None:  # no such method: grpc answers UNIMPLEMENTED
             return None  # type: ignore[return-value]  # grpc-stubs omit the None
-        bounded = _bounded(handler, _Wait(handler_call_details.method, self.timeout))
-        return handler if bounded is None else bounded
+        method: str = handler_call_details.method
+        made: grpc.RpcMethodHandler[Any, Any] = self._made.get(
+            method, handler, lambda h: _bounded(h, _Wait(method, self.timeout)) or h
+        )
+        return made
 
 
 class _Wait:

@@ -63,13 +63,13 @@ def load_tls(config: GatewayConfig) -> TlsMaterial | None:
         raise ConfigError("--tls-cert needs --tls-key (the certificate's private key)")
     if not cert:
         raise ConfigError("--tls-key needs --tls-cert (the certificate chain it belongs to)")
-    cert_pem = _read_pem("--tls-cert", cert, "CERTIFICATE")
-    key_pem = _read_pem("--tls-key", key, "PRIVATE KEY")
+    cert_pem = read_pem("--tls-cert", cert, "CERTIFICATE")
+    key_pem = read_pem("--tls-key", key, "PRIVATE KEY")
     if b"ENCRYPTED" in key_pem:
         raise ConfigError(f"--tls-key {key}: the key is encrypted; give it unencrypted")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
-        context.load_cert_chain(cert, key, password=_no_password)
+        context.load_cert_chain(cert, key, password=no_password)
     except ssl.SSLError as exc:
         raise ConfigError(
             f"--tls-cert {cert} / --tls-key {key}: not a usable certificate and key pair "
@@ -77,7 +77,7 @@ def load_tls(config: GatewayConfig) -> TlsMaterial | None:
         ) from None
     ca_pem: bytes | None = None
     if client_ca:
-        ca_pem = _read_pem("--tls-client-ca", client_ca, "CERTIFICATE")
+        ca_pem = read_pem("--tls-client-ca", client_ca, "CERTIFICATE")
         try:
             context.load_verify_locations(cadata=ca_pem.decode("ascii", errors="replace"))
         except (ssl.SSLError, ValueError) as exc:
@@ -106,14 +106,6 @@ def read_pem(
 def no_password(*, error: Callable[[str], Exception] = ConfigError) -> bytes:
     """A key that asks for a password is refused (never prompt on the terminal)."""
     raise error("--tls-key: the key is encrypted; give it unencrypted")
-
-
-def _read_pem(flag: str, path: str, kind: str) -> bytes:
-    return read_pem(flag, path, kind)
-
-
-def _no_password() -> bytes:
-    return no_password()
 
 
 def _ssl_reason(exc: Exception) -> str:

@@ -10,6 +10,7 @@ from C nobody can act on.
 from __future__ import annotations
 
 import argparse
+import functools
 import ssl
 from collections.abc import Sequence
 from typing import Any
@@ -76,20 +77,20 @@ def channel_credentials(
                 "and without --tls-ca the channel is plaintext"
             )
         return None
-    root = _read_pem("--tls-ca", tls_ca, "CERTIFICATE")
+    root = read_pem("--tls-ca", tls_ca, "CERTIFICATE", error=UsageError)
     try:
         ssl.create_default_context(cadata=root.decode("ascii", errors="replace"))
     except (ssl.SSLError, ValueError) as exc:
         raise UsageError(f"--tls-ca {tls_ca}: not usable CA certificates ({exc})") from None
     if not (tls_cert and tls_key):
         return grpc.ssl_channel_credentials(root_certificates=root)
-    chain = _read_pem("--tls-cert", tls_cert, "CERTIFICATE")
-    key = _read_pem("--tls-key", tls_key, "PRIVATE KEY")
+    chain = read_pem("--tls-cert", tls_cert, "CERTIFICATE", error=UsageError)
+    key = read_pem("--tls-key", tls_key, "PRIVATE KEY", error=UsageError)
     if b"ENCRYPTED" in key:
         raise UsageError(f"--tls-key {tls_key}: the key is encrypted; give it unencrypted")
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_cert_chain(
-            tls_cert, tls_key, password=_no_password
+            tls_cert, tls_key, password=functools.partial(no_password, error=UsageError)
         )
     except ssl.SSLError as exc:
         raise UsageError(
@@ -129,11 +130,3 @@ def open_channel_for(
     return open_channel(
         target, tls_ca=args.tls_ca, tls_cert=args.tls_cert, tls_key=args.tls_key, options=options
     )
-
-
-def _read_pem(flag: str, path: str, kind: str) -> bytes:
-    return read_pem(flag, path, kind, error=UsageError)
-
-
-def _no_password() -> bytes:
-    return no_password(error=UsageError)
