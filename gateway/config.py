@@ -241,6 +241,37 @@ class GatewayConfig:
         "stop sending) before the gateway stops taking calls",
         zero_ok=True,
     )
+    poll_lease: float = _flag(
+        10.0,
+        "with --redis-url: seconds a replica's lease on a watched batch's poller lasts (renewed "
+        "while it polls); when the holder dies or stalls, a replica with watchers of the batch "
+        "takes over within about this long",
+    )
+    upstream_rate_limit: float = _flag(
+        0.0,
+        "upstream requests per second per credential (retries and watch polls included), a "
+        "token bucket shared by replicas with --redis-url; creates go first, then reads, then "
+        "watch polls; 0 = off",
+        zero_ok=True,
+    )
+    upstream_burst: int = _flag(
+        0,
+        "with --upstream-rate-limit: requests the bucket holds for a burst; 0 = one second's "
+        "worth (the rate, rounded up)",
+        zero_ok=True,
+    )
+    max_calls_per_caller: int = _flag(
+        0,
+        "unary RPCs one caller may have in progress at once; past it RESOURCE_EXHAUSTED "
+        "(CALLER_QUOTA_EXCEEDED); 0 = off",
+        zero_ok=True,
+    )
+    max_watches_per_caller: int = _flag(
+        0,
+        "open WatchBatchStatus streams one caller may hold; past it RESOURCE_EXHAUSTED "
+        "(CALLER_QUOTA_EXCEEDED); 0 = off",
+        zero_ok=True,
+    )
 
     @property
     def embedded_sandbox(self) -> bool:
