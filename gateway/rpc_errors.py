@@ -232,6 +232,7 @@ _TABLE: dict[type[UpstreamError], tuple[grpc.StatusCode, Reason]] = {
         Reason.UPSTREAM_FAILED_PRECONDITION,
     ),
     errors.RateLimited: (grpc.StatusCode.RESOURCE_EXHAUSTED, Reason.RATE_LIMITED),
+    errors.QuotaExhausted: (grpc.StatusCode.RESOURCE_EXHAUSTED, Reason.UPSTREAM_QUOTA_EXHAUSTED),
     errors.ProtocolError: (grpc.StatusCode.UNAVAILABLE, Reason.UPSTREAM_BAD_RESPONSE),
     errors.Unavailable: (grpc.StatusCode.UNAVAILABLE, Reason.UPSTREAM_UNAVAILABLE),
     errors.DeadlineExceeded: (grpc.StatusCode.DEADLINE_EXCEEDED, Reason.UPSTREAM_TIMEOUT),

@@ -18,7 +18,7 @@ from gateway.upstream.bodies import (
 )
 from gateway.upstream.budget import RetryBudget
 from gateway.upstream.client import UpstreamClient
-from gateway.upstream.config import CallOptions, UpstreamConfig
+from gateway.upstream.config import CallOptions, Priority, UpstreamConfig
 from gateway.upstream.enums import (
     BatchFileContentType,
     BatchFileStatus,
@@ -37,6 +37,7 @@ from gateway.upstream.errors import (
     PermissionDenied,
     PoolExhausted,
     ProtocolError,
+    QuotaExhausted,
     RateLimited,
     Unauthenticated,
     Unavailable,
@@ -85,8 +86,10 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "PoolExhausted",
+    "Priority",
     "ProcessingMode",
     "ProtocolError",
+    "QuotaExhausted",
     "RateLimited",
     "RetryBudget",
     "Timestamp",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
 from gateway import __version__
@@ -55,6 +56,17 @@ class UpstreamConfig:
             raise ValueError(f"UpstreamConfig.base_url must be an http(s) URL: {self.base_url!r}")
 
 
+class Priority(enum.IntEnum):
+    """Who goes first for the upstream rate budget (`--upstream-rate-limit`): lower first."""
+
+    CREATE = 0
+    """Creates (POST): a caller is about to start paid work."""
+    READ = 1
+    """Callers' reads."""
+    POLL = 2
+    """Background watch polls: they stretch their cadence to what the budget leaves."""
+
+
 @dataclass
 class CallOptions:
     """One call's credential, deadline and request id; `attempts` is filled in by the client."""
@@ -67,3 +79,5 @@ class CallOptions:
     """Sent upstream as X-Request-Id."""
     attempts: int = 0
     """Set by the client: the HTTP attempts this call made (0 if none was sent)."""
+    priority: Priority = Priority.READ
+    """Its place in the upstream rate budget; creates are always Priority.CREATE."""

@@ -16,6 +16,8 @@ Exception hierarchy::
     |                             fields, an unexpected 1xx/3xx status
     +-- DeadlineExceeded          an httpx timeout, or the caller's deadline spent before sending
     +-- PoolExhausted             no pooled connection free within pool_timeout (nothing sent)
+    +-- QuotaExhausted            no token from the rate budget before the deadline (nothing
+                                  sent); .retry_after is when the bucket has one again
 
 `outcome_unknown` is True only for a request that is not idempotent (a POST) which may have
 reached the upstream and whose result we did not get: a 5xx, a timeout or broken connection
@@ -137,6 +139,12 @@ class DeadlineExceeded(UpstreamError):
 class PoolExhausted(UpstreamError):
     """No pooled connection came free in time (`pool_timeout`): the gateway itself is at its
     limit, nothing was sent, and the call is shed rather than retried."""
+
+
+class QuotaExhausted(UpstreamError):
+    """The gateway's own upstream rate budget (`--upstream-rate-limit`) had no token for the
+    request before its deadline: nothing was sent. `.retry_after` is the seconds until the
+    bucket has a token again for this request's priority."""
 
 
 STATUS_ERRORS: Final[dict[int, type[UpstreamError]]] = {
