@@ -13,6 +13,9 @@ when it is ready, clean-up in `finally`.
   RetryInfo; other transient failures keep the last state and back off (full jitter, at most
   `Cadence.error_backoff_cap`); a topic with no state at all spends at most `max_retry_after`
   on failed polls. A final failure (404, 401, 403, ...) ends every watch of the topic at once.
+  Polls ask the upstream rate budget (`--upstream-rate-limit`) last (Priority.POLL); when it
+  has no token for them (QuotaExhausted: nothing was sent) the poller waits until it has,
+  stretching its cadence, and the watches go on.
 - A topic whose watches an error ended is forgotten at once: a watcher that joins later gets a
   new topic and poller (its first poll is fresh), never the old error.
 - Conflation: a watcher holds no queue. It reads `latest` when it is ready, so a slow watcher
@@ -48,6 +51,8 @@ from gateway.upstream import (
     BatchStatusResponse,
     CallOptions,
     DeadlineExceeded,
+    Priority,
+    QuotaExhausted,
     RateLimited,
     Unavailable,
     UpstreamClient,
@@ -265,10 +270,16 @@ class StatusHub:
                     token=topic.credential.token,
                     deadline=self._client.deadline_in(cadence.poll_timeout),
                     request_id=f"watch-{uuid.uuid4()}",
+                    priority=Priority.POLL,  # the rate budget serves callers first
                 )
                 try:
                     with tracing.poll_span(topic, topic.batch_id):
                         answer = await self._client.get_batch_status(topic.batch_id, opts=options)
+                except QuotaExhausted as exc:
+                    # The gateway's own rate budget is spent on callers: stretch the cadence to
+                    # what it leaves, never end the watches for it (nothing was sent).
+                    wait = max(exc.retry_after or 0.0, 0.05)
+                    bound.debug("poll waits for the rate budget", wait_seconds=round(wait, 3))
                 except (RateLimited, Unavailable, DeadlineExceeded) as exc:
                     failures += 1
                     wait = poll_failures.wait_after(exc, self._backoff(failures))
