@@ -37,6 +37,7 @@ from gateway.request_timeout import RequestMessageTimeout
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.servicer import BatchTranscriptionServicer
 from gateway.status_hub import Cadence, StatusHub
+from gateway.status_shared import StatusExchange
 from gateway.tls import load_tls
 from gateway.upstream import UpstreamClient
 
@@ -115,6 +116,7 @@ class Gateway:
         self.hub: StatusHub | None = None
         self.idempotency: Idempotency | None = None
         self.redis: RedisConnection | None = None
+        self.exchange: StatusExchange | None = None
         self.limiter: ConcurrencyLimiter | None = None
         self.in_flight = InFlight()
         self.tracing: tracing.Tracing | None = None
@@ -130,7 +132,9 @@ class Gateway:
         """Whether the shared store (Redis) answered last time it was asked; None: no
         --redis-url. The gateway stays SERVING without it (reads and watches work on)."""
         if isinstance(self.idempotency, RedisIdempotencyStore):
-            return self.idempotency.redis_available
+            exchange = self.exchange
+            shared = exchange is None or exchange.available
+            return self.idempotency.redis_available and shared
         return None
 
     @property
@@ -202,6 +206,8 @@ class Gateway:
             )
             await store.start()
             self.idempotency = store
+            self.exchange = StatusExchange(self.redis, lease=config.poll_lease)
+            await self.exchange.start()
         self.hub = StatusHub(
             self.client,
             Cadence(
@@ -211,6 +217,7 @@ class Gateway:
             ),
             max_watches=config.max_watches,
             max_retry_after=config.watch_max_retry_after,
+            shared=self.exchange,
         )
         self.server = grpc.aio.server(
             # Outermost first: the timeout reads each request with the guard's deserializer;
@@ -310,6 +317,9 @@ class Gateway:
             self.health_server = None
         if self.idempotency is not None:
             await self.idempotency.close()
+        if self.exchange is not None:  # after the hub: its pollers let their leases go
+            await self.exchange.close()
+            self.exchange = None
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None

@@ -27,13 +27,21 @@ when it is ready, clean-up in `finally`.
 - Each observation carries its topic `version` and a `memo` shared by every watcher that reads
   it, so what is made of it for them (gateway.fanout: the message bytes) is made once.
 - `close()` (shutdown) ends every open watch with UNAVAILABLE and stops every poller.
+- Shared by replicas (`--redis-url`: gateway.status_shared): a topic's task then polls only
+  while this replica holds the batch's lease, publishing each change through Redis (fenced by
+  the lease) as well as to its own watchers; otherwise it follows what the holder publishes,
+  and takes the lease over when the holder lets go or dies. While Redis cannot be reached it
+  polls for itself (local mode) and rejoins when Redis answers again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import dataclasses
+import enum
+import functools
 import random
 import time
 import uuid
@@ -47,6 +55,7 @@ import structlog
 from gateway import poll_failures, tracing
 from gateway.credentials import Credential
 from gateway.rpc_errors import GatewayError, Reason
+from gateway.status_shared import Lease, SharedNews, SharedStatus, SharedUnavailable, StatusExchange
 from gateway.upstream import (
     BatchStatusResponse,
     CallOptions,
@@ -102,6 +111,17 @@ class Observation:
         return str(self.status.status) in TERMINAL_STATES
 
 
+class _Outcome(enum.Enum):
+    """Why a topic's poll loop returned."""
+
+    DONE = "done"
+    """A terminal state, or an error that ended the watches: the topic is finished."""
+    LOST = "lost"
+    """Shared mode: this replica's lease was taken over; follow the new holder."""
+    REJOIN = "rejoin"
+    """Local mode: Redis answers again; share the poller again."""
+
+
 class _Topic:
     """One (tenant, batch): its latest observation, its watchers and its poller."""
 
@@ -115,6 +135,16 @@ class _Topic:
         self.error: GatewayError | None = None
         self.watchers = 0
         self.poller: asyncio.Task[None] | None = None
+        self.shared_version = 0
+        """Shared mode: the newest version of the replicas' status this topic has taken in."""
+        self.lease: Lease | None = None
+        """Shared mode: this replica's lease while it polls for every replica."""
+        self.local = False
+        """Shared mode: polling for itself because Redis cannot be reached."""
+        self.turn = asyncio.Event()
+        """Shared mode: set when the holder lets go, or the topic ends (followers look again)."""
+        self.wake = asyncio.Event()
+        """Shared mode: set when the lease is lost (the poller stops waiting)."""
 
     @property
     def batch_id(self) -> str:
@@ -138,10 +168,12 @@ class StatusHub:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
+        shared: StatusExchange | None = None,
     ) -> None:
         """`max_retry_after` (seconds, --watch-max-retry-after) is the longest Retry-After a
         poller waits out, and the longest a topic without any state spends on failed polls.
-        `sleep`, `clock` (monotonic) and `rng` (uniform in [0, 1)) make the policy testable."""
+        `sleep`, `clock` (monotonic) and `rng` (uniform in [0, 1)) make the policy testable.
+        `shared` (--redis-url) shares each batch's poller with the other replicas."""
         self._client = client
         self.cadence = cadence or Cadence()
         self.max_watches = max_watches
@@ -149,6 +181,7 @@ class StatusHub:
         self._sleep = sleep
         self._clock = clock
         self._rng = rng
+        self._shared = shared
         self._topics: dict[tuple[str, str], _Topic] = {}
         self._pollers: set[asyncio.Task[None]] = set()
         self._open = 0
@@ -161,8 +194,13 @@ class StatusHub:
 
     @property
     def active_pollers(self) -> int:
-        """Poller tasks not yet finished."""
+        """Poller tasks not yet finished (in shared mode, followers' included)."""
         return sum(1 for task in self._pollers if not task.done())
+
+    @property
+    def leading(self) -> int:
+        """Shared mode: batches this replica polls for every replica (leases held)."""
+        return sum(1 for topic in self._topics.values() if topic.lease is not None)
 
     async def watch(self, credential: Credential, batch_id: str) -> AsyncIterator[Observation]:
         """The batch's current status at once, then each change; returns after a terminal one.
@@ -211,7 +249,7 @@ class StatusHub:
             # A fresh context: the poller serves every watcher, so it must not carry the first
             # watcher's request id and rpc name into its log lines.
             task = asyncio.create_task(
-                self._poll(topic), name=f"status-poller {batch_id}", context=contextvars.Context()
+                self._run(topic), name=f"status-poller {batch_id}", context=contextvars.Context()
             )
             topic.poller = task
             self._pollers.add(task)
@@ -240,6 +278,10 @@ class StatusHub:
         await asyncio.gather(*pollers, return_exceptions=True)
 
     async def _publish(self, topic: _Topic, observation: Observation) -> None:
+        self._show(topic, observation)
+
+    def _show(self, topic: _Topic, observation: Observation) -> None:
+        """Make `observation` the topic's next version and wake its watchers."""
         topic.version += 1
         topic.latest = dataclasses.replace(observation, version=topic.version)
         _wake(topic)
@@ -250,13 +292,157 @@ class StatusHub:
         _wake(topic)
 
     async def _end(self, topic: _Topic, error: GatewayError) -> None:
-        """End every watch of `topic` with `error`; later watchers get a new topic."""
+        """End every watch of `topic` with `error` (on every replica, when this one leads);
+        later watchers get a new topic."""
+        if topic.lease is not None and self._shared is not None:
+            with contextlib.suppress(SharedUnavailable):
+                await self._shared.publish_error(topic.lease, error)
+        self._end_here(topic, error)
+
+    def _end_here(self, topic: _Topic, error: GatewayError) -> None:
         if self._topics.get(topic.key) is topic:
             del self._topics[topic.key]
-        await self._publish_error(topic, error)
+        if topic.error is None:
+            topic.error = error
+        topic.turn.set()
+        _wake(topic)
 
-    async def _poll(self, topic: _Topic) -> None:
-        """Poll until a terminal state, an error that ends the watches, or cancellation."""
+    async def _run(self, topic: _Topic) -> None:
+        """The topic's task: poll (alone, or shared with the other replicas)."""
+        if self._shared is None:
+            await self._poll(topic)
+        else:
+            await self._coordinate(topic, self._shared)
+
+    async def _coordinate(self, topic: _Topic, shared: StatusExchange) -> None:
+        """Shared mode: follow the replicas' status, lead when the lease is free, poll locally
+        while Redis cannot be reached (gateway.status_shared)."""
+        key = shared.key(topic.credential.tenant, topic.batch_id)
+        handler = functools.partial(self._received, topic)
+        try:
+            while not _finished(topic):
+                try:
+                    await shared.subscribe(key, handler)
+                    snapshot = await shared.latest(key)
+                    if snapshot is not None:
+                        self._adopt(topic, snapshot)
+                    if _finished(topic):
+                        return
+                    lease = await shared.acquire(key)
+                except SharedUnavailable:
+                    topic.local = True
+                    try:
+                        outcome = await self._poll(topic)
+                    finally:
+                        topic.local = False
+                    if outcome is _Outcome.DONE:
+                        return
+                    continue
+                if lease is None:  # another replica polls: follow it, look again now and then
+                    topic.turn.clear()
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(shared.lease_seconds / 4):
+                            await topic.turn.wait()
+                    continue
+                topic.lease = lease
+                topic.wake.clear()
+                keeper = asyncio.create_task(self._keep(topic, shared, lease))
+                try:
+                    outcome = await self._poll(topic)
+                finally:
+                    keeper.cancel()
+                    if topic.lease is lease:
+                        topic.lease = None
+                        with contextlib.suppress(SharedUnavailable):
+                            await shared.release(lease)
+                if outcome is _Outcome.DONE:
+                    return
+        finally:
+            with contextlib.suppress(SharedUnavailable):
+                await shared.unsubscribe(key, handler)
+
+    async def _keep(self, topic: _Topic, shared: StatusExchange, lease: Lease) -> None:
+        """Renew the lease while this replica polls; on losing it, stop the poller."""
+        while topic.lease is lease:
+            await asyncio.sleep(shared.lease_seconds / 3)
+            try:
+                kept = await shared.renew(lease)
+            except SharedUnavailable:
+                continue  # the next publication finds out; renewals go on meanwhile
+            if not kept and topic.lease is lease:
+                log.info("poll lease lost: following the new holder", batch_id=topic.batch_id)
+                topic.lease = None
+                topic.wake.set()
+                return
+
+    def _received(self, topic: _Topic, news: SharedNews) -> None:
+        """A message of another replica (or this one's own, echoed) about the batch."""
+        if news.kind == "released":
+            topic.turn.set()
+        elif news.kind == "error":
+            if topic.lease is None and news.error is not None and not _finished(topic):
+                self._end_here(topic, news.error)
+        elif news.shared is not None:
+            self._adopt(topic, news.shared)
+
+    def _adopt(self, topic: _Topic, shared: SharedStatus) -> None:
+        """Take in a status the replicas share: never an older one, never one equal to the
+        latest (a new holder's first poll, this replica's own echo)."""
+        if shared.version <= topic.shared_version:
+            return
+        topic.shared_version = shared.version
+        latest = topic.latest
+        if latest is not None and latest.status == shared.status:
+            return
+        age = max(0.0, (datetime.now(UTC) - shared.observed_at).total_seconds())
+        observation = Observation(shared.status, shared.observed_at, read_at=time.monotonic() - age)
+        self._show(topic, observation)
+        if observation.terminal:
+            topic.turn.set()
+
+    async def _announce(self, topic: _Topic, observation: Observation) -> bool:
+        """Publish a change this topic's poller read: through Redis first when this replica
+        leads (False: its lease was lost, the new holder publishes), then to its watchers."""
+        lease, shared = topic.lease, self._shared
+        if lease is not None and shared is not None:
+            try:
+                version = await shared.publish(lease, observation.status, observation.observed_at)
+            except SharedUnavailable:
+                topic.lease, topic.local = None, True  # go on for this replica's watchers
+            else:
+                if version is None:
+                    topic.lease = None
+                    return False
+                topic.shared_version = version
+        await self._publish(topic, observation)
+        return True
+
+    async def _wait(self, topic: _Topic, seconds: float) -> _Outcome | None:
+        """Wait between polls; in shared mode, cut short by losing the lease or (local mode)
+        by Redis coming back, and then say so."""
+        shared = self._shared
+        if shared is None:
+            await self._sleep(seconds)
+            return None
+        waits: list[asyncio.Future[object]] = [asyncio.ensure_future(self._sleep(seconds))]
+        if topic.local:
+            waits.append(asyncio.ensure_future(shared.wait_available()))
+        else:
+            waits.append(asyncio.ensure_future(topic.wake.wait()))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if topic.local and shared.available:
+            return _Outcome.REJOIN
+        if not topic.local and topic.lease is None:
+            return _Outcome.LOST
+        return None
+
+    async def _poll(self, topic: _Topic) -> _Outcome:
+        """Poll until a terminal state, an error that ends the watches, or cancellation (and,
+        in shared mode, until the lease is lost or Redis is back: see `_wait`)."""
         cadence = self.cadence
         interval = cadence.fast
         failures = 0
@@ -301,7 +487,7 @@ class StatusHub:
                             retry_after=ended.retry_after,
                         )
                         await self._end(topic, ended)
-                        return
+                        return _Outcome.DONE
                     if isinstance(exc, RateLimited):
                         bound.info("poll rate-limited", wait_seconds=round(wait, 3))
                     else:
@@ -317,20 +503,23 @@ class StatusHub:
                     )
                     bound.info("poll ended the watches", code=error.code.name)
                     await self._end(topic, error)
-                    return
+                    return _Outcome.DONE
                 else:
                     failures = 0
                     latest = topic.latest
                     if latest is None or answer != latest.status:
                         observation = Observation(answer, datetime.now(UTC))
-                        await self._publish(topic, observation)
+                        if not await self._announce(topic, observation):
+                            return _Outcome.LOST
                         if observation.terminal:
-                            return
+                            return _Outcome.DONE
                         interval = cadence.fast
                     else:
                         interval = min(interval * cadence.factor, cadence.slow)
                     wait = interval
-                await self._sleep(wait)
+                outcome = await self._wait(topic, wait)
+                if outcome is not None:
+                    return outcome
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -343,6 +532,7 @@ class StatusHub:
                     "the gateway's status poller failed; reconnect to resume the watch",
                 ),
             )
+            return _Outcome.DONE
 
     def _backoff(self, failures: int) -> float:
         """Full-jitter exponential backoff after `failures` transient failures in a row."""
@@ -374,6 +564,11 @@ class StatusHub:
         if time.monotonic() - observation.read_at > max_age:
             return None
         return observation
+
+
+def _finished(topic: _Topic) -> bool:
+    """An error ended the topic's watches, or its latest state is terminal."""
+    return topic.error is not None or (topic.latest is not None and topic.latest.terminal)
 
 
 def _wake(topic: _Topic) -> None:
