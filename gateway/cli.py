@@ -63,6 +63,12 @@ def _commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
             client_commands.add_watch_arguments,
             client_commands.run,
         ),
+        "fetch": (
+            "a client: write a batch's transcripts into a folder as each item finishes (txt, "
+            "json, srt, vtt), resuming a folder partly fetched (exit 0 all completed, 1 not)",
+            client_commands.add_fetch_arguments,
+            client_commands.run,
+        ),
         "health": (
             "a probe: one grpc.health.v1 Check (exit 0 SERVING, 1 not serving, 2 unreachable)",
             client_health.add_arguments,

@@ -42,14 +42,17 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from sofer.batch.v1 import batch_service_pb2
 
+from gateway.caller_quota import Kind
 from gateway.config import ConfigError
 from gateway.upstream.attempt import Route
+from gateway.upstream.config import Priority
 from gateway.upstream.errors import UpstreamError
 
 if TYPE_CHECKING:
     from gateway.limiter import ConcurrencyLimiter
     from gateway.status_hub import StatusHub
     from gateway.upstream.budget import RetryBudget
+    from gateway.upstream.rate_budget import RateBudget
 
 PREFIX = "sofer_gateway_"
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -155,6 +158,12 @@ class GatewayMetrics:
             "Creates answered from an earlier call with the same request_id, by method",
             "method",
         )
+        caller_refusals = counter(
+            "caller_quota_refusals_total",
+            "Calls refused RESOURCE_EXHAUSTED (CALLER_QUOTA_EXCEEDED) because their caller held "
+            "its share, by kind (calls or watches); never by caller",
+            "kind",
+        )
         self._rpcs: _Children[tuple[str, str]] = _Children(rpcs, lambda key: key)
         self._durations: _Children[str] = _Children(durations, lambda key: (key,))
         self._messages: _Children[str] = _Children(messages, lambda key: (key,))
@@ -168,6 +177,31 @@ class GatewayMetrics:
         self._waits: _Children[str] = _Children(waits, lambda key: (key,))
         self._gave_up: _Children[str] = _Children(gave_up, lambda key: (key,))
         self._replays: _Children[str] = _Children(replays, lambda key: (key,))
+        rate_waits = histogram(
+            "upstream_rate_budget_wait_seconds",
+            "Seconds upstream requests waited for a rate-budget token, by priority",
+            "priority",
+        )
+        rate_exhausted = counter(
+            "upstream_rate_budget_exhausted_total",
+            "Calls refused RESOURCE_EXHAUSTED (UPSTREAM_QUOTA_EXHAUSTED): no rate-budget token "
+            "before their deadline, by priority",
+            "priority",
+        )
+        self._rate_pauses = counter(
+            "upstream_rate_budget_pauses_total",
+            "Pauses of a credential's rate budget begun by a 429 with Retry-After",
+        )
+        self._rate_waits: _Children[Priority] = _Children(rate_waits, lambda p: (p.name.lower(),))
+        self._rate_exhausted: _Children[Priority] = _Children(
+            rate_exhausted, lambda p: (p.name.lower(),)
+        )
+        for priority in Priority:  # every priority shows a 0 before its first request
+            self._rate_waits.bind(priority)
+            self._rate_exhausted.bind(priority)
+        self._caller_refusals: _Children[str] = _Children(caller_refusals, lambda key: (key,))
+        for kind in Kind:  # both show a 0 before the first refusal
+            self._caller_refusals.bind(kind.value)
         for method in _SERVICE.methods:  # every RPC shows a 0 before its first call
             self._rpcs.bind((method.name, "OK"))
             if method.server_streaming:
@@ -195,6 +229,10 @@ class GatewayMetrics:
         """A create was answered from the record of an earlier one with its request_id."""
         self._replays[method].inc()
 
+    def caller_quota_refused(self, kind: str) -> None:
+        """A call was refused because its caller held its share of `kind` (gateway.caller_quota)."""
+        self._caller_refusals[kind].inc()
+
     def attempted(
         self, route: Route, status: int | None, error: UpstreamError | None, seconds: float
     ) -> None:
@@ -213,6 +251,18 @@ class GatewayMetrics:
         """A call's last attempt failed and no retry follows, for `reason` (AttemptObserver)."""
         self._gave_up[reason].inc()
 
+    def rate_waited(self, priority: Priority, seconds: float) -> None:
+        """A request got its rate-budget token after `seconds` (RateObserver)."""
+        self._rate_waits[priority].observe(seconds)
+
+    def rate_exhausted(self, priority: Priority) -> None:
+        """A request got no rate-budget token before its deadline (RateObserver)."""
+        self._rate_exhausted[priority].inc()
+
+    def rate_paused(self, seconds: float) -> None:
+        """A 429 paused a credential's rate budget for `seconds` (RateObserver)."""
+        self._rate_pauses.inc()
+
     # The live values and the endpoint.
 
     def track(
@@ -222,9 +272,13 @@ class GatewayMetrics:
         limiter: ConcurrencyLimiter | None,
         hub: StatusHub,
         budget: RetryBudget,
+        rate_budget: RateBudget | None = None,
+        redis_available: Callable[[], bool | None] | None = None,
     ) -> None:
         """Export these objects' live values, read on `loop` at each scrape."""
-        self._state.sources = _Sources(loop, limiter, hub, budget)
+        self._state.sources = _Sources(
+            loop, limiter, hub, budget, rate_budget=rate_budget, redis_available=redis_available
+        )
 
     def serve(self, listen: str) -> int:
         """Serve GET /metrics on `listen` (HOST:PORT, port 0 picks one) from a thread; return
@@ -267,6 +321,8 @@ class _Sources:
     limiter: ConcurrencyLimiter | None
     hub: StatusHub
     budget: RetryBudget
+    rate_budget: RateBudget | None = None
+    redis_available: Callable[[], bool | None] | None = None
 
 
 class _LoopState(Collector):
@@ -335,11 +391,39 @@ def _read(sources: _Sources) -> list[Metric]:
         _gauge("open_watches", "WatchBatchStatus streams open now", hub.open_watches),
         _gauge("active_pollers", "Upstream status pollers running now", hub.active_pollers),
         _gauge(
+            "poll_leases",
+            "With --redis-url: batches this replica polls for every replica (leases held)",
+            hub.leading,
+        ),
+        _gauge(
             "upstream_retry_budget_tokens",
             "Retry budget tokens left (retries stop at or below half the maximum)",
             budget.tokens,
         ),
     ]
+    rate = sources.rate_budget  # 0s without --upstream-rate-limit: the dashboard's panel is there
+    families += [
+        _gauge(
+            "upstream_rate_budget_waiting",
+            "Upstream requests waiting for a rate-budget token now",
+            rate.waiting if rate is not None else 0,
+        ),
+        _gauge(
+            "upstream_rate_budget_paused_seconds",
+            "Seconds left of the longest rate-budget pause a 429 imposed (0: none paused)",
+            rate.paused_for() if rate is not None else 0.0,
+        ),
+    ]
+    up = sources.redis_available() if sources.redis_available is not None else None
+    if up is not None:  # with --redis-url only
+        families.append(
+            _gauge(
+                "redis_up",
+                "With --redis-url: 1 while Redis answers (state shared by replicas), 0 while "
+                "the gateway runs in local mode",
+                1 if up else 0,
+            )
+        )
     if limiter is not None:
         families += [
             _gauge("limiter_active_calls", "Unary RPCs holding a concurrency slot", limiter.active),

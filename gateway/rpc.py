@@ -11,7 +11,9 @@ that is the same for every RPC, in this order:
    the servicer's `caller_auth` authenticated: gateway.credentials), so a call without one
    never reaches the upstream;
 3. the request is validated (gateway.validation: every violation at once, INVALID_ARGUMENT),
-   before any upstream call or concurrency slot;
+   before any upstream call or concurrency slot; then the call takes a unit of its caller's
+   share (gateway.caller_quota: calls, or watches for a `watch` stream), held until it ends, or
+   is refused RESOURCE_EXHAUSTED (CALLER_QUOTA_EXCEEDED) holding nothing;
 4. the caller's deadline, less a margin kept for the answer (gateway.inflight), capped by the
    configured default, becomes the upstream deadline; a unary call runs inside an answer scope
    that ends it with the gateway's own status at that time or at shutdown, and holds a slot of
@@ -39,6 +41,7 @@ import structlog
 from google.protobuf.message import Message
 
 from gateway import tracing, validation
+from gateway.caller_quota import CallerQuota, Kind, Lease
 from gateway.credentials import CallerAuth, Credential, resolve_credential
 from gateway.decoding import UndecodableRequest
 from gateway.inflight import Cut, InFlight, answer_margin, cut_short
@@ -76,6 +79,9 @@ class Settings(Protocol):
 
     @property
     def metrics(self) -> GatewayMetrics | None: ...
+
+    @property
+    def caller_quota(self) -> CallerQuota: ...
 
 
 @dataclass
@@ -147,6 +153,7 @@ class _Frame:
         self.answer_by: float | None = None
         self.cancelled = False
         self.messages: int | None = None
+        self.lease: Lease | None = None
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(rpc=name, request_id=self.request_id)
         tracing.annotate_rpc(self.request_id)
@@ -161,6 +168,8 @@ class _Frame:
         tb: object,
     ) -> bool:
         """Translate an error once and log the call's line; a cancellation propagates."""
+        if self.lease is not None:
+            self.lease.release()  # however the call ended: its caller's share is free again
         if isinstance(exc, asyncio.CancelledError):
             self.cancelled = True
         elif isinstance(exc, Exception):
@@ -168,9 +177,10 @@ class _Frame:
         self.summary()
         return isinstance(exc, Exception)  # swallowed: the wrapper aborts with self.error
 
-    async def open(self, request: object, *, bounded: bool) -> Call:
+    async def open(self, request: object, *, bounded: bool, share: Kind | None = None) -> Call:
         """Resolve the credential and set the upstream deadline: the caller's deadline, capped
-        by the default timeout when `bounded` (unary calls)."""
+        by the default timeout when `bounded` (unary calls); then, for a valid request, take a
+        unit of the caller's `share` (gateway.caller_quota), held until the call ends."""
         context = self.context
         credential = resolve_credential(
             context.invocation_metadata(),
@@ -192,6 +202,8 @@ class _Frame:
         violations = validation.validate(request)
         if violations:  # all at once, before any upstream call or concurrency slot
             raise invalid_argument(violations)
+        if share is not None:  # before any slot or watch: a refused call holds nothing
+            self.lease = self.owner.caller_quota.acquire(share, credential)
         return self.call
 
     async def answering(self) -> None:
@@ -285,7 +297,7 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
             self: Settings, request: Req, context: grpc.aio.ServicerContext[Any, Any]
         ) -> Resp:
             async with _Frame(self, name, context) as frame:
-                call = await frame.open(request, bounded=True)
+                call = await frame.open(request, bounded=True, share=Kind.CALLS)
                 async with self.in_flight.scope(frame.answer_by, frame.timed_out):
                     limiter = self.limiter
                     if limiter is None:
@@ -304,9 +316,12 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
     return decorate
 
 
-def stream_rpc(name: str) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[Req, Resp]]:
+def stream_rpc(
+    name: str, *, watch: bool = False
+) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[Req, Resp]]:
     """Wrap an async-generator servicer method `handler(self, request, call)` into a grpc.aio
-    server-streaming method.
+    server-streaming method; a `watch` counts against its caller's watches
+    (`--max-watches-per-caller`).
 
     A client's cancel, deadline or disconnect cancels the handler's task: the CancelledError
     passes through the frame (which logs the call CANCELLED) and on, never swallowed (returning
@@ -321,7 +336,9 @@ def stream_rpc(name: str) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[
         ) -> AsyncIterator[Resp]:
             async with _Frame(self, name, context) as frame:
                 frame.messages = 0
-                call = await frame.open(request, bounded=False)
+                call = await frame.open(
+                    request, bounded=False, share=Kind.WATCHES if watch else None
+                )
                 async for item in handler(self, request, call):
                     if frame.messages == 0:
                         await frame.answering()

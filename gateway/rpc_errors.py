@@ -76,6 +76,7 @@ class Reason(enum.StrEnum):
     WATCH_LIMIT_REACHED = "WATCH_LIMIT_REACHED"
     UPSTREAM_QUOTA_EXHAUSTED = "UPSTREAM_QUOTA_EXHAUSTED"
     CALLER_QUOTA_EXCEEDED = "CALLER_QUOTA_EXCEEDED"
+    TRANSCRIPT_NOT_TIMED = "TRANSCRIPT_NOT_TIMED"
     GATEWAY_OVERLOADED = "GATEWAY_OVERLOADED"
     SHUTTING_DOWN = "SHUTTING_DOWN"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -93,6 +94,9 @@ class GatewayError(Exception):
     retry_after: float | None = None
     quota_subject: str = "upstream rate limit"
     """The QuotaFailure subject of a RESOURCE_EXHAUSTED: which limit was hit."""
+    quota_description: str = ""
+    """The QuotaFailure description: what the limit is (the flag and its value); empty: the
+    message."""
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -116,7 +120,8 @@ class GatewayError(Exception):
             quota = error_details_pb2.QuotaFailure(
                 violations=[
                     error_details_pb2.QuotaFailure.Violation(
-                        subject=self.quota_subject, description=self.message
+                        subject=self.quota_subject,
+                        description=self.quota_description or self.message,
                     )
                 ]
             )
@@ -207,6 +212,15 @@ def from_upstream(
             info,
             retry_after=retry_after,
             quota_subject="gateway upstream connection pool",
+        )
+    if isinstance(exc, errors.QuotaExhausted):
+        return GatewayError(
+            code,
+            reason,
+            message,
+            info,
+            retry_after=retry_after,
+            quota_subject="upstream rate budget (--upstream-rate-limit)",
         )
     return GatewayError(code, reason, message, info, retry_after=retry_after)
 

@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 
 from gateway import tracing
+from gateway.caller_quota import CallerQuota
 from gateway.config import SANDBOX_KEY, ConfigError, GatewayConfig
 from gateway.credentials import CallerAuth, check_exposure
 from gateway.decoding import DecodeGuard
@@ -32,6 +33,7 @@ from gateway.inflight import InFlight
 from gateway.limiter import ConcurrencyLimiter
 from gateway.metrics import GatewayMetrics
 from gateway.passthrough import PassThrough
+from gateway.rate_budget_redis import RedisRateBuckets
 from gateway.redis_client import RedisConnection, redis_settings
 from gateway.request_timeout import RequestMessageTimeout
 from gateway.sandbox import SandboxConfig, SandboxServer
@@ -40,6 +42,7 @@ from gateway.status_hub import Cadence, StatusHub
 from gateway.status_shared import StatusExchange
 from gateway.tls import load_tls
 from gateway.upstream import UpstreamClient
+from gateway.upstream.rate_budget import RateBudget
 
 SERVICE_NAME: str = batch_service_pb2.DESCRIPTOR.services_by_name[
     "BatchTranscriptionService"
@@ -104,6 +107,14 @@ def server_options(config: GatewayConfig) -> list[tuple[str, int]]:
     return options
 
 
+REDIS_HEALTH_SERVICE = "sofer.gateway.Redis"
+"""The grpc.health.v1 service name that reports Redis (--redis-url only): SERVING while the
+state is shared, NOT_SERVING while the gateway runs in local mode. Not a readiness signal: the
+gateway serves either way (docs/redis.md)."""
+REDIS_HEALTH_INTERVAL = 0.5
+"""Seconds between looks at Redis's availability for REDIS_HEALTH_SERVICE."""
+
+
 class Gateway:
     """A running gateway: `async with Gateway(config) as gw:` serves on `gw.address`."""
 
@@ -111,13 +122,16 @@ class Gateway:
         self.config = config
         self.sandbox: SandboxServer | None = None
         self.client: UpstreamClient | None = None
+        self.rate_budget: RateBudget | None = None
         self.server: grpc.aio.Server | None = None
         self.health: health_aio.HealthServicer | None = None
         self.hub: StatusHub | None = None
         self.idempotency: Idempotency | None = None
         self.redis: RedisConnection | None = None
         self.exchange: StatusExchange | None = None
+        self._redis_health: asyncio.Task[None] | None = None
         self.limiter: ConcurrencyLimiter | None = None
+        self.caller_quota: CallerQuota | None = None
         self.in_flight = InFlight()
         self.tracing: tracing.Tracing | None = None
         self.health_server: grpc.aio.Server | None = None
@@ -136,6 +150,20 @@ class Gateway:
             shared = exchange is None or exchange.available
             return self.idempotency.redis_available and shared
         return None
+
+    async def _report_redis(self) -> None:
+        """Keep REDIS_HEALTH_SERVICE's health status on Redis: SERVING while it answers,
+        NOT_SERVING in local mode. The gateway's own status stays SERVING either way."""
+        shown: bool | None = None
+        while self.health is not None:
+            up = self.redis_available
+            if up is not shown:
+                shown = up
+                status = health_pb2.HealthCheckResponse.SERVING
+                if not up:
+                    status = health_pb2.HealthCheckResponse.NOT_SERVING
+                await self.health.set(REDIS_HEALTH_SERVICE, status)
+            await asyncio.sleep(REDIS_HEALTH_INTERVAL)
 
     @property
     def address(self) -> str:
@@ -180,6 +208,10 @@ class Gateway:
         if config.metrics_listen:  # before the client and servicer, which count into it
             self.metrics = GatewayMetrics()
             self.metrics_port = self.metrics.serve(config.metrics_listen)
+        if config.upstream_rate_limit > 0:
+            self.rate_budget = RateBudget(
+                config.upstream_rate_limit, config.upstream_burst, observer=self.metrics
+            )
         self.client = UpstreamClient(
             config.upstream(
                 self.upstream_url,
@@ -187,6 +219,7 @@ class Gateway:
                 pool_timeout=config.max_queue_wait,
             ),
             observer=self.metrics,
+            rate_budget=self.rate_budget,
         )
         await self.client.start()
         memory = IdempotencyStore(
@@ -198,6 +231,9 @@ class Gateway:
         if shared is not None:
             self.redis = RedisConnection(shared)
             await self.redis.start()
+            if self.rate_budget is not None:  # one bucket per credential for every replica
+                budget = self.rate_budget
+                budget.share(RedisRateBuckets(self.redis, rate=budget.rate, burst=budget.burst))
             store = RedisIdempotencyStore(
                 self.redis,
                 ttl=config.idempotency_ttl,
@@ -226,12 +262,17 @@ class Gateway:
                 *tracing.server_interceptors(),  # first: the span covers the rest
                 RequestMessageTimeout(config.request_message_timeout),
                 DecodeGuard(framed=[f"/{SERVICE_NAME}/"]),
-                PassThrough([f"/{SERVICE_NAME}/WatchBatchStatus"]),
+                PassThrough(
+                    [f"/{SERVICE_NAME}/WatchBatchStatus", f"/{SERVICE_NAME}/StreamBatchTranscripts"]
+                ),
             ],
             options=server_options(config),
         )
         self.limiter = ConcurrencyLimiter(
             config.max_concurrent_calls, config.max_queued_calls, config.max_queue_wait
+        )
+        self.caller_quota = CallerQuota.from_config(
+            config, on_refused=self.metrics.caller_quota_refused if self.metrics else None
         )
         servicer = BatchTranscriptionServicer(
             self.client,
@@ -246,6 +287,7 @@ class Gateway:
             status_reuse=config.status_reuse_window,
             share_reads=not config.unshared_reads,
             metrics=self.metrics,
+            caller_quota=self.caller_quota,
         )
         if self.metrics is not None:
             self.metrics.track(
@@ -253,6 +295,8 @@ class Gateway:
                 limiter=self.limiter,
                 hub=self.hub,
                 budget=self.client.budget,
+                rate_budget=self.rate_budget,
+                redis_available=lambda: self.redis_available,
             )
         batch_service_pb2_grpc.add_BatchTranscriptionServiceServicer_to_server(
             servicer, self.server
@@ -272,6 +316,8 @@ class Gateway:
         serving = health_pb2.HealthCheckResponse.SERVING
         await self.health.set(health.OVERALL_HEALTH, serving)
         await self.health.set(SERVICE_NAME, serving)
+        if self.redis is not None:
+            self._redis_health = asyncio.create_task(self._report_redis(), name="redis health")
         if config.health_listen:
             self.health_server, self.health_port = await start_health_listener(
                 self.health,
@@ -299,6 +345,9 @@ class Gateway:
         create that was sent, else SHUTTING_DOWN) rather than grpc's bare cancel; then the
         upstream client and the sandbox: the reverse of start."""
         grace = self.config.shutdown_grace if grace is None else grace
+        if self._redis_health is not None:
+            self._redis_health.cancel()
+            self._redis_health = None
         if self.health is not None:
             await self.health.enter_graceful_shutdown()
         if drain > 0 and self.server is not None:
@@ -320,6 +369,9 @@ class Gateway:
         if self.exchange is not None:  # after the hub: its pollers let their leases go
             await self.exchange.close()
             self.exchange = None
+        if self.rate_budget is not None:  # before Redis: its probe uses the connection
+            await self.rate_budget.close()
+            self.rate_budget = None
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None

@@ -12,19 +12,28 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
+import grpc
 from sofer.batch.v1 import batch_service_pb2 as pb
 
-from gateway import fanout, mapping, validation
+from gateway import captions, fanout, mapping, transcript_stream, validation
+from gateway.caller_quota import CallerQuota
 from gateway.credentials import CallerAuth
 from gateway.idempotency import Idempotency, IdempotencyStore, fingerprint
 from gateway.inflight import InFlight
 from gateway.limiter import ConcurrencyLimiter
 from gateway.metrics import GatewayMetrics
 from gateway.rpc import Call, stream_rpc, unary_rpc
-from gateway.rpc_errors import Reason
+from gateway.rpc_errors import GatewayError, Reason
 from gateway.singleflight import SingleFlight
 from gateway.status_hub import Observation, StatusHub
-from gateway.upstream import CallOptions, DeadlineExceeded, RateLimited, UpstreamClient
+from gateway.transcript_cache import TranscriptCache
+from gateway.upstream import (
+    CallOptions,
+    DeadlineExceeded,
+    QuotaExhausted,
+    RateLimited,
+    UpstreamClient,
+)
 
 T = TypeVar("T")
 # Trailing metadata on a create answered from an earlier call with the same request_id.
@@ -49,6 +58,7 @@ class BatchTranscriptionServicer:
         status_reuse: float = 0.0,
         share_reads: bool = True,
         metrics: GatewayMetrics | None = None,
+        caller_quota: CallerQuota | None = None,
     ) -> None:
         self.client = client
         self.hub = hub
@@ -67,8 +77,12 @@ class BatchTranscriptionServicer:
         self.status_reuse = status_reuse
         """Seconds a GetBatchStatus answer from the upstream also answers identical reads."""
         self.reads = SingleFlight(enabled=share_reads)
+        self.transcripts = TranscriptCache(client, timeout=default_timeout)
+        """Completed transcripts for StreamBatchTranscripts, fetched once for every stream."""
         self.metrics = metrics
         """Counts RPCs (gateway.rpc) and replays; None: no metrics."""
+        self.caller_quota = caller_quota if caller_quota is not None else CallerQuota()
+        """Each caller's share of calls and watches (gateway.rpc); by default no limit."""
 
     async def _create(
         self,
@@ -212,7 +226,7 @@ class BatchTranscriptionServicer:
             call, ("GetBatchStatus", request.batch_id), fetch, reuse=self.status_reuse
         )
 
-    @stream_rpc("WatchBatchStatus")
+    @stream_rpc("WatchBatchStatus", watch=True)
     async def WatchBatchStatus(
         self, request: pb.WatchBatchStatusRequest, call: Call
     ) -> AsyncIterator[bytes]:
@@ -229,6 +243,17 @@ class BatchTranscriptionServicer:
                 continue  # a watcher that skipped a change and its undoing: nothing new to say
             yield fanout.message_bytes(observation, previous)
             previous = observation
+
+    @stream_rpc("StreamBatchTranscripts", watch=True)
+    async def StreamBatchTranscripts(
+        self, request: pb.StreamBatchTranscriptsRequest, call: Call
+    ) -> AsyncIterator[bytes]:
+        # Bytes as well (gateway.passthrough): a transcript is serialized once for every stream.
+        call.note(batch_id=request.batch_id)
+        async for data in transcript_stream.batch_transcripts(
+            self.hub, self.transcripts, request, call
+        ):
+            yield data
 
     @unary_rpc("GetBatchItem")
     async def GetBatchItem(
@@ -262,6 +287,45 @@ class BatchTranscriptionServicer:
 
         key = ("GetTranscription", request.transcription_id, word_format or "")
         return await self._read(call, key, fetch)
+
+    @unary_rpc("ExportTranscription")
+    async def ExportTranscription(
+        self, request: pb.ExportTranscriptionRequest, call: Call
+    ) -> pb.ExportTranscriptionResponse:
+        call.note(transcription_id=request.transcription_id)
+        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
+        word_format = mapping.filter_param(request.filter_hebrew_word_format)
+        file_format = captions.for_export_format(request.format)
+        assert file_format is not None  # validation refuses UNSPECIFIED and unknown formats
+
+        async def fetch(options: CallOptions) -> pb.GetTranscriptionResponse:
+            answer = await self.client.get_transcription(
+                request.transcription_id, filter_hebrew_word_format=word_format, opts=options
+            )
+            return pb.GetTranscriptionResponse(transcription=mapping.transcription(answer))
+
+        # GetTranscription's key and answer: an export and a read of the same transcript in
+        # flight share one upstream call.
+        key = ("GetTranscription", request.transcription_id, word_format or "")
+        transcription = (await self._read(call, key, fetch)).transcription
+        try:
+            rendered = file_format.render(transcription)
+        except captions.NotTimed as exc:
+            raise GatewayError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                Reason.TRANSCRIPT_NOT_TIMED,
+                f"cannot export transcription {request.transcription_id} as"
+                f" {file_format.extension}: {exc}; EXPORT_FORMAT_TEXT needs no timestamps",
+                metadata={"transcription_id": request.transcription_id},
+            ) from exc
+        call.note(cue_count=str(rendered.cue_count))
+        return pb.ExportTranscriptionResponse(
+            content=rendered.content,
+            media_type=file_format.media_type,
+            file_extension=file_format.extension,
+            info=transcription.info,
+            cue_count=rendered.cue_count,
+        )
 
     @unary_rpc("GetTranscriptionStatus")
     async def GetTranscriptionStatus(
@@ -314,7 +378,7 @@ class BatchTranscriptionServicer:
         group_key = (call.credential.tenant, *key)
         try:
             shared = await self.reads.run(group_key, lead, tag=call.request_id, reuse=reuse)
-        except (DeadlineExceeded, RateLimited):
+        except (DeadlineExceeded, RateLimited, QuotaExhausted):
             deadline = call.options.deadline
             if led or deadline is None or deadline <= self.client.deadline_in(0):
                 raise

@@ -34,6 +34,8 @@ RPCS = {
     "GetBatchItem",
     "GetTranscription",
     "GetTranscriptionStatus",
+    "ExportTranscription",
+    "StreamBatchTranscripts",
 }
 MESSAGES = {
     "BatchInfo",
@@ -143,11 +145,13 @@ def test_each_rpc_has_its_own_request_and_response() -> None:
         assert method.output_type.name == f"{method.name}Response"
 
 
-def test_only_watch_batch_status_streams() -> None:
-    """WatchBatchStatus is server-streaming; every other RPC is unary-unary."""
+def test_only_the_watches_stream() -> None:
+    """WatchBatchStatus and StreamBatchTranscripts are server-streaming; every other RPC is
+    unary-unary."""
     streaming = {m.name for m in SERVICE.methods if m.server_streaming or m.client_streaming}
-    assert streaming == {"WatchBatchStatus"}
-    assert not SERVICE.methods_by_name["WatchBatchStatus"].client_streaming
+    assert streaming == {"WatchBatchStatus", "StreamBatchTranscripts"}
+    for name in streaming:
+        assert not SERVICE.methods_by_name[name].client_streaming
 
 
 def test_messages_of_the_design_exist() -> None:

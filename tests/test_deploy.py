@@ -282,6 +282,12 @@ def test_the_manifests_are_there() -> None:
 def test_every_manifest_is_valid_kubernetes(name: str, doc: dict[str, Any], version: str) -> None:
     """Each manifest validates against the Kubernetes schemas (strict: no unknown fields, so a
     misspelt or misplaced key fails here, not silently in the cluster)."""
+    assert_valid_kubernetes(name, doc, version)
+
+
+def assert_valid_kubernetes(name: str, doc: dict[str, Any], version: str) -> None:
+    """Fail the test, naming the file and the field, unless `doc` validates strictly against
+    the schemas of Kubernetes `version` (also used by tests/test_deploy_replicas.py)."""
     try:
         kubernetes_validate.validate(doc, version, strict=True)
     except kubernetes_validate.ValidationError as error:

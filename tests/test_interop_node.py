@@ -27,11 +27,14 @@ def sandbox_config() -> SandboxConfig:
 async def test_node_client_drives_the_contract_end_to_end(gateway: Gateway) -> None:
     """A Node (@grpc/grpc-js + @grpc/proto-loader) client that loads protos/ at run time can
     create an express batch, read its status, wait for COMPLETED, resolve a client_item_id,
-    fetch a transcript, decode a validation error's google.rpc.Status details (ErrorInfo,
-    BadRequest field paths) from the grpc-status-details-bin trailer, watch a batch to
-    COMPLETED (first message the current status, completed_count never down, OK at the end),
-    and cancel a watch after its first message (CANCELLED, and the next GetBatchStatus works):
-    it exits 0, and the gateway is left with no open watch and no poller.
+    fetch a transcript, export it as WebVTT captions (one cue per timing line, speakers as
+    voices, every word in it), stream the completed batch's transcripts (each item once, with
+    its text, words and info, counts up to the total, then OK), decode a validation error's
+    google.rpc.Status details (ErrorInfo, BadRequest field paths) from the
+    grpc-status-details-bin trailer, watch a batch to COMPLETED (first message the current
+    status, completed_count never down, OK at the end), and cancel a watch after its first
+    message (CANCELLED, and the next GetBatchStatus works): it exits 0, and the gateway is left
+    with no open watch and no poller.
     """
     require_packages(NODE_PACKAGES)
 
@@ -39,7 +42,13 @@ async def test_node_client_drives_the_contract_end_to_end(gateway: Gateway) -> N
 
     assert code == 0, f"node client exited {code}:\n{text}"
     assert "PASS node interop" in text, text
-    for name in ("WatchBatchStatus", "WatchBatchStatus(ended batch)", "WatchBatchStatus(cancel)"):
+    for name in (
+        "ExportTranscription",
+        "StreamBatchTranscripts",
+        "WatchBatchStatus",
+        "WatchBatchStatus(ended batch)",
+        "WatchBatchStatus(cancel)",
+    ):
         assert f"ok   {name}: " in text, text
     hub = gateway.hub
     assert hub is not None

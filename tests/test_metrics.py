@@ -447,6 +447,8 @@ def test_the_dashboard_is_a_grafana_dashboard_with_the_panels_operators_need() -
         "sofer_gateway_open_watches",
         "sofer_gateway_active_pollers",
         "sofer_gateway_upstream_retry_budget_tokens",
+        "sofer_gateway_upstream_rate_budget_wait_seconds_bucket",
+        "sofer_gateway_upstream_rate_budget_exhausted_total",
         "process_cpu_seconds_total",
         "process_resident_memory_bytes",
     ):

@@ -109,7 +109,7 @@ async def test_without_the_service_config_the_same_fault_fails(embedded: Gateway
 
 
 def test_the_config_retries_unavailable_for_every_read_and_create() -> None:
-    """The service config names the six reads and the three creates, each retrying UNAVAILABLE
+    """The service config names the seven reads and the three creates, each retrying UNAVAILABLE
     only (never DEADLINE_EXCEEDED or other codes, whose outcome a retry could duplicate)."""
     namespace: dict[str, Any] = {}
     exec(compile(SNIPPET.split("\ntarget = ")[0], "<snippet>", "exec"), namespace)  # noqa: S102
@@ -119,6 +119,6 @@ def test_the_config_retries_unavailable_for_every_read_and_create() -> None:
         for name in entry["name"]
     }
     reads = ["GetBatchStatus", "GetBatchItem", "GetTranscription", "GetTranscriptionStatus"]
-    reads += ["GetManifest", "ListManifests"]
+    reads += ["GetManifest", "ListManifests", "ExportTranscription"]
     creates = ["CreateBatch", "UploadManifest", "CreateManifestFromRss"]
     assert by_method == {method: ["UNAVAILABLE"] for method in reads + creates}

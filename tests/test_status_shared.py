@@ -17,6 +17,7 @@ from pathlib import Path
 import grpc
 import pytest
 import redis.asyncio as aioredis
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
@@ -24,13 +25,14 @@ from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 from gateway.config import GatewayConfig
 from gateway.redis_client import KEY_SECRET_ENV, RedisConnection, RedisSettings
 from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.server import REDIS_HEALTH_SERVICE, Gateway
 from gateway.status_shared import StatusExchange
 from gateway.upstream import BatchStatusResponse
 from tests.conftest import TOKEN, bearer
 from tests.processes import start_serve
 from tests.redis_server import RedisServer
 from tests.test_grpc_support import assert_error, eventually, rpc_error, source, stats
+from tests.test_metrics import scrape
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 SECRET = "redis-key-secret-for-the-tests-0123"
@@ -424,3 +426,37 @@ async def test_a_follower_hears_each_version_once(
 
 async def _value(items: list[int]) -> list[int]:
     return list(items)
+
+
+async def test_redis_mode_shows_in_health_and_metrics(
+    shared: GatewayConfig,
+    sandbox: SandboxServer,
+    redis_server: RedisServer,
+    replicas: list[Replica],
+) -> None:
+    """With --redis-url the health service `sofer.gateway.Redis` says SERVING and
+    sofer_gateway_redis_up 1 while Redis answers, and a watched batch shows one poll lease;
+    with Redis stopped they say NOT_SERVING and 0 while the gateway itself stays SERVING; both
+    come back with Redis."""
+    item = await replica(replicas, dataclasses.replace(shared, metrics_listen="127.0.0.1:0"))
+    health = health_pb2_grpc.HealthStub(item.channel)
+    port = item.gateway.metrics_port
+
+    async def looks() -> tuple[int, int, float]:
+        redis = await health.Check(health_pb2.HealthCheckRequest(service=REDIS_HEALTH_SERVICE))
+        overall = await health.Check(health_pb2.HealthCheckRequest(service=""))
+        return redis.status, overall.status, (await scrape(port)).value("sofer_gateway_redis_up")
+
+    serving, not_serving = (
+        health_pb2.HealthCheckResponse.SERVING,
+        health_pb2.HealthCheckResponse.NOT_SERVING,
+    )
+    assert await eventually(looks, lambda got: got == (serving, serving, 1))
+    batch_id = await create(item.stub, items=4)
+    watching = asyncio.ensure_future(watch(item.stub, batch_id))
+    await eventually(lambda: scrape(port), lambda s: s.value("sofer_gateway_poll_leases") == 1)
+    redis_server.stop()
+    await eventually(looks, lambda got: got == (not_serving, serving, 0), within=15)
+    redis_server.start()
+    await eventually(looks, lambda got: got == (serving, serving, 1), within=15)
+    assert_clean(await watching)

@@ -1,4 +1,4 @@
-"""Argparse glue of `sofer-gateway submit` and `sofer-gateway watch`: flags in, exit status out."""
+"""Argparse glue of `sofer-gateway submit`, `watch` and `fetch`: flags in, exit status out."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from sofer.batch.v1 import batch_service_pb2_grpc
 
 from gateway.client.channel import add_tls_arguments, open_channel_for
 from gateway.client.errors import ClientError, ExitCode, UsageError
+from gateway.client.fetch import DEFAULT_FORMATS, fetch, parse_formats
+from gateway.client.fetch_folder import Folder
 from gateway.client.reconnect import ReconnectPolicy
 from gateway.client.submit import plan_submit, submit
 from gateway.client.watch import Metadata, watch
@@ -55,6 +57,25 @@ def _non_negative_float(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    try:
+        return parse_formats(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_format_argument(parser: argparse.ArgumentParser, *, needs: str = "") -> None:
+    parser.add_argument(
+        "--format",
+        type=_formats,
+        default=None,
+        dest="formats",
+        metavar="LIST",
+        help="the files to write per item, comma-separated among txt, json, srt, vtt (default "
+        f"{','.join(DEFAULT_FORMATS)}){needs}",
+    )
 
 
 def _add_reconnect_argument(parser: argparse.ArgumentParser) -> None:
@@ -138,6 +159,13 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--watch", action="store_true", help="then follow the batch until it ends (as `watch`)"
     )
+    parser.add_argument(
+        "--fetch",
+        type=Path,
+        metavar="DIR",
+        help="then write its transcripts into DIR as they finish (as `fetch --out DIR`)",
+    )
+    _add_format_argument(parser, needs="; with --fetch")
     _add_reconnect_argument(parser)
     _add_common_arguments(parser)
     parser.set_defaults(_client_parser=parser, _client_body=_submit_body)
@@ -149,6 +177,30 @@ def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
     _add_reconnect_argument(parser)
     _add_common_arguments(parser)
     parser.set_defaults(_client_parser=parser, _client_body=_watch_body)
+
+
+def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
+    """The flags of `fetch`."""
+    parser.add_argument("batch_id", metavar="BATCH_ID", help="the batch to fetch")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the folder to write into (made if missing; a folder partly fetched is resumed)",
+    )
+    _add_format_argument(parser)
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="deadline of the GetBatchStatus call that starts the fetch (default 30; the "
+        "streams have none)",
+    )
+    _add_reconnect_argument(parser)
+    _add_common_arguments(parser)
+    parser.set_defaults(_client_parser=parser, _client_body=_fetch_body)
 
 
 def target_of(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str:
@@ -170,6 +222,14 @@ def metadata_of(args: argparse.Namespace, environ: Mapping[str, str] | None = No
 
 
 async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.fetch is not None:
+        if args.watch:
+            raise UsageError(
+                "--watch and --fetch exclude each other (--fetch shows the progress too)"
+            )
+        Folder.open(args.fetch, None)  # before the batch exists: any manifest is another's
+    elif args.formats is not None:
+        raise UsageError("--format needs --fetch DIR")
     plan = plan_submit(
         args.urls,
         titles=args.titles,
@@ -192,6 +252,19 @@ async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
             rpc_timeout=args.timeout,
             validation_timeout=args.validation_timeout,
         )
+        if args.fetch is not None:
+            return await fetch(
+                stub,
+                created.batch_id,
+                args.fetch,
+                out,
+                formats=args.formats or DEFAULT_FORMATS,
+                err=err,
+                json=args.json,
+                metadata=metadata,
+                rpc_timeout=args.timeout,
+                reconnect=reconnect_policy_of(args),
+            )
         if not args.watch:
             return ExitCode.OK
         return await watch(
@@ -219,6 +292,24 @@ async def _watch_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         )
 
 
+async def _fetch_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    Folder.open(args.out, args.batch_id)  # a usage error before the channel is opened
+    async with open_channel_for(args, target_of(args)) as channel:
+        stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
+        return await fetch(
+            stub,
+            args.batch_id,
+            args.out,
+            out,
+            formats=args.formats or DEFAULT_FORMATS,
+            err=err,
+            json=args.json,
+            metadata=metadata_of(args),
+            rpc_timeout=args.timeout,
+            reconnect=reconnect_policy_of(args),
+        )
+
+
 async def run_async(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the parsed command in the running loop; a `ClientError` becomes one line and a status.
 
@@ -238,7 +329,7 @@ async def run_async(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Run the parsed command (`submit` or `watch`) in its own event loop; its exit status.
+    """Run the parsed command (`submit`, `watch` or `fetch`) in its own event loop; its exit status.
 
     Ctrl-C cancels the command, and so its call, and exits 130; a closed stdout (`| head`)
     ends quietly with 141.

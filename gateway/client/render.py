@@ -106,9 +106,15 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def items_table(items: Sequence[batch_pb2.TranscriptionInfo]) -> str:
-    """The final table: client_item_id, title, status, duration; one row per item, in order."""
-    header = ("CLIENT_ITEM_ID", "TITLE", "STATUS", "DURATION")
+def items_table(
+    items: Sequence[batch_pb2.TranscriptionInfo],
+    extra: tuple[str, Sequence[str]] | None = None,
+) -> str:
+    """The final table: client_item_id, title, status, duration; one row per item, in order.
+
+    `extra` adds a last column: its header and one cell per item (`fetch`'s files).
+    """
+    header: tuple[str, ...] = ("CLIENT_ITEM_ID", "TITLE", "STATUS", "DURATION")
     rows = [header] + [
         (
             info.client_item_id or "-",
@@ -118,6 +124,10 @@ def items_table(items: Sequence[batch_pb2.TranscriptionInfo]) -> str:
         )
         for info in items
     ]
+    if extra is not None:
+        name, cells = extra
+        rows = [(*row, cell) for row, cell in zip(rows, (name, *cells), strict=True)]
+        header = rows[0]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
@@ -146,6 +156,7 @@ class LiveLine:
         self.stream = stream
         self.tty = tty
         self._drawn = 0  # length of the line on screen (terminal only)
+        self._line = ""  # the line on screen (terminal only)
 
     def show(self, line: str) -> None:
         """Show `line`: redrawn in place on a terminal, a line of its own off one."""
@@ -153,10 +164,23 @@ class LiveLine:
             width = max(20, shutil.get_terminal_size().columns - 1)
             line = _clip(line, width)
             self.stream.write("\r" + line.ljust(self._drawn))
-            self._drawn = len(line)
+            self._drawn, self._line = len(line), line
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    def interject(self, stream: TextIO, text: str) -> None:
+        """Write the line `text` to `stream` (stdout or this line's own) without breaking the
+        progress line: on a terminal the line is wiped first and drawn again below the text."""
+        drawn = self._drawn
+        if self.tty and drawn:
+            self.stream.write("\r" + " " * drawn + "\r")
+            self.stream.flush()
+            self._drawn = 0
+        stream.write(text + "\n")
+        stream.flush()
+        if self.tty and drawn:
+            self.show(self._line)
 
     def end(self) -> None:
         """Leave the progress line (a newline on a terminal, so what follows starts clean)."""

@@ -90,44 +90,36 @@ async def watch(
     err = sys.stderr if err is None else err
     live = None if json else render.LiveLine(err, tty=err.isatty() if tty is None else tty)
     started = clock()
-    shown = _Shown()
     reconnector = Reconnector(reconnect or ReconnectPolicy(), rpc=RPC, clock=clock, rng=rng)
+    last: batch_pb2.BatchStatus | None = None
 
-    def received(status: batch_pb2.BatchStatus) -> None:
-        reconnector.connected()  # a stream that delivers is the end of a run of failures
-        if not shown.accept(status):
-            return
+    def show(status: batch_pb2.BatchStatus) -> None:
+        nonlocal last
+        last = status
         if live is None:
             render.write_json_line(out, render.message_dict(status))
         else:
             live.show(render.progress_line(status, clock() - started))
 
     def redraw() -> None:
-        if live is not None and shown.status is not None:
-            live.show(render.progress_line(shown.status, clock() - started))
+        if live is not None and last is not None:
+            live.show(render.progress_line(last, clock() - started))
 
     try:
-        while True:
-            try:
-                await _follow(
-                    stub,
-                    batch_id,
-                    metadata,
-                    received,
-                    redraw if live is not None and live.tty else None,
-                    tick=tick,
-                    done=lambda: _ended(shown),
-                )
-                break
-            except grpc.aio.AioRpcError as error:
-                failure = error
-            step = reconnector.failed(failure)  # raises when it is final or time is up
-            _announce(step, batch_id, err, live)
-            await sleep(step.wait)
+        last = await follow_status(
+            stub,
+            batch_id,
+            show,
+            metadata=metadata,
+            reconnector=reconnector,
+            redraw=redraw if live is not None and live.tty else None,
+            announce=lambda step: _announce(step, batch_id, err, live),
+            tick=tick,
+            sleep=sleep,
+        )
     finally:
         if live is not None:
             live.end()
-    last = shown.status
     if last is None:
         raise ClientError(f"{RPC} ended without a status for batch {batch_id}")
     if last.state not in TERMINAL:
@@ -139,6 +131,52 @@ async def watch(
         out.write(render.items_table(last.transcriptions))
         out.flush()
     return ExitCode.OK if last.state == batch_pb2.BATCH_STATE_COMPLETED else ExitCode.BATCH_FAILED
+
+
+async def follow_status(
+    stub: Stub,
+    batch_id: str,
+    show: Callable[[batch_pb2.BatchStatus], None],
+    *,
+    metadata: Metadata = (),
+    reconnector: Reconnector,
+    redraw: Callable[[], None] | None = None,
+    announce: Callable[[Reconnect], None] | None = None,
+    heard: Callable[[], None] | None = None,
+    tick: float = 1.0,
+    sleep: Sleep = asyncio.sleep,
+) -> batch_pb2.BatchStatus | None:
+    """Follow `batch_id` with WatchBatchStatus until it is terminal: the loop of `watch`, for any
+    command that shows a batch's progress (`watch`, `fetch`).
+
+    `show(status)` for each status that is news (never a repeat, never backwards: `_Shown`);
+    `heard()` for every status received, news or not (the gateway serves the batch);
+    `redraw()` every `tick` seconds while the stream is quiet; `announce(step)` before each
+    reconnect's wait. A broken stream is reopened as `reconnector` says, which raises `RpcFailed`
+    (or `GaveUp`) when it will not. Returns the last status shown; None, or one not terminal,
+    when a stream ended OK before the batch did.
+    """
+    shown = _Shown()
+
+    def received(status: batch_pb2.BatchStatus) -> None:
+        reconnector.connected()  # a stream that delivers is the end of a run of failures
+        if heard is not None:
+            heard()
+        if shown.accept(status):
+            show(status)
+
+    while True:
+        try:
+            await _follow(
+                stub, batch_id, metadata, received, redraw, tick=tick, done=lambda: _ended(shown)
+            )
+            return shown.status
+        except grpc.aio.AioRpcError as error:
+            failure = error
+        step = reconnector.failed(failure)  # raises when it is final or time is up
+        if announce is not None:
+            announce(step)
+        await sleep(step.wait)
 
 
 def _ended(shown: _Shown) -> bool:

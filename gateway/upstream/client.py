@@ -1,8 +1,8 @@
 """`UpstreamClient`: one typed async method per upstream operation, over one pooled httpx client.
 
 The layers, top to bottom: a method names its route and builds the request; `RetryPolicy`
-(deadline, retry table, budget, waits) runs attempts; `send_attempt` does the I/O and turns its
-failures into `errors`; the 2xx body is then parsed into a `models` type.
+(deadline, rate budget, retry table, retry budget, waits) runs attempts; `send_attempt` does
+the I/O and turns its failures into `errors`; the 2xx body is then parsed into a `models` type.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from gateway.upstream.models import (
     TranscriptionInfo,
 )
 from gateway.upstream.policy import AttemptObserver, Clock, RetryPolicy, Rng, Sleep
+from gateway.upstream.rate_budget import RateBudget
 from gateway.upstream.transport import UpstreamTransport
 
 M = TypeVar("M")
@@ -62,7 +63,9 @@ class UpstreamClient:
     `transport` replaces httpx's network transport (tests pass `httpx.MockTransport`);
     `sleep`, `clock` (monotonic, the clock deadlines are on), `wall_clock` (epoch seconds, for
     HTTP-date Retry-After) and `rng` (uniform in [0, 1), for jitter) make the policy testable;
-    `observer` is told of every attempt (gateway.metrics; None: no one is).
+    `observer` is told of every attempt (gateway.metrics; None: no one is); `rate_budget`
+    (gateway.upstream.rate_budget, on the same clock) gives every attempt its token first
+    (None: no rate budget).
     """
 
     def __init__(
@@ -75,14 +78,22 @@ class UpstreamClient:
         wall_clock: Clock = time.time,
         rng: Rng = random.random,
         observer: AttemptObserver | None = None,
+        rate_budget: RateBudget | None = None,
     ) -> None:
         self.config = config
         self.budget = RetryBudget(config.budget_max_tokens, config.budget_token_ratio)
+        self.rate_budget = rate_budget
         self._transport = transport
         self._clock = clock
         self._wall_clock = wall_clock
         self._policy = RetryPolicy(
-            config, self.budget, sleep=sleep, clock=clock, rng=rng, observer=observer
+            config,
+            self.budget,
+            sleep=sleep,
+            clock=clock,
+            rng=rng,
+            observer=observer,
+            rate_budget=rate_budget,
         )
         self._http: httpx.AsyncClient | None = None
 

@@ -1,4 +1,5 @@
-"""The policy around attempts: deadline, retry table, retry budget and waits, in that order."""
+"""The policy around attempts: deadline, rate budget, retry table, retry budget and waits, in
+that order."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from gateway.upstream import attempt_info
 from gateway.upstream.attempt import Route
 from gateway.upstream.backoff import full_jitter
 from gateway.upstream.budget import RetryBudget
-from gateway.upstream.config import CallOptions, UpstreamConfig
-from gateway.upstream.errors import DeadlineExceeded, UpstreamError
+from gateway.upstream.config import CallOptions, Priority, UpstreamConfig
+from gateway.upstream.errors import DeadlineExceeded, QuotaExhausted, RateLimited, UpstreamError
+from gateway.upstream.rate_budget import Denied, RateBudget, tenant_key
 from gateway.upstream.retry import is_transient, should_retry
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -55,8 +57,10 @@ class RetryPolicy:
         clock: Clock,
         rng: Rng,
         observer: AttemptObserver | None = None,
+        rate_budget: RateBudget | None = None,
     ) -> None:
         self._observer = observer
+        self._rate = rate_budget
         self._config = config
         self._budget = budget
         self._sleep = sleep
@@ -73,16 +77,31 @@ class RetryPolicy:
         """Attempt until a 2xx, a failure not to retry, or no attempts, budget or time left.
 
         Sets `opts.attempts`. The error raised is the last attempt's, except when the deadline
-        is spent before an attempt could be sent: then DeadlineExceeded (chained to the last).
+        is spent before an attempt could be sent: then DeadlineExceeded (chained to the last),
+        and when the rate budget has no token for an attempt before the deadline: then
+        QuotaExhausted, at once (never retried, no retry-budget cost).
         """
         deadline = self.deadline_for(opts)
         opts.attempts = 0
         last: UpstreamError | None = None
         wait = 0.0
+        rate = self._rate if opts.token else None  # no credential, no account to spend
+        tenant = tenant_key(opts.token) if rate is not None else ""
+        priority = opts.priority if route.idempotent else Priority.CREATE
         while True:
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise _deadline_spent(route, last) from last
+            if rate is not None:
+                try:
+                    await rate.acquire(tenant, priority, deadline)
+                except Denied as denied:
+                    if self._observer is not None and last is not None:
+                        self._observer.gave_up("rate_budget")
+                    raise _quota_exhausted(route, denied.retry_after, last) from last
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    raise _deadline_spent(route, last) from last
             opts.attempts += 1
             attempt_info.current.set(attempt_info.AttemptInfo(opts.attempts, waited=wait))
             started = time.perf_counter()
@@ -92,6 +111,8 @@ class RetryPolicy:
                 if self._observer is not None:
                     seconds = time.perf_counter() - started
                     self._observer.attempted(route, error.status, error, seconds)
+                if rate is not None and isinstance(error, RateLimited) and error.retry_after:
+                    await rate.pause(tenant, error.retry_after)  # for every call of the tenant
                 last = error
                 wait = self._wait_or_raise(route, opts.attempts, error, deadline)
             else:
@@ -154,6 +175,25 @@ def _deadline_spent(route: Route, last: UpstreamError | None) -> DeadlineExceede
         method=route.method,
         path=route.template,
         outcome_unknown=last.outcome_unknown if last is not None else False,
+        request_sent=False,
+    )
+
+
+def _quota_exhausted(
+    route: Route, retry_after: float, last: UpstreamError | None
+) -> QuotaExhausted:
+    message = (
+        f"the gateway's upstream rate budget (--upstream-rate-limit) has no request for this "
+        f"credential before the deadline: retry in {retry_after:.1f} s"
+    )
+    if last is not None:
+        message += f" (last attempt: {last.public_message})"
+    return QuotaExhausted(
+        message,
+        method=route.method,
+        path=route.template,
+        outcome_unknown=last.outcome_unknown if last is not None else False,
+        retry_after=retry_after,
         request_sent=False,
     )
 

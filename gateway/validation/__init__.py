@@ -203,6 +203,34 @@ def validate_watch_batch_status(request: batch_service_pb2.WatchBatchStatusReque
     return _batch_id_only(request)
 
 
+def validate_stream_batch_transcripts(
+    request: batch_service_pb2.StreamBatchTranscriptsRequest,
+) -> Violations:
+    """`batch_id` is a required UUID; the filter is a known enum value; each skipped id is a
+    UUID, at most MAX_MANIFEST_ITEMS (a batch's largest size) of them."""
+    out: Violations = []
+    _uuid(out, "batch_id", request.batch_id, required=True)
+    _enum(
+        out,
+        "filter_hebrew_word_format",
+        request.filter_hebrew_word_format,
+        batch_pb2.HebrewWordFormat.DESCRIPTOR,
+    )
+    skipped = request.skip_transcription_ids
+    if len(skipped) > MAX_MANIFEST_ITEMS:
+        out.append(
+            Violation(
+                "skip_transcription_ids",
+                Reason.COUNT_OUT_OF_RANGE,
+                f"must have at most {MAX_MANIFEST_ITEMS} ids (a batch's largest size)",
+            )
+        )
+    else:
+        for index, transcription_id in enumerate(skipped):
+            _uuid(out, f"skip_transcription_ids[{index}]", transcription_id, required=True)
+    return out
+
+
 def validate_get_batch_item(request: batch_service_pb2.GetBatchItemRequest) -> Violations:
     """`batch_id` is a required UUID; `client_item_id` is required and bounded."""
     out: Violations = []
@@ -217,6 +245,26 @@ def validate_get_transcription(request: batch_service_pb2.GetTranscriptionReques
     """`transcription_id` is a required UUID; the filter is a known enum value."""
     out: Violations = []
     _uuid(out, "transcription_id", request.transcription_id, required=True)
+    _enum(
+        out,
+        "filter_hebrew_word_format",
+        request.filter_hebrew_word_format,
+        batch_pb2.HebrewWordFormat.DESCRIPTOR,
+    )
+    return out
+
+
+def validate_export_transcription(
+    request: batch_service_pb2.ExportTranscriptionRequest,
+) -> Violations:
+    """`transcription_id` is a required UUID; `format` is required (a known value other than
+    UNSPECIFIED); the filter is a known enum value, as GetTranscription's."""
+    out: Violations = []
+    _uuid(out, "transcription_id", request.transcription_id, required=True)
+    if request.format == batch_pb2.EXPORT_FORMAT_UNSPECIFIED:
+        out.append(Violation("format", Reason.REQUIRED, "is required (SRT, WEBVTT or TEXT)"))
+    else:
+        _enum(out, "format", request.format, batch_pb2.ExportFormat.DESCRIPTOR)
     _enum(
         out,
         "filter_hebrew_word_format",
@@ -243,9 +291,11 @@ _VALIDATORS: Mapping[str, Callable[[Any], Violations]] = {
     "sofer.batch.v1.ListManifestsRequest": validate_list_manifests,
     "sofer.batch.v1.GetBatchStatusRequest": validate_get_batch_status,
     "sofer.batch.v1.WatchBatchStatusRequest": validate_watch_batch_status,
+    "sofer.batch.v1.StreamBatchTranscriptsRequest": validate_stream_batch_transcripts,
     "sofer.batch.v1.GetBatchItemRequest": validate_get_batch_item,
     "sofer.batch.v1.GetTranscriptionRequest": validate_get_transcription,
     "sofer.batch.v1.GetTranscriptionStatusRequest": validate_get_transcription_status,
+    "sofer.batch.v1.ExportTranscriptionRequest": validate_export_transcription,
 }
 
 
@@ -305,6 +355,7 @@ __all__ = [
     "validate",
     "validate_create_batch",
     "validate_create_manifest_from_rss",
+    "validate_export_transcription",
     "validate_get_batch_item",
     "validate_get_batch_status",
     "validate_get_manifest",

@@ -9,8 +9,10 @@
 //
 // Steps, one output line each: CreateBatch (express, with client_item_ids), GetBatchStatus,
 // poll GetBatchStatus until COMPLETED (bounded by SOFER_INTEROP_TIMEOUT_S, default 30 s),
-// GetBatchItem (by client_item_id), GetTranscription, and an invalid CreateBatch whose
-// `grpc-status-details-bin` trailer is decoded as google.rpc.Status with its ErrorInfo and
+// GetBatchItem (by client_item_id), GetTranscription, ExportTranscription (WebVTT captions of
+// that transcript), StreamBatchTranscripts of the completed batch (every item's transcript, then
+// OK), and an invalid CreateBatch whose `grpc-status-details-bin`
+// trailer is decoded as google.rpc.Status with its ErrorInfo and
 // BadRequest details (field paths checked). Then the stream: WatchBatchStatus of a new batch to
 // the end (the first message is the current status, completed_count never goes down, the stream
 // ends OK right after COMPLETED), a watch of the ended batch (its terminal status, then the end),
@@ -137,6 +139,34 @@ function watch(client, batchId, metadata, onMessage = () => {}) {
       messages.push(response.batch_status);
       onMessage(call, response.batch_status, messages.length - 1);
     });
+    call.on("end", () => {
+      ended = true;
+      settle();
+    });
+    call.on("error", (err) => {
+      error = err;
+    });
+    call.on("status", (final) => {
+      status = final;
+      settle();
+    });
+  });
+}
+
+// One server-streaming call to its end: resolves with the messages and the final status (and
+// error, when not OK), as `watch` does for WatchBatchStatus.
+function serverStream(client, method, request, metadata) {
+  return new Promise((resolve) => {
+    const deadline = new Date(Date.now() + TIMEOUT_S * 1000);
+    const call = client[method](request, metadata, { deadline });
+    const messages = [];
+    let ended = false;
+    let status = null;
+    let error = null;
+    const settle = () => {
+      if (status && (ended || status.code !== grpc.status.OK)) resolve({ messages, status, error });
+    };
+    call.on("data", (response) => messages.push(response));
     call.on("end", () => {
       ended = true;
       settle();
@@ -278,6 +308,54 @@ async function run(client, metadata, rpcRoot) {
   check(transcription.info && transcription.info.id === item.id, "GetTranscription: info.id does not match");
   const words = transcription.timestamps.length;
   step("GetTranscription", `id=${item.id} words=${words} text="${transcription.text.slice(0, 40)}${transcription.text.length > 40 ? "..." : ""}"`);
+
+  // 5b. ExportTranscription: the same transcript as WebVTT captions, one cue per timing line,
+  // its speakers as voice spans, its Hebrew words as they are.
+  const exported = await call(
+    client,
+    "ExportTranscription",
+    { transcription_id: item.id, format: "EXPORT_FORMAT_WEBVTT" },
+    metadata,
+  );
+  check(exported.media_type === "text/vtt", `ExportTranscription: media_type ${exported.media_type}, want text/vtt`);
+  check(exported.file_extension === "vtt", `ExportTranscription: file_extension ${exported.file_extension}, want vtt`);
+  check(exported.content.startsWith("WEBVTT\n"), "ExportTranscription: content does not start with the WEBVTT header");
+  check(exported.info && exported.info.id === item.id, "ExportTranscription: info.id does not match");
+  const timings = exported.content.split("\n").filter((line) => / --> /.test(line)).length;
+  check(exported.cue_count > 0 && timings === exported.cue_count, `ExportTranscription: cue_count ${exported.cue_count}, ${timings} timing lines`);
+  check(exported.content.includes("<v Speaker "), "ExportTranscription: no voice span for the two speakers");
+  const missing = transcription.timestamps.filter((w) => !exported.content.includes(w.word));
+  check(missing.length === 0, `ExportTranscription: ${missing.length} words not in the captions, e.g. ${missing[0]?.word}`);
+  step("ExportTranscription", `WEBVTT cue_count=${exported.cue_count} media_type=${exported.media_type} bytes=${Buffer.byteLength(exported.content)}`);
+
+  // 5c. StreamBatchTranscripts of the completed batch: every item at once, each with its
+  // transcript (text, words, its own info), counts up to the total, then OK.
+  const streamed = await serverStream(client, "StreamBatchTranscripts", { batch_id: created.batch_id }, metadata);
+  check(streamed.status.code === grpc.status.OK, `StreamBatchTranscripts ended ${describeStatus(streamed)}; want OK`);
+  const results = streamed.messages;
+  check(results.length === items.length, `StreamBatchTranscripts: ${results.length} messages, want ${items.length}`);
+  check(
+    results.map((m) => m.info.id).sort().join() === [...created.transcription_ids].sort().join(),
+    "StreamBatchTranscripts: the items sent are not the batch's transcription_ids",
+  );
+  check(
+    results.map((m) => m.info.client_item_id).sort().join() === items.map((i) => i.client_item_id).sort().join(),
+    "StreamBatchTranscripts: the client_item_ids sent are not the batch's",
+  );
+  for (const m of results) {
+    check(m.info.state === "TRANSCRIPTION_STATE_COMPLETED", `StreamBatchTranscripts: ${m.info.id} is ${m.info.state}, want COMPLETED`);
+    check(m.transcription && m.transcription.text.length > 0, `StreamBatchTranscripts: ${m.info.id} has no transcript text`);
+    check(m.transcription.timestamps.length > 0, `StreamBatchTranscripts: ${m.info.id} has no word timestamps`);
+    check(m.transcription.info && m.transcription.info.id === m.info.id, `StreamBatchTranscripts: ${m.info.id}: transcription.info.id differs`);
+    check(m.total_count === items.length, `StreamBatchTranscripts: total_count ${m.total_count}, want ${items.length}`);
+  }
+  const same = results.find((m) => m.info.id === item.id);
+  check(same && same.transcription.text === transcription.text, "StreamBatchTranscripts: the text differs from GetTranscription's");
+  check(results.at(-1).finished_count === items.length, `StreamBatchTranscripts: finished_count ${results.at(-1).finished_count} at the end, want ${items.length}`);
+  step(
+    "StreamBatchTranscripts",
+    `${results.length} transcripts (${results.map((m) => m.transcription.timestamps.length).join(", ")} words), finished_count ${results.map((m) => m.finished_count).join(" -> ")}, then OK`,
+  );
 
   // 6. Validation error details: no info, a bad URL, a duplicate client_item_id, num_speakers 0.
   let failure;

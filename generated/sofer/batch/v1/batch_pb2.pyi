@@ -57,6 +57,13 @@ class ManifestStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MANIFEST_STATUS_PENDING_VALIDATION: _ClassVar[ManifestStatus]
     MANIFEST_STATUS_VALID: _ClassVar[ManifestStatus]
     MANIFEST_STATUS_INVALID: _ClassVar[ManifestStatus]
+
+class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    EXPORT_FORMAT_UNSPECIFIED: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_SRT: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_WEBVTT: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_TEXT: _ClassVar[ExportFormat]
 PROCESSING_MODE_UNSPECIFIED: ProcessingMode
 PROCESSING_MODE_STANDARD: ProcessingMode
 PROCESSING_MODE_EXPRESS: ProcessingMode
@@ -87,6 +94,10 @@ MANIFEST_STATUS_UNSPECIFIED: ManifestStatus
 MANIFEST_STATUS_PENDING_VALIDATION: ManifestStatus
 MANIFEST_STATUS_VALID: ManifestStatus
 MANIFEST_STATUS_INVALID: ManifestStatus
+EXPORT_FORMAT_UNSPECIFIED: ExportFormat
+EXPORT_FORMAT_SRT: ExportFormat
+EXPORT_FORMAT_WEBVTT: ExportFormat
+EXPORT_FORMAT_TEXT: ExportFormat
 
 class BatchInfo(_message.Message):
     __slots__ = ("model", "title", "primary_language", "hebrew_word_format", "num_speakers", "auto_detect_speakers")

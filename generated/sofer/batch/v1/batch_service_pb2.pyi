@@ -141,6 +141,28 @@ class WatchBatchStatusResponse(_message.Message):
     batch_status: _batch_pb2.BatchStatus
     def __init__(self, batch_status: _Optional[_Union[_batch_pb2.BatchStatus, _Mapping]] = ...) -> None: ...
 
+class StreamBatchTranscriptsRequest(_message.Message):
+    __slots__ = ("batch_id", "filter_hebrew_word_format", "skip_transcription_ids")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    FILTER_HEBREW_WORD_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    SKIP_TRANSCRIPTION_IDS_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    filter_hebrew_word_format: _batch_pb2.HebrewWordFormat
+    skip_transcription_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, batch_id: _Optional[str] = ..., filter_hebrew_word_format: _Optional[_Union[_batch_pb2.HebrewWordFormat, str]] = ..., skip_transcription_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StreamBatchTranscriptsResponse(_message.Message):
+    __slots__ = ("info", "transcription", "finished_count", "total_count")
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    info: _batch_pb2.TranscriptionInfo
+    transcription: _batch_pb2.Transcription
+    finished_count: int
+    total_count: int
+    def __init__(self, info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ..., transcription: _Optional[_Union[_batch_pb2.Transcription, _Mapping]] = ..., finished_count: _Optional[int] = ..., total_count: _Optional[int] = ...) -> None: ...
+
 class GetBatchItemRequest(_message.Message):
     __slots__ = ("batch_id", "client_item_id")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
@@ -168,6 +190,30 @@ class GetTranscriptionResponse(_message.Message):
     TRANSCRIPTION_FIELD_NUMBER: _ClassVar[int]
     transcription: _batch_pb2.Transcription
     def __init__(self, transcription: _Optional[_Union[_batch_pb2.Transcription, _Mapping]] = ...) -> None: ...
+
+class ExportTranscriptionRequest(_message.Message):
+    __slots__ = ("transcription_id", "format", "filter_hebrew_word_format")
+    TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    FILTER_HEBREW_WORD_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    transcription_id: str
+    format: _batch_pb2.ExportFormat
+    filter_hebrew_word_format: _batch_pb2.HebrewWordFormat
+    def __init__(self, transcription_id: _Optional[str] = ..., format: _Optional[_Union[_batch_pb2.ExportFormat, str]] = ..., filter_hebrew_word_format: _Optional[_Union[_batch_pb2.HebrewWordFormat, str]] = ...) -> None: ...
+
+class ExportTranscriptionResponse(_message.Message):
+    __slots__ = ("content", "media_type", "file_extension", "info", "cue_count")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FILE_EXTENSION_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    CUE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    content: str
+    media_type: str
+    file_extension: str
+    info: _batch_pb2.TranscriptionInfo
+    cue_count: int
+    def __init__(self, content: _Optional[str] = ..., media_type: _Optional[str] = ..., file_extension: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ..., cue_count: _Optional[int] = ...) -> None: ...
 
 class GetTranscriptionStatusRequest(_message.Message):
     __slots__ = ("transcription_id",)

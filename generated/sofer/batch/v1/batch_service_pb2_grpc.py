@@ -55,6 +55,8 @@ class BatchTranscriptionServiceStub:
     credential).
     - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
     ABORTED (upstream 409).
+    - FAILED_PRECONDITION (`ExportTranscription` as SRT or WebVTT of a transcript with text but
+    no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
     - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
     gateway itself is at its concurrency limit or out of upstream connections, reason
     GATEWAY_OVERLOADED): a google.rpc.RetryInfo with the delay to wait and a
@@ -117,6 +119,11 @@ class BatchTranscriptionServiceStub:
                 request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchBatchStatusRequest.SerializeToString,
                 response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchBatchStatusResponse.FromString,
                 _registered_method=True)
+        self.StreamBatchTranscripts = channel.unary_stream(
+                '/sofer.batch.v1.BatchTranscriptionService/StreamBatchTranscripts',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.StreamBatchTranscriptsRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.StreamBatchTranscriptsResponse.FromString,
+                _registered_method=True)
         self.GetBatchItem = channel.unary_unary(
                 '/sofer.batch.v1.BatchTranscriptionService/GetBatchItem',
                 request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetBatchItemRequest.SerializeToString,
@@ -126,6 +133,11 @@ class BatchTranscriptionServiceStub:
                 '/sofer.batch.v1.BatchTranscriptionService/GetTranscription',
                 request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionRequest.SerializeToString,
                 response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionResponse.FromString,
+                _registered_method=True)
+        self.ExportTranscription = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/ExportTranscription',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExportTranscriptionRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExportTranscriptionResponse.FromString,
                 _registered_method=True)
         self.GetTranscriptionStatus = channel.unary_unary(
                 '/sofer.batch.v1.BatchTranscriptionService/GetTranscriptionStatus',
@@ -164,6 +176,8 @@ class BatchTranscriptionServiceServicer:
     credential).
     - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
     ABORTED (upstream 409).
+    - FAILED_PRECONDITION (`ExportTranscription` as SRT or WebVTT of a transcript with text but
+    no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
     - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
     gateway itself is at its concurrency limit or out of upstream connections, reason
     GATEWAY_OVERLOADED): a google.rpc.RetryInfo with the delay to wait and a
@@ -260,6 +274,26 @@ class BatchTranscriptionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StreamBatchTranscripts(self, request, context):
+        """Streams a batch's results: one message per item as it reaches a terminal state
+        (TRANSCRIPTION_STATE_COMPLETED, FAILED, CANCELLED, or the upstream's INSUFFICIENT_FUNDS),
+        items already terminal first, and ends OK after the last item once the batch is terminal.
+        A completed item's message carries its transcript (`transcription`: text, word timestamps,
+        info); any other terminal item's carries only its `info`, with its state. It rides on the
+        batch's status poller (the one `WatchBatchStatus` uses: no extra status polling), and each
+        transcript is fetched from the upstream once per (credential, transcription, filter) however
+        many streams want it, then kept in a bounded cache. Items named in `skip_transcription_ids`
+        are neither fetched nor sent, so a client that reconnects after an interruption gets only
+        what it lacks. Errors are `WatchBatchStatus`'s (NOT_FOUND, reason BATCH_NOT_FOUND, when the
+        batch does not exist for this credential; RESOURCE_EXHAUSTED WATCH_LIMIT_REACHED; RATE_LIMITED;
+        SHUTTING_DOWN: the stream counts as a watch), and a transcript fetch that fails ends the
+        stream with its error (e.g. NOT_FOUND, TRANSCRIPTION_NOT_FOUND): reconnect with the ids you
+        have in `skip_transcription_ids`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetBatchItem(self, request, context):
         """Resolves a batch item's `client_item_id` to its transcription (upstream GET
         /v1/transcriptions/batch/{batch_id}/items/by-client-item-id). NOT_FOUND when the batch or the
@@ -273,6 +307,37 @@ class BatchTranscriptionServiceServicer:
         """Returns a transcript with word timestamps (upstream GET
         /v1/transcriptions/{transcription_id}). NOT_FOUND when the transcription does not exist.
         Meaningful once `GetTranscriptionStatus` says TRANSCRIPTION_STATE_COMPLETED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExportTranscription(self, request, context):
+        """Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
+        transcript is read from the upstream exactly as `GetTranscription` reads it (GET
+        /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
+        errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+        not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
+        A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
+        `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
+        just the header).
+
+        Caption cues are built from the word timestamps, in order: a cue starts at its first word's
+        `start` and ends at its last word's `end`, and the next cue begins at the first word that
+        would break one of these rules: a different `speaker`; a pause of more than 1 s since the
+        cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
+        characters (code points, speaker label included in SRT). Lines break between words, at the
+        point that makes the longer line shortest; a single word too long for a line, or for 7 s,
+        gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
+        are asked for, or crosstalk) stay in one cue, so cues never overlap. A cue's text is its
+        words joined by spaces, with the punctuation of the transcript `text` when that text has
+        exactly one token per word (the word, with punctuation around it); transliteration markup
+        (`<i>`) is dropped. Hebrew and other right-to-left text is written in logical order, as the
+        transcript has it: no reversal, and no bidi control character except one U+200F
+        RIGHT-TO-LEFT MARK before an SRT speaker label whose cue text starts with a right-to-left
+        letter (so the line keeps the direction its text gives it). A transcript with text but no
+        word timestamps (or a time that is not a number) cannot be timed: SRT and WebVTT fail
+        FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which needs no timestamps, works.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -324,6 +389,11 @@ def add_BatchTranscriptionServiceServicer_to_server(servicer, server):
                     request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchBatchStatusRequest.FromString,
                     response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchBatchStatusResponse.SerializeToString,
             ),
+            'StreamBatchTranscripts': grpc.unary_stream_rpc_method_handler(
+                    servicer.StreamBatchTranscripts,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.StreamBatchTranscriptsRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.StreamBatchTranscriptsResponse.SerializeToString,
+            ),
             'GetBatchItem': grpc.unary_unary_rpc_method_handler(
                     servicer.GetBatchItem,
                     request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetBatchItemRequest.FromString,
@@ -333,6 +403,11 @@ def add_BatchTranscriptionServiceServicer_to_server(servicer, server):
                     servicer.GetTranscription,
                     request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionRequest.FromString,
                     response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionResponse.SerializeToString,
+            ),
+            'ExportTranscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportTranscription,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExportTranscriptionRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExportTranscriptionResponse.SerializeToString,
             ),
             'GetTranscriptionStatus': grpc.unary_unary_rpc_method_handler(
                     servicer.GetTranscriptionStatus,
@@ -377,6 +452,8 @@ class BatchTranscriptionService:
     credential).
     - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
     ABORTED (upstream 409).
+    - FAILED_PRECONDITION (`ExportTranscription` as SRT or WebVTT of a transcript with text but
+    no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
     - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
     gateway itself is at its concurrency limit or out of upstream connections, reason
     GATEWAY_OVERLOADED): a google.rpc.RetryInfo with the delay to wait and a
@@ -588,6 +665,33 @@ class BatchTranscriptionService:
             _registered_method=True)
 
     @staticmethod
+    def StreamBatchTranscripts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/StreamBatchTranscripts',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.StreamBatchTranscriptsRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.StreamBatchTranscriptsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
     def GetBatchItem(request,
             target,
             options=(),
@@ -631,6 +735,33 @@ class BatchTranscriptionService:
             '/sofer.batch.v1.BatchTranscriptionService/GetTranscription',
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionRequest.SerializeToString,
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportTranscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/ExportTranscription',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExportTranscriptionRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExportTranscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

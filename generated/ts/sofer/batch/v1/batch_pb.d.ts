@@ -811,3 +811,49 @@ export enum ManifestStatus {
  */
 export declare const ManifestStatusSchema: GenEnum<ManifestStatus>;
 
+/**
+ * A file format `ExportTranscription` renders a transcript in. SRT and WebVTT are caption files
+ * whose cues are built from the word timestamps (the rules are on `ExportTranscription`); TEXT
+ * is the transcript as plain text.
+ *
+ * @generated from enum sofer.batch.v1.ExportFormat
+ */
+export enum ExportFormat {
+  /**
+   * Not set: never valid; `ExportTranscriptionRequest.format` fails INVALID_ARGUMENT (REQUIRED).
+   *
+   * @generated from enum value: EXPORT_FORMAT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * SubRip captions (.srt, media type "application/x-subrip"): numbered cues, times as
+   * HH:MM:SS,mmm, a speaker's label as a "Speaker 1: " prefix.
+   *
+   * @generated from enum value: EXPORT_FORMAT_SRT = 1;
+   */
+  SRT = 1,
+
+  /**
+   * WebVTT captions (.vtt, media type "text/vtt"): a "WEBVTT" header, times as HH:MM:SS.mmm,
+   * speakers as voice spans (`<v Speaker 1>`), `&`, `<` and `>` escaped as character
+   * references.
+   *
+   * @generated from enum value: EXPORT_FORMAT_WEBVTT = 2;
+   */
+  WEBVTT = 2,
+
+  /**
+   * Plain text (.txt, media type "text/plain; charset=utf-8"): the transcript without markup,
+   * one paragraph per speaker turn under a "Speaker 1:" line when speakers are known.
+   *
+   * @generated from enum value: EXPORT_FORMAT_TEXT = 3;
+   */
+  TEXT = 3,
+}
+
+/**
+ * Describes the enum sofer.batch.v1.ExportFormat.
+ */
+export declare const ExportFormatSchema: GenEnum<ExportFormat>;
+

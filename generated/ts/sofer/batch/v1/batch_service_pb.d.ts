@@ -16,7 +16,7 @@
 
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { AudioSource, BatchInfo, BatchState, BatchStatus, HebrewWordFormat, Manifest, ManifestMetadata, ProcessingMode, Transcription, TranscriptionInfo } from "./batch_pb.js";
+import type { AudioSource, BatchInfo, BatchState, BatchStatus, ExportFormat, HebrewWordFormat, Manifest, ManifestMetadata, ProcessingMode, Transcription, TranscriptionInfo } from "./batch_pb.js";
 
 /**
  * Describes the file sofer/batch/v1/batch_service.proto.
@@ -525,6 +525,87 @@ export declare type WatchBatchStatusResponse = Message<"sofer.batch.v1.WatchBatc
 export declare const WatchBatchStatusResponseSchema: GenMessage<WatchBatchStatusResponse>;
 
 /**
+ * Request of `StreamBatchTranscripts`.
+ *
+ * @generated from message sofer.batch.v1.StreamBatchTranscriptsRequest
+ */
+export declare type StreamBatchTranscriptsRequest = Message<"sofer.batch.v1.StreamBatchTranscriptsRequest"> & {
+  /**
+   * Id of the batch. Required, a UUID, else INVALID_ARGUMENT on `batch_id`.
+   *
+   * @generated from field: string batch_id = 1;
+   */
+  batchId: string;
+
+  /**
+   * Restrict each transcript to one Hebrew word format, as in `GetTranscriptionRequest`.
+   * UNSPECIFIED: no filter. An unknown enum value fails INVALID_ARGUMENT on
+   * `filter_hebrew_word_format`.
+   *
+   * @generated from field: sofer.batch.v1.HebrewWordFormat filter_hebrew_word_format = 2;
+   */
+  filterHebrewWordFormat: HebrewWordFormat;
+
+  /**
+   * Transcriptions the caller already has: never fetched, never sent. Each must be a UUID, at
+   * most 500 of them (a batch's largest size), else INVALID_ARGUMENT on
+   * `skip_transcription_ids[i]` or `skip_transcription_ids`.
+   *
+   * @generated from field: repeated string skip_transcription_ids = 3;
+   */
+  skipTranscriptionIds: string[];
+};
+
+/**
+ * Describes the message sofer.batch.v1.StreamBatchTranscriptsRequest.
+ * Use `create(StreamBatchTranscriptsRequestSchema)` to create a new message.
+ */
+export declare const StreamBatchTranscriptsRequestSchema: GenMessage<StreamBatchTranscriptsRequest>;
+
+/**
+ * One message of a `StreamBatchTranscripts` stream: one item that reached a terminal state.
+ *
+ * @generated from message sofer.batch.v1.StreamBatchTranscriptsResponse
+ */
+export declare type StreamBatchTranscriptsResponse = Message<"sofer.batch.v1.StreamBatchTranscriptsResponse"> & {
+  /**
+   * The item: its id, `client_item_id`, title and terminal state.
+   *
+   * @generated from field: sofer.batch.v1.TranscriptionInfo info = 1;
+   */
+  info?: TranscriptionInfo | undefined;
+
+  /**
+   * Set only when `info.state` is TRANSCRIPTION_STATE_COMPLETED: its transcript (text, word
+   * timestamps and info), filtered by the request's `filter_hebrew_word_format`.
+   *
+   * @generated from field: sofer.batch.v1.Transcription transcription = 2;
+   */
+  transcription?: Transcription | undefined;
+
+  /**
+   * Items of the batch in a terminal state as of this message (this one included, skipped ones
+   * too), for a progress display.
+   *
+   * @generated from field: int32 finished_count = 3;
+   */
+  finishedCount: number;
+
+  /**
+   * Items in the batch.
+   *
+   * @generated from field: int32 total_count = 4;
+   */
+  totalCount: number;
+};
+
+/**
+ * Describes the message sofer.batch.v1.StreamBatchTranscriptsResponse.
+ * Use `create(StreamBatchTranscriptsResponseSchema)` to create a new message.
+ */
+export declare const StreamBatchTranscriptsResponseSchema: GenMessage<StreamBatchTranscriptsResponse>;
+
+/**
  * Request of `GetBatchItem`.
  *
  * @generated from message sofer.batch.v1.GetBatchItemRequest
@@ -624,6 +705,94 @@ export declare type GetTranscriptionResponse = Message<"sofer.batch.v1.GetTransc
 export declare const GetTranscriptionResponseSchema: GenMessage<GetTranscriptionResponse>;
 
 /**
+ * Request of `ExportTranscription`.
+ *
+ * @generated from message sofer.batch.v1.ExportTranscriptionRequest
+ */
+export declare type ExportTranscriptionRequest = Message<"sofer.batch.v1.ExportTranscriptionRequest"> & {
+  /**
+   * Id of the transcription. Required, a UUID, else INVALID_ARGUMENT on `transcription_id`.
+   *
+   * @generated from field: string transcription_id = 1;
+   */
+  transcriptionId: string;
+
+  /**
+   * The file format to render. Required: UNSPECIFIED fails INVALID_ARGUMENT on `format`
+   * (reason REQUIRED), an unknown enum value likewise (UNKNOWN_ENUM_VALUE).
+   *
+   * @generated from field: sofer.batch.v1.ExportFormat format = 2;
+   */
+  format: ExportFormat;
+
+  /**
+   * Restrict the transcript to one Hebrew word format before rendering, as
+   * `GetTranscriptionRequest.filter_hebrew_word_format`: EN drops Hebrew letters, HE drops
+   * transliterations, HYBRID keeps both per word. UNSPECIFIED: no filter. An unknown enum value
+   * fails INVALID_ARGUMENT on `filter_hebrew_word_format`.
+   *
+   * @generated from field: sofer.batch.v1.HebrewWordFormat filter_hebrew_word_format = 3;
+   */
+  filterHebrewWordFormat: HebrewWordFormat;
+};
+
+/**
+ * Describes the message sofer.batch.v1.ExportTranscriptionRequest.
+ * Use `create(ExportTranscriptionRequestSchema)` to create a new message.
+ */
+export declare const ExportTranscriptionRequestSchema: GenMessage<ExportTranscriptionRequest>;
+
+/**
+ * Response of `ExportTranscription`: the file and what a client needs to store or serve it.
+ *
+ * @generated from message sofer.batch.v1.ExportTranscriptionResponse
+ */
+export declare type ExportTranscriptionResponse = Message<"sofer.batch.v1.ExportTranscriptionResponse"> & {
+  /**
+   * The rendered file, UTF-8 text with "\n" line ends: SRT cues, a WebVTT file, or plain text.
+   *
+   * @generated from field: string content = 1;
+   */
+  content: string;
+
+  /**
+   * Media type of `content`: "application/x-subrip" (SRT), "text/vtt" (WebVTT) or
+   * "text/plain; charset=utf-8" (TEXT).
+   *
+   * @generated from field: string media_type = 2;
+   */
+  mediaType: string;
+
+  /**
+   * File name extension for `content`, without the dot: "srt", "vtt" or "txt".
+   *
+   * @generated from field: string file_extension = 3;
+   */
+  fileExtension: string;
+
+  /**
+   * Settings and state of the transcription; check `info.state` for
+   * TRANSCRIPTION_STATE_COMPLETED (an unfinished one renders empty).
+   *
+   * @generated from field: sofer.batch.v1.TranscriptionInfo info = 4;
+   */
+  info?: TranscriptionInfo | undefined;
+
+  /**
+   * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT.
+   *
+   * @generated from field: int32 cue_count = 5;
+   */
+  cueCount: number;
+};
+
+/**
+ * Describes the message sofer.batch.v1.ExportTranscriptionResponse.
+ * Use `create(ExportTranscriptionResponseSchema)` to create a new message.
+ */
+export declare const ExportTranscriptionResponseSchema: GenMessage<ExportTranscriptionResponse>;
+
+/**
  * Request of `GetTranscriptionStatus`.
  *
  * @generated from message sofer.batch.v1.GetTranscriptionStatusRequest
@@ -693,6 +862,8 @@ export declare const GetTranscriptionStatusResponseSchema: GenMessage<GetTranscr
  *   credential).
  * - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
  *   ABORTED (upstream 409).
+ * - FAILED_PRECONDITION (`ExportTranscription` as SRT or WebVTT of a transcript with text but
+ *   no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
  * - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
  *   gateway itself is at its concurrency limit or out of upstream connections, reason
  *   GATEWAY_OVERLOADED): a google.rpc.RetryInfo with the delay to wait and a
@@ -813,6 +984,29 @@ export declare const BatchTranscriptionService: GenService<{
     output: typeof WatchBatchStatusResponseSchema;
   },
   /**
+   * Streams a batch's results: one message per item as it reaches a terminal state
+   * (TRANSCRIPTION_STATE_COMPLETED, FAILED, CANCELLED, or the upstream's INSUFFICIENT_FUNDS),
+   * items already terminal first, and ends OK after the last item once the batch is terminal.
+   * A completed item's message carries its transcript (`transcription`: text, word timestamps,
+   * info); any other terminal item's carries only its `info`, with its state. It rides on the
+   * batch's status poller (the one `WatchBatchStatus` uses: no extra status polling), and each
+   * transcript is fetched from the upstream once per (credential, transcription, filter) however
+   * many streams want it, then kept in a bounded cache. Items named in `skip_transcription_ids`
+   * are neither fetched nor sent, so a client that reconnects after an interruption gets only
+   * what it lacks. Errors are `WatchBatchStatus`'s (NOT_FOUND, reason BATCH_NOT_FOUND, when the
+   * batch does not exist for this credential; RESOURCE_EXHAUSTED WATCH_LIMIT_REACHED; RATE_LIMITED;
+   * SHUTTING_DOWN: the stream counts as a watch), and a transcript fetch that fails ends the
+   * stream with its error (e.g. NOT_FOUND, TRANSCRIPTION_NOT_FOUND): reconnect with the ids you
+   * have in `skip_transcription_ids`.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.StreamBatchTranscripts
+   */
+  streamBatchTranscripts: {
+    methodKind: "server_streaming";
+    input: typeof StreamBatchTranscriptsRequestSchema;
+    output: typeof StreamBatchTranscriptsResponseSchema;
+  },
+  /**
    * Resolves a batch item's `client_item_id` to its transcription (upstream GET
    * /v1/transcriptions/batch/{batch_id}/items/by-client-item-id). NOT_FOUND when the batch or the
    * id within it does not exist.
@@ -835,6 +1029,40 @@ export declare const BatchTranscriptionService: GenService<{
     methodKind: "unary";
     input: typeof GetTranscriptionRequestSchema;
     output: typeof GetTranscriptionResponseSchema;
+  },
+  /**
+   * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
+   * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
+   * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
+   * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+   * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
+   * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
+   * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
+   * just the header).
+   *
+   * Caption cues are built from the word timestamps, in order: a cue starts at its first word's
+   * `start` and ends at its last word's `end`, and the next cue begins at the first word that
+   * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
+   * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
+   * characters (code points, speaker label included in SRT). Lines break between words, at the
+   * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
+   * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
+   * are asked for, or crosstalk) stay in one cue, so cues never overlap. A cue's text is its
+   * words joined by spaces, with the punctuation of the transcript `text` when that text has
+   * exactly one token per word (the word, with punctuation around it); transliteration markup
+   * (`<i>`) is dropped. Hebrew and other right-to-left text is written in logical order, as the
+   * transcript has it: no reversal, and no bidi control character except one U+200F
+   * RIGHT-TO-LEFT MARK before an SRT speaker label whose cue text starts with a right-to-left
+   * letter (so the line keeps the direction its text gives it). A transcript with text but no
+   * word timestamps (or a time that is not a number) cannot be timed: SRT and WebVTT fail
+   * FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which needs no timestamps, works.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.ExportTranscription
+   */
+  exportTranscription: {
+    methodKind: "unary";
+    input: typeof ExportTranscriptionRequestSchema;
+    output: typeof ExportTranscriptionResponseSchema;
   },
   /**
    * Returns a transcription's settings and state (upstream GET
