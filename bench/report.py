@@ -114,6 +114,19 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     return lines
 
 
+HAND_WRITTEN = (
+    "<!-- Hand-written from here on: bench/run.py keeps it when it rewrites this page. -->"
+)
+"""The line after which docs/benchmarks.md holds notes written by hand (what each lever bought,
+measured one at a time), which a run keeps as they are."""
+
+
+def kept_notes(page: str) -> str:
+    """The hand-written part of an existing page (from the HAND_WRITTEN line on), or ""."""
+    at = page.find(HAND_WRITTEN)
+    return "" if at < 0 else "\n" + page[at:]
+
+
 def markdown(
     results: Sequence[ScenarioResult], run: dict[str, Any], history: Sequence[dict[str, Any]]
 ) -> str:
@@ -126,8 +139,9 @@ def markdown(
         "# Benchmarks",
         "",
         "Written by `make bench` (`bench/run.py`; how it measures:",
-        "[bench/README.md](../bench/README.md)). Do not edit by hand: the next run rewrites this",
-        "page. Figures are medians of interleaved repetitions; targets are the Performance",
+        "[bench/README.md](../bench/README.md)). Do not edit by hand above the hand-written",
+        "notes at the end: the next run rewrites the rest of this page (and keeps those notes).",
+        "Figures are medians of interleaved repetitions; targets are the Performance",
         "issue's, shown beside the figures and never asserted in tests.",
         "",
         f"Run of {run['date']} (commit {machine.get('commit') or '?'}, {run['seconds']:.0f} s): "

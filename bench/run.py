@@ -165,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
         )
         docs_path.parent.mkdir(parents=True, exist_ok=True)
-        docs_path.write_text(report.markdown(results, run_info, history))
+        kept = report.kept_notes(docs_path.read_text()) if docs_path.exists() else ""
+        docs_path.write_text(report.markdown(results, run_info, history) + kept)
         progress(f"tables written to {docs_path}")
     return 0
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from types import TracebackType
 
 import grpc
 
@@ -65,31 +65,10 @@ class InFlight:
     def __len__(self) -> int:
         return len(self._cuts)
 
-    @asynccontextmanager
-    async def scope(
-        self, answer_by: float | None, timed_out: Callable[[Cut], GatewayError]
-    ) -> AsyncIterator[Cut]:
+    def scope(self, answer_by: float | None, timed_out: Callable[[Cut], GatewayError]) -> _Scope:
         """Run the body until it ends, `answer_by` (monotonic) passes, or shutdown interrupts
         it; then raise `timed_out(cut)` (the call's GatewayError) in place of TimeoutError."""
-        cut = Cut()
-        loop = asyncio.get_running_loop()
-        when = None if answer_by is None else loop.time() + (answer_by - time.monotonic())
-        self._cuts.add(cut)
-        self._idle.clear()
-        try:
-            async with asyncio.timeout_at(when) as scope:
-                cut.scope = scope
-                if self.closing:
-                    cut.interrupt()
-                yield cut
-        except TimeoutError:
-            if cut.scope is not None and cut.scope.expired():
-                raise timed_out(cut) from None
-            raise
-        finally:
-            self._cuts.discard(cut)
-            if not self._cuts:
-                self._idle.set()
+        return _Scope(self, answer_by, timed_out)
 
     async def wait_idle(self, seconds: float) -> bool:
         """Wait up to `seconds` for every call to end; True when none is left."""
@@ -105,6 +84,66 @@ class InFlight:
         self.closing = True
         for cut in list(self._cuts):
             cut.interrupt()
+
+
+class _Scope:
+    """`InFlight.scope`: a context manager class rather than a generator, since every unary
+    call enters one (a generator-based one costs a generator and its throw on exit)."""
+
+    __slots__ = ("_answer_by", "_cut", "_in_flight", "_timed_out", "_timeout")
+
+    def __init__(
+        self, in_flight: InFlight, answer_by: float | None, timed_out: Callable[[Cut], GatewayError]
+    ) -> None:
+        self._in_flight = in_flight
+        self._answer_by = answer_by
+        self._timed_out = timed_out
+        self._cut = Cut()
+        self._timeout: asyncio.Timeout | None = None
+
+    async def __aenter__(self) -> Cut:
+        cut, in_flight, answer_by = self._cut, self._in_flight, self._answer_by
+        loop = asyncio.get_running_loop()
+        when = None if answer_by is None else loop.time() + (answer_by - time.monotonic())
+        in_flight._cuts.add(cut)
+        in_flight._idle.clear()
+        timeout = self._timeout = asyncio.timeout_at(when)
+        try:
+            await timeout.__aenter__()
+        except BaseException:
+            self._leave()
+            raise
+        cut.scope = timeout
+        if in_flight.closing:
+            cut.interrupt()
+        return cut
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        timeout, cut = self._timeout, self._cut
+        assert timeout is not None  # entered
+        try:
+            # Turns the expired scope's CancelledError into TimeoutError (and uncancels).
+            await timeout.__aexit__(exc_type, exc, tb)
+        except TimeoutError:
+            if timeout.expired():
+                raise self._timed_out(cut) from None
+            raise
+        finally:
+            self._leave()
+        if isinstance(exc, TimeoutError) and timeout.expired():
+            raise self._timed_out(cut) from None
+        return False
+
+    def _leave(self) -> None:
+        in_flight = self._in_flight
+        in_flight._cuts.discard(self._cut)
+        if not in_flight._cuts:
+            in_flight._idle.set()
 
 
 def cut_short(cut: Cut, *, in_doubt: bool, what: str, metadata: dict[str, str]) -> GatewayError:

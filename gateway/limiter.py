@@ -23,9 +23,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
+from types import TracebackType
 
 import grpc
 
@@ -103,18 +104,11 @@ class ConcurrencyLimiter:
         """Calls waiting for a slot now."""
         return len(self._waiters)
 
-    @asynccontextmanager
-    async def slot(self, deadline: float | None) -> AsyncIterator[Slot]:
+    def slot(self, deadline: float | None) -> _Held:
         """Hold one slot for the body (unless the body hands it over); `deadline` is absolute,
         on the limiter's clock (None: no deadline, so only `max_wait` bounds the wait). Raises
         GatewayError (RESOURCE_EXHAUSTED, GATEWAY_OVERLOADED) when no slot can be had in time."""
-        await self.acquire(deadline)
-        held = Slot(self)
-        try:
-            yield held
-        finally:
-            if not held.handed_over:
-                held.release()
+        return _Held(self, deadline)
 
     async def acquire(self, deadline: float | None) -> None:
         """Take a slot (see `slot`); the caller must `release` it exactly once."""
@@ -182,3 +176,30 @@ class ConcurrencyLimiter:
             quota_subject="gateway concurrency limit",
             retry_after=self.retry_after,
         )
+
+
+class _Held:
+    """`ConcurrencyLimiter.slot`: a context manager class rather than a generator, since every
+    unary call enters one."""
+
+    __slots__ = ("_deadline", "_limiter", "_slot")
+
+    def __init__(self, limiter: ConcurrencyLimiter, deadline: float | None) -> None:
+        self._limiter = limiter
+        self._deadline = deadline
+        self._slot: Slot | None = None
+
+    async def __aenter__(self) -> Slot:
+        await self._limiter.acquire(self._deadline)
+        held = self._slot = Slot(self._limiter)
+        return held
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        held = self._slot
+        if held is not None and not held.handed_over:
+            held.release()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import MutableMapping
 from typing import Any, TextIO
 
@@ -26,13 +27,45 @@ QUIET_LIBRARIES = ("httpx", "httpcore")
 """Stdlib loggers held at WARNING or above: their INFO lines repeat the RPC's summary line."""
 
 
+_SAFE_KEYS: set[str] = set()
+"""Keys seen and found not to name a credential (the code's own field names: a few dozen)."""
+_MAX_SAFE_KEYS = 4096
+
+
 def redact_secrets(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    """Replace the value of any key that names a credential with a fixed marker."""
+    """Replace the value of any key that names a credential with a fixed marker.
+
+    A line whose keys were all seen before and found safe is passed by one set comparison
+    (every RPC's summary line is), not by lower-casing each key again."""
+    if _SAFE_KEYS.issuperset(event_dict):
+        return event_dict
     for key in event_dict:
         if key.lower() in _SECRET_KEYS:
             event_dict[key] = "[redacted]"
+        elif len(_SAFE_KEYS) < _MAX_SAFE_KEYS:
+            _SAFE_KEYS.add(key)
+    return event_dict
+
+
+_formatted_second: tuple[int, str] = (-1, "")
+"""The last whole second formatted, and its text: one tuple, replaced at once (threads log too)."""
+
+
+def add_timestamp(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """`timestamp`: the time in UTC as structlog's `TimeStamper(fmt="iso", utc=True)` writes it
+    (`2026-12-01T21:12:41.123456Z`, no fraction on a whole second), with the date and time of
+    day formatted once per second instead of on every line."""
+    global _formatted_second
+    second, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    cached_second, text = _formatted_second
+    if second != cached_second:
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _formatted_second = (second, text)
+    event_dict["timestamp"] = f"{text}.{micros:06d}Z" if micros else f"{text}Z"
     return event_dict
 
 
@@ -73,7 +106,7 @@ def configure_logging(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            add_timestamp,
             redact_secrets,
             # No StackInfoRenderer: nothing logs with stack_info, and it would look on every line.
             structlog.processors.format_exc_info,
@@ -90,7 +123,7 @@ def configure_logging(
             foreign_pre_chain=[
                 structlog.stdlib.add_logger_name,
                 structlog.processors.add_log_level,
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                add_timestamp,
                 redact_secrets,
             ],
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

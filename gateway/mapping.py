@@ -8,8 +8,10 @@ Nothing here does I/O; validation has already run.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
+from enum import StrEnum
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.internal.enum_type_wrapper import EnumTypeWrapper
@@ -34,9 +36,61 @@ def _from_wire(wrapper: EnumTypeWrapper, prefix: str, value: object) -> int:
     return wrapper.Value(name) if name in wrapper.DESCRIPTOR.values_by_name else 0
 
 
+class _FromWire:
+    """`_from_wire` for one enum, by one dict look-up for the values the contract knows (the
+    upstream's own spellings, lower- and upper-case); anything else goes the long way. Every
+    answer maps several enums per item, so this is on the hot path of every read."""
+
+    def __init__(self, wrapper: EnumTypeWrapper, prefix: str) -> None:
+        self._wrapper = wrapper
+        self._prefix = prefix
+        self._known: dict[object, int] = {}
+        for name, number in wrapper.items():
+            suffix = name.removeprefix(prefix)
+            self._known[suffix] = self._known[suffix.lower()] = number
+
+    def __call__(self, value: object) -> int:
+        # A plain string or a StrEnum member (str() is the value itself): one look-up.
+        fast = type(value) is str or isinstance(value, StrEnum)
+        number = self._known.get(value) if fast else None
+        return _from_wire(self._wrapper, self._prefix, value) if number is None else number
+
+
+_LANGUAGE = _FromWire(batch_pb2.Language, "LANGUAGE_")
+_WORD_FORMAT = _FromWire(batch_pb2.HebrewWordFormat, "HEBREW_WORD_FORMAT_")
+_TRANSCRIPTION_STATE = _FromWire(batch_pb2.TranscriptionState, "TRANSCRIPTION_STATE_")
+_BATCH_STATE = _FromWire(batch_pb2.BatchState, "BATCH_STATE_")
+_MANIFEST_STATUS = _FromWire(batch_pb2.ManifestStatus, "MANIFEST_STATUS_")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_SECONDS_MIN, _SECONDS_MAX = -62_135_596_800, 253_402_300_799
+"""The range of google.protobuf.Timestamp (0001-01-01 to 9999-12-31, UTC)."""
+
+
+def _set_time(stamp: timestamp_pb2.Timestamp, value: datetime) -> None:
+    """`stamp.FromDatetime(value)` (naive means UTC) by datetime arithmetic: a tenth of the
+    cost of protobuf's own (utctimetuple, calendar.timegm), and the same seconds and nanos."""
+    naive = value.tzinfo is None or value.utcoffset() is None
+    delta = value.replace(tzinfo=None) - _NAIVE_EPOCH if naive else value - _EPOCH
+    seconds = delta.days * 86_400 + delta.seconds
+    if not _SECONDS_MIN <= seconds <= _SECONDS_MAX:
+        stamp.FromDatetime(value)  # out of range: protobuf's own error
+        return
+    stamp.seconds = seconds
+    stamp.nanos = delta.microseconds * 1000
+
+
+def set_now(stamp: timestamp_pb2.Timestamp) -> None:
+    """`stamp.GetCurrentTime()` (microseconds, as protobuf's own), from `time.time_ns`."""
+    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+    stamp.seconds = seconds
+    stamp.nanos = nanos // 1000 * 1000
+
+
 def _timestamp(value: datetime) -> timestamp_pb2.Timestamp:
     stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(value)
+    _set_time(stamp, value)
     return stamp
 
 
@@ -147,39 +201,48 @@ def filter_param(value: int) -> str | None:
 # -- answers --------------------------------------------------------------------------------
 
 
-def transcription_info(info: upstream.TranscriptionInfo) -> batch_pb2.TranscriptionInfo:
-    """Upstream TranscriptionInfo -> proto TranscriptionInfo."""
-    message = batch_pb2.TranscriptionInfo(
-        id=info.id,
-        client_item_id=info.client_item_id or "",
-        title=info.title,
-        created_at=_timestamp(info.created_at),
-        primary_language=_from_wire(batch_pb2.Language, "LANGUAGE_", info.primary_language),  # type: ignore[arg-type]
-        hebrew_word_format=[
-            _from_wire(batch_pb2.HebrewWordFormat, "HEBREW_WORD_FORMAT_", f)  # type: ignore[misc]
-            for f in info.hebrew_word_format
-        ],
-        state=_from_wire(batch_pb2.TranscriptionState, "TRANSCRIPTION_STATE_", info.status),  # type: ignore[arg-type]
-        model=info.model or "",
-    )
+def _fill_info(message: batch_pb2.TranscriptionInfo, info: upstream.TranscriptionInfo) -> None:
+    """Set `message`'s fields from `info` in place (no message made and copied)."""
+    message.id = info.id
+    message.client_item_id = info.client_item_id or ""
+    message.title = info.title
+    _set_time(message.created_at, info.created_at)
+    message.primary_language = _LANGUAGE(info.primary_language)  # type: ignore[assignment]
+    message.hebrew_word_format.extend(_WORD_FORMAT(f) for f in info.hebrew_word_format)  # type: ignore[misc]
+    message.state = _TRANSCRIPTION_STATE(info.status)  # type: ignore[assignment]
+    message.model = info.model or ""
     if info.num_speakers is not None:
         message.num_speakers = info.num_speakers
     if info.duration is not None:
         message.duration = float(info.duration)
+
+
+def transcription_info(info: upstream.TranscriptionInfo) -> batch_pb2.TranscriptionInfo:
+    """Upstream TranscriptionInfo -> proto TranscriptionInfo."""
+    message = batch_pb2.TranscriptionInfo()
+    _fill_info(message, info)
     return message
+
+
+def fill_batch_status(status: batch_pb2.BatchStatus, answer: upstream.BatchStatusResponse) -> None:
+    """Set an empty `status` from `answer` in place (`batch_status`, for a BatchStatus that is
+    a field of the message being answered: built where it lives, never copied into it)."""
+    status.batch_id = answer.batch_id
+    status.state = _BATCH_STATE(answer.status)  # type: ignore[assignment]
+    status.total_count = answer.total_count
+    status.completed_count = answer.completed_count
+    status.failed_count = answer.failed_count
+    status.pending_count = answer.pending_count
+    items = status.transcriptions
+    for info in answer.transcriptions:
+        _fill_info(items.add(), info)
 
 
 def batch_status(answer: upstream.BatchStatusResponse) -> batch_pb2.BatchStatus:
     """Upstream BatchStatusResponse -> proto BatchStatus (observed_at is set by the caller)."""
-    return batch_pb2.BatchStatus(
-        batch_id=answer.batch_id,
-        state=_from_wire(batch_pb2.BatchState, "BATCH_STATE_", answer.status),  # type: ignore[arg-type]
-        total_count=answer.total_count,
-        completed_count=answer.completed_count,
-        failed_count=answer.failed_count,
-        pending_count=answer.pending_count,
-        transcriptions=[transcription_info(t) for t in answer.transcriptions],
-    )
+    status = batch_pb2.BatchStatus()
+    fill_batch_status(status, answer)
+    return status
 
 
 def create_batch_response(
@@ -190,13 +253,13 @@ def create_batch_response(
         batch_id=answer.batch_id,
         transcription_ids=list(answer.transcription_ids),
         total_count=answer.total_count,
-        state=_from_wire(batch_pb2.BatchState, "BATCH_STATE_", answer.status),  # type: ignore[arg-type]
+        state=_BATCH_STATE(answer.status),  # type: ignore[arg-type]
         processing_mode=mode,
     )
 
 
 def _status(value: object) -> batch_pb2.ManifestStatus:
-    return _from_wire(batch_pb2.ManifestStatus, "MANIFEST_STATUS_", value)  # type: ignore[return-value]
+    return _MANIFEST_STATUS(value)  # type: ignore[return-value]
 
 
 def manifest(
@@ -234,10 +297,7 @@ def transcription(answer: upstream.Transcription) -> batch_pb2.Transcription:
             word=stamp.word,
             start=stamp.start,
             end=stamp.end,
-            hebrew_word_format=[
-                _from_wire(batch_pb2.HebrewWordFormat, "HEBREW_WORD_FORMAT_", f)  # type: ignore[misc]
-                for f in stamp.hebrew_word_format or ()
-            ],
+            hebrew_word_format=[_WORD_FORMAT(f) for f in stamp.hebrew_word_format or ()],  # type: ignore[misc]
         )
         if stamp.speaker is not None:
             word.speaker = stamp.speaker

@@ -51,6 +51,7 @@ from gateway.upstream.errors import UpstreamError
 if TYPE_CHECKING:
     from gateway.limiter import ConcurrencyLimiter
     from gateway.status_hub import StatusHub
+    from gateway.transcript_cache import TranscriptCache
     from gateway.upstream.budget import RetryBudget
     from gateway.upstream.rate_budget import RateBudget
 
@@ -274,10 +275,17 @@ class GatewayMetrics:
         budget: RetryBudget,
         rate_budget: RateBudget | None = None,
         redis_available: Callable[[], bool | None] | None = None,
+        transcripts: TranscriptCache | None = None,
     ) -> None:
         """Export these objects' live values, read on `loop` at each scrape."""
         self._state.sources = _Sources(
-            loop, limiter, hub, budget, rate_budget=rate_budget, redis_available=redis_available
+            loop,
+            limiter,
+            hub,
+            budget,
+            rate_budget=rate_budget,
+            redis_available=redis_available,
+            transcripts=transcripts,
         )
 
     def serve(self, listen: str) -> int:
@@ -323,6 +331,7 @@ class _Sources:
     budget: RetryBudget
     rate_budget: RateBudget | None = None
     redis_available: Callable[[], bool | None] | None = None
+    transcripts: TranscriptCache | None = None
 
 
 class _LoopState(Collector):
@@ -414,6 +423,21 @@ def _read(sources: _Sources) -> list[Metric]:
             rate.paused_for() if rate is not None else 0.0,
         ),
     ]
+    transcripts = sources.transcripts
+    if transcripts is not None:
+        families += [
+            CounterMetricFamily(
+                PREFIX + "transcript_fetches",
+                "Transcripts fetched from the upstream for StreamBatchTranscripts (once per "
+                "credential, transcription and filter while kept, however many streams)",
+                value=transcripts.fetches,
+            ),
+            _gauge(
+                "transcript_cache_bytes",
+                "Bytes of serialized transcripts kept for StreamBatchTranscripts",
+                transcripts.kept_bytes,
+            ),
+        ]
     up = sources.redis_available() if sources.redis_available is not None else None
     if up is not None:  # with --redis-url only
         families.append(

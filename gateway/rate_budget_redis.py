@@ -19,15 +19,13 @@ PROBE_EVERY seconds until it answers: then the replicas share the bucket again.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import Final
 
 import structlog
 from redis.commands.core import AsyncScript
 from redis.exceptions import RedisError
 
-from gateway.redis_client import RedisConnection
+from gateway.redis_client import Reachability, RedisConnection
 from gateway.upstream.rate_budget import SharedState
 
 log = structlog.get_logger("gateway.rate_budget_redis")
@@ -94,13 +92,18 @@ class RedisRateBuckets:
         self._args = (repr(float(rate)), str(int(burst)))
         self._take = redis.client.register_script(TAKE)
         self._pause = redis.client.register_script(PAUSE)
-        self._available = True
-        self._probe: asyncio.Task[None] | None = None
+        self._reach = Reachability(
+            redis,
+            meanwhile="the upstream rate budget uses this replica's own bucket, at the full "
+            "--upstream-rate-limit, until it is back",
+            again="the upstream rate budget is shared again",
+            interval=PROBE_EVERY,
+        )
 
     @property
     def available(self) -> bool:
         """Whether Redis answered last time (False: the local bucket stands in)."""
-        return self._available
+        return self._reach.available
 
     async def take(self, tenant: str) -> SharedState | None:
         """Take a token from the tenant's shared bucket if it has one; None: Redis is away."""
@@ -112,50 +115,15 @@ class RedisRateBuckets:
 
     async def close(self) -> None:
         """Stop probing (the connection is the caller's)."""
-        probe, self._probe = self._probe, None
-        if probe is not None:
-            probe.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await probe
+        await self._reach.close()
 
     async def _run(self, script: AsyncScript, tenant: str, *more: str) -> SharedState | None:
-        if not self._available:
+        if not self._reach.available:
             return None
         key = KEY_PREFIX + self._redis.hash_tenant(tenant)
         try:
             granted, tokens, paused_ms = await script(keys=[key], args=[*self._args, *more])
             return SharedState(bool(int(granted)), float(tokens), float(paused_ms) / 1000)
         except (RedisError, OSError, ValueError, TypeError) as exc:  # down, or not our script
-            self._lost(exc)
+            self._reach.lost(exc)
             return None
-
-    def _lost(self, exc: BaseException) -> None:
-        """Redis did not answer: say so once, use the local buckets, and probe for its return."""
-        if not self._available:
-            return
-        self._available = False
-        log.warning(
-            "redis unavailable: the upstream rate budget uses this replica's own bucket, at the "
-            "full --upstream-rate-limit, until it is back",
-            redis=self._redis.settings.where,
-            error=f"{type(exc).__name__}: {exc}",
-        )
-        if self._probe is None:
-            self._probe = asyncio.create_task(self._wait_for_redis())
-
-    async def _wait_for_redis(self) -> None:
-        try:
-            while True:
-                await asyncio.sleep(PROBE_EVERY)
-                try:
-                    await self._redis.client.ping()
-                except (RedisError, OSError):
-                    continue
-                self._available = True
-                log.info(
-                    "redis available again: the upstream rate budget is shared again",
-                    redis=self._redis.settings.where,
-                )
-                return
-        finally:
-            self._probe = None

@@ -17,6 +17,8 @@ records in Redis: retries after the change are not recognised (docs/redis.md).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import os
@@ -25,9 +27,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import redis.asyncio as aioredis
+import structlog
 from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
 from gateway.config import ConfigError, GatewayConfig
 
@@ -40,6 +44,7 @@ COMMAND_TIMEOUT = 2.0
 """Seconds one Redis command (or connecting) may take before Redis counts as unreachable: a
 create with a request_id then fails fast instead of spending its caller's deadline."""
 _DERIVE_LABEL = b"sofer-gateway redis key secret v1"
+log = structlog.get_logger("gateway.redis_client")
 
 
 @dataclass(frozen=True)
@@ -152,3 +157,61 @@ class RedisConnection:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+
+
+class Reachability:
+    """Whether Redis answers, for one user of the connection (the shared pollers, the shared
+    rate budget): `lost(exc)` says so once in the log, with what the gateway does meanwhile,
+    and starts a probe that PINGs every `interval` seconds until Redis answers; then it says so
+    once more and `available` is True again. `wait_available()` returns at that moment."""
+
+    def __init__(
+        self, redis: RedisConnection, *, meanwhile: str, again: str, interval: float = 1.0
+    ) -> None:
+        self._redis = redis
+        self._meanwhile = meanwhile
+        self._again = again
+        self.interval = interval
+        self._back = asyncio.Event()
+        self._back.set()
+        self._probe: asyncio.Task[None] | None = None
+
+    @property
+    def available(self) -> bool:
+        """Whether Redis answered the last command."""
+        return self._back.is_set()
+
+    async def wait_available(self) -> None:
+        """Return when Redis answers (at once when it does)."""
+        await self._back.wait()
+
+    def lost(self, exc: BaseException) -> None:
+        """A command failed: Redis counts as down until a PING answers."""
+        if not self.available:
+            return
+        self._back.clear()
+        log.warning(
+            f"redis unavailable: {self._meanwhile}",
+            redis=self._redis.settings.where,
+            error=type(exc).__name__,
+        )
+        self._probe = asyncio.create_task(self._wait(), name="redis probe")
+
+    async def close(self) -> None:
+        """Stop the probe, if one runs."""
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
+
+    async def _wait(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self._redis.client.ping()
+            except (RedisError, OSError):
+                continue
+            self._back.set()
+            log.info(f"redis available again: {self._again}", redis=self._redis.settings.where)
+            return

@@ -70,13 +70,21 @@ class _Wait:
     async def one(self, requests: AsyncIterable[Any], context: Context) -> Any:
         """The single request message of a unary-request method."""
         started = time.monotonic()
+        iterator = aiter(requests)
         try:
             async with asyncio.timeout(self.timeout):
-                return await anext(aiter(requests))
+                message = await anext(iterator)
         except StopAsyncIteration:
             await self._end(context, started, self._missing())
         except TimeoutError:
             await self._end(context, started, self._late())
+        # grpc.aio's request stream is an async generator: closed here, at once, rather than
+        # left suspended for the loop's finalizer hook, which closes each in a task of its own
+        # (and wakes the loop through its self-pipe to start it) on every call.
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
+        return message
 
     async def first(self, requests: AsyncIterable[Any], context: Context) -> AsyncIterator[Any]:
         """A request stream whose first message is bounded like a unary request."""

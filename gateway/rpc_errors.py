@@ -204,25 +204,19 @@ def from_upstream(
             "check before creating again)"
         )
     retry_after = getattr(exc, "retry_after", None)
-    if isinstance(exc, errors.PoolExhausted):
-        return GatewayError(
-            code,
-            reason,
-            message,
-            info,
-            retry_after=retry_after,
-            quota_subject="gateway upstream connection pool",
-        )
-    if isinstance(exc, errors.QuotaExhausted):
-        return GatewayError(
-            code,
-            reason,
-            message,
-            info,
-            retry_after=retry_after,
-            quota_subject="upstream rate budget (--upstream-rate-limit)",
-        )
+    for kind, subject in _QUOTA_SUBJECTS.items():
+        if isinstance(exc, kind):
+            return GatewayError(
+                code, reason, message, info, retry_after=retry_after, quota_subject=subject
+            )
     return GatewayError(code, reason, message, info, retry_after=retry_after)
+
+
+_QUOTA_SUBJECTS: dict[type[UpstreamError], str] = {
+    errors.PoolExhausted: "gateway upstream connection pool",
+    errors.QuotaExhausted: "upstream rate budget (--upstream-rate-limit)",
+}
+"""The QuotaFailure subject of the gateway's own limits (others: the upstream's rate limit)."""
 
 
 def _fallback(exc: UpstreamError) -> tuple[grpc.StatusCode, Reason]:

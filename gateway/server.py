@@ -297,6 +297,7 @@ class Gateway:
                 budget=self.client.budget,
                 rate_budget=self.rate_budget,
                 redis_available=lambda: self.redis_available,
+                transcripts=servicer.transcripts,
             )
         batch_service_pb2_grpc.add_BatchTranscriptionServiceServicer_to_server(
             servicer, self.server

@@ -218,9 +218,10 @@ class BatchTranscriptionServicer:
 
         async def fetch(options: CallOptions) -> pb.GetBatchStatusResponse:
             answer = await self.client.get_batch_status(request.batch_id, opts=options)
-            status = mapping.batch_status(answer)
-            status.observed_at.GetCurrentTime()  # when the (shared) answer arrived
-            return pb.GetBatchStatusResponse(batch_status=status)
+            response = pb.GetBatchStatusResponse()
+            mapping.fill_batch_status(response.batch_status, answer)  # built in place, no copy
+            mapping.set_now(response.batch_status.observed_at)  # when the (shared) answer arrived
+            return response
 
         return await self._read(
             call, ("GetBatchStatus", request.batch_id), fetch, reuse=self.status_reuse
@@ -279,13 +280,21 @@ class BatchTranscriptionServicer:
         call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
         word_format = mapping.filter_param(request.filter_hebrew_word_format)
 
+        return await self._transcript(call, request.transcription_id, word_format)
+
+    async def _transcript(
+        self, call: Call, transcription_id: str, word_format: str | None
+    ) -> pb.GetTranscriptionResponse:
+        """GetTranscription's read (shared with ExportTranscription: an export and a read of
+        the same transcript in flight share one upstream call)."""
+
         async def fetch(options: CallOptions) -> pb.GetTranscriptionResponse:
             answer = await self.client.get_transcription(
-                request.transcription_id, filter_hebrew_word_format=word_format, opts=options
+                transcription_id, filter_hebrew_word_format=word_format, opts=options
             )
             return pb.GetTranscriptionResponse(transcription=mapping.transcription(answer))
 
-        key = ("GetTranscription", request.transcription_id, word_format or "")
+        key = ("GetTranscription", transcription_id, word_format or "")
         return await self._read(call, key, fetch)
 
     @unary_rpc("ExportTranscription")
@@ -297,17 +306,8 @@ class BatchTranscriptionServicer:
         word_format = mapping.filter_param(request.filter_hebrew_word_format)
         file_format = captions.for_export_format(request.format)
         assert file_format is not None  # validation refuses UNSPECIFIED and unknown formats
-
-        async def fetch(options: CallOptions) -> pb.GetTranscriptionResponse:
-            answer = await self.client.get_transcription(
-                request.transcription_id, filter_hebrew_word_format=word_format, opts=options
-            )
-            return pb.GetTranscriptionResponse(transcription=mapping.transcription(answer))
-
-        # GetTranscription's key and answer: an export and a read of the same transcript in
-        # flight share one upstream call.
-        key = ("GetTranscription", request.transcription_id, word_format or "")
-        transcription = (await self._read(call, key, fetch)).transcription
+        read = await self._transcript(call, request.transcription_id, word_format)
+        transcription = read.transcription
         try:
             rendered = file_format.render(transcription)
         except captions.NotTimed as exc:

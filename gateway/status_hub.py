@@ -341,7 +341,7 @@ class StatusHub:
                 if lease is None:  # another replica polls: follow it, look again now and then
                     topic.turn.clear()
                     with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(shared.lease_seconds / 4):
+                        async with asyncio.timeout(shared.renew_every):
                             await topic.turn.wait()
                     continue
                 topic.lease = lease
@@ -364,7 +364,7 @@ class StatusHub:
     async def _keep(self, topic: _Topic, shared: StatusExchange, lease: Lease) -> None:
         """Renew the lease while this replica polls; on losing it, stop the poller."""
         while topic.lease is lease:
-            await asyncio.sleep(shared.lease_seconds / 3)
+            await asyncio.sleep(shared.renew_every)
             try:
                 kept = await shared.renew(lease)
             except SharedUnavailable:

@@ -2,12 +2,13 @@
 
 The status hub (gateway.status_hub) of every replica with watchers of a batch takes part:
 
-- **Lease**: `sgw:poll-lease:<tenant hmac>:<batch>`, taken with SET NX PX (`lease` seconds)
-  by one replica, which then polls the upstream. Its value is a token of this one lease; the
-  holder renews it (a script that checks the token) at least every `lease / 3` seconds while
-  it polls, and deletes it (same check) when it stops. Only a replica with a watcher of the
-  batch asks for the lease, so a credential never leaves the process that received it: the
-  holder polls with its own watcher's credential.
+- **Lease**: `sgw:poll-lease:<tenant hmac>:<batch>`, taken with SET NX PX by one replica,
+  which then polls the upstream. Its value is a token of this one lease; the holder renews it
+  (a script that checks the token) every `lease / 4` seconds while it polls, and deletes it
+  (same check) when it stops. The key lives three quarters of `lease` past each renewal, so
+  that a holder that died or stalled has lost it within `0.75 * lease`. Only a replica with a
+  watcher of the batch asks for the lease, so a credential never leaves the process that
+  received it: the holder polls with its own watcher's credential.
 - **Fenced publication**: the holder publishes each new status with a script that first checks
   its lease token, so a holder whose lease expired (it stalled, or Redis evicted the key) can
   never publish after another took over. The script keeps the latest status in the hash
@@ -20,7 +21,7 @@ The status hub (gateway.status_hub) of every replica with watchers of a batch ta
   new watcher gets the current state at once, without an upstream call. A message with a
   version it has already seen is dropped: no duplicates. Followers try for the lease every
   `lease / 4` seconds, and at once when the holder says it let go ("released"), so when the
-  holder dies or stalls another replica with watchers takes over within about one lease.
+  holder dies or stalls another replica with watchers takes over within one lease.
 - **Nothing secret**: keys carry the HMAC of the tenant (gateway.redis_client), values the
   upstream's status and the gateway's own (already sanitised) error messages.
 - **Redis unavailable**: every method raises `SharedUnavailable`; the hub then polls for
@@ -45,7 +46,7 @@ import structlog
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from gateway.redis_client import RedisConnection
+from gateway.redis_client import Reachability, RedisConnection
 from gateway.rpc_errors import GatewayError, Reason
 from gateway.upstream import BatchStatusResponse
 
@@ -59,6 +60,9 @@ HEARTBEAT = 1.0
 LISTEN_TIMEOUT = 1.0
 """Seconds the pub/sub reader waits for a message before looking again (below the client's
 command timeout, so an idle channel never counts as a broken connection)."""
+LEASE_TTL = 0.75
+"""The lease key's life past each renewal, as a fraction of --poll-lease: expiry (0.75) plus
+a follower's next try (0.25) make a take-over within one lease of the holder's death."""
 STATUS_TTL = 3600.0
 """Seconds the latest status outlives its last write or lease renewal."""
 
@@ -205,7 +209,9 @@ class StatusExchange:
     def __init__(self, redis: RedisConnection, *, lease: float) -> None:
         self._redis = redis
         self.lease_seconds = lease
-        self.lease_ms = max(int(lease * 1000), 1)
+        self.lease_ms = max(int(lease * LEASE_TTL * 1000), 1)
+        self.renew_every = lease / 4
+        """Seconds between the holder's renewals (and the followers' tries for the lease)."""
         self.status_ttl_ms = int(max(STATUS_TTL, lease * 10) * 1000)
         self.replica = uuid.uuid4().hex[:12]
         self._handlers: dict[str, set[Handler]] = {}
@@ -214,10 +220,12 @@ class StatusExchange:
         """Channels the current pub/sub connection has subscribed to."""
         self._listener: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
-        self._available = True
-        self._back = asyncio.Event()
-        self._back.set()
-        self._watchdog: asyncio.Task[None] | None = None
+        self.reach = Reachability(
+            redis,
+            meanwhile="watch pollers run per replica (local mode) until it is back",
+            again="watch pollers shared again",
+            interval=HEARTBEAT,
+        )
         self.leases_held = 0
         """Leases this replica holds now (a metric)."""
         client = redis.client
@@ -229,11 +237,11 @@ class StatusExchange:
     @property
     def available(self) -> bool:
         """Whether Redis answered the last command (else the hub polls for itself)."""
-        return self._available
+        return self.reach.available
 
     async def wait_available(self) -> None:
         """Return when Redis answers again."""
-        await self._back.wait()
+        await self.reach.wait_available()
 
     def key(self, tenant: str, batch_id: str) -> SharedKey:
         """The Redis names of (tenant, batch): the tenant only as its HMAC."""
@@ -245,12 +253,12 @@ class StatusExchange:
         self._listener = asyncio.create_task(self._listen(), name="status-exchange listener")
 
     async def close(self) -> None:
-        """Stop the reader and the watchdog; close the pub/sub connection."""
-        for task in (self._listener, self._watchdog):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        """Stop the reader and the probe; close the pub/sub connection."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._listener
+        await self.reach.close()
         await self._drop_pubsub()
 
     # -- leases and publication ---------------------------------------------------------------
@@ -339,7 +347,7 @@ class StatusExchange:
         if handlers:
             return
         del self._handlers[key.status]
-        if key.status in self._joined and self._pubsub is not None and self._available:
+        if key.status in self._joined and self._pubsub is not None and self.available:
             self._joined.discard(key.status)
             with contextlib.suppress(SharedUnavailable):
                 await self._run(self._pubsub.unsubscribe(key.status))
@@ -369,9 +377,9 @@ class StatusExchange:
                     ignore_subscribe_messages=True, timeout=LISTEN_TIMEOUT
                 )
             except Exception as exc:  # a broken connection, whatever redis-py calls it
-                self._lost(exc)
+                self.reach.lost(exc)
                 await self._drop_pubsub()
-                await self._back.wait()
+                await self.reach.wait_available()
                 await self._resubscribe()
                 continue
             if message is None or message.get("type") != "message":
@@ -415,31 +423,6 @@ class StatusExchange:
         try:
             result = await command
         except (RedisError, OSError) as exc:
-            self._lost(exc)
+            self.reach.lost(exc)
             raise SharedUnavailable(str(exc)) from None
         return result
-
-    def _lost(self, exc: BaseException) -> None:
-        if not self._available:
-            return
-        self._available = False
-        self._back.clear()
-        log.warning(
-            "redis unavailable: watch pollers run per replica (local mode) until it is back",
-            redis=self._redis.settings.where,
-            error=type(exc).__name__,
-        )
-        if self._watchdog is None or self._watchdog.done():
-            self._watchdog = asyncio.create_task(self._wait_for_redis(), name="redis watchdog")
-
-    async def _wait_for_redis(self) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT)
-            try:
-                await self._redis.client.ping()
-            except (RedisError, OSError):
-                continue
-            self._available = True
-            self._back.set()
-            log.info("redis available again: watch pollers shared again")
-            return

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -153,3 +155,37 @@ def test_a_new_configuration_reaches_loggers_already_used() -> None:
     log.warning("two")
     assert [json.loads(x)["event"] for x in first.getvalue().splitlines()] == ["one"]
     assert [json.loads(x)["event"] for x in second.getvalue().splitlines()] == ["two"]
+
+
+def test_secret_keys_are_redacted_however_often_safe_lines_came_first() -> None:
+    """A credential-like key (in any case) is redacted even after many lines whose keys were
+    all safe: the gateway's memory of safe keys never lets a secret through."""
+    out = io.StringIO()
+    configure_logging("INFO", stream=out)
+    log = structlog.get_logger()
+    for _ in range(3):
+        log.info("rpc", code="OK", batch_id="b-1")
+    log.info("rpc", code="OK", batch_id="b-1", Authorization="Bearer s3cret-token")
+    log.info("rpc", code="OK", TOKEN="s3cret-token")
+    assert "s3cret-token" not in out.getvalue()
+    last_two = [json.loads(x) for x in out.getvalue().splitlines()[-2:]]
+    assert last_two[0]["Authorization"] == last_two[1]["TOKEN"] == "[redacted]"
+
+
+@pytest.mark.parametrize(
+    "nanoseconds",
+    [1_764_623_561_000_000_000, 1_764_623_561_123_456_789, 1_764_623_561_000_001_000, 0],
+)
+def test_timestamps_read_as_structlogs_iso_utc_stamps(
+    nanoseconds: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every line's timestamp is the ISO 8601 UTC time structlog's own stamper writes
+    (`...T21:12:41.123456Z`, no fraction on a whole second)."""
+    out = io.StringIO()
+    configure_logging("INFO", stream=out)
+    monkeypatch.setattr(time, "time_ns", lambda: nanoseconds)
+    structlog.get_logger().info("rpc")
+    when = dt.datetime.fromtimestamp(nanoseconds // 1000 / 1e6, dt.UTC)
+    when = when.replace(microsecond=nanoseconds // 1000 % 1_000_000)
+    expected = when.isoformat().replace("+00:00", "Z")
+    assert json.loads(out.getvalue())["timestamp"] == expected

@@ -8,15 +8,19 @@ import asyncio
 import dataclasses
 import itertools
 import time
+from pathlib import Path
 
+import grpc
 import pytest
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 
 from gateway.config import GatewayConfig
+from gateway.redis_client import KEY_SECRET_ENV
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.server import Gateway
+from tests.redis_server import RedisServer
 from tests.test_grpc_support import upstream_total
 from tests.test_metrics import scrape
 from tests.test_rate_budget_e2e import BURST, RATE, create, metadata, read
@@ -104,3 +108,44 @@ async def test_a_watch_with_no_state_yet_waits_for_the_budget_instead_of_failing
     assert message.batch_status.batch_id == batch_id
     first.cancel()
     await asyncio.gather(*reads)
+
+
+async def test_two_replicas_on_redis_share_the_budget_with_their_watches(
+    gateway_config: GatewayConfig,
+    sandbox: SandboxServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two replicas sharing one Redis (one bucket, one poller per batch): 25 watches and 50
+    reads on each, at once: together no more than 5 requests/s (plus the burst) upstream, no
+    429, every read answered and every watch ends OK on COMPLETED."""
+    monkeypatch.setenv(KEY_SECRET_ENV, "redis-key-secret-for-the-tests-0123")
+    with RedisServer(tmp_path) as redis_server:
+        config = dataclasses.replace(gateway_config, redis_url=redis_server.url)
+        async with Gateway(config) as first, Gateway(config) as second:
+            channels = [grpc.aio.insecure_channel(g.address) for g in (first, second)]
+            try:
+                stubs = [Stub(channel) for channel in channels]
+                batches = [await create(stubs[0], n) for n in range(5)]
+                before = await upstream_total(sandbox)
+                started = time.monotonic()
+                watches = [
+                    asyncio.ensure_future(watch(stubs[i % 2], batches[i % 5])) for i in range(50)
+                ]
+                reads = [read(stubs[i % 2], batches[i % 5]) for i in range(100)]
+                answers = await asyncio.gather(*reads)
+                streams = await asyncio.gather(*watches)
+                elapsed = time.monotonic() - started
+            finally:
+                for channel in channels:
+                    await channel.close(None)
+            assert len(answers) == 100
+            for messages in streams:
+                assert messages[-1].batch_status.state == batch_pb2.BATCH_STATE_COMPLETED
+            sent = await upstream_total(sandbox) - before
+            assert sent <= RATE * elapsed + BURST + 1, (sent, elapsed)
+            for gateway in (first, second):
+                metrics = await scrape(gateway.metrics_port)
+                assert (
+                    metrics.value("sofer_gateway_upstream_requests_total", status_class="429") == 0
+                )

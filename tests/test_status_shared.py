@@ -10,9 +10,8 @@ import asyncio
 import dataclasses
 import itertools
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import grpc
 import pytest
@@ -25,38 +24,34 @@ from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 from gateway.config import GatewayConfig
 from gateway.redis_client import KEY_SECRET_ENV, RedisConnection, RedisSettings
 from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import REDIS_HEALTH_SERVICE, Gateway
+from gateway.server import REDIS_HEALTH_SERVICE
 from gateway.status_shared import StatusExchange
 from gateway.upstream import BatchStatusResponse
 from tests.conftest import TOKEN, bearer
 from tests.processes import start_serve
 from tests.redis_server import RedisServer
 from tests.test_grpc_support import assert_error, eventually, rpc_error, source, stats
+from tests.test_idempotency_redis import (  # the fixtures too: one way to run replicas
+    SECRET,
+    Replica,
+    key_secret,
+    redis_server,
+    replica,
+    replicas,
+)
 from tests.test_metrics import scrape
 
+__all__ = ["key_secret", "redis_server", "replicas"]  # fixtures used by name
+
 Stub = pb_grpc.BatchTranscriptionServiceStub
-SECRET = "redis-key-secret-for-the-tests-0123"
 POLL = "GET /v1/transcriptions/batch/{batch_id}/status"
 TERMINAL = {batch_pb2.BATCH_STATE_COMPLETED, batch_pb2.BATCH_STATE_FAILED}
-
-
-@pytest.fixture(autouse=True)
-def key_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every gateway of these tests shares one Redis key secret, as replicas must."""
-    monkeypatch.setenv(KEY_SECRET_ENV, SECRET)
 
 
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
     """Items take 3 s: a batch of three takes long enough to be watched across a take-over."""
     return SandboxConfig(item_seconds=3.0, manifest_validation_seconds=0.0)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A real redis-server on a free loopback port, for one test."""
-    with RedisServer(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture
@@ -71,34 +66,6 @@ def shared(gateway_config: GatewayConfig, redis_server: RedisServer) -> GatewayC
         watch_backoff_factor=1.0,
         poll_lease=1.0,
     )
-
-
-@dataclasses.dataclass
-class Replica:
-    gateway: Gateway
-    channel: grpc.aio.Channel
-    stub: Stub
-
-
-@pytest.fixture
-async def replicas() -> AsyncIterator[list[Replica]]:
-    """Gateways started by the test (`await replica(...)`), all stopped at the end."""
-    running: list[Replica] = []
-    try:
-        yield running
-    finally:
-        for item in running:
-            await item.channel.close(None)
-            await item.gateway.stop(0)
-
-
-async def replica(running: list[Replica], config: GatewayConfig) -> Replica:
-    gateway = Gateway(config)
-    await gateway.start()
-    channel = grpc.aio.insecure_channel(gateway.address)
-    item = Replica(gateway, channel, Stub(channel))
-    running.append(item)
-    return item
 
 
 async def create(stub: Stub, items: int = 3) -> str:

@@ -5,6 +5,7 @@ for ids the caller already has, failed items as their info, tenants kept apart."
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import grpc
 import pytest
@@ -12,7 +13,9 @@ from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 
+from gateway.config import GatewayConfig
 from gateway.sandbox import SandboxConfig, SandboxServer
+from gateway.server import Gateway
 from tests.conftest import OTHER_TOKEN, bearer
 from tests.test_grpc_support import (
     assert_error,
@@ -22,6 +25,7 @@ from tests.test_grpc_support import (
     stats,
     upstream_total,
 )
+from tests.test_metrics import scrape
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 FETCH = "GET /v1/transcriptions/{transcription_id}"
@@ -61,12 +65,35 @@ async def requests_of(sandbox: SandboxServer, what: str) -> int:
 
 
 async def test_fifty_subscribers_cost_one_fetch_per_transcript(
-    sandbox: SandboxServer, stub: Stub
+    sandbox: SandboxServer, gateway: Gateway, stub: Stub
 ) -> None:
-    """50 streams of one batch of 3: each gets the 3 transcripts (text and words) as the items
-    finish and ends OK; the upstream served each transcript once, and one status poller."""
+    """50 streams of one batch of 3, and 5 status watches of it: each stream gets the 3
+    transcripts (text and words) as the items finish and ends OK; the upstream served each
+    transcript once, and one status poller served streams and watches together."""
     batch_id = await create(stub)
-    streams = await asyncio.gather(*(results(stub, batch_id) for _ in range(50)))
+    hub = gateway.hub
+    assert hub is not None
+    pollers: list[int] = []
+
+    async def sample() -> None:
+        while True:
+            pollers.append(hub.active_pollers)
+            await asyncio.sleep(0.02)
+
+    sampler = asyncio.ensure_future(sample())
+    watches = [
+        stub.WatchBatchStatus(
+            pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=bearer(), timeout=30
+        )
+        for _ in range(5)
+    ]
+    try:
+        streams = await asyncio.gather(*(results(stub, batch_id) for _ in range(50)))
+        for watch in watches:
+            assert [m async for m in watch]
+    finally:
+        sampler.cancel()
+    assert max(pollers) == 1
     for messages in streams:
         assert len(messages) == 3
         assert {m.info.state for m in messages} == {COMPLETED}
@@ -156,3 +183,18 @@ async def test_bad_requests_name_the_field_before_any_upstream_call(
         assert_error(error, grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_INVALID")
         assert field in field_violations(error), (field, field_violations(error))
     assert await upstream_total(sandbox) == before
+
+
+async def test_fetches_and_the_cache_show_in_the_metrics(
+    gateway_config: GatewayConfig, sandbox: SandboxServer
+) -> None:
+    """Three streams of a batch of three: sofer_gateway_transcript_fetches_total says 3 (one
+    per transcript) and sofer_gateway_transcript_cache_bytes what is kept."""
+    config = dataclasses.replace(gateway_config, metrics_listen="127.0.0.1:0")
+    async with Gateway(config) as gateway, grpc.aio.insecure_channel(gateway.address) as channel:
+        stub = Stub(channel)
+        batch_id = await create(stub)
+        await asyncio.gather(*(results(stub, batch_id) for _ in range(3)))
+        seen = await scrape(gateway.metrics_port)
+    assert seen.value("sofer_gateway_transcript_fetches_total") == 3
+    assert seen.value("sofer_gateway_transcript_cache_bytes") > 0

@@ -49,8 +49,20 @@ class Request:
         return headers
 
 
+async def _send(transport: httpx.AsyncBaseTransport, outgoing: httpx.Request) -> httpx.Response:
+    """The transport's response to `outgoing`, its body read whole (the connection is free)."""
+    response = await transport.handle_async_request(outgoing)
+    response.request = outgoing
+    try:
+        await response.aread()
+    finally:
+        await response.aclose()
+    return response
+
+
 async def send_attempt(
     http: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport,
     request: Request,
     *,
     seconds: float,
@@ -63,6 +75,12 @@ async def send_attempt(
     httpx's timeouts bound each phase (connect capped further by `connect_timeout`);
     `asyncio.timeout` bounds the whole attempt, since a read timeout bounds each read only.
     `wall_clock` (epoch seconds) is "now" for a Retry-After given as an HTTP-date.
+
+    `http` builds the request (base URL, default headers, query, JSON body); `transport` (the
+    client's own, as tracing instrumented it) sends it. That is what `http.send` would do
+    without its auth, redirect and cookie steps, none of which the gateway uses (no auth flow,
+    redirects not followed, no cookies kept): 60 to 100 us less per attempt
+    (docs/benchmarks.md).
     """
     route = request.route
     pool = seconds if pool_timeout is None else min(pool_timeout, seconds)
@@ -78,7 +96,7 @@ async def send_attempt(
     )
     try:
         async with asyncio.timeout(seconds):
-            response = await http.send(outgoing)
+            response = await _send(transport, outgoing)
     except httpx.PoolTimeout as exc:
         raise PoolExhausted(
             "no upstream connection came free in time: the gateway is at its connection limit",

@@ -96,6 +96,8 @@ class UpstreamClient:
             rate_budget=rate_budget,
         )
         self._http: httpx.AsyncClient | None = None
+        self._sender: httpx.AsyncBaseTransport | None = None
+        """The transport attempts go through: the client's own (instrumented by tracing)."""
 
     async def start(self) -> None:
         """Create the pooled httpx client, in the running event loop."""
@@ -106,6 +108,7 @@ class UpstreamClient:
         transport = self._transport or UpstreamTransport(
             max_connections=self.config.max_connections
         )
+        self._sender = transport
         self._http = httpx.AsyncClient(
             base_url=self.config.base_url,
             transport=transport,
@@ -244,8 +247,8 @@ class UpstreamClient:
         params: dict[str, str | None] | None = None,
         json: Any = None,
     ) -> M:
-        http = self._http
-        if http is None:
+        http, sender = self._http, self._sender
+        if http is None or sender is None:
             raise RuntimeError("UpstreamClient is not started: use `async with` or start()")
         request = Request(
             route=route,
@@ -259,6 +262,7 @@ class UpstreamClient:
         async def attempt(seconds: float) -> httpx.Response:
             return await send_attempt(
                 http,
+                sender,
                 request,
                 seconds=seconds,
                 connect_timeout=self.config.connect_timeout,

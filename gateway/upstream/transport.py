@@ -20,10 +20,8 @@ library's does not keep what the retry table needs (see `_TRANSLATED`, `handle_a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Final
+from typing import Final, NoReturn
 
 import aiohttp
 import httpx
@@ -56,14 +54,10 @@ def translated_error(exc: BaseException) -> httpx.TransportError | None:
     return None
 
 
-@contextlib.contextmanager
-def _translating() -> Iterator[None]:
-    try:
-        yield
-    except aiohttp.ClientError as exc:
-        error = translated_error(exc)
-        assert error is not None  # the table ends with ClientError
-        raise error from exc
+def _raise_translated(exc: aiohttp.ClientError) -> NoReturn:
+    error = translated_error(exc)
+    assert error is not None  # the table ends with ClientError
+    raise error from exc
 
 
 class UpstreamTransport(AiohttpTransport):
@@ -94,15 +88,20 @@ class UpstreamTransport(AiohttpTransport):
         return session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send `request` on a pooled connection; the response's body is read from it."""
+        """Send `request` on a pooled connection and read the whole response.
+
+        Read here, not streamed through httpx: the upstream client reads every body whole
+        anyway (`send` without `stream`), and one `read()` frees the connection and its slot at
+        once, without the chunk iterator and close handshake a stream costs on every call."""
         timeout = request.extensions.get("timeout", {})
         await self._acquire(timeout.get("pool"))
-        release = _Once(self._slots.release)
         try:
             response = await self._send(request, phases=timeout)
-        except BaseException:
-            release()
-            raise
+            body = await response.read()  # the connection goes back to aiohttp's pool
+        except aiohttp.ClientError as exc:
+            _raise_translated(exc)
+        finally:
+            self._slots.release()
         version = response.version
         extensions: dict[str, object] = {
             "http_version": f"HTTP/{version.major}.{version.minor}".encode()
@@ -114,13 +113,16 @@ class UpstreamTransport(AiohttpTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_Body(response, release),
+            stream=httpx.ByteStream(body),  # as received: httpx decodes any Content-Encoding
             request=request,
             extensions=extensions,
         )
 
     async def _acquire(self, pool_timeout: float | None) -> None:
         """Wait for a connection slot, at most `pool_timeout` seconds (None: no bound)."""
+        if not self._slots.locked():  # one free: taken at once, no timer to arm and cancel
+            await self._slots.acquire()
+            return
         try:
             async with asyncio.timeout(pool_timeout):
                 await self._slots.acquire()
@@ -138,7 +140,7 @@ class UpstreamTransport(AiohttpTransport):
         except httpx.RequestNotRead:
             body = request.stream  # type: ignore[assignment]  # aiohttp reads async iterables
         connect = phases.get("connect")
-        with _translating():
+        try:
             return await self.client.request(
                 request.method,
                 URL(str(request.url), encoded=True),  # as httpx encoded it, byte for byte
@@ -155,37 +157,5 @@ class UpstreamTransport(AiohttpTransport):
                 ),
                 server_hostname=request.extensions.get("sni_hostname"),
             )
-
-
-class _Once:
-    """A callable that calls `action` the first time only (a slot is released once)."""
-
-    def __init__(self, action: Callable[[], None]) -> None:
-        self._action: Callable[[], None] | None = action
-
-    def __call__(self) -> None:
-        action, self._action = self._action, None
-        if action is not None:
-            action()
-
-
-class _Body(httpx.AsyncByteStream):
-    """A response body read from its aiohttp response; closing it gives the connection back
-    to aiohttp's pool (or closes it, if unread) and then frees its slot."""
-
-    def __init__(self, response: aiohttp.ClientResponse, release: _Once) -> None:
-        self._response = response
-        self._release = release
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        with _translating():
-            async for chunk in self._response.content.iter_any():
-                yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            with _translating():
-                self._response.release()
-                await self._response.wait_for_close()
-        finally:
-            self._release()
+        except aiohttp.ClientError as exc:
+            _raise_translated(exc)

@@ -210,12 +210,7 @@ def validate_stream_batch_transcripts(
     UUID, at most MAX_MANIFEST_ITEMS (a batch's largest size) of them."""
     out: Violations = []
     _uuid(out, "batch_id", request.batch_id, required=True)
-    _enum(
-        out,
-        "filter_hebrew_word_format",
-        request.filter_hebrew_word_format,
-        batch_pb2.HebrewWordFormat.DESCRIPTOR,
-    )
+    _word_filter(out, request.filter_hebrew_word_format)
     skipped = request.skip_transcription_ids
     if len(skipped) > MAX_MANIFEST_ITEMS:
         out.append(
@@ -241,16 +236,16 @@ def validate_get_batch_item(request: batch_service_pb2.GetBatchItemRequest) -> V
     return out
 
 
+def _word_filter(out: Violations, value: int) -> None:
+    """`filter_hebrew_word_format`, where a request has one, is a known enum value."""
+    _enum(out, "filter_hebrew_word_format", value, batch_pb2.HebrewWordFormat.DESCRIPTOR)
+
+
 def validate_get_transcription(request: batch_service_pb2.GetTranscriptionRequest) -> Violations:
     """`transcription_id` is a required UUID; the filter is a known enum value."""
     out: Violations = []
     _uuid(out, "transcription_id", request.transcription_id, required=True)
-    _enum(
-        out,
-        "filter_hebrew_word_format",
-        request.filter_hebrew_word_format,
-        batch_pb2.HebrewWordFormat.DESCRIPTOR,
-    )
+    _word_filter(out, request.filter_hebrew_word_format)
     return out
 
 
@@ -265,12 +260,7 @@ def validate_export_transcription(
         out.append(Violation("format", Reason.REQUIRED, "is required (SRT, WEBVTT or TEXT)"))
     else:
         _enum(out, "format", request.format, batch_pb2.ExportFormat.DESCRIPTOR)
-    _enum(
-        out,
-        "filter_hebrew_word_format",
-        request.filter_hebrew_word_format,
-        batch_pb2.HebrewWordFormat.DESCRIPTOR,
-    )
+    _word_filter(out, request.filter_hebrew_word_format)
     return out
 
 
