@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
+import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -28,7 +29,7 @@ from gateway.server import REDIS_HEALTH_SERVICE
 from gateway.status_shared import StatusExchange
 from gateway.upstream import BatchStatusResponse
 from tests.conftest import TOKEN, bearer
-from tests.processes import start_serve
+from tests.processes import spawn_serve, start_serve
 from tests.redis_server import RedisServer
 from tests.test_grpc_support import assert_error, eventually, rpc_error, source, stats
 from tests.test_idempotency_redis import (  # the fixtures too: one way to run replicas
@@ -427,3 +428,70 @@ async def test_redis_mode_shows_in_health_and_metrics(
     redis_server.start()
     await eventually(looks, lambda got: got == (serving, serving, 1), within=15)
     assert_clean(await watching)
+
+
+async def _serving(*flags: str) -> tuple[asyncio.subprocess.Process, str, int]:
+    """A `serve` process on the test's Redis: (process, gRPC address, metrics port)."""
+    process = await spawn_serve(*flags, env={KEY_SECRET_ENV: SECRET}, merge_stderr=True)
+    assert process.stdout is not None
+    async with asyncio.timeout(30):
+        while True:
+            line = await process.stdout.readline()
+            assert line, "serve exited before serving"
+            event = json.loads(line)
+            if event.get("event") == "gateway serving":
+                return process, str(event["address"]), int(event["metrics_port"])
+
+
+async def test_three_serve_processes_poll_a_watched_batch_once(
+    sandbox: SandboxServer, redis_server: RedisServer
+) -> None:
+    """Three `serve` processes on one Redis, four watchers of one batch on each: the upstream
+    sees one poller's worth of status reads, the processes' poll leases (their metrics) never
+    add up to more than one, and every watcher sees the batch to its end."""
+    flags = (
+        "--upstream-url", sandbox.url, "--redis-url", redis_server.url, "--poll-lease", "1",
+        "--watch-fast-interval", "0.3", "--watch-slow-interval", "0.3",
+        "--watch-backoff-factor", "1", "--metrics-listen", "127.0.0.1:0",
+    )  # fmt: skip
+    started = [await _serving(*flags) for _ in range(3)]
+    drains = [asyncio.ensure_future(_drain(process)) for process, _, _ in started]
+    leases: list[float] = []
+
+    async def sample() -> None:
+        while True:
+            scrapes = [await scrape(port) for _, _, port in started]
+            leases.append(sum(s.value("sofer_gateway_poll_leases") for s in scrapes))
+            await asyncio.sleep(0.1)
+
+    try:
+        channels = [grpc.aio.insecure_channel(address) for _, address, _ in started]
+        try:
+            stubs = [Stub(channel) for channel in channels]
+            batch_id = await create(stubs[0])
+            before = await polls(sandbox)
+            began = time.monotonic()
+            sampler = asyncio.ensure_future(sample())
+            try:
+                results = await asyncio.gather(
+                    *(watch(stub, batch_id) for stub in stubs for _ in range(4))
+                )
+            finally:
+                sampler.cancel()
+            seconds = time.monotonic() - began
+        finally:
+            for channel in channels:
+                await channel.close(None)
+        for messages in results:
+            assert_clean(messages)
+        one_poller = seconds / 0.3
+        assert await polls(sandbox) - before <= 1.5 * one_poller + 4, (seconds, one_poller)
+        assert leases
+        assert max(leases) <= 1
+    finally:
+        for process, _, _ in started:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        for drain in drains:
+            drain.cancel()
