@@ -276,17 +276,18 @@ class BatchTranscriptionServicer:
     async def GetTranscription(
         self, request: pb.GetTranscriptionRequest, call: Call
     ) -> pb.GetTranscriptionResponse:
-        call.note(transcription_id=request.transcription_id)
-        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
-        word_format = mapping.filter_param(request.filter_hebrew_word_format)
-
-        return await self._transcript(call, request.transcription_id, word_format)
+        return await self._transcript(
+            call, request.transcription_id, request.filter_hebrew_word_format
+        )
 
     async def _transcript(
-        self, call: Call, transcription_id: str, word_format: str | None
+        self, call: Call, transcription_id: str, word_filter: int
     ) -> pb.GetTranscriptionResponse:
         """GetTranscription's read (shared with ExportTranscription: an export and a read of
         the same transcript in flight share one upstream call)."""
+        call.note(transcription_id=transcription_id)
+        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
+        word_format = mapping.filter_param(word_filter)
 
         async def fetch(options: CallOptions) -> pb.GetTranscriptionResponse:
             answer = await self.client.get_transcription(
@@ -301,12 +302,11 @@ class BatchTranscriptionServicer:
     async def ExportTranscription(
         self, request: pb.ExportTranscriptionRequest, call: Call
     ) -> pb.ExportTranscriptionResponse:
-        call.note(transcription_id=request.transcription_id)
-        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
-        word_format = mapping.filter_param(request.filter_hebrew_word_format)
         file_format = captions.for_export_format(request.format)
         assert file_format is not None  # validation refuses UNSPECIFIED and unknown formats
-        read = await self._transcript(call, request.transcription_id, word_format)
+        read = await self._transcript(
+            call, request.transcription_id, request.filter_hebrew_word_format
+        )
         transcription = read.transcription
         try:
             rendered = file_format.render(transcription)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import httpx
 import structlog
@@ -26,6 +26,9 @@ Attempt = Callable[[float], Awaitable[httpx.Response]]
 """One attempt, given its timeout in seconds: the 2xx response, or an UpstreamError."""
 
 _log = structlog.get_logger("gateway.upstream")
+
+
+E = TypeVar("E", bound=UpstreamError)
 
 
 class AttemptObserver(Protocol):
@@ -167,16 +170,7 @@ class RetryPolicy:
 
 
 def _deadline_spent(route: Route, last: UpstreamError | None) -> DeadlineExceeded:
-    message = "deadline spent before sending"
-    if last is not None:
-        message += f" (last attempt: {last.public_message})"
-    return DeadlineExceeded(
-        message,
-        method=route.method,
-        path=route.template,
-        outcome_unknown=last.outcome_unknown if last is not None else False,
-        request_sent=False,
-    )
+    return _unsent(DeadlineExceeded, "deadline spent before sending", route, last)
 
 
 def _quota_exhausted(
@@ -186,9 +180,22 @@ def _quota_exhausted(
         f"the gateway's upstream rate budget (--upstream-rate-limit) has no request for this "
         f"credential before the deadline: retry in {retry_after:.1f} s"
     )
+    return _unsent(QuotaExhausted, message, route, last, retry_after=retry_after)
+
+
+def _unsent(
+    kind: type[E],
+    message: str,
+    route: Route,
+    last: UpstreamError | None,
+    *,
+    retry_after: float | None = None,
+) -> E:
+    """An error of a call that ends before sending its next attempt: what the last attempt
+    said, and whether the outcome is in doubt, come from that attempt."""
     if last is not None:
         message += f" (last attempt: {last.public_message})"
-    return QuotaExhausted(
+    return kind(
         message,
         method=route.method,
         path=route.template,
