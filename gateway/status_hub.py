@@ -323,6 +323,8 @@ class StatusHub:
             while not _finished(topic):
                 try:
                     await shared.subscribe(key, handler)
+                    # Read at every look, not only the first: pub/sub is at most once, so a
+                    # message lost while the reader reconnected is made good within renew_every.
                     snapshot = await shared.latest(key)
                     if snapshot is not None:
                         self._adopt(topic, snapshot)

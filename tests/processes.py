@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+from typing import Any
 
 
 async def spawn_serve(
@@ -33,15 +34,23 @@ async def start_serve(
     *flags: str, env: dict[str, str] | None = None
 ) -> tuple[asyncio.subprocess.Process, str]:
     """Start `serve` and return it with the address its "gateway serving" log line names."""
+    process, event = await start_serving(*flags, env=env)
+    return process, str(event["address"])
+
+
+async def start_serving(
+    *flags: str, env: dict[str, str] | None = None
+) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
+    """Start `serve` and return it with its "gateway serving" log line (address, ports)."""
     process = await spawn_serve(*flags, env=env, merge_stderr=True)
     assert process.stdout is not None
     async with asyncio.timeout(30):
         while True:
             line = await process.stdout.readline()
             assert line, "serve exited before serving"
-            event = json.loads(line)
+            event: dict[str, Any] = json.loads(line)
             if event.get("event") == "gateway serving":
-                return process, str(event["address"])
+                return process, event
 
 
 async def run_serve(*flags: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:

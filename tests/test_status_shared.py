@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import itertools
-import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -29,7 +28,7 @@ from gateway.server import REDIS_HEALTH_SERVICE
 from gateway.status_shared import StatusExchange
 from gateway.upstream import BatchStatusResponse
 from tests.conftest import TOKEN, bearer
-from tests.processes import spawn_serve, start_serve
+from tests.processes import start_serve, start_serving
 from tests.redis_server import RedisServer
 from tests.test_grpc_support import assert_error, eventually, rpc_error, source, stats
 from tests.test_idempotency_redis import (  # the fixtures too: one way to run replicas
@@ -432,15 +431,8 @@ async def test_redis_mode_shows_in_health_and_metrics(
 
 async def _serving(*flags: str) -> tuple[asyncio.subprocess.Process, str, int]:
     """A `serve` process on the test's Redis: (process, gRPC address, metrics port)."""
-    process = await spawn_serve(*flags, env={KEY_SECRET_ENV: SECRET}, merge_stderr=True)
-    assert process.stdout is not None
-    async with asyncio.timeout(30):
-        while True:
-            line = await process.stdout.readline()
-            assert line, "serve exited before serving"
-            event = json.loads(line)
-            if event.get("event") == "gateway serving":
-                return process, str(event["address"]), int(event["metrics_port"])
+    process, event = await start_serving(*flags, env={KEY_SECRET_ENV: SECRET})
+    return process, str(event["address"]), int(event["metrics_port"])
 
 
 async def test_three_serve_processes_poll_a_watched_batch_once(

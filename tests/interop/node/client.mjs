@@ -122,10 +122,23 @@ const TERMINAL = new Set(["BATCH_STATE_COMPLETED", "BATCH_STATE_FAILED"]);
 // One WatchBatchStatus stream to its end: resolves with the batch statuses received and the
 // call's final status (and error, when not OK). `onMessage(call, status, index)` runs for each
 // message as it arrives, so a caller can cancel the call from there.
-function watch(client, batchId, metadata, onMessage = () => {}) {
+async function watch(client, batchId, metadata, onMessage = () => {}) {
+  const outcome = await serverStream(
+    client,
+    "WatchBatchStatus",
+    { batch_id: batchId },
+    metadata,
+    (call, response, index) => onMessage(call, response.batch_status, index),
+  );
+  return { ...outcome, messages: outcome.messages.map((response) => response.batch_status) };
+}
+
+// One server-streaming call to its end: resolves with the messages and the final status (and
+// error, when not OK). `onMessage(call, response, index)` runs for each message as it arrives.
+function serverStream(client, method, request, metadata, onMessage = () => {}) {
   return new Promise((resolve) => {
     const deadline = new Date(Date.now() + TIMEOUT_S * 1000);
-    const call = client.WatchBatchStatus({ batch_id: batchId }, metadata, { deadline });
+    const call = client[method](request, metadata, { deadline });
     const messages = [];
     let ended = false;
     let status = null;
@@ -136,37 +149,9 @@ function watch(client, batchId, metadata, onMessage = () => {}) {
       if (status && (ended || status.code !== grpc.status.OK)) resolve({ messages, status, error });
     };
     call.on("data", (response) => {
-      messages.push(response.batch_status);
-      onMessage(call, response.batch_status, messages.length - 1);
+      messages.push(response);
+      onMessage(call, response, messages.length - 1);
     });
-    call.on("end", () => {
-      ended = true;
-      settle();
-    });
-    call.on("error", (err) => {
-      error = err;
-    });
-    call.on("status", (final) => {
-      status = final;
-      settle();
-    });
-  });
-}
-
-// One server-streaming call to its end: resolves with the messages and the final status (and
-// error, when not OK), as `watch` does for WatchBatchStatus.
-function serverStream(client, method, request, metadata) {
-  return new Promise((resolve) => {
-    const deadline = new Date(Date.now() + TIMEOUT_S * 1000);
-    const call = client[method](request, metadata, { deadline });
-    const messages = [];
-    let ended = false;
-    let status = null;
-    let error = null;
-    const settle = () => {
-      if (status && (ended || status.code !== grpc.status.OK)) resolve({ messages, status, error });
-    };
-    call.on("data", (response) => messages.push(response));
     call.on("end", () => {
       ended = true;
       settle();

@@ -866,8 +866,12 @@ export declare const GetTranscriptionStatusResponseSchema: GenMessage<GetTranscr
  *   no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
  * - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
  *   gateway itself is at its concurrency limit or out of upstream connections, reason
- *   GATEWAY_OVERLOADED): a google.rpc.RetryInfo with the delay to wait and a
- *   google.rpc.QuotaFailure naming the limit. Requests are validated before the limit applies,
+ *   GATEWAY_OVERLOADED; or the gateway's upstream rate budget, --upstream-rate-limit, has no
+ *   request for the credential before the call's deadline, reason UPSTREAM_QUOTA_EXHAUSTED,
+ *   nothing sent): a google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure
+ *   naming the limit. A caller past its own share (--max-calls-per-caller,
+ *   --max-watches-per-caller) is refused RESOURCE_EXHAUSTED, reason CALLER_QUOTA_EXCEEDED, with a
+ *   QuotaFailure naming the caller's quota. Requests are validated before the limit applies,
  *   so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
  *   decode as the method's request message.
  * - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
