@@ -35,6 +35,7 @@ from gateway.config import ConfigError, GatewayConfig
 from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.server import Gateway
 from gateway.upstream import CallOptions, NotFound, UpstreamClient, UpstreamConfig
+from gateway.upstream.http1 import Http1Transport
 from tests.conftest import bearer
 from tests.processes import start_serve
 from tests.streams import drain
@@ -257,15 +258,13 @@ async def test_a_captured_authorization_header_is_redacted(
 
 
 def transport(name: str) -> httpx.AsyncBaseTransport:
-    """The upstream client's transport: httpx's own, or httpx-aiohttp's."""
+    """The upstream client's transport: httpx's own, or the gateway's (gateway.upstream.http1)."""
     if name == "httpx":
         return httpx.AsyncHTTPTransport()
-    aiohttp_transport = pytest.importorskip("httpx_aiohttp").AiohttpTransport
-    made: httpx.AsyncBaseTransport = aiohttp_transport()
-    return made
+    return Http1Transport(max_connections=4)
 
 
-@pytest.mark.parametrize("name", ["httpx", "aiohttp"])
+@pytest.mark.parametrize("name", ["httpx", "http1"])
 async def test_every_transport_gets_attempt_spans_and_traceparent(
     traced: Traced, name: str
 ) -> None:

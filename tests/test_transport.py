@@ -1,12 +1,15 @@
-"""The upstream transport (aiohttp under httpx's API): what the retry table relies on.
+"""The upstream transport (gateway.upstream.http1: HTTP/1.1 over asyncio under httpx's API):
+what the retry table relies on, and HTTP/1.1 as upstreams speak it.
 
-Each test runs a tiny HTTP server on loopback, port 0, that misbehaves in one way, and sends
-through `UpstreamTransport` under a real `httpx.AsyncClient` (or the whole `UpstreamClient`).
+Each test runs a tiny HTTP server on loopback, port 0, that behaves (or misbehaves) in one way,
+and sends through the transport under a real `httpx.AsyncClient` (or the whole
+`UpstreamClient`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -17,7 +20,7 @@ import pytest
 from gateway.sandbox import SandboxServer
 from gateway.upstream import CallOptions, Unavailable, UpstreamClient, UpstreamConfig
 from gateway.upstream.errors import error_for_transport
-from gateway.upstream.transport import UpstreamTransport
+from gateway.upstream.http1 import Http1Transport as UpstreamTransport
 from tests.pki import make_pki
 from tests.test_upstream_sandbox import add_fault, counts, express
 
@@ -183,7 +186,7 @@ async def test_cookies_are_not_kept_between_requests(http: httpx.AsyncClient) ->
     async with await serve(cookie) as server:
         transport = UpstreamTransport(max_connections=1)
         async with httpx.AsyncClient(transport=transport) as bare:  # no httpx jar either
-            # localhost, not 127.0.0.1: aiohttp's jar ignores cookies of IP addresses anyway
+            # localhost, not 127.0.0.1: cookie jars ignore cookies of IP addresses
             port = server.sockets[0].getsockname()[1]
             request = bare.build_request("GET", f"http://localhost:{port}/v1/x")
             for _ in range(2):
@@ -243,3 +246,223 @@ async def test_a_dropped_read_reaches_the_upstream_once_per_attempt(
         with pytest.raises(Unavailable) as info:
             await client.create_batch(express("https://audio.test/b.mp3"), opts=CallOptions("t"))
         assert info.value.outcome_unknown
+
+
+# -- HTTP/1.1 as upstreams speak it -----------------------------------------------------------
+
+
+class Recorder:
+    """A server's view: each connection it accepted, and each request head and body per one."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.heads: list[bytes] = []
+        self.bodies: list[bytes] = []
+
+    async def read(self, reader: asyncio.StreamReader) -> bytes:
+        """One request: its head, and its body by Content-Length."""
+        head = await read_request(reader)
+        self.heads.append(head)
+        length = 0
+        for line in head.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        body = await reader.readexactly(length) if length else b""
+        self.bodies.append(body)
+        return head
+
+
+def answering(recorder: Recorder, *answers: bytes, close: bool = False) -> Handler:
+    """Answer each request on a connection with the next of `answers` (the last repeats)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        recorder.connections += 1
+        index = 0
+        try:
+            while True:
+                await recorder.read(reader)
+                writer.write(answers[min(index, len(answers) - 1)])
+                await writer.drain()
+                index += 1
+                if close:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        writer.close()
+
+    return handle
+
+
+async def test_one_connection_serves_request_after_request() -> None:
+    """Keep-alive: sequential requests to one upstream reuse one connection."""
+    recorder = Recorder()
+    async with (
+        await serve(answering(recorder, OK)) as server,
+        httpx.AsyncClient(transport=UpstreamTransport(max_connections=4)) as http,
+    ):
+        for _ in range(5):
+            assert (await http.get(url_of(server) + "/v1/x")).json() == {}
+    assert (recorder.connections, len(recorder.heads)) == (1, 5)
+
+
+async def test_chunked_and_connection_delimited_bodies_are_read_whole() -> None:
+    """A chunked answer, and one without a length that ends with the connection, reach the
+    caller whole; the second connection is not reused after it ended."""
+    recorder = Recorder()
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b'4\r\n{"a"\r\n3\r\n:[1\r\n2\r\n]}\r\n0\r\n\r\n'
+    )
+    until_close = b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + b"[" + b"7," * 50_000 + b"7]"
+    async with (
+        await serve(answering(recorder, chunked)) as first,
+        await serve(answering(recorder, until_close, close=True)) as second,
+        httpx.AsyncClient(transport=UpstreamTransport(max_connections=2)) as http,
+    ):
+        assert (await http.get(url_of(first) + "/v1/x")).json() == {"a": [1]}
+        for _ in range(2):
+            answer = await http.get(url_of(second) + "/v1/x")
+            assert answer.json() == [7] * 50_001
+    assert recorder.connections == 3  # one for the chunked, one per "Connection: close" answer
+
+
+async def test_a_large_request_body_and_answer_cross_intact() -> None:
+    """A 1 MB JSON body arrives byte for byte, and a 2 MB answer is read whole."""
+    recorder = Recorder()
+    big = b"x" * 2_000_000
+    answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(big) + 2, b'"' + big + b'"')
+    payload = {"urls": ["https://audio.test/" + "a" * 1_000_000]}
+    async with (
+        await serve(answering(recorder, answer)) as server,
+        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
+    ):
+        response = await http.post(url_of(server) + "/v1/x", json=payload)
+    assert len(response.json()) == 2_000_000
+    assert recorder.bodies == [httpx.Request("POST", "http://x", json=payload).read()]
+
+
+async def test_a_compressed_answer_is_decoded() -> None:
+    """A gzip Content-Encoding is decoded by httpx, as with any transport."""
+    import gzip
+
+    body = gzip.compress(b'{"status": "ok"}')
+    answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
+    async with (
+        await serve(answering(Recorder(), answer + body)) as server,
+        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
+    ):
+        assert (await http.get(url_of(server) + "/v1/x")).json() == {"status": "ok"}
+
+
+async def test_an_interim_100_continue_is_skipped() -> None:
+    """A `100 Continue` before the answer is not the answer."""
+    answer = b"HTTP/1.1 100 Continue\r\n\r\n" + OK
+    async with (
+        await serve(answering(Recorder(), answer)) as server,
+        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
+    ):
+        response = await http.get(url_of(server) + "/v1/x")
+    assert (response.status_code, response.json()) == (200, {})
+
+
+async def test_a_connection_the_upstream_closed_while_idle_is_not_used() -> None:
+    """An upstream that closes its idle keep-alive connections (its own idle timeout): the next
+    request opens a new connection and succeeds, instead of failing on the dead one."""
+    recorder = Recorder()
+    async with (
+        await serve(answering(recorder, OK, close=True)) as server,  # closes after each answer
+        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
+    ):
+        for _ in range(3):
+            assert (await http.get(url_of(server) + "/v1/x")).status_code == 200
+            await asyncio.sleep(0.05)  # the close reaches the client while the connection idles
+    assert recorder.connections == 3
+
+
+async def test_an_idle_connection_is_let_go_after_the_keepalive_expiry() -> None:
+    """A pooled connection idle longer than the keep-alive expiry is closed, not reused."""
+    recorder = Recorder()
+    transport = UpstreamTransport(max_connections=1, keepalive_expiry=0.2)
+    async with (
+        await serve(answering(recorder, OK)) as server,
+        httpx.AsyncClient(transport=transport) as http,
+    ):
+        await http.get(url_of(server) + "/v1/x")
+        await http.get(url_of(server) + "/v1/x")
+        await asyncio.sleep(0.4)
+        await http.get(url_of(server) + "/v1/x")
+    assert recorder.connections == 2
+
+
+async def test_a_header_that_could_split_the_request_is_never_sent() -> None:
+    """A header value holding CR/LF is refused before anything is written: LocalProtocolError,
+    which the retry table reads as not sent, and the upstream sees no request."""
+    recorder = Recorder()
+    async with (
+        await serve(answering(recorder, OK)) as server,
+        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
+    ):
+        request = http.build_request("GET", url_of(server) + "/v1/x")
+        request.headers["x-note"] = "a"
+        request.headers._list[-1] = (b"x-note", b"x-note", b"a\r\nX-Evil: 1")  # what httpx allows
+        with pytest.raises(httpx.LocalProtocolError) as info:
+            await http.send(request)
+        assert is_not_sent(info.value)
+        assert (await http.get(url_of(server) + "/v1/x")).status_code == 200
+    assert len(recorder.heads) == 1
+    assert b"evil" not in recorder.heads[0].lower()
+
+
+async def test_bytes_that_keep_coming_are_not_a_read_timeout() -> None:
+    """The read timeout bounds each wait for a byte, not the whole answer: an answer that
+    trickles in over longer than the read timeout is read whole."""
+
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+        for _ in range(10):
+            await asyncio.sleep(0.08)
+            writer.write(b"7")
+            await writer.drain()
+        writer.close()
+
+    async with (
+        await serve(trickle) as server,
+        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
+    ):
+        response = await http.get(url_of(server) + "/v1/x", timeout=httpx.Timeout(5.0, read=0.3))
+    assert response.content == b"7" * 10
+
+
+async def test_a_request_cut_short_never_leaves_its_connection_for_the_next() -> None:
+    """A request abandoned mid-answer (the caller's deadline) closes its connection: the next
+    request gets a fresh one and its own answer, never the rest of the first."""
+    recorder = Recorder()
+    release = asyncio.Event()
+
+    async def half_then_whole(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        recorder.connections += 1
+        await recorder.read(reader)
+        if recorder.connections == 1:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\n[1,")
+            await writer.drain()
+            await release.wait()
+            with contextlib.suppress(ConnectionError):
+                writer.write(b"2,3]")
+                await writer.drain()
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n[9]")
+            await writer.drain()
+        writer.close()
+
+    async with (
+        await serve(half_then_whole) as server,
+        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
+    ):
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.3):
+                await http.get(url_of(server) + "/v1/x")
+        release.set()
+        assert (await http.get(url_of(server) + "/v1/x")).json() == [9]
+    assert recorder.connections == 2

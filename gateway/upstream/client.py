@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from gateway import tracing
-from gateway.upstream.attempt import Request, Route, send_attempt
+from gateway.upstream.attempt import Request, RequestFactory, Route, send_attempt
 from gateway.upstream.bodies import (
     BatchFileCreateFromRssRequest,
     BatchFileUploadRequest,
@@ -28,6 +28,7 @@ from gateway.upstream.budget import RetryBudget
 from gateway.upstream.config import CallOptions, UpstreamConfig
 from gateway.upstream.enums import LettersLanguage
 from gateway.upstream.errors import InvalidArgument, ProtocolError
+from gateway.upstream.http1 import Http1Transport
 from gateway.upstream.models import (
     BatchFileCreateFromRssResponse,
     BatchFileDetail,
@@ -41,7 +42,6 @@ from gateway.upstream.models import (
 )
 from gateway.upstream.policy import AttemptObserver, Clock, RetryPolicy, Rng, Sleep
 from gateway.upstream.rate_budget import RateBudget
-from gateway.upstream.transport import UpstreamTransport
 
 M = TypeVar("M")
 
@@ -98,16 +98,15 @@ class UpstreamClient:
         self._http: httpx.AsyncClient | None = None
         self._sender: httpx.AsyncBaseTransport | None = None
         """The transport attempts go through: the client's own (instrumented by tracing)."""
+        self._factory: RequestFactory | None = None
 
     async def start(self) -> None:
         """Create the pooled httpx client, in the running event loop."""
         if self._http is not None:
             raise RuntimeError("UpstreamClient already started")
-        # aiohttp under httpx's API: a third less gateway CPU per call than httpcore's
-        # transport (docs/benchmarks.md).
-        transport = self._transport or UpstreamTransport(
-            max_connections=self.config.max_connections
-        )
+        # HTTP/1.1 over asyncio and llhttp under httpx's API: the gateway's CPU per call was
+        # mostly httpcore's, then aiohttp's (gateway/upstream/http1.py, docs/benchmarks.md).
+        transport = self._transport or Http1Transport(max_connections=self.config.max_connections)
         self._sender = transport
         self._http = httpx.AsyncClient(
             base_url=self.config.base_url,
@@ -117,10 +116,11 @@ class UpstreamClient:
             follow_redirects=False,
         )
         tracing.instrument_client(self._http)
+        self._factory = RequestFactory(self._http)
 
     async def aclose(self) -> None:
         """Close the pool; the client cannot be used again. Closing twice is harmless."""
-        http, self._http = self._http, None
+        http, self._http, self._factory = self._http, None, None
         if http is not None:
             await http.aclose()
 
@@ -247,7 +247,7 @@ class UpstreamClient:
         params: dict[str, str | None] | None = None,
         json: Any = None,
     ) -> M:
-        http, sender = self._http, self._sender
+        http, sender = self._factory, self._sender
         if http is None or sender is None:
             raise RuntimeError("UpstreamClient is not started: use `async with` or start()")
         request = Request(

@@ -196,7 +196,13 @@ def error_for_status(
 
 
 # Failures httpx raises before a single byte of the request left: the upstream cannot have acted.
-_NOT_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_NOT_SENT: Final = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.LocalProtocolError,  # a request the transport refused to put on the wire
+    httpx.UnsupportedProtocol,
+)
 
 
 def error_for_transport(
@@ -205,7 +211,8 @@ def error_for_transport(
     """The error for a transport failure: an httpx exception or our own attempt timeout.
 
     Timeouts become DeadlineExceeded, everything else Unavailable. `request_sent` is False only
-    for the failures that happen before sending (connect errors and timeouts, pool timeouts).
+    for the failures that happen before sending (connect errors and timeouts, pool timeouts,
+    a request the transport refused to send).
     The exception's text (which may quote the peer or the request) passes the allow-list too.
     """
     sent = not isinstance(exc, _NOT_SENT)
