@@ -332,12 +332,20 @@ class Http1Transport(httpx.AsyncBaseTransport):
 
 def _head(request: httpx.Request) -> bytes:
     """The request line and headers; refused (not sent) when a header could split the head."""
+    raw = request.headers.raw
     lines = [request.method.encode("ascii"), b" ", request.url.raw_path, b" HTTP/1.1\r\n"]
-    for name, value in request.headers.raw:
-        if any(bad in value or bad in name for bad in _FORBIDDEN):
-            raise httpx.LocalProtocolError(
-                f"the header {name.decode('ascii', 'replace')} holds a line break or NUL"
-            )
+    for name, value in raw:
         lines += (name, b": ", value, b"\r\n")
     lines.append(b"\r\n")
-    return b"".join(lines)
+    head = b"".join(lines)
+    # Exactly one CR and one LF per line, and no NUL: checked on the whole head at once (the
+    # request line cannot hold either: httpx percent-encodes the URL).
+    breaks = len(raw) + 2
+    if head.count(b"\n") != breaks or head.count(b"\r") != breaks or b"\0" in head:
+        for name, value in raw:
+            if any(bad in name or bad in value for bad in _FORBIDDEN):
+                raise httpx.LocalProtocolError(
+                    f"the header {name.decode('ascii', 'replace')} holds a line break or NUL"
+                )
+        raise httpx.LocalProtocolError("the request line holds a line break or NUL")
+    return head
