@@ -7,7 +7,6 @@ upstream client's, rules the validation package's, shapes the mapping module's.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -371,7 +370,7 @@ class BatchTranscriptionServicer:
         async def lead() -> T:
             nonlocal led
             led = True
-            options = dataclasses.replace(call.options, attempts=0)
+            options = call.options.fresh()
             call.tracked.append(options)
             return await fetch(options)
 

@@ -81,3 +81,8 @@ class CallOptions:
     """Set by the client: the HTTP attempts this call made (0 if none was sent)."""
     priority: Priority = Priority.READ
     """Its place in the upstream rate budget; creates are always Priority.CREATE."""
+
+    def fresh(self) -> CallOptions:
+        """A copy with no attempts counted (a shared read's own count): what
+        `dataclasses.replace(self, attempts=0)` makes, without its introspection on every read."""
+        return CallOptions(self.token, self.deadline, self.request_id, 0, self.priority)
