@@ -294,15 +294,24 @@ def answering(recorder: Recorder, *answers: bytes, close: bool = False) -> Handl
     return handle
 
 
+@contextlib.asynccontextmanager
+async def through(
+    handler: Handler, *, max_connections: int = 1, keepalive_expiry: float = 5.0
+) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    """A server running `handler`, and a client over the transport: the URL of `/v1/x`."""
+    transport = UpstreamTransport(
+        max_connections=max_connections, keepalive_expiry=keepalive_expiry
+    )
+    async with await serve(handler) as server, httpx.AsyncClient(transport=transport) as http:
+        yield url_of(server) + "/v1/x", http
+
+
 async def test_one_connection_serves_request_after_request() -> None:
     """Keep-alive: sequential requests to one upstream reuse one connection."""
     recorder = Recorder()
-    async with (
-        await serve(answering(recorder, OK)) as server,
-        httpx.AsyncClient(transport=UpstreamTransport(max_connections=4)) as http,
-    ):
+    async with through(answering(recorder, OK), max_connections=4) as (url, http):
         for _ in range(5):
-            assert (await http.get(url_of(server) + "/v1/x")).json() == {}
+            assert (await http.get(url)).json() == {}
     assert (recorder.connections, len(recorder.heads)) == (1, 5)
 
 
@@ -333,11 +342,8 @@ async def test_a_large_request_body_and_answer_cross_intact() -> None:
     big = b"x" * 2_000_000
     answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(big) + 2, b'"' + big + b'"')
     payload = {"urls": ["https://audio.test/" + "a" * 1_000_000]}
-    async with (
-        await serve(answering(recorder, answer)) as server,
-        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
-    ):
-        response = await http.post(url_of(server) + "/v1/x", json=payload)
+    async with through(answering(recorder, answer)) as (url, http):
+        response = await http.post(url, json=payload)
     assert len(response.json()) == 2_000_000
     assert recorder.bodies == [httpx.Request("POST", "http://x", json=payload).read()]
 
@@ -348,21 +354,15 @@ async def test_a_compressed_answer_is_decoded() -> None:
 
     body = gzip.compress(b'{"status": "ok"}')
     answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body)
-    async with (
-        await serve(answering(Recorder(), answer + body)) as server,
-        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
-    ):
-        assert (await http.get(url_of(server) + "/v1/x")).json() == {"status": "ok"}
+    async with through(answering(Recorder(), answer + body)) as (url, http):
+        assert (await http.get(url)).json() == {"status": "ok"}
 
 
 async def test_an_interim_100_continue_is_skipped() -> None:
     """A `100 Continue` before the answer is not the answer."""
     answer = b"HTTP/1.1 100 Continue\r\n\r\n" + OK
-    async with (
-        await serve(answering(Recorder(), answer)) as server,
-        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
-    ):
-        response = await http.get(url_of(server) + "/v1/x")
+    async with through(answering(Recorder(), answer)) as (url, http):
+        response = await http.get(url)
     assert (response.status_code, response.json()) == (200, {})
 
 
@@ -370,12 +370,12 @@ async def test_a_connection_the_upstream_closed_while_idle_is_not_used() -> None
     """An upstream that closes its idle keep-alive connections (its own idle timeout): the next
     request opens a new connection and succeeds, instead of failing on the dead one."""
     recorder = Recorder()
-    async with (
-        await serve(answering(recorder, OK, close=True)) as server,  # closes after each answer
-        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
-    ):
+    async with through(answering(recorder, OK, close=True)) as (
+        url,
+        http,
+    ):  # closes after each answer
         for _ in range(3):
-            assert (await http.get(url_of(server) + "/v1/x")).status_code == 200
+            assert (await http.get(url)).status_code == 200
             await asyncio.sleep(0.05)  # the close reaches the client while the connection idles
     assert recorder.connections == 3
 
@@ -383,15 +383,11 @@ async def test_a_connection_the_upstream_closed_while_idle_is_not_used() -> None
 async def test_an_idle_connection_is_let_go_after_the_keepalive_expiry() -> None:
     """A pooled connection idle longer than the keep-alive expiry is closed, not reused."""
     recorder = Recorder()
-    transport = UpstreamTransport(max_connections=1, keepalive_expiry=0.2)
-    async with (
-        await serve(answering(recorder, OK)) as server,
-        httpx.AsyncClient(transport=transport) as http,
-    ):
-        await http.get(url_of(server) + "/v1/x")
-        await http.get(url_of(server) + "/v1/x")
+    async with through(answering(recorder, OK), keepalive_expiry=0.2) as (url, http):
+        await http.get(url)
+        await http.get(url)
         await asyncio.sleep(0.4)
-        await http.get(url_of(server) + "/v1/x")
+        await http.get(url)
     assert recorder.connections == 2
 
 
@@ -399,17 +395,14 @@ async def test_a_header_that_could_split_the_request_is_never_sent() -> None:
     """A header value holding CR/LF is refused before anything is written: LocalProtocolError,
     which the retry table reads as not sent, and the upstream sees no request."""
     recorder = Recorder()
-    async with (
-        await serve(answering(recorder, OK)) as server,
-        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
-    ):
-        request = http.build_request("GET", url_of(server) + "/v1/x")
+    async with through(answering(recorder, OK)) as (url, http):
+        request = http.build_request("GET", url)
         request.headers["x-note"] = "a"
         request.headers._list[-1] = (b"x-note", b"x-note", b"a\r\nX-Evil: 1")  # what httpx allows
         with pytest.raises(httpx.LocalProtocolError) as info:
             await http.send(request)
         assert is_not_sent(info.value)
-        assert (await http.get(url_of(server) + "/v1/x")).status_code == 200
+        assert (await http.get(url)).status_code == 200
     assert len(recorder.heads) == 1
     assert b"evil" not in recorder.heads[0].lower()
 
@@ -427,11 +420,8 @@ async def test_bytes_that_keep_coming_are_not_a_read_timeout() -> None:
             await writer.drain()
         writer.close()
 
-    async with (
-        await serve(trickle) as server,
-        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
-    ):
-        response = await http.get(url_of(server) + "/v1/x", timeout=httpx.Timeout(5.0, read=0.3))
+    async with through(trickle) as (url, http):
+        response = await http.get(url, timeout=httpx.Timeout(5.0, read=0.3))
     assert response.content == b"7" * 10
 
 
@@ -456,13 +446,10 @@ async def test_a_request_cut_short_never_leaves_its_connection_for_the_next() ->
             await writer.drain()
         writer.close()
 
-    async with (
-        await serve(half_then_whole) as server,
-        httpx.AsyncClient(transport=UpstreamTransport(max_connections=1)) as http,
-    ):
+    async with through(half_then_whole) as (url, http):
         with pytest.raises(TimeoutError):
             async with asyncio.timeout(0.3):
-                await http.get(url_of(server) + "/v1/x")
+                await http.get(url)
         release.set()
-        assert (await http.get(url_of(server) + "/v1/x")).json() == [9]
+        assert (await http.get(url)).json() == [9]
     assert recorder.connections == 2
