@@ -2,7 +2,10 @@
 
 Each client connects first and says "ready"; only when all are ready are they told "go", so a
 burst is one burst across processes, and the client side is spread over processes (and cores)
-so that it is not the bottleneck.
+so that it is not the bottleneck. Burst clients then say "settled" (every stream has its first
+message, or has ended) and cancel their streams only when told "cancel", which they are once
+all have settled: the streams are cancelled once all had one, across processes, and no early
+process's cancellations compete with a later one's burst for the gateway and the cores.
 """
 
 from __future__ import annotations
@@ -67,12 +70,21 @@ async def run_clients(specs: list[dict[str, Any]], limit: float) -> Combined:
                 line = await asyncio.wait_for(_line(process), READY_TIMEOUT)
                 if line.get("event") != "ready":
                     raise RuntimeError(f"watch client not ready: {line}")
+            held = all(spec["mode"] == "burst" for spec in specs)
             for process in processes:
                 assert process.stdin is not None
                 process.stdin.write(b"go\n")
                 await process.stdin.drain()
-                process.stdin.close()
-            await asyncio.wait_for(asyncio.gather(*(_line(p) for p in processes)), limit)
+                if not held:
+                    process.stdin.close()
+            if held:
+                await asyncio.wait_for(_every(processes, "settled"), limit)
+                for process in processes:
+                    assert process.stdin is not None
+                    process.stdin.write(b"cancel\n")
+                    await process.stdin.drain()
+                    process.stdin.close()
+            await asyncio.wait_for(_every(processes, "result"), limit)
             await asyncio.wait_for(asyncio.gather(*(p.wait() for p in processes)), 30)
         finally:
             for process in processes:
@@ -90,6 +102,13 @@ async def run_clients(specs: list[dict[str, Any]], limit: float) -> Combined:
         combined.cycles += result["cycles"]
         combined.seconds = max(combined.seconds, result["seconds"])
     return combined
+
+
+async def _every(processes: list[asyncio.subprocess.Process], event: str) -> None:
+    """Each process's next line, which must be `event`."""
+    for line in await asyncio.gather(*(_line(p) for p in processes)):
+        if line.get("event") != event:
+            raise RuntimeError(f"watch client said {line}, not {event!r}")
 
 
 async def _line(process: asyncio.subprocess.Process) -> dict[str, Any]:

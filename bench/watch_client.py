@@ -6,8 +6,11 @@ once), runs, writes its figures as JSON to the spec's `result_path`, and prints
 `{"event": "result"}`. Modes:
 
 - `burst`: open `streams` WatchBatchStatus streams at once; record each one's first-message
-  latency, and how each stream that never got one ended (gRPC code and ErrorInfo reason); end
-  when every stream has its first message or has ended (or `timeout`), then cancel them all.
+  latency, and how each stream that never got one ended (gRPC code and ErrorInfo reason); when
+  every stream has its first message or has ended (or `timeout`), print `{"event": "settled"}`
+  and wait for a `cancel` line (or the end of stdin), then cancel them all. The runner says
+  `cancel` once every process has settled, so that no process's cancellations (work for the
+  gateway and for this machine's cores) land in another's burst.
 - `follow`: open `streams` streams, at most `open_concurrency` awaiting their first message at
   a time; record the delivery latency of every later message (receipt time minus the message's
   `observed_at`, both this machine's wall clock) until the streams end or `duration` passes.
@@ -23,11 +26,13 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
+import uvloop
 from google.rpc import error_details_pb2, status_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
@@ -77,8 +82,12 @@ class Tally:
 class Client:
     """Channels to one gateway, and the streams of one spec."""
 
-    def __init__(self, spec: dict[str, Any]) -> None:
+    def __init__(
+        self, spec: dict[str, Any], released: Callable[[], Awaitable[object]] | None = None
+    ) -> None:
         self.spec = spec
+        self.released = released
+        """Awaited after a burst settled, before its streams are cancelled (the runner's word)."""
         self.metadata = (("authorization", f"Bearer {spec['token']}"),)
         wanted = max(spec.get("streams", 0), spec.get("concurrency", 0))
         count = max(1, -(-wanted // STREAMS_PER_CHANNEL))
@@ -145,6 +154,9 @@ class Client:
         tasks = [asyncio.create_task(one(i)) for i in range(streams)]
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(all_settled.wait(), self.spec["timeout"])
+        if self.released is not None:
+            print(json.dumps({"event": "settled"}), flush=True)
+            await self.released()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -210,7 +222,7 @@ async def main_async() -> tuple[dict[str, Any], dict[str, Any]]:
     """Read the spec, connect, say ready, wait for go, run; the spec and the figures."""
     loop = asyncio.get_running_loop()
     spec = json.loads(await loop.run_in_executor(None, sys.stdin.readline))
-    client = Client(spec)
+    client = Client(spec, lambda: loop.run_in_executor(None, sys.stdin.readline))
     await client.connect()
     print(json.dumps({"event": "ready"}), flush=True)
     await loop.run_in_executor(None, sys.stdin.readline)  # "go"
@@ -232,8 +244,11 @@ async def main_async() -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def main() -> int:
-    """Entry point of `python -m bench.watch_client`."""
-    spec, result = asyncio.run(main_async())
+    """Entry point of `python -m bench.watch_client`: on uvloop, so that the load generator
+    costs less of the cores it shares with the gateway (the client's CPU per message is larger
+    than the gateway's; uvloop took 5 to 10 % off it, and the 1,000-watcher fan-out p99 from
+    62.7 to 56.6 ms in 3 of 3 interleaved pairs)."""
+    spec, result = uvloop.run(main_async())
     Path(spec["result_path"]).write_text(json.dumps(result))
     print(json.dumps({"event": "result"}), flush=True)
     return 0
