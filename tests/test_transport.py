@@ -453,3 +453,16 @@ async def test_a_request_cut_short_never_leaves_its_connection_for_the_next() ->
         release.set()
         assert (await http.get(url)).json() == [9]
     assert recorder.connections == 2
+
+
+async def test_bytes_past_the_answer_are_never_read_as_the_next_one() -> None:
+    """An upstream that sends more than its answer (a second response nobody asked for, in the
+    same write): the caller gets the first answer as it was, and the connection is not reused,
+    so the extra bytes can never become the answer to the next request."""
+    recorder = Recorder()
+    stray = b'HTTP/1.1 200 OK\r\nX-Stray: 1\r\nContent-Length: 7\r\n\r\n["bad"]'
+    async with through(answering(recorder, OK + stray)) as (url, http):
+        for _ in range(2):
+            answer = await http.get(url)
+            assert (answer.json(), "x-stray" in answer.headers) == ({}, False)
+    assert recorder.connections == 2

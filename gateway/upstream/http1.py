@@ -45,7 +45,7 @@ class _Connection(asyncio.Protocol):
         self._loop = loop
         self._transport: asyncio.Transport | None = None
         self._parser = httptools.HttpResponseParser(self)
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[Answer] | None = None
         self._writable: asyncio.Future[None] | None = None
         self._reason: list[bytes] = []
         self._headers: list[tuple[bytes, bytes]] = []
@@ -89,7 +89,7 @@ class _Connection(asyncio.Protocol):
             return
         if self._headers_done and not self._delimited:  # a body that ends with the connection
             self.reusable = False
-            waiter.set_result(None)
+            waiter.set_result(self._answer())
         elif exc is None:
             self._settle(httpx.RemoteProtocolError("the upstream closed the connection mid-answer"))
         else:
@@ -105,6 +105,11 @@ class _Connection(asyncio.Protocol):
             writable.set_result(None)
 
     # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        waiter = self._waiter
+        if waiter is None or waiter.done():  # bytes past the answer: never read as the next
+            raise httpx.RemoteProtocolError("the upstream sent more than its answer")
 
     def on_status(self, status: bytes) -> None:
         self._reason.append(status)
@@ -132,7 +137,15 @@ class _Connection(asyncio.Protocol):
         self.reusable = self._parser.should_keep_alive()
         waiter = self._waiter
         if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+            waiter.set_result(self._answer())  # taken now: nothing parsed later can change it
+
+    def _answer(self) -> Answer:
+        return (
+            self._parser.get_status_code(),
+            b"".join(self._reason),
+            self._headers,
+            b"".join(self._body),
+        )
 
     # the transport's side
 
@@ -152,6 +165,7 @@ class _Connection(asyncio.Protocol):
         self._headers_done = self.reusable = False
         waiter = self._waiter = self._loop.create_future()
         finished = False
+        answer: Answer
         try:
             transport.write(head + body if len(body) < 65536 else head)
             if len(body) >= 65536:
@@ -160,11 +174,11 @@ class _Connection(asyncio.Protocol):
                 await self._drain(write)
             self._last_read = self._loop.time()
             if read is None:
-                await waiter
+                answer = await waiter
             else:
                 timer = self._loop.call_later(read, self._check_read, read)
                 try:
-                    await waiter
+                    answer = await waiter
                 finally:
                     timer.cancel()
             finished = True
@@ -172,12 +186,7 @@ class _Connection(asyncio.Protocol):
             self._waiter = None
             if not finished or not self.reusable:
                 self.close()  # cut short, failed or told to: never reused half-read
-        return (
-            self._parser.get_status_code(),
-            b"".join(self._reason),
-            self._headers,
-            b"".join(self._body),
-        )
+        return answer
 
     async def _drain(self, seconds: float | None) -> None:
         writable = self._writable
