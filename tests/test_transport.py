@@ -44,9 +44,36 @@ async def answer_ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) 
         writer.close()
 
 
+_HANDLERS: set[asyncio.Task[None]] = set()
+"""The servers' connection handlers still running (awaited when each test ends)."""
+
+
 async def serve(handler: Handler, tls: ssl.SSLContext | None = None) -> asyncio.Server:
-    """`handler` for each connection, on 127.0.0.1, port 0."""
-    return await asyncio.start_server(handler, "127.0.0.1", 0, ssl=tls)
+    """`handler` for each connection, on 127.0.0.1, port 0; its writer closed when it ends."""
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        _HANDLERS.add(task)
+        try:
+            await handler(reader, writer)
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError, ssl.SSLError):
+                await writer.wait_closed()
+
+    return await asyncio.start_server(connection, "127.0.0.1", 0, ssl=tls)
+
+
+@pytest.fixture(autouse=True)
+async def _handlers_finish() -> AsyncIterator[None]:
+    """Each test's server handlers end within it (once its clients have closed), so that no
+    server-side socket outlives the test's event loop."""
+    yield
+    pending = [task for task in _HANDLERS if not task.done()]
+    _HANDLERS.clear()
+    if pending:
+        await asyncio.wait(pending, timeout=5)
 
 
 def url_of(server: asyncio.Server, scheme: str = "http") -> str:
@@ -466,3 +493,30 @@ async def test_bytes_past_the_answer_are_never_read_as_the_next_one() -> None:
             answer = await http.get(url)
             assert (answer.json(), "x-stray" in answer.headers) == ({}, False)
     assert recorder.connections == 2
+
+
+async def test_a_streamed_request_body_is_sent_as_httpx_announced_it() -> None:
+    """A body given as an async stream (no length known, so httpx announces it chunked)
+    reaches the upstream as valid chunked encoding, whole."""
+    received: list[bytes] = []
+
+    async def chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await read_request(reader)
+        assert b"transfer-encoding: chunked" in head.lower()
+        body = b""
+        while size := int((await reader.readuntil(b"\r\n")).strip(), 16):
+            body += await reader.readexactly(size)
+            await reader.readexactly(2)
+        await reader.readexactly(2)
+        received.append(body)
+        writer.write(OK)
+        await writer.drain()
+        writer.close()
+
+    async def parts() -> AsyncIterator[bytes]:
+        for part in (b'{"a":', b" [1, 2]", b"}"):
+            yield part
+
+    async with through(chunked) as (url, http):
+        assert (await http.post(url, content=parts())).status_code == 200
+    assert received == [b'{"a": [1, 2]}']

@@ -249,8 +249,10 @@ class Http1Transport(httpx.AsyncBaseTransport):
         head = _head(request)
         try:
             body = request.content
-        except httpx.RequestNotRead:
+        except httpx.RequestNotRead:  # a streamed body: read whole, then framed as httpx said
             body = await request.aread()
+            if "content-length" not in request.headers:  # httpx announced it chunked
+                body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
         timeout = request.extensions.get("timeout", {})
         origin = (scheme, url.raw_host.decode("ascii"), port)
         await self._acquire(timeout.get("pool"))
