@@ -87,8 +87,8 @@ class _Connection(asyncio.Protocol):
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
-        if self._headers_done and not self._delimited:  # a body that ends with the connection
-            self.reusable = False
+        if exc is None and self._headers_done and not self._delimited:
+            self.reusable = False  # a body that ends with the connection: a clean close ends it
             waiter.set_result(self._answer())
         elif exc is None:
             self._settle(httpx.RemoteProtocolError("the upstream closed the connection mid-answer"))
