@@ -84,6 +84,30 @@ def render_json(event_dict: Any, **_: Any) -> str:
     return _ENCODER.encode(event_dict).decode()
 
 
+_LEVELS = {"warn": "warning", "exception": "error"}
+"""structlog's own renaming of two method names (`add_log_level`)."""
+
+
+def stamp(
+    _logger: Any, method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """`add_log_level`, `add_timestamp`, `redact_secrets` and `format_exc_info` as one step, in
+    that order and with the same result: the JSON chain of every line, where four processor
+    calls cost more than what they do (about a third of each RPC's summary line)."""
+    event_dict["level"] = _LEVELS.get(method, method)
+    add_timestamp(_logger, method, event_dict)
+    redact_secrets(_logger, method, event_dict)
+    if "exc_info" in event_dict:
+        return structlog.processors.format_exc_info(_logger, method, event_dict)
+    return event_dict
+
+
+def render_json_bytes(_logger: Any, _method: str, event_dict: Any) -> bytes:
+    """The event as one JSON line's bytes (the newline is the logger's), for `BytesLogger`:
+    no str made and encoded again, and one write per line where `print` made two."""
+    return _ENCODER.encode(event_dict)
+
+
 def configure_logging(
     level: str = "INFO", *, json: bool | None = None, stream: TextIO | None = None
 ) -> None:
@@ -102,18 +126,28 @@ def configure_logging(
         if use_json
         else structlog.dev.ConsoleRenderer(colors=out.isatty())
     )
-    structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
+    # The process's own stderr in JSON (what `serve` writes): one step for level, time,
+    # redaction and exceptions, bytes written straight to the stream's buffer. Otherwise (a
+    # terminal, or a stream of the tests') structlog's processors one by one, the same fields.
+    binary = getattr(out, "buffer", None) if use_json and stream is None else None
+    processors: list[Any] = [structlog.contextvars.merge_contextvars]
+    if binary is not None:
+        processors += [stamp, render_json_bytes]
+        factory: Any = structlog.BytesLoggerFactory(file=binary)
+    else:
+        processors += [
             structlog.processors.add_log_level,
             add_timestamp,
             redact_secrets,
-            # No StackInfoRenderer: nothing logs with stack_info, and it would look on every line.
+            # No StackInfoRenderer: nothing logs with stack_info; it would look on every line.
             structlog.processors.format_exc_info,
             renderer,
-        ],
+        ]
+        factory = structlog.PrintLoggerFactory(file=out)
+    structlog.configure(
+        processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=out),
+        logger_factory=factory,
         cache_logger_on_first_use=stream is None,
     )
     # Libraries that log through the stdlib (uvicorn, grpc, asyncio) come out in the same format.

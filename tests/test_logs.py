@@ -189,3 +189,51 @@ def test_timestamps_read_as_structlogs_iso_utc_stamps(
     when = when.replace(microsecond=nanoseconds // 1000 % 1_000_000)
     expected = when.isoformat().replace("+00:00", "Z")
     assert json.loads(out.getvalue())["timestamp"] == expected
+
+
+_SERVE_LIKE = """
+import logging, structlog
+from gateway.logs import configure_logging
+configure_logging("INFO")  # as `serve` does: the process's own stderr, not a terminal
+log = structlog.get_logger("t")
+structlog.contextvars.bind_contextvars(rpc="GetBatchStatus", request_id="r-1")
+log.info("rpc", code="OK", token="sk-live-secret", note="caf\\u00e9")
+logging.getLogger("stdlib").warning("from the stdlib")
+log.warn("old name")
+try:
+    raise ValueError("boom")
+except ValueError:
+    log.exception("failed")
+"""
+
+
+def test_the_process_stderr_lines_match_the_general_chain() -> None:
+    """What `serve` writes to its own stderr (one combined step, bytes written straight) has the
+    fields and redaction of the general chain: the context, the level (warn and
+    exception renamed as structlog does), the timestamp, secrets redacted, an exception's
+    traceback, non-ASCII text, and stdlib lines in between in the order they were logged."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", _SERVE_LIKE], capture_output=True, text=True, check=True, timeout=60
+    )
+    lines = [json.loads(line) for line in done.stderr.splitlines()]
+    for line in lines:
+        assert isinstance(line.pop("timestamp"), str)
+    first, stdlib, warned, failed = lines
+    assert list(first)[:4] == ["code", "token", "note", "event"]  # the event's own keys first
+    assert first == {
+        "code": "OK",
+        "token": "[redacted]",
+        "note": "café",
+        "event": "rpc",
+        "rpc": "GetBatchStatus",
+        "request_id": "r-1",
+        "level": "info",
+    }
+    assert (stdlib["event"], stdlib["level"]) == ("from the stdlib", "warning")
+    assert (warned["event"], warned["level"]) == ("old name", "warning")
+    assert (failed["event"], failed["level"]) == ("failed", "error")
+    assert "ValueError: boom" in failed["exception"]
+    assert "sk-live-secret" not in done.stderr
