@@ -520,3 +520,15 @@ async def test_a_streamed_request_body_is_sent_as_httpx_announced_it() -> None:
     async with through(chunked) as (url, http):
         assert (await http.post(url, content=parts())).status_code == 200
     assert received == [b'{"a": [1, 2]}']
+
+
+def test_the_transport_runs_under_uvloop() -> None:
+    """Under uvloop (whose transports do not subclass asyncio.Transport) a request is answered
+    like under asyncio's own loop, instead of failing inside the transport."""
+    import uvloop
+
+    async def main() -> int:
+        async with through(answering(Recorder(), OK)) as (url, http):
+            return (await http.get(url)).status_code
+
+    assert uvloop.run(main()) == 200

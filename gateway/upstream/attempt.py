@@ -92,7 +92,7 @@ async def _send(transport: httpx.AsyncBaseTransport, outgoing: httpx.Request) ->
 
 
 async def send_attempt(
-    http: RequestFactory,
+    factory: RequestFactory,
     transport: httpx.AsyncBaseTransport,
     request: Request,
     *,
@@ -107,16 +107,16 @@ async def send_attempt(
     `asyncio.timeout` bounds the whole attempt, since a read timeout bounds each read only.
     `wall_clock` (epoch seconds) is "now" for a Retry-After given as an HTTP-date.
 
-    `http` builds the request (base URL, default headers, query, JSON body); `transport` (the
-    client's own, as tracing instrumented it) sends it. That is what `http.send` would do
-    without its auth, redirect and cookie steps, none of which the gateway uses (no auth flow,
-    redirects not followed, no cookies kept): 60 to 100 us less per attempt
+    `factory` builds the request (base URL, default headers, query, JSON body); `transport`
+    (the client's own, as tracing instrumented it) sends it. That is what the client's `send`
+    would do without its auth, redirect and cookie steps, none of which the gateway uses (no
+    auth flow, redirects not followed, no cookies kept): 60 to 100 us less per attempt
     (docs/benchmarks.md).
     """
     route = request.route
     pool = seconds if pool_timeout is None else min(pool_timeout, seconds)
     limits = httpx.Timeout(seconds, connect=min(connect_timeout, seconds), pool=pool)
-    outgoing = http.build(request, limits)
+    outgoing = factory.build(request, limits)
     try:
         async with asyncio.timeout(seconds):
             response = await _send(transport, outgoing)

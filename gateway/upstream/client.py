@@ -247,8 +247,8 @@ class UpstreamClient:
         params: dict[str, str | None] | None = None,
         json: Any = None,
     ) -> M:
-        http, sender = self._factory, self._sender
-        if http is None or sender is None:
+        factory, sender = self._factory, self._sender
+        if factory is None or sender is None:
             raise RuntimeError("UpstreamClient is not started: use `async with` or start()")
         request = Request(
             route=route,
@@ -261,7 +261,7 @@ class UpstreamClient:
 
         async def attempt(seconds: float) -> httpx.Response:
             return await send_attempt(
-                http,
+                factory,
                 sender,
                 request,
                 seconds=seconds,

@@ -51,7 +51,6 @@ class _Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._body: list[bytes] = []
         self._headers_done = False
-        self._delimited = False  # the answer says where it ends (Content-Length or chunked)
         self._last_read = 0.0
         self.closed = False
         self.reusable = False
@@ -87,7 +86,7 @@ class _Connection(asyncio.Protocol):
         waiter = self._waiter
         if waiter is None or waiter.done():
             return
-        if exc is None and self._headers_done and not self._delimited:
+        if exc is None and self._headers_done and not _delimited(self._headers):
             self.reusable = False  # a body that ends with the connection: a clean close ends it
             waiter.set_result(self._answer())
         elif exc is None:
@@ -119,9 +118,6 @@ class _Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         self._headers_done = True
-        self._delimited = any(
-            name.lower() in (b"content-length", b"transfer-encoding") for name, _ in self._headers
-        )
 
     def on_body(self, body: bytes) -> None:
         self._body.append(body)
@@ -167,11 +163,13 @@ class _Connection(asyncio.Protocol):
         finished = False
         answer: Answer
         try:
-            transport.write(head + body if len(body) < 65536 else head)
-            if len(body) >= 65536:
-                transport.write(body)
-            if self._writable is not None:
-                await self._drain(write)
+            if len(body) < 65536:
+                transport.write(head + body)  # one copy is cheaper than two writes
+            else:
+                transport.writelines((head, body))
+            writable = self._writable
+            if writable is not None:  # the socket is full: wait until it drains
+                await self._drain(writable, write)
             self._last_read = self._loop.time()
             if read is None:
                 answer = await waiter
@@ -188,10 +186,7 @@ class _Connection(asyncio.Protocol):
                 self.close()  # cut short, failed or told to: never reused half-read
         return answer
 
-    async def _drain(self, seconds: float | None) -> None:
-        writable = self._writable
-        if writable is None:
-            return
+    async def _drain(self, writable: asyncio.Future[None], seconds: float | None) -> None:
         try:
             async with asyncio.timeout(seconds):
                 await asyncio.shield(writable)
@@ -339,6 +334,12 @@ class Http1Transport(httpx.AsyncBaseTransport):
         if self._tls is None:
             self._tls = httpx.create_ssl_context()
         return self._tls
+
+
+def _delimited(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether an answer says where its body ends (Content-Length or chunked), rather than
+    ending it with the connection."""
+    return any(name.lower() in (b"content-length", b"transfer-encoding") for name, _ in headers)
 
 
 def _head(request: httpx.Request) -> bytes:
