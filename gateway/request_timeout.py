@@ -68,22 +68,19 @@ class _Wait:
         self.timeout = timeout
 
     async def one(self, requests: AsyncIterable[Any], context: Context) -> Any:
-        """The single request message of a unary-request method."""
+        """The single request message of a unary-request method.
+
+        Read with `context.read()`, not through `requests`: grpc.aio makes its async generator
+        only when it is iterated, so nothing is left to close afterwards (that generator, left
+        suspended, would be closed by the loop's finalizer hook, in a task of its own)."""
         started = time.monotonic()
-        iterator = aiter(requests)
         try:
             async with asyncio.timeout(self.timeout):
-                message = await anext(iterator)
-        except StopAsyncIteration:
-            await self._end(context, started, self._missing())
+                message = await context.read()
         except TimeoutError:
             await self._end(context, started, self._late())
-        # grpc.aio's request stream is an async generator: closed here, at once, rather than
-        # left suspended for the loop's finalizer hook, which closes each in a task of its own
-        # (and wakes the loop through its self-pipe to start it) on every call.
-        close = getattr(iterator, "aclose", None)
-        if close is not None:
-            await close()
+        if message is grpc.aio.EOF:  # type: ignore[attr-defined]  # not in grpc-stubs
+            await self._end(context, started, self._missing())
         return message
 
     async def first(self, requests: AsyncIterable[Any], context: Context) -> AsyncIterator[Any]:
