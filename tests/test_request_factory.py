@@ -114,3 +114,36 @@ def test_the_url_is_the_base_url_joined_once() -> None:
     assert str(url) == "http://h.test/api/v1/transcriptions/batch/abc-123/status?page=2"
     assert url.host == "h.test"
     assert str(slow) == "http://h.test/api/v1/a%20b"
+
+
+@pytest.mark.parametrize(
+    ("method", "body"),
+    [
+        ("GET", None),
+        ("DELETE", None),
+        ("POST", None),
+        ("POST", {"audio_url": "https://a.test/1.mp3", "title": "שיעור"}),
+        ("PUT", {"n": 1}),
+    ],
+)
+@pytest.mark.parametrize("base", ["http://127.0.0.1:8080", "https://h.test:8443/api/"])
+def test_the_whole_request_is_httpx_own(
+    method: str, body: dict[str, object] | None, base: str
+) -> None:
+    """Method, URL, every header in order (Host, Content-Length and Content-Type included)
+    and the body bytes: what build_request makes, with a body or without one."""
+    client = httpx.AsyncClient(base_url=base, headers={"User-Agent": "t/1"})
+    factory = RequestFactory(client)
+    request = Request(Route(method, "/v1/x"), "/v1/batches/abc", "tok", json=body, request_id="r")
+    built = factory.build(request, LIMITS)
+    want = client.build_request(
+        method,
+        "/v1/batches/abc",
+        json=body,
+        headers={"Authorization": "Bearer tok", "X-Request-Id": "r"},
+    )
+    assert built.method == want.method
+    assert str(built.url) == str(want.url)
+    assert lowered(built.headers) == lowered(want.headers)
+    assert built.content == want.content
+    assert built.extensions["timeout"] == LIMITS.as_dict()

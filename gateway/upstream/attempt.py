@@ -75,6 +75,9 @@ class RequestFactory:
         plain = isinstance(reference, tuple) and hasattr(reference, "_replace")
         self._reference: Any = reference if plain and not base.query and not base.fragment else None
         self._defaults = client.headers.multi_items()
+        # What httpx adds to a request without a body (only Host: no Content-Length for these
+        # methods), so that such a request is made with its stream given, unprepared.
+        self._bodiless_head = [("Host", base.netloc.decode("ascii")), *self._defaults]
 
     def url(self, path: str, params: dict[str, str] | None) -> httpx.URL:
         """The URL of `path` (under the base URL's path) with `params` as its query."""
@@ -95,16 +98,36 @@ class RequestFactory:
 
     def build(self, request: Request, limits: httpx.Timeout) -> httpx.Request:
         """The httpx request for one attempt of `request`, bounded by `limits`."""
+        method = request.route.method
+        url = self.url(request.path, request.params)
+        extensions = {
+            "timeout": limits.as_dict(),
+            **attempt_info.extensions(request.route.template, request.request_id),
+        }
+        if request.json is None and method not in _BODY_METHODS:
+            # The same head httpx would make (Host first, then the client's and the call's
+            # headers), given whole: httpx's body encoding and header merge are skipped.
+            built = httpx.Request(
+                method,
+                url,
+                headers=[*self._bodiless_head, *request.headers().items()],
+                stream=_EMPTY,
+                extensions=extensions,
+            )
+            built.read()  # the (empty) body, as httpx reads one it encoded itself
+            return built
         return httpx.Request(
-            request.route.method,
-            self.url(request.path, request.params),
+            method,
+            url,
             headers=[*self._defaults, *request.headers().items()],
             json=request.json,
-            extensions={
-                "timeout": limits.as_dict(),
-                **attempt_info.extensions(request.route.template, request.request_id),
-            },
+            extensions=extensions,
         )
+
+
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+"""Methods httpx gives `Content-Length: 0` when they carry no body."""
+_EMPTY = httpx.ByteStream(b"")
 
 
 async def _send(transport: httpx.AsyncBaseTransport, outgoing: httpx.Request) -> httpx.Response:
