@@ -266,13 +266,19 @@ class Http1Transport(httpx.AsyncBaseTransport):
         extensions: dict[str, object] = {"http_version": b"HTTP/1.1"}
         if reason:
             extensions["reason_phrase"] = reason
-        return httpx.Response(
+        response = httpx.Response(
             status_code=status,
             headers=headers,
             stream=httpx.ByteStream(content),  # as received: httpx decodes any Content-Encoding
             request=request,
             extensions=extensions,
         )
+        if not _encoded(headers):
+            # Already whole and not encoded: the body is what `read()` would make of it through
+            # httpx's decoder and chunker generators (a fifth of the cost, per answer).
+            response._content = content
+            response.is_stream_consumed = response.is_closed = True
+        return response
 
     async def aclose(self) -> None:
         """Close every pooled connection; the transport sends nothing more."""
@@ -334,6 +340,14 @@ class Http1Transport(httpx.AsyncBaseTransport):
         if self._tls is None:
             self._tls = httpx.create_ssl_context()
         return self._tls
+
+
+def _encoded(headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether an answer's body has a Content-Encoding for httpx to decode (gzip, ...)."""
+    return any(
+        name.lower() == b"content-encoding" and value.strip().lower() not in (b"", b"identity")
+        for name, value in headers
+    )
 
 
 def _delimited(headers: list[tuple[bytes, bytes]]) -> bool:
