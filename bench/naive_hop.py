@@ -60,12 +60,18 @@ def batch_status(data: dict[str, Any]) -> batch_pb2.BatchStatus:
     )
 
 
-def handler(method: Any) -> grpc.GenericRpcHandler[Any, Any]:
-    """A generic handler serving `method` as GetBatchStatus."""
+def handler(method: Any, *, request_streaming: bool = False) -> grpc.GenericRpcHandler[Any, Any]:
+    """A generic handler serving `method` as GetBatchStatus (`request_streaming`: `method`
+    takes the request stream and reads its one message itself, as the gateway's do)."""
+    make = (
+        grpc.stream_unary_rpc_method_handler
+        if request_streaming
+        else grpc.unary_unary_rpc_method_handler
+    )
     return grpc.method_handlers_generic_handler(
         SERVICE,
         {
-            "GetBatchStatus": grpc.unary_unary_rpc_method_handler(
+            "GetBatchStatus": make(
                 method,
                 request_deserializer=pb.GetBatchStatusRequest.FromString,
                 response_serializer=pb.GetBatchStatusResponse.SerializeToString,
@@ -74,10 +80,12 @@ def handler(method: Any) -> grpc.GenericRpcHandler[Any, Any]:
     )
 
 
-async def serve(listen: str, method: Any, on_stop: Any = None) -> int:
+async def serve(
+    listen: str, method: Any, on_stop: Any = None, *, request_streaming: bool = False
+) -> int:
     """Serve `method` on `listen` until SIGTERM or SIGINT; print where first."""
     server = grpc.aio.server()
-    server.add_generic_rpc_handlers((handler(method),))
+    server.add_generic_rpc_handlers((handler(method, request_streaming=request_streaming),))
     port = server.add_insecure_port(listen)
     await server.start()
     host = listen.rsplit(":", 1)[0]

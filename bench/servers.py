@@ -99,6 +99,14 @@ def naive_hop(
     return _started("naive", args, log_dir, READY_EVENT, "address")
 
 
+def floor(
+    log_dir: Path, upstream_url: str, api_key: str
+) -> contextlib.AbstractAsyncContextManager[Running]:
+    """bench/floor_server.py (the contract floor) in front of `upstream_url`."""
+    args = ["bench.floor_server", "--upstream-url", upstream_url, "--api-key", api_key]
+    return _started("floor", args, log_dir, READY_EVENT, "address")
+
+
 def bare(log_dir: Path) -> contextlib.AbstractAsyncContextManager[Running]:
     """bench/bare_server.py (a prebuilt response)."""
     return _started("bare", ["bench.bare_server"], log_dir, READY_EVENT, "address")

@@ -1,11 +1,15 @@
 """Unary CPU: the gateway's own cost per GetBatchStatus, against a naive hop and a bare server.
 
-All three sit in front of nginx's canned 10-item answer (the bare one needs none), so what
-differs is each server's own work. h2load drives `streams` concurrent streams on one
-connection; CPU per call is the server's utime+stime over the run divided by the calls h2load
-saw succeed. The three run interleaved (gateway, naive, bare, gateway, ...) `repetitions`
-times; medians are reported. Answers are checked with a real gRPC client before and after
-(h2load counts gRPC errors as HTTP 200), and every call of the two hops must reach nginx once.
+All sit in front of nginx's canned 10-item answer (the bare one needs none), so what differs is
+each server's own work. h2load drives `streams` concurrent streams on one connection; CPU per
+call is the server's utime+stime over the run divided by the calls h2load saw succeed. The
+four run interleaved (gateway, contract floor, naive, bare, gateway, ...) `repetitions` times;
+medians are reported. Answers are checked with a real gRPC client before and after (h2load
+counts gRPC errors as HTTP 200), and every call of the three hops must reach nginx once.
+
+The contract floor (bench/floor_server.py) is the least a server keeping the gateway's contract
+can do per call, built from the gateway's own parts: what the gateway costs above it is its
+validation, limits, retries, error mapping, log line and metrics.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sofer.batch.v1 import batch_service_pb2 as pb
 from bench import canned, cpu, grpc_check, h2load
 from bench.model import ScenarioResult, at_most, median, row
 from bench.nginx import Nginx, nginx_upstream
-from bench.servers import Running, bare, gateway, naive_hop
+from bench.servers import Running, bare, floor, gateway, naive_hop
 from bench.settings import Settings
 
 KEY = "unary_cpu"
@@ -26,7 +30,7 @@ TITLE = "Unary CPU against the fast upstream"
 NEEDS = ("nginx", "h2load")
 METHOD = "sofer.batch.v1.BatchTranscriptionService/GetBatchStatus"
 API_KEY = "bench-upstream-key"  # nginx accepts any key
-SIDES = ("gateway", "naive", "bare")
+SIDES = ("gateway", "floor", "naive", "bare")
 MAX_CALLS = 200_000
 
 
@@ -87,10 +91,11 @@ async def run(settings: Settings, work_dir: Path) -> ScenarioResult:
                     flags=("--unshared-reads", "--status-reuse-window", "0"),
                 )
             ),
+            "floor": await stack.enter_async_context(floor(work_dir, upstream.url, API_KEY)),
             "naive": await stack.enter_async_context(naive_hop(work_dir, upstream.url, API_KEY)),
             "bare": await stack.enter_async_context(bare(work_dir)),
         }
-        upstream_of = {"gateway": upstream, "naive": upstream, "bare": None}
+        upstream_of = {"gateway": upstream, "floor": upstream, "naive": upstream, "bare": None}
         calls: dict[str, int] = {}
         for side, server in servers.items():
             await grpc_check.check_status_calls(server.address, canned.BATCH_ID)
@@ -121,6 +126,10 @@ async def run(settings: Settings, work_dir: Path) -> ScenarioResult:
         g["cpu_us_per_call"] / n["cpu_us_per_call"]
         for g, n in zip(runs["gateway"], runs["naive"], strict=True)
     ]
+    floor_ratios = [
+        f["cpu_us_per_call"] / n["cpu_us_per_call"]
+        for f, n in zip(runs["floor"], runs["naive"], strict=True)
+    ]
     result = ScenarioResult(
         key=KEY,
         title=TITLE,
@@ -130,12 +139,30 @@ async def run(settings: Settings, work_dir: Path) -> ScenarioResult:
             f"{settings.unary_seconds:g} s per server; medians. CPU = server utime+stime / calls."
         ),
         settings={"streams": settings.streams, "calls": calls, "repetitions": settings.repetitions},
-        details={"runs": runs, "gateway_over_naive_cpu": ratios},
+        details={
+            "runs": runs,
+            "gateway_over_naive_cpu": ratios,
+            "floor_over_naive_cpu": floor_ratios,
+        },
     )
     rows = result.rows
     rows.append(row("gateway CPU per call", "µs", med("gateway", "cpu_us_per_call"), at_most(600)))
     rows.append(row("gateway CPU ÷ naive hop CPU", "", median(ratios), at_most(0.42)))
-    for side, label in (("gateway", "gateway"), ("naive", "naive hop"), ("bare", "bare server")):
+    rows.append(
+        row(
+            "contract floor CPU ÷ naive hop CPU",
+            "",
+            median(floor_ratios),
+            note="the best a server keeping the gateway's contract shows (bench/floor_server.py)",
+        )
+    )
+    sides = (
+        ("gateway", "gateway"),
+        ("floor", "contract floor"),
+        ("naive", "naive hop"),
+        ("bare", "bare server"),
+    )
+    for side, label in sides:
         rows.append(row(f"{label} calls/s", "calls/s", med(side, "calls_per_second")))
         if side != "gateway":
             rows.append(row(f"{label} CPU per call", "µs", med(side, "cpu_us_per_call")))

@@ -1,0 +1,82 @@
+"""The contract floor: the least a server keeping the gateway's contract can do per call.
+
+GetBatchStatus with only the steps the gateway's contract makes every call pay, each done by
+the gateway's own fastest part, and nothing else:
+
+- the request message read by the handler itself under a bound (`--request-message-timeout`:
+  a request-streaming handler, `context.read()` within `asyncio.timeout`);
+- one upstream GET through the gateway's own transport (`gateway.upstream.http1`, the request
+  built by its `RequestFactory`), the answer decoded into its msgspec structs and mapped into
+  the proto by `gateway.mapping`, `observed_at` set;
+- the request id sent in the initial metadata (`x-request-id`, its own batch).
+
+No validation, credential resolution, deadline, concurrency limit, quota, retry policy, rate
+budget, error mapping, log line or metrics: what the gateway costs above this figure is all of
+those. `python -m bench.floor_server --upstream-url URL --api-key KEY` prints
+`{"event": "bench server listening", "address": ...}` and serves until SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import uuid
+from collections.abc import AsyncIterable, Sequence
+from typing import Any
+
+import grpc
+import httpx
+from sofer.batch.v1 import batch_service_pb2 as pb
+
+from bench.naive_hop import serve
+from gateway import mapping
+from gateway.upstream.attempt import Request, RequestFactory, Route
+from gateway.upstream.http1 import Http1Transport
+from gateway.upstream.models import BatchStatusResponse
+
+ROUTE = Route("GET", "/v1/transcriptions/batch/{batch_id}/status")
+LIMITS = httpx.Timeout(10.0)
+MESSAGE_TIMEOUT = 10.0
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    """The floor, with one transport and one request factory made inside the loop."""
+    transport = Http1Transport(max_connections=64)
+    factory = RequestFactory(httpx.AsyncClient(base_url=args.upstream_url))
+
+    async def get_batch_status(
+        requests: AsyncIterable[pb.GetBatchStatusRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> pb.GetBatchStatusResponse:
+        async with asyncio.timeout(MESSAGE_TIMEOUT):
+            request = await context.read()
+        request_id = str(uuid.uuid4())
+        call = Request(
+            ROUTE,
+            f"/v1/transcriptions/batch/{request.batch_id}/status",
+            args.api_key,
+            request_id=request_id,
+        )
+        response = await transport.handle_async_request(factory.build(call, LIMITS))
+        answer = BatchStatusResponse.from_json(response.read())
+        message = pb.GetBatchStatusResponse()
+        mapping.fill_batch_status(message.batch_status, answer)
+        mapping.set_now(message.batch_status.observed_at)
+        await context.send_initial_metadata((("x-request-id", request_id),))
+        return message
+
+    return await serve(args.listen, get_batch_status, transport.aclose, request_streaming=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m bench.floor_server`."""
+    parser = argparse.ArgumentParser(prog="python -m bench.floor_server", description=__doc__)
+    parser.add_argument("--listen", default="127.0.0.1:0")
+    parser.add_argument("--upstream-url", required=True)
+    parser.add_argument("--api-key", default="bench-key")
+    return asyncio.run(main_async(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
