@@ -29,7 +29,7 @@ import grpc
 import httpx
 from sofer.batch.v1 import batch_service_pb2 as pb
 
-from bench.naive_hop import serve
+from bench.naive_hop import run_hop, serve
 from gateway import mapping
 from gateway.upstream.attempt import Request, RequestFactory, Route
 from gateway.upstream.http1 import Http1Transport
@@ -71,11 +71,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `python -m bench.floor_server`."""
-    parser = argparse.ArgumentParser(prog="python -m bench.floor_server", description=__doc__)
-    parser.add_argument("--listen", default="127.0.0.1:0")
-    parser.add_argument("--upstream-url", required=True)
-    parser.add_argument("--api-key", default="bench-key")
-    return asyncio.run(main_async(parser.parse_args(argv)))
+    return run_hop("floor_server", __doc__, main_async, argv)
 
 
 if __name__ == "__main__":

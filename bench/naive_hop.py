@@ -13,7 +13,7 @@ import asyncio
 import json
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 import grpc
@@ -120,13 +120,24 @@ async def main_async(args: argparse.Namespace) -> int:
     return await serve(args.listen, get_batch_status, client.aclose)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of `python -m bench.naive_hop`."""
-    parser = argparse.ArgumentParser(prog="python -m bench.naive_hop", description=__doc__)
+def run_hop(
+    module: str,
+    description: str | None,
+    serve_with: Callable[[argparse.Namespace], Coroutine[Any, Any, int]],
+    argv: Sequence[str] | None,
+) -> int:
+    """`python -m bench.<module> --upstream-url URL [--api-key KEY] [--listen ADDR]`: parse the
+    flags every hop takes and run `serve_with` on them (the naive hop's, the contract floor's)."""
+    parser = argparse.ArgumentParser(prog=f"python -m bench.{module}", description=description)
     parser.add_argument("--listen", default="127.0.0.1:0")
     parser.add_argument("--upstream-url", required=True)
     parser.add_argument("--api-key", default="bench-key")
-    return asyncio.run(main_async(parser.parse_args(argv)))
+    return asyncio.run(serve_with(parser.parse_args(argv)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `python -m bench.naive_hop`."""
+    return run_hop("naive_hop", __doc__, main_async, argv)
 
 
 if __name__ == "__main__":
