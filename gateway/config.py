@@ -192,7 +192,8 @@ class GatewayConfig:
     )
     request_message_timeout: float = _flag(
         10.0,
-        "seconds a call may wait for its request message after its headers; then it ends",
+        "seconds a call may wait for its request message after its headers; then it ends "
+        "(at most a tenth later)",
     )
     health_listen: str = _flag(
         "",
