@@ -57,7 +57,7 @@ class RequestMessageTimeout(_ServerInterceptor):
             return None  # type: ignore[return-value]  # grpc-stubs omit the None
         method: str = handler_call_details.method
         made: grpc.RpcMethodHandler[Any, Any] = self._made.get(
-            method, handler, lambda h: _bounded(h, _Wait(method, self.timeout, self._expiry)) or h
+            method, handler, lambda h: _bounded(h, _Wait(method, self._expiry)) or h
         )
         return made
 
@@ -120,10 +120,14 @@ class Expiry:
 class _Wait:
     """The wait for one call's request message, and how it ends when none comes in time."""
 
-    def __init__(self, method: str, timeout: float, expiry: Expiry | None = None) -> None:
+    def __init__(self, method: str, expiry: Expiry) -> None:
         self.method = method
-        self.timeout = timeout
-        self.expiry = expiry if expiry is not None else Expiry(timeout)
+        self.expiry = expiry
+
+    @property
+    def timeout(self) -> float:
+        """The bound on the wait (the expiry's)."""
+        return self.expiry.timeout
 
     async def one(self, requests: AsyncIterable[Any], context: Context) -> Any:
         """The single request message of a unary-request method, bounded by the shared expiry.

@@ -56,7 +56,7 @@ async def test_the_message_is_read_without_iterating_the_request_stream() -> Non
 
     stream = requests()
     context: Any = _Context("the request")
-    assert await _Wait(METHOD, 5.0).one(stream, context) == "the request"
+    assert await _Wait(METHOD, Expiry(5.0)).one(stream, context) == "the request"
     assert started == []
     await stream.aclose()
 
@@ -98,7 +98,7 @@ async def test_a_message_that_never_comes_ends_the_call_within_a_tick_of_the_tim
     context: Any = _Context(None, delay=None)
     started = time.monotonic()
     with pytest.raises(_Aborted):
-        await _Wait(METHOD, 0.5).one(_never(), context)
+        await _Wait(METHOD, Expiry(0.5)).one(_never(), context)
     waited = time.monotonic() - started
     assert 0.5 <= waited <= 0.5 + Expiry(0.5).tick + 0.25, waited
     [(code, details)] = context.aborted
@@ -110,7 +110,7 @@ async def test_a_call_cancelled_while_it_waits_stays_cancelled() -> None:
     """A client that goes away during the wait cancels the call: CancelledError goes on (never
     turned into a late answer), and its wait is forgotten."""
     context: Any = _Context(None, delay=None)
-    wait = _Wait(METHOD, 5.0)
+    wait = _Wait(METHOD, Expiry(5.0))
     task = asyncio.create_task(wait.one(_never(), context))
     await asyncio.sleep(0.05)
     task.cancel()
@@ -132,7 +132,7 @@ async def test_the_waits_of_many_calls_share_one_timer() -> None:
         armed += 1
         return real_call_at(when, callback, *args, **kwargs)
 
-    wait = _Wait(METHOD, 5.0)
+    wait = _Wait(METHOD, Expiry(5.0))
     contexts: list[Any] = [_Context(n) for n in range(1000)]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(loop, "call_at", counting)
@@ -145,7 +145,7 @@ async def test_the_waits_of_many_calls_share_one_timer() -> None:
 async def test_a_message_in_time_is_never_cut_by_the_sweep() -> None:
     """Calls whose messages arrive before their timeout, while the sweep runs for others that
     wait longer, all get their message: the sweep ends only the late."""
-    wait = _Wait(METHOD, 0.3)
+    wait = _Wait(METHOD, Expiry(0.3))
     quick: list[Any] = [_Context(n, delay=0.05 * (n % 5)) for n in range(20)]
     slow: Any = _Context("late", delay=None)
     late = asyncio.create_task(wait.one(_never(), slow))

@@ -122,14 +122,15 @@ async def run(settings: Settings, work_dir: Path) -> ScenarioResult:
     def med(side: str, figure: str) -> float:
         return median([r[figure] for r in runs[side]])
 
-    ratios = [
-        g["cpu_us_per_call"] / n["cpu_us_per_call"]
-        for g, n in zip(runs["gateway"], runs["naive"], strict=True)
-    ]
-    floor_ratios = [
-        f["cpu_us_per_call"] / n["cpu_us_per_call"]
-        for f, n in zip(runs["floor"], runs["naive"], strict=True)
-    ]
+    def over_naive(side: str) -> list[float]:
+        """`side`'s CPU per call ÷ the naive hop's, repetition by repetition."""
+        return [
+            s["cpu_us_per_call"] / n["cpu_us_per_call"]
+            for s, n in zip(runs[side], runs["naive"], strict=True)
+        ]
+
+    ratios = over_naive("gateway")
+    floor_ratios = over_naive("floor")
     result = ScenarioResult(
         key=KEY,
         title=TITLE,
