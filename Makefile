@@ -8,10 +8,10 @@ PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 
 .PHONY: install run test lint generate check-generated clean bench bench-quick bench-tools
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e ./sandbox -e '.[dev,sandbox]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -23,7 +23,7 @@ run: $(STAMP)
 ## Everything green: the whole test suite (the Node interop test needs node-deps; the Redis
 ## tests need redis-server, which they start themselves on a free loopback port).
 test: $(STAMP) node-deps redis-server
-	$(BIN)/python -m pytest --durations=15
+	$(BIN)/python -m pytest -n 4 --durations=15
 
 ## The Performance benchmark (bench/README.md): every scenario, figures beside the targets;
 ## writes bench/results/latest.json and docs/benchmarks.md. LABEL names its history row.
@@ -55,11 +55,13 @@ redis-server:
 		exit 1; \
 	fi
 
-## ruff, mypy (strict, generated/ excluded), buf lint and buf breaking.
+## ruff, mypy (strict, generated/ excluded), the import layers (lint-imports: the contracts in
+## pyproject.toml's [tool.importlinter]), buf lint and buf breaking.
 lint: $(STAMP) buf-lint buf-breaking
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Regenerate generated/ from protos/ (committed; CI fails when stale): the Python code in
 ## generated/sofer/ (grpc_tools), and the TypeScript client in generated/ts/ (buf generate with

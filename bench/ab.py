@@ -37,7 +37,7 @@ async def variant(name: str, root: Path, log_dir: Path, upstream: str) -> AsyncI
     """The gateway of the source tree `root`, as the unary scenario starts it."""
     env = clean_environment({"SOFER_API_URL": upstream, "SOFER_API_KEY": API_KEY})
     log_path = log_dir / f"{name}.log"
-    argv = [sys.executable, "-m", "gateway.cli", "serve", "--listen", "127.0.0.1:0", *FLAGS]
+    argv = [sys.executable, "-m", "gateway.main", "serve", "--listen", "127.0.0.1:0", *FLAGS]
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
             *argv, cwd=root, env=env, stdin=asyncio.subprocess.DEVNULL,

@@ -7,7 +7,7 @@ the gateway's own fastest part, and nothing else:
   a request-streaming handler, `context.read()` within `asyncio.timeout`);
 - one upstream GET through the gateway's own transport (`gateway.upstream.http1`, the request
   built by its `RequestFactory`), the answer decoded into its msgspec structs and mapped into
-  the proto by `gateway.mapping`, `observed_at` set;
+  the proto by `gateway.contract.mapping`, `observed_at` set;
 - the request id sent in the initial metadata (`x-request-id`, its own batch).
 
 No validation, credential resolution, deadline, concurrency limit, quota, retry policy, rate
@@ -30,7 +30,7 @@ import httpx
 from sofer.batch.v1 import batch_service_pb2 as pb
 
 from bench.naive_hop import run_hop, serve
-from gateway import mapping
+from gateway.contract import mapping
 from gateway.upstream.attempt import Request, RequestFactory, Route
 from gateway.upstream.http1 import Http1Transport
 from gateway.upstream.models import BatchStatusResponse

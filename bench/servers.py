@@ -56,7 +56,7 @@ async def _started(
 def sandbox(log_dir: Path, item_seconds: float) -> contextlib.AbstractAsyncContextManager[Running]:
     """`sofer-gateway sandbox` on a free port; `address` is its URL."""
     args = [
-        "gateway.cli",
+        "gateway.main",
         "sandbox",
         "--listen",
         "127.0.0.1:0",
@@ -82,7 +82,7 @@ def gateway(
     deployment, and callers on loopback need no token; without, `--upstream-url` and the
     callers' own tokens. $BENCH_GATEWAY_FLAGS adds flags of its own (shell words)."""
     extra = shlex.split(os.environ.get(EXTRA_FLAGS_ENV, ""))
-    args = ["gateway.cli", "serve", "--listen", "127.0.0.1:0", *flags, *extra]
+    args = ["gateway.main", "serve", "--listen", "127.0.0.1:0", *flags, *extra]
     if api_key is None:
         args += ["--upstream-url", upstream_url]
         env = clean_environment()

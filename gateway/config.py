@@ -23,7 +23,7 @@ DEFAULT_LISTEN = "127.0.0.1:50051"
 DEFAULT_UPSTREAM_URL = "https://api.sofer.ai"
 # The key the gateway uses against its own embedded sandbox; not a secret, never valid upstream.
 SANDBOX_KEY = "sandbox-key"
-# Caller tokens from the environment, comma-separated (gateway.credentials.CallerAuth).
+# Caller tokens from the environment, comma-separated (gateway.access.credentials.CallerAuth).
 CALLER_TOKENS_ENV = "SOFER_GATEWAY_CALLER_TOKENS"
 ENV_PREFIX = "SOFER_GATEWAY_"
 """Every `serve` flag can also come from the variable ENV_PREFIX + its name in upper snake case."""

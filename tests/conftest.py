@@ -10,11 +10,11 @@ import grpc
 import pytest
 import structlog
 from sofer.batch.v1 import batch_service_pb2_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.logs import configure_logging
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.observability.logs import configure_logging
+from gateway.server.process import Gateway
 
 TOKEN = "tenant-a-token"
 OTHER_TOKEN = "tenant-b-token"

@@ -19,7 +19,7 @@ async def spawn_serve(
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "gateway.cli",
+        "gateway.main",
         "serve",
         "--listen",
         "127.0.0.1:0",

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import pytest
 from sofer.batch.v1.batch_service_pb2_grpc import BatchTranscriptionServiceStub as Stub
+from sofer_sandbox import SandboxConfig
 
 from bench.watch_client import Client
-from gateway.sandbox import SandboxConfig
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import TOKEN
 from tests.test_watch import create_batch
 

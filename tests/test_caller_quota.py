@@ -16,13 +16,13 @@ import pytest
 import structlog
 from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
-from gateway.caller_quota import CallerQuota, Kind, caller_of
+from gateway.access.caller_quota import CallerQuota, Kind, caller_of
+from gateway.access.credentials import Credential
 from gateway.config import GatewayConfig
-from gateway.credentials import Credential
-from gateway.rpc_errors import GatewayError, Reason
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.contract.errors import GatewayError, Reason
+from gateway.server.process import Gateway
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.test_grpc_support import (
     assert_error,

@@ -2,7 +2,7 @@
 
 Most tests parse a real command line and run it in the test's event loop (`run_async`) against
 the real gateway and sandbox, with StringIO for stdout and stderr; a few run the console entry
-point as a process (`python -m gateway.cli`) for what only a process shows: the exit status,
+point as a process (`python -m gateway.main`) for what only a process shows: the exit status,
 environment variables, Ctrl-C.
 """
 
@@ -25,14 +25,14 @@ from typing import Any, cast
 import grpc
 import pytest
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxConfig
 
-from gateway.cli import build_parser
-from gateway.client import commands, render
-from gateway.client.errors import ClientError, ExitCode, ManifestRejected
-from gateway.client.submit import load_manifest, plan_submit, submit, upload_manifest
-from gateway.client.watch import watch
-from gateway.sandbox import SandboxConfig
-from gateway.server import Gateway
+from gateway.cli import commands, render
+from gateway.cli.errors import ClientError, ExitCode, ManifestRejected
+from gateway.cli.submit import load_manifest, plan_submit, submit, upload_manifest
+from gateway.cli.watch import watch
+from gateway.main import build_parser
+from gateway.server.process import Gateway
 from tests.conftest import TOKEN, bearer
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
@@ -705,7 +705,7 @@ def test_table_aligns_columns_and_clips_long_titles() -> None:
 
 @dataclass
 class Process:
-    """A `python -m gateway.cli` child and what it printed."""
+    """A `python -m gateway.main` child and what it printed."""
 
     code: int
     out: str
@@ -724,7 +724,7 @@ def child_env(**extra: str) -> dict[str, str]:
 # SIGINT ignored (a background job of a non-interactive shell, which children inherit).
 _CTRL_C_ABLE = (
     "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
-    "from gateway.cli import main; sys.exit(main(sys.argv[1:]))"
+    "from gateway.main import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
@@ -737,8 +737,8 @@ class Children:
     async def start(
         self, *argv: str, env: dict[str, str] | None = None, ctrl_c: bool = False
     ) -> asyncio.subprocess.Process:
-        """Start `sofer-gateway ARGV` (`python -m gateway.cli`) with stdout and stderr piped."""
-        entry = ("-c", _CTRL_C_ABLE) if ctrl_c else ("-m", "gateway.cli")
+        """Start `sofer-gateway ARGV` (`python -m gateway.main`) with stdout and stderr piped."""
+        entry = ("-c", _CTRL_C_ABLE) if ctrl_c else ("-m", "gateway.main")
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             *entry,

@@ -22,17 +22,17 @@ import srt  # type: ignore[import-untyped]  # the package ships no type hints
 import webvtt
 from google.protobuf import json_format
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway import captions
 from gateway.captions.words import plain_text
-from gateway.cli import build_parser
-from gateway.client import render
-from gateway.client.errors import ExitCode
-from gateway.client.fetch_folder import MANIFEST_NAME, TEMP_SUFFIX
-from gateway.client.filenames import MAX_STEM_BYTES, assign_stems, item_stem, safe_stem
+from gateway.cli import render
+from gateway.cli.errors import ExitCode
+from gateway.cli.fetch_folder import MANIFEST_NAME, TEMP_SUFFIX
+from gateway.cli.filenames import MAX_STEM_BYTES, assign_stems, item_stem, safe_stem
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.main import build_parser
+from gateway.server.process import Gateway
 from tests.conftest import bearer
 from tests.test_cli_client import AUDIO, FAILING, GUARD, Result, cli, to
 from tests.test_cli_reconnect import Running, start

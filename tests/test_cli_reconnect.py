@@ -24,15 +24,15 @@ import pytest
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2
+from sofer_sandbox import SandboxConfig
 
-from gateway.cli import build_parser
-from gateway.client import commands
-from gateway.client.errors import ExitCode, RpcFailed
-from gateway.client.reconnect import GaveUp, Reconnector, ReconnectPolicy, status_details
-from gateway.client.watch import Stub, watch
+from gateway.cli import commands
+from gateway.cli.errors import ExitCode, RpcFailed
+from gateway.cli.reconnect import GaveUp, Reconnector, ReconnectPolicy, status_details
+from gateway.cli.watch import Stub, watch
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig
-from gateway.server import Gateway
+from gateway.main import build_parser
+from gateway.server.process import Gateway
 from tests.conftest import TOKEN
 from tests.test_cli_client import AUDIO, GUARD, Result, cli, create, to
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import grpc
 import pytest
 
-from gateway.client.channel import channel_credentials, open_channel
-from gateway.client.errors import ExitCode, UsageError
+from gateway.cli.channel import channel_credentials, open_channel
+from gateway.cli.errors import ExitCode, UsageError
 from gateway.config import GatewayConfig
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.pki import Pki, make_pki
 from tests.test_cli_client import AUDIO, UUID, cli, to
 

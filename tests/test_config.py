@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from gateway.cli import build_parser
 from gateway.config import DEFAULT_UPSTREAM_URL, ConfigError, GatewayConfig, env_name, from_args
+from gateway.main import build_parser
 from gateway.upstream import UpstreamConfig
 from tests.processes import run_serve
 

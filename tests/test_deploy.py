@@ -26,10 +26,10 @@ import pytest
 import yaml
 from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped]
 
-from gateway.cli import build_parser
+from gateway.access.credentials import CallerAuth, check_exposure
 from gateway.config import CALLER_TOKENS_ENV, from_args
-from gateway.credentials import CallerAuth, check_exposure
-from gateway.server import SERVICE_NAME
+from gateway.main import build_parser
+from gateway.server.process import SERVICE_NAME
 
 REPO = Path(__file__).parents[1]
 MANIFESTS = sorted((REPO / "deploy" / "kubernetes").glob("*.yaml"))

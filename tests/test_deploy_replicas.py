@@ -30,11 +30,11 @@ import yaml
 from pydantic.warnings import PydanticDeprecationWarning
 from sofer.batch.v1 import batch_service_pb2
 
-from gateway.client.commands import TARGET_ENV
+from gateway.access.credentials import CallerAuth, check_exposure
+from gateway.cli.commands import TARGET_ENV
 from gateway.config import CALLER_TOKENS_ENV, ENV_PREFIX, GatewayConfig, env_name, from_args
-from gateway.credentials import CallerAuth, check_exposure
-from gateway.redis_client import KEY_SECRET_ENV, redis_settings
-from gateway.server import SERVICE_NAME
+from gateway.server.process import SERVICE_NAME
+from gateway.state.redis_client import KEY_SECRET_ENV, redis_settings
 from tests.test_deploy import (
     GRPC_PORT,
     K8S_VERSIONS,
@@ -55,7 +55,7 @@ ENVOY = COMPOSE_DIR / "envoy.yaml"
 REPLICAS = 3
 SECRET_NAME = "sofer-gateway"
 # Variables the gateway's process reads besides one per `serve` flag: the caller tokens, the
-# Redis key secret, the log level (gateway/cli.py) and the health command's target (the image's
+# Redis key secret, the log level (gateway/main.py) and the health command's target (the image's
 # HEALTHCHECK runs in the same container).
 OTHER_GATEWAY_VARIABLES = {CALLER_TOKENS_ENV, KEY_SECRET_ENV, "SOFER_GATEWAY_LOG_LEVEL", TARGET_ENV}
 # Variables that hold secrets: they must come from a Secret (Kubernetes) or the shell (compose).

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import build_parser
 from gateway.config import flags_table
-from gateway.rpc_errors import Reason
+from gateway.contract.errors import Reason
+from gateway.main import build_parser
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 

@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 
 from gateway.config import GatewayConfig
-from gateway.server import SERVICE_NAME, Gateway
+from gateway.server.process import SERVICE_NAME, Gateway
 from tests.conftest import bearer
 from tests.processes import start_serve
 from tests.test_grpc_support import create_express, source

@@ -19,6 +19,7 @@ import pytest
 import srt  # type: ignore[import-untyped]  # the package ships no type hints
 import webvtt
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway import captions
 from gateway.captions.cues import (
@@ -33,8 +34,7 @@ from gateway.captions.srt import RIGHT_TO_LEFT_MARK
 from gateway.captions.srt import label as srt_label
 from gateway.captions.words import Word
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.test_grpc_support import (
     assert_error,

@@ -17,15 +17,16 @@ import pytest
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxConfig
 
-from gateway import fanout, mapping
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig
-from gateway.server import Gateway
-from gateway.status_hub import Observation
+from gateway.contract import mapping
+from gateway.server.process import Gateway
 from gateway.upstream import BatchStatusResponse
-from gateway.upstream.testing import reply
+from gateway.watch import fanout
+from gateway.watch.hub import Observation
 from tests.conftest import bearer
+from tests.helpers.upstream import reply
 from tests.test_grpc_support import assert_error
 from tests.test_status_hub import BATCH, CALLER, Upstream, harness, status
 from tests.test_watch import create_batch

@@ -19,10 +19,10 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import TOKEN, bearer
 from tests.test_grpc_support import (
     assert_error,

@@ -9,9 +9,9 @@ from typing import Any
 import grpc
 import pytest
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.test_grpc_support import (
     assert_error,

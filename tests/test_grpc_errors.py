@@ -12,9 +12,9 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
 from tests.conftest import TOKEN, bearer
 from tests.test_grpc_support import (
     assert_error,

@@ -12,10 +12,10 @@ from typing import Any
 import grpc
 import pytest
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import TOKEN, bearer
 from tests.test_grpc_support import (
     REQUEST_ID_KEY,

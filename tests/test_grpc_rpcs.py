@@ -9,8 +9,8 @@ import uuid
 import grpc
 import pytest
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxServer
 
-from gateway.sandbox import SandboxServer
 from tests.conftest import TOKEN, bearer
 from tests.test_grpc_support import (
     AUDIO,

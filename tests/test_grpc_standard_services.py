@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gateway.config import GatewayConfig
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 
 SERVICE = "sofer.batch.v1.BatchTranscriptionService"
 SERVING = health_pb2.HealthCheckResponse.SERVING

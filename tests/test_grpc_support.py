@@ -19,8 +19,8 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from sofer.batch.v1 import batch_pb2, batch_service_pb2
+from sofer_sandbox import SandboxServer
 
-from gateway.sandbox import SandboxServer
 from tests.conftest import TOKEN, bearer
 from tests.test_sandbox_support import SSL_CONTEXT
 

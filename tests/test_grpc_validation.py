@@ -11,8 +11,8 @@ import pytest
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxServer
 
-from gateway.sandbox import SandboxServer
 from tests.conftest import bearer
 from tests.test_grpc_support import (
     AUDIO,

@@ -6,10 +6,10 @@ from typing import Any
 
 import grpc
 
-from gateway.decoding import DecodeGuard
-from gateway.handler_cache import HandlerCache
-from gateway.passthrough import PassThrough
-from gateway.request_timeout import RequestMessageTimeout
+from gateway.server.decoding import DecodeGuard
+from gateway.server.handler_cache import HandlerCache
+from gateway.server.passthrough import PassThrough
+from gateway.server.request_message import RequestMessageTimeout
 
 
 class _Details:

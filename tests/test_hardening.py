@@ -16,11 +16,11 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.rpc_errors import ERROR_METADATA_KEYS
-from gateway.sandbox import SandboxServer
-from gateway.server import Gateway, upstream_connections
+from gateway.contract.errors import ERROR_METADATA_KEYS
+from gateway.server.process import Gateway, upstream_connections
 from tests.conftest import TOKEN, bearer
 from tests.test_grpc_support import (
     create_express,

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import build_parser
-from gateway.client import health
-from gateway.client.commands import TARGET_ENV
+from gateway.cli import health
+from gateway.cli.commands import TARGET_ENV
 from gateway.config import GatewayConfig
-from gateway.server import SERVICE_NAME, Gateway
+from gateway.main import build_parser
+from gateway.server.process import SERVICE_NAME, Gateway
 from tests.pki import Pki, make_pki
 
 GUARD = 60.0  # a hang guard, never a speed assertion
@@ -240,7 +240,7 @@ async def test_the_console_script_exits_with_the_status(gateway: Gateway) -> Non
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "gateway.cli",
+        "gateway.main",
         "health",
         "--target",
         gateway.address,

@@ -8,28 +8,27 @@ from typing import Any
 
 import grpc
 import pytest
-from grpc_health.v1 import _async as health_aio
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 
 from gateway.config import ConfigError
-from gateway.health_listener import start_health_listener
-from gateway.server import SERVICE_NAME, Gateway
+from gateway.server.health import HealthServicer, start_health_listener
+from gateway.server.process import SERVICE_NAME, Gateway
 
 Status = health_pb2.HealthCheckResponse
 
 
 @pytest.fixture
-async def health() -> health_aio.HealthServicer:
+async def health() -> HealthServicer:
     """A HealthServicer as the gateway keeps one: overall and the batch service SERVING."""
-    servicer = health_aio.HealthServicer()
+    servicer = HealthServicer()
     await servicer.set("", Status.SERVING)
     await servicer.set(SERVICE_NAME, Status.SERVING)
     return servicer
 
 
 @pytest.fixture
-async def listener(health: health_aio.HealthServicer) -> AsyncIterator[grpc.aio.Channel]:
+async def listener(health: HealthServicer) -> AsyncIterator[grpc.aio.Channel]:
     """The health listener on 127.0.0.1, port 0, and a plaintext channel to it."""
     server, port = await start_health_listener(health, "127.0.0.1:0")
     try:
@@ -54,9 +53,7 @@ async def test_probes_see_serving(listener: grpc.aio.Channel) -> None:
     assert await check(listener, SERVICE_NAME) == Status.SERVING
 
 
-async def test_probes_see_the_drain(
-    listener: grpc.aio.Channel, health: health_aio.HealthServicer
-) -> None:
+async def test_probes_see_the_drain(listener: grpc.aio.Channel, health: HealthServicer) -> None:
     """When the gateway enters its shutdown (the drain), the health port says NOT_SERVING at
     once: it shares the gateway's HealthServicer rather than keeping a copy."""
     await health.enter_graceful_shutdown()
@@ -80,9 +77,7 @@ async def test_the_batch_service_is_not_on_the_health_port(listener: grpc.aio.Ch
     assert caught.value.code() == grpc.StatusCode.UNIMPLEMENTED
 
 
-async def test_a_taken_port_stops_the_start(
-    gateway: Gateway, health: health_aio.HealthServicer
-) -> None:
+async def test_a_taken_port_stops_the_start(gateway: Gateway, health: HealthServicer) -> None:
     """--health-listen on a port another gRPC server holds (here the gateway's own) fails with
     a ConfigError naming the flag, instead of silently sharing the port (gRPC's SO_REUSEPORT)
     and answering only some of the probes."""
@@ -91,9 +86,7 @@ async def test_a_taken_port_stops_the_start(
 
 
 @pytest.mark.parametrize("listen", ["127.0.0.1", "127.0.0.1:x", "127.0.0.1:99999", ":8081"])
-async def test_a_malformed_address_stops_the_start(
-    health: health_aio.HealthServicer, listen: str
-) -> None:
+async def test_a_malformed_address_stops_the_start(health: HealthServicer, listen: str) -> None:
     """--health-listen with something that is not HOST:PORT (no port, a port that is not a
     number or past 65535, no host) fails with a ConfigError naming the flag and the value,
     rather than binding 443 or a wrapped-around port where no probe looks."""
@@ -104,7 +97,7 @@ async def test_a_malformed_address_stops_the_start(
 async def test_the_health_port_answers_garbage_invalid_argument() -> None:
     """The --health-listen port has the main port's defences: bytes that are not a
     HealthCheckRequest are answered INVALID_ARGUMENT with ErrorInfo, not UNKNOWN."""
-    servicer = health_aio.HealthServicer()
+    servicer = HealthServicer()
     server, port = await start_health_listener(servicer, "127.0.0.1:0")
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:

@@ -28,7 +28,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from gateway.config import GatewayConfig
-from gateway.server import SERVICE_NAME, Gateway
+from gateway.server.process import SERVICE_NAME, Gateway
 from tests.test_grpc_support import eventually
 
 TIMEOUT = 1.0  # the gateway's request_message_timeout in this module

@@ -13,10 +13,10 @@ from google.rpc import error_details_pb2, status_pb2
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxServer
 
-from gateway.idempotency import IdempotencyStore
-from gateway.rpc_errors import GatewayError
-from gateway.sandbox import SandboxServer
+from gateway.contract.errors import GatewayError
+from gateway.state.idempotency import IdempotencyStore
 from tests.conftest import OTHER_TOKEN, bearer
 from tests.streams import details_bin
 

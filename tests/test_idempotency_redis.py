@@ -20,12 +20,12 @@ import redis.asyncio as aioredis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxServer
 
+from gateway.access.credentials import Credential
 from gateway.config import ConfigError, GatewayConfig
-from gateway.credentials import Credential
-from gateway.redis_client import KEY_SECRET_ENV
-from gateway.sandbox import SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
+from gateway.state.redis_client import KEY_SECRET_ENV
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.processes import start_serve
 from tests.redis_server import RedisServer, free_port

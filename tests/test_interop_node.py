@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sofer_sandbox import SandboxConfig
 
-from gateway.sandbox import SandboxConfig
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import TOKEN
 from tests.node_clients import REPO, require_packages, requires_node, run_client
 

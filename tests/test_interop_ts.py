@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import TOKEN
 from tests.node_clients import REPO, require_packages, requires_node, run_client
 

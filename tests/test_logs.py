@@ -13,7 +13,7 @@ import structlog
 from sofer.batch.v1.batch_service_pb2 import GetBatchStatusRequest
 from sofer.batch.v1.batch_service_pb2_grpc import BatchTranscriptionServiceStub
 
-from gateway.logs import configure_logging
+from gateway.observability.logs import configure_logging
 from tests.conftest import bearer
 from tests.test_grpc_support import create_express, source
 
@@ -193,7 +193,7 @@ def test_timestamps_read_as_structlogs_iso_utc_stamps(
 
 _SERVE_LIKE = """
 import logging, structlog
-from gateway.logs import configure_logging
+from gateway.observability.logs import configure_logging
 configure_logging("INFO")  # as `serve` does: the process's own stderr, not a terminal
 log = structlog.get_logger("t")
 structlog.contextvars.bind_contextvars(rpc="GetBatchStatus", request_id="r-1")

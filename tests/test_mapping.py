@@ -9,7 +9,7 @@ from google.protobuf import timestamp_pb2
 from sofer.batch.v1 import batch_pb2
 
 from bench import canned
-from gateway import mapping
+from gateway.contract import mapping
 from gateway.upstream.models import BatchStatusResponse
 
 TIMES = [

@@ -20,10 +20,10 @@ import promql_parser
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import ConfigError, GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from gateway.upstream import client as upstream_client
 from gateway.upstream.attempt import Route
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer

@@ -12,12 +12,12 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.limiter import ConcurrencyLimiter
-from gateway.rpc_errors import GatewayError, Reason
-from gateway.sandbox import SandboxServer
-from gateway.server import Gateway
+from gateway.contract.errors import GatewayError, Reason
+from gateway.server.limiter import ConcurrencyLimiter
+from gateway.server.process import Gateway
 from tests.conftest import bearer
 from tests.streams import drain
 from tests.test_faults import assert_healthy

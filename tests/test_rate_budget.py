@@ -12,7 +12,7 @@ import httpx
 import pytest
 from google.rpc import error_details_pb2
 
-from gateway.rpc_errors import Reason, from_upstream
+from gateway.contract.errors import Reason, from_upstream
 from gateway.upstream import (
     CallOptions,
     Priority,
@@ -23,7 +23,7 @@ from gateway.upstream import (
 )
 from gateway.upstream.bodies import BatchTranscriptionRequest, BatchTranscriptionRequestInfo
 from gateway.upstream.rate_budget import RateBudget, tenant_key
-from gateway.upstream.testing import FakeTime, Script, reply
+from tests.helpers.upstream import FakeTime, Script, reply
 from tests.test_grpc_support import eventually
 
 TOKEN = "tenant-a-token"

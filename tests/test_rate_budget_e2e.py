@@ -18,10 +18,10 @@ import grpc
 import pytest
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import TOKEN, bearer
 from tests.test_grpc_support import (
     assert_error,

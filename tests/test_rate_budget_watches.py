@@ -15,11 +15,11 @@ import pytest
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.redis_client import KEY_SECRET_ENV
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
+from gateway.state.redis_client import KEY_SECRET_ENV
 from tests.redis_server import RedisServer
 from tests.test_grpc_support import upstream_total
 from tests.test_metrics import scrape

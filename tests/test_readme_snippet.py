@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from gateway.config import GatewayConfig
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.test_grpc_support import fault, upstream_count
 
 # The snippet exactly as the README prints it (between ```python and ```).

@@ -1,4 +1,4 @@
-"""Reading a unary method's one request message (gateway.request_timeout)."""
+"""Reading a unary method's one request message (gateway.server.request_message)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc
 
-from gateway.request_timeout import Expiry, _Wait
+from gateway.server.request_message import Expiry, _Wait
 from tests.conftest import bearer
 
 METHOD = "/sofer.batch.v1.BatchTranscriptionService/GetBatchStatus"

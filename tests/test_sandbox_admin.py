@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sofer_sandbox import SandboxConfig, SandboxServer
 
-from gateway.sandbox import SandboxConfig, SandboxServer
 from tests.test_sandbox_support import FakeClock, client, create_express
 
 STATUS_TEMPLATE = "GET /v1/transcriptions/batch/{batch_id}/status"

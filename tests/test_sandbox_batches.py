@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sofer_sandbox import SandboxServer
 
-from gateway.sandbox import SandboxServer
 from tests.test_sandbox_support import client, create_express, express_body, upload_json
 
 URL = "https://example.com/shiur.mp3"

@@ -10,9 +10,9 @@ import sys
 
 import httpx
 import pytest
+from sofer_sandbox.cli import config_from_args, parse_listen
 
-from gateway.cli import build_parser
-from gateway.sandbox.cli import config_from_args, parse_listen
+from gateway.main import build_parser
 from tests.test_sandbox_support import SSL_CONTEXT
 
 
@@ -70,7 +70,7 @@ async def test_process_serves_logs_its_url_and_exits_0_on_signal(sig: signal.Sig
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "gateway.cli",
+        "gateway.main",
         "sandbox",
         "--listen",
         "127.0.0.1:0",

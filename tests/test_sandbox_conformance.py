@@ -20,8 +20,8 @@ import httpx
 import pytest
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
+from sofer_sandbox import SandboxConfig, SandboxServer
 
-from gateway.sandbox import SandboxConfig, SandboxServer
 from tests.test_sandbox_support import (
     SSL_CONTEXT,
     FakeClock,

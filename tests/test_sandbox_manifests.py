@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sofer_sandbox import SandboxConfig, SandboxServer
 
-from gateway.sandbox import SandboxConfig, SandboxServer
 from tests.test_sandbox_support import FakeClock, client, upload_json
 
 URL = "https://example.com/a.mp3"

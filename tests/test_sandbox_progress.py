@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sofer_sandbox import SandboxConfig, SandboxServer
+from sofer_sandbox.timeline import batch_progress, item_status, schedule
 
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.sandbox.timeline import batch_progress, item_status, schedule
 from tests.test_sandbox_support import FakeClock, client, create_express
 
 ITEM_SECONDS = 10.0

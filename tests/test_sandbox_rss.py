@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
+from sofer_sandbox import SandboxConfig, SandboxServer
+from sofer_sandbox.rss import is_audio, parse_feed
 
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.sandbox.rss import is_audio, parse_feed
 from tests.test_sandbox_support import Routes, client, episode, feed_server, rss
 
 

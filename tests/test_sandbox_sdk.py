@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sofer_sandbox import SandboxConfig, SandboxServer
 from soferai import AsyncSoferAI
 from soferai.core.api_error import ApiError
 from soferai.transcribe import (
@@ -16,7 +17,6 @@ from soferai.transcribe import (
 )
 from soferai.transcribe.errors import AuthenticationError, BatchNotFound, TranscriptionNotFound
 
-from gateway.sandbox import SandboxConfig, SandboxServer
 from tests.test_sandbox_support import SSL_CONTEXT, FakeClock
 
 UNKNOWN = "d5e9c84f-c2b2-4bf4-b4b0-7ffd7a9ffc32"

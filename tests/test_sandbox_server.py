@@ -6,8 +6,8 @@ import asyncio
 
 import httpx
 import pytest
+from sofer_sandbox import SandboxConfig, SandboxServer, create_app
 
-from gateway.sandbox import SandboxConfig, SandboxServer, create_app
 from tests.test_sandbox_support import OTHER_TOKEN, TOKEN, client, create_express, upload_json
 
 

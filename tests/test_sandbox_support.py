@@ -9,8 +9,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-
-from gateway.sandbox import SandboxServer
+from sofer_sandbox import SandboxServer
 
 # Built once: a default httpx client loads the CA bundle each time (~80 ms), and these clients
 # only ever speak plain HTTP to loopback.

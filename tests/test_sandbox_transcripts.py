@@ -10,9 +10,9 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sofer_sandbox import SandboxConfig, SandboxServer
+from sofer_sandbox.transcripts import duration_seconds, render, visible_formats
 
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.sandbox.transcripts import duration_seconds, render, visible_formats
 from tests.test_sandbox_support import FakeClock, client, create_express
 
 URL = "https://example.com/shiur-42.mp3"

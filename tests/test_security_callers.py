@@ -18,11 +18,11 @@ import grpc
 import httpx
 import pytest
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxServer
 
+from gateway.access.credentials import CallerAuth, check_exposure, is_loopback
 from gateway.config import ConfigError, GatewayConfig
-from gateway.credentials import CallerAuth, check_exposure, is_loopback
-from gateway.sandbox import SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import TOKEN, bearer
 from tests.pki import Pki, make_pki
 from tests.processes import run_serve, start_serve
@@ -371,8 +371,8 @@ def test_caller_auth_keeps_only_hashes(tokens_file: Path) -> None:
 def test_environment_tokens_reach_the_config() -> None:
     """SOFER_GATEWAY_CALLER_TOKENS is split on commas, blanks dropped, and never shown by the
     config's repr."""
-    from gateway.cli import build_parser
     from gateway.config import from_args
+    from gateway.main import build_parser
 
     args = build_parser().parse_args(["serve"])
     config = from_args(

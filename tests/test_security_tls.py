@@ -13,11 +13,11 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
+from sofer_sandbox import SandboxServer
 
 from gateway.config import ConfigError, GatewayConfig
-from gateway.sandbox import SandboxServer
-from gateway.server import Gateway
-from gateway.tls import load_tls
+from gateway.server.process import Gateway
+from gateway.server.tls import load_tls
 from tests.conftest import bearer
 from tests.pki import Issued, Pki, make_pki
 from tests.processes import run_serve

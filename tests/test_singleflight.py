@@ -7,7 +7,7 @@ import functools
 
 import pytest
 
-from gateway.singleflight import SingleFlight
+from gateway.state.singleflight import SingleFlight
 
 
 class Upstream:

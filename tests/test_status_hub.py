@@ -18,11 +18,11 @@ import grpc
 import httpx
 import pytest
 
-from gateway.credentials import Credential
-from gateway.rpc_errors import GatewayError, Reason
-from gateway.status_hub import Cadence, Observation, StatusHub
+from gateway.access.credentials import Credential
+from gateway.contract.errors import GatewayError, Reason
 from gateway.upstream import UpstreamClient, UpstreamConfig
-from gateway.upstream.testing import Answer, FakeTime, Script, reply
+from gateway.watch.hub import Cadence, Observation, StatusHub
+from tests.helpers.upstream import Answer, FakeTime, Script, reply
 
 BATCH = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 CADENCE = Cadence(fast=1.0, slow=4.0, factor=1.5, error_backoff_cap=8.0)

@@ -1,4 +1,4 @@
-"""Watch pollers shared by replicas on Redis (--redis-url, gateway.status_shared): one poller
+"""Watch pollers shared by replicas on Redis (--redis-url, gateway.watch.exchange): one poller
 per batch however many replicas have watchers, the state at once for a new watcher anywhere,
 a take-over when the holder dies, a stale holder that cannot publish, and Redis outages that
 leave every watch going. Real redis-server, real gateways (in-process and `serve`), one sandbox.
@@ -20,13 +20,13 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.redis_client import KEY_SECRET_ENV, RedisConnection, RedisSettings
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import REDIS_HEALTH_SERVICE
-from gateway.status_shared import StatusExchange
+from gateway.server.process import REDIS_HEALTH_SERVICE
+from gateway.state.redis_client import KEY_SECRET_ENV, RedisConnection, RedisSettings
 from gateway.upstream import BatchStatusResponse
+from gateway.watch.exchange import StatusExchange
 from tests.conftest import TOKEN, bearer
 from tests.processes import start_serve, start_serving
 from tests.redis_server import RedisServer
@@ -303,7 +303,7 @@ async def test_nothing_secret_is_kept_in_redis(
     try:
         keys = [key async for key in client.scan_iter("sgw:poll-*")]
         assert keys
-        from gateway.credentials import Credential
+        from gateway.access.credentials import Credential
 
         tenant = Credential(TOKEN, "caller").tenant
         for key in keys:

@@ -1,5 +1,6 @@
-"""Tracing (gateway.tracing): a server span per RPC, a client span per upstream attempt, W3C
-traceparent upstream, status polls linked to their watches; off unless OTEL_* asks for it."""
+"""Tracing (gateway.observability.tracing): a server span per RPC, a client span per upstream
+attempt, W3C traceparent upstream, status polls linked to their watches; off unless OTEL_* asks for
+it."""
 
 from __future__ import annotations
 
@@ -29,11 +30,11 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
-from gateway import tracing
 from gateway.config import ConfigError, GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.observability import tracing
+from gateway.server.process import Gateway
 from gateway.upstream import CallOptions, NotFound, UpstreamClient, UpstreamConfig
 from gateway.upstream.http1 import Http1Transport
 from tests.conftest import bearer
@@ -83,7 +84,7 @@ class Traced:
 
 @pytest.fixture
 async def traced() -> AsyncIterator[Traced]:
-    """Tracing on, as gateway.tracing sets it up, exporting to memory."""
+    """Tracing on, as gateway.observability.tracing sets it up, exporting to memory."""
     exporter = InMemorySpanExporter()
     installed = tracing.install([exporter])
     try:
@@ -272,7 +273,9 @@ async def test_every_transport_gets_attempt_spans_and_traceparent(
     the upstream receives that span as the parent in `traceparent`."""
     async with recording_upstream() as (url, record):
         config = UpstreamConfig(base_url=url, max_attempts=1)
-        async with UpstreamClient(config, transport=transport(name)) as client:
+        async with UpstreamClient(
+            config, transport=transport(name), instrument=tracing.instrument_client
+        ) as client:
             with pytest.raises(NotFound):
                 await client.get_batch_status(UNKNOWN, opts=CallOptions(token="t", request_id="r1"))
     attempt = one(traced.named(STATUS_ROUTE))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sofer_sandbox import SandboxServer
 
-from gateway.sandbox import SandboxServer
 from gateway.upstream import CallOptions, Unavailable, UpstreamClient, UpstreamConfig
 from gateway.upstream.errors import error_for_transport
 from gateway.upstream.http1 import Http1Transport as UpstreamTransport

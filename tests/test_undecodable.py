@@ -9,7 +9,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.server import SERVICE_NAME, Gateway
+from gateway.server.process import SERVICE_NAME, Gateway
 from tests.conftest import bearer
 from tests.test_grpc_support import error_info
 

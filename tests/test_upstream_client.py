@@ -23,7 +23,7 @@ from gateway.upstream import (
     UpstreamClient,
     UpstreamConfig,
 )
-from gateway.upstream.testing import Script, reply
+from tests.helpers.upstream import Script, reply
 
 TOKEN = "tenant-a-token"
 INFO: dict[str, Any] = {

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxServer
 
-from gateway.sandbox import SandboxServer
 from gateway.upstream import (
     CallOptions,
     Conflict,

@@ -29,7 +29,7 @@ from gateway.upstream import (
     UpstreamConfig,
     UpstreamError,
 )
-from gateway.upstream.testing import Answer, FakeTime, Script, reply
+from tests.helpers.upstream import Answer, FakeTime, Script, reply
 
 TOKEN = "sk-secret-token-123"
 STATUS_BODY: dict[str, Any] = {

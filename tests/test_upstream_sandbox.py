@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from sofer_sandbox import SandboxConfig, SandboxServer
 
-from gateway.sandbox import SandboxConfig, SandboxServer
 from gateway.upstream import (
     BatchAudioSource,
     BatchFileCreateFromRssRequest,

@@ -15,10 +15,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.streams import details_bin, drain
 from tests.test_grpc_support import assert_error, eventually, finished_batch, retry_delay
@@ -275,8 +275,7 @@ async def test_shutdown_ends_open_watches_unavailable(gateway_config: GatewayCon
 async def test_hub_conflates_for_a_slow_watcher(sandbox: SandboxServer) -> None:
     """A watcher that is not reading holds no backlog: when it reads again it gets the newest
     state at once (here the terminal one), not every step it missed."""
-    from gateway.credentials import Credential
-    from gateway.status_hub import Cadence, Observation, StatusHub
+    from gateway.access.credentials import Credential
     from gateway.upstream import (
         BatchAudioSource,
         BatchTranscriptionRequest,
@@ -285,6 +284,7 @@ async def test_hub_conflates_for_a_slow_watcher(sandbox: SandboxServer) -> None:
         UpstreamClient,
         UpstreamConfig,
     )
+    from gateway.watch.hub import Cadence, Observation, StatusHub
 
     async with UpstreamClient(UpstreamConfig(base_url=sandbox.url)) as client:
         created = await client.create_batch(
@@ -409,7 +409,7 @@ def test_pending_call_backlog_follows_max_watches(gateway_config: GatewayConfig)
     --max-watches plus the unary calls working and queued (soft limit), twice that at most
     (hard limit), so that a burst reaches the gateway's own limits instead of ending a bare
     CANCELLED in core (grpc's defaults are 1,000 and 3,000)."""
-    from gateway.server import server_options
+    from gateway.server.process import server_options
 
     config = dataclasses.replace(
         gateway_config, max_watches=25_000, max_concurrent_calls=100, max_queued_calls=200

@@ -1,6 +1,6 @@
 """--watch-max-retry-after end to end: the cap a watch poller waits out reaches the status hub.
 
-Needs gateway/server.py to pass `max_retry_after=config.watch_max_retry_after` to StatusHub.
+Needs gateway/server/process.py to pass `max_retry_after=config.watch_max_retry_after` to StatusHub.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import dataclasses
 import grpc
 import pytest
 from sofer.batch.v1 import batch_service_pb2 as pb
+from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig, SandboxServer
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import bearer
 from tests.test_grpc_support import assert_error, retry_delay, rpc_error
 from tests.test_watch import Stub, create_batch, inject

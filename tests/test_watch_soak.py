@@ -10,10 +10,10 @@ import pytest
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxConfig
 
 from gateway.config import GatewayConfig
-from gateway.sandbox import SandboxConfig
-from gateway.server import Gateway
+from gateway.server.process import Gateway
 from tests.conftest import bearer
 
 CYCLES = 2000

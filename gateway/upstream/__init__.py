@@ -16,7 +16,6 @@ from gateway.upstream.bodies import (
     BatchTranscriptionRequest,
     BatchTranscriptionRequestInfo,
 )
-from gateway.upstream.budget import RetryBudget
 from gateway.upstream.client import UpstreamClient
 from gateway.upstream.config import CallOptions, Priority, UpstreamConfig
 from gateway.upstream.enums import (
@@ -56,6 +55,7 @@ from gateway.upstream.models import (
     Transcription,
     TranscriptionInfo,
 )
+from gateway.upstream.retry_budget import RetryBudget
 
 __all__ = [
     "BatchAudioSource",

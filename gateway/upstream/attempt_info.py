@@ -2,9 +2,9 @@
 
 `RetryPolicy.run` sets `current` before each attempt; `send_attempt` puts it, with the route's
 template and the request id, into the httpx request's `extensions`, where observers read it
-(gateway.tracing's request hook copies it onto the attempt's span). A context variable, not a
-parameter: between the two sits each client method's own attempt closure, and these values
-are for observers only, never part of the request that goes upstream.
+(gateway.observability.tracing's request hook copies it onto the attempt's span). A context
+variable, not a parameter: between the two sits each client method's own attempt closure, and these
+values are for observers only, never part of the request that goes upstream.
 """
 
 from __future__ import annotations

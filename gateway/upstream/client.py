@@ -17,14 +17,12 @@ from urllib.parse import quote
 
 import httpx
 
-from gateway import tracing
 from gateway.upstream.attempt import Request, RequestFactory, Route, send_attempt
 from gateway.upstream.bodies import (
     BatchFileCreateFromRssRequest,
     BatchFileUploadRequest,
     BatchTranscriptionRequest,
 )
-from gateway.upstream.budget import RetryBudget
 from gateway.upstream.config import CallOptions, UpstreamConfig
 from gateway.upstream.enums import LettersLanguage
 from gateway.upstream.errors import InvalidArgument, ProtocolError
@@ -42,6 +40,7 @@ from gateway.upstream.models import (
 )
 from gateway.upstream.policy import AttemptObserver, Clock, RetryPolicy, Rng, Sleep
 from gateway.upstream.rate_budget import RateBudget
+from gateway.upstream.retry_budget import RetryBudget
 
 M = TypeVar("M")
 
@@ -63,9 +62,10 @@ class UpstreamClient:
     `transport` replaces httpx's network transport (tests pass `httpx.MockTransport`);
     `sleep`, `clock` (monotonic, the clock deadlines are on), `wall_clock` (epoch seconds, for
     HTTP-date Retry-After) and `rng` (uniform in [0, 1), for jitter) make the policy testable;
-    `observer` is told of every attempt (gateway.metrics; None: no one is); `rate_budget`
-    (gateway.upstream.rate_budget, on the same clock) gives every attempt its token first
-    (None: no rate budget).
+    `observer` is told of every attempt (gateway.observability.metrics; None: no one is);
+    `rate_budget` (gateway.upstream.rate_budget, on the same clock) gives every attempt its token
+    first (None: no rate budget); `instrument` is given the pooled httpx client once it is made
+    (the server passes tracing's, gateway.observability.tracing.instrument_client).
     """
 
     def __init__(
@@ -79,6 +79,7 @@ class UpstreamClient:
         rng: Rng = random.random,
         observer: AttemptObserver | None = None,
         rate_budget: RateBudget | None = None,
+        instrument: Callable[[httpx.AsyncClient], None] | None = None,
     ) -> None:
         self.config = config
         self.budget = RetryBudget(config.budget_max_tokens, config.budget_token_ratio)
@@ -95,6 +96,7 @@ class UpstreamClient:
             observer=observer,
             rate_budget=rate_budget,
         )
+        self._instrument = instrument
         self._http: httpx.AsyncClient | None = None
         self._sender: httpx.AsyncBaseTransport | None = None
         """The transport attempts go through: the client's own (instrumented by tracing)."""
@@ -115,7 +117,8 @@ class UpstreamClient:
             timeout=self.config.default_timeout,
             follow_redirects=False,
         )
-        tracing.instrument_client(self._http)
+        if self._instrument is not None:
+            self._instrument(self._http)
         self._factory = RequestFactory(self._http)
 
     async def aclose(self) -> None:

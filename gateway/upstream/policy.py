@@ -13,11 +13,11 @@ import structlog
 from gateway.upstream import attempt_info
 from gateway.upstream.attempt import Route
 from gateway.upstream.backoff import full_jitter
-from gateway.upstream.budget import RetryBudget
 from gateway.upstream.config import CallOptions, Priority, UpstreamConfig
 from gateway.upstream.errors import DeadlineExceeded, QuotaExhausted, RateLimited, UpstreamError
 from gateway.upstream.rate_budget import Denied, RateBudget, tenant_key
 from gateway.upstream.retry import is_transient, should_retry
+from gateway.upstream.retry_budget import RetryBudget
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
@@ -32,8 +32,8 @@ E = TypeVar("E", bound=UpstreamError)
 
 
 class AttemptObserver(Protocol):
-    """Told of every attempt, retry and give-up (gateway.metrics); called on the event loop,
-    so it must neither block nor raise."""
+    """Told of every attempt, retry and give-up (gateway.observability.metrics); called on the
+    event loop, so it must neither block nor raise."""
 
     def attempted(
         self, route: Route, status: int | None, error: UpstreamError | None, seconds: float

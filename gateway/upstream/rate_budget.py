@@ -6,8 +6,8 @@ priority order (`Priority`: creates, then callers' reads, then watch polls), FIF
 a request whose token cannot come before its deadline, given the queue ahead of it, is refused
 at once (`Denied`, which the policy raises as QuotaExhausted: nothing was sent). A 429 with
 Retry-After pauses the credential's bucket for every caller and poller (`pause`), up to
-MAX_PAUSE. With a `SharedBuckets` (gateway.rate_budget_redis) the bucket lives in Redis and every
-replica draws from it; each replica orders its own waiters. While the shared bucket cannot be
+MAX_PAUSE. With a `SharedBuckets` (gateway.state.rate_budget_redis) the bucket lives in Redis and
+every replica draws from it; each replica orders its own waiters. While the shared bucket cannot be
 reached, the local one stands in, at the full rate. The policy itself is pure, in
 gateway.upstream.rate_schedule; this module puts it on the event loop. Buckets are keyed by the
 credential's tenant key (`tenant_key`), never by the token.
@@ -36,7 +36,7 @@ SWEEP_EVERY: Final = 1024
 
 
 def tenant_key(token: str) -> str:
-    """The credential's tenant key (gateway.credentials.Credential.tenant: the same hash)."""
+    """The credential's tenant key (gateway.access.credentials.Credential.tenant: the same hash)."""
     return hashlib.sha256(token.encode()).hexdigest()[:32]
 
 
@@ -59,7 +59,7 @@ class SharedState:
 
 
 class SharedBuckets(Protocol):
-    """Buckets every replica shares (gateway.rate_budget_redis.RedisRateBuckets). Both methods
+    """Buckets every replica shares (gateway.state.rate_budget_redis.RedisRateBuckets). Both methods
     answer None when the store cannot be reached: the local bucket stands in meanwhile."""
 
     @property
@@ -77,7 +77,8 @@ class SharedBuckets(Protocol):
 
 
 class RateObserver(Protocol):
-    """Told of every token, refusal and pause (gateway.metrics); must neither block nor raise."""
+    """Told of every token, refusal and pause (gateway.observability.metrics); must neither block
+    nor raise."""
 
     def rate_waited(self, priority: Priority, seconds: float) -> None:
         """A request got its token after waiting `seconds` (0: at once)."""

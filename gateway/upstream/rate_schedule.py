@@ -2,7 +2,7 @@
 
 No I/O and no clock of its own: every method is told `now`, so the policy is tested with plain
 numbers (tests/test_rate_budget_policy.py). gateway.upstream.rate_budget puts it on the event
-loop, and gateway.rate_budget_redis puts the bucket itself in Redis (then the `TokenBucket`
+loop, and gateway.state.rate_budget_redis puts the bucket itself in Redis (then the `TokenBucket`
 here is a mirror of the shared one, synced from each answer, used only to estimate waits).
 """
 

@@ -1,0 +1,17 @@
+"""The gateway process and everything that is the same for every call.
+
+- `process`: `Gateway` (the grpc.aio server, its standard services, what it owns and closes)
+  and `serve` (the `sofer-gateway serve` command's process);
+- `servicer`: `BatchTranscriptionServicer`, one method per RPC; the methods coordinate the
+  layers below and hold no policy;
+- `frame`: the per-call frame (`Call`, `unary_rpc`, `stream_rpc`): request id, credential,
+  validation, deadline, caller share, error translation, one log line;
+- `inflight`, `limiter`: the time by which each unary call must answer, and the bound on
+  unary calls working at once;
+- `request_message`, `decoding`, `passthrough`, `handler_cache`: how grpc.aio's method handlers
+  are wrapped (bounded request reads, tolerant decoding, pre-serialized answers);
+- `health`, `tls`: `--health-listen` and `--tls-*`.
+
+May import every package below it: watch, state, access, contract, observability, config,
+upstream, validation, captions. Nothing below imports it.
+"""

@@ -1,0 +1,237 @@
+"""A bound on how long a call may wait for its request message: answered, never held open.
+
+grpc.aio (1.85) reads a unary-request method's message itself, before the handler runs, with no
+bound and no answer when it does not come: a stream whose HEADERS carry END_STREAM and no
+message is never answered, and one whose message never completes (a length prefix announcing
+more bytes than are sent) waits for ever; each holds its core call, its HTTP/2 stream and two
+asyncio tasks until the client goes away. gRPC core has no channel argument that bounds this.
+
+`RequestMessageTimeout` hands every method to grpc.aio as request-streaming, so the handler runs
+as soon as the headers are in and reads the message itself: it gets `timeout` seconds (a unary
+call's wait ends at most a tenth later: one `Expiry` timer keeps every call's), then the call
+ends DEADLINE_EXCEEDED; a stream that ends without a message ends INVALID_ARGUMENT at once.
+Both carry ErrorInfo (REQUEST_MESSAGE_TIMEOUT and REQUEST_INVALID, domain sofer-gateway). For
+request-streaming methods (reflection) the first message is bounded the same way; later ones
+are the conversation's pauses (grpcurl keeps its reflection stream open while its call runs),
+bounded by `grpc.max_concurrent_streams` per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import grpc
+import structlog
+
+from gateway.contract.errors import GatewayError, Reason, abort
+from gateway.server.handler_cache import HandlerCache
+
+if TYPE_CHECKING:
+    _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
+    Context = grpc.aio.ServicerContext[Any, Any]
+    Continuation = Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]]
+    Receive = Callable[[AsyncIterable[Any], Context], Awaitable[Any]]
+else:  # generic only in grpc-stubs
+    _ServerInterceptor = grpc.aio.ServerInterceptor
+
+log = structlog.get_logger("gateway.server.request_message")
+
+
+class RequestMessageTimeout(_ServerInterceptor):
+    """Ends a call whose request message has not arrived `timeout` seconds after it began."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._made = HandlerCache()  # bounded once per method, not per call
+        self._expiry = Expiry(timeout)  # one timer for every call's wait
+
+    async def intercept_service(
+        self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler: grpc.RpcMethodHandler[Any, Any] | None = await continuation(handler_call_details)
+        if handler is None:  # no such method: grpc answers UNIMPLEMENTED
+            return None  # type: ignore[return-value]  # grpc-stubs omit the None
+        method: str = handler_call_details.method
+        made: grpc.RpcMethodHandler[Any, Any] = self._made.get(
+            method, handler, lambda h: _bounded(h, _Wait(method, self._expiry)) or h
+        )
+        return made
+
+
+class Expiry:
+    """The deadlines of every call waiting for its request message, kept by one timer: a sweep
+    every `tick` seconds (a tenth of the timeout) cancels the calls whose wait is over, each at
+    most a tick late, while any call waits. A call pays for two dict operations instead of a
+    timer armed and cancelled of its own (`asyncio.timeout`), which was about a twentieth of a
+    cached read's CPU."""
+
+    TICKS = 10
+    """Sweeps per timeout: a call ends between `timeout` and `timeout * (1 + 1 / TICKS)`."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.tick = timeout / self.TICKS
+        self._waiting: dict[asyncio.Task[Any], float] = {}
+        self._expired: set[asyncio.Task[Any]] = set()
+        self._sweep: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self, task: asyncio.Task[Any]) -> None:
+        """`task` waits for its message from now on (until `stop`)."""
+        loop = task.get_loop()
+        if loop is not self._loop:  # a server started again on another loop: start afresh
+            self._loop, self._sweep = loop, None
+            self._waiting.clear()
+            self._expired.clear()
+        self._waiting[task] = loop.time() + self.timeout
+        if self._sweep is None:
+            self._sweep = loop.call_later(self.tick, self._run)
+
+    def stop(self, task: asyncio.Task[Any]) -> None:
+        """`task`'s wait is over, however it ended."""
+        self._waiting.pop(task, None)
+        self._expired.discard(task)
+
+    def expired(self, task: asyncio.Task[Any]) -> bool:
+        """Whether `task` was cancelled by the sweep, for being late (asked once, on its
+        CancelledError): True only when nothing else cancelled it too, as `asyncio.timeout`
+        decides; the cancellation is then taken back (`uncancel`)."""
+        if task not in self._expired:
+            return False
+        self._expired.discard(task)
+        return task.uncancel() == 0
+
+    def _run(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        now = loop.time()
+        late = [task for task, deadline in self._waiting.items() if deadline <= now]
+        for task in late:
+            del self._waiting[task]
+            self._expired.add(task)
+            task.cancel()
+        self._sweep = loop.call_later(self.tick, self._run) if self._waiting else None
+
+
+class _Wait:
+    """The wait for one call's request message, and how it ends when none comes in time."""
+
+    def __init__(self, method: str, expiry: Expiry) -> None:
+        self.method = method
+        self.expiry = expiry
+
+    @property
+    def timeout(self) -> float:
+        """The bound on the wait (the expiry's)."""
+        return self.expiry.timeout
+
+    async def one(self, requests: AsyncIterable[Any], context: Context) -> Any:
+        """The single request message of a unary-request method, bounded by the shared expiry.
+
+        Read with `context.read()`, not through `requests`: grpc.aio makes its async generator
+        only when it is iterated, so nothing is left to close afterwards (that generator, left
+        suspended, would be closed by the loop's finalizer hook, in a task of its own)."""
+        started = time.monotonic()
+        task = asyncio.current_task()
+        assert task is not None  # grpc.aio runs every handler in a task
+        expiry = self.expiry
+        expiry.start(task)
+        try:
+            message = await context.read()
+        except asyncio.CancelledError:
+            if not expiry.expired(task):
+                raise  # the client went away, or the server stops
+            await self._end(context, started, self._late())
+        finally:
+            expiry.stop(task)
+        if message is grpc.aio.EOF:  # type: ignore[attr-defined]  # not in grpc-stubs
+            await self._end(context, started, self._missing())
+        return message
+
+    async def first(self, requests: AsyncIterable[Any], context: Context) -> AsyncIterator[Any]:
+        """A request stream whose first message is bounded like a unary request."""
+        return self._stream(requests, context)
+
+    async def _stream(self, requests: AsyncIterable[Any], context: Context) -> AsyncIterator[Any]:
+        started = time.monotonic()
+        iterator = aiter(requests)
+        try:
+            async with asyncio.timeout(self.timeout):
+                first = await anext(iterator)
+        except StopAsyncIteration:
+            return  # a stream may carry no message at all
+        except TimeoutError:
+            await self._end(context, started, self._late())
+        yield first
+        async for request in iterator:
+            yield request
+
+    def _missing(self) -> GatewayError:
+        return GatewayError(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            Reason.REQUEST_INVALID,
+            f"the call ended without a complete request message: {self.method} takes exactly one",
+        )
+
+    def _late(self) -> GatewayError:
+        return GatewayError(
+            grpc.StatusCode.DEADLINE_EXCEEDED,
+            Reason.REQUEST_MESSAGE_TIMEOUT,
+            f"the request message of {self.method} was not complete within "
+            f"{self.timeout:g} s of the call's start (the gateway's --request-message-timeout)",
+        )
+
+    async def _end(self, context: Context, started: float, error: GatewayError) -> NoReturn:
+        """Answer the call with `error` and its google.rpc.Status (context.abort raises)."""
+        log.info(
+            "rpc",
+            rpc=self.method,
+            code=error.code.name,
+            reason=error.reason.value,
+            duration_ms=round((time.monotonic() - started) * 1000, 2),
+        )
+        await abort(context, error)
+
+
+def _bounded(
+    handler: grpc.RpcMethodHandler[Any, Any], wait: _Wait
+) -> grpc.RpcMethodHandler[Any, Any] | None:
+    """`handler` as a request-streaming handler whose behaviour waits for the request message
+    with `wait`; None for a behaviour that is not async (the server hosts none)."""
+    streaming_out = handler.response_streaming
+    if handler.request_streaming:
+        inner = handler.stream_stream if streaming_out else handler.stream_unary
+        receive: Receive = wait.first
+    else:
+        inner = handler.unary_stream if streaming_out else handler.unary_unary
+        receive = wait.one
+    behaviour: Callable[..., Any]
+    if inspect.isasyncgenfunction(inner):  # response stream as an async generator
+
+        async def generate(requests: AsyncIterable[Any], context: Context) -> AsyncIterator[Any]:
+            async for response in inner(await receive(requests, context), context):
+                yield response
+
+        behaviour = generate
+    elif inspect.iscoroutinefunction(inner):  # a unary answer, or a stream by context.write
+
+        async def respond(requests: AsyncIterable[Any], context: Context) -> Any:
+            return await inner(await receive(requests, context), context)
+
+        behaviour = respond
+    else:
+        return None
+    make = (
+        grpc.stream_stream_rpc_method_handler
+        if streaming_out
+        else grpc.stream_unary_rpc_method_handler
+    )
+    return make(
+        behaviour,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )

@@ -1,0 +1,415 @@
+"""BatchTranscriptionService: each method calls the upstream once and maps the answer.
+
+The methods coordinate and hold no policy: credentials, validation (before any method runs),
+deadlines, request ids, logging and error translation are the frame's (gateway.server.frame),
+retries the upstream client's, rules the validation package's, shapes the mapping module's.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+import grpc
+from sofer.batch.v1 import batch_service_pb2 as pb
+
+from gateway import captions, validation
+from gateway.access.caller_quota import CallerQuota
+from gateway.access.credentials import CallerAuth
+from gateway.contract import mapping
+from gateway.contract.errors import GatewayError, Reason
+from gateway.observability.metrics import GatewayMetrics
+from gateway.server.frame import Call, stream_rpc, unary_rpc
+from gateway.server.inflight import InFlight
+from gateway.server.limiter import ConcurrencyLimiter
+from gateway.state.idempotency import Idempotency, IdempotencyStore, fingerprint
+from gateway.state.singleflight import SingleFlight
+from gateway.upstream import (
+    CallOptions,
+    DeadlineExceeded,
+    QuotaExhausted,
+    RateLimited,
+    UpstreamClient,
+)
+from gateway.watch import fanout, transcripts
+from gateway.watch.hub import Observation, StatusHub
+from gateway.watch.transcript_cache import TranscriptCache
+
+T = TypeVar("T")
+# Trailing metadata on a create answered from an earlier call with the same request_id.
+REPLAYED_KEY = "idempotent-replayed"
+
+
+class BatchTranscriptionServicer:
+    """The gateway's implementation of sofer.batch.v1.BatchTranscriptionService."""
+
+    def __init__(
+        self,
+        client: UpstreamClient,
+        hub: StatusHub,
+        *,
+        api_key: str | None,
+        default_timeout: float,
+        idempotency: Idempotency | None = None,
+        limiter: ConcurrencyLimiter | None = None,
+        caller_auth: CallerAuth | None = None,
+        in_flight: InFlight | None = None,
+        status_max_age: float = 0.0,
+        status_reuse: float = 0.0,
+        share_reads: bool = True,
+        metrics: GatewayMetrics | None = None,
+        caller_quota: CallerQuota | None = None,
+    ) -> None:
+        self.client = client
+        self.hub = hub
+        self.idempotency: Idempotency = (
+            idempotency if idempotency is not None else IdempotencyStore()
+        )
+        self.limiter = limiter
+        """Bounds the unary RPCs working at once (gateway.server.frame); None: no bound."""
+        self.api_key = api_key
+        self.caller_auth = caller_auth
+        """Who may spend `api_key` (gateway.access.credentials); None: anyone who reaches the
+        port."""
+        self.default_timeout = default_timeout
+        self.in_flight = in_flight if in_flight is not None else InFlight()
+        """The unary calls running now, which shutdown ends with their own status."""
+        self.status_max_age = status_max_age
+        self.status_reuse = status_reuse
+        """Seconds a GetBatchStatus answer from the upstream also answers identical reads."""
+        self.reads = SingleFlight(enabled=share_reads)
+        self.transcripts = TranscriptCache(client, timeout=default_timeout)
+        """Completed transcripts for StreamBatchTranscripts, fetched once for every stream."""
+        self.metrics = metrics
+        """Counts RPCs (gateway.server.frame) and replays; None: no metrics."""
+        self.caller_quota = caller_quota if caller_quota is not None else CallerQuota()
+        """Each caller's share of calls and watches (gateway.server.frame); by default no limit."""
+
+    async def _create(
+        self,
+        call: Call,
+        rpc: str,
+        request: pb.CreateBatchRequest | pb.UploadManifestRequest | pb.CreateManifestFromRssRequest,
+        send: Callable[[CallOptions], Awaitable[T]],
+    ) -> T:
+        """Run a create once per (credential, request_id): see gateway.state.idempotency.
+
+        Without a request_id the create is sent as it is, bounded by the caller's deadline.
+        With one, it runs shielded from the caller with the gateway's own timeout, so that an
+        answer that arrives after the caller gave up is still recorded for its retry; it takes
+        the caller's concurrency slot over and holds it until its POST has ended. Either way a
+        call cut short once the create may have been sent answers OUTCOME_UNKNOWN.
+        """
+        if not request.request_id:
+            call.in_doubt = lambda: call.options.attempts > 0
+            return await send(call.options)
+        options = CallOptions(
+            token=call.options.token,
+            deadline=time.monotonic() + self.default_timeout,
+            request_id=call.request_id,
+        )
+        call.tracked.append(options)
+        call.in_doubt = lambda: True  # the create runs on (or is in flight) for this request_id
+        result, replayed = await self.idempotency.run(
+            call.credential.tenant,
+            rpc,
+            request.request_id,
+            fingerprint(request),
+            lambda: send(options),
+            wait_until=call.options.deadline,
+            slot=call.slot,
+        )
+        if replayed:
+            call.note(idempotent_replay="true")
+            if self.metrics is not None:
+                self.metrics.replayed(rpc)
+            call.context.set_trailing_metadata(((REPLAYED_KEY, "true"),))
+        return result
+
+    @unary_rpc("CreateBatch")
+    async def CreateBatch(
+        self, request: pb.CreateBatchRequest, call: Call
+    ) -> pb.CreateBatchResponse:
+        mode = validation.resolve_processing_mode(request)
+        assert mode is not None  # validation refuses a request whose mode can't be resolved
+        call.note(batch_file_id=request.batch_file_id)
+        call.not_found = Reason.MANIFEST_NOT_FOUND
+        body = mapping.create_batch_body(request, mode)
+        answer = await self._create(
+            call, "CreateBatch", request, lambda o: self.client.create_batch(body, opts=o)
+        )
+        call.note(batch_id=answer.batch_id)
+        return mapping.create_batch_response(answer, mode)
+
+    @unary_rpc("UploadManifest")
+    async def UploadManifest(
+        self, request: pb.UploadManifestRequest, call: Call
+    ) -> pb.UploadManifestResponse:
+        body = mapping.upload_manifest_body(request)
+        answer = await self._create(
+            call, "UploadManifest", request, lambda o: self.client.upload_batch_file(body, opts=o)
+        )
+        call.note(batch_file_id=answer.batch_file_id)
+        return pb.UploadManifestResponse(manifest=mapping.manifest(answer))
+
+    @unary_rpc("CreateManifestFromRss")
+    async def CreateManifestFromRss(
+        self, request: pb.CreateManifestFromRssRequest, call: Call
+    ) -> pb.CreateManifestFromRssResponse:
+        rss = mapping.rss_body(request)
+        answer = await self._create(
+            call,
+            "CreateManifestFromRss",
+            request,
+            lambda o: self.client.create_batch_file_from_rss(rss, opts=o),
+        )
+        call.note(batch_file_id=answer.batch_file_id)
+        response = pb.CreateManifestFromRssResponse(
+            manifest=mapping.manifest(answer),
+            offset=answer.offset,
+            limit=answer.limit,
+            has_more=answer.has_more,
+        )
+        if answer.next_offset is not None:
+            response.next_offset = answer.next_offset
+        return response
+
+    @unary_rpc("GetManifest")
+    async def GetManifest(
+        self, request: pb.GetManifestRequest, call: Call
+    ) -> pb.GetManifestResponse:
+        call.note(batch_file_id=request.batch_file_id)
+        call.not_found = Reason.MANIFEST_NOT_FOUND
+
+        async def fetch(options: CallOptions) -> pb.GetManifestResponse:
+            answer = await self.client.get_batch_file(request.batch_file_id, opts=options)
+            return pb.GetManifestResponse(manifest=mapping.manifest(answer))
+
+        return await self._read(call, ("GetManifest", request.batch_file_id), fetch)
+
+    @unary_rpc("ListManifests")
+    async def ListManifests(
+        self, request: pb.ListManifestsRequest, call: Call
+    ) -> pb.ListManifestsResponse:
+
+        async def fetch(options: CallOptions) -> pb.ListManifestsResponse:
+            answer = await self.client.list_batch_files(
+                cursor=request.page_token or None,
+                limit=request.page_size or None,
+                opts=options,
+            )
+            return pb.ListManifestsResponse(
+                manifests=[mapping.manifest(f) for f in answer.files],
+                next_page_token=answer.next_cursor or "",
+            )
+
+        key = ("ListManifests", request.page_token, request.page_size)
+        return await self._read(call, key, fetch)
+
+    @unary_rpc("GetBatchStatus")
+    async def GetBatchStatus(
+        self, request: pb.GetBatchStatusRequest, call: Call
+    ) -> pb.GetBatchStatusResponse:
+        call.note(batch_id=request.batch_id)
+        call.not_found = Reason.BATCH_NOT_FOUND
+        observation = self.hub.fresh(call.credential, request.batch_id, self.status_max_age)
+        if observation is not None:  # a watch's poller read it moments ago: no upstream call
+            call.note(from_watch_poller="true")
+            return _observed_status(observation)
+
+        async def fetch(options: CallOptions) -> pb.GetBatchStatusResponse:
+            answer = await self.client.get_batch_status(request.batch_id, opts=options)
+            response = pb.GetBatchStatusResponse()
+            mapping.fill_batch_status(response.batch_status, answer)  # built in place, no copy
+            mapping.set_now(response.batch_status.observed_at)  # when the (shared) answer arrived
+            return response
+
+        return await self._read(
+            call, ("GetBatchStatus", request.batch_id), fetch, reuse=self.status_reuse
+        )
+
+    @stream_rpc("WatchBatchStatus", watch=True)
+    async def WatchBatchStatus(
+        self, request: pb.WatchBatchStatusRequest, call: Call
+    ) -> AsyncIterator[bytes]:
+        # Bytes made once per topic version and passed through as they are (gateway.watch.fanout,
+        # gateway.server.passthrough): a change costs one build, not one per watcher.
+        call.note(batch_id=request.batch_id)
+        previous: Observation | None = None
+        async for observation in self.hub.watch(call.credential, request.batch_id):
+            if (
+                previous is not None
+                and observation.version != previous.version + 1
+                and observation.status == previous.status
+            ):
+                continue  # a watcher that skipped a change and its undoing: nothing new to say
+            yield fanout.message_bytes(observation, previous)
+            previous = observation
+
+    @stream_rpc("StreamBatchTranscripts", watch=True)
+    async def StreamBatchTranscripts(
+        self, request: pb.StreamBatchTranscriptsRequest, call: Call
+    ) -> AsyncIterator[bytes]:
+        # Bytes as well (gateway.server.passthrough): a transcript is serialized once for every
+        # stream.
+        call.note(batch_id=request.batch_id)
+        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND  # hub errors come translated already
+        async for data in transcripts.batch_transcripts(
+            self.hub,
+            self.transcripts,
+            request,
+            call.credential,
+            request_id=call.request_id,
+            note=lambda transcription_id: call.note(transcription_id=transcription_id),
+        ):
+            yield data
+
+    @unary_rpc("GetBatchItem")
+    async def GetBatchItem(
+        self, request: pb.GetBatchItemRequest, call: Call
+    ) -> pb.GetBatchItemResponse:
+        call.note(batch_id=request.batch_id, client_item_id=request.client_item_id)
+        call.not_found = Reason.BATCH_ITEM_NOT_FOUND
+
+        async def fetch(options: CallOptions) -> pb.GetBatchItemResponse:
+            answer = await self.client.get_batch_item_by_client_item_id(
+                request.batch_id, request.client_item_id, opts=options
+            )
+            return pb.GetBatchItemResponse(transcription_info=mapping.transcription_info(answer))
+
+        key = ("GetBatchItem", request.batch_id, request.client_item_id)
+        return await self._read(call, key, fetch)
+
+    @unary_rpc("GetTranscription")
+    async def GetTranscription(
+        self, request: pb.GetTranscriptionRequest, call: Call
+    ) -> pb.GetTranscriptionResponse:
+        return await self._transcript(
+            call, request.transcription_id, request.filter_hebrew_word_format
+        )
+
+    async def _transcript(
+        self, call: Call, transcription_id: str, word_filter: int
+    ) -> pb.GetTranscriptionResponse:
+        """GetTranscription's read (shared with ExportTranscription: an export and a read of
+        the same transcript in flight share one upstream call)."""
+        call.note(transcription_id=transcription_id)
+        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
+        word_format = mapping.filter_param(word_filter)
+
+        async def fetch(options: CallOptions) -> pb.GetTranscriptionResponse:
+            answer = await self.client.get_transcription(
+                transcription_id, filter_hebrew_word_format=word_format, opts=options
+            )
+            return pb.GetTranscriptionResponse(transcription=mapping.transcription(answer))
+
+        key = ("GetTranscription", transcription_id, word_format or "")
+        return await self._read(call, key, fetch)
+
+    @unary_rpc("ExportTranscription")
+    async def ExportTranscription(
+        self, request: pb.ExportTranscriptionRequest, call: Call
+    ) -> pb.ExportTranscriptionResponse:
+        file_format = captions.for_export_format(request.format)
+        assert file_format is not None  # validation refuses UNSPECIFIED and unknown formats
+        read = await self._transcript(
+            call, request.transcription_id, request.filter_hebrew_word_format
+        )
+        transcription = read.transcription
+        try:
+            rendered = file_format.render(transcription)
+        except captions.NotTimed as exc:
+            raise GatewayError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                Reason.TRANSCRIPT_NOT_TIMED,
+                f"cannot export transcription {request.transcription_id} as"
+                f" {file_format.extension}: {exc}; EXPORT_FORMAT_TEXT needs no timestamps",
+                metadata={"transcription_id": request.transcription_id},
+            ) from exc
+        call.note(cue_count=str(rendered.cue_count))
+        return pb.ExportTranscriptionResponse(
+            content=rendered.content,
+            media_type=file_format.media_type,
+            file_extension=file_format.extension,
+            info=transcription.info,
+            cue_count=rendered.cue_count,
+        )
+
+    @unary_rpc("GetTranscriptionStatus")
+    async def GetTranscriptionStatus(
+        self, request: pb.GetTranscriptionStatusRequest, call: Call
+    ) -> pb.GetTranscriptionStatusResponse:
+        call.note(transcription_id=request.transcription_id)
+        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
+
+        async def fetch(options: CallOptions) -> pb.GetTranscriptionStatusResponse:
+            answer = await self.client.get_transcription_status(
+                request.transcription_id, opts=options
+            )
+            return pb.GetTranscriptionStatusResponse(
+                transcription_info=mapping.transcription_info(answer)
+            )
+
+        key = ("GetTranscriptionStatus", request.transcription_id)
+        return await self._read(call, key, fetch)
+
+    async def _read(
+        self,
+        call: Call,
+        key: tuple[str | int, ...],
+        fetch: Callable[[CallOptions], Awaitable[T]],
+        *,
+        reuse: float = 0.0,
+    ) -> T:
+        """`fetch`'s answer, from one upstream call shared by every identical read in flight
+        (gateway.state.singleflight), keyed by the tenant and `key` (operation and parameters).
+
+        The shared call is the leader's: its request id upstream, its attempts on its line, and
+        its deadline, so a leader whose deadline is shorter than the wait a 429 asks for still
+        gets RESOURCE_EXHAUSTED with that wait at once. A follower that gets an error bound to
+        the leader's time (DeadlineExceeded, RateLimited) while it has time of its own left
+        makes the call itself, unshared: it never inherits a shorter deadline. Each caller is
+        still cut at its own deadline (gateway.server.inflight), and the call is cancelled once none
+        waits. A follower's line says `shared_read` and the leader's request id
+        (`shared_with`). The answer is one message for all of them: nothing may change it after
+        `fetch`.
+        """
+        led = False
+
+        async def lead() -> T:
+            nonlocal led
+            led = True
+            options = call.options.fresh()
+            call.tracked.append(options)
+            return await fetch(options)
+
+        group_key = (call.credential.tenant, *key)
+        try:
+            shared = await self.reads.run(group_key, lead, tag=call.request_id, reuse=reuse)
+        except (DeadlineExceeded, RateLimited, QuotaExhausted):
+            deadline = call.options.deadline
+            if led or deadline is None or deadline <= self.client.deadline_in(0):
+                raise
+            # The leader's time ran out, not ours: once more, led by one of us this time.
+            call.note(shared_read_retried="true")
+            shared = await self.reads.run(group_key, lead, tag=call.request_id, reuse=reuse)
+        if shared.leader is not None:
+            call.note(shared_read="true", shared_with=shared.leader)
+        return shared.value
+
+
+_OBSERVED_STATUS = "GetBatchStatusResponse"
+"""The memo key (gateway.watch.hub.Observation.memo) of `_observed_status`'s answer."""
+
+
+def _observed_status(observation: Observation) -> pb.GetBatchStatusResponse:
+    """GetBatchStatus answered from a poller's observation, with its observed_at; made once
+    per observation, however many callers read it (nothing may change it afterwards)."""
+    cached = observation.memo.get(_OBSERVED_STATUS)
+    if isinstance(cached, pb.GetBatchStatusResponse):
+        return cached
+    status = mapping.batch_status(observation.status)
+    status.observed_at.FromDatetime(observation.observed_at)
+    answer = observation.memo[_OBSERVED_STATUS] = pb.GetBatchStatusResponse(batch_status=status)
+    return answer

@@ -1,0 +1,87 @@
+"""StreamBatchTranscripts: each item's result pushed as it finishes, riding on the status hub.
+
+A stream is a watch of the batch (gateway.watch.hub: the same poller as WatchBatchStatus, so
+transcript subscribers cost no extra status polling). Each observation is scanned for items
+that reached a terminal state since the stream's last look; for each one, in the batch's order:
+
+- COMPLETED: its transcript, from the shared cache (gateway.watch.transcript_cache: one upstream
+  fetch per tenant, transcription and filter, however many streams want it);
+- any other terminal state (FAILED, CANCELLED, INSUFFICIENT_FUNDS): its info alone.
+
+Items the caller named in `skip_transcription_ids` are passed over, fetched by nobody for it.
+When the batch is terminal, items still not terminal (the upstream gave up on them) are sent
+as their info, and the stream ends OK.
+
+Messages go out as bytes (gateway.server.passthrough). A transcript's part is the same for every
+stream, so the cache keeps it serialized; the counts, which differ per moment, are a second
+message serialized on its own and appended: protobuf parses concatenated messages as one,
+merged (the later fields win, and these fields are only in the second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from sofer.batch.v1 import batch_service_pb2 as pb
+
+from gateway.access.credentials import Credential
+from gateway.contract import mapping
+from gateway.upstream import Transcription
+from gateway.watch.hub import StatusHub
+from gateway.watch.transcript_cache import TranscriptCache
+
+TERMINAL_ITEM_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "INSUFFICIENT_FUNDS"})
+"""Transcription states an item does not leave (INSUFFICIENT_FUNDS: the upstream's own)."""
+
+
+def completed_message(answer: Transcription) -> bytes:
+    """A completed item's message without its counts: what the cache keeps."""
+    message = pb.StreamBatchTranscriptsResponse(
+        info=mapping.transcription_info(answer.info), transcription=mapping.transcription(answer)
+    )
+    data: bytes = message.SerializeToString()
+    return data
+
+
+async def batch_transcripts(
+    hub: StatusHub,
+    cache: TranscriptCache,
+    request: pb.StreamBatchTranscriptsRequest,
+    credential: Credential,
+    *,
+    request_id: str,
+    note: Callable[[str], None],
+) -> AsyncIterator[bytes]:
+    """The serialized messages of one StreamBatchTranscripts stream (see the module), for the
+    call of `credential` and `request_id`; `note` is told each transcript id fetched (the
+    call's log line and error metadata name the last)."""
+    skip = frozenset(request.skip_transcription_ids)
+    done: set[str] = set()
+    word_format = mapping.filter_param(request.filter_hebrew_word_format)
+    async for observation in hub.watch(credential, request.batch_id):
+        status = observation.status
+        states = [(item, str(item.status)) for item in status.transcriptions]
+        finished = sum(1 for _, state in states if state in TERMINAL_ITEM_STATES)
+        counts: bytes = pb.StreamBatchTranscriptsResponse(
+            finished_count=finished, total_count=status.total_count
+        ).SerializeToString()
+        for item, state in states:
+            if item.id in done or item.id in skip:
+                continue
+            if state not in TERMINAL_ITEM_STATES and not observation.terminal:
+                continue
+            done.add(item.id)
+            if state == "COMPLETED":
+                note(item.id)
+                data = await cache.message(
+                    credential,
+                    item.id,
+                    word_format,
+                    completed_message,
+                    request_id=request_id,
+                )
+            else:
+                data = pb.StreamBatchTranscriptsResponse(
+                    info=mapping.transcription_info(item)
+                ).SerializeToString()
+            yield data + counts
