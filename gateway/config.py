@@ -384,7 +384,7 @@ def _from_env(f: dataclasses.Field[Any], text: str) -> Any:
 
 
 def flags_table() -> str:
-    """The README's table of `serve` settings, made from GatewayConfig (tests/test_docs.py
+    """The README's table of `serve` settings, made from GatewayConfig (tests/docs/test_docs.py
     checks the README carries exactly this)."""
     rows = [
         "| flag | environment | default | meaning |",

@@ -1,7 +1,7 @@
 """The rate budget's policy, pure: one credential's token bucket and the requests waiting for it.
 
 No I/O and no clock of its own: every method is told `now`, so the policy is tested with plain
-numbers (tests/test_rate_budget_policy.py). gateway.upstream.rate_budget puts it on the event
+numbers (tests/upstream/test_rate_schedule.py). gateway.upstream.rate_budget puts it on the event
 loop, and gateway.state.rate_budget_redis puts the bucket itself in Redis (then the `TokenBucket`
 here is a mirror of the shared one, synced from each answer, used only to estimate waits).
 """

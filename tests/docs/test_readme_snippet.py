@@ -1,0 +1,124 @@
+"""The README's "Python first call" snippet runs as printed against a gateway like `make run`'s
+(embedded sandbox, its own key, loopback), and its retry service config names every read and
+create, and gRPC retries an UNAVAILABLE the gateway itself answers (the gateway sends no
+response headers before an error, so the call is not committed)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from gateway.config import GatewayConfig
+from gateway.server.process import Gateway
+from tests.helpers import REPO
+from tests.helpers.calls import fault, upstream_count
+
+# The snippet exactly as the README prints it (between ```python and ```).
+README = REPO / "README.md"
+# The README's first ```python block: the snippet exactly as printed there.
+SNIPPET = re.search(r"```python\n(.*?)```", README.read_text(), re.S).group(1)  # type: ignore[union-attr]
+
+GUARD = 60.0
+OPTIONS = 'options = [("grpc.service_config", json.dumps(SERVICE_CONFIG))]'
+STATUS_READ = "GET /v1/transcriptions/batch/{batch_id}/status"
+
+
+@pytest.fixture
+def gateway_config() -> GatewayConfig:
+    """`make run`'s gateway: no upstream URL and no key, so the embedded sandbox and its key, on
+    loopback; quick items, and one upstream attempt per call so that an upstream 503 reaches
+    the client as UNAVAILABLE."""
+    return GatewayConfig(
+        listen="127.0.0.1:0",
+        upstream_url=None,
+        api_key=None,
+        sandbox_item_seconds=0.3,
+        max_attempts=1,
+        shutdown_grace=0.5,
+    )
+
+
+@pytest.fixture
+async def embedded(gateway_config: GatewayConfig) -> AsyncIterator[Gateway]:
+    """The gateway with its embedded sandbox (the `gateway` fixture of conftest uses a sandbox
+    of the test's, with no key)."""
+    assert gateway_config.embedded_sandbox
+    async with Gateway(gateway_config) as running:
+        yield running
+
+
+async def run_snippet(gateway: Gateway, code: str = SNIPPET) -> tuple[int, str, str]:
+    """Run `code` (SNIPPET) in a fresh interpreter, SOFER_GATEWAY_TARGET pointing at `gateway`,
+    no token; its exit status, stdout and stderr."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOFER_")}
+    env["SOFER_GATEWAY_TARGET"] = gateway.address
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        code,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), GUARD)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_the_snippet_creates_and_watches_a_batch(embedded: Gateway) -> None:
+    """The snippet runs as printed: it creates a batch, reads it back and watches it to
+    COMPLETED, with no token (the gateway's own sandbox key on loopback)."""
+    code, out, err = await run_snippet(embedded)
+    assert code == 0, err
+    first, *updates = out.splitlines()
+    assert first.split()[1] == "1"
+    assert updates[-1] == "BATCH_STATE_COMPLETED 1 1"
+
+
+async def test_the_snippet_retries_a_read_that_fails_unavailable(embedded: Gateway) -> None:
+    """With the upstream failing the next two status reads (503: the gateway answers
+    UNAVAILABLE, making one attempt), the snippet's GetBatchStatus is retried by gRPC under its
+    service config and succeeds on the third attempt; the snippet ends as usual."""
+    assert embedded.sandbox is not None
+    await fault(embedded.sandbox, status=503, count=2, method="GET", path_prefix="/v1/")
+    code, out, err = await run_snippet(embedded)
+    assert code == 0, err
+    assert out.splitlines()[-1] == "BATCH_STATE_COMPLETED 1 1"
+    assert await upstream_count(embedded.sandbox, STATUS_READ) >= 3
+
+
+async def test_without_the_service_config_the_same_fault_fails(embedded: Gateway) -> None:
+    """The counterpart of the retry test above: without the service config the snippet fails
+    on the first UNAVAILABLE, so only the config can make it pass."""
+    assert embedded.sandbox is not None
+    await fault(embedded.sandbox, status=503, count=2, method="GET", path_prefix="/v1/")
+    code, _, err = await run_snippet(embedded, SNIPPET.replace(OPTIONS, "options = []"))
+    assert code != 0
+    assert "StatusCode.UNAVAILABLE" in err
+
+
+def test_the_config_retries_unavailable_for_every_read_and_create() -> None:
+    """The service config names the seven reads and the three creates, each retrying UNAVAILABLE
+    only (never DEADLINE_EXCEEDED or other codes, whose outcome a retry could duplicate)."""
+    namespace: dict[str, Any] = {}
+    exec(compile(SNIPPET.split("\ntarget = ")[0], "<snippet>", "exec"), namespace)  # noqa: S102
+    by_method = {
+        name["method"]: entry["retryPolicy"]["retryableStatusCodes"]
+        for entry in namespace["SERVICE_CONFIG"]["methodConfig"]
+        for name in entry["name"]
+    }
+    reads = ["GetBatchStatus", "GetBatchItem", "GetTranscription", "GetTranscriptionStatus"]
+    reads += ["GetManifest", "ListManifests", "ExportTranscription"]
+    creates = ["CreateBatch", "UploadManifest", "CreateManifestFromRss"]
+    assert by_method == {method: ["UNAVAILABLE"] for method in reads + creates}

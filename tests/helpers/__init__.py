@@ -1,0 +1,16 @@
+"""What the tests share, once: servers, clients, calls and assertions.
+
+- `calls`: gRPC calls against the gateway and their assertions (errors, details, eventually);
+- `sandbox_http`: raw HTTP against the sandbox (its admin API, fixtures for its own tests);
+- `upstream`: a manual clock and a scripted upstream for the upstream client's unit tests;
+- `redis_server`: a real redis-server on a free loopback port;
+- `processes`: `sofer-gateway serve` as a process;
+- `pki`: a throw-away CA with server and client certificates;
+- `node`: the Node interop clients;
+- `streams`: draining streams and reading their status details.
+"""
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+"""The repository's root."""

@@ -1,0 +1,360 @@
+"""Hot reads end to end: identical concurrent reads share one upstream call, and GetBatchStatus
+of a watched batch is answered from the watch poller's fresh observation."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+import pytest
+from sofer.batch.v1 import batch_pb2
+from sofer.batch.v1 import batch_service_pb2 as pb
+from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
+from sofer_sandbox import SandboxConfig, SandboxServer
+
+from gateway.config import GatewayConfig
+from gateway.server.process import Gateway
+from tests.conftest import OTHER_TOKEN, TOKEN, bearer
+from tests.helpers.calls import (
+    REQUEST_ID_KEY,
+    assert_error,
+    create_express,
+    eventually,
+    fault,
+    finished_batch,
+    rpc_error,
+    rpc_lines,
+    source,
+    upstream_count,
+)
+
+Stub = pb_grpc.BatchTranscriptionServiceStub
+STATUS = "GET /v1/transcriptions/batch/{batch_id}/status"
+TRANSCRIPTION = "GET /v1/transcriptions/{transcription_id}"
+SLOW = 1.5
+"""Seconds the sandbox holds a delayed answer: ample for the followers to join on 2 cores."""
+FOLLOWERS = 15
+REUSE = 1.0
+"""Seconds of --status-reuse-window in the reuse test: ample for two reads on 2 cores."""
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """Batches that stay in progress for the whole test (no change while it reads)."""
+    return SandboxConfig(item_seconds=600.0, manifest_validation_seconds=0.0)
+
+
+@pytest.fixture
+def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
+    """No reuse of finished answers (--status-reuse-window 0): these tests are about sharing
+    calls in flight; the reuse test turns it on for itself."""
+    return dataclasses.replace(gateway_config, status_reuse_window=0.0)
+
+
+def metadata(token: str = TOKEN, request_id: str | None = None) -> tuple[tuple[str, str], ...]:
+    """The caller's credential, and its request id when given."""
+    extra = () if request_id is None else ((REQUEST_ID_KEY, request_id),)
+    return bearer(token) + extra
+
+
+def read_status(
+    stub: Stub, batch_id: str, token: str = TOKEN, *, timeout: float | None = 30.0, rid: str = ""
+) -> Any:
+    """A GetBatchStatus call in flight (awaitable, cancellable)."""
+    return stub.GetBatchStatus(
+        pb.GetBatchStatusRequest(batch_id=batch_id),
+        metadata=metadata(token, rid or None),
+        timeout=timeout,
+    )
+
+
+async def new_batch(stub: Stub, token: str = TOKEN) -> str:
+    """A fresh one-item express batch of `token`'s tenant; its id."""
+    return (await create_express(stub, source("hot"), token=token)).batch_id
+
+
+async def slow_upstream(sandbox: SandboxServer, count: int = 50) -> None:
+    """The next `count` upstream GETs answer only after SLOW seconds."""
+    await fault(sandbox, delay=SLOW, count=count, method="GET")
+
+
+async def upstream_reached(sandbox: SandboxServer, key: str, count: int) -> None:
+    """Wait until the sandbox has received `count` requests of `key` (it counts on arrival)."""
+    await eventually(lambda: upstream_count(sandbox, key), lambda n: n >= count, interval=0.02)
+
+
+async def test_concurrent_reads_of_one_batch_cost_one_upstream_request(
+    stub: Stub, sandbox: SandboxServer, logs: io.StringIO
+) -> None:
+    """16 callers reading one batch at once get the same answer from one upstream request; the
+    15 that joined log `shared_read` with no upstream attempts of their own."""
+    batch_id = await new_batch(stub)
+    before = await upstream_count(sandbox, STATUS)
+    await slow_upstream(sandbox)
+    leader = asyncio.ensure_future(read_status(stub, batch_id, rid="leader"))
+    await upstream_reached(sandbox, STATUS, before + 1)
+    followers = [read_status(stub, batch_id, rid=f"follower-{i}") for i in range(FOLLOWERS)]
+    answers = await asyncio.gather(leader, *followers)
+    assert await upstream_count(sandbox, STATUS) == before + 1
+    assert {a.batch_status.batch_id for a in answers} == {batch_id}
+    assert len({a.SerializeToString() for a in answers}) == 1
+
+    lines = [line for line in rpc_lines(logs) if line["rpc"] == "GetBatchStatus"]
+    shared = [line for line in lines if line.get("shared_read") == "true"]
+    assert len(shared) == FOLLOWERS
+    assert all(line["upstream_attempts"] == 0 for line in shared)
+    assert all(line["shared_with"] == "leader" for line in shared)
+    (lead,) = [line for line in lines if line["request_id"] == "leader"]
+    assert lead["upstream_attempts"] == 1
+    assert "shared_read" not in lead
+
+
+async def test_a_read_after_the_shared_one_finished_goes_upstream_again(
+    stub: Stub, sandbox: SandboxServer
+) -> None:
+    """Nothing is cached: once the shared call has answered, the next read asks the upstream."""
+    batch_id = await new_batch(stub)
+    before = await upstream_count(sandbox, STATUS)
+    await asyncio.gather(*(read_status(stub, batch_id) for _ in range(4)))
+    first = await upstream_count(sandbox, STATUS)
+    await read_status(stub, batch_id)
+    await read_status(stub, batch_id)
+    assert await upstream_count(sandbox, STATUS) == first + 2
+    assert first - before >= 1
+
+
+async def test_tenants_never_share_a_read(stub: Stub, sandbox: SandboxServer) -> None:
+    """Two tokens reading the same batch id at once cost two upstream requests: the owner gets
+    its batch, the other tenant NOT_FOUND, never the owner's answer."""
+    mine = await new_batch(stub, TOKEN)
+    theirs = await new_batch(stub, OTHER_TOKEN)
+    before = await upstream_count(sandbox, STATUS)
+    await slow_upstream(sandbox)
+    owner = asyncio.ensure_future(read_status(stub, mine, TOKEN))
+    await upstream_reached(sandbox, STATUS, before + 1)
+    stranger = rpc_error(read_status(stub, mine, OTHER_TOKEN))
+    own = read_status(stub, theirs, OTHER_TOKEN)
+    answer, error, other_answer = await asyncio.gather(owner, stranger, own)
+    assert answer.batch_status.batch_id == mine
+    assert other_answer.batch_status.batch_id == theirs
+    assert_error(error, grpc.StatusCode.NOT_FOUND, "BATCH_NOT_FOUND")
+    assert await upstream_count(sandbox, STATUS) == before + 3
+
+
+async def test_a_follower_past_its_deadline_fails_alone(stub: Stub, sandbox: SandboxServer) -> None:
+    """A follower whose deadline passes gets DEADLINE_EXCEEDED; the others get the answer."""
+    batch_id = await new_batch(stub)
+    before = await upstream_count(sandbox, STATUS)
+    await slow_upstream(sandbox)
+    leader = asyncio.ensure_future(read_status(stub, batch_id))
+    await upstream_reached(sandbox, STATUS, before + 1)
+    hasty = rpc_error(read_status(stub, batch_id, timeout=0.3))
+    patient = [read_status(stub, batch_id) for _ in range(3)]
+    error, *answers = await asyncio.gather(hasty, leader, *patient)
+    assert_error(error, grpc.StatusCode.DEADLINE_EXCEEDED, "UPSTREAM_TIMEOUT")
+    assert {a.batch_status.batch_id for a in answers} == {batch_id}
+    assert await upstream_count(sandbox, STATUS) == before + 1
+
+
+@pytest.mark.parametrize("leaves_by", ["cancel", "deadline"])
+async def test_the_leader_leaving_does_not_fail_the_followers(
+    stub: Stub, sandbox: SandboxServer, leaves_by: str
+) -> None:
+    """The caller whose read started the upstream call cancels it or runs out of time: the
+    callers that joined it still get the answer. A cancel leaves the one upstream request to
+    them; a leader's deadline bounds its request (so its own caller gets its error in time),
+    and the followers, who have time left, then make one request of their own."""
+    batch_id = await new_batch(stub)
+    before = await upstream_count(sandbox, STATUS)
+    await slow_upstream(sandbox)
+    leader = read_status(stub, batch_id, timeout=0.6 if leaves_by == "deadline" else 30.0)
+    await upstream_reached(sandbox, STATUS, before + 1)
+    followers = asyncio.gather(*(read_status(stub, batch_id) for _ in range(3)))
+    await asyncio.sleep(0.1)  # the followers have joined
+    if leaves_by == "cancel":
+        leader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leader
+    else:
+        error = await rpc_error(leader)
+        assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    answers = await followers
+    assert {a.batch_status.batch_id for a in answers} == {batch_id}
+    extra = 0 if leaves_by == "cancel" else 1
+    assert await upstream_count(sandbox, STATUS) <= before + 1 + extra
+
+
+async def test_an_upstream_error_reaches_every_waiter(stub: Stub, sandbox: SandboxServer) -> None:
+    """One upstream 404 answers every caller that waited for it, each with its own request id
+    in its ErrorInfo."""
+    before = await upstream_count(sandbox, STATUS)
+    await slow_upstream(sandbox)
+    missing = str(uuid.uuid4())
+    leader = asyncio.ensure_future(rpc_error(read_status(stub, missing, rid="r-0")))
+    await upstream_reached(sandbox, STATUS, before + 1)
+    others = [rpc_error(read_status(stub, missing, rid=f"r-{i}")) for i in range(1, 4)]
+    errors = await asyncio.gather(leader, *others)
+    infos = [assert_error(e, grpc.StatusCode.NOT_FOUND, "BATCH_NOT_FOUND") for e in errors]
+    assert [info.metadata["request_id"] for info in infos] == [f"r-{i}" for i in range(4)]
+    assert await upstream_count(sandbox, STATUS) == before + 1
+
+
+async def test_transcription_reads_share_only_with_the_same_filter(
+    stub: Stub, sandbox: SandboxServer, gateway_config: GatewayConfig
+) -> None:
+    """GetTranscription with different `filter_hebrew_word_format` values never share: two
+    callers per filter, two filters, two upstream requests."""
+    quick = SandboxConfig(item_seconds=0.2, manifest_validation_seconds=0.0)
+    async with SandboxServer(quick, host="127.0.0.1", port=0) as upstream:
+        config = dataclasses.replace(gateway_config, upstream_url=upstream.url)
+        async with serving(config) as quick_stub:
+            created = await create_express(quick_stub, source("filters"))
+            await finished_batch(quick_stub, created.batch_id)
+            (transcription_id,) = created.transcription_ids
+            before = await upstream_count(upstream, TRANSCRIPTION)
+            await slow_upstream(upstream)
+
+            def read(word_format: batch_pb2.HebrewWordFormat) -> Any:
+                request = pb.GetTranscriptionRequest(
+                    transcription_id=transcription_id, filter_hebrew_word_format=word_format
+                )
+                return quick_stub.GetTranscription(request, metadata=bearer(), timeout=30)
+
+            first = asyncio.ensure_future(read(batch_pb2.HEBREW_WORD_FORMAT_UNSPECIFIED))
+            await upstream_reached(upstream, TRANSCRIPTION, before + 1)
+            answers = await asyncio.gather(
+                first,
+                read(batch_pb2.HEBREW_WORD_FORMAT_UNSPECIFIED),
+                read(batch_pb2.HEBREW_WORD_FORMAT_HE),
+                read(batch_pb2.HEBREW_WORD_FORMAT_HE),
+            )
+            assert await upstream_count(upstream, TRANSCRIPTION) == before + 2
+            assert {a.transcription.info.id for a in answers} == {transcription_id}
+
+
+# -- GetBatchStatus from a watch's poller ------------------------------------------------------
+
+
+@asynccontextmanager
+async def serving(config: GatewayConfig) -> AsyncIterator[Stub]:
+    """A gateway of its own with `config`, and a stub on a channel to it."""
+    async with Gateway(config) as running, grpc.aio.insecure_channel(running.address) as ch:
+        yield pb_grpc.BatchTranscriptionServiceStub(ch)
+
+
+def watched(gateway_config: GatewayConfig, max_age: float) -> GatewayConfig:
+    """A gateway whose pollers poll once a minute (no poll in the test's time after the first)
+    and whose GetBatchStatus takes poller observations up to `max_age` seconds old."""
+    return dataclasses.replace(
+        gateway_config,
+        watch_fast_interval=60.0,
+        watch_slow_interval=60.0,
+        status_max_age=max_age,
+    )
+
+
+@asynccontextmanager
+async def watching(stub: Stub, batch_id: str) -> AsyncIterator[batch_pb2.BatchStatus]:
+    """An open watch of the batch; yields its first message's status."""
+    call = stub.WatchBatchStatus(pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=bearer())
+    try:
+        first = await call.read()
+        assert isinstance(first, pb.WatchBatchStatusResponse)
+        yield first.batch_status
+    finally:
+        call.cancel()
+
+
+async def test_a_watched_batch_is_read_from_its_poller(
+    sandbox: SandboxServer, gateway_config: GatewayConfig, logs: io.StringIO
+) -> None:
+    """While a watch is open on a batch, GetBatchStatus answers from the poller's fresh
+    observation without any upstream request, with the poll's observed_at."""
+    async with serving(watched(gateway_config, max_age=30.0)) as stub:
+        batch_id = await new_batch(stub)
+        async with watching(stub, batch_id) as seen:
+            before = await upstream_count(sandbox, STATUS)
+            answers = await asyncio.gather(*(read_status(stub, batch_id) for _ in range(16)))
+            assert await upstream_count(sandbox, STATUS) == before
+    for answer in answers:
+        assert answer.batch_status.observed_at == seen.observed_at
+        assert answer.batch_status.total_count == seen.total_count == 1
+        assert answer.batch_status.batch_id == batch_id
+    lines = [line for line in rpc_lines(logs) if line["rpc"] == "GetBatchStatus"]
+    assert [line["from_watch_poller"] for line in lines] == ["true"] * 16
+    assert all(line["upstream_attempts"] == 0 for line in lines)
+
+
+async def test_another_tenants_watch_never_answers(
+    sandbox: SandboxServer, gateway_config: GatewayConfig
+) -> None:
+    """A watch open on a batch answers only its own tenant: another token's GetBatchStatus of
+    the same id asks the upstream, and gets NOT_FOUND."""
+    async with serving(watched(gateway_config, max_age=30.0)) as stub:
+        batch_id = await new_batch(stub)
+        async with watching(stub, batch_id):
+            before = await upstream_count(sandbox, STATUS)
+            error = await rpc_error(read_status(stub, batch_id, OTHER_TOKEN))
+            assert await upstream_count(sandbox, STATUS) == before + 1
+    assert_error(error, grpc.StatusCode.NOT_FOUND, "BATCH_NOT_FOUND")
+
+
+@pytest.mark.parametrize("max_age", [0.0, 0.3])
+async def test_a_stale_or_disabled_poller_answer_goes_upstream(
+    sandbox: SandboxServer, gateway_config: GatewayConfig, max_age: float
+) -> None:
+    """With --status-max-age 0, or once the poller's observation is older than it,
+    GetBatchStatus asks the upstream, and its observed_at is newer than the watch's."""
+    async with serving(watched(gateway_config, max_age=max_age)) as stub:
+        batch_id = await new_batch(stub)
+        async with watching(stub, batch_id) as seen:
+            await asyncio.sleep(max_age * 2)  # the observation is now older than max_age
+            before = await upstream_count(sandbox, STATUS)
+            answer = await read_status(stub, batch_id)
+            assert await upstream_count(sandbox, STATUS) == before + 1
+    assert answer.batch_status.observed_at.ToDatetime() > seen.observed_at.ToDatetime()
+
+
+async def test_a_status_answer_is_reused_within_the_window(
+    gateway_config: GatewayConfig, sandbox: SandboxServer
+) -> None:
+    """A GetBatchStatus answer from the upstream also answers identical reads that come within
+    --status-reuse-window after it (the same observed_at), then the next read goes upstream."""
+    config = dataclasses.replace(gateway_config, status_reuse_window=REUSE)
+    async with Gateway(config) as gateway, grpc.aio.insecure_channel(gateway.address) as channel:
+        await _reused_within_the_window(Stub(channel), sandbox)
+
+
+async def _reused_within_the_window(stub: Stub, sandbox: SandboxServer) -> None:
+    batch = await create_express(stub, source(1))
+    request = pb.GetBatchStatusRequest(batch_id=batch.batch_id)
+    before = await upstream_count(sandbox, STATUS)
+    first = await stub.GetBatchStatus(request, metadata=bearer())
+    again = await stub.GetBatchStatus(request, metadata=bearer())
+    assert again.batch_status.observed_at == first.batch_status.observed_at
+    assert await upstream_count(sandbox, STATUS) - before == 1
+    await asyncio.sleep(REUSE + 0.2)
+    later = await stub.GetBatchStatus(request, metadata=bearer())
+    assert later.batch_status.observed_at != first.batch_status.observed_at
+    assert await upstream_count(sandbox, STATUS) - before == 2
+
+
+async def test_unshared_reads_go_upstream_each(
+    gateway_config: GatewayConfig, sandbox: SandboxServer
+) -> None:
+    """--unshared-reads: 8 identical concurrent reads make 8 upstream requests."""
+    config = dataclasses.replace(gateway_config, unshared_reads=True, status_reuse_window=0.0)
+    async with Gateway(config) as gateway, grpc.aio.insecure_channel(gateway.address) as channel:
+        own = Stub(channel)
+        batch = await create_express(own, source(1))
+        await fault(sandbox, delay=0.3, count=8, method="GET")
+        before = await upstream_count(sandbox, STATUS)
+        request = pb.GetBatchStatusRequest(batch_id=batch.batch_id)
+        await asyncio.gather(*(own.GetBatchStatus(request, metadata=bearer()) for _ in range(8)))
+        assert await upstream_count(sandbox, STATUS) - before == 8

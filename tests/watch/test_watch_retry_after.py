@@ -1,0 +1,64 @@
+"""--watch-max-retry-after end to end: the cap a watch poller waits out reaches the status hub.
+
+Needs gateway/server/process.py to pass `max_retry_after=config.watch_max_retry_after` to StatusHub.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import grpc
+import pytest
+from sofer.batch.v1 import batch_service_pb2 as pb
+from sofer_sandbox import SandboxConfig, SandboxServer
+
+from gateway.config import GatewayConfig
+from gateway.server.process import Gateway
+from tests.conftest import bearer
+from tests.helpers.calls import assert_error, retry_delay, rpc_error
+from tests.watch.test_watch import Stub, create_batch, inject
+
+CAP = 2.0
+RETRY_AFTER = 5  # over CAP, under the 30 s default: only the configured cap ends the watch
+
+
+@pytest.fixture
+def sandbox_config() -> SandboxConfig:
+    """Items finish in about a second."""
+    return SandboxConfig(item_seconds=0.6, manifest_validation_seconds=0.0)
+
+
+@pytest.fixture
+def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
+    """A small cap, fast polling, and one upstream attempt per call (so a 429 reaches the
+    poller rather than being waited out by the upstream client's own retry)."""
+    return dataclasses.replace(
+        gateway_config,
+        watch_max_retry_after=CAP,
+        watch_fast_interval=0.05,
+        watch_slow_interval=0.2,
+        max_attempts=1,
+    )
+
+
+async def test_retry_after_past_the_configured_cap_ends_the_watch(
+    gateway: Gateway, stub: Stub, sandbox: SandboxServer
+) -> None:
+    """With --watch-max-retry-after 2, a 429 asking for 5 s (which the 30 s default would wait
+    out) ends the watch RESOURCE_EXHAUSTED (RATE_LIMITED) with RetryInfo of those 5 s."""
+    assert gateway.hub is not None
+    assert gateway.hub.max_retry_after == CAP
+    batch = await create_batch(stub, "https://e.com/a.mp3")
+    await inject(
+        sandbox,
+        status=429,
+        count=1,
+        retry_after=RETRY_AFTER,
+        path_prefix="/v1/transcriptions/batch/",
+    )
+    call = stub.WatchBatchStatus(
+        pb.WatchBatchStatusRequest(batch_id=batch.batch_id), metadata=bearer(), timeout=60
+    )
+    error = await rpc_error(call.read())
+    assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED")
+    assert retry_delay(error) >= RETRY_AFTER
