@@ -15,6 +15,7 @@ from grpc_health.v1 import health, health_pb2_grpc
 
 from gateway.config import ConfigError
 from gateway.server.decoding import DecodeGuard
+from gateway.server.listen import NO_REUSEPORT, bind
 from gateway.server.request_message import RequestMessageTimeout
 
 if TYPE_CHECKING:  # grpc-stubs has no grpc_health.v1.health.aio
@@ -23,11 +24,7 @@ else:
     HealthServicer = health.aio.HealthServicer
 """grpc.health.v1's asyncio servicer (grpc_health.v1.health.aio, public; the stubs lack it)."""
 
-_OPTIONS = [
-    # gRPC sets SO_REUSEPORT by default on Linux, so a second process could bind a port already
-    # taken and answer half of the probes; a taken health port must fail the start instead.
-    ("grpc.so_reuseport", 0),
-]
+_OPTIONS = [NO_REUSEPORT]  # a taken health port fails the start (gateway.server.listen)
 
 
 async def start_health_listener(
@@ -51,12 +48,7 @@ async def start_health_listener(
         options=[*_OPTIONS, ("grpc.max_concurrent_streams", max_concurrent_streams)],
     )
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    try:
-        port = server.add_insecure_port(listen)
-    except RuntimeError:  # grpcio raises when it cannot bind, older releases returned 0
-        port = 0
-    if port == 0:
-        raise ConfigError(f"--health-listen {listen}: cannot listen there (taken, or unknown host)")
+    port = bind(server, listen, "--health-listen")
     await server.start()
     return server, port
 

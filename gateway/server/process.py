@@ -29,6 +29,7 @@ from gateway.server.decoding import DecodeGuard
 from gateway.server.health import HealthServicer, start_health_listener
 from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
+from gateway.server.listen import NO_REUSEPORT, bind
 from gateway.server.passthrough import PassThrough
 from gateway.server.request_message import RequestMessageTimeout
 from gateway.server.servicer import BatchTranscriptionServicer
@@ -103,6 +104,7 @@ def server_options(config: GatewayConfig) -> list[tuple[str, int]]:
     backlog (`pending_backlog`), and keepalive suited to long watch streams."""
     soft, hard = pending_backlog(config)
     options = [
+        NO_REUSEPORT,  # one process per port: a taken port fails the start (gateway.server.listen)
         ("grpc.server.max_pending_requests", soft),
         ("grpc.server.max_pending_requests_hard_limit", hard),
         ("grpc.max_receive_message_length", config.max_receive_message_bytes),
@@ -337,12 +339,8 @@ class Gateway:
         reflection.enable_server_reflection(
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
         )
-        if tls is None:
-            self.port = self.server.add_insecure_port(config.listen)
-        else:
-            self.port = self.server.add_secure_port(config.listen, tls.server_credentials())
-        if self.port == 0:
-            raise OSError(f"cannot listen on {config.listen}")
+        credentials = None if tls is None else tls.server_credentials()
+        self.port = bind(self.server, config.listen, "--listen", credentials)
         await self.server.start()
         serving = health_pb2.HealthCheckResponse.SERVING
         await self.health.set(health.OVERALL_HEALTH, serving)

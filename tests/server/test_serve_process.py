@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 
 import grpc
 import pytest
@@ -12,7 +13,7 @@ from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 
-from tests.helpers.processes import start_serve
+from tests.helpers.processes import run_serve, start_serve
 from tests.helpers.streams import drain
 
 SECRET = "process-test-secret-key"
@@ -105,3 +106,35 @@ async def test_configured_key_never_reaches_the_output() -> None:
     assert process.stdout is not None
     rest = await process.stdout.read()
     assert SECRET.encode() not in rest
+
+
+async def test_a_second_serve_on_a_taken_port_exits_2() -> None:
+    """A second `serve` on the port another gateway holds does not start beside it (gRPC's
+    SO_REUSEPORT would split the calls between the two): it exits 2 saying the address is in
+    use, and the first gateway goes on answering."""
+    first, address = await start_serve()
+    try:
+        status, out, err = await run_serve("--listen", address)
+        assert status == 2
+        assert f"--listen {address}: cannot listen there (address already in use)" in err
+        assert "Traceback" not in out + err
+        async with grpc.aio.insecure_channel(address) as channel:
+            check = health_pb2_grpc.HealthStub(channel).Check
+            answer = await check(health_pb2.HealthCheckRequest(), timeout=10)
+            assert answer.status == health_pb2.HealthCheckResponse.SERVING
+    finally:
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.wait(), 30)
+
+
+async def test_a_port_another_program_holds_exits_2() -> None:
+    """A port some other program listens on stops the start the same way: exit 2 and
+    "address already in use", never a traceback."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        status, out, err = await run_serve("--listen", address)
+    assert status == 2
+    assert f"--listen {address}: cannot listen there (address already in use)" in err
+    assert "Traceback" not in out + err
