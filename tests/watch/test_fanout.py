@@ -180,7 +180,15 @@ async def test_many_watchers_share_each_build_and_see_their_own_changes(
             moved = {t.id for t in after.transcriptions if old.get(t.id) != t.state}
             assert set(after.changed_transcription_ids) == moved
     assert max(builds.values()) == 1  # no message built twice
-    assert sum(builds.values()) < sum(len(s) for s in streams) / 10
+    # One build per distinct (message, previous message) any stream sent, however many streams
+    # sent it: how many such pairs there are depends on how the watchers' starts spread over
+    # the batch's progress (the machine's load), so the count is held to them, not to a ratio.
+    sent = {
+        (after.observed_at.ToNanoseconds(), before.observed_at.ToNanoseconds() if before else None)
+        for messages in streams
+        for before, after in zip([None, *messages], messages, strict=False)
+    }
+    assert sum(builds.values()) <= len(sent) < sum(len(s) for s in streams)
 
 
 # -- bursts: a few thousand streams opened at once ------------------------------------------
