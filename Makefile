@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml sandbox/pyproject.toml
 
 install: $(STAMP)
 
-## The gateway with the embedded sandbox upstream, ready for a client.
-run: $(STAMP)
+## The gateway with the embedded sandbox upstream, ready for a client (the README's clients
+## included: `buf curl` comes from node_modules).
+run: $(STAMP) node-deps
 	$(BIN)/sofer-gateway serve
 
 ## Everything green: the whole test suite (the Node interop test needs node-deps; the Redis

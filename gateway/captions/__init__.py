@@ -3,6 +3,8 @@
 `FORMATS` holds each file format by its extension ("srt", "vtt", "txt": what `sofer-gateway
 fetch --format` names), `for_export_format` by the proto's ExportFormat. Rendering is a pure
 function of a `sofer.batch.v1.Transcription`; the cue rules are in gateway.captions.cues.
+
+Pure: imports nothing of the gateway's (only the generated protos); no I/O.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ docs/cli.md).
 - `reconnect`: when a broken watch reconnects, how long it waits, when it gives up;
 - `health`: one grpc.health.v1 Check, as an exit status (probes without gRPC support);
 - `commands`: the argparse glue (`add_*_arguments`, `run_*`), kept thin.
+
+A gRPC client of the gateway: may import the layers without I/O of their own (captions,
+upstream's backoff, pem), never the server.
 """
 
 from __future__ import annotations

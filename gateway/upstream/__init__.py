@@ -5,6 +5,9 @@
 
 See docs/upstream-client.md for the retry table, waits, deadlines and the retry budget, and
 `gateway.upstream.errors` for the exception tree.
+
+The bottom layer: imports nothing of the gateway's but `gateway.__version__` (observers and
+tracing are handed in as hooks); it knows nothing of gRPC.
 """
 
 from gateway.upstream.bodies import (

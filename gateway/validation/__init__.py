@@ -7,6 +7,8 @@ are the constants below; the proto comments state the same numbers.
 
 Lists longer than their limit get one count violation, and only their first `SCAN_LIMIT` elements
 are checked one by one, so a hostile request cannot make validation slow or its answer huge.
+
+Pure: imports nothing of the gateway's (only the generated protos and google.rpc); no I/O.
 """
 
 from __future__ import annotations
