@@ -1,4 +1,4 @@
-"""The public contract: names from DESIGN.md, buf-style enums, comments on every element."""
+"""The public contract: the names the README and docs/api.md promise, buf-style enums, comments on every element."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def _clear_json_names(messages: Iterable[descriptor_pb2.DescriptorProto]) -> Non
 
 
 def test_service_has_every_rpc_of_the_design() -> None:
-    """The service is sofer.batch.v1.BatchTranscriptionService with exactly DESIGN.md's RPCs."""
+    """The service is sofer.batch.v1.BatchTranscriptionService with exactly the RPCs docs/api.md lists."""
     assert SERVICE.full_name == "sofer.batch.v1.BatchTranscriptionService"
     assert {method.name for method in SERVICE.methods} == RPCS
 
@@ -155,7 +155,7 @@ def test_only_the_watches_stream() -> None:
 
 
 def test_messages_of_the_design_exist() -> None:
-    """The messages DESIGN.md names (and one request/response per RPC) are in sofer.batch.v1."""
+    """The messages the API names (and one request/response per RPC) are in sofer.batch.v1."""
     names = {message.name for message in _all_messages()}
     assert names >= MESSAGES
     assert {message.full_name.rsplit(".", 1)[0] for message in _all_messages()} == {
