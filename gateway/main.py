@@ -1,4 +1,4 @@
-"""The `sofer-gateway` command line: one sub-command per role (README "Command line", docs/cli.md)."""
+"""The `sofer-gateway` command line: one sub-command per role (docs/cli.md)."""
 
 from __future__ import annotations
 

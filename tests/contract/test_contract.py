@@ -1,4 +1,4 @@
-"""The public contract: the names the README and docs/api.md promise, buf-style enums, comments on every element."""
+"""The public contract: the names docs/api.md promises, buf-style enums, a comment on each."""
 
 from __future__ import annotations
 
@@ -133,7 +133,7 @@ def _clear_json_names(messages: Iterable[descriptor_pb2.DescriptorProto]) -> Non
 
 
 def test_service_has_every_rpc_of_the_design() -> None:
-    """The service is sofer.batch.v1.BatchTranscriptionService with exactly the RPCs docs/api.md lists."""
+    """The service is sofer.batch.v1.BatchTranscriptionService with exactly its listed RPCs."""
     assert SERVICE.full_name == "sofer.batch.v1.BatchTranscriptionService"
     assert {method.name for method in SERVICE.methods} == RPCS
 
