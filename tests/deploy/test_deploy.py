@@ -101,8 +101,40 @@ def test_the_image_is_built_in_two_stages() -> None:
     assert build_from[-2:] == ["AS", "build"], "the first stage is named `build`"
     assert any("pip wheel" in run for run in _values(stages[0], "RUN"))
     installs = [run for run in _values(_final(), "RUN") if "pip install" in run]
-    assert installs, "the runtime stage installs the wheel"
-    assert all(".whl" in run and "from=build" in run for run in installs)
+    assert any(".whl" in run and "from=build" in run for run in installs), "installs the wheel"
+
+
+def _pip_commands(stage: list[Instruction]) -> list[list[str]]:
+    """The words of each pip command a stage RUNs (after its --mount options)."""
+    runs = [_argv(run) for run in _values(stage, "RUN")]
+    return [words[words.index("pip") :] for words in runs if "pip" in words]
+
+
+def test_every_pip_command_is_pinned_by_hashes_or_takes_no_dependencies() -> None:
+    """Each `pip install` or `pip wheel` in the image either installs a lock file with
+    --require-hashes (every download checked against requirements/) or works on the project's
+    own wheel with --no-deps: nothing is resolved from the index at build time, so the image
+    gets the versions the tests ran."""
+    commands = [words for stage in _stages() for words in _pip_commands(stage)]
+    assert len(commands) >= 3
+    for words in commands:
+        locked = "--require-hashes" in words and "-r" in words
+        assert locked or "--no-deps" in words, f"unpinned: {shlex.join(words)}"
+
+
+def test_the_runtime_stage_installs_the_production_lock_then_the_wheel() -> None:
+    """The runtime stage installs requirements/runtime.txt (no sandbox, no dev tools) with
+    --require-hashes, then the wheel with --no-deps; the build stage builds the wheel with the
+    locked build backend (requirements/build.txt) and no build isolation."""
+    runs = _values(_final(), "RUN")
+    lock_at = next(i for i, run in enumerate(runs) if "requirements/runtime.txt" in run)
+    wheel_at = next(i for i, run in enumerate(runs) if ".whl" in run)
+    assert lock_at < wheel_at
+    assert "--require-hashes" in runs[lock_at]
+    assert "--no-deps" in runs[wheel_at]
+    build = " ".join(_values(_stages()[0], "RUN"))
+    assert "--require-hashes -r requirements/build.txt" in build
+    assert "--no-build-isolation" in build
 
 
 def test_the_runtime_stage_has_no_dev_dependencies() -> None:
@@ -178,6 +210,8 @@ def _ignored(path: str) -> bool:
 
 
 def _copy_sources() -> list[str]:
+    """What the Dockerfile takes from the build context: COPY/ADD sources and the sources of
+    RUN's bind mounts (those without a `from=` stage)."""
     sources = []
     for stage in _stages():
         for value in _values(stage, "COPY") + _values(stage, "ADD"):
@@ -185,12 +219,19 @@ def _copy_sources() -> list[str]:
             if any(w.startswith("--from=") for w in words):
                 continue  # from another stage, not from the build context
             sources += [w for w in words if not w.startswith("--")][:-1]
+        for run in _values(stage, "RUN"):
+            for word in _argv(run):
+                if word.startswith("--mount="):
+                    mount = dict(o.partition("=")[::2] for o in word[8:].split(","))
+                    if mount.get("type") == "bind" and "from" not in mount:
+                        sources.append(mount["source"])
     return sources
 
 
 def test_every_copied_file_is_in_the_repository_and_the_context() -> None:
-    """Every file or directory the Dockerfile COPYs from the build context exists in the
-    repository and is not left out by .dockerignore (either would fail `docker build`)."""
+    """Every file or directory the Dockerfile COPYs or bind-mounts from the build context
+    exists in the repository and is not left out by .dockerignore (either would fail
+    `docker build`)."""
     sources = _copy_sources()
     assert sources
     for source in sources:
@@ -200,11 +241,22 @@ def test_every_copied_file_is_in_the_repository_and_the_context() -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [".venv", ".git", "node_modules", "tests", ".mypy_cache", "gateway/__pycache__"]
+    "path",
+    [
+        ".venv",
+        ".git",
+        "node_modules",
+        "tests",
+        ".mypy_cache",
+        "gateway/__pycache__",
+        "sandbox",
+        "requirements/dev.txt",
+    ],
 )
 def test_the_build_context_leaves_out_environments_and_caches(path: str) -> None:
-    """.dockerignore keeps the virtualenv, git history, node_modules, tests and caches out of
-    the build context (small, fast, and no local secrets sent to the builder)."""
+    """.dockerignore keeps the virtualenv, git history, node_modules, tests, caches, the
+    sandbox and the dev lock out of the build context (small, fast, nothing the image does not
+    install, and no local secrets sent to the builder)."""
     assert _ignored(path)
 
 
