@@ -59,9 +59,7 @@ async def start_serving(
     *flags: str, env: dict[str, str] | None = None, without_sandbox: bool = False
 ) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
     """Start `serve` and return it with its "gateway serving" log line (address, ports)."""
-    process = await spawn_serve(
-        *flags, env=env, merge_stderr=True, without_sandbox=without_sandbox
-    )
+    process = await spawn_serve(*flags, env=env, merge_stderr=True, without_sandbox=without_sandbox)
     assert process.stdout is not None
     async with asyncio.timeout(30):
         while True:
