@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
 # sofer-gateway: a wheel built in one stage, installed with its runtime dependencies only (no
 # `dev` extra, no sandbox: the image always runs against SOFER_API_KEY/SOFER_API_URL) in a slim
-# image that runs as an unprivileged user. Every package it installs or builds with is pinned,
-# with its hashes, in requirements/ (`make lock`). docs/deployment.md explains each choice;
-# tests/deploy/ checks them.
+# image that runs as an unprivileged user: the last stage, `runtime`, what `docker build .`
+# makes. `--target sandbox` makes the gateway with its sandbox extra instead, the stand-in
+# upstream of deploy/compose/ and a local demo, never a production image. Every package either
+# installs or builds with is pinned, with its hashes, in requirements/ (`make lock`).
+# docs/deployment.md explains each choice; tests/deploy/ checks them.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -21,6 +23,30 @@ COPY pyproject.toml README.md ./
 COPY gateway/ gateway/
 COPY generated/ generated/
 RUN pip wheel --no-deps --no-build-isolation --wheel-dir /dist .
+
+# --- sandbox: the gateway and its `sandbox` extra (pip install 'sofer-gateway[sandbox]') -----
+# Built only for `--target sandbox`: BuildKit skips the stages the target does not need.
+FROM build AS sandbox-build
+COPY sandbox/ sandbox/
+RUN pip wheel --no-deps --no-build-isolation --wheel-dir /dist ./sandbox
+
+FROM ${PYTHON_IMAGE} AS sandbox
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+RUN --mount=type=bind,source=requirements/sandbox.txt,target=/tmp/sandbox.txt \
+    pip install --require-hashes -r /tmp/sandbox.txt
+RUN --mount=type=bind,from=sandbox-build,source=/dist,target=/dist \
+    pip install --no-deps /dist/*.whl
+RUN groupadd --system --gid 10001 sofer \
+    && useradd --system --uid 10001 --gid sofer --no-create-home --shell /usr/sbin/nologin sofer
+USER 10001:10001
+# The gateway (with no key and no URL it serves the embedded sandbox), or `sandbox` alone.
+EXPOSE 50051 8001
+ENTRYPOINT ["sofer-gateway"]
+CMD ["serve", "--listen", "0.0.0.0:50051"]
 
 # --- runtime: the wheel and what it depends on, nothing else --------------------------------
 FROM ${PYTHON_IMAGE} AS runtime

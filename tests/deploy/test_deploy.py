@@ -137,6 +137,38 @@ def test_the_runtime_stage_installs_the_production_lock_then_the_wheel() -> None
     assert "--no-build-isolation" in build
 
 
+def _stage(name: str) -> list[Instruction]:
+    (stage,) = [s for s in _stages() if s[0]["value"].split()[-2:] == ["AS", name]]
+    return stage
+
+
+def test_only_the_sandbox_target_has_the_sandbox() -> None:
+    """The production image (the last stage, `docker build .`) is built from the base image
+    and the gateway's wheel alone, with nothing of the sandbox; the `sandbox` target installs
+    requirements/sandbox.txt (the gateway with its `sandbox` extra) and both wheels."""
+    assert _final()[0]["value"].split()[0] == "${PYTHON_IMAGE}"
+    assert "sandbox" not in " ".join(_values(_final(), "RUN"))
+    sandbox = " ".join(_values(_stage("sandbox"), "RUN"))
+    assert "requirements/sandbox.txt" in sandbox
+    assert "from=sandbox-build" in sandbox
+
+
+def test_compose_builds_the_sandbox_service_from_the_sandbox_target() -> None:
+    """deploy/compose/'s gateways build the Dockerfile's default (production) image and its
+    stand-in upstream the `sandbox` target, under another image name, since the production
+    image has no sandbox to run."""
+    compose = yaml.safe_load((REPO / "deploy" / "compose" / "compose.yaml").read_text())
+    services = compose["services"]
+    sandbox = services["sandbox"]
+    assert sandbox["command"][0] == "sandbox"
+    assert sandbox["build"]["target"] == "sandbox"
+    assert _stage(sandbox["build"]["target"])
+    for name, service in services.items():
+        if service.get("command", [None])[0] == "serve":
+            assert "target" not in service["build"], name
+            assert service["image"] != sandbox["image"], name
+
+
 def test_the_runtime_stage_has_no_dev_dependencies() -> None:
     """The runtime stage installs the wheel without the `dev` extra (no pytest, ruff, mypy...
     in the image), and copies no source tree."""
@@ -249,14 +281,14 @@ def test_every_copied_file_is_in_the_repository_and_the_context() -> None:
         "tests",
         ".mypy_cache",
         "gateway/__pycache__",
-        "sandbox",
+        "sandbox/sofer_gateway_sandbox.egg-info",
         "requirements/dev.txt",
     ],
 )
 def test_the_build_context_leaves_out_environments_and_caches(path: str) -> None:
-    """.dockerignore keeps the virtualenv, git history, node_modules, tests, caches, the
-    sandbox and the dev lock out of the build context (small, fast, nothing the image does not
-    install, and no local secrets sent to the builder)."""
+    """.dockerignore keeps the virtualenv, git history, node_modules, tests, caches and the dev
+    lock out of the build context (small, fast, nothing an image installs, and no local
+    secrets sent to the builder)."""
     assert _ignored(path)
 
 

@@ -22,7 +22,7 @@ from packaging.utils import canonicalize_name
 from tests.helpers import REPO
 
 LOCKS = REPO / "requirements"
-DEV, RUNTIME, BUILD = "dev.txt", "runtime.txt", "build.txt"
+DEV, RUNTIME, SANDBOX_LOCK, BUILD = "dev.txt", "runtime.txt", "sandbox.txt", "build.txt"
 GATEWAY = "sofer-gateway (pyproject.toml)"
 SANDBOX = "sofer-gateway-sandbox (sandbox/pyproject.toml)"
 REFRESH = "the lock is stale: run `make lock` and commit requirements/"
@@ -117,7 +117,7 @@ def _sandbox_requirements() -> list[Requirement]:
     return [Requirement(r) for r in project["dependencies"]]
 
 
-@pytest.mark.parametrize("name", [DEV, RUNTIME, BUILD])
+@pytest.mark.parametrize("name", [DEV, RUNTIME, SANDBOX_LOCK, BUILD])
 def test_every_pin_is_exact_and_carries_its_hashes(name: str) -> None:
     """Each lock pins every package to one version with at least one sha256, so that
     `pip install --require-hashes -r` accepts it and refuses any file that differs; its header
@@ -150,13 +150,25 @@ def test_the_runtime_lock_holds_what_a_production_install_needs() -> None:
     assert not NOT_IN_PRODUCTION & pins.keys()
 
 
+def test_the_sandbox_lock_holds_the_gateway_with_its_sandbox_extra() -> None:
+    """requirements/sandbox.txt (the Dockerfile's `sandbox` target) pins exactly the gateway's
+    and the sandbox's dependencies, inside their ranges, and no dev tool."""
+    pins = lock(SANDBOX_LOCK)
+    gateway, sandbox = _gateway_requirements(), _sandbox_requirements()
+    assert _direct(pins, GATEWAY) == _names(gateway), REFRESH
+    assert _direct(pins, SANDBOX) == _names(sandbox), REFRESH
+    _assert_within(pins, gateway + sandbox, SANDBOX_LOCK)
+    assert not (NOT_IN_PRODUCTION - {"starlette", "uvicorn"}) & pins.keys()
+
+
 def test_the_image_runs_the_versions_the_tests_ran() -> None:
-    """Every package of the production lock is in the dev lock that make install (and so the
-    test suite) uses, at the same version, marker and hashes; so is the build backend where both
+    """Every package of the image locks is in the dev lock that make install (and so the test
+    suite) uses, at the same version, marker and hashes; so is the build backend where both
     pin it."""
     dev = lock(DEV)
     assert lock(RUNTIME).keys() <= dev.keys()
-    for name in (RUNTIME, BUILD):
+    assert lock(SANDBOX_LOCK).keys() <= dev.keys()
+    for name in (RUNTIME, SANDBOX_LOCK, BUILD):
         for key, pin in lock(name).items():
             if key in dev:
                 assert _identity(pin) == _identity(dev[key]), f"{name}: {key}: {REFRESH}"
