@@ -1,7 +1,11 @@
 # syntax=docker/dockerfile:1
 # sofer-gateway: a wheel built in one stage, installed with its runtime dependencies only (no
-# `dev` extra) in a slim image that runs as an unprivileged user. docs/deployment.md explains
-# each choice; tests/test_deploy.py checks them.
+# `dev` extra, no sandbox: the image always runs against SOFER_API_KEY/SOFER_API_URL) in a slim
+# image that runs as an unprivileged user: the last stage, `runtime`, what `docker build .`
+# makes. `--target sandbox` makes the gateway with its sandbox extra instead, the stand-in
+# upstream of deploy/compose/ and a local demo, never a production image. Every package either
+# installs or builds with is pinned, with its hashes, in requirements/ (`make lock`).
+# docs/deployment.md explains each choice; tests/deploy/ checks them.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -11,10 +15,38 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
+# The build backend at its locked version (build-system.requires, checked against the hashes),
+# so that the wheel is built the same way on every run.
+COPY requirements/build.txt requirements/
+RUN pip install --require-hashes -r requirements/build.txt
 COPY pyproject.toml README.md ./
 COPY gateway/ gateway/
 COPY generated/ generated/
-RUN pip wheel --no-deps --wheel-dir /dist .
+RUN pip wheel --no-deps --no-build-isolation --wheel-dir /dist .
+
+# --- sandbox: the gateway and its `sandbox` extra (pip install 'sofer-gateway[sandbox]') -----
+# Built only for `--target sandbox`: BuildKit skips the stages the target does not need.
+FROM build AS sandbox-build
+COPY sandbox/ sandbox/
+RUN pip wheel --no-deps --no-build-isolation --wheel-dir /dist ./sandbox
+
+FROM ${PYTHON_IMAGE} AS sandbox
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+RUN --mount=type=bind,source=requirements/sandbox.txt,target=/tmp/sandbox.txt \
+    pip install --require-hashes -r /tmp/sandbox.txt
+RUN --mount=type=bind,from=sandbox-build,source=/dist,target=/dist \
+    pip install --no-deps /dist/*.whl
+RUN groupadd --system --gid 10001 sofer \
+    && useradd --system --uid 10001 --gid sofer --no-create-home --shell /usr/sbin/nologin sofer
+USER 10001:10001
+# The gateway (with no key and no URL it serves the embedded sandbox), or `sandbox` alone.
+EXPOSE 50051 8001
+ENTRYPOINT ["sofer-gateway"]
+CMD ["serve", "--listen", "0.0.0.0:50051"]
 
 # --- runtime: the wheel and what it depends on, nothing else --------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -23,10 +55,14 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
-# The wheel is bind-mounted from the build stage, so no layer keeps a copy of it. pip compiles
-# the bytecode now: the root filesystem is read-only at run time (PYTHONDONTWRITEBYTECODE).
+# The dependencies first, exactly as locked (each download checked against its hashes), then the
+# wheel alone (--no-deps: it adds nothing the lock did not pin). Both are bind-mounted, so no
+# layer keeps a copy of them. pip compiles the bytecode now: the root filesystem is read-only at
+# run time (PYTHONDONTWRITEBYTECODE).
+RUN --mount=type=bind,source=requirements/runtime.txt,target=/tmp/runtime.txt \
+    pip install --require-hashes -r /tmp/runtime.txt
 RUN --mount=type=bind,from=build,source=/dist,target=/dist \
-    pip install /dist/*.whl
+    pip install --no-deps /dist/*.whl
 # A numeric uid, so that Kubernetes' runAsNonRoot can verify it (deploy/kubernetes/).
 RUN groupadd --system --gid 10001 sofer \
     && useradd --system --uid 10001 --gid sofer --no-create-home --shell /usr/sbin/nologin sofer

@@ -6,15 +6,54 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 
-.PHONY: install run test lint generate check-generated clean bench bench-quick bench-tools
+.PHONY: install lock lock-upgrade run test lint generate check-generated clean bench bench-quick bench-tools
 
-$(STAMP): pyproject.toml sandbox/pyproject.toml
+## The lock files (README "Install"): every version installed by make install, CI and the
+## Dockerfile, each with its hashes. dev.txt: the gateway, its `dev` extra and the sandbox's
+## dependencies; runtime.txt: what a production install of the gateway needs (no sandbox, no dev
+## tools: the Dockerfile's image); sandbox.txt: the gateway with its `sandbox` extra (the
+## Dockerfile's `sandbox` target); build.txt: the build backend (setuptools) the local packages
+## are built with. All four are written by `make lock` from pyproject.toml and
+## sandbox/pyproject.toml, never by hand.
+LOCK_DEV := requirements/dev.txt
+LOCK_RUNTIME := requirements/runtime.txt
+LOCK_SANDBOX := requirements/sandbox.txt
+LOCK_BUILD := requirements/build.txt
+
+## pip checks every download against the lock's hashes (--require-hashes); the two local
+## packages cannot carry hashes, so they come last, without dependencies (--no-deps) and built
+## by the locked setuptools (--no-build-isolation).
+$(STAMP): $(LOCK_DEV) $(LOCK_BUILD) pyproject.toml sandbox/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ./sandbox -e '.[dev,sandbox]'
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK_BUILD)
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK_DEV)
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e ./sandbox -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Resolved for every platform (--universal) from Python 3.11 (requires-python) up, against the
+## package index (PyPI; UV_DEFAULT_INDEX names another). A version already in a lock file stays
+## unless a range excludes it: `make lock-upgrade` moves everything to the newest allowed.
+## The others are constrained to dev.txt's versions, so that the images run what the tests ran.
+UV_COMPILE := $(BIN)/uv pip compile --quiet --no-config --system-certs --universal \
+	--python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
+BUILD_REQUIRES := $(BIN)/python -c 'import sys, tomllib; print(*sorted({r for p in sys.argv[1:] \
+	for r in tomllib.load(open(p, "rb"))["build-system"]["requires"]}), sep="\n")'
+
+## Only the venv's uv is needed, not an up-to-date venv (order-only): after a merge, the lock
+## files may be stale or in conflict, and this is what rewrites them.
+lock: | $(STAMP)
+	@test -x $(BIN)/uv || { echo "make lock: $(BIN)/uv is missing: run 'make install' first" >&2; exit 1; }
+	@mkdir -p requirements
+	$(UV_COMPILE) $(LOCK_ARGS) --extra dev -o $(LOCK_DEV) pyproject.toml sandbox/pyproject.toml
+	$(UV_COMPILE) -c $(LOCK_DEV) -o $(LOCK_RUNTIME) pyproject.toml
+	$(UV_COMPILE) -c $(LOCK_DEV) -o $(LOCK_SANDBOX) pyproject.toml sandbox/pyproject.toml
+	$(BUILD_REQUIRES) pyproject.toml sandbox/pyproject.toml \
+		| $(UV_COMPILE) -c $(LOCK_DEV) -o $(LOCK_BUILD) -
+
+lock-upgrade: LOCK_ARGS := --upgrade
+lock-upgrade: lock
 
 ## The gateway with the embedded sandbox upstream, ready for a client (the README's clients
 ## included: `buf curl` comes from node_modules).
@@ -85,9 +124,10 @@ clean:
 ## Node tooling from package-lock.json (buf; protoc-gen-es for generated/ts/ and
 ## @connectrpc/connect-node for its client in tests/interop/ts/; @grpc/grpc-js +
 ## @grpc/proto-loader for the interop client in tests/interop/node/): `npm ci` when node_modules
-## is missing or older than the lock file.
+## is missing or older than the lock file. .npmrc's engine-strict makes it fail at once on a Node
+## that package.json's "engines" (or a locked package's) does not accept.
 NODE_STAMP := node_modules/.stamp
-$(NODE_STAMP): package.json package-lock.json
+$(NODE_STAMP): package.json package-lock.json .npmrc
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
 

@@ -52,7 +52,9 @@ def _sandbox() -> tuple[_Registrar, _Runner]:
             return 2
 
         def rest(parser: argparse.ArgumentParser) -> None:
-            parser.add_argument("args", nargs=argparse.REMAINDER)
+            # Any flags at all (argparse's REMAINDER refuses a leading `--flag`): main() lets
+            # this command's unknown arguments through, so that the message says what to do.
+            parser.set_defaults(_any_arguments=True)
 
         return rest, missing
     return sandbox_cli.add_arguments, sandbox_cli.run
@@ -118,7 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and not getattr(args, "_any_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     configure_logging(args.log_level)
     runner: _Runner = args._run
     return runner(args)

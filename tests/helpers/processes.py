@@ -8,19 +8,36 @@ import os
 import sys
 from typing import Any
 
+WITHOUT_SANDBOX = (
+    "import sys\n"
+    "for name in ('sofer_sandbox', 'starlette', 'uvicorn'):\n"
+    "    sys.modules[name] = None\n"
+    "from gateway.main import main\n"
+    "sys.exit(main())\n"
+)
+"""`python -c WITHOUT_SANDBOX ARGS` runs `sofer-gateway ARGS` as a production install would
+(`pip install sofer-gateway`, no `sandbox` extra): the sandbox, starlette and uvicorn cannot be
+imported (a None entry in sys.modules makes `import` raise ImportError, as for a missing one)."""
+
+
+def gateway_argv(*args: str, without_sandbox: bool = False) -> list[str]:
+    """`sofer-gateway ARGS` as argv, run by this interpreter (optionally WITHOUT_SANDBOX)."""
+    entry = ["-c", WITHOUT_SANDBOX] if without_sandbox else ["-m", "gateway.main"]
+    return [sys.executable, *entry, *args]
+
 
 async def spawn_serve(
-    *flags: str, env: dict[str, str] | None = None, merge_stderr: bool = False
+    *flags: str,
+    env: dict[str, str] | None = None,
+    merge_stderr: bool = False,
+    without_sandbox: bool = False,
 ) -> asyncio.subprocess.Process:
     """`sofer-gateway serve --listen 127.0.0.1:0 FLAGS`, with no SOFER_* variable inherited
     from the test's environment beyond `env`."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("SOFER_")}
     environment.update(env or {})
     return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gateway.main",
-        "serve",
+        *gateway_argv("serve", without_sandbox=without_sandbox),
         "--listen",
         "127.0.0.1:0",
         *flags,
@@ -39,10 +56,10 @@ async def start_serve(
 
 
 async def start_serving(
-    *flags: str, env: dict[str, str] | None = None
+    *flags: str, env: dict[str, str] | None = None, without_sandbox: bool = False
 ) -> tuple[asyncio.subprocess.Process, dict[str, Any]]:
     """Start `serve` and return it with its "gateway serving" log line (address, ports)."""
-    process = await spawn_serve(*flags, env=env, merge_stderr=True)
+    process = await spawn_serve(*flags, env=env, merge_stderr=True, without_sandbox=without_sandbox)
     assert process.stdout is not None
     async with asyncio.timeout(30):
         while True:
@@ -53,10 +70,12 @@ async def start_serving(
                 return process, event
 
 
-async def run_serve(*flags: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+async def run_serve(
+    *flags: str, env: dict[str, str] | None = None, without_sandbox: bool = False
+) -> tuple[int, str, str]:
     """Run `serve` until it exits by itself: its exit status, stdout and stderr. A gateway that
     starts serving instead is killed and the test fails."""
-    process = await spawn_serve(*flags, env=env)
+    process = await spawn_serve(*flags, env=env, without_sandbox=without_sandbox)
     try:
         out, err = await asyncio.wait_for(process.communicate(), 30)
     except TimeoutError:
