@@ -192,8 +192,7 @@ class GatewayConfig:
     )
     request_message_timeout: float = _flag(
         10.0,
-        "seconds a call may wait for its request message after its headers; then it ends "
-        "(at most a tenth later)",
+        "seconds a call may wait for its request message after its headers; then it ends",
     )
     health_listen: str = _flag(
         "",
