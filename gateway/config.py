@@ -230,11 +230,6 @@ class GatewayConfig:
         "batch) for this many seconds after it arrived (its observed_at shows its age); 0 = off",
         zero_ok=True,
     )
-    unshared_reads: bool = _flag(
-        False,
-        "every read goes upstream on its own: identical concurrent reads do not share one "
-        "upstream call (for measuring the per-call cost)",
-    )
     drain_delay: float = _flag(
         0.0,
         "on SIGTERM/SIGINT, seconds to keep serving with health NOT_SERVING (so load balancers "

@@ -316,7 +316,6 @@ class Gateway:
             in_flight=self.in_flight,
             status_max_age=config.status_max_age,
             status_reuse=config.status_reuse_window,
-            share_reads=not config.unshared_reads,
             metrics=self.metrics,
             caller_quota=self.caller_quota,
         )
