@@ -27,7 +27,7 @@ import grpc
 import structlog
 
 from gateway.contract.errors import GatewayError, Reason, abort
-from gateway.server.handler_cache import HandlerCache
+from gateway.server.handler_cache import HandlerCache, behaviour_of
 
 if TYPE_CHECKING:
     _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
@@ -134,12 +134,8 @@ def _bounded(
     """`handler` as a request-streaming handler whose behaviour waits for the request message
     with `wait`; None for a behaviour that is not async (the server hosts none)."""
     streaming_out = handler.response_streaming
-    if handler.request_streaming:
-        inner = handler.stream_stream if streaming_out else handler.stream_unary
-        receive: Receive = wait.first
-    else:
-        inner = handler.unary_stream if streaming_out else handler.unary_unary
-        receive = wait.one
+    inner = behaviour_of(handler)
+    receive: Receive = wait.first if handler.request_streaming else wait.one
     behaviour: Callable[..., Any]
     if inspect.isasyncgenfunction(inner):  # response stream as an async generator
 
