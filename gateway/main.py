@@ -1,4 +1,4 @@
-"""The `sofer-gateway` command line: one sub-command per role (see DESIGN.md)."""
+"""The `sofer-gateway` command line: one sub-command per role (README.md, "Command line")."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from gateway.cli import commands as client_commands
 from gateway.cli import health as client_health
 from gateway.observability.logs import configure_logging
 
-# Each sub-command module exposes `add_arguments(parser)` and `run(args) -> int`.
+# Each sub-command module exposes `add_arguments(parser)` and `run(args) -> int`; the parsed
+# arguments carry the runner as `runner` (no flag has that name).
 _Registrar = Callable[[argparse.ArgumentParser], None]
 _Runner = Callable[[argparse.Namespace], int]
 
@@ -58,7 +59,8 @@ def _sandbox() -> tuple[_Registrar, _Runner]:
     return sandbox_cli.add_arguments, sandbox_cli.run
 
 
-def _commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
+def commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
+    """Every sub-command by name: (its help, what adds its flags, what runs it)."""
     sandbox_arguments, sandbox_run = _sandbox()
     return {
         "serve": (
@@ -109,10 +111,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="DEBUG, INFO, WARNING or ERROR (env SOFER_GATEWAY_LOG_LEVEL; default INFO)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help_text, register, runner) in _commands().items():
+    for name, (help_text, register, runner) in commands().items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         register(p)
-        p.set_defaults(_run=runner)
+        p.set_defaults(runner=runner)
     return parser
 
 
@@ -120,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
     configure_logging(args.log_level)
-    runner: _Runner = args._run
+    runner: _Runner = args.runner
     return runner(args)
 
 
