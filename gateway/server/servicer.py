@@ -123,7 +123,7 @@ class BatchTranscriptionServicer:
             call.note(idempotent_replay="true")
             if self.metrics is not None:
                 self.metrics.replayed(rpc)
-            call.context.set_trailing_metadata(((REPLAYED_KEY, "true"),))
+            call.set_trailing_metadata(((REPLAYED_KEY, "true"),))
         return result
 
     @unary_rpc("CreateBatch")
