@@ -205,7 +205,7 @@ class _Frame:
         options = CallOptions(token=credential.token, deadline=deadline, request_id=self.request_id)
         self.call = Call(credential, options, context, self.request_id)
         self.call.note(caller=credential.caller)  # who spends the configured key, if anyone
-        if isinstance(request, UndecodableRequest):  # the tolerant deserializer's
+        if isinstance(request, UndecodableRequest):  # bytes the deserializer could not parse
             raise request.to_error()
         assert isinstance(request, Message)  # what the service's deserializers produce
         violations = validation.validate(request)
