@@ -29,7 +29,7 @@ from bench.procs import Child, clean_environment
 from bench.scenarios.unary_cpu import API_KEY, METHOD, request_file
 from bench.servers import Running, naive_hop
 
-FLAGS = ("--unshared-reads", "--status-reuse-window", "0")
+FLAGS = ("--status-reuse-window", "0")
 
 
 @contextlib.asynccontextmanager

@@ -192,8 +192,7 @@ class GatewayConfig:
     )
     request_message_timeout: float = _flag(
         10.0,
-        "seconds a call may wait for its request message after its headers; then it ends "
-        "(at most a tenth later)",
+        "seconds a call may wait for its request message after its headers; then it ends",
     )
     health_listen: str = _flag(
         "",
@@ -230,11 +229,6 @@ class GatewayConfig:
         "GetBatchStatus: an upstream answer also answers identical reads (same credential and "
         "batch) for this many seconds after it arrived (its observed_at shows its age); 0 = off",
         zero_ok=True,
-    )
-    unshared_reads: bool = _flag(
-        False,
-        "every read goes upstream on its own: identical concurrent reads do not share one "
-        "upstream call (for measuring the per-call cost)",
     )
     drain_delay: float = _flag(
         0.0,

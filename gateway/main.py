@@ -12,7 +12,8 @@ from gateway.cli import commands as client_commands
 from gateway.cli import health as client_health
 from gateway.observability.logs import configure_logging
 
-# Each sub-command module exposes `add_arguments(parser)` and `run(args) -> int`.
+# Each sub-command module exposes `add_arguments(parser)` and `run(args) -> int`; the parsed
+# arguments carry the runner as `runner` (no flag has that name).
 _Registrar = Callable[[argparse.ArgumentParser], None]
 _Runner = Callable[[argparse.Namespace], int]
 
@@ -54,13 +55,14 @@ def _sandbox() -> tuple[_Registrar, _Runner]:
         def rest(parser: argparse.ArgumentParser) -> None:
             # Any flags at all (argparse's REMAINDER refuses a leading `--flag`): main() lets
             # this command's unknown arguments through, so that the message says what to do.
-            parser.set_defaults(_any_arguments=True)
+            parser.set_defaults(any_arguments=True)
 
         return rest, missing
     return sandbox_cli.add_arguments, sandbox_cli.run
 
 
-def _commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
+def commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
+    """Every sub-command by name: (its help, what adds its flags, what runs it)."""
     sandbox_arguments, sandbox_run = _sandbox()
     return {
         "serve": (
@@ -111,10 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="DEBUG, INFO, WARNING or ERROR (env SOFER_GATEWAY_LOG_LEVEL; default INFO)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (help_text, register, runner) in _commands().items():
+    for name, (help_text, register, runner) in commands().items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         register(p)
-        p.set_defaults(_run=runner)
+        p.set_defaults(runner=runner)
     return parser
 
 
@@ -122,10 +124,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
-    if unknown and not getattr(args, "_any_arguments", False):
+    if unknown and not getattr(args, "any_arguments", False):
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     configure_logging(args.log_level)
-    runner: _Runner = args._run
+    runner: _Runner = args.runner
     return runner(args)
 
 

@@ -88,7 +88,7 @@ async def run(settings: Settings, work_dir: Path) -> ScenarioResult:
                     work_dir,
                     upstream.url,
                     api_key=API_KEY,
-                    flags=("--unshared-reads", "--status-reuse-window", "0"),
+                    flags=("--status-reuse-window", "0"),
                 )
             ),
             "floor": await stack.enter_async_context(floor(work_dir, upstream.url, API_KEY)),

@@ -9,7 +9,8 @@ reaches it, so it can require its callers to authenticate first (`CallerAuth`):
   `CALLER_TOKEN_PREFIX` so that the gateway can tell them from Sofer.ai tokens: a bearer token with
   the prefix is checked here and never forwarded upstream, whether it is valid or not; any other
   bearer token is the caller's own Sofer.ai credential and goes upstream as it is;
-- with a client certificate, when mutual TLS is on (`--tls-client-ca`): the handshake verified it.
+- with a client certificate, when mutual TLS is on (`--tls-client-ca`): the handshake verified it
+  (the server's transport names its subject: gateway.server.call_context).
 
 `resolve_credential` makes the decision for every call (docs/security.md has the table). An
 authenticated caller spends the configured key, and so shares its tenant: caller tokens and
@@ -22,7 +23,7 @@ import functools
 import hashlib
 import hmac
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -48,8 +49,6 @@ def looks_like_caller_token(token: str) -> bool:
 
 MIN_CALLER_TOKEN_SECRET = 16
 """Characters a caller token must have after its prefix (e.g. `secrets.token_urlsafe(32)`)."""
-
-AuthContext = Mapping[str, Iterable[bytes]]
 
 log = structlog.get_logger("gateway.access.credentials")
 
@@ -128,17 +127,13 @@ class CallerAuth:
             found |= hmac.compare_digest(presented, known)
         return f"token:{presented.hex()[:12]}" if found else None
 
-    def verified_peer(self, auth_context: AuthContext | None) -> str | None:
+    def verified_peer(self, certificate_subject: str | None) -> str | None:
         """ "cert:<subject>" when mutual TLS is on and the handshake verified a client
-        certificate (gRPC then puts it in the auth context), else None."""
-        if not self.mtls or not auth_context:
+        certificate (`certificate_subject` not None; "" when the certificate names no
+        subject), else None."""
+        if not self.mtls or certificate_subject is None:
             return None
-        if b"ssl" not in list(auth_context.get("transport_security_type", ())):
-            return None
-        if not list(auth_context.get("x509_pem_cert", ())):
-            return None
-        subject = next(iter(auth_context.get("x509_subject", ())), b"")
-        return "cert:" + (subject.decode(errors="replace") or "(no subject)")
+        return "cert:" + (certificate_subject or "(no subject)")
 
 
 def _check_token(token: str, where: str) -> None:
@@ -263,7 +258,7 @@ def resolve_credential(
     metadata: Iterable[tuple[str, str | bytes]] | None,
     configured_key: str | None,
     callers: CallerAuth | None = None,
-    auth_context: AuthContext | None = None,
+    certificate_subject: str | None = None,
 ) -> Credential:
     """The credential a call spends (docs/security.md, "Which credential a call spends").
 
@@ -271,7 +266,8 @@ def resolve_credential(
       that caller. Unknown: UNAUTHENTICATED (CALLER_UNAUTHENTICATED). Either way it never goes
       upstream.
     - `Bearer <other>`: the caller's own Sofer.ai token, forwarded upstream as it is.
-    - No authorization header: a client certificate verified by mutual TLS spends the
+    - No authorization header: a client certificate verified by mutual TLS
+      (`certificate_subject`, its subject; None: no certificate verified) spends the
       configured key; otherwise, when caller authentication is configured, the call is
       UNAUTHENTICATED (CALLER_UNAUTHENTICATED) and the configured key is not used; without caller
       authentication, the configured key serves the call, as it always did.
@@ -293,7 +289,7 @@ def resolve_credential(
                 f"the '{CALLER_TOKEN_PREFIX}' bearer token is not a caller token of this gateway",
             )
         return _configured(configured_key, identity)
-    peer = callers.verified_peer(auth_context)
+    peer = callers.verified_peer(certificate_subject)
     if peer is not None:
         return _configured(configured_key, peer)
     if callers.enabled and configured_key:

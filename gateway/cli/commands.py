@@ -168,7 +168,7 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     _add_format_argument(parser, needs="; with --fetch")
     _add_reconnect_argument(parser)
     _add_common_arguments(parser)
-    parser.set_defaults(_client_parser=parser, _client_body=_submit_body)
+    parser.set_defaults(client_parser=parser, client_body=_submit_body)
 
 
 def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
@@ -176,7 +176,7 @@ def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("batch_id", metavar="BATCH_ID", help="the batch to follow")
     _add_reconnect_argument(parser)
     _add_common_arguments(parser)
-    parser.set_defaults(_client_parser=parser, _client_body=_watch_body)
+    parser.set_defaults(client_parser=parser, client_body=_watch_body)
 
 
 def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
@@ -200,7 +200,7 @@ def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add_reconnect_argument(parser)
     _add_common_arguments(parser)
-    parser.set_defaults(_client_parser=parser, _client_body=_fetch_body)
+    parser.set_defaults(client_parser=parser, client_body=_fetch_body)
 
 
 def target_of(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str:
@@ -315,8 +315,8 @@ async def run_async(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     Usage errors print the usage too, like argparse's own. Other exceptions propagate.
     """
-    parser: argparse.ArgumentParser = args._client_parser
-    body: Body = args._client_body
+    parser: argparse.ArgumentParser = args.client_parser
+    body: Body = args.client_body
     try:
         return await body(args, out, err)
     except UsageError as error:
@@ -339,7 +339,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     try:
         return asyncio.run(run_async(args, out, err))
     except KeyboardInterrupt:
-        err.write(f"{args._client_parser.prog}: interrupted\n")
+        err.write(f"{args.client_parser.prog}: interrupted\n")
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         # The reader went away: point stdout at /dev/null so that the interpreter's final

@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the name the gateway's certificate must carry, when it is not the target's host "
         "(e.g. checking 127.0.0.1 inside the container)",
     )
-    parser.set_defaults(_health_parser=parser)
+    parser.set_defaults(health_parser=parser)
 
 
 def _label(service: str) -> str:
@@ -124,7 +124,7 @@ async def run_async(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         return await check(args, out)
     except UsageError as error:
-        parser: argparse.ArgumentParser = args._health_parser
+        parser: argparse.ArgumentParser = args.health_parser
         err.write(parser.format_usage())
         err.write(f"{parser.prog}: error: {error}\n")
         return 2

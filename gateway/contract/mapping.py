@@ -69,8 +69,9 @@ _SECONDS_MIN, _SECONDS_MAX = -62_135_596_800, 253_402_300_799
 
 
 def _set_time(stamp: timestamp_pb2.Timestamp, value: datetime) -> None:
-    """`stamp.FromDatetime(value)` (naive means UTC) by datetime arithmetic: a tenth of the
-    cost of protobuf's own (utctimetuple, calendar.timegm), and the same seconds and nanos."""
+    """`stamp.FromDatetime(value)` (naive means UTC) by datetime arithmetic, with the same
+    seconds and nanos: protobuf's own goes through utctimetuple and calendar.timegm, for
+    every item of every answer."""
     naive = value.tzinfo is None or value.utcoffset() is None
     delta = value.replace(tzinfo=None) - _NAIVE_EPOCH if naive else value - _EPOCH
     seconds = delta.days * 86_400 + delta.seconds

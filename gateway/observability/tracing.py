@@ -6,13 +6,15 @@ On when `OTEL_SDK_DISABLED` is not `true` and either `OTEL_TRACES_EXPORTER` name
 interceptor, no instrumented transport, and a poll span is a shared null context.
 
 On, the process gets one SDK `TracerProvider` with a `BatchSpanProcessor` per exporter. The
-exporters are chosen exactly as `opentelemetry-instrument` chooses them, by the SDK's own
-functions (`opentelemetry.sdk._configuration`): the `opentelemetry_traces_exporter` entry
-points, `otlp` resolved to grpc or http/protobuf by `OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL`.
-The SDK's whole configurator (`_OTelSDKConfigurator`) is not used: it sets the global tracer,
-meter and logger providers, which a process can set once only, so it could neither be shut
-down and started again (tests) nor leave metrics and logs to their own modules. The provider
-is passed to each instrumentation explicitly and is never made global.
+exporters are chosen as the specification's variables say and as `opentelemetry-instrument`
+chooses them: `OTEL_TRACES_EXPORTER` names entry points of the `opentelemetry_traces_exporter`
+group (loaded by `importlib.metadata`; console, otlp_proto_grpc and otlp_proto_http come with
+the gateway), and `otlp` is otlp_proto_grpc or otlp_proto_http as
+`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL` or else `OTEL_EXPORTER_OTLP_PROTOCOL` says (`grpc`, the
+default, or `http/protobuf`). The SDK's auto-configuration is not used: it sets the global
+tracer, meter and logger providers, which a process can set once only, so it could neither be
+shut down and started again (tests) nor leave metrics and logs to their own modules. The
+provider is passed to each instrumentation explicitly and is never made global.
 
 The SDK and the instrumentations are imported only when tracing is on: ~0.2 s of start-up the
 embedded default and the client commands need not pay.
@@ -33,6 +35,7 @@ import os
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Final
 
 from opentelemetry import context as otel_context
@@ -58,6 +61,10 @@ MAX_POLL_LINKS: Final = 32
 UNTRACED_SERVICES: Final = ("grpc.health.v1.Health",)
 """Services without server spans (more with OTEL_PYTHON_GRPC_EXCLUDED_SERVICES)."""
 POLL_SPAN: Final = "status poll"
+EXPORTER_GROUP: Final = "opentelemetry_traces_exporter"
+"""The entry-point group of trace exporters (the SDK's and any installed beside it)."""
+OTLP_EXPORTERS: Final = {"grpc": "otlp_proto_grpc", "http/protobuf": "otlp_proto_http"}
+"""The exporter `otlp` stands for, by OTLP protocol (the specification's values)."""
 REDACTED: Final = ("[REDACTED]",)
 _CAPTURED_AUTHORIZATION: Final = "http.request.header.authorization"
 
@@ -131,36 +138,51 @@ def exporter_names() -> list[str]:
     the SDK supports (grpc, http/protobuf)."""
     if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == _TRUE:
         return []
-    from opentelemetry.sdk import _configuration as sdk
+    listed = os.environ.get("OTEL_TRACES_EXPORTER", "").strip()
+    if listed.lower() == "none":
+        return []
+    if listed:
+        names = [name.strip() for name in listed.split(",")]
+    elif os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    ):
+        names = ["otlp"]  # an endpoint alone asks for OTLP
+    else:
+        return []
+    return [_otlp_exporter() if name == "otlp" else name for name in names]
 
-    try:
-        names: list[str] = sdk._get_exporter_names("traces")
-        endpoint = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
-            "OTEL_EXPORTER_OTLP_ENDPOINT"
-        )
-        if not names and endpoint and not os.environ.get("OTEL_TRACES_EXPORTER", "").strip():
-            names = [sdk._get_exporter_entry_point("otlp", "traces")]
-    except RuntimeError as exc:  # the SDK's word for an unsupported protocol
+
+def _otlp_exporter() -> str:
+    """The exporter `otlp` stands for, by the OTLP protocol the environment names."""
+    variable = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+    if not os.environ.get(variable, "").strip():
+        variable = "OTEL_EXPORTER_OTLP_PROTOCOL"
+    protocol = os.environ.get(variable, "").strip() or "grpc"
+    if protocol not in OTLP_EXPORTERS:
         raise ConfigError(
-            f"OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL must be grpc or "
-            f"http/protobuf for the otlp trace exporter ({exc})"
-        ) from exc
-    return names
+            f"{variable}={protocol!r}: the otlp trace exporter speaks grpc or http/protobuf"
+        )
+    return OTLP_EXPORTERS[protocol]
 
 
 def exporters_from_env(names: Sequence[str]) -> list[SpanExporter]:
-    """One exporter per name, each configured by its own OTEL_EXPORTER_* variables.
+    """One exporter per name (a name given twice, once), each configured by its own
+    OTEL_EXPORTER_* variables.
 
     Raises ConfigError naming OTEL_TRACES_EXPORTER when a name is not an installed exporter."""
-    from opentelemetry.sdk import _configuration as sdk
+    from opentelemetry.sdk.trace.export import SpanExporter
 
-    try:
-        classes: dict[str, type[SpanExporter]] = sdk._import_exporters(names, [], [])[0]
-    except RuntimeError as exc:
-        raise ConfigError(
-            f"OTEL_TRACES_EXPORTER={os.environ.get('OTEL_TRACES_EXPORTER', '')!r}: {exc} "
-            "(console, otlp, otlp_proto_grpc and otlp_proto_http come with the gateway)"
-        ) from exc
+    classes: dict[str, type[SpanExporter]] = {}
+    for name in names:
+        found = entry_points(group=EXPORTER_GROUP, name=name)
+        exporter = next(iter(found)).load() if found else None
+        if not (isinstance(exporter, type) and issubclass(exporter, SpanExporter)):
+            raise ConfigError(
+                f"OTEL_TRACES_EXPORTER={os.environ.get('OTEL_TRACES_EXPORTER', '')!r}: no trace "
+                f"exporter {name!r} is installed (console, otlp, otlp_proto_grpc and "
+                "otlp_proto_http come with the gateway)"
+            )
+        classes.setdefault(name, exporter)
     return [exporter() for exporter in classes.values()]
 
 

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import grpc
 
 from gateway.contract.errors import GatewayError, Reason, abort
-from gateway.server.handler_cache import HandlerCache
+from gateway.server.handler_cache import HandlerCache, behaviour_of, rebuilt
 
 if TYPE_CHECKING:
     _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
@@ -65,16 +65,10 @@ async def _checked(requests: AsyncIterable[object], context: Context) -> AsyncIt
         yield request
 
 
-def _guarded(handler: grpc.RpcMethodHandler[Any, Any]) -> dict[str, Any] | None:
+def _guarded(handler: grpc.RpcMethodHandler[Any, Any]) -> Callable[..., Any] | None:
     """The handler's behaviour, refusing an UndecodableRequest before the servicer sees it;
     None for a behaviour that is not async (the server hosts none)."""
-    field = {
-        (False, False): "unary_unary",
-        (False, True): "unary_stream",
-        (True, False): "stream_unary",
-        (True, True): "stream_stream",
-    }[(handler.request_streaming, handler.response_streaming)]
-    inner = getattr(handler, field)
+    inner = behaviour_of(handler)
     if not (inspect.iscoroutinefunction(inner) or inspect.isasyncgenfunction(inner)):
         return None
     streaming_in = handler.request_streaming
@@ -90,14 +84,14 @@ def _guarded(handler: grpc.RpcMethodHandler[Any, Any]) -> dict[str, Any] | None:
             async for response in inner(checked(request, context), context):
                 yield response
 
-        return {field: generate}
+        return generate
 
     async def respond(request: Any, context: Context) -> Any:  # unary answer or context.write
         if isinstance(request, UndecodableRequest):
             await refuse(context, request)
         return await inner(checked(request, context), context)
 
-    return {field: respond}
+    return respond
 
 
 class DecodeGuard(_ServerInterceptor):
@@ -136,14 +130,9 @@ class DecodeGuard(_ServerInterceptor):
             except Exception as exc:  # any decode failure: DecodeError, RuntimeWarning, ...
                 return UndecodableRequest(message_type, type(exc).__name__)
 
-        changes: dict[str, Any] = {"request_deserializer": tolerant}
-        if not method.startswith(self.framed):
-            behaviour = _guarded(handler)
-            if behaviour is None:  # it would receive an UndecodableRequest: keep it strict
-                return handler
-            changes.update(behaviour)
-        # grpc's method handlers are namedtuples: _replace swaps fields, keeps the rest.
-        replaced: grpc.RpcMethodHandler[Any, Any] = handler._replace(  # type: ignore[attr-defined]
-            **changes
-        )
-        return replaced
+        if method.startswith(self.framed):  # the frame refuses what did not decode
+            return rebuilt(handler, request_deserializer=tolerant)
+        behaviour = _guarded(handler)
+        if behaviour is None:  # it would receive an UndecodableRequest: keep it strict
+            return handler
+        return rebuilt(handler, behaviour=behaviour, request_deserializer=tolerant)

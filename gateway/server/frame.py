@@ -1,8 +1,12 @@
 """The frame of every RPC: request id, credential, validation, deadline, errors, one log line.
 
 Servicer methods are written as `async def Method(self, request, call: Call) -> Response` and
-wrapped by `unary_rpc` (streaming ones, async generators, by `stream_rpc`), which own everything
-that is the same for every RPC, in this order:
+wrapped by `unary_rpc` (streaming ones, async generators, by `stream_rpc`) into
+`Method(self, request, context: CallContext)`. The frame knows the call's transport only as a
+`CallContext` (gateway.server.call_context: metadata, deadline, verified client certificate,
+initial and trailing metadata, abort), so any protocol that provides one serves the same
+methods; grpc.aio's is gateway.server.grpc_adapter. The wrappers own everything that is the
+same for every RPC, in this order:
 
 1. `x-request-id` metadata is taken from the caller (or made up), sent back in the initial
    metadata with the first response message (an error goes out trailers-only, so clients may
@@ -43,9 +47,10 @@ from google.protobuf.message import Message
 from gateway import validation
 from gateway.access.caller_quota import CallerQuota, Kind, Lease
 from gateway.access.credentials import CallerAuth, Credential, resolve_credential
-from gateway.contract.errors import GatewayError, Reason, abort, from_upstream, invalid_argument
+from gateway.contract.errors import GatewayError, Reason, from_upstream, invalid_argument
 from gateway.observability import tracing
 from gateway.observability.metrics import GatewayMetrics
+from gateway.server.call_context import CallContext, Metadata
 from gateway.server.decoding import UndecodableRequest
 from gateway.server.inflight import Cut, InFlight, answer_margin, cut_short
 from gateway.server.limiter import ConcurrencyLimiter, Slot
@@ -91,7 +96,7 @@ class Call:
 
     credential: Credential
     options: CallOptions
-    context: grpc.aio.ServicerContext[Any, Any]
+    context: CallContext
     request_id: str
     log_fields: dict[str, str] = field(default_factory=dict)
     not_found: Reason = Reason.NOT_FOUND
@@ -114,10 +119,14 @@ class Call:
         self.log_fields.update(given)
         structlog.contextvars.bind_contextvars(**given)
 
+    def set_trailing_metadata(self, metadata: Metadata) -> None:
+        """Metadata for the call's trailers when it ends without an error."""
+        self.context.set_trailing_metadata(metadata)
 
-def request_id_of(context: grpc.aio.ServicerContext[Any, Any]) -> str:
+
+def request_id_of(context: CallContext) -> str:
     """The caller's `x-request-id` when it is a sane token, else a new UUID."""
-    for key, value in context.invocation_metadata() or ():
+    for key, value in context.metadata():
         if key.lower() == REQUEST_ID_KEY:
             text = value.decode(errors="replace") if isinstance(value, bytes) else value
             if _REQUEST_ID.match(text):
@@ -126,14 +135,12 @@ def request_id_of(context: grpc.aio.ServicerContext[Any, Any]) -> str:
     return str(uuid.uuid4())
 
 
-def upstream_deadline(
-    context: grpc.aio.ServicerContext[Any, Any], default_timeout: float
-) -> tuple[float, float | None]:
+def upstream_deadline(context: CallContext, default_timeout: float) -> tuple[float, float | None]:
     """(upstream deadline, answer-by), absolute monotonic times. The call must answer by the
     caller's deadline less a margin (None without a caller deadline); upstream work must end by
     then too, and within the configured default."""
     now = time.monotonic()
-    remaining: float | None = context.time_remaining()  # None: no deadline (grpc-stubs: float)
+    remaining = context.time_remaining()
     if remaining is None:
         return now + default_timeout, None
     answer_by = now + max(remaining - answer_margin(remaining), 0.0)
@@ -143,7 +150,7 @@ def upstream_deadline(
 class _Frame:
     """What is the same for every RPC, unary or streaming: one instance per call."""
 
-    def __init__(self, owner: Settings, name: str, context: grpc.aio.ServicerContext[Any, Any]):
+    def __init__(self, owner: Settings, name: str, context: CallContext):
         self.owner = owner
         self.name = name
         self.context = context
@@ -184,10 +191,10 @@ class _Frame:
         unit of the caller's `share` (gateway.access.caller_quota), held until the call ends."""
         context = self.context
         credential = resolve_credential(
-            context.invocation_metadata(),
+            context.metadata(),
             self.owner.api_key,
             self.owner.caller_auth,
-            context.auth_context(),
+            context.peer_certificate_subject(),
         )
         if bounded:
             deadline: float | None
@@ -198,7 +205,8 @@ class _Frame:
         options = CallOptions(token=credential.token, deadline=deadline, request_id=self.request_id)
         self.call = Call(credential, options, context, self.request_id)
         self.call.note(caller=credential.caller)  # who spends the configured key, if anyone
-        _decoded(request)
+        if isinstance(request, UndecodableRequest):  # bytes the deserializer could not parse
+            raise request.to_error()
         assert isinstance(request, Message)  # what the service's deserializers produce
         violations = validation.validate(request)
         if violations:  # all at once, before any upstream call or concurrency slot
@@ -262,41 +270,30 @@ class _Frame:
         )
 
     async def abort(self) -> NoReturn:
-        """End the call with the translated error (context.abort raises)."""
+        """End the call with the translated error and the request id in its trailers (the
+        context's abort raises)."""
         assert self.error is not None
         # A copy: the error may be shared (one poller's error ends every watch of a batch), and
         # each call's ErrorInfo carries its own request id.
         error = dataclasses.replace(
             self.error, metadata={"request_id": self.request_id, **self.error.metadata}
         )
-        await abort(self.context, error, ((REQUEST_ID_KEY, self.request_id),))
-
-
-def _decoded(request: object) -> None:
-    """Refuse a request the tolerant deserializer could not parse."""
-    if isinstance(request, UndecodableRequest):
-        raise GatewayError(
-            grpc.StatusCode.INVALID_ARGUMENT,
-            Reason.REQUEST_INVALID,
-            f"the request is not a valid {request.message_type} message "
-            f"(protobuf decoding failed: {request.error})",
-        )
+        await self.context.abort(error, ((REQUEST_ID_KEY, self.request_id),))
 
 
 Handler = Callable[[Any, Req, Call], Awaitable[Resp]]
-Wrapped = Callable[[Any, Req, grpc.aio.ServicerContext[Any, Any]], Awaitable[Resp]]
+Wrapped = Callable[[Any, Req, CallContext], Awaitable[Resp]]
 StreamHandler = Callable[[Any, Req, Call], AsyncIterator[Resp]]
-StreamWrapped = Callable[[Any, Req, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Resp]]
+StreamWrapped = Callable[[Any, Req, CallContext], AsyncIterator[Resp]]
 
 
 def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
-    """Wrap a servicer method `handler(self, request, call)` into a grpc.aio unary method."""
+    """Wrap a servicer method `handler(self, request, call)` into the unary method
+    `method(self, request, context: CallContext)`."""
 
     def decorate(handler: Handler[Req, Resp]) -> Wrapped[Req, Resp]:
         @functools.wraps(handler)
-        async def method(
-            self: Settings, request: Req, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> Resp:
+        async def method(self: Settings, request: Req, context: CallContext) -> Resp:
             async with _Frame(self, name, context) as frame:
                 call = await frame.open(request, bounded=True, share=Kind.CALLS)
                 async with self.in_flight.scope(frame.answer_by, frame.timed_out):
@@ -320,9 +317,9 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
 def stream_rpc(
     name: str, *, watch: bool = False
 ) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[Req, Resp]]:
-    """Wrap an async-generator servicer method `handler(self, request, call)` into a grpc.aio
-    server-streaming method; a `watch` counts against its caller's watches
-    (`--max-watches-per-caller`).
+    """Wrap an async-generator servicer method `handler(self, request, call)` into the
+    server-streaming method `method(self, request, context: CallContext)`; a `watch` counts
+    against its caller's watches (`--max-watches-per-caller`).
 
     A client's cancel, deadline or disconnect cancels the handler's task: the CancelledError
     passes through the frame (which logs the call CANCELLED) and on, never swallowed (returning
@@ -332,9 +329,7 @@ def stream_rpc(
 
     def decorate(handler: StreamHandler[Req, Resp]) -> StreamWrapped[Req, Resp]:
         @functools.wraps(handler)
-        async def method(
-            self: Settings, request: Req, context: grpc.aio.ServicerContext[Any, Any]
-        ) -> AsyncIterator[Resp]:
+        async def method(self: Settings, request: Req, context: CallContext) -> AsyncIterator[Resp]:
             async with _Frame(self, name, context) as frame:
                 frame.messages = 0
                 call = await frame.open(

@@ -85,6 +85,17 @@ class InFlight:
         for cut in list(self._cuts):
             cut.interrupt()
 
+    def enter(self, cut: Cut) -> None:
+        """`cut`'s call is running (until `leave`)."""
+        self._cuts.add(cut)
+        self._idle.clear()
+
+    def leave(self, cut: Cut) -> None:
+        """`cut`'s call has ended, however it ended."""
+        self._cuts.discard(cut)
+        if not self._cuts:
+            self._idle.set()
+
 
 class _Scope:
     """`InFlight.scope`: a context manager class rather than a generator, since every unary
@@ -105,13 +116,12 @@ class _Scope:
         cut, in_flight, answer_by = self._cut, self._in_flight, self._answer_by
         loop = asyncio.get_running_loop()
         when = None if answer_by is None else loop.time() + (answer_by - time.monotonic())
-        in_flight._cuts.add(cut)
-        in_flight._idle.clear()
+        in_flight.enter(cut)
         timeout = self._timeout = asyncio.timeout_at(when)
         try:
             await timeout.__aenter__()
         except BaseException:
-            self._leave()
+            in_flight.leave(cut)
             raise
         cut.scope = timeout
         if in_flight.closing:
@@ -134,16 +144,10 @@ class _Scope:
                 raise self._timed_out(cut) from None
             raise
         finally:
-            self._leave()
+            self._in_flight.leave(cut)
         if isinstance(exc, TimeoutError) and timeout.expired():
             raise self._timed_out(cut) from None
         return False
-
-    def _leave(self) -> None:
-        in_flight = self._in_flight
-        in_flight._cuts.discard(self._cut)
-        if not in_flight._cuts:
-            in_flight._idle.set()
 
 
 def cut_short(cut: Cut, *, in_doubt: bool, what: str, metadata: dict[str, str]) -> GatewayError:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 
-from gateway.server.handler_cache import HandlerCache
+from gateway.server.handler_cache import HandlerCache, rebuilt
 
 if TYPE_CHECKING:
     _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
@@ -57,8 +57,7 @@ class PassThrough(_ServerInterceptor):
         return result
 
 
-def _swap(handler: Any) -> Any:
+def _swap(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
     """`handler` with a response serializer that lets bytes pass through."""
     serialize = handler.response_serializer
-    # grpc's method handlers are namedtuples: _replace swaps one field, keeps the rest.
-    return handler._replace(response_serializer=passing(serialize) if serialize else None)
+    return rebuilt(handler, response_serializer=passing(serialize) if serialize else None)

@@ -26,6 +26,7 @@ from gateway.config import SANDBOX_KEY, ConfigError, GatewayConfig
 from gateway.observability import tracing
 from gateway.observability.metrics import GatewayMetrics, Reading, upstream_readings
 from gateway.server.decoding import DecodeGuard
+from gateway.server.grpc_adapter import for_grpc
 from gateway.server.health import HealthServicer, start_health_listener
 from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
@@ -46,9 +47,8 @@ from gateway.watch.hub import Cadence, StatusHub
 if TYPE_CHECKING:
     from sofer_sandbox import SandboxServer
 
-SERVICE_NAME: str = batch_service_pb2.DESCRIPTOR.services_by_name[
-    "BatchTranscriptionService"
-].full_name
+SERVICE = batch_service_pb2.DESCRIPTOR.services_by_name["BatchTranscriptionService"]
+SERVICE_NAME: str = SERVICE.full_name
 
 log = structlog.get_logger("gateway.server.process")
 
@@ -318,7 +318,6 @@ class Gateway:
             in_flight=self.in_flight,
             status_max_age=config.status_max_age,
             status_reuse=config.status_reuse_window,
-            share_reads=not config.unshared_reads,
             metrics=self.metrics,
             caller_quota=self.caller_quota,
         )
@@ -332,7 +331,7 @@ class Gateway:
                 self.limiter.readings,
             )
         batch_service_pb2_grpc.add_BatchTranscriptionServiceServicer_to_server(
-            servicer, self.server
+            for_grpc(servicer, SERVICE), self.server
         )
         self.health = HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

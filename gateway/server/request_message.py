@@ -7,9 +7,8 @@ more bytes than are sent) waits for ever; each holds its core call, its HTTP/2 s
 asyncio tasks until the client goes away. gRPC core has no channel argument that bounds this.
 
 `RequestMessageTimeout` hands every method to grpc.aio as request-streaming, so the handler runs
-as soon as the headers are in and reads the message itself: it gets `timeout` seconds (a unary
-call's wait ends at most a tenth later: one `Expiry` timer keeps every call's), then the call
-ends DEADLINE_EXCEEDED; a stream that ends without a message ends INVALID_ARGUMENT at once.
+as soon as the headers are in and reads the message itself: it gets `timeout` seconds, then the
+call ends DEADLINE_EXCEEDED; a stream that ends without a message ends INVALID_ARGUMENT at once.
 Both carry ErrorInfo (REQUEST_MESSAGE_TIMEOUT and REQUEST_INVALID, domain sofer-gateway). For
 request-streaming methods (reflection) the first message is bounded the same way; later ones
 are the conversation's pauses (grpcurl keeps its reflection stream open while its call runs),
@@ -28,7 +27,7 @@ import grpc
 import structlog
 
 from gateway.contract.errors import GatewayError, Reason, abort
-from gateway.server.handler_cache import HandlerCache
+from gateway.server.handler_cache import HandlerCache, behaviour_of
 
 if TYPE_CHECKING:
     _ServerInterceptor = grpc.aio.ServerInterceptor[Any, Any]
@@ -47,7 +46,6 @@ class RequestMessageTimeout(_ServerInterceptor):
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self._made = HandlerCache()  # bounded once per method, not per call
-        self._expiry = Expiry(timeout)  # one timer for every call's wait
 
     async def intercept_service(
         self, continuation: Continuation, handler_call_details: grpc.HandlerCallDetails
@@ -57,97 +55,30 @@ class RequestMessageTimeout(_ServerInterceptor):
             return None  # type: ignore[return-value]  # grpc-stubs omit the None
         method: str = handler_call_details.method
         made: grpc.RpcMethodHandler[Any, Any] = self._made.get(
-            method, handler, lambda h: _bounded(h, _Wait(method, self._expiry)) or h
+            method, handler, lambda h: _bounded(h, _Wait(method, self.timeout)) or h
         )
         return made
-
-
-class Expiry:
-    """The deadlines of every call waiting for its request message, kept by one timer: a sweep
-    every `tick` seconds (a tenth of the timeout) cancels the calls whose wait is over, each at
-    most a tick late, while any call waits. A call pays for two dict operations instead of a
-    timer armed and cancelled of its own (`asyncio.timeout`), which was about a twentieth of a
-    cached read's CPU."""
-
-    TICKS = 10
-    """Sweeps per timeout: a call ends between `timeout` and `timeout * (1 + 1 / TICKS)`."""
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.tick = timeout / self.TICKS
-        self._waiting: dict[asyncio.Task[Any], float] = {}
-        self._expired: set[asyncio.Task[Any]] = set()
-        self._sweep: asyncio.TimerHandle | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    def start(self, task: asyncio.Task[Any]) -> None:
-        """`task` waits for its message from now on (until `stop`)."""
-        loop = task.get_loop()
-        if loop is not self._loop:  # a server started again on another loop: start afresh
-            self._loop, self._sweep = loop, None
-            self._waiting.clear()
-            self._expired.clear()
-        self._waiting[task] = loop.time() + self.timeout
-        if self._sweep is None:
-            self._sweep = loop.call_later(self.tick, self._run)
-
-    def stop(self, task: asyncio.Task[Any]) -> None:
-        """`task`'s wait is over, however it ended."""
-        self._waiting.pop(task, None)
-        self._expired.discard(task)
-
-    def expired(self, task: asyncio.Task[Any]) -> bool:
-        """Whether `task` was cancelled by the sweep, for being late (asked once, on its
-        CancelledError): True only when nothing else cancelled it too, as `asyncio.timeout`
-        decides; the cancellation is then taken back (`uncancel`)."""
-        if task not in self._expired:
-            return False
-        self._expired.discard(task)
-        return task.uncancel() == 0
-
-    def _run(self) -> None:
-        loop = self._loop
-        assert loop is not None
-        now = loop.time()
-        late = [task for task, deadline in self._waiting.items() if deadline <= now]
-        for task in late:
-            del self._waiting[task]
-            self._expired.add(task)
-            task.cancel()
-        self._sweep = loop.call_later(self.tick, self._run) if self._waiting else None
 
 
 class _Wait:
     """The wait for one call's request message, and how it ends when none comes in time."""
 
-    def __init__(self, method: str, expiry: Expiry) -> None:
+    def __init__(self, method: str, timeout: float) -> None:
         self.method = method
-        self.expiry = expiry
-
-    @property
-    def timeout(self) -> float:
-        """The bound on the wait (the expiry's)."""
-        return self.expiry.timeout
+        self.timeout = timeout
 
     async def one(self, requests: AsyncIterable[Any], context: Context) -> Any:
-        """The single request message of a unary-request method, bounded by the shared expiry.
+        """The single request message of a unary-request method, within `timeout` seconds.
 
         Read with `context.read()`, not through `requests`: grpc.aio makes its async generator
         only when it is iterated, so nothing is left to close afterwards (that generator, left
         suspended, would be closed by the loop's finalizer hook, in a task of its own)."""
         started = time.monotonic()
-        task = asyncio.current_task()
-        assert task is not None  # grpc.aio runs every handler in a task
-        expiry = self.expiry
-        expiry.start(task)
         try:
-            message = await context.read()
-        except asyncio.CancelledError:
-            if not expiry.expired(task):
-                raise  # the client went away, or the server stops
+            async with asyncio.timeout(self.timeout):
+                message = await context.read()
+        except TimeoutError:
             await self._end(context, started, self._late())
-        finally:
-            expiry.stop(task)
         if message is grpc.aio.EOF:  # type: ignore[attr-defined]  # not in grpc-stubs
             await self._end(context, started, self._missing())
         return message
@@ -203,12 +134,8 @@ def _bounded(
     """`handler` as a request-streaming handler whose behaviour waits for the request message
     with `wait`; None for a behaviour that is not async (the server hosts none)."""
     streaming_out = handler.response_streaming
-    if handler.request_streaming:
-        inner = handler.stream_stream if streaming_out else handler.stream_unary
-        receive: Receive = wait.first
-    else:
-        inner = handler.unary_stream if streaming_out else handler.unary_unary
-        receive = wait.one
+    inner = behaviour_of(handler)
+    receive: Receive = wait.first if handler.request_streaming else wait.one
     behaviour: Callable[..., Any]
     if inspect.isasyncgenfunction(inner):  # response stream as an async generator
 

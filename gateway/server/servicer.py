@@ -57,7 +57,6 @@ class BatchTranscriptionServicer:
         in_flight: InFlight | None = None,
         status_max_age: float = 0.0,
         status_reuse: float = 0.0,
-        share_reads: bool = True,
         metrics: GatewayMetrics | None = None,
         caller_quota: CallerQuota | None = None,
     ) -> None:
@@ -78,7 +77,7 @@ class BatchTranscriptionServicer:
         self.status_max_age = status_max_age
         self.status_reuse = status_reuse
         """Seconds a GetBatchStatus answer from the upstream also answers identical reads."""
-        self.reads = SingleFlight(enabled=share_reads)
+        self.reads = SingleFlight()
         self.transcripts = TranscriptCache(client, timeout=default_timeout)
         """Completed transcripts for StreamBatchTranscripts, fetched once for every stream."""
         self.metrics = metrics
@@ -124,7 +123,7 @@ class BatchTranscriptionServicer:
             call.note(idempotent_replay="true")
             if self.metrics is not None:
                 self.metrics.replayed(rpc)
-            call.context.set_trailing_metadata(((REPLAYED_KEY, "true"),))
+            call.set_trailing_metadata(((REPLAYED_KEY, "true"),))
         return result
 
     @unary_rpc("CreateBatch")

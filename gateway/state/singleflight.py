@@ -19,7 +19,6 @@ parameters (GetTranscription's filter) never share.
   unless the caller asks for `reuse` seconds: then a successful result answers identical reads
   for that long after it arrived (GetBatchStatus, whose answer carries `observed_at`, so a
   caller sees its age). At most MAX_REUSED results are kept; the oldest go first.
-- `enabled=False` makes every read its own call (`--unshared-reads`).
 """
 
 from __future__ import annotations
@@ -57,10 +56,7 @@ class _Flight:
 class SingleFlight:
     """Calls in flight by key; one per key at a time."""
 
-    def __init__(
-        self, *, enabled: bool = True, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.enabled = enabled
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
         self._flights: dict[Hashable, _Flight] = {}
         self._reused: dict[Hashable, tuple[float, Any, str]] = {}
@@ -84,8 +80,6 @@ class SingleFlight:
 
         Raises whatever the call raised; CancelledError only when this caller is cancelled.
         """
-        if not self.enabled:
-            return Shared(await work(), None)
         if reuse > 0:
             kept = self._reused.get(key)
             if kept is not None and kept[0] > self._clock():

@@ -8,6 +8,9 @@ gateway). Integers are JSON integers (not booleans) that fit the contract's fiel
 `Int64`); numbers are integers or floats. Strings must be valid Unicode (a JSON escape of a lone
 surrogate is not), and date-times must be representable in UTC (`check_time`): anything else
 would fail later, in the proto mapping, as an internal error instead of a bad upstream answer.
+A refusal reads `<path>: <msgspec's message>`, the path in the gateway's form (msgspec's `$`
+replaced by the model's name: `BatchStatusResponse.transcriptions[1].id: Expected `str`, got
+`int``), msgspec's words as they are.
 
 A body goes straight from bytes into the struct (`msgspec.json.decode`). What msgspec refuses
 but Python reads (a UTF-8 BOM, UTF-16/32, `NaN`, numbers beyond a float, lone surrogates, ISO
@@ -20,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from datetime import UTC, datetime
 from typing import Annotated, Final, TypeVar, cast
 
@@ -35,26 +37,11 @@ Int32 = Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31 - 1)]
 Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 """A JSON integer that fits a signed 64-bit field (`size_bytes`)."""
 
-_BITS: Final = {2**31 - 1: 32, -(2**31): 32, 2**63 - 1: 64, -(2**63): 64}
-_KINDS: Final = {
-    "str": "a string",
-    "int": "an integer",
-    "float": "a number",
-    "bool": "a boolean",
-    "object": "an object",
-    "array": "an array",
-    "datetime": "a string",
-}
-# msgspec names JSON types; the messages have always named the Python type that JSON reads as.
-_GOT: Final = {"array": "list", "object": "dict", "null": "NoneType"}
 _TEXTS: Final = (msgspec.inspect.StrType, msgspec.inspect.EnumType, msgspec.inspect.DateTimeType)
 # What msgspec refuses but Python's `json` and `datetime.fromisoformat` read: the slow path.
-_SLOW_PATH: Final = {"Number out of range", "Invalid RFC3339 encoded datetime"}
-_AT = re.compile(r"(?P<rule>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
-_EXPECTED = re.compile(r"Expected `(?P<kind>\w+)(?: \| null)?`, got `(?P<got>\w+)`")
-_BOUND = re.compile(r"Expected `int` [<>]= (?P<bound>-?\d+)")
-_MISSING = re.compile(r"Object missing required field `(?P<field>\w+)`")
-_FIELD = re.compile(r"(?P<field>[a-z_]+): (?P<rule>.+)", re.DOTALL)  # raised by check_time
+_SLOW_PATH: Final = ("Number out of range", "Invalid RFC3339 encoded datetime")
+_AT: Final = " - at `$"
+"""Where msgspec's ValidationError message says where: `... - at `$.items[0].id``."""
 
 
 def parse_json(content: bytes) -> object:
@@ -70,7 +57,7 @@ def from_body(content: bytes, kind: type[S]) -> S:
     try:
         return cast(S, _decoder(kind).decode(content))  # functools.cache forgets S
     except msgspec.ValidationError as exc:
-        if str(exc).split(" - at ")[0] not in _SLOW_PATH:
+        if not str(exc).startswith(_SLOW_PATH):
             raise _protocol_error(kind, exc) from exc
     except RecursionError as exc:  # nested past the stack, where an unknown field is skipped
         raise ProtocolError(f"response body is not JSON: {exc}") from exc
@@ -100,7 +87,7 @@ def check_time(model: msgspec.Struct, name: str) -> None:
         try:
             when.astimezone(UTC)
         except OverflowError:
-            raise ValueError(f"{name}: date-time out of range") from None
+            raise ValueError(f"`{name}` is a date-time that does not fit in UTC") from None
 
 
 @functools.cache
@@ -114,28 +101,11 @@ def _type_info(kind: type[msgspec.Struct]) -> msgspec.inspect.Type:
 
 
 def _protocol_error(kind: type[msgspec.Struct], exc: msgspec.ValidationError) -> ProtocolError:
-    """msgspec's message ("Expected `str`, got `int` - at `$.items[0].id`") in the gateway's
-    words, with the path from the model's name ("TranscriptionInfo.items[0].id: ...")."""
-    found = _AT.fullmatch(str(exc))
-    rule, path = (found["rule"], found["path"] or "") if found else (str(exc), "")
-    if missing := _MISSING.fullmatch(rule):
-        path, rule = f"{path}.{missing['field']}", "required field is missing or null"
-    elif field := _FIELD.fullmatch(rule):
-        path, rule = f"{path}.{field['field']}", field["rule"]
-    elif expected := _EXPECTED.fullmatch(rule):
-        got = expected["got"]
-        if got == "null" and path[-1:].isidentifier():  # a field, not the body or a list item
-            rule = "required field is missing or null"
-        else:
-            wanted = _KINDS.get(expected["kind"], expected["kind"])
-            rule = f"expected {wanted}, got {_GOT.get(got, got)}"
-    elif bound := _BOUND.fullmatch(rule):
-        rule = f"integer out of range ({_BITS.get(int(bound['bound']), 64)}-bit)"
-    elif rule == "Invalid RFC3339 encoded datetime":
-        rule = "not a date-time"
-    elif rule == "Number out of range":
-        rule = "number out of range"
-    return ProtocolError(f"{kind.__name__}{path}: {rule}")
+    """msgspec's message, in its own words, after the path it names in the gateway's form:
+    "Expected `str`, got `int` - at `$.items[0].id`" from TranscriptionInfo becomes
+    "TranscriptionInfo.items[0].id: Expected `str`, got `int`"."""
+    rule, at, path = str(exc).partition(_AT)
+    return ProtocolError(f"{kind.__name__}{path.removesuffix('`') if at else ''}: {rule}")
 
 
 def _prepared(data: object, info: msgspec.inspect.Type, where: str) -> object:

@@ -35,6 +35,7 @@ from gateway.main import build_parser
 from gateway.server.process import Gateway
 from tests.conftest import TOKEN, bearer
 from tests.helpers import REPO
+from tests.helpers.flags import flags_of
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2
@@ -902,13 +903,5 @@ CLI_DOC = (REPO / "docs" / "cli.md").read_text()
 @pytest.mark.parametrize("command", ["submit", "watch"])
 def test_every_client_flag_is_in_docs_cli(command: str) -> None:
     """docs/cli.md names every flag of `submit` and `watch` (in backquotes)."""
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    flags = {
-        option
-        for action in sub.choices[command]._actions  # type: ignore[index]
-        for option in action.option_strings
-        if option.startswith("--") and option != "--help"
-    }
-    missing = sorted(flag for flag in flags if f"`{flag}" not in CLI_DOC)
+    missing = [flag for flag in flags_of(command) if f"`{flag}" not in CLI_DOC]
     assert missing == []

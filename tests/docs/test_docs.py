@@ -11,22 +11,10 @@ import pytest
 
 from gateway.config import flags_table
 from gateway.contract.errors import Reason
-from gateway.main import build_parser
 from tests.helpers import REPO
+from tests.helpers.flags import flags_of
 
 README = (REPO / "README.md").read_text()
-
-
-def _serve_flags() -> list[str]:
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")  # the sub-command table
-    serve = sub.choices["serve"]  # type: ignore[index]
-    return sorted(
-        option
-        for action in serve._actions
-        for option in action.option_strings
-        if option.startswith("--") and option != "--help"
-    )
 
 
 @pytest.mark.parametrize("reason", [r.value for r in Reason])
@@ -35,7 +23,7 @@ def test_every_error_reason_is_in_the_readme(reason: str) -> None:
     assert f"`{reason}`" in README
 
 
-@pytest.mark.parametrize("flag", _serve_flags())
+@pytest.mark.parametrize("flag", flags_of("serve"))
 def test_every_serve_flag_is_in_the_readme(flag: str) -> None:
     """Each `sofer-gateway serve` flag appears in the README."""
     assert f"`{flag}" in README

@@ -7,7 +7,8 @@
 - `processes`: `sofer-gateway serve` as a process;
 - `pki`: a throw-away CA with server and client certificates;
 - `node`: the Node interop clients;
-- `streams`: draining streams and reading their status details.
+- `streams`: draining streams and reading their status details;
+- `flags`: the flags of a `sofer-gateway` sub-command, for the docs' tests.
 """
 
 from pathlib import Path

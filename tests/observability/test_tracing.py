@@ -472,6 +472,20 @@ def test_bad_settings_name_the_variable(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
     with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_PROTOCOL"):
         tracing.exporter_names()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "udp")
+    with pytest.raises(ConfigError, match="OTEL_EXPORTER_OTLP_TRACES_PROTOCOL='udp'"):
+        tracing.exporter_names()
+
+
+def test_an_exporter_named_twice_is_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`OTEL_TRACES_EXPORTER=console,console` exports each span once."""
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console, console")
+    exporters = tracing.exporters_from_env(tracing.exporter_names())
+    try:
+        assert [type(e) for e in exporters] == [ConsoleSpanExporter]
+    finally:
+        for exporter in exporters:
+            exporter.shutdown()
 
 
 def test_resource_names_the_service(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -148,13 +148,18 @@ async def test_every_admitted_call_reaches_the_upstream_at_once(
     started: list[Running], gateway_config: GatewayConfig, sandbox: SandboxServer
 ) -> None:
     """120 concurrent reads against a 1 s upstream with the limit at 120: all 120 are upstream
-    at the same time (the pool used to stop at 100, queueing admitted calls invisibly)."""
-    gw = await start(started, gateway_config, max_concurrent_calls=120, unshared_reads=True)
-    batch = await create_express(gw.stub, source(1))
+    at the same time (the pool used to stop at 100, queueing admitted calls invisibly). Each
+    reads a batch of its own: identical reads would share one upstream call."""
+    gw = await start(started, gateway_config, max_concurrent_calls=120)
+    created = await asyncio.gather(*(create_express(gw.stub, source(n)) for n in range(120)))
     await fault(sandbox, delay=1.0, count=120, method="GET")
-    request = pb.GetBatchStatusRequest(batch_id=batch.batch_id)
     answers = await asyncio.gather(
-        *(gw.stub.GetBatchStatus(request, metadata=bearer(), timeout=10) for _ in range(120))
+        *(
+            gw.stub.GetBatchStatus(
+                pb.GetBatchStatusRequest(batch_id=batch.batch_id), metadata=bearer(), timeout=10
+            )
+            for batch in created
+        )
     )
     assert len(answers) == 120
     assert (await stats(sandbox))["peak_in_flight"] >= 120
@@ -173,20 +178,19 @@ async def test_a_call_that_gets_no_connection_is_shed_within_the_queue_wait(
         max_queued_calls=0,
         upstream_max_connections=2,
         max_queue_wait=0.3,
-        unshared_reads=True,
     )
-    batch = await create_express(gw.stub, source(1))
+    created = [await create_express(gw.stub, source(n)) for n in range(4)]
     await fault(sandbox, delay=2.0, count=4, method="GET")
-    request = pb.GetBatchStatusRequest(batch_id=batch.batch_id)
 
-    async def read() -> grpc.aio.AioRpcError | None:
+    async def read(batch_id: str) -> grpc.aio.AioRpcError | None:
+        request = pb.GetBatchStatusRequest(batch_id=batch_id)  # a batch of its own: not shared
         try:
             await gw.stub.GetBatchStatus(request, metadata=bearer(), timeout=5)
         except grpc.aio.AioRpcError as exc:
             return exc
         return None
 
-    outcomes = await asyncio.gather(*(read() for _ in range(4)))
+    outcomes = await asyncio.gather(*(read(batch.batch_id) for batch in created))
     shed = [e for e in outcomes if e is not None]
     assert len(shed) == 2
     for error in shed:

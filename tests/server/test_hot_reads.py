@@ -343,18 +343,3 @@ async def _reused_within_the_window(stub: Stub, sandbox: SandboxServer) -> None:
     later = await stub.GetBatchStatus(request, metadata=bearer())
     assert later.batch_status.observed_at != first.batch_status.observed_at
     assert await upstream_count(sandbox, STATUS) - before == 2
-
-
-async def test_unshared_reads_go_upstream_each(
-    gateway_config: GatewayConfig, sandbox: SandboxServer
-) -> None:
-    """--unshared-reads: 8 identical concurrent reads make 8 upstream requests."""
-    config = dataclasses.replace(gateway_config, unshared_reads=True, status_reuse_window=0.0)
-    async with Gateway(config) as gateway, grpc.aio.insecure_channel(gateway.address) as channel:
-        own = Stub(channel)
-        batch = await create_express(own, source(1))
-        await fault(sandbox, delay=0.3, count=8, method="GET")
-        before = await upstream_count(sandbox, STATUS)
-        request = pb.GetBatchStatusRequest(batch_id=batch.batch_id)
-        await asyncio.gather(*(own.GetBatchStatus(request, metadata=bearer()) for _ in range(8)))
-        assert await upstream_count(sandbox, STATUS) - before == 8

@@ -242,10 +242,8 @@ SLOW = 4.0
 @pytest.fixture
 def gateway_config(gateway_config: GatewayConfig, request: pytest.FixtureRequest) -> GatewayConfig:
     """A small limit and queue (queued calls may wait long: the slow calls bound the wait),
-    with whatever a test's indirect parameter changes. Identical reads do not share here: these
-    tests count each call's own slot and upstream request."""
+    with whatever a test's indirect parameter changes."""
     changes = {
-        "unshared_reads": True,
         "max_concurrent_calls": LIMIT,
         "max_queued_calls": QUEUE,
         "max_queue_wait": 60.0,
@@ -261,21 +259,22 @@ async def test_overload_sheds_the_excess_fast_and_serves_the_rest(
     """Twenty concurrent calls in front of a slow upstream with 4 slots and 4 queue places: the
     4 + 4 admitted ones answer correctly (late, as the upstream is slow), the other 12 are
     refused RESOURCE_EXHAUSTED GATEWAY_OVERLOADED at once, every one of them before any slow
-    call finishes, and never reach the upstream. Afterwards the gateway is healthy."""
-    created = await create_express(stub, source(1))
+    call finishes, and never reach the upstream. Each call reads a batch of its own (identical
+    reads would share one upstream call). Afterwards the gateway is healthy."""
+    batches = [(await create_express(stub, source(n))).batch_id for n in range(CALLS)]
     before = await upstream_total(sandbox)
     await fault(sandbox, delay=SLOW, count=LIMIT + QUEUE, path_prefix=STATUS_PREFIX)
     finished: list[tuple[float, str]] = []
 
-    async def one() -> None:
+    async def one(batch_id: str) -> None:
         try:
             response = await stub.GetBatchStatus(
-                pb.GetBatchStatusRequest(batch_id=created.batch_id), metadata=bearer(), timeout=60
+                pb.GetBatchStatusRequest(batch_id=batch_id), metadata=bearer(), timeout=60
             )
         except grpc.aio.AioRpcError as exc:
             error = exc
         else:
-            assert response.batch_status.batch_id == created.batch_id
+            assert response.batch_status.batch_id == batch_id
             assert response.batch_status.total_count == 1
             finished.append((time.monotonic(), "ok"))
             return
@@ -285,7 +284,7 @@ async def test_overload_sheds_the_excess_fast_and_serves_the_rest(
         quota = detail(error, error_details_pb2.QuotaFailure)
         assert quota.violations[0].subject == "gateway concurrency limit"
 
-    await asyncio.gather(*(one() for _ in range(CALLS)))
+    await asyncio.gather(*(one(batch_id) for batch_id in batches))
     outcomes = [outcome for _, outcome in sorted(finished)]
     assert outcomes.count("ok") == LIMIT + QUEUE
     assert outcomes.count("shed") == CALLS - LIMIT - QUEUE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -99,37 +100,46 @@ def test_unknown_enum_values_are_kept_as_strings() -> None:
 MALFORMED = pytest.mark.parametrize(
     ("change", "where"),
     [
-        ({"id": None}, "TranscriptionInfo.id: required"),
-        ({"title": 7}, "TranscriptionInfo.title: expected a string, got int"),
-        ({"num_speakers": True}, "TranscriptionInfo.num_speakers: expected an integer, got bool"),
-        ({"num_speakers": 1.5}, "TranscriptionInfo.num_speakers: expected an integer"),
-        ({"duration": "long"}, "TranscriptionInfo.duration: expected a number, got str"),
-        ({"duration": False}, "TranscriptionInfo.duration: expected a number, got bool"),
+        ({"id": None}, "TranscriptionInfo.id: Expected `str`, got `null`"),
+        ({"title": 7}, "TranscriptionInfo.title: Expected `str`, got `int`"),
+        (
+            {"num_speakers": True},
+            "TranscriptionInfo.num_speakers: Expected `int | null`, got `bool`",
+        ),
+        (
+            {"num_speakers": 1.5},
+            "TranscriptionInfo.num_speakers: Expected `int | null`, got `float`",
+        ),
+        ({"duration": "long"}, "TranscriptionInfo.duration: Expected `float | null`, got `str`"),
+        ({"duration": False}, "TranscriptionInfo.duration: Expected `float | null`, got `bool`"),
         ({"created_at": "yesterday"}, "TranscriptionInfo.created_at: not a date-time"),
-        ({"status": 3}, "TranscriptionInfo.status: expected a string, got int"),
-        ({"hebrew_word_format": "en"}, "TranscriptionInfo.hebrew_word_format: expected an array"),
-        ({"hebrew_word_format": [1]}, r"TranscriptionInfo.hebrew_word_format\[0\]"),
+        ({"status": 3}, "TranscriptionInfo.status: Expected `str`, got `int`"),
+        ({"hebrew_word_format": "en"}, "TranscriptionInfo.hebrew_word_format: Expected `array`"),
+        ({"hebrew_word_format": [1]}, "TranscriptionInfo.hebrew_word_format[0]: Expected `str`"),
     ],
 )
+"""A field's path in the gateway's form (`Model.field[i]`), then msgspec's own message."""
 
 
 @MALFORMED
 def test_malformed_fields_raise_protocol_error(change: dict[str, Any], where: str) -> None:
     """A wrong type, a null or missing required field raises ProtocolError naming the field."""
-    with pytest.raises(ProtocolError, match=where):
+    with pytest.raises(ProtocolError, match=re.escape(where)):
         TranscriptionInfo.from_json({**INFO, **change})
 
 
 def test_missing_required_field() -> None:
     """A required field that is absent is a ProtocolError."""
     data = {k: v for k, v in INFO.items() if k != "status"}
-    with pytest.raises(ProtocolError, match="status: required field is missing"):
+    with pytest.raises(
+        ProtocolError, match=r"^TranscriptionInfo: Object missing required field `status`$"
+    ):
         TranscriptionInfo.from_json(data)
 
 
 def test_not_an_object() -> None:
     """A JSON array or scalar where an object belongs is a ProtocolError."""
-    with pytest.raises(ProtocolError, match="HealthResponse: expected an object, got list"):
+    with pytest.raises(ProtocolError, match=r"^HealthResponse: Expected `object`, got `array`$"):
         HealthResponse.from_json([])
 
 
@@ -332,7 +342,7 @@ def test_malformed_fields_in_a_body_raise_the_same_protocol_error(
 ) -> None:
     """A body with a wrong type or a null required field is refused with the same message,
     naming the field, as its parsed JSON."""
-    with pytest.raises(ProtocolError, match=where) as from_body:
+    with pytest.raises(ProtocolError, match=re.escape(where)) as from_body:
         TranscriptionInfo.from_json(_body({**INFO, **change}))
     with pytest.raises(ProtocolError) as from_value:
         TranscriptionInfo.from_json({**INFO, **change})
@@ -344,17 +354,20 @@ def test_malformed_fields_in_a_body_raise_the_same_protocol_error(
     [
         (_item_body(title="\ud800"), r"\.transcriptions\[0\]\.title: not valid Unicode text"),
         (_item_body(status="\udc00"), r"\.transcriptions\[0\]\.status: not valid Unicode text"),
-        (_item_body(num_speakers=2**31), r"\[0\]\.num_speakers: integer out of range \(32-bit\)"),
-        (_body({**status_body(), "total_count": 10**30}), r"total_count: integer out of range"),
+        (_item_body(num_speakers=2**31), r"\[0\]\.num_speakers: Expected `int` <= 2147483647$"),
+        (_body({**status_body(), "total_count": 10**30}), r"\.total_count: Expected `int` <= "),
         (
             _item_body(created_at="9999-12-31T23:59:59-14:00"),
-            r"\[0\]\.created_at: date-time out of range",
+            r"\.transcriptions\[0\]: `created_at` is a date-time that does not fit in UTC$",
         ),
         (_item_body(created_at="yesterday"), r"\[0\]\.created_at: not a date-time"),
-        (_body({**status_body(), "batch_id": None}), r"batch_id: required field is missing"),
-        (_body({**status_body(), "transcriptions": [None]}), r"\[0\]: expected an object, got"),
-        (b"null", r"^BatchStatusResponse: expected an object, got NoneType$"),
-        (b"[]", r"^BatchStatusResponse: expected an object, got list$"),
+        (_body({**status_body(), "batch_id": None}), r"\.batch_id: Expected `str`, got `null`$"),
+        (
+            _body({**status_body(), "transcriptions": [None]}),
+            r"\.transcriptions\[0\]: Expected `object`, got `null`$",
+        ),
+        (b"null", r"^BatchStatusResponse: Expected `object`, got `null`$"),
+        (b"[]", r"^BatchStatusResponse: Expected `object`, got `array`$"),
         (b"{", r"^response body is not JSON"),
         (b'{"batch_id": "b", "x": ' + b"[" * 100_000, r"^response body is not JSON.*recursion"),
         (b"", r"^response body is not JSON"),
@@ -387,7 +400,10 @@ def test_64_bit_fields_hold_64_bit_integers() -> None:
     """size_bytes is 64-bit: 2**63 - 1 is read, 2**63 is refused."""
     big = BatchFileSummary.from_json(_body({"id": "f", **MANIFEST, "size_bytes": 2**63 - 1}))
     assert big.size_bytes == 2**63 - 1
-    with pytest.raises(ProtocolError, match=r"BatchFileSummary\.size_bytes: .*\(64-bit\)"):
+    with pytest.raises(
+        ProtocolError,
+        match=r"^BatchFileSummary\.size_bytes: Expected `int` <= 9223372036854775807$",
+    ):
         BatchFileSummary.from_json(_body({"id": "f", **MANIFEST, "size_bytes": 2**63}))
 
 

@@ -52,13 +52,12 @@ def sandbox_config() -> SandboxConfig:
 
 @pytest.fixture
 def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
-    """The gateway spends at most 5 requests/s per credential; every read goes upstream on its
-    own (no sharing, no reuse), and metrics count the upstream's answers."""
+    """The gateway spends at most 5 requests/s per credential; no answer is reused, and metrics
+    count the upstream's answers."""
     return dataclasses.replace(
         gateway_config,
         upstream_rate_limit=RATE,
         default_timeout=CALL_TIMEOUT,
-        unshared_reads=True,
         status_reuse_window=0.0,
         status_max_age=0.0,
         metrics_listen="127.0.0.1:0",
@@ -91,6 +90,14 @@ async def read(
     return response
 
 
+async def read_own(stub: Stub, seconds: float = CALL_TIMEOUT) -> grpc.StatusCode:
+    """GetBatchStatus of a batch id that no other read names, so that each read is an upstream
+    request of its own (identical concurrent reads share one); the upstream knows no such
+    batch: the code it ends with, NOT_FOUND when it was answered."""
+    error = await rpc_error(read(stub, str(uuid.uuid4()), seconds))
+    return error.code()
+
+
 async def create(stub: Stub, n: int) -> str:
     request = express(source(n), request_id=str(uuid.uuid4()))
     response: pb.CreateBatchResponse = await stub.CreateBatch(
@@ -118,16 +125,16 @@ async def waiting_at_least(gateway: Gateway, n: int) -> None:
 async def test_a_hundred_reads_from_three_callers_stay_under_the_rate_without_a_429(
     gateway: Gateway, sandbox: SandboxServer, callers: list[Stub]
 ) -> None:
-    """100 concurrent reads of one credential from three callers all succeed; the upstream
-    sees exactly 100 requests (none answered 429, so none retried), no faster than 5/s plus
-    the burst; each token's wait is counted by priority."""
-    batch_id = await create(callers[0], 1)
+    """100 concurrent reads of one credential (each of its own batch) from three callers are all
+    answered by the upstream; it sees exactly 100 requests (none answered 429, so none
+    retried), no faster than 5/s plus the burst; each token's wait is counted by priority."""
+    await create(callers[0], 1)
     await settle(gateway)
     before = await upstream_count(sandbox, STATUS)
     started = time.monotonic()
-    answers = await asyncio.gather(*(read(callers[i % 3], batch_id) for i in range(100)))
+    codes = await asyncio.gather(*(read_own(callers[i % 3]) for i in range(100)))
     elapsed = time.monotonic() - started
-    assert {a.batch_status.batch_id for a in answers} == {batch_id}
+    assert set(codes) == {grpc.StatusCode.NOT_FOUND}
     assert await upstream_count(sandbox, STATUS) - before == 100
     assert RATE * elapsed + BURST + 1 >= 100, elapsed
     metrics = await scrape(gateway.metrics_port)
@@ -145,7 +152,6 @@ async def test_creates_are_served_before_reads_that_waited_longer(
 ) -> None:
     """Twenty-five reads, twenty of them waiting for tokens; three creates sent after them
     reach the upstream first: many of the reads end after the last create."""
-    batch_id = await create(callers[0], 1)
     await settle(gateway)
     ended: list[str] = []
 
@@ -153,7 +159,7 @@ async def test_creates_are_served_before_reads_that_waited_longer(
         await call  # type: ignore[misc]
         ended.append(kind)
 
-    reads = [asyncio.create_task(track("read", read(callers[i % 3], batch_id))) for i in range(25)]
+    reads = [asyncio.create_task(track("read", read_own(callers[i % 3]))) for i in range(25)]
     await waiting_at_least(gateway, 15)
     creates = [asyncio.create_task(track("create", create(callers[i], i + 2))) for i in range(3)]
     await asyncio.gather(*reads, *creates)
@@ -167,10 +173,9 @@ async def test_a_read_that_cannot_get_its_turn_in_time_fails_at_once_unsent(
     """With 25 reads queued (5 s of tokens), a read with a 2 s deadline fails at once
     RESOURCE_EXHAUSTED, UPSTREAM_QUOTA_EXHAUSTED, with RetryInfo past its deadline, well
     before the deadline (not DEADLINE_EXCEEDED); the upstream never sees it."""
-    batch_id = await create(callers[0], 1)
     await settle(gateway)
     before = await upstream_count(sandbox, STATUS)
-    reads = [asyncio.create_task(read(callers[i % 3], batch_id)) for i in range(30)]
+    reads = [asyncio.create_task(read_own(callers[i % 3])) for i in range(30)]
     await waiting_at_least(gateway, 20)
     started = time.monotonic()
     error = await rpc_error(read(callers[1], str(uuid.uuid4()), seconds=2.0))

@@ -23,7 +23,7 @@ from gateway.state.redis_client import KEY_SECRET_ENV
 from tests.helpers.calls import upstream_total
 from tests.helpers.redis_server import RedisServer
 from tests.observability.test_metrics import scrape
-from tests.upstream.test_rate_budget_e2e import BURST, RATE, create, metadata, read
+from tests.upstream.test_rate_budget_e2e import BURST, RATE, create, metadata, read_own
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 WATCH_TIMEOUT = 180.0
@@ -37,12 +37,11 @@ def sandbox_config() -> SandboxConfig:
 
 @pytest.fixture
 def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
-    """5 requests/s per credential; every read goes upstream (no sharing); fast watch polls."""
+    """5 requests/s per credential; no answer reused; fast watch polls."""
     return dataclasses.replace(
         gateway_config,
         upstream_rate_limit=RATE,
         default_timeout=90.0,
-        unshared_reads=True,
         status_reuse_window=0.0,
         status_max_age=0.0,
         watch_fast_interval=0.5,
@@ -70,10 +69,10 @@ async def test_fifty_watches_and_a_hundred_reads_stay_under_the_rate_and_all_fin
     before = await upstream_total(sandbox)
     started = time.monotonic()
     watches = [asyncio.ensure_future(watch(stub, b)) for b in batches for _ in range(10)]
-    answers = await asyncio.gather(*(read(stub, batches[i % 5]) for i in range(100)))
+    answers = await asyncio.gather(*(read_own(stub) for _ in range(100)))
     streams = await asyncio.gather(*watches)
     elapsed = time.monotonic() - started
-    assert len(answers) == 100
+    assert set(answers) == {grpc.StatusCode.NOT_FOUND}  # each read its own batch id: answered
     for messages in streams:
         assert messages[-1].batch_status.state == batch_pb2.BATCH_STATE_COMPLETED
         steps = [m.batch_status.completed_count for m in messages]
@@ -98,7 +97,7 @@ async def test_a_watch_with_no_state_yet_waits_for_the_budget_instead_of_failing
     """A watch opened behind 60 queued reads (12 s of tokens, more than the 10 s poll
     timeout) gets its first message once the reads are through, instead of an error."""
     batch_id = await create(stub, 9)
-    reads = [asyncio.ensure_future(read(stub, batch_id)) for _ in range(60)]
+    reads = [asyncio.ensure_future(read_own(stub)) for _ in range(60)]
     await asyncio.sleep(0.2)
     first = stub.WatchBatchStatus(
         pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=metadata(), timeout=WATCH_TIMEOUT
@@ -132,14 +131,14 @@ async def test_two_replicas_on_redis_share_the_budget_with_their_watches(
                 watches = [
                     asyncio.ensure_future(watch(stubs[i % 2], batches[i % 5])) for i in range(50)
                 ]
-                reads = [read(stubs[i % 2], batches[i % 5]) for i in range(100)]
+                reads = [read_own(stubs[i % 2]) for i in range(100)]
                 answers = await asyncio.gather(*reads)
                 streams = await asyncio.gather(*watches)
                 elapsed = time.monotonic() - started
             finally:
                 for channel in channels:
                     await channel.close(None)
-            assert len(answers) == 100
+            assert set(answers) == {grpc.StatusCode.NOT_FOUND}
             for messages in streams:
                 assert messages[-1].batch_status.state == batch_pb2.BATCH_STATE_COMPLETED
             sent = await upstream_total(sandbox) - before
