@@ -1051,7 +1051,9 @@ export declare const BatchTranscriptionService: GenService<{
    * characters (code points, speaker label included in SRT). Lines break between words, at the
    * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
    * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
-   * are asked for, or crosstalk) stay in one cue, so cues never overlap. A cue's text is its
+   * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
+   * hold: overlapping words past 2 full lines go on in the next cue, which then overlaps it (a
+   * transcript with thousands of words at one instant, only a broken one). A cue's text is its
    * words joined by spaces, with the punctuation of the transcript `text` when that text has
    * exactly one token per word (the word, with punctuation around it); transliteration markup
    * (`<i>`) is dropped. Hebrew and other right-to-left text is written in logical order, as the
