@@ -35,6 +35,9 @@ MAX_LINE_CHARS = 42
 MAX_LINES = 2
 MAX_CUE_SECONDS = 7.0
 MAX_PAUSE_SECONDS = 1.0
+MAX_SECONDS = 7 * 24 * 3600.0
+"""The latest word time captions take (a week): later is no recording's but a broken answer's
+(1e306 s would overflow the cue clock)."""
 Label = Callable[[str | None], str]
 """The text written before a cue's first line for its speaker's name ("" for none)."""
 
@@ -256,14 +259,20 @@ def _greedy_lines(texts: Sequence[str], reserved: int) -> list[str]:
 
 def timed_words(transcription: batch_pb2.Transcription) -> list[Word]:
     """The words of a transcript that captions can time; NotTimed when it has text but no word
-    timestamps, or a timestamp that is not a finite number. An empty transcript (one not
-    completed yet, or silence) has no words and no text: no cues, no error."""
+    timestamps, or a timestamp that is not a finite number or is past MAX_SECONDS. An empty
+    transcript (one not completed yet, or silence) has no words and no text: no cues, no
+    error."""
     words = words_of(transcription)
     if not words and plain_text(transcription.text):
         raise NotTimed("the transcript has text but no word timestamps to time captions by")
     for word in words:
         if not (math.isfinite(word.start) and math.isfinite(word.end)):
             raise NotTimed(f"the timestamp of the word {word.text!r} is not a finite number")
+        if word.end > MAX_SECONDS:  # words_of makes 0 <= start <= end
+            raise NotTimed(
+                f"the timestamp of the word {word.text!r} ({word.end:g} s) is past a week "
+                f"({MAX_SECONDS:g} s): no recording is that long"
+            )
     return words
 
 

@@ -346,8 +346,9 @@ class BatchTranscriptionServiceServicer:
         transcript has it: no reversal, and no bidi control character except one U+200F
         RIGHT-TO-LEFT MARK before an SRT speaker label whose cue text starts with a right-to-left
         letter (so the line keeps the direction its text gives it). A transcript with text but no
-        word timestamps (or a time that is not a number) cannot be timed: SRT and WebVTT fail
-        FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which needs no timestamps, works.
+        word timestamps (or a time that is not a number, or is past a week: 604800 s) cannot be
+        timed: SRT and WebVTT fail FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which
+        needs no timestamps, works.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
