@@ -55,6 +55,11 @@ from gateway.state.idempotency import (
     request_id_reused,
     still_in_flight,
 )
+from gateway.state.idempotency_answers import (
+    record_unreadable,
+    record_vanished,
+    store_unavailable,
+)
 from gateway.state.redis_client import RedisConnection
 
 T = TypeVar("T")
@@ -83,55 +88,6 @@ OWNER_PREFIX = "sgw:idem-owner:"
 
 class _Retry(Exception):
     """The create a waiter followed failed for certain (a tombstone): claim again."""
-
-
-def store_unavailable(rpc: str, request_id: str, *, following: bool = False) -> GatewayError:
-    """UNAVAILABLE, IDEMPOTENCY_STORE_UNAVAILABLE: Redis cannot be reached, so the gateway
-    cannot keep its promise of one upstream create per request_id."""
-    if following:
-        what = (
-            f"stopped answering while the {rpc} with request_id {request_id} was in flight on "
-            "another gateway: retry with the same request_id to get its outcome"
-        )
-    else:
-        what = (
-            f"cannot be reached, so the {rpc} with request_id {request_id} was not sent "
-            "(it could make a duplicate): retry with the same request_id"
-        )
-    return GatewayError(
-        grpc.StatusCode.UNAVAILABLE,
-        Reason.IDEMPOTENCY_STORE_UNAVAILABLE,
-        f"the idempotency store (Redis) {what}",
-        {"request_id": request_id},
-        retry_after=HEARTBEAT,
-    )
-
-
-def record_vanished(rpc: str, request_id: str) -> GatewayError:
-    """UNAVAILABLE, OUTCOME_UNKNOWN: the record of a create in flight on another gateway is
-    gone from Redis (emptied, or restarted without its data); the create may have been sent."""
-    return GatewayError(
-        grpc.StatusCode.UNAVAILABLE,
-        Reason.OUTCOME_UNKNOWN,
-        f"the record of the {rpc} with request_id {request_id}, in flight on another gateway, "
-        "vanished from the idempotency store (Redis): the create may have been sent. Retry with "
-        "the same request_id to get its outcome once that gateway has recorded it again, or "
-        "check before creating again",
-        {"request_id": request_id},
-        retry_after=HEARTBEAT,
-    )
-
-
-def record_unreadable(rpc: str, request_id: str) -> GatewayError:
-    """UNAVAILABLE, OUTCOME_UNKNOWN: the record of this request_id cannot be read."""
-    return GatewayError(
-        grpc.StatusCode.UNAVAILABLE,
-        Reason.OUTCOME_UNKNOWN,
-        f"the record of the {rpc} with request_id {request_id} in the idempotency store (Redis) "
-        "cannot be read, so whether it was sent is unknown: check before creating again (with "
-        "a new request_id), or retry once the record has expired",
-        {"request_id": request_id},
-    )
 
 
 class RedisIdempotencyStore:
