@@ -3,10 +3,21 @@
 A cue gathers words in time order until the next word would break a rule: a different speaker,
 a pause of more than MAX_PAUSE_SECONDS since the cue's last word, a cue longer than
 MAX_CUE_SECONDS, or text that no longer fits MAX_LINES lines of MAX_LINE_CHARS characters (code
-points; a speaker label written into the text counts). Words that overlap in time (the
-transliteration and the Hebrew letters of one term share their timing) are never split apart,
-so consecutive cues never overlap. One word that cannot fit the limits on its own gets a cue of
-its own, over the limit: a word is never cut.
+points; a speaker label written into the text counts). One word that cannot fit the limits on
+its own gets a cue of its own, over the limit: a word is never cut.
+
+Words that overlap in time (the transliteration and the Hebrew letters of one term share their
+timing) are kept together, so consecutive cues do not overlap, up to a cue's worth of them: a
+run of overlapping words that alone fills MAX_LINES lines is closed there, and the overlapping
+words after it start the next cue, which then overlaps it in time. Only a transcript whose
+timing is broken (thousands of words at one instant) has such runs; its captions stay readable,
+a cue's worth of words at a time, instead of one cue holding them all.
+
+Cost: linear in the number of words once they are sorted by start. Each word is laid on lines
+at most twice (in its group of overlapping words, then in its cue), and a line break is sought
+among one cue's words only (at most about MAX_LINES * MAX_LINE_CHARS / 2 words, or one word too
+long for the limits). Hundreds of thousands of words still take seconds: the gateway renders
+off its event loop (gateway.server.servicer).
 """
 
 from __future__ import annotations
@@ -24,7 +35,9 @@ MAX_LINE_CHARS = 42
 MAX_LINES = 2
 MAX_CUE_SECONDS = 7.0
 MAX_PAUSE_SECONDS = 1.0
-
+MAX_SECONDS = 7 * 24 * 3600.0
+"""The latest word time captions take (a week): later is no recording's but a broken answer's
+(1e306 s would overflow the cue clock)."""
 Label = Callable[[str | None], str]
 """The text written before a cue's first line for its speaker's name ("" for none)."""
 
@@ -54,57 +67,179 @@ def speaker_name(speaker: str | None) -> str | None:
     return f"Speaker {label}" if label.isdigit() else label or None
 
 
+Fill = tuple[int, int]
+"""Words laid greedily on lines, each line taking as many as fit: (lines used, the last line's
+width); OVER once they no longer fit MAX_LINES lines of MAX_LINE_CHARS. Filling greedily makes
+every line but the last as long as it can be, so when that needs more lines than allowed, no
+other way of breaking the words fits either; and the greedy filling of some words is the start
+of the filling of more, so it grows a word at a time."""
+OVER: Fill = (MAX_LINES + 1, 0)
+
+
+def empty_fill(reserved: int) -> Fill:
+    """No word laid yet; the first line starts `reserved` wide (the speaker label)."""
+    return (0, reserved)
+
+
+def lay(fill: Fill, text: str) -> Fill:
+    """`fill` with one more word laid (OVER stays OVER)."""
+    lines, width = fill
+    if lines > MAX_LINES:
+        return OVER
+    if lines == 0:
+        lines, width = 1, width + len(text)
+    elif width + 1 + len(text) <= MAX_LINE_CHARS:
+        width += 1 + len(text)
+    else:
+        lines, width = lines + 1, len(text)
+    return OVER if lines > MAX_LINES or width > MAX_LINE_CHARS else (lines, width)
+
+
+class _Speakers:
+    """Each upstream speaker label's name and label width, worked out once per label."""
+
+    def __init__(self, label: Label) -> None:
+        self._label = label
+        self._known: dict[str | None, tuple[str | None, int]] = {}
+
+    def __call__(self, speaker: str | None) -> tuple[str | None, int]:
+        found = self._known.get(speaker)
+        if found is None:
+            name = speaker_name(speaker)
+            found = self._known[speaker] = (name, len(self._label(name)))
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """Words `first` to `stop` (excluded) of the ordered words, kept together: where the
+    latest of them ends, and their text laid on lines alone."""
+
+    first: int
+    stop: int
+    end: float
+    fill: Fill
+
+
+@dataclass(slots=True)
+class _Open:
+    """The cue being built: the ordered words `first` to `stop`, its speaker's name and label
+    width, its span so far, and its text laid on lines."""
+
+    first: int
+    stop: int
+    speaker: str | None
+    reserved: int
+    start: float
+    end: float
+    fill: Fill
+
+
 def build_cues(words: Sequence[Word], label: Label = no_label) -> list[Cue]:
     """The cues of `words` (see the module), in time order; `label` is what the format writes
     before the first line, whose width the line limit counts."""
+    ordered = sorted(words, key=_start)  # stable: ties keep the upstream's order
+    speakers = _Speakers(label)
     cues: list[Cue] = []
-    current: list[Word] = []
-    for unit in _units(words):
-        if current and _joins(current, unit, label):
-            current.extend(unit)
-            continue
-        if current:
-            cues.append(_cue(current, label))
-        current = list(unit)
-    if current:
-        cues.append(_cue(current, label))
+    current: _Open | None = None
+    for unit in _units(ordered, speakers):
+        head = ordered[unit.first]
+        name, reserved = speakers(head.speaker)
+        if current is not None:
+            fill = _joined(current, unit, ordered, name)
+            if fill is not OVER:
+                current.stop, current.end, current.fill = (
+                    unit.stop,
+                    max(current.end, unit.end),
+                    fill,
+                )
+                continue
+            cues.append(_cue(current, ordered))
+        current = _Open(unit.first, unit.stop, name, reserved, head.start, unit.end, unit.fill)
+    if current is not None:
+        cues.append(_cue(current, ordered))
     return cues
 
 
-def _units(words: Sequence[Word]) -> list[list[Word]]:
-    """Words in start order, grouped so that a word starting before the group has ended joins
-    it: a cue boundary only ever falls where the next word starts after every earlier word
-    ended."""
-    units: list[list[Word]] = []
-    ends_at = 0.0
-    for word in sorted(words, key=lambda w: w.start):  # stable: ties keep the upstream's order
-        if units and word.start < ends_at:
-            units[-1].append(word)
-            ends_at = max(ends_at, word.end)
-        else:
-            units.append([word])
-            ends_at = word.end
+def _start(word: Word) -> float:
+    return word.start
+
+
+def _units(ordered: Sequence[Word], speakers: _Speakers) -> list[_Unit]:
+    """The ordered words grouped so that a word starting before every earlier word has ended
+    joins the group, as long as the group still fits a cue's lines on its own: a cue boundary
+    falls where the next word starts after every earlier word ended, or where overlapping
+    words have filled a cue (see the module)."""
+    units: list[_Unit] = []
+    ends_at = -math.inf
+    first, end, fill = 0, -math.inf, OVER
+    for at, word in enumerate(ordered):
+        grown = lay(fill, word.text) if word.start < ends_at else OVER
+        if grown is OVER:
+            if at:
+                units.append(_Unit(first, at, end, fill))
+            first, end = at, word.end
+            grown = lay(empty_fill(speakers(word.speaker)[1]), word.text)
+        fill, end = grown, max(end, word.end)
+        ends_at = max(ends_at, word.end)
+    if ordered:
+        units.append(_Unit(first, len(ordered), end, fill))
     return units
 
 
-def _joins(cue: list[Word], unit: list[Word], label: Label) -> bool:
-    """Whether `unit` may extend `cue` under every rule of the module."""
-    return (
-        speaker_name(unit[0].speaker) == speaker_name(cue[0].speaker)
-        and unit[0].start - max(w.end for w in cue) <= MAX_PAUSE_SECONDS
-        and max(w.end for w in unit) - cue[0].start <= MAX_CUE_SECONDS
-        and _greedy_fits([w.text for w in (*cue, *unit)], len(label(speaker_name(cue[0].speaker))))
+def _joined(cue: _Open, unit: _Unit, ordered: Sequence[Word], name: str | None) -> Fill:
+    """The cue's lines with `unit` added when it may extend the cue under every rule of the
+    module, else OVER. Laying the unit's words stops at the first past the limits."""
+    if (
+        name != cue.speaker
+        or ordered[unit.first].start - cue.end > MAX_PAUSE_SECONDS
+        or unit.end - cue.start > MAX_CUE_SECONDS
+    ):
+        return OVER
+    fill = cue.fill
+    for at in range(unit.first, unit.stop):
+        fill = lay(fill, ordered[at].text)
+        if fill is OVER:
+            break
+    return fill
+
+
+def _cue(cue: _Open, ordered: Sequence[Word]) -> Cue:
+    words = tuple(ordered[cue.first : cue.stop])
+    return Cue(
+        start=cue.start,
+        end=cue.end,
+        speaker=cue.speaker,
+        words=words,
+        lines=_lines([w.text for w in words], cue.reserved),
     )
 
 
-def _greedy_fits(texts: Sequence[str], reserved: int) -> bool:
-    """Whether the words fit MAX_LINES lines of MAX_LINE_CHARS, each line taking as many as
-    fit: filling greedily makes every line but the last as long as it can be, so when that
-    needs more lines than allowed, no other way of breaking the words fits either."""
-    lines = _greedy_lines(texts, reserved)
-    widths = [len(line) for line in lines]
-    widths[0] += reserved
-    return len(lines) <= MAX_LINES and max(widths) <= MAX_LINE_CHARS
+def _lines(texts: Sequence[str], reserved: int) -> tuple[str, ...]:
+    """The words on one line when they fit, else on two lines broken where the longer line is
+    shortest (the first such break: a shorter top line); a cue over the limits (a word too
+    long for them) gets them broken greedily, on as many lines as it takes.
+
+    The break is searched only when the text can fit two lines at all, with the widths of the
+    two halves from running sums, and stops once the top line is too long."""
+    sizes = [len(t) for t in texts]
+    total = sum(sizes) + len(sizes) - 1  # the words joined by spaces
+    if reserved + total <= MAX_LINE_CHARS:
+        return (" ".join(texts),)
+    best: tuple[int, int] | None = None  # (longer line's width, break index)
+    if reserved + total <= MAX_LINES * MAX_LINE_CHARS + 1:  # the space at the break goes
+        top = reserved - 1
+        for at in range(1, len(texts)):
+            top += sizes[at - 1] + 1
+            if top > MAX_LINE_CHARS:
+                break
+            bottom = total - (top - reserved) - 1
+            if bottom <= MAX_LINE_CHARS and (best is None or max(top, bottom) < best[0]):
+                best = (max(top, bottom), at)
+    if best is None:
+        return tuple(_greedy_lines(texts, reserved))
+    at = best[1]
+    return (" ".join(texts[:at]), " ".join(texts[at:]))
 
 
 def _greedy_lines(texts: Sequence[str], reserved: int) -> list[str]:
@@ -122,48 +257,22 @@ def _greedy_lines(texts: Sequence[str], reserved: int) -> list[str]:
     return [" ".join(line) for line in lines]
 
 
-def _cue(words: list[Word], label: Label) -> Cue:
-    name = speaker_name(words[0].speaker)
-    texts = [w.text for w in words]
-    return Cue(
-        start=min(w.start for w in words),
-        end=max(w.end for w in words),
-        speaker=name,
-        words=tuple(words),
-        lines=_lines(texts, len(label(name))),
-    )
-
-
-def _lines(texts: Sequence[str], reserved: int) -> tuple[str, ...]:
-    """The words on one line when they fit, else on two lines broken where the longer line is
-    shortest (the first such break: a shorter top line); a cue over the limits (a word too
-    long for them) gets them broken greedily, on as many lines as it takes."""
-    whole = " ".join(texts)
-    if reserved + len(whole) <= MAX_LINE_CHARS:
-        return (whole,)
-    best: tuple[int, int] | None = None  # (longer line's width, break index)
-    for at in range(1, len(texts)):
-        top = reserved + len(" ".join(texts[:at]))
-        bottom = len(" ".join(texts[at:]))
-        fits = top <= MAX_LINE_CHARS and bottom <= MAX_LINE_CHARS
-        if fits and (best is None or max(top, bottom) < best[0]):
-            best = (max(top, bottom), at)
-    if best is None:
-        return tuple(_greedy_lines(texts, reserved))
-    at = best[1]
-    return (" ".join(texts[:at]), " ".join(texts[at:]))
-
-
 def timed_words(transcription: batch_pb2.Transcription) -> list[Word]:
     """The words of a transcript that captions can time; NotTimed when it has text but no word
-    timestamps, or a timestamp that is not a finite number. An empty transcript (one not
-    completed yet, or silence) has no words and no text: no cues, no error."""
+    timestamps, or a timestamp that is not a finite number or is past MAX_SECONDS. An empty
+    transcript (one not completed yet, or silence) has no words and no text: no cues, no
+    error."""
     words = words_of(transcription)
     if not words and plain_text(transcription.text):
         raise NotTimed("the transcript has text but no word timestamps to time captions by")
     for word in words:
         if not (math.isfinite(word.start) and math.isfinite(word.end)):
             raise NotTimed(f"the timestamp of the word {word.text!r} is not a finite number")
+        if word.end > MAX_SECONDS:  # words_of makes 0 <= start <= end
+            raise NotTimed(
+                f"the timestamp of the word {word.text!r} ({word.end:g} s) is past a week "
+                f"({MAX_SECONDS:g} s): no recording is that long"
+            )
     return words
 
 

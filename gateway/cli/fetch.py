@@ -124,13 +124,15 @@ class _Run:
         state = render.item_state_name(info.state)
         written: list[str] = []
         not_rendered: list[str] = []
+        why = ""
         if state == "COMPLETED":
             for fmt in folder.missing(entry, self.formats):
                 try:
                     content = render_file(message.transcription, fmt)
-                except captions.NotTimed:
+                except captions.NotTimed as exc:  # the other formats and items go on
                     entry.untimed = True
                     not_rendered.append(fmt)
+                    why = str(exc)
                     continue
                 name = f"{entry.stem}.{fmt}"
                 folder.write(name, content)
@@ -162,8 +164,7 @@ class _Run:
         if not_rendered:
             self.say(
                 self.err,
-                f"{_label(info)}: the transcript has no word timestamps: no "
-                + ", ".join(f".{fmt}" for fmt in not_rendered),
+                f"{_label(info)}: no " + ", ".join(f".{fmt}" for fmt in not_rendered) + f": {why}",
             )
 
 

@@ -5,7 +5,9 @@ transcription id, the item's file name stem, its state once it arrived, the file
 it and its info (for the final table). It is rewritten (atomically) after each item, so a run
 cut short at any point leaves a folder the next run resumes: an item counts as fetched only
 once its files are on disk and the manifest says so. A folder whose manifest names another
-batch is refused.
+batch is refused, and so is a manifest whose names `fetch` would never have given (a stem of
+`../escaped` or `/etc/x`, two items named alike): its names become paths, and every file
+`fetch` writes stays inside the folder.
 
 Every file is written to a temporary name in the folder (`.NAME.XXXXXXXX.sofer-tmp`: hidden,
 never a name `fetch` gives an item), flushed to disk and renamed over its name (`os.replace`,
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.cli.errors import ClientError, UsageError
+from gateway.cli.filenames import fold, is_given
 
 MANIFEST_NAME = ".sofer-fetch.json"
 MANIFEST_KIND = "sofer-gateway fetch"
@@ -77,7 +80,8 @@ class Folder:
             if data.get("kind") != MANIFEST_KIND:
                 raise ValueError(f'"kind" is not {MANIFEST_KIND!r}')
             owner = str(data["batch_id"])
-            entries = {str(tid): _entry(raw) for tid, raw in data["items"].items()}
+            entries = {str(tid): _entry(str(tid), raw) for tid, raw in data["items"].items()}
+            _distinct(entries)
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise UsageError(
                 f"--out {path}: {manifest.name} is not a readable fetch manifest ({e}); "
@@ -146,20 +150,49 @@ class Folder:
         _write_atomic(self.path / MANIFEST_NAME, text.encode("utf-8"))
 
 
-def _entry(raw: dict[str, Any]) -> Entry:
+def _entry(tid: str, raw: dict[str, Any]) -> Entry:
+    """One item of a manifest read back, its names checked: the manifest is a file in a folder
+    anyone may have written to, and its stems become paths (see `_safe`)."""
     files = raw.get("files", [])
     if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
         raise ValueError("an item's files are not a list of names")
     info = raw.get("info", {})
     if not isinstance(info, dict):
         raise ValueError("an item's info is not an object")
+    stem = str(raw["stem"])
+    _safe(tid, stem)
+    for name in files:
+        extension = name.removeprefix(f"{stem}.")
+        if extension == name or not extension.isalpha() or not extension.isascii():
+            raise ValueError(f"item {tid} lists the file {name!r}, not one of its stem {stem!r}")
     return Entry(
-        stem=str(raw["stem"]),
+        stem=stem,
         info=info,
         state=str(raw.get("state", "")),
         files=files,
         untimed=bool(raw.get("untimed", False)),
     )
+
+
+def _safe(tid: str, name: str) -> None:
+    """ValueError unless `name` is a stem `fetch` itself would give (gateway.cli.filenames): a
+    manifest with `../escaped`, `/etc/passwd` or a device name was not written by `fetch`, and
+    its names would lead writes outside --out."""
+    if not is_given(name):
+        raise ValueError(
+            f"item {tid} has the file name {name!r}, which fetch never gives (a path, or a "
+            "name unsafe on some file system): the manifest was not written by fetch"
+        )
+
+
+def _distinct(entries: dict[str, Entry]) -> None:
+    """ValueError when two items share a stem (as a case-insensitive file system sees it):
+    `fetch` never names two items alike, and one item's files would overwrite the other's."""
+    owners: dict[str, str] = {}
+    for tid, entry in entries.items():
+        other = owners.setdefault(fold(entry.stem), tid)
+        if other != tid:
+            raise ValueError(f"items {other} and {tid} have the same file name {entry.stem!r}")
 
 
 def _write_atomic(target: Path, data: bytes) -> None:

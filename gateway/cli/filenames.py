@@ -18,7 +18,8 @@ that is not empty once made safe). Made safe means:
 Distinct: names are compared as case-insensitive file systems do (NFC, case-folded). Every item
 whose safe name is shared by another gets `-` and the first 8 characters of its transcription
 id appended (the full id if that still clashes), all of them, so the outcome does not depend on
-the order the items finish in.
+the order the items finish in. The id is made safe too (at most MAX_TAG_BYTES): it is the
+upstream's, a UUID from a sound one but anything from a broken or hostile one.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from collections.abc import Iterable, Mapping
 
 MAX_STEM_BYTES = 120
 """Longest stem in UTF-8 bytes (Hebrew letters take two, niqqud two more each)."""
+MAX_TAG_BYTES = 40
+"""Longest id suffix: a transcription id (a UUID, 36) made safe, however long the upstream's."""
+MAX_NAME_BYTES = MAX_STEM_BYTES + MAX_TAG_BYTES + 24
+"""Longest stem with its suffix (`-` and the id, `-2`...): what `is_given` accepts."""
 
 _FORBIDDEN = re.compile(r'[\x00-\x1f\x7f-\x9f/\\:*?"<>|]+')
 _SPACES = re.compile(r"\s+")
@@ -41,15 +46,16 @@ _RESERVED = frozenset(
 )
 
 
-def safe_stem(text: str) -> str:
-    """`text` as a file name stem safe everywhere (see the module); "" when nothing is left."""
+def safe_stem(text: str, limit: int = MAX_STEM_BYTES) -> str:
+    """`text` as a file name stem safe everywhere (see the module), cut to `limit` bytes; ""
+    when nothing is left."""
     name = unicodedata.normalize("NFC", text)
     name = "".join(c for c in name if unicodedata.category(c) not in ("Cf", "Cs", "Co", "Cn"))
     name = _SPACES.sub(" ", name)  # before the controls: a tab or newline is a space
     name = _FORBIDDEN.sub("_", name)
     name = _DOTS.sub(".", name)
     name = _UNDERSCORES.sub("_", name)
-    name = _truncate(name.lstrip(" ._"), MAX_STEM_BYTES).rstrip(" .")
+    name = _truncate(name.lstrip(" ._"), limit).rstrip(" .")
     if name.split(".", 1)[0].rstrip(" ").upper() in _RESERVED:
         head, dot, tail = name.partition(".")
         name = f"{head}_{dot}{tail}"
@@ -62,6 +68,13 @@ def _truncate(text: str, limit: int) -> str:
     if len(data) <= limit:
         return text
     return data[:limit].decode("utf-8", errors="ignore")
+
+
+def is_given(stem: str) -> bool:
+    """Whether `stem` is one `assign_stems` could give: safe (see the module), with an id
+    suffix at most. A stem read back from a file (the resume manifest) that is not was not
+    written by `fetch`: as a path it could lead anywhere (`../escaped`, `/etc/passwd`)."""
+    return bool(stem) and safe_stem(stem, MAX_NAME_BYTES) == stem
 
 
 def fold(stem: str) -> str:
@@ -89,12 +102,13 @@ def assign_stems(
     used = {fold(stem) for stem in taken.values()}
     out: dict[str, str] = {}
     for tid, stem in wanted.items():
+        tag = safe_stem(tid, MAX_TAG_BYTES) or "item"  # the upstream's id: a UUID, or anything
         choices = [stem] if counts[fold(stem)] == 1 else []
-        choices += [f"{stem}-{tid[:8]}", f"{stem}-{tid}"]
+        choices += [f"{stem}-{tag[:8]}", f"{stem}-{tag}"]
         chosen = next((c for c in choices if fold(c) not in used), None)
         n = 2
         while chosen is None:  # a client_item_id that is literally another's suffixed name
-            candidate = f"{stem}-{tid}-{n}"
+            candidate = f"{stem}-{tag}-{n}"
             chosen = None if fold(candidate) in used else candidate
             n += 1
         used.add(fold(chosen))

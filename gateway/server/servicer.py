@@ -7,6 +7,7 @@ retries the upstream client's, rules the validation package's, shapes the mappin
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -301,7 +302,10 @@ class BatchTranscriptionServicer:
             answer = await self.client.get_transcription(
                 transcription_id, filter_hebrew_word_format=word_format, opts=options
             )
-            return pb.GetTranscriptionResponse(transcription=mapping.transcription(answer))
+            # Off the event loop, as an export's rendering: a message per word takes seconds
+            # for a transcript of hundreds of thousands of words.
+            mapped = await asyncio.to_thread(mapping.transcription, answer)
+            return pb.GetTranscriptionResponse(transcription=mapped)
 
         key = ("GetTranscription", transcription_id, word_format or "")
         return await self._read(call, key, fetch)
@@ -317,7 +321,9 @@ class BatchTranscriptionServicer:
         )
         transcription = read.transcription
         try:
-            rendered = file_format.render(transcription)
+            # Off the event loop: a transcript of hundreds of thousands of words takes seconds
+            # to render, which other calls must not wait for (the thread yields the GIL).
+            rendered = await asyncio.to_thread(file_format.render, transcription)
         except captions.NotTimed as exc:
             raise GatewayError(
                 grpc.StatusCode.FAILED_PRECONDITION,

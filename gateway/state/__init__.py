@@ -2,8 +2,8 @@
 
 - `redis_client`: the process's one Redis client and its reachability, the keyed hash that
   names tenants in Redis;
-- `idempotency`, `idempotency_record`, `idempotency_redis`: one upstream create per
-  (credential, RPC, request_id), in memory or across replicas;
+- `idempotency`, `idempotency_record`, `idempotency_redis`, `idempotency_answers`: one upstream
+  create per (credential, RPC, request_id), in memory or across replicas;
 - `rate_budget_redis`: the upstream rate budget shared by replicas;
 - `singleflight`: identical concurrent reads sharing one upstream call.
 

@@ -17,23 +17,20 @@ from gateway.upstream import errors, models
 
 COMPARE_AND_SET = """
 local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then
-  if ARGV[2] == '' then
-    redis.call('DEL', KEYS[1])
-  else
-    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  end
+if current == ARGV[1] or (current == false and ARGV[4] == '1') then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 1
 end
-if (current == false and ARGV[2] == '') or current == ARGV[2] then
+if current == ARGV[2] then
   return 1
 end
 return 0
 """
-"""Lua: replace (ARGV[2] non-empty, living ARGV[3] ms) or delete (ARGV[2] empty) the record
-KEYS[1] only if it still holds exactly ARGV[1]; 1 also when the change is already there (a
-command redis-py resent after a broken connection), else 0. The exact prior value is the fence:
-whoever wrote it, with its claim's token, is the only one who can change it."""
+"""Lua: replace the record KEYS[1] by ARGV[2], living ARGV[3] ms, only if it still holds exactly
+ARGV[1] (or, with ARGV[4] '1', if it is gone: an owner restoring its record after Redis lost it,
+which no one else has claimed since); 1 also when the change is already there (a command
+redis-py resent after a broken connection), else 0. The exact prior value is the fence: whoever
+wrote it, with its claim's token, is the only one who can change it."""
 
 _MODELS: dict[str, type[models.Model]] = {
     c.__name__: c
@@ -84,10 +81,16 @@ ABANDONED = Failure(
 SHUT_DOWN = Failure("Unavailable", "the gateway shut down while this create was in flight upstream")
 
 
-class Entry(msgspec.Struct, frozen=True, omit_defaults=True):
-    """One record's value: pending (claimed, the create may be running), done, or unknown."""
+class Unreadable(ValueError):
+    """A record's value this gateway cannot read: damaged, planted, or written by a version
+    that keeps other fields. Its create's outcome is unknown."""
 
-    state: Literal["pending", "done", "unknown"]
+
+class Entry(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One record's value: pending (claimed, the create may be running), done, unknown, or
+    failed (a tombstone: the create failed for certain, and a new claim may replace it)."""
+
+    state: Literal["pending", "done", "unknown", "failed"]
     fp: str
     """SHA-256 of the request without its request_id (gateway.state.idempotency.fingerprint)."""
     owner: str
@@ -104,8 +107,14 @@ class Entry(msgspec.Struct, frozen=True, omit_defaults=True):
     """unknown: the error every retry gets."""
 
     def answer(self) -> models.Model:
-        """done: the upstream's answer, parsed again."""
-        return _MODELS[self.kind].from_json(self.body.encode())
+        """done: the upstream's answer, parsed again; Unreadable when it cannot be."""
+        kind = _MODELS.get(self.kind)
+        if kind is None:
+            raise Unreadable(f"a done record of an unknown kind {self.kind[:40]!r}")
+        try:
+            return kind.from_json(self.body.encode())
+        except errors.ProtocolError as exc:
+            raise Unreadable(f"a done record whose answer does not parse: {exc}") from None
 
     def done(self, result: object) -> bytes:
         """This claim settled with the upstream's answer `result` (a gateway.upstream model)."""
@@ -116,6 +125,11 @@ class Entry(msgspec.Struct, frozen=True, omit_defaults=True):
     def in_doubt(self, failure: Failure) -> bytes:
         """This claim settled with an outcome in doubt."""
         return encode(msgspec.structs.replace(self, state="unknown", until=0, failure=failure))
+
+    def failed(self) -> bytes:
+        """This claim settled with a definite failure: the tombstone that lets a retry claim
+        again, and tells a replica following the record that it may (not that it vanished)."""
+        return encode(msgspec.structs.replace(self, state="failed", until=0))
 
 
 def pending(fingerprint: str, owner: str, token: str, lives_ms: int) -> bytes:
@@ -129,4 +143,12 @@ def now_ms() -> int:
 
 
 encode = msgspec.json.Encoder().encode
-decode = msgspec.json.Decoder(Entry).decode
+_decode = msgspec.json.Decoder(Entry).decode
+
+
+def decode(value: bytes) -> Entry:
+    """A record's value; Unreadable when it is not one this gateway writes."""
+    try:
+        return _decode(value)
+    except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+        raise Unreadable(f"not a record: {exc}") from None

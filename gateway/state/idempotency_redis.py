@@ -12,14 +12,23 @@ write:
 - settled by the owner with a compare-and-set on the exact pending value it wrote (so a
   process whose claim was taken from it can never overwrite the record): `done` with the
   upstream's answer, or `unknown` with the error of an outcome in doubt. A definite failure
-  deletes the record, so that a retry may try again;
+  leaves `failed`, a tombstone living TOMBSTONE_TTL that a retry claims over (with the same
+  compare-and-set): a record is never deleted, so a record that is gone was lost, not settled;
 - abandoned: a pending record whose owner is gone (kill -9, a crash: its liveness key
   `sgw:idem-owner:<owner>`, renewed every HEARTBEAT seconds while it runs, has expired), or
   that outlived `until`, becomes `unknown` with the same compare-and-set. Its POST may have
   been sent, so nobody sends it again: every retry answers OUTCOME_UNKNOWN.
 
 Duplicates in this process share the owner's task; on other replicas they poll the record with
-backoff, bounded by their deadline. While Redis cannot be reached, a create with a request_id
+backoff, bounded by their deadline, and claim anew only on a tombstone. A record that vanishes
+while they follow it (Redis emptied, or restarted without its data) answers OUTCOME_UNKNOWN:
+its create may be in flight still, and a second claim would send it twice. The owner puts its
+pending record back at its next heartbeat, and its outcome when the create ends (only where no
+one has claimed since), so that later retries find them. A record this gateway cannot read
+(damaged, planted, or of another version) answers OUTCOME_UNKNOWN too, logged once per record
+by its Redis key (the tenant in it is the keyed hash, never the token).
+
+While Redis cannot be reached, a create with a request_id
 fails UNAVAILABLE (IDEMPOTENCY_STORE_UNAVAILABLE) before anything is sent, or with
 `--idempotency-fallback local` uses this process's memory (gateway.state.idempotency); the outage is
 logged once, shown by `redis_available`, and the heartbeat notices when Redis is back.
@@ -46,6 +55,11 @@ from gateway.state.idempotency import (
     request_id_reused,
     still_in_flight,
 )
+from gateway.state.idempotency_answers import (
+    record_unreadable,
+    record_vanished,
+    store_unavailable,
+)
 from gateway.state.redis_client import RedisConnection
 
 T = TypeVar("T")
@@ -62,35 +76,18 @@ the answer's margin) before it counts as abandoned, owner alive or not."""
 POLL_FIRST, POLL_MAX = 0.02, 0.25
 """A waiter's first and longest pause between reads of a record in flight elsewhere."""
 CLAIM_TRIES = 10
-"""Claims tried for one call when the record keeps vanishing (definite failures elsewhere)."""
+"""Claims tried for one call when the record keeps changing (definite failures elsewhere)."""
+TOMBSTONE_TTL = 60.0
+"""Seconds a definite failure's tombstone lives: far longer than a follower's pause between
+reads of the record, so that it sees `failed` and not a record gone."""
+UNREADABLE_LOGGED = 1024
+"""Unreadable records this process remembers having logged (each is logged once)."""
 RECORD_PREFIX = "sgw:idem:"
 OWNER_PREFIX = "sgw:idem-owner:"
 
 
-class _Gone(Exception):
-    """The record was deleted while a waiter followed it (a definite failure): claim again."""
-
-
-def store_unavailable(rpc: str, request_id: str, *, following: bool = False) -> GatewayError:
-    """UNAVAILABLE, IDEMPOTENCY_STORE_UNAVAILABLE: Redis cannot be reached, so the gateway
-    cannot keep its promise of one upstream create per request_id."""
-    if following:
-        what = (
-            f"stopped answering while the {rpc} with request_id {request_id} was in flight on "
-            "another gateway: retry with the same request_id to get its outcome"
-        )
-    else:
-        what = (
-            f"cannot be reached, so the {rpc} with request_id {request_id} was not sent "
-            "(it could make a duplicate): retry with the same request_id"
-        )
-    return GatewayError(
-        grpc.StatusCode.UNAVAILABLE,
-        Reason.IDEMPOTENCY_STORE_UNAVAILABLE,
-        f"the idempotency store (Redis) {what}",
-        {"request_id": request_id},
-        retry_after=HEARTBEAT,
-    )
+class _Retry(Exception):
+    """The create a waiter followed failed for certain (a tombstone): claim again."""
 
 
 class RedisIdempotencyStore:
@@ -113,9 +110,13 @@ class RedisIdempotencyStore:
         local`); None: such creates fail IDEMPOTENCY_STORE_UNAVAILABLE."""
         self.owner = uuid.uuid4().hex
         self._owner_key = OWNER_PREFIX + self.owner
-        self._running: dict[str, tuple[str, asyncio.Task[Any]]] = {}
-        self._unsaved: dict[str, tuple[bytes, bytes]] = {}
-        """Outcomes Redis could not take when they came: (pending value, new value), by key."""
+        self.tombstone_ms = max(int(TOMBSTONE_TTL * 1000), 1)
+        self._running: dict[str, tuple[str, bytes, asyncio.Task[Any]]] = {}
+        """The creates this process runs: (payload, pending value, task), by key."""
+        self._unsaved: dict[str, tuple[bytes, bytes, int]] = {}
+        """Outcomes Redis could not take when they came: (pending value, new value, its ms to
+        live), by key."""
+        self._unreadable: set[str] = set()
         self._available = True
         self._heartbeat: asyncio.Task[None] | None = None
         self._closed = False
@@ -152,7 +153,7 @@ class RedisIdempotencyStore:
             if mine is not None:  # a duplicate of a create this process runs: share its task
                 if mine[0] != payload:
                     raise request_id_reused(rpc, request_id)
-                return await _outcome(mine[1], rpc, request_id, wait_until), True
+                return await _outcome(mine[2], rpc, request_id, wait_until), True
             pending, current = None, None
             if self._available:
                 try:
@@ -175,8 +176,11 @@ class RedisIdempotencyStore:
                 return cast(
                     T, await self._follow(key, current, rpc, request_id, payload, wait_until)
                 ), True
-            except _Gone:
+            except _Retry:
                 continue
+            except record.Unreadable as exc:
+                self._unreadable_once(key, exc)
+                raise record_unreadable(rpc, request_id) from None
         raise GatewayError(
             grpc.StatusCode.UNAVAILABLE,
             Reason.IDEMPOTENCY_STORE_UNAVAILABLE,
@@ -191,7 +195,7 @@ class RedisIdempotencyStore:
         if self._closed:
             return
         self._closed = True
-        running = [task for _, task in self._running.values()]
+        running = [task for _, _, task in self._running.values()]
         for task in running:
             task.cancel()
         await asyncio.gather(*running, return_exceptions=True)
@@ -206,8 +210,8 @@ class RedisIdempotencyStore:
             await self.fallback.close()
 
     async def _claim(self, key: str, payload: str) -> tuple[bytes | None, bytes | None]:
-        """(our pending value, None) when this call claimed the record, else (None, the
-        record's current value)."""
+        """(our pending value, None) when this call claimed the record (free, or a tombstone),
+        else (None, the record's current value)."""
         mine = record.pending(payload, self.owner, uuid.uuid4().hex, self.pending_ms)
         client = self._redis.client
         for _ in range(CLAIM_TRIES):
@@ -222,9 +226,12 @@ class RedisIdempotencyStore:
             current = _raw(await client.get(key))
             if current == mine:  # our SET went through; redis-py resent it after a broken link
                 return mine, None
-            if current is not None:
+            if current is not None and _tombstone(current):
+                if await self._cas(keys=[key], args=[current, mine, self.ttl_ms, "0"]):
+                    return mine, None
+            elif current is not None:
                 return None, current
-        raise RedisError("the record kept vanishing between SET NX and GET")
+        raise RedisError("the record kept changing between SET NX and GET")
 
     def _launch(
         self,
@@ -237,7 +244,7 @@ class RedisIdempotencyStore:
         """Start the create this call claimed, shielded from its caller, with the caller's slot
         handed over until it ends."""
         task = asyncio.create_task(self._own(key, pending, operation))
-        self._running[key] = (payload, task)
+        self._running[key] = (payload, pending, task)
         task.add_done_callback(lambda done: self._forget(key, done))
         if slot is not None:
             release = slot.hand_over()
@@ -256,18 +263,20 @@ class RedisIdempotencyStore:
             if getattr(exc, "outcome_unknown", False):
                 await self._settle(key, pending, entry.in_doubt(record.Failure.of(exc)))
             else:  # a definite failure: the upstream did not act, a retry may try again
-                await self._settle(key, pending, b"")
+                await self._settle(key, pending, entry.failed(), self.tombstone_ms)
             raise
         await self._settle(key, pending, entry.done(result))
         return result
 
-    async def _settle(self, key: str, pending: bytes, new: bytes) -> None:
-        """Replace our pending record by `new` (b"": delete it), unless it was taken from us."""
+    async def _settle(self, key: str, pending: bytes, new: bytes, ttl_ms: int = 0) -> None:
+        """Replace our pending record by `new` (living `ttl_ms`, else the store's TTL), unless
+        it was taken from us; put it back if Redis lost it and no one has claimed since."""
+        lives = ttl_ms or self.ttl_ms
         try:
-            changed = await self._cas(keys=[key], args=[pending, new, self.ttl_ms])
+            changed = await self._cas(keys=[key], args=[pending, new, lives, "1"])
         except (RedisError, OSError) as exc:
             self._lost(exc)
-            self._unsaved[key] = (pending, new)  # the heartbeat stores it when Redis is back
+            self._unsaved[key] = (pending, new, lives)  # the heartbeat stores it later
             return
         self._found()
         if not changed:
@@ -286,11 +295,14 @@ class RedisIdempotencyStore:
         wait_until: float | None,
     ) -> Any:
         """The outcome of a create claimed by another process, waited for within the caller's
-        deadline; a pending record whose owner is gone becomes OUTCOME_UNKNOWN."""
+        deadline; a pending record whose owner is gone becomes OUTCOME_UNKNOWN, and so does a
+        record that vanishes meanwhile. _Retry on a tombstone; record.Unreadable."""
         client = self._redis.client
         pause = POLL_FIRST
         while True:
             entry = record.decode(current)
+            if entry.state == "failed":
+                raise _Retry
             if entry.fp != payload:
                 raise request_id_reused(rpc, request_id)
             if entry.state == "done":
@@ -301,18 +313,18 @@ class RedisIdempotencyStore:
                 found, beat = await client.mget(key, OWNER_PREFIX + entry.owner)
                 latest = _raw(found)
                 if latest is None:
-                    raise _Gone
+                    raise record_vanished(rpc, request_id)
                 if latest != current:
                     current = latest
                     continue
                 if beat is None or record.now_ms() > entry.until:
                     await self._cas(
                         keys=[key],
-                        args=[current, entry.in_doubt(record.ABANDONED), self.ttl_ms],
+                        args=[current, entry.in_doubt(record.ABANDONED), self.ttl_ms, "0"],
                     )
                     latest = _raw(await client.get(key))
                     if latest is None:
-                        raise _Gone
+                        raise record_vanished(rpc, request_id)
                     current = latest
                     continue
             except (RedisError, OSError) as exc:
@@ -327,16 +339,37 @@ class RedisIdempotencyStore:
 
     def _forget(self, key: str, task: asyncio.Task[Any]) -> None:
         running = self._running.get(key)
-        if running is not None and running[1] is task:
+        if running is not None and running[2] is task:
             del self._running[key]
 
+    def _unreadable_once(self, key: str, exc: record.Unreadable) -> None:
+        """Log an unreadable record the first time this process meets it (every retry of its
+        request_id meets it again until it expires)."""
+        if key in self._unreadable:
+            return
+        if len(self._unreadable) >= UNREADABLE_LOGGED:
+            self._unreadable.clear()
+        self._unreadable.add(key)
+        log.warning(
+            "idempotency record unreadable: its request_id answers OUTCOME_UNKNOWN until it "
+            "expires (--idempotency-ttl) or is deleted",
+            key=key,
+            error=str(exc)[:200],
+        )
+
     async def _beat(self) -> None:
-        """Renew this process's liveness key, and store the outcomes Redis missed."""
+        """Renew this process's liveness key, put back the pending records of the creates it
+        runs that Redis lost (only where no one has claimed since), and store the outcomes
+        Redis missed."""
         client = self._redis.client
         try:
-            await client.set(self._owner_key, b"1", px=int(OWNER_TTL * 1000))
-            for key, (pending, new) in list(self._unsaved.items()):
-                await self._cas(keys=[key], args=[pending, new, self.ttl_ms])
+            async with client.pipeline(transaction=False) as beat:
+                beat.set(self._owner_key, b"1", px=int(OWNER_TTL * 1000))
+                for key, (_, pending, _) in self._running.items():
+                    beat.set(key, pending, nx=True, px=self.ttl_ms)
+                await beat.execute()
+            for key, (pending, new, lives) in list(self._unsaved.items()):
+                await self._cas(keys=[key], args=[pending, new, lives, "1"])
                 del self._unsaved[key]
         except (RedisError, OSError) as exc:
             self._lost(exc)
@@ -376,6 +409,14 @@ async def _outcome(task: asyncio.Task[T], rpc: str, request_id: str, wait_until:
             return await asyncio.shield(task)
     except TimeoutError:
         raise still_in_flight(rpc, request_id) from None
+
+
+def _tombstone(value: bytes) -> bool:
+    """Whether a record's value is a definite failure's tombstone (unreadable ones are not)."""
+    try:
+        return record.decode(value).state == "failed"
+    except record.Unreadable:
+        return False
 
 
 def _raw(value: object) -> bytes | None:

@@ -248,6 +248,10 @@ class StatusExchange:
         scope = f"{self._redis.hash_tenant(tenant)}:{batch_id}"
         return SharedKey(LEASE_PREFIX + scope, STATUS_PREFIX + scope)
 
+    def tenant_name(self, tenant: str) -> str:
+        """How Redis names a tenant (its tenant key, HMAC'd): what a log line may say of it."""
+        return self._redis.hash_tenant(tenant)
+
     async def start(self) -> None:
         """Start the pub/sub reader."""
         self._listener = asyncio.create_task(self._listen(), name="status-exchange listener")

@@ -468,9 +468,14 @@ class StatusHub:
         interval = cadence.fast
         failures = 0
         started = self._clock()
-        bound = structlog.get_logger("gateway.watch.hub").bind(
-            batch_id=topic.batch_id, tenant=topic.credential.tenant[:12]
+        # The tenant key is an unsalted hash of the token, never logged: with Redis the lines
+        # name the tenant as Redis does (a keyed hash, gateway.state.redis_client), else not.
+        named = (
+            {}
+            if self._shared is None
+            else {"tenant": self._shared.tenant_name(topic.credential.tenant)}
         )
+        bound = structlog.get_logger("gateway.watch.hub").bind(batch_id=topic.batch_id, **named)
         try:
             while True:
                 options = CallOptions(

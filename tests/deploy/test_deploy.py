@@ -88,11 +88,13 @@ def _grpc_port() -> dict[str, Any]:
 
 
 def test_the_manifests_are_there() -> None:
-    """deploy/kubernetes/ holds a Deployment, a Service and a PodDisruptionBudget."""
+    """deploy/kubernetes/ holds a Deployment, a Service, a PodDisruptionBudget and a
+    NetworkPolicy."""
     assert {doc["kind"] for _, doc in _documents()} == {
         "Deployment",
         "Service",
         "PodDisruptionBudget",
+        "NetworkPolicy",
     }
 
 

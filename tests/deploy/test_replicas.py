@@ -226,8 +226,9 @@ def test_the_deployment_would_start_and_use_redis() -> None:
 
 def test_the_secrets_are_referenced_not_inlined() -> None:
     """The API key, the caller tokens, the Redis key secret and the Redis password come from the
-    Secret, in the gateway and in Redis; the Redis URL carries the password only as a $(VAR)
-    reference to a variable defined before it (a later one would reach the gateway literally)."""
+    Secret, in the gateway and in Redis (its password in a file mounted from the Secret); the
+    Redis URL carries the password only as a $(VAR) reference to a variable defined before it
+    (a later one would reach the gateway literally)."""
     containers = [_gateway_container(), *_redis_pod()["spec"]["containers"]]
     for container in containers:
         for entry in container.get("env", []):
@@ -238,10 +239,14 @@ def test_the_secrets_are_referenced_not_inlined() -> None:
     assert set(env) >= SECRET_VARIABLES
     url = urlsplit(env[env_name("redis_url")])
     assert url.password == env["REDIS_PASSWORD"], "the URL's password is $(REDIS_PASSWORD)"
+    (include,) = [v for k, v in _redis_conf().items() if k == "include"]
     (redis,) = _redis_pod()["spec"]["containers"]
-    redis_env = _gateway_environment(redis)
-    args = [_expand(str(a), redis_env) for a in redis["args"]]
-    assert args[args.index("--requirepass") + 1] == redis_env["REDIS_PASSWORD"]
+    (mount,) = [m for m in redis["volumeMounts"] if include.startswith(m["mountPath"] + "/")]
+    (volume,) = [v for v in _redis_pod()["spec"]["volumes"] if v["name"] == mount["name"]]
+    assert volume["secret"]["secretName"] == SECRET_NAME
+    (item,) = volume["secret"]["items"]
+    assert include == f"{mount['mountPath']}/{item['path']}"
+    assert item["key"] == "redis-auth.conf"
 
 
 def test_the_redis_url_points_at_the_redis_service() -> None:
@@ -323,8 +328,7 @@ def test_the_gateway_services_balance_connections_or_calls() -> None:
 def test_only_the_gateways_may_reach_redis() -> None:
     """The NetworkPolicy applies to the Redis pods and lets in the gateway's pods only, on the
     Redis port (a selector that matches nothing would shut the gateways out)."""
-    (policy,) = _k8s_all("NetworkPolicy")
-    spec = policy["spec"]
+    spec = _k8s_one("NetworkPolicy", "sofer-gateway-redis")["spec"]
     assert _labels_match(spec["podSelector"]["matchLabels"], _redis_pod()["metadata"]["labels"])
     gateway_labels = _k8s_one("Deployment")["spec"]["template"]["metadata"]["labels"]
     (rule,) = spec["ingress"]

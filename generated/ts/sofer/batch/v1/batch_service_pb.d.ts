@@ -881,9 +881,11 @@ export declare const GetTranscriptionStatusResponseSchema: GenMessage<GetTranscr
  * - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
  *   cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
  *   OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
- *   the same `request_id` to get its outcome, or check before creating again. A create with a
- *   `request_id` while the gateway's shared idempotency store (Redis) cannot be reached fails
- *   UNAVAILABLE, reason IDEMPOTENCY_STORE_UNAVAILABLE, before anything is sent.
+ *   the same `request_id` to get its outcome, or check before creating again. The same answer
+ *   when the gateway's record of the `request_id` in its shared idempotency store (Redis)
+ *   cannot be read, or vanished while the create ran on another replica. A create with a
+ *   `request_id` while that store cannot be reached fails UNAVAILABLE, reason
+ *   IDEMPOTENCY_STORE_UNAVAILABLE, before anything is sent.
  * - A call whose request message is not complete within the gateway's request-message timeout
  *   ends DEADLINE_EXCEEDED (reason REQUEST_MESSAGE_TIMEOUT); bytes that are not the method's
  *   request message, or a stream that ends without one, INVALID_ARGUMENT (REQUEST_INVALID).
@@ -1051,15 +1053,18 @@ export declare const BatchTranscriptionService: GenService<{
    * characters (code points, speaker label included in SRT). Lines break between words, at the
    * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
    * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
-   * are asked for, or crosstalk) stay in one cue, so cues never overlap. A cue's text is its
+   * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
+   * hold: overlapping words past 2 full lines go on in the next cue, which then overlaps it (a
+   * transcript with thousands of words at one instant, only a broken one). A cue's text is its
    * words joined by spaces, with the punctuation of the transcript `text` when that text has
    * exactly one token per word (the word, with punctuation around it); transliteration markup
    * (`<i>`) is dropped. Hebrew and other right-to-left text is written in logical order, as the
    * transcript has it: no reversal, and no bidi control character except one U+200F
    * RIGHT-TO-LEFT MARK before an SRT speaker label whose cue text starts with a right-to-left
    * letter (so the line keeps the direction its text gives it). A transcript with text but no
-   * word timestamps (or a time that is not a number) cannot be timed: SRT and WebVTT fail
-   * FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which needs no timestamps, works.
+   * word timestamps (or a time that is not a number, or is past a week: 604800 s) cannot be
+   * timed: SRT and WebVTT fail FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which
+   * needs no timestamps, works.
    *
    * @generated from rpc sofer.batch.v1.BatchTranscriptionService.ExportTranscription
    */

@@ -247,9 +247,11 @@ export const GetTranscriptionStatusResponseSchema = /*@__PURE__*/
  * - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
  *   cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
  *   OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
- *   the same `request_id` to get its outcome, or check before creating again. A create with a
- *   `request_id` while the gateway's shared idempotency store (Redis) cannot be reached fails
- *   UNAVAILABLE, reason IDEMPOTENCY_STORE_UNAVAILABLE, before anything is sent.
+ *   the same `request_id` to get its outcome, or check before creating again. The same answer
+ *   when the gateway's record of the `request_id` in its shared idempotency store (Redis)
+ *   cannot be read, or vanished while the create ran on another replica. A create with a
+ *   `request_id` while that store cannot be reached fails UNAVAILABLE, reason
+ *   IDEMPOTENCY_STORE_UNAVAILABLE, before anything is sent.
  * - A call whose request message is not complete within the gateway's request-message timeout
  *   ends DEADLINE_EXCEEDED (reason REQUEST_MESSAGE_TIMEOUT); bytes that are not the method's
  *   request message, or a stream that ends without one, INVALID_ARGUMENT (REQUEST_INVALID).
