@@ -116,10 +116,22 @@ class _Inflated(_Body):
         super().__init__(limit)
         self._coding = coding
         self._inflate = zlib.decompressobj(_WBITS[coding])
-        self._started = False
+        self._head = b""
+        """A deflate body's first bytes, until there are two to tell its form by."""
+        self._started = coding == "gzip"
+        self._fed = False
 
     def feed(self, data: bytes) -> None:
         """Take the next raw bytes of the body."""
+        self._fed = self._fed or bool(data)
+        if not self._started:
+            self._head += data
+            if len(self._head) < 2:
+                return
+            data, self._head = self._head, b""
+            if not _zlib_wrapped(data):  # raw, as some servers send "deflate" (httpx reads it)
+                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+            self._started = True
         try:
             self._feed(data)
         except zlib.error as exc:
@@ -127,8 +139,10 @@ class _Inflated(_Body):
 
     def finish(self) -> bytes:
         """The whole decoded body; BadAnswer when it ends before the compressed stream does."""
+        if self._head:
+            raise BadAnswer(f"the upstream's {self._coding} body ends before its end")
         self.feed(b"")  # what zlib still holds back
-        if self._started and not self._inflate.eof:
+        if self._fed and not self._inflate.eof:
             raise BadAnswer(f"the upstream's {self._coding} body ends before its end")
         return super().finish()
 
@@ -142,20 +156,14 @@ class _Inflated(_Body):
                     raise BadAnswer("the upstream's deflate body has bytes past its end")
                 self._inflate = zlib.decompressobj(_WBITS["gzip"])
             step = min(self._limit - self._size + 1, _STEP)  # never 0, which means unbounded
-            piece = self._decompress(data, step)
+            piece = self._inflate.decompress(data, step)
             self._keep(piece, f"its {self._coding} body inflates to")
             data = self._inflate.unconsumed_tail
             if not data and not self._inflate.eof and len(piece) < step:
                 return  # all taken in, and nothing held back for want of room
 
-    def _decompress(self, data: bytes, step: int) -> bytes:
-        try:
-            return self._inflate.decompress(data, step)
-        except zlib.error:
-            if self._started or self._coding != "deflate":
-                raise
-            # "deflate" as some servers send it: raw, without the zlib wrapper (as httpx reads it)
-            self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
-            return self._inflate.decompress(data, step)
-        finally:
-            self._started = True
+
+def _zlib_wrapped(head: bytes) -> bool:
+    """Whether a deflate body starts with the zlib header (RFC 1950: method 8, a check sum
+    that makes the first two bytes a multiple of 31)."""
+    return head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0
