@@ -45,11 +45,10 @@ def new_transport(
 ) -> httpx.AsyncBaseTransport:
     """httpx-aiohttp's transport over a session made with the gateway's limits; call it in the
     running loop (aiohttp binds the session to it)."""
+    tls = httpx.create_ssl_context()
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(
-            limit=max_connections,
-            keepalive_timeout=keepalive_expiry,
-            ssl=httpx.create_ssl_context(),
+            limit=max_connections, keepalive_timeout=keepalive_expiry, ssl=tls
         ),
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,
@@ -59,7 +58,7 @@ def new_transport(
         max_headers=MAX_HEADERS,
         read_bufsize=READ_BUFFER_BYTES,
     )
-    return AiohttpTransport(client=session)
+    return AiohttpTransport(verify=tls, client=session)  # the session does the I/O
 
 
 def new_http_client(
