@@ -34,8 +34,8 @@ HEAD_LIMITS: Final = (
 KEEPALIVE_EXPIRY: Final = 5.0
 """Seconds an idle pooled connection is kept (httpx's own default)."""
 READ_BUFFER_BYTES: Final = 64 * 1024
-"""Bytes aiohttp buffers from a connection before it stops reading the socket until the body
-is consumed: a fast upstream cannot fill memory ahead of the reader."""
+"""aiohttp's read buffer: it stops reading a connection's socket once about twice this waits
+for the reader, so a fast upstream cannot fill memory ahead of it."""
 ACCEPT_ENCODING: Final = "gzip, deflate"
 """What the gateway asks for, and all it accepts (gateway.upstream.reply decodes them)."""
 
