@@ -524,6 +524,39 @@ async def test_a_request_cut_short_never_leaves_its_connection_for_the_next() ->
     assert recorder.connections == 2
 
 
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "until-close"])
+async def test_an_answer_past_the_limit_closes_its_connection(declared: bool) -> None:
+    """An answer larger than the bound ends the attempt ProtocolError, and its connection is
+    closed, not reused with the rest of that answer on it: the upstream sees the close, and the
+    next request gets a connection of its own and its own answer."""
+    recorder = Recorder()
+    let_go = asyncio.Event()
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        recorder.connections += 1
+        await recorder.read(reader)
+        if recorder.connections > 1:
+            writer.write(OK)
+            await writer.drain()
+            return
+        length = b"Content-Length: 10000000\r\n" if declared else b"Connection: close\r\n"
+        writer.write(b"HTTP/1.1 200 OK\r\n" + length + b"\r\n")
+        try:
+            for _ in range(100):
+                writer.write(b"x" * 100_000)
+                await writer.drain()
+        except ConnectionError:
+            let_go.set()
+
+    async with through(endless, max_connections=2) as gateway:
+        with pytest.raises(ProtocolError, match="--upstream-max-response-bytes"):
+            await gateway.send(max_bytes=1_000_000)
+        async with asyncio.timeout(5):
+            await let_go.wait()
+        assert (await gateway.send()).content == b"{}"
+    assert recorder.connections == 2
+
+
 async def test_bytes_past_the_answer_are_never_read_as_the_next_one() -> None:
     """An upstream that sends more than its answer (a second response nobody asked for, in the
     same write): the caller gets the first answer as it was, and the extra bytes never become
