@@ -37,18 +37,16 @@ text); `.public_message` is what a caller sees: the status as the gateway names 
 from __future__ import annotations
 
 import http
-import json
-from typing import Final, Protocol
+from typing import Final
 
 import aiohttp
 import httpx
 
+from gateway.upstream.messages import Answer
+from gateway.upstream.messages import upstream_message as upstream_message  # re-exported
 from gateway.upstream.sanitize import MESSAGE_LIMIT as MESSAGE_LIMIT  # re-exported
 from gateway.upstream.sanitize import sanitize
 from gateway.upstream.transport import HEAD_LIMITS
-
-JSON_LIMIT: Final = 64 * 1024
-"""Error bodies larger than this are not parsed as JSON (their text is cut anyway)."""
 
 
 class UpstreamError(Exception):
@@ -177,17 +175,6 @@ def error_class_for_status(status: int) -> type[UpstreamError]:
     return ProtocolError
 
 
-class Answer(Protocol):
-    """What an error is made from: an answer's status and text (`reply.Reply`,
-    `httpx.Response`)."""
-
-    @property
-    def status_code(self) -> int: ...
-
-    @property
-    def text(self) -> str: ...
-
-
 def error_for_status(
     response: Answer,
     *,
@@ -296,53 +283,3 @@ def status_phrase(status: int) -> str:
         return http.HTTPStatus(status).phrase
     except ValueError:
         return ""
-
-
-def upstream_message(response: Answer, *, token: str = "") -> str:
-    """The upstream's own words from an error response, sanitised: JSON `detail`/`message`/
-    `error` (FastAPI validation lists joined), else the text; "" when it said nothing usable."""
-    text = response.text.strip()
-    if text in ("{}", "[]", "null", '""'):
-        text = ""  # JSON with nothing to say: the status's own phrase says more
-    found = _message_from_json(text) if len(text) <= JSON_LIMIT else None
-    return sanitize(found or text, token=token)
-
-
-def _message_from_json(text: str) -> str | None:
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
-        return None
-    for key in ("detail", "message", "error"):
-        found = _as_message(body.get(key))
-        if found:
-            return found
-    return None
-
-
-def _as_message(value: object) -> str | None:
-    """A message from a string, a {"message": ...} object, or a FastAPI-style list of errors."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return _as_message(value.get("message") or value.get("msg"))
-    if isinstance(value, list):
-        parts = [_validation_item(item) for item in value]
-        return "; ".join(part for part in parts if part) or None
-    return None
-
-
-def _validation_item(item: object) -> str | None:
-    if isinstance(item, str):
-        return item
-    if not isinstance(item, dict):
-        return None
-    msg = item.get("msg") or item.get("message")
-    if not isinstance(msg, str):
-        return None
-    loc = item.get("loc")
-    if isinstance(loc, list) and loc:
-        return ".".join(str(part) for part in loc) + ": " + msg
-    return msg
