@@ -118,6 +118,12 @@ class GatewayConfig:
     retry_budget_ratio: float = _flag(
         None, "tokens a success returns to the retry budget", upstream="budget_token_ratio"
     )
+    upstream_max_response_bytes: int = _flag(
+        None,
+        "largest upstream answer taken, raw and decompressed each; a larger one ends the call "
+        "UNAVAILABLE (UPSTREAM_BAD_RESPONSE; OUTCOME_UNKNOWN for a create)",
+        upstream="max_response_bytes",
+    )
     max_receive_message_bytes: int = _flag(8 * 1024 * 1024, "largest request message accepted")
     max_send_message_bytes: int = _flag(16 * 1024 * 1024, "largest response message sent")
     shutdown_grace: float = _flag(5.0, "seconds in-flight RPCs get to finish on SIGTERM/SIGINT")

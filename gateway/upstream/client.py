@@ -2,7 +2,8 @@
 
 The layers, top to bottom: a method names its route and builds the request; `RetryPolicy`
 (deadline, rate budget, retry table, retry budget, waits) runs attempts; `send_attempt` does
-the I/O and turns its failures into `errors`; the 2xx body is then parsed into a `models` type.
+the I/O through the pooled httpx client (`transport`), reads the answer within its bound
+(`reply`) and turns its failures into `errors`; the 2xx body is then parsed into a `models` type.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from urllib.parse import quote
 
 import httpx
 
-from gateway.upstream.attempt import Request, RequestFactory, Route, send_attempt
+from gateway.upstream.attempt import Request, Route, send_attempt
 from gateway.upstream.bodies import (
     BatchFileCreateFromRssRequest,
     BatchFileUploadRequest,
@@ -26,7 +27,6 @@ from gateway.upstream.bodies import (
 from gateway.upstream.config import CallOptions, UpstreamConfig
 from gateway.upstream.enums import LettersLanguage
 from gateway.upstream.errors import InvalidArgument, ProtocolError
-from gateway.upstream.http1 import Http1Transport
 from gateway.upstream.models import (
     BatchFileCreateFromRssResponse,
     BatchFileDetail,
@@ -40,7 +40,9 @@ from gateway.upstream.models import (
 )
 from gateway.upstream.policy import AttemptObserver, Clock, RetryPolicy, Rng, Sleep
 from gateway.upstream.rate_budget import RateBudget
+from gateway.upstream.reply import Reply
 from gateway.upstream.retry_budget import RetryBudget
+from gateway.upstream.transport import new_http_client, new_transport
 
 M = TypeVar("M")
 
@@ -59,7 +61,8 @@ GET_HEALTH: Final = Route("GET", "/v1/health/")
 class UpstreamClient:
     """The Sofer.ai REST API, typed. Create it in async code; use it as an async context manager.
 
-    `transport` replaces httpx's network transport (tests pass `httpx.MockTransport`);
+    `transport` replaces the network transport (gateway.upstream.transport's; tests pass
+    `httpx.MockTransport` or httpx's own);
     `sleep`, `clock` (monotonic, the clock deadlines are on), `wall_clock` (epoch seconds, for
     HTTP-date Retry-After) and `rng` (uniform in [0, 1), for jitter) make the policy testable;
     `observer` is told of every attempt (gateway.observability.metrics; None: no one is);
@@ -98,32 +101,27 @@ class UpstreamClient:
         )
         self._instrument = instrument
         self._http: httpx.AsyncClient | None = None
-        self._sender: httpx.AsyncBaseTransport | None = None
-        """The transport attempts go through: the client's own (instrumented by tracing)."""
-        self._factory: RequestFactory | None = None
+        self._slots: asyncio.Semaphore | None = None
+        """One place per pooled connection (gateway.upstream.attempt)."""
 
     async def start(self) -> None:
         """Create the pooled httpx client, in the running event loop."""
         if self._http is not None:
             raise RuntimeError("UpstreamClient already started")
-        # HTTP/1.1 over asyncio and llhttp under httpx's API: the gateway's CPU per call was
-        # mostly httpcore's, then aiohttp's (gateway/upstream/http1.py, docs/benchmarks.md).
-        transport = self._transport or Http1Transport(max_connections=self.config.max_connections)
-        self._sender = transport
-        self._http = httpx.AsyncClient(
-            base_url=self.config.base_url,
-            transport=transport,
-            headers={"User-Agent": self.config.user_agent, "Accept": "application/json"},
-            timeout=self.config.default_timeout,
-            follow_redirects=False,
+        config = self.config
+        self._http = new_http_client(
+            config.base_url,
+            user_agent=config.user_agent,
+            timeout=config.default_timeout,
+            transport=self._transport or new_transport(config.max_connections),
         )
+        self._slots = asyncio.Semaphore(config.max_connections)
         if self._instrument is not None:
             self._instrument(self._http)
-        self._factory = RequestFactory(self._http)
 
     async def aclose(self) -> None:
         """Close the pool; the client cannot be used again. Closing twice is harmless."""
-        http, self._http, self._factory = self._http, None, None
+        http, self._http, self._slots = self._http, None, None
         if http is not None:
             await http.aclose()
 
@@ -250,8 +248,8 @@ class UpstreamClient:
         params: dict[str, str | None] | None = None,
         json: Any = None,
     ) -> M:
-        factory, sender = self._factory, self._sender
-        if factory is None or sender is None:
+        http, slots = self._http, self._slots
+        if http is None or slots is None:
             raise RuntimeError("UpstreamClient is not started: use `async with` or start()")
         request = Request(
             route=route,
@@ -262,14 +260,15 @@ class UpstreamClient:
             request_id=opts.request_id,
         )
 
-        async def attempt(seconds: float) -> httpx.Response:
+        async def attempt(seconds: float) -> Reply:
             return await send_attempt(
-                factory,
-                sender,
+                http,
+                slots,
                 request,
                 seconds=seconds,
                 connect_timeout=self.config.connect_timeout,
                 wall_clock=self._wall_clock(),
+                max_response_bytes=self.config.max_response_bytes,
                 pool_timeout=self.config.pool_timeout,
             )
 

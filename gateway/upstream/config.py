@@ -34,6 +34,9 @@ class UpstreamConfig:
     pool_timeout: float | None = None
     """Longest seconds an attempt waits for a free pooled connection (None: its whole time);
     past it the call fails PoolExhausted, before anything is sent."""
+    max_response_bytes: int = 32 * 1024 * 1024
+    """Largest answer taken from the upstream, its raw body and its decoded body each; past it
+    the attempt fails ProtocolError (gateway.upstream.reply)."""
     user_agent: str = f"sofer-gateway/{__version__}"
 
     def __post_init__(self) -> None:
@@ -44,6 +47,7 @@ class UpstreamConfig:
             "budget_max_tokens": self.budget_max_tokens,
             "max_attempts": self.max_attempts,
             "max_connections": self.max_connections,
+            "max_response_bytes": self.max_response_bytes,
         }
         if self.attempt_timeout is not None:
             positive["attempt_timeout"] = self.attempt_timeout

@@ -13,7 +13,8 @@ Exception hierarchy::
     +-- RateLimited               429; .retry_after is the delay the upstream asked for
     +-- Unavailable               5xx, 408, connection failures (refused, reset, dropped)
     |   +-- ProtocolError         a response we cannot read: not JSON, missing or mistyped
-    |                             fields, an unexpected 1xx/3xx status
+    |                             fields, an unexpected 1xx/3xx status, a head past the
+    |                             transport's limits, a body past --upstream-max-response-bytes
     +-- DeadlineExceeded          an httpx timeout, or the caller's deadline spent before sending
     +-- PoolExhausted             no pooled connection free within pool_timeout (nothing sent)
     +-- QuotaExhausted            no token from the rate budget before the deadline (nothing
@@ -23,10 +24,11 @@ Exception hierarchy::
 reached the upstream and whose result we did not get: a 5xx, a timeout or broken connection
 after sending, an unreadable 2xx. The caller must not assume it did nothing, nor that it worked.
 
-`STATUS_ERRORS` is the whole HTTP -> error table; `error_for_status` and `error_for_transport`
-are the only functions that build errors from lower layers, and the only places the upstream's
-text enters the gateway: there, and only there, it passes `sanitize` (gateway.upstream.sanitize),
-the allow-list that keeps ordinary words and withholds anything that looks like a credential.
+`STATUS_ERRORS` is the whole HTTP -> error table; `error_for_status`, `error_for_answer` and
+`error_for_transport` are the only functions that build errors from lower layers, and the first
+and last the only places the upstream's text enters the gateway: there, and only there, it
+passes `sanitize` (gateway.upstream.sanitize), the allow-list that keeps ordinary words and
+withholds anything that looks like a credential.
 `.message` is those sanitised words (`detail`, `message` or `error` from a JSON body, else the
 text); `.public_message` is what a caller sees: the status as the gateway names it, then them
 ("HTTP 404 Not Found: Batch ... not found").
@@ -35,16 +37,16 @@ text); `.public_message` is what a caller sees: the status as the gateway names 
 from __future__ import annotations
 
 import http
-import json
 from typing import Final
 
+import aiohttp
 import httpx
 
+from gateway.upstream.messages import Answer
+from gateway.upstream.messages import upstream_message as upstream_message  # re-exported
 from gateway.upstream.sanitize import MESSAGE_LIMIT as MESSAGE_LIMIT  # re-exported
 from gateway.upstream.sanitize import sanitize
-
-JSON_LIMIT: Final = 64 * 1024
-"""Error bodies larger than this are not parsed as JSON (their text is cut anyway)."""
+from gateway.upstream.transport import HEAD_LIMITS
 
 
 class UpstreamError(Exception):
@@ -174,7 +176,7 @@ def error_class_for_status(status: int) -> type[UpstreamError]:
 
 
 def error_for_status(
-    response: httpx.Response,
+    response: Answer,
     *,
     method: str,
     path: str,
@@ -195,6 +197,21 @@ def error_for_status(
     )
 
 
+def error_for_answer(
+    message: str, *, status: int, method: str, path: str, idempotent: bool
+) -> ProtocolError:
+    """The error for an answer that arrived but cannot be taken (past the size bound, or
+    undecodable): `message` is the gateway's own, naming the limit, never the body. A create
+    that got one may have been acted on."""
+    return ProtocolError(
+        message, status=status, method=method, path=path, outcome_unknown=not idempotent
+    )
+
+
+TRANSPORT_ERRORS: Final = (httpx.RequestError, aiohttp.ClientError, TimeoutError)
+"""What a send may raise besides an answer: httpx's errors, aiohttp's (httpx-aiohttp lets an
+unreadable answer head through as one) and the attempt's own timeout."""
+
 # Failures httpx raises before a single byte of the request left: the upstream cannot have acted.
 _NOT_SENT: Final = (
     httpx.ConnectError,
@@ -204,22 +221,40 @@ _NOT_SENT: Final = (
     httpx.UnsupportedProtocol,
 )
 
+_AIOHTTP: Final[tuple[tuple[type[aiohttp.ClientError], type[UpstreamError], bool], ...]] = (
+    (aiohttp.ClientResponseError, ProtocolError, True),  # the answer's head could not be read
+    (aiohttp.ConnectionTimeoutError, DeadlineExceeded, False),
+    (aiohttp.ClientConnectorError, Unavailable, False),  # refused, DNS, TLS
+    (aiohttp.ServerTimeoutError, DeadlineExceeded, True),  # no byte for the read timeout
+    (aiohttp.ClientError, Unavailable, True),  # dropped, reset, cut short
+)
+"""aiohttp's failures, first match: the error class and whether the request was sent.
+
+httpx-aiohttp re-raises them as httpx errors (`raise ... from` the aiohttp one), but names
+some for the wrong phase: a connection dropped after the request was sent becomes
+`httpx.ConnectTimeout`, which would read as "nothing sent" and let a create be sent twice. So
+the aiohttp error, where there is one, is what the table reads."""
+
 
 def error_for_transport(
     exc: Exception, *, method: str, path: str, idempotent: bool, token: str
 ) -> UpstreamError:
-    """The error for a transport failure: an httpx exception or our own attempt timeout.
+    """The error for a transport failure: an httpx or aiohttp exception, or our own attempt
+    timeout.
 
-    Timeouts become DeadlineExceeded, everything else Unavailable. `request_sent` is False only
-    for the failures that happen before sending (connect errors and timeouts, pool timeouts,
-    a request the transport refused to send).
-    The exception's text (which may quote the peer or the request) passes the allow-list too.
+    Timeouts become DeadlineExceeded, an answer head that cannot be read (malformed, or past
+    the transport's limits) ProtocolError, everything else Unavailable. `request_sent` is False
+    only for the failures that happen before sending (connect errors and timeouts, pool
+    timeouts, a request the transport refused to send).
+    The exception's text (which may quote the peer or the request) passes the allow-list too;
+    an unreadable head's is not shown at all (it quotes the answer).
     """
-    sent = not isinstance(exc, _NOT_SENT)
-    timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
-    cls: type[UpstreamError] = DeadlineExceeded if timed_out else Unavailable
-    what = type(exc).__name__
-    detail = sanitize(str(exc), token=token, limit=MESSAGE_LIMIT - len(what) - 2)
+    cls, sent, cause = _classify(exc)
+    what = type(cause).__name__
+    if cls is ProtocolError:
+        detail = f"the upstream's answer head is not HTTP/1.1, or past {HEAD_LIMITS}"
+    else:
+        detail = sanitize(str(cause), token=token, limit=MESSAGE_LIMIT - len(what) - 2)
     return cls(
         f"{what}: {detail}" if detail else what,
         method=method,
@@ -229,59 +264,22 @@ def error_for_transport(
     )
 
 
+def _classify(exc: Exception) -> tuple[type[UpstreamError], bool, BaseException]:
+    """The error class for `exc`, whether the request was sent, and the exception that says
+    so (aiohttp's own, where httpx-aiohttp wrapped one)."""
+    cause = exc if isinstance(exc, aiohttp.ClientError) else exc.__cause__
+    if isinstance(cause, aiohttp.ClientError):
+        for kind, cls, sent in _AIOHTTP:
+            if isinstance(cause, kind):
+                return cls, sent, cause
+    sent = not isinstance(exc, _NOT_SENT)
+    timed_out = isinstance(exc, httpx.TimeoutException | TimeoutError)
+    return (DeadlineExceeded if timed_out else Unavailable), sent, exc
+
+
 def status_phrase(status: int) -> str:
     """The standard phrase for an HTTP status (the gateway's own: the wire's is not trusted)."""
     try:
         return http.HTTPStatus(status).phrase
     except ValueError:
         return ""
-
-
-def upstream_message(response: httpx.Response, *, token: str = "") -> str:
-    """The upstream's own words from an error response, sanitised: JSON `detail`/`message`/
-    `error` (FastAPI validation lists joined), else the text; "" when it said nothing usable."""
-    text = response.text.strip()
-    if text in ("{}", "[]", "null", '""'):
-        text = ""  # JSON with nothing to say: the status's own phrase says more
-    found = _message_from_json(text) if len(text) <= JSON_LIMIT else None
-    return sanitize(found or text, token=token)
-
-
-def _message_from_json(text: str) -> str | None:
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(body, dict):
-        return None
-    for key in ("detail", "message", "error"):
-        found = _as_message(body.get(key))
-        if found:
-            return found
-    return None
-
-
-def _as_message(value: object) -> str | None:
-    """A message from a string, a {"message": ...} object, or a FastAPI-style list of errors."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        return _as_message(value.get("message") or value.get("msg"))
-    if isinstance(value, list):
-        parts = [_validation_item(item) for item in value]
-        return "; ".join(part for part in parts if part) or None
-    return None
-
-
-def _validation_item(item: object) -> str | None:
-    if isinstance(item, str):
-        return item
-    if not isinstance(item, dict):
-        return None
-    msg = item.get("msg") or item.get("message")
-    if not isinstance(msg, str):
-        return None
-    loc = item.get("loc")
-    if isinstance(loc, list) and loc:
-        return ".".join(str(part) for part in loc) + ": " + msg
-    return msg

@@ -7,7 +7,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
-import httpx
 import structlog
 
 from gateway.upstream import attempt_info
@@ -16,14 +15,15 @@ from gateway.upstream.backoff import full_jitter
 from gateway.upstream.config import CallOptions, Priority, UpstreamConfig
 from gateway.upstream.errors import DeadlineExceeded, QuotaExhausted, RateLimited, UpstreamError
 from gateway.upstream.rate_budget import Denied, RateBudget, tenant_key
+from gateway.upstream.reply import Reply
 from gateway.upstream.retry import is_transient, should_retry
 from gateway.upstream.retry_budget import RetryBudget
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 Rng = Callable[[], float]
-Attempt = Callable[[float], Awaitable[httpx.Response]]
-"""One attempt, given its timeout in seconds: the 2xx response, or an UpstreamError."""
+Attempt = Callable[[float], Awaitable[Reply]]
+"""One attempt, given its timeout in seconds: the 2xx answer, or an UpstreamError."""
 
 _log = structlog.get_logger("gateway.upstream")
 
@@ -76,7 +76,7 @@ class RetryPolicy:
             return opts.deadline
         return self._clock() + self._config.default_timeout
 
-    async def run(self, route: Route, opts: CallOptions, attempt: Attempt) -> httpx.Response:
+    async def run(self, route: Route, opts: CallOptions, attempt: Attempt) -> Reply:
         """Attempt until a 2xx, a failure not to retry, or no attempts, budget or time left.
 
         Sets `opts.attempts`. The error raised is the last attempt's, except when the deadline
