@@ -366,6 +366,7 @@ class Gateway:
             caller_tokens=callers.tokens,
             health_port=self.health_port or None,
             metrics_port=self.metrics_port or None,
+            event_loop=type(asyncio.get_running_loop()).__module__.partition(".")[0],
         )
 
     async def stop(self, grace: float | None = None, drain: float = 0.0) -> None:
