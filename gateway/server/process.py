@@ -294,7 +294,11 @@ class Gateway:
                 RequestMessageTimeout(config.request_message_timeout),
                 DecodeGuard(framed=[f"/{SERVICE_NAME}/"]),
                 PassThrough(
-                    [f"/{SERVICE_NAME}/WatchBatchStatus", f"/{SERVICE_NAME}/StreamBatchTranscripts"]
+                    [
+                        f"/{SERVICE_NAME}/GetBatchStatus",
+                        f"/{SERVICE_NAME}/WatchBatchStatus",
+                        f"/{SERVICE_NAME}/StreamBatchTranscripts",
+                    ]
                 ),
             ],
             options=server_options(config),
