@@ -8,7 +8,6 @@ no building; the same bytes the naive hop would send. `python -m bench.bare_serv
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ import grpc
 from sofer.batch.v1 import batch_service_pb2 as pb
 
 from bench import canned
-from bench.naive_hop import batch_status, serve
+from bench.naive_hop import batch_status, run_server, serve
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) -> pb.GetBatchStatusResponse:
         return prebuilt
 
-    return asyncio.run(serve(args.listen, get_batch_status))
+    return run_server(serve(args.listen, get_batch_status))
 
 
 if __name__ == "__main__":

@@ -17,8 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from google.protobuf.message import Message
+from sofer.batch.v1 import batch_service_pb2 as pb
+
+from bench import canned
 
 GRPC_HEADERS = ("content-type: application/grpc", "te: trailers")
+STATUS_METHOD = "sofer.batch.v1.BatchTranscriptionService/GetBatchStatus"
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 
@@ -31,6 +35,14 @@ def grpc_frame(message: Message) -> bytes:
     """`message` as one gRPC length-prefixed message: flag 0 (uncompressed), length, bytes."""
     payload = message.SerializeToString()
     return struct.pack(">BI", 0, len(payload)) + payload
+
+
+def status_request_file(work_dir: Path) -> Path:
+    """The gRPC-framed GetBatchStatusRequest of the canned batch, for every stream (h2load
+    sends one body: every call reads the same batch)."""
+    path = work_dir / "get_batch_status.bin"
+    path.write_bytes(grpc_frame(pb.GetBatchStatusRequest(batch_id=canned.BATCH_ID)))
+    return path
 
 
 @dataclass(frozen=True)

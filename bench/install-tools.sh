@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Install the benchmark's outside tools when missing: nginx (the fast upstream) and h2load (the
-# gRPC load generator, from nghttp2-client). Debian/Ubuntu, as root (or with sudo). Idempotent:
-# a second run installs nothing and says so.
+# Install the benchmark's outside tools when missing: nginx (the fast upstream), h2load (the
+# gRPC load generator, from nghttp2-client) and valgrind (callgrind counts the instructions of the
+# unary sides). Debian/Ubuntu, as root (or with sudo). Idempotent: a second run installs nothing
+# and says so.
 set -euo pipefail
 
-declare -A PACKAGE_OF=([nginx]=nginx-light [h2load]=nghttp2-client)
+declare -A PACKAGE_OF=([nginx]=nginx-light [h2load]=nghttp2-client [valgrind]=valgrind)
 missing=()
-for tool in nginx h2load; do
+for tool in nginx h2load valgrind; do
     if command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ]; then
         echo "bench/install-tools: $tool present ($(command -v "$tool" || echo "/usr/sbin/$tool"))"
     else

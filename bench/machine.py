@@ -9,10 +9,11 @@ import sys
 from importlib import metadata
 from typing import Any
 
+from bench.callgrind import valgrind_binary
 from bench.h2load import h2load_binary
 from bench.nginx import nginx_binary
 
-PACKAGES = ("grpcio", "httpx", "protobuf", "soferai")
+PACKAGES = ("grpcio", "httpx", "protobuf", "soferai", "uvloop")
 
 
 def _version_of(argv: list[str]) -> str | None:
@@ -49,7 +50,7 @@ def _commit() -> str | None:
 
 def describe() -> dict[str, Any]:
     """The machine and the software under test, for latest.json and the docs."""
-    nginx, h2load = nginx_binary(), h2load_binary()
+    nginx, h2load, valgrind = nginx_binary(), h2load_binary(), valgrind_binary()
     return {
         "cores": os.cpu_count(),
         "load_average": list(os.getloadavg()),
@@ -58,6 +59,7 @@ def describe() -> dict[str, Any]:
         "packages": {name: _package(name) for name in PACKAGES},
         "nginx": _version_of([nginx, "-v"]) if nginx else None,
         "h2load": _version_of([h2load, "--version"]) if h2load else None,
+        "valgrind": _version_of([valgrind, "--version"]) if valgrind else None,
         "commit": _commit(),
     }
 

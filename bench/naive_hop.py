@@ -4,6 +4,10 @@ A grpc.aio server with one generic handler: one `httpx.AsyncClient` GET to the u
 `json.loads`, the response proto built by hand. No validation, no retries, no logging, no
 limits. `python -m bench.naive_hop --upstream-url URL --api-key KEY` prints
 `{"event": "bench server listening", "address": ...}` and serves until SIGTERM.
+
+Every benchmark server (this one, the contract floor, the bare server) runs on uvloop, the loop
+`sofer-gateway serve` runs on, so that the sides compared differ by their work per call, not by
+their event loop (`run_server`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 import grpc
 import httpx
+import uvloop
 from google.protobuf.timestamp_pb2 import Timestamp
 from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
@@ -132,7 +137,12 @@ def run_hop(
     parser.add_argument("--listen", default="127.0.0.1:0")
     parser.add_argument("--upstream-url", required=True)
     parser.add_argument("--api-key", default="bench-key")
-    return asyncio.run(serve_with(parser.parse_args(argv)))
+    return run_server(serve_with(parser.parse_args(argv)))
+
+
+def run_server(main: Coroutine[Any, Any, int]) -> int:
+    """Run a benchmark server's `main` to its end on uvloop (as `sofer-gateway serve` runs)."""
+    return uvloop.run(main)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

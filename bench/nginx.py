@@ -4,6 +4,10 @@ Its cost per answer (tens of microseconds) is small against any Python server's,
 CPU per call in front of it is the server's own cost. nginx runs with its own prefix under the
 run's temporary directory (`nginx -p PREFIX -c ... -e ...`, `daemon off`); its access log
 counts the upstream requests a scenario caused.
+
+Every batch id gets the same canned bytes, except ids starting `aaaaaaaa-` (OWN_TAG): their
+answer names them as its batch_id, so no two of them are byte for byte the same (what distinct
+batches of a real upstream give).
 """
 
 from __future__ import annotations
@@ -18,6 +22,11 @@ from bench import canned
 from bench.procs import Child, free_port, wait_port
 
 TEMPLATE = Path(__file__).with_name("nginx.conf.template")
+OWN_TAG = "aaaaaaaa"
+"""The first group of the batch ids whose answer is their own (the id in its batch_id), not the
+shared canned bytes."""
+_OWN_ID = "$own_id"
+"""nginx's variable holding such an id (the location's named capture)."""
 
 
 def nginx_binary() -> str | None:
@@ -55,8 +64,18 @@ def render(prefix: Path, port: int, status_body: bytes) -> str:
     # Inside an nginx '...' string: a quote would end it, $ start a variable, \ escape.
     if any(c in body for c in "'$\\"):
         raise ValueError("the canned body must not contain ', $ or \\")
+    canned_id = f'"batch_id":"{canned.BATCH_ID}"'
+    if body.count(canned_id) != 1:
+        raise ValueError(f"the canned body must hold {canned_id} once")
+    own_body = body.replace(canned_id, f'"batch_id":"{_OWN_ID}"')
     text = TEMPLATE.read_text()
-    for name, value in (("PREFIX", str(prefix)), ("PORT", str(port)), ("STATUS_BODY", body)):
+    for name, value in (
+        ("PREFIX", str(prefix)),
+        ("PORT", str(port)),
+        ("STATUS_BODY", body),
+        ("OWN_STATUS_BODY", own_body),
+        ("OWN_TAG", OWN_TAG),
+    ):
         text = text.replace("{{" + name + "}}", value)
     return text
 

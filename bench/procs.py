@@ -56,8 +56,9 @@ class Child:
         argv: Sequence[str],
         log_dir: Path,
         env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> Child:
-        """Start `argv` with stdout and stderr going to `log_dir/NAME.log`."""
+        """Start `argv` (in `cwd`) with stdout and stderr going to `log_dir/NAME.log`."""
         log_path = log_dir / f"{name}.log"
         with log_path.open("wb") as log_file:
             process = await asyncio.create_subprocess_exec(
@@ -66,6 +67,7 @@ class Child:
                 stdout=log_file,
                 stderr=log_file,
                 env=dict(env) if env is not None else clean_environment(),
+                cwd=cwd,
             )
         return cls(name, process, log_path)
 
@@ -78,20 +80,29 @@ class Child:
         event: str,
         field: str = "address",
         env: Mapping[str, str] | None = None,
+        *,
+        wrapper: Sequence[str] = (),
+        python: str = sys.executable,
+        cwd: Path | None = None,
+        patience: float = STARTUP_TIMEOUT,
     ) -> tuple[Child, str]:
-        """`python -m MODULE_ARGS...`; return it with `field` of its first JSON log line whose
-        event is `event` (the address or URL it serves on)."""
-        child = await cls.spawn(name, [sys.executable, "-m", *module_args], log_dir, env)
+        """`python -m MODULE_ARGS...` (after `wrapper`, e.g. valgrind's argv, in `cwd`); return
+        it with `field` of its first JSON log line whose event is `event` (the address or URL it
+        serves on), logged within `patience` seconds."""
+        argv = [*wrapper, python, "-m", *module_args]
+        child = await cls.spawn(name, argv, log_dir, env, cwd)
         try:
-            value = await child.wait_for_event(event, field)
+            value = await child.wait_for_event(event, field, patience)
         except BaseException:
             await child.stop()
             raise
         return child, value
 
-    async def wait_for_event(self, event: str, field: str) -> str:
+    async def wait_for_event(
+        self, event: str, field: str, patience: float = STARTUP_TIMEOUT
+    ) -> str:
         """`field` of the first JSON line of the log whose `event` is `event`."""
-        deadline = time.monotonic() + STARTUP_TIMEOUT
+        deadline = time.monotonic() + patience
         while time.monotonic() < deadline:
             for line in self.log_path.read_text(errors="replace").splitlines():
                 with contextlib.suppress(ValueError):

@@ -18,8 +18,11 @@ from bench.model import Row, ScenarioResult
 
 # The headline figures of the history table: (scenario key, row metric, column title).
 HEADLINES = (
-    ("unary_cpu", "gateway CPU per call", "CPU µs/call (≤ 600)"),
-    ("unary_cpu", "gateway CPU ÷ naive hop CPU", "÷ naive (≤ 0.42)"),
+    ("unary_instructions", "gateway distinct read", "M instr/read (≤ 1.83)"),
+    ("unary_instructions", "gateway ÷ contract floor", "instr ÷ floor (≤ 1.05)"),
+    ("unary_instructions", "hot read ÷ bare server", "hot instr ÷ bare (≤ 1.6)"),
+    ("unary_cpu", "gateway CPU per call", "CPU µs/call"),
+    ("unary_cpu", "CPU gateway ÷ naive hop", "CPU ÷ naive"),
     ("hot_batch", "upstream requests per RPC", "hot upstream/RPC (≤ 0.1)"),
     ("sdk", "distinct: throughput gateway ÷ SDK", "distinct x SDK (≥ 2)"),
     ("sdk", "distinct: p99 gateway ÷ SDK", "p99 ÷SDK (≤ 0.33)"),
@@ -146,7 +149,8 @@ def markdown(
         "",
         f"Run of {run['date']} (commit {machine.get('commit') or '?'}, {run['seconds']:.0f} s): "
         f"{machine['cores']} cores, {machine['platform']}, Python {machine['python']}, {packages}; "
-        f"{machine.get('nginx') or 'no nginx'}; {machine.get('h2load') or 'no h2load'}. "
+        f"{machine.get('nginx') or 'no nginx'}; {machine.get('h2load') or 'no h2load'}; "
+        f"{machine.get('valgrind') or 'no valgrind'}. "
         f"Load average (1/5/15 min) {load} at the start, {load_end} at the end.",
     ]
     if run.get("note"):

@@ -22,16 +22,33 @@ from types import ModuleType
 from typing import Any
 
 from bench import machine, report
+from bench.callgrind import valgrind_binary
 from bench.h2load import h2load_binary
 from bench.model import ScenarioResult
 from bench.nginx import nginx_binary
-from bench.scenarios import churn, fanout, hot_batch, sdk, unary_cpu, watch_burst
+from bench.scenarios import (
+    churn,
+    fanout,
+    hot_batch,
+    sdk,
+    unary_cpu,
+    unary_instructions,
+    watch_burst,
+)
 from bench.settings import FULL, QUICK, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SCENARIOS: tuple[ModuleType, ...] = (unary_cpu, hot_batch, sdk, watch_burst, fanout, churn)
-TOOLS = {"nginx": nginx_binary, "h2load": h2load_binary}
+SCENARIOS: tuple[ModuleType, ...] = (
+    unary_instructions,
+    unary_cpu,
+    hot_batch,
+    sdk,
+    watch_burst,
+    fanout,
+    churn,
+)
+TOOLS = {"nginx": nginx_binary, "h2load": h2load_binary, "valgrind": valgrind_binary}
 
 
 def progress(text: str) -> None:

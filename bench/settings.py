@@ -18,6 +18,12 @@ class Settings:
     unary_warmup_calls: int
     streams: int
     """Concurrent streams (callers) of the unary and hot-batch scenarios and the SDK's."""
+    # unary instructions (each server under callgrind in front of nginx)
+    instructions_warmup_calls: int
+    instructions_calls: int
+    """Calls counted per side, after the warm-up."""
+    instructions_idle_seconds: float
+    """How long each side's idle instructions are counted (a rate, scaled to its calls' time)."""
     # hot batch (h2load, one batch id, against the gateway in front of nginx)
     hot_seconds: float
     # the SDK comparison (sandbox)
@@ -54,6 +60,9 @@ FULL = Settings(
     unary_seconds=4.0,
     unary_warmup_calls=300,
     streams=16,
+    instructions_warmup_calls=300,
+    instructions_calls=1_000,
+    instructions_idle_seconds=5.0,
     hot_seconds=5.0,
     sdk_round_seconds=4.0,
     sdk_batches=64,
@@ -82,6 +91,9 @@ QUICK = Settings(
     unary_seconds=0.5,
     unary_warmup_calls=50,
     streams=16,
+    instructions_warmup_calls=20,
+    instructions_calls=40,
+    instructions_idle_seconds=0.5,
     hot_seconds=1.0,
     sdk_round_seconds=0.5,
     sdk_batches=4,

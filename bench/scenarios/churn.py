@@ -17,8 +17,7 @@ from bench import canned, cpu, h2load
 from bench.clients import run_clients
 from bench.model import ScenarioResult, at_most, row
 from bench.nginx import nginx_upstream
-from bench.scenarios.unary_cpu import API_KEY, METHOD, request_file
-from bench.servers import TOKEN, Running, gateway
+from bench.servers import API_KEY, TOKEN, Running, gateway
 from bench.settings import Settings
 
 KEY = "churn"
@@ -46,20 +45,22 @@ async def cycles(server: Running, count: int, processes: int, concurrency: int) 
 
 async def run(settings: Settings, work_dir: Path) -> ScenarioResult:
     """Warm-up, snapshot, churn, snapshot."""
-    data = request_file(work_dir)
+    data = h2load.status_request_file(work_dir)
     processes = settings.client_processes
     async with (
         nginx_upstream(work_dir) as upstream,
         gateway(work_dir, upstream.url, api_key=API_KEY) as server,
     ):
         await cycles(server, settings.churn_warmup_cycles, processes, settings.streams)
-        await h2load.run(server.address, METHOD, data, requests=settings.churn_warmup_calls)
+        await h2load.run(
+            server.address, h2load.STATUS_METHOD, data, requests=settings.churn_warmup_calls
+        )
         await asyncio.sleep(settings.churn_settle_seconds)
         before = cpu.memory(server.pid)
         watch = await cycles(server, settings.churn_watch_cycles, processes, settings.streams)
         unary = await h2load.run(
             server.address,
-            METHOD,
+            h2load.STATUS_METHOD,
             data,
             requests=settings.churn_unary_calls,
             streams=settings.streams,

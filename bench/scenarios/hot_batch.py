@@ -12,8 +12,7 @@ from pathlib import Path
 from bench import canned, grpc_check, h2load
 from bench.model import ScenarioResult, at_most, median, row
 from bench.nginx import nginx_upstream
-from bench.scenarios.unary_cpu import API_KEY, METHOD, request_file
-from bench.servers import gateway
+from bench.servers import API_KEY, gateway
 from bench.settings import Settings
 
 KEY = "hot_batch"
@@ -23,19 +22,21 @@ NEEDS = ("nginx", "h2load")
 
 async def run(settings: Settings, work_dir: Path) -> ScenarioResult:
     """`repetitions` runs of `hot_seconds`; medians of RPCs, upstream requests and their ratio."""
-    data = request_file(work_dir)
+    data = h2load.status_request_file(work_dir)
     runs: list[dict[str, float]] = []
     async with (
         nginx_upstream(work_dir) as upstream,
         gateway(work_dir, upstream.url, api_key=API_KEY) as server,
     ):
         await grpc_check.check_status_calls(server.address, canned.BATCH_ID)
-        await h2load.run(server.address, METHOD, data, requests=100, streams=settings.streams)
+        await h2load.run(
+            server.address, h2load.STATUS_METHOD, data, requests=100, streams=settings.streams
+        )
         for _ in range(settings.repetitions):
             before = upstream.status_requests()
             answer = await h2load.run(
                 server.address,
-                METHOD,
+                h2load.STATUS_METHOD,
                 data,
                 duration=settings.hot_seconds,
                 streams=settings.streams,

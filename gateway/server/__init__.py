@@ -3,7 +3,8 @@
 - `process`: `Gateway` (the grpc.aio server, its standard services, what it owns and closes)
   and `serve` (the `sofer-gateway serve` command's process);
 - `servicer`: `BatchTranscriptionServicer`, one method per RPC; the methods coordinate the
-  layers below and hold no policy;
+  layers below and hold no policy; `status_replies`: GetBatchStatus replies built once per
+  distinct upstream answer;
 - `frame`: the per-call frame (`Call`, `unary_rpc`, `stream_rpc`): request id, credential,
   validation, deadline, caller share, error translation, one log line;
 - `call_context`, `grpc_adapter`: the seam between the RPC logic and its protocol. The frame

@@ -296,7 +296,11 @@ class Gateway:
                 RequestMessageTimeout(config.request_message_timeout),
                 DecodeGuard(framed=[f"/{SERVICE_NAME}/"]),
                 PassThrough(
-                    [f"/{SERVICE_NAME}/WatchBatchStatus", f"/{SERVICE_NAME}/StreamBatchTranscripts"]
+                    [
+                        f"/{SERVICE_NAME}/GetBatchStatus",
+                        f"/{SERVICE_NAME}/WatchBatchStatus",
+                        f"/{SERVICE_NAME}/StreamBatchTranscripts",
+                    ]
                 ),
             ],
             options=server_options(config),
@@ -363,6 +367,7 @@ class Gateway:
             caller_tokens=callers.tokens,
             health_port=self.health_port or None,
             metrics_port=self.metrics_port or None,
+            event_loop=type(asyncio.get_running_loop()).__module__.partition(".")[0],
         )
 
     async def stop(self, grace: float | None = None, drain: float = 0.0) -> None:

@@ -21,6 +21,7 @@ from gateway.access.credentials import CallerAuth
 from gateway.contract import mapping
 from gateway.contract.errors import GatewayError, Reason
 from gateway.observability.metrics import GatewayMetrics
+from gateway.server import status_replies
 from gateway.server.frame import Call, stream_rpc, unary_rpc
 from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
@@ -79,6 +80,8 @@ class BatchTranscriptionServicer:
         self.status_reuse = status_reuse
         """Seconds a GetBatchStatus answer from the upstream also answers identical reads."""
         self.reads = SingleFlight()
+        self.status_replies = status_replies.StatusReplies()
+        """GetBatchStatus replies by the upstream answer they were built from (GetBatchStatus)."""
         self.transcripts = TranscriptCache(client, timeout=default_timeout)
         """Completed transcripts for StreamBatchTranscripts, fetched once for every stream."""
         self.metrics = metrics
@@ -210,7 +213,17 @@ class BatchTranscriptionServicer:
     @unary_rpc("GetBatchStatus")
     async def GetBatchStatus(
         self, request: pb.GetBatchStatusRequest, call: Call
-    ) -> pb.GetBatchStatusResponse:
+    ) -> pb.GetBatchStatusResponse | bytes:
+        """The batch's status: from a watch's poller when it read it within
+        `--status-max-age`, else from one upstream read shared by identical reads in flight and
+        within `--status-reuse-window` (`_read`), whose answer carries when it arrived
+        (`observed_at`).
+
+        The reply is built (decoded, mapped, serialized) once per distinct upstream answer
+        (gateway.server.status_replies: keyed by the answer's bytes, bounded), and each upstream
+        read sends those bytes with its own observed_at (gateway.server.passthrough): a batch
+        read again while it has not changed costs no decoding, mapping or serializing.
+        """
         call.note(batch_id=request.batch_id)
         call.not_found = Reason.BATCH_NOT_FOUND
         observation = self.hub.fresh(call.credential, request.batch_id, self.status_max_age)
@@ -218,12 +231,11 @@ class BatchTranscriptionServicer:
             call.note(from_watch_poller="true")
             return _observed_status(observation)
 
-        async def fetch(options: CallOptions) -> pb.GetBatchStatusResponse:
-            answer = await self.client.get_batch_status(request.batch_id, opts=options)
-            response = pb.GetBatchStatusResponse()
-            mapping.fill_batch_status(response.batch_status, answer)  # built in place, no copy
-            mapping.set_now(response.batch_status.observed_at)  # when the (shared) answer arrived
-            return response
+        async def fetch(options: CallOptions) -> bytes:
+            status = await self.client.get_batch_status_as(
+                request.batch_id, self.status_replies.reply, opts=options
+            )
+            return status_replies.with_observed_at(status)  # when the (shared) answer arrived
 
         return await self._read(
             call, ("GetBatchStatus", request.batch_id), fetch, reuse=self.status_reuse

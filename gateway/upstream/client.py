@@ -195,6 +195,15 @@ class UpstreamClient:
             path_params={"batch_id": batch_id},
         )
 
+    async def get_batch_status_as(
+        self, batch_id: str, parse: Callable[[object], M], *, opts: CallOptions
+    ) -> M:
+        """GET /v1/transcriptions/batch/{batch_id}/status, its body (bytes) handed to `parse`
+        instead of `BatchStatusResponse.from_json`: `parse` decodes it with that (a bad body
+        raises ProtocolError, which is reported as for `get_batch_status`) and may keep what it
+        makes of the body's bytes (the server builds its reply once per distinct answer)."""
+        return await self._call(GET_BATCH_STATUS, opts, parse, path_params={"batch_id": batch_id})
+
     async def get_batch_item_by_client_item_id(
         self, batch_id: str, client_item_id: str, *, opts: CallOptions
     ) -> TranscriptionInfo:

@@ -19,7 +19,9 @@ from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
+from gateway.contract import mapping
 from gateway.server.process import Gateway
+from gateway.upstream.models import BatchStatusResponse
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.helpers.calls import (
     REQUEST_ID_KEY,
@@ -127,6 +129,65 @@ async def test_a_read_after_the_shared_one_finished_goes_upstream_again(
     await read_status(stub, batch_id)
     assert await upstream_count(sandbox, STATUS) == first + 2
     assert first - before >= 1
+
+
+def count_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The batch ids of the GetBatchStatus replies built (decoded answers mapped into a proto)
+    from now on, in order."""
+    built: list[str] = []
+    fill = mapping.fill_batch_status
+
+    def counting(status: batch_pb2.BatchStatus, answer: BatchStatusResponse) -> None:
+        built.append(answer.batch_id)
+        fill(status, answer)
+
+    monkeypatch.setattr(mapping, "fill_batch_status", counting)
+    return built
+
+
+def without_observed_at(answer: pb.GetBatchStatusResponse) -> pb.GetBatchStatusResponse:
+    """`answer` with its observed_at cleared."""
+    copy = pb.GetBatchStatusResponse()
+    copy.CopyFrom(answer)
+    copy.batch_status.ClearField("observed_at")
+    return copy
+
+
+async def test_an_unchanged_batch_read_again_reuses_its_built_reply(
+    stub: Stub, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two reads of a batch that has not changed, one after the other, each ask the upstream
+    and get the same status, each with its own observed_at (the second later); the reply was
+    built (decoded, mapped, serialized) once, for the first answer, and sent again for the
+    second, whose bytes were the same."""
+    batch_id = await new_batch(stub)
+    builds = count_builds(monkeypatch)
+    before = await upstream_count(sandbox, STATUS)
+    first = await read_status(stub, batch_id)
+    second = await read_status(stub, batch_id)
+    assert await upstream_count(sandbox, STATUS) == before + 2
+    assert builds == [batch_id]
+    assert without_observed_at(first) == without_observed_at(second)
+    assert first.batch_status.batch_id == batch_id
+    assert len(first.batch_status.transcriptions) == 1
+    assert not first.batch_status.changed_transcription_ids
+    earlier, later = first.batch_status.observed_at, second.batch_status.observed_at
+    assert earlier.ToNanoseconds() < later.ToNanoseconds()
+
+
+async def test_different_answers_never_share_a_built_reply(
+    stub: Stub, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads of different batches (two of one tenant, one of another) each get their own
+    batch's status: a reply built for one upstream answer never answers another."""
+    mine = [await new_batch(stub), await new_batch(stub)]
+    theirs = await new_batch(stub, OTHER_TOKEN)
+    builds = count_builds(monkeypatch)
+    answers = [await read_status(stub, batch_id) for batch_id in mine]
+    answers.append(await read_status(stub, theirs, OTHER_TOKEN))
+    assert [a.batch_status.batch_id for a in answers] == [*mine, theirs]
+    assert len({a.batch_status.transcriptions[0].id for a in answers}) == 3
+    assert builds == [*mine, theirs]
 
 
 async def test_tenants_never_share_a_read(stub: Stub, sandbox: SandboxServer) -> None:

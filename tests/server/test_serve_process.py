@@ -13,7 +13,7 @@ from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 
-from tests.helpers.processes import run_serve, start_serve
+from tests.helpers.processes import run_serve, start_serve, start_serving
 from tests.helpers.streams import drain
 
 SECRET = "process-test-secret-key"
@@ -44,6 +44,17 @@ async def test_embedded_default_serves_a_client_without_credentials() -> None:
                 pb.GetBatchStatusRequest(batch_id=created.batch_id), timeout=10
             )
             assert status.batch_status.total_count == 1
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+
+
+async def test_serve_runs_on_uvloop() -> None:
+    """`serve` runs its server on uvloop (installed with the gateway), and its start line says
+    which event loop it runs on."""
+    process, event = await start_serving()
+    try:
+        assert event["event_loop"] == "uvloop"
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 30) == 0

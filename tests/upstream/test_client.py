@@ -18,10 +18,12 @@ from gateway.upstream import (
     InvalidArgument,
     LettersLanguage,
     NotFound,
+    ProtocolError,
     Unavailable,
     UpstreamClient,
     UpstreamConfig,
 )
+from gateway.upstream.models import BatchStatusResponse
 from tests.helpers.upstream import Script, reply
 
 TOKEN = "tenant-a-token"
@@ -191,3 +193,33 @@ async def test_refused_connection_is_unavailable(closed_port: int) -> None:
     assert call.attempts == 2
     assert not info.value.request_sent
     assert not info.value.outcome_unknown
+
+
+async def test_get_batch_status_as_hands_the_body_bytes_to_parse() -> None:
+    """`get_batch_status_as` GETs the batch's status and gives `parse` the answer's body as the
+    bytes received (what a reply built once per distinct answer is keyed by); a body that
+    `parse` refuses with ProtocolError fails the call as a bad answer to that GET."""
+    body = {
+        "batch_id": "b1",
+        "status": "PROCESSING",
+        "total_count": 0,
+        "completed_count": 0,
+        "failed_count": 0,
+        "pending_count": 0,
+        "transcriptions": [],
+    }
+    script = Script(reply(200, body), reply(200, "not json"))
+    seen: list[object] = []
+
+    def parse(data: object) -> str:
+        seen.append(data)
+        return BatchStatusResponse.from_json(data).batch_id
+
+    async with client_for(script) as client:
+        assert await client.get_batch_status_as("b1", parse, opts=CallOptions(TOKEN)) == "b1"
+        with pytest.raises(ProtocolError) as raised:
+            await client.get_batch_status_as("b1", parse, opts=CallOptions(TOKEN))
+    assert seen == [json.dumps(body).encode(), b"not json"]
+    assert script.requests[0].url.path == "/api/v1/transcriptions/batch/b1/status"
+    assert raised.value.status == 200
+    assert raised.value.path == "/v1/transcriptions/batch/{batch_id}/status"
