@@ -125,7 +125,11 @@ class GatewayConfig:
         upstream="max_response_bytes",
     )
     max_receive_message_bytes: int = _flag(8 * 1024 * 1024, "largest request message accepted")
-    max_send_message_bytes: int = _flag(16 * 1024 * 1024, "largest response message sent")
+    max_send_message_bytes: int = _flag(
+        16 * 1024 * 1024,
+        "largest answer sent in one message; a larger one is refused RESOURCE_EXHAUSTED "
+        "(RESPONSE_TOO_LARGE)",
+    )
     shutdown_grace: float = _flag(5.0, "seconds in-flight RPCs get to finish on SIGTERM/SIGINT")
     watch_fast_interval: float = _flag(
         1.0, "WatchBatchStatus: seconds between upstream polls at first and after a change"

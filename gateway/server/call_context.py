@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NoReturn, Protocol
 
+from google.protobuf.message import Message
+
 from gateway.contract.errors import GatewayError
 
 Metadata = Sequence[tuple[str, str]]
@@ -36,6 +38,12 @@ class CallContext(Protocol):
     def peer_certificate_subject(self) -> str | None:
         """The subject of the client certificate the TLS handshake verified ("" when it names
         none); None when no client certificate was verified (plaintext, or TLS without one)."""
+        ...
+
+    def encode(self, message: Message | bytes) -> bytes:
+        """`message` as this protocol sends it (bytes already encoded pass as they are): the
+        frame encodes every answer itself, once, so that it can refuse one too large to send
+        with its own error, line and count."""
         ...
 
     async def send_initial_metadata(self, metadata: Metadata) -> None:

@@ -25,7 +25,11 @@ same for every RPC, in this order:
    RESOURCE_EXHAUSTED when none comes free in time (streams don't);
 5. errors are translated once: GatewayError and upstream errors to their gRPC status with
    details (gateway.contract.errors), anything unexpected to INTERNAL with a logged traceback;
-6. one summary line per RPC: method, code, duration, request id, batch id, upstream attempts.
+6. every answer is encoded by the frame itself (`CallContext.encode`), so that one larger than
+   the servicer's `max_response_bytes` (--max-send-message-bytes) ends the call RESOURCE_EXHAUSTED
+   (RESPONSE_TOO_LARGE, with ErrorInfo, the line and the count saying so) instead of leaving the
+   protocol to refuse it bare after the call was counted OK;
+7. one summary line per RPC: method, code, duration, request id, batch id, upstream attempts.
 """
 
 from __future__ import annotations
@@ -88,6 +92,9 @@ class Settings(Protocol):
 
     @property
     def caller_quota(self) -> CallerQuota: ...
+
+    @property
+    def max_response_bytes(self) -> int: ...
 
 
 @dataclass
@@ -222,6 +229,16 @@ class _Frame:
         request id in its trailers (`abort`)."""
         await self.context.send_initial_metadata(((REQUEST_ID_KEY, self.request_id),))
 
+    def encode(self, message: Message | bytes) -> bytes:
+        """`message` as the call's protocol sends it; RESPONSE_TOO_LARGE when it is larger
+        than the servicer's `max_response_bytes`."""
+        data = self.context.encode(message)
+        limit = self.owner.max_response_bytes
+        if len(data) > limit:
+            metadata = self.call.log_fields if self.call is not None else {}
+            raise response_too_large(self.name, len(data), limit, metadata)
+        return data
+
     def timed_out(self, cut: Cut) -> GatewayError:
         """The status of this call when its answer scope ends it (deadline or shutdown)."""
         call = self.call
@@ -281,19 +298,36 @@ class _Frame:
         await self.context.abort(error, ((REQUEST_ID_KEY, self.request_id),))
 
 
+def response_too_large(
+    method: str, size: int, limit: int, metadata: dict[str, str]
+) -> GatewayError:
+    """The error of an answer larger than the gateway sends in one message; `metadata` names
+    what it answered (the transcription id a stream's caller can skip)."""
+    return GatewayError(
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        Reason.RESPONSE_TOO_LARGE,
+        f"the answer to {method} is {size} bytes, more than the gateway sends in one message "
+        f"({limit} bytes, --max-send-message-bytes): export the transcript as a file "
+        "(ExportTranscription, or sofer-gateway fetch), or raise the limit",
+        metadata=dict(metadata),
+        quota_subject="response size",
+        quota_description=f"--max-send-message-bytes {limit}",
+    )
+
+
 Handler = Callable[[Any, Req, Call], Awaitable[Resp]]
-Wrapped = Callable[[Any, Req, CallContext], Awaitable[Resp]]
+Wrapped = Callable[[Any, Req, CallContext], Awaitable[bytes]]
 StreamHandler = Callable[[Any, Req, Call], AsyncIterator[Resp]]
-StreamWrapped = Callable[[Any, Req, CallContext], AsyncIterator[Resp]]
+StreamWrapped = Callable[[Any, Req, CallContext], AsyncIterator[bytes]]
 
 
-def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
+def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req]]:
     """Wrap a servicer method `handler(self, request, call)` into the unary method
     `method(self, request, context: CallContext)`."""
 
-    def decorate(handler: Handler[Req, Resp]) -> Wrapped[Req, Resp]:
+    def decorate(handler: Handler[Req, Resp]) -> Wrapped[Req]:
         @functools.wraps(handler)
-        async def method(self: Settings, request: Req, context: CallContext) -> Resp:
+        async def method(self: Settings, request: Req, context: CallContext) -> bytes:
             async with _Frame(self, name, context) as frame:
                 call = await frame.open(request, bounded=True, share=Kind.CALLS)
                 async with self.in_flight.scope(frame.answer_by, frame.timed_out):
@@ -305,8 +339,10 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
                         async with limiter.slot(call.options.deadline) as slot:
                             call.slot = slot
                             response = await handler(self, request, call)
+                    assert isinstance(response, Message | bytes)  # what handlers answer
+                    data = frame.encode(response)
                     await frame.answering()
-                    return response
+                    return data
             return await frame.abort()
 
         return method
@@ -316,7 +352,7 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req, Resp]]:
 
 def stream_rpc(
     name: str, *, watch: bool = False
-) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[Req, Resp]]:
+) -> Callable[[StreamHandler[Req, Resp]], StreamWrapped[Req]]:
     """Wrap an async-generator servicer method `handler(self, request, call)` into the
     server-streaming method `method(self, request, context: CallContext)`; a `watch` counts
     against its caller's watches (`--max-watches-per-caller`).
@@ -327,19 +363,23 @@ def stream_rpc(
     one of its own (a stray CancelledError leaves the client hanging, grpc/grpc#29248).
     """
 
-    def decorate(handler: StreamHandler[Req, Resp]) -> StreamWrapped[Req, Resp]:
+    def decorate(handler: StreamHandler[Req, Resp]) -> StreamWrapped[Req]:
         @functools.wraps(handler)
-        async def method(self: Settings, request: Req, context: CallContext) -> AsyncIterator[Resp]:
+        async def method(
+            self: Settings, request: Req, context: CallContext
+        ) -> AsyncIterator[bytes]:
             async with _Frame(self, name, context) as frame:
                 frame.messages = 0
                 call = await frame.open(
                     request, bounded=False, share=Kind.WATCHES if watch else None
                 )
                 async for item in handler(self, request, call):
+                    assert isinstance(item, Message | bytes)  # what handlers yield
+                    data = frame.encode(item)
                     if frame.messages == 0:
                         await frame.answering()
                     frame.messages += 1
-                    yield item
+                    yield data
             if frame.error is not None:
                 await frame.abort()
 

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.message import Message
 
 from gateway.contract.errors import GatewayError, abort
 from gateway.server.call_context import CallContext, Metadata
@@ -54,6 +55,13 @@ class GrpcCallContext:
             return None
         subject: bytes = next(iter(auth.get("x509_subject", ())), b"")
         return subject.decode(errors="replace")
+
+    def encode(self, message: Message | bytes) -> bytes:
+        """protobuf's binary form: what the method's (pass-through) serializer then sends."""
+        if isinstance(message, bytes):
+            return message
+        data: bytes = message.SerializeToString()
+        return data
 
     async def send_initial_metadata(self, metadata: Metadata) -> None:
         await self._context.send_initial_metadata(tuple(metadata))

@@ -61,6 +61,7 @@ class BatchTranscriptionServicer:
         status_reuse: float = 0.0,
         metrics: GatewayMetrics | None = None,
         caller_quota: CallerQuota | None = None,
+        max_response_bytes: int = 16 * 1024 * 1024,
     ) -> None:
         self.client = client
         self.hub = hub
@@ -88,6 +89,9 @@ class BatchTranscriptionServicer:
         """Counts RPCs (gateway.server.frame) and replays; None: no metrics."""
         self.caller_quota = caller_quota if caller_quota is not None else CallerQuota()
         """Each caller's share of calls and watches (gateway.server.frame); by default no limit."""
+        self.max_response_bytes = max_response_bytes
+        """The largest answer the frame sends (--max-send-message-bytes); RESPONSE_TOO_LARGE
+        past it."""
 
     async def _create(
         self,

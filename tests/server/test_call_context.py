@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 import grpc
 import pytest
+from google.protobuf.message import Message
 from sofer.batch.v1 import batch_service_pb2 as pb
 
 from gateway.access.caller_quota import CallerQuota
@@ -51,6 +52,9 @@ class MemoryContext:
     def peer_certificate_subject(self) -> str | None:
         return self.subject
 
+    def encode(self, message: Message | bytes) -> bytes:
+        return message if isinstance(message, bytes) else message.SerializeToString()
+
     async def send_initial_metadata(self, metadata: Metadata) -> None:
         self.initial.append(metadata)
 
@@ -73,8 +77,11 @@ class Methods:
         self.in_flight = InFlight()
         self.metrics = None
         self.caller_quota = CallerQuota()
+        self.max_response_bytes = 1000
         self.calls: list[Call] = []
         self.fail: GatewayError | None = None
+        self.answer = pb.GetBatchStatusResponse()
+        self.chunks = [bytes([n]) for n in range(3)]
 
     @unary_rpc("GetBatchStatus")
     async def GetBatchStatus(
@@ -84,15 +91,15 @@ class Methods:
         call.set_trailing_metadata((("idempotent-replayed", "true"),))
         if self.fail is not None:
             raise self.fail
-        return pb.GetBatchStatusResponse()
+        return self.answer
 
     @stream_rpc("WatchBatchStatus")
     async def WatchBatchStatus(
         self, request: pb.WatchBatchStatusRequest, call: Call
     ) -> AsyncIterator[bytes]:
         self.calls.append(call)
-        for n in range(3):
-            yield bytes([n])
+        for chunk in self.chunks:
+            yield chunk
 
 
 def _bearer(token: str = "caller-own-token") -> tuple[str, str]:
@@ -107,7 +114,7 @@ async def test_a_unary_call_answers_through_any_call_context() -> None:
     context = MemoryContext(sent=[_bearer(), (REQUEST_ID_KEY, "ticket-1")], remaining=10.0)
     started = time.monotonic()
     answer = await methods.GetBatchStatus(pb.GetBatchStatusRequest(batch_id=BATCH), context)
-    assert answer == pb.GetBatchStatusResponse()
+    assert pb.GetBatchStatusResponse.FromString(answer) == pb.GetBatchStatusResponse()
     [call] = methods.calls
     assert call.request_id == "ticket-1"
     assert call.credential == Credential("caller-own-token", "caller")
@@ -174,6 +181,43 @@ async def test_a_stream_sends_its_initial_metadata_before_its_first_message() ->
         seen.append((len(context.initial), message))
     assert seen == [(1, b"\x00"), (1, b"\x01"), (1, b"\x02")]
     assert context.initial == [((REQUEST_ID_KEY, "ticket-2"),)]
+
+
+async def test_an_answer_larger_than_the_limit_ends_with_its_own_error() -> None:
+    """An answer larger than `max_response_bytes` is never handed to the protocol: the call
+    ends RESOURCE_EXHAUSTED (RESPONSE_TOO_LARGE) through the context, naming the limit's flag,
+    with no initial metadata sent; a stream's too-large message ends the stream the same way
+    after the messages before it."""
+    methods = Methods()
+    methods.max_response_bytes = 1
+    status = pb.GetBatchStatusResponse()
+    status.batch_status.batch_id = BATCH
+    methods.answer = status
+    unary = MemoryContext(sent=[_bearer()])
+    with pytest.raises(_Ended):
+        await methods.GetBatchStatus(pb.GetBatchStatusRequest(batch_id=BATCH), unary)
+    [(error, _)] = unary.ended
+    assert (error.code, error.reason) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        Reason.RESPONSE_TOO_LARGE,
+    )
+    assert "--max-send-message-bytes" in error.message
+    assert unary.initial == []
+    stream = MemoryContext(sent=[_bearer()])
+    methods.max_response_bytes = 1
+    methods.chunks = [b"a", b"bb"]
+    seen: list[bytes] = []
+
+    async def follow() -> None:
+        async for message in methods.WatchBatchStatus(
+            pb.WatchBatchStatusRequest(batch_id=BATCH), stream
+        ):
+            seen.append(message)
+
+    with pytest.raises(_Ended):
+        await follow()
+    assert seen == [b"a"]
+    assert [e.reason for e, _ in stream.ended] == [Reason.RESPONSE_TOO_LARGE]
 
 
 def _names_grpc_aio(path: str) -> list[int]:

@@ -64,7 +64,11 @@ class BatchTranscriptionServiceStub:
     nothing sent): a google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure
     naming the limit. A caller past its own share (--max-calls-per-caller,
     --max-watches-per-caller) is refused RESOURCE_EXHAUSTED, reason CALLER_QUOTA_EXCEEDED, with a
-    QuotaFailure naming the caller's quota. Requests are validated before the limit applies,
+    QuotaFailure naming the caller's quota. An answer larger than the gateway sends in one
+    message (--max-send-message-bytes: a very long transcript) is refused RESOURCE_EXHAUSTED,
+    reason RESPONSE_TOO_LARGE, its ErrorInfo naming what it answered (`transcription_id`: a
+    StreamBatchTranscripts caller may skip it); ExportTranscription and `sofer-gateway fetch`
+    write such a transcript as a file. Requests are validated before the limit applies,
     so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
     decode as the method's request message.
     - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
@@ -191,7 +195,11 @@ class BatchTranscriptionServiceServicer:
     nothing sent): a google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure
     naming the limit. A caller past its own share (--max-calls-per-caller,
     --max-watches-per-caller) is refused RESOURCE_EXHAUSTED, reason CALLER_QUOTA_EXCEEDED, with a
-    QuotaFailure naming the caller's quota. Requests are validated before the limit applies,
+    QuotaFailure naming the caller's quota. An answer larger than the gateway sends in one
+    message (--max-send-message-bytes: a very long transcript) is refused RESOURCE_EXHAUSTED,
+    reason RESPONSE_TOO_LARGE, its ErrorInfo naming what it answered (`transcription_id`: a
+    StreamBatchTranscripts caller may skip it); ExportTranscription and `sofer-gateway fetch`
+    write such a transcript as a file. Requests are validated before the limit applies,
     so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
     decode as the method's request message.
     - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
@@ -476,7 +484,11 @@ class BatchTranscriptionService:
     nothing sent): a google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure
     naming the limit. A caller past its own share (--max-calls-per-caller,
     --max-watches-per-caller) is refused RESOURCE_EXHAUSTED, reason CALLER_QUOTA_EXCEEDED, with a
-    QuotaFailure naming the caller's quota. Requests are validated before the limit applies,
+    QuotaFailure naming the caller's quota. An answer larger than the gateway sends in one
+    message (--max-send-message-bytes: a very long transcript) is refused RESOURCE_EXHAUSTED,
+    reason RESPONSE_TOO_LARGE, its ErrorInfo naming what it answered (`transcription_id`: a
+    StreamBatchTranscripts caller may skip it); ExportTranscription and `sofer-gateway fetch`
+    write such a transcript as a file. Requests are validated before the limit applies,
     so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
     decode as the method's request message.
     - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
