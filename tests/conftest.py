@@ -16,6 +16,9 @@ from gateway.config import GatewayConfig
 from gateway.observability.logs import configure_logging
 from gateway.server.process import Gateway
 
+# Fixtures defined once in tests/helpers/, offered to every test module by name.
+pytest_plugins = ["tests.helpers.clock"]
+
 TOKEN = "tenant-a-token"
 OTHER_TOKEN = "tenant-b-token"
 
