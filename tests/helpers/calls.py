@@ -160,6 +160,12 @@ async def fault(sandbox: SandboxServer, **rule: Any) -> None:
     assert response.status_code == 200, response.text
 
 
+async def clear_faults(sandbox: SandboxServer) -> None:
+    """DELETE /_sandbox/faults: drop every fault rule still queued."""
+    async with _admin(sandbox) as http:
+        (await http.delete("/_sandbox/faults")).raise_for_status()
+
+
 # -- requests and waiting ---------------------------------------------------------------------
 
 
@@ -173,6 +179,17 @@ def express(*sources: batch_pb2.AudioSource, **fields: Any) -> batch_service_pb2
     fields.setdefault("info", batch_pb2.BatchInfo())
     fields.setdefault("processing_mode", batch_pb2.PROCESSING_MODE_EXPRESS)
     return batch_service_pb2.CreateBatchRequest(audio_sources=list(sources), **fields)
+
+
+def batch_request(
+    request_id: str, url: str = "https://e.com/a.mp3"
+) -> batch_service_pb2.CreateBatchRequest:
+    """An express CreateBatch of one item, carrying `request_id` (empty: none)."""
+    return batch_service_pb2.CreateBatchRequest(
+        request_id=request_id,
+        info=batch_pb2.BatchInfo(),
+        audio_sources=[batch_pb2.AudioSource(audio_url=url)],
+    )
 
 
 async def eventually(
@@ -191,6 +208,16 @@ async def eventually(
         if time.monotonic() > give_up:
             raise AssertionError(f"condition not met within {within} s; last: {result!r}")
         await asyncio.sleep(interval)
+
+
+async def until(predicate: Callable[[], bool], *, within: float = 10.0) -> None:
+    """Wait until `predicate()` (state another task changes) is true; AssertionError after
+    `within` seconds."""
+    give_up = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.01)
 
 
 # -- a recording upstream ---------------------------------------------------------------------
@@ -247,6 +274,23 @@ async def create_express(
     """Create an express batch through the gateway as `token`."""
     response: batch_service_pb2.CreateBatchResponse = await stub.CreateBatch(
         express(*sources), metadata=bearer(token)
+    )
+    return response
+
+
+async def create_batch(
+    stub: Any, *urls: str, token: str = TOKEN
+) -> batch_service_pb2.CreateBatchResponse:
+    """An express batch of `urls` through the gateway, client item ids `item-0`, `item-1`..."""
+    sources = [
+        batch_pb2.AudioSource(audio_url=url, client_item_id=f"item-{i}")
+        for i, url in enumerate(urls)
+    ]
+    request = batch_service_pb2.CreateBatchRequest(
+        info=batch_pb2.BatchInfo(), audio_sources=sources
+    )
+    response: batch_service_pb2.CreateBatchResponse = await stub.CreateBatch(
+        request, metadata=bearer(token)
     )
     return response
 

@@ -3,6 +3,10 @@ persistence; stopped and started again on the same port for outage tests.
 
 `make redis-server` installs it (Debian's package); elsewhere see docs/redis.md. A machine
 without it fails the Redis tests with that advice: they never skip.
+
+Fixtures (offered to every module through tests/conftest.py): `redis_server`, one server for
+one test; `key_secret`, the one Redis key secret that replicas must share (a module that starts
+gateways on Redis says `pytestmark = pytest.mark.usefixtures("key_secret")`).
 """
 
 from __future__ import annotations
@@ -11,12 +15,17 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import pytest
 
+from gateway.state.redis_client import KEY_SECRET_ENV
+
+SECRET = "redis-key-secret-for-the-tests-0123"
+"""The Redis key secret of the tests' replicas (SOFER_GATEWAY_REDIS_KEY_SECRET)."""
 START_TIMEOUT = 20.0
 """Seconds redis-server gets to answer PING on a noisy 2-core machine."""
 
@@ -121,3 +130,18 @@ class RedisServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, for one test."""
+    with RedisServer(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def key_secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every gateway of the test (in-process or `serve`, which inherits the environment) shares
+    one Redis key secret, as replicas must; the secret."""
+    monkeypatch.setenv(KEY_SECRET_ENV, SECRET)
+    return SECRET

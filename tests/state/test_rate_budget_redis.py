@@ -1,8 +1,8 @@
 """The upstream rate budget on Redis (--redis-url): two gateways draw from one bucket per
 credential, so together they stay under the rate; Redis holds keyed hashes, never a token; and
 while Redis is down each gateway goes on with its own bucket, then shares again. Real
-redis-server (tests/helpers/redis_server.py), real gateways, one sandbox at 6 requests/s per
-token."""
+redis-server (tests/helpers/redis_server.py), real gateways, one sandbox that answers 429
+past 1.2 times the gateways' rate per token."""
 
 from __future__ import annotations
 
@@ -11,10 +11,7 @@ import dataclasses
 import io
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
-import grpc
 import pytest
 import redis.asyncio as aioredis
 from sofer.batch.v1 import batch_service_pb2 as pb
@@ -23,43 +20,37 @@ from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
-from gateway.state.redis_client import KEY_SECRET_ENV
 from tests.conftest import TOKEN, bearer
 from tests.helpers.calls import eventually, express, source, upstream_count
+from tests.helpers.gateways import Gateways
 from tests.helpers.redis_server import RedisServer
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
-RATE, BURST = 5.0, 5
+RATE, BURST = 20.0, 5
+"""The gateways' --upstream-rate-limit and --upstream-burst: fast enough that a run of 60 reads
+takes about 3 s, the sandbox's limit (1.2 x RATE) still below what two unshared buckets send."""
 STATUS = "GET /v1/transcriptions/batch/{batch_id}/status"
 CALL_TIMEOUT = 60.0
 
 
-@pytest.fixture(autouse=True)
-def key_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both gateways share one Redis key secret, as replicas must."""
-    monkeypatch.setenv(KEY_SECRET_ENV, "rate-budget-secret-for-the-tests-0123")
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A real redis-server on a free loopback port, for one test."""
-    with RedisServer(tmp_path) as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("key_secret")
 
 
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
-    """The sandbox rate-limits each token at 6 requests/s."""
-    return SandboxConfig(item_seconds=30.0, manifest_validation_seconds=0.0, rate_limit=6.0)
+    """The sandbox rate-limits each token at 1.2 x RATE requests/s."""
+    return SandboxConfig(item_seconds=30.0, manifest_validation_seconds=0.0, rate_limit=1.2 * RATE)
 
 
 @pytest.fixture
 def replica_config(gateway_config: GatewayConfig, redis_server: RedisServer) -> GatewayConfig:
-    """A replica's settings: 5 requests/s per credential, shared through the test's Redis."""
+    """A replica's settings: RATE requests/s (burst BURST) per credential, shared through the
+    test's Redis."""
     return dataclasses.replace(
         gateway_config,
         redis_url=redis_server.url,
         upstream_rate_limit=RATE,
+        upstream_burst=BURST,
         default_timeout=CALL_TIMEOUT,
         unshared_reads=True,
         status_reuse_window=0.0,
@@ -68,19 +59,10 @@ def replica_config(gateway_config: GatewayConfig, redis_server: RedisServer) -> 
 
 
 @pytest.fixture
-async def stubs(replica_config: GatewayConfig) -> AsyncIterator[list[tuple[Gateway, Stub]]]:
+async def stubs(replica_config: GatewayConfig, gateways: Gateways) -> list[tuple[Gateway, Stub]]:
     """Two gateways on the one Redis, each with a stub on its own channel."""
-    running: list[tuple[Gateway, grpc.aio.Channel]] = []
-    try:
-        for _ in range(2):
-            gateway = Gateway(replica_config)
-            await gateway.start()
-            running.append((gateway, grpc.aio.insecure_channel(gateway.address)))
-        yield [(gateway, Stub(channel)) for gateway, channel in running]
-    finally:
-        for gateway, channel in running:
-            await channel.close(None)
-            await gateway.stop(0)
+    running = [await gateways.start(replica_config) for _ in range(2)]
+    return [(item.gateway, item.stub) for item in running]
 
 
 async def read(stub: Stub, batch_id: str) -> pb.GetBatchStatusResponse:
@@ -102,8 +84,8 @@ async def test_two_gateways_on_one_redis_stay_under_the_rate_together(
     stubs: list[tuple[Gateway, Stub]], sandbox: SandboxServer, redis_server: RedisServer
 ) -> None:
     """60 concurrent reads of one credential, half through each gateway, all succeed: the
-    upstream sees exactly 60 (no 429, so no retry) at no more than 5/s plus the burst in all,
-    though each gateway alone may send 5/s; Redis holds one bucket, under a keyed hash."""
+    upstream sees exactly 60 (no 429, so no retry) at no more than RATE plus the burst in all,
+    though each gateway alone may send RATE; Redis holds one bucket, under a keyed hash."""
     (_, first), (_, second) = stubs
     batch_id = await create(first)
     await asyncio.sleep(BURST / RATE + 0.2)  # the shared bucket full again
