@@ -17,7 +17,12 @@ from gateway.observability.logs import configure_logging
 from gateway.server.process import Gateway
 
 # Fixtures defined once in tests/helpers/, offered to every test module by name.
-pytest_plugins = ["tests.helpers.clock", "tests.helpers.gateways", "tests.helpers.redis_server"]
+pytest_plugins = [
+    "tests.helpers.clock",
+    "tests.helpers.gateways",
+    "tests.helpers.pki",
+    "tests.helpers.redis_server",
+]
 
 TOKEN = "tenant-a-token"
 OTHER_TOKEN = "tenant-b-token"

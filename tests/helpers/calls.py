@@ -17,6 +17,7 @@ import httpx
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 from sofer.batch.v1 import batch_pb2, batch_service_pb2
 from sofer_sandbox import SandboxServer
@@ -266,6 +267,20 @@ async def recording_upstream(
 
 
 # -- calls through the gateway ----------------------------------------------------------------
+
+SERVICE = "sofer.batch.v1.BatchTranscriptionService"
+
+
+async def assert_healthy(channel: grpc.aio.Channel, stub: Any) -> None:
+    """Health says SERVING (server and service) and a normal call succeeds."""
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", SERVICE):
+        response = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+        assert response.status == health_pb2.HealthCheckResponse.SERVING
+    listed = await stub.ListManifests(
+        batch_service_pb2.ListManifestsRequest(), metadata=bearer(), timeout=20
+    )
+    assert isinstance(listed, batch_service_pb2.ListManifestsResponse)
 
 
 async def create_express(

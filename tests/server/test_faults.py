@@ -26,6 +26,8 @@ from gateway.server.process import Gateway
 from tests.conftest import TOKEN, bearer
 from tests.helpers.calls import (
     assert_error,
+    assert_healthy,
+    clear_faults,
     create_express,
     fault,
     finished_batch,
@@ -45,22 +47,6 @@ STATUS_PREFIX = "/v1/transcriptions/batch/"
 FILES_PREFIX = "/v1/transcriptions/batch-files"
 OK_CODES = (grpc.StatusCode.OK,)
 NEVER = (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL)
-
-
-async def assert_healthy(channel: grpc.aio.Channel, stub: Stub) -> None:
-    """Health says SERVING (server and service) and a normal call succeeds."""
-    health = health_pb2_grpc.HealthStub(channel)
-    for service in ("", SERVICE):
-        response = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
-        assert response.status == health_pb2.HealthCheckResponse.SERVING
-    listed = await stub.ListManifests(pb.ListManifestsRequest(), metadata=bearer(), timeout=20)
-    assert isinstance(listed, pb.ListManifestsResponse)
-
-
-async def clear_faults(sandbox: SandboxServer) -> None:
-    """DELETE /_sandbox/faults."""
-    async with httpx.AsyncClient(base_url=sandbox.url, verify=SSL_CONTEXT, timeout=10) as http:
-        (await http.delete("/_sandbox/faults")).raise_for_status()
 
 
 async def upstream_json(sandbox: SandboxServer, path: str) -> Any:

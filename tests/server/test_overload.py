@@ -21,6 +21,7 @@ from tests.conftest import bearer
 from tests.helpers import REPO
 from tests.helpers.calls import (
     assert_error,
+    assert_healthy,
     create_express,
     detail,
     fault,
@@ -30,7 +31,6 @@ from tests.helpers.calls import (
     upstream_total,
 )
 from tests.helpers.streams import drain
-from tests.server.test_faults import assert_healthy
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2

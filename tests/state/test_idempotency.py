@@ -28,7 +28,7 @@ async def posts(sandbox: SandboxServer, what: str = CREATE) -> int:
 
 def reason(error: grpc.aio.AioRpcError) -> str:
     """The ErrorInfo reason of a failed call."""
-    return error_info(error).reason
+    return str(error_info(error).reason)
 
 
 async def test_retry_returns_the_first_batch(stub: Stub, sandbox: SandboxServer) -> None:

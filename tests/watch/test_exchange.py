@@ -29,19 +29,12 @@ from gateway.upstream import BatchStatusResponse
 from gateway.watch.exchange import StatusExchange
 from tests.conftest import TOKEN, bearer
 from tests.helpers.calls import assert_error, eventually, rpc_error, source, stats
+from tests.helpers.gateways import Gateways, Running
+from tests.helpers.metrics import scrape
 from tests.helpers.processes import start_serve, start_serving
-from tests.helpers.redis_server import RedisServer
-from tests.observability.test_metrics import scrape
-from tests.state.test_idempotency_redis import (  # the fixtures too: one way to run replicas
-    SECRET,
-    Replica,
-    key_secret,
-    redis_server,
-    replica,
-    replicas,
-)
+from tests.helpers.redis_server import SECRET, RedisServer
 
-__all__ = ["key_secret", "redis_server", "replicas"]  # fixtures used by name
+pytestmark = pytest.mark.usefixtures("key_secret")
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 POLL = "GET /v1/transcriptions/batch/{batch_id}/status"
@@ -113,12 +106,12 @@ def assert_clean(messages: list[pb.WatchBatchStatusResponse]) -> None:
 
 
 async def test_watchers_on_three_replicas_cost_one_poller(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """Five watchers of one batch on each of three replicas: the upstream sees one poller's
     worth of status reads (not three), at no moment do two replicas lead, and every watcher
     sees the batch to COMPLETED without a duplicate or a step back."""
-    group = [await replica(replicas, shared) for _ in range(3)]
+    group = [await gateways.start(shared) for _ in range(3)]
     batch_id = await create(group[0].stub)
     before = await polls(sandbox)
     started = time.monotonic()
@@ -143,12 +136,12 @@ async def test_watchers_on_three_replicas_cost_one_poller(
 
 
 async def test_a_new_watcher_on_another_replica_gets_the_state_without_an_upstream_call(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """A watch on replica A; then a watch of the same batch on replica B: B's first message is
     A's latest state, and the upstream saw no read for it."""
     slow = dataclasses.replace(shared, watch_fast_interval=30.0, watch_slow_interval=30.0)
-    first, second = await replica(replicas, slow), await replica(replicas, slow)
+    first, second = await gateways.start(slow), await gateways.start(slow)
     batch_id = await create(first.stub)
     watching = first.stub.WatchBatchStatus(
         pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=bearer(), timeout=60
@@ -221,11 +214,11 @@ async def _drain(process: asyncio.subprocess.Process) -> None:
 
 
 async def test_the_holder_letting_go_hands_the_poller_over_at_once(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
-    """Replica A leads; its only watcher leaves while replica B still has watchers: B leads
+    """Running A leads; its only watcher leaves while replica B still has watchers: B leads
     next (A let go), and B's watchers see the batch to its end."""
-    first, second = await replica(replicas, shared), await replica(replicas, shared)
+    first, second = await gateways.start(shared), await gateways.start(shared)
     batch_id = await create(first.stub)
     leaving = first.stub.WatchBatchStatus(
         pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=bearer(), timeout=60
@@ -239,17 +232,17 @@ async def test_the_holder_letting_go_hands_the_poller_over_at_once(
     assert_clean(await staying)
 
 
-async def _leading(item: Replica) -> int:
+async def _leading(item: Running) -> int:
     assert item.gateway.hub is not None
     return item.gateway.hub.leading
 
 
 async def test_an_error_ends_the_watches_on_every_replica(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """Watches of a batch that does not exist on two replicas both end NOT_FOUND
     (BATCH_NOT_FOUND): the holder's 404 reaches the follower's watchers too."""
-    first, second = await replica(replicas, shared), await replica(replicas, shared)
+    first, second = await gateways.start(shared), await gateways.start(shared)
     missing = "00000000-0000-4000-8000-000000000000"
     errors = await asyncio.gather(
         rpc_error(_drain_watch(first.stub, missing)), rpc_error(_drain_watch(second.stub, missing))
@@ -266,12 +259,12 @@ async def test_redis_stopped_and_started_again_under_watches(
     shared: GatewayConfig,
     sandbox: SandboxServer,
     redis_server: RedisServer,
-    replicas: list[Replica],
+    gateways: Gateways,
 ) -> None:
     """Redis goes away while two replicas have watchers of a batch: both go on polling for
     themselves (local mode; `redis_available` says False), Redis comes back and they share
     again; every watcher sees the batch to COMPLETED."""
-    first, second = await replica(replicas, shared), await replica(replicas, shared)
+    first, second = await gateways.start(shared), await gateways.start(shared)
     batch_id = await create(first.stub, items=4)
     watching = [asyncio.ensure_future(watch(r.stub, batch_id)) for r in (first, second)]
     await asyncio.sleep(1.0)
@@ -284,7 +277,7 @@ async def test_redis_stopped_and_started_again_under_watches(
         assert_clean(messages)
 
 
-async def _available(*items: Replica) -> tuple[bool | None, ...]:
+async def _available(*items: Running) -> tuple[bool | None, ...]:
     return tuple(item.gateway.redis_available for item in items)
 
 
@@ -292,11 +285,11 @@ async def test_nothing_secret_is_kept_in_redis(
     shared: GatewayConfig,
     sandbox: SandboxServer,
     redis_server: RedisServer,
-    replicas: list[Replica],
+    gateways: Gateways,
 ) -> None:
     """After shared watches, no Redis key or value holds the caller's token or its plain
     SHA-256 tenant key."""
-    first, second = await replica(replicas, shared), await replica(replicas, shared)
+    first, second = await gateways.start(shared), await gateways.start(shared)
     batch_id = await create(first.stub, items=1)
     await asyncio.gather(watch(first.stub, batch_id), watch(second.stub, batch_id))
     client = aioredis.Redis.from_url(redis_server.url)
@@ -399,13 +392,13 @@ async def test_redis_mode_shows_in_health_and_metrics(
     shared: GatewayConfig,
     sandbox: SandboxServer,
     redis_server: RedisServer,
-    replicas: list[Replica],
+    gateways: Gateways,
 ) -> None:
     """With --redis-url the health service `sofer.gateway.Redis` says SERVING and
     sofer_gateway_redis_up 1 while Redis answers, and a watched batch shows one poll lease;
     with Redis stopped they say NOT_SERVING and 0 while the gateway itself stays SERVING; both
     come back with Redis."""
-    item = await replica(replicas, dataclasses.replace(shared, metrics_listen="127.0.0.1:0"))
+    item = await gateways.start(dataclasses.replace(shared, metrics_listen="127.0.0.1:0"))
     health = health_pb2_grpc.HealthStub(item.channel)
     port = item.gateway.metrics_port
 

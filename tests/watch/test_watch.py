@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from itertools import pairwise
 
 import grpc
-import httpx
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -20,7 +19,17 @@ from sofer_sandbox import SandboxConfig, SandboxServer
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
-from tests.helpers.calls import assert_error, eventually, finished_batch, retry_delay
+from tests.helpers.calls import (
+    assert_error,
+    clear_faults,
+    create_batch,
+    eventually,
+    fault,
+    finished_batch,
+    retry_delay,
+    until,
+    upstream_count,
+)
 from tests.helpers.streams import details_bin, drain
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
@@ -42,38 +51,12 @@ def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
     )
 
 
-async def create_batch(stub: Stub, *urls: str, token: str = TOKEN) -> pb.CreateBatchResponse:
-    """An express batch of `urls`, one client item id each."""
-    sources = [
-        batch_pb2.AudioSource(audio_url=url, client_item_id=f"item-{i}")
-        for i, url in enumerate(urls)
-    ]
-    request = pb.CreateBatchRequest(info=batch_pb2.BatchInfo(), audio_sources=sources)
-    response: pb.CreateBatchResponse = await stub.CreateBatch(request, metadata=bearer(token))
-    return response
-
-
 async def collect(stub: Stub, batch_id: str, token: str = TOKEN) -> list[batch_pb2.BatchStatus]:
     """Every message of one watch, until the stream ends OK."""
     call = stub.WatchBatchStatus(
         pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=bearer(token)
     )
     return [message.batch_status async for message in call]
-
-
-async def stats(sandbox: SandboxServer) -> dict[str, int]:
-    """The sandbox's request counts by method and path template."""
-    async with httpx.AsyncClient() as http:
-        answer = await http.get(f"{sandbox.url}/_sandbox/stats")
-    requests: dict[str, int] = answer.json()["requests"]
-    return requests
-
-
-async def inject(sandbox: SandboxServer, **rule: object) -> None:
-    """Queue a sandbox fault rule."""
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(f"{sandbox.url}/_sandbox/faults", json=rule)
-        answer.raise_for_status()
 
 
 def without_time(status: batch_pb2.BatchStatus) -> batch_pb2.BatchStatus:
@@ -83,13 +66,6 @@ def without_time(status: batch_pb2.BatchStatus) -> batch_pb2.BatchStatus:
     copy.ClearField("observed_at")
     copy.ClearField("changed_transcription_ids")
     return copy
-
-
-async def wait_until(predicate: Callable[[], bool]) -> None:
-    """Poll `predicate()` until true; fail after a generous 10 seconds."""
-    async with asyncio.timeout(10):
-        while not predicate():  # noqa: ASYNC110 - the state lives in another task, no event
-            await asyncio.sleep(0.01)
 
 
 async def test_watch_follows_a_batch_to_completion(stub: Stub) -> None:
@@ -140,13 +116,13 @@ async def test_many_watchers_share_one_poller(
     """Fifty watchers of one batch cost the upstream one poller: fewer status requests than
     watchers, and all of them see the same terminal state."""
     batch = await create_batch(stub, "https://e.com/a.mp3", "https://e.com/b.mp3")
-    before = (await stats(sandbox)).get(STATUS_PATH, 0)
+    before = await upstream_count(sandbox, STATUS_PATH)
     results = await asyncio.gather(*(collect(stub, batch.batch_id) for _ in range(50)))
-    polls = (await stats(sandbox)).get(STATUS_PATH, 0) - before
+    polls = await upstream_count(sandbox, STATUS_PATH) - before
     assert all(r[-1].state == batch_pb2.BATCH_STATE_COMPLETED for r in results)
     assert polls < 50
     assert gateway.hub is not None
-    await wait_until(lambda: gateway.hub is not None and gateway.hub.active_pollers == 0)
+    await until(lambda: gateway.hub is not None and gateway.hub.active_pollers == 0)
 
 
 async def test_cancel_stops_the_poller(
@@ -162,10 +138,10 @@ async def test_cancel_stops_the_poller(
     await call.read()
     assert hub.active_pollers == 1
     call.cancel()
-    await wait_until(lambda: hub.active_pollers == 0 and hub.open_watches == 0)
-    settled = (await stats(sandbox)).get(STATUS_PATH, 0)
+    await until(lambda: hub.active_pollers == 0 and hub.open_watches == 0)
+    settled = await upstream_count(sandbox, STATUS_PATH)
     await asyncio.sleep(0.3)  # several fast-poll intervals
-    assert (await stats(sandbox)).get(STATUS_PATH, 0) == settled
+    assert await upstream_count(sandbox, STATUS_PATH) == settled
 
 
 async def test_foreign_credential_cannot_watch(stub: Stub) -> None:
@@ -185,7 +161,7 @@ async def test_invalid_batch_id_is_refused_before_polling(
         await collect(stub, "not-a-uuid")
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "batch_id" in (raised.value.details() or "")
-    assert (await stats(sandbox)).get(STATUS_PATH, 0) == 0
+    assert await upstream_count(sandbox, STATUS_PATH) == 0
 
 
 async def test_watch_without_credentials(stub: Stub) -> None:
@@ -201,7 +177,7 @@ async def test_watch_without_credentials(stub: Stub) -> None:
 async def test_rate_limit_storm_does_not_end_the_watch(stub: Stub, sandbox: SandboxServer) -> None:
     """A run of 429s on the status path is waited out; the watch still ends on COMPLETED."""
     batch = await create_batch(stub, "https://e.com/a.mp3")
-    await inject(
+    await fault(
         sandbox, status=429, count=8, retry_after=0, path_prefix="/v1/transcriptions/batch/"
     )
     messages = await collect(stub, batch.batch_id)
@@ -216,7 +192,7 @@ async def test_unavailable_burst_keeps_the_last_state(stub: Stub, sandbox: Sandb
     )
     first = await call.read()
     assert isinstance(first, pb.WatchBatchStatusResponse)
-    await inject(sandbox, status=503, count=12, path_prefix="/v1/transcriptions/batch/")
+    await fault(sandbox, status=503, count=12, path_prefix="/v1/transcriptions/batch/")
     rest = await drain(call)
     assert rest[-1].state == batch_pb2.BATCH_STATE_COMPLETED
     assert await call.code() == grpc.StatusCode.OK
@@ -317,12 +293,6 @@ async def test_hub_conflates_for_a_slow_watcher(sandbox: SandboxServer) -> None:
 WATCH_DEADLINE = 60.0  # generous; a frozen watch would sit until it, then DEADLINE_EXCEEDED
 
 
-async def clear_faults(sandbox: SandboxServer) -> None:
-    """Drop any fault rule still queued."""
-    async with httpx.AsyncClient() as http:
-        (await http.delete(f"{sandbox.url}/_sandbox/faults")).raise_for_status()
-
-
 async def watch_error(stub: Stub, batch_id: str, request_id: str) -> grpc.aio.AioRpcError:
     """The error a watch ends with (it must end with one), within WATCH_DEADLINE."""
     try:
@@ -362,7 +332,7 @@ async def test_long_retry_after_ends_every_watch_resource_exhausted(
     batch = await create_batch(stub, "https://e.com/a.mp3")
     # One per watcher: whichever poller a watcher joins (the first, or a fresh one after the
     # first ended its watches), that poller's first poll is answered so.
-    await inject(
+    await fault(
         sandbox,
         status=429,
         count=6,
@@ -373,7 +343,7 @@ async def test_long_retry_after_ends_every_watch_resource_exhausted(
     early = [
         asyncio.create_task(watch_error(stub, batch.batch_id, f"watcher-{i}")) for i in range(5)
     ]
-    await eventually(lambda: stats(sandbox), lambda r: r.get(STATUS_PATH, 0) > 0, interval=0.01)
+    await eventually(lambda: upstream_count(sandbox, STATUS_PATH), lambda n: n > 0, interval=0.01)
     late = asyncio.create_task(watch_error(stub, batch.batch_id, "watcher-5"))
     for i, error in enumerate(await asyncio.gather(*early, late)):
         info = assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED")
@@ -396,12 +366,12 @@ async def test_retry_after_under_the_cap_is_waited_out(
     async with Gateway(config) as gw, grpc.aio.insecure_channel(gw.address) as channel:
         stub = Stub(channel)
         batch = await create_batch(stub, "https://e.com/a.mp3")
-        await inject(
+        await fault(
             sandbox, status=429, count=1, retry_after=1, path_prefix="/v1/transcriptions/batch/"
         )
         messages = await collect_within(stub, batch.batch_id)
         assert messages[-1].state == batch_pb2.BATCH_STATE_COMPLETED
-        assert (await stats(sandbox)).get(STATUS_PATH, 0) >= 2  # the 429, then the answers
+        assert await upstream_count(sandbox, STATUS_PATH) >= 2  # the 429, then the answers
 
 
 def test_pending_call_backlog_follows_max_watches(gateway_config: GatewayConfig) -> None:
