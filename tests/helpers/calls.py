@@ -161,6 +161,15 @@ async def fault(sandbox: SandboxServer, **rule: Any) -> None:
     assert response.status_code == 200, response.text
 
 
+async def pending_faults(sandbox: SandboxServer) -> list[dict[str, Any]]:
+    """GET /_sandbox/faults: the rules still queued (a spent rule is gone)."""
+    async with _admin(sandbox) as http:
+        response = await http.get("/_sandbox/faults")
+    response.raise_for_status()
+    rules: list[dict[str, Any]] = response.json()["faults"]
+    return rules
+
+
 async def clear_faults(sandbox: SandboxServer) -> None:
     """DELETE /_sandbox/faults: drop every fault rule still queued."""
     async with _admin(sandbox) as http:

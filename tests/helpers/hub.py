@@ -3,7 +3,8 @@ the hub's polling policy (tests/watch/test_hub.py) and of fan-out build on it.
 
 `harness(upstream)` gives a StatusHub whose sleeps pass at once on a `FakeTime` (recorded in
 `time.sleeps`); `ScriptedUpstream` answers the hub's polls in order, and can hold the n-th one
-back, as a slow upstream would.
+back, as a slow upstream would. `sandbox_hub(time, url)` is a StatusHub polling a real sandbox
+through a real upstream client, every wait of both on `time`.
 """
 
 from __future__ import annotations
@@ -92,6 +93,31 @@ class Harness:
             await self.release.wait()
         for _ in range(5):  # let the watchers, woken by the poller, take their turn
             await asyncio.sleep(0)
+
+
+@asynccontextmanager
+async def sandbox_hub(
+    time: FakeTime, url: str, cadence: Cadence = CADENCE, **settings: Any
+) -> AsyncIterator[StatusHub]:
+    """A StatusHub polling the sandbox at `url` through a real UpstreamClient (fast retries),
+    every wait of both (poll intervals, backoff, the client's retries) passing at once on
+    `time`. Give the sandbox the same clock (`SandboxConfig(clock=time)`) and its batches move
+    as the poller waits, and only then: a test of minutes of polling takes milliseconds."""
+
+    async def sleep(seconds: float) -> None:
+        await time.sleep(seconds)
+        for _ in range(5):  # let the watchers, woken by the poller, take their turn
+            await asyncio.sleep(0)
+
+    config = UpstreamConfig(base_url=url, backoff_base=0.05, backoff_cap=0.5)
+    async with UpstreamClient(
+        config, sleep=sleep, clock=time.clock, wall_clock=time.wall_clock, rng=lambda: 0.5
+    ) as client:
+        hub = StatusHub(client, cadence, sleep=sleep, clock=time.clock, rng=lambda: 0.5, **settings)
+        try:
+            yield hub
+        finally:
+            await hub.close()
 
 
 @asynccontextmanager

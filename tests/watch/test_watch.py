@@ -16,6 +16,7 @@ from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
+from gateway.access.credentials import Credential
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
@@ -26,10 +27,15 @@ from tests.helpers.calls import (
     eventually,
     fault,
     finished_batch,
+    pending_faults,
     retry_delay,
     until,
     upstream_count,
 )
+from tests.helpers.clock import FakeTime
+from tests.helpers.hub import sandbox_hub
+from tests.helpers.sandbox_http import client
+from tests.helpers.sandbox_http import create_express as sandbox_create
 from tests.helpers.streams import details_bin, drain
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
@@ -184,18 +190,26 @@ async def test_rate_limit_storm_does_not_end_the_watch(stub: Stub, sandbox: Sand
     assert messages[-1].state == batch_pb2.BATCH_STATE_COMPLETED
 
 
-async def test_unavailable_burst_keeps_the_last_state(stub: Stub, sandbox: SandboxServer) -> None:
-    """A burst of 503s mid-watch does not end the stream; it resumes and ends on COMPLETED."""
-    batch = await create_batch(stub, "https://e.com/a.mp3", "https://e.com/b.mp3")
-    call = stub.WatchBatchStatus(
-        pb.WatchBatchStatusRequest(batch_id=batch.batch_id), metadata=bearer()
-    )
-    first = await call.read()
-    assert isinstance(first, pb.WatchBatchStatusResponse)
-    await fault(sandbox, status=503, count=12, path_prefix="/v1/transcriptions/batch/")
-    rest = await drain(call)
-    assert rest[-1].state == batch_pb2.BATCH_STATE_COMPLETED
-    assert await call.code() == grpc.StatusCode.OK
+async def test_unavailable_burst_keeps_the_last_state(sandbox_clock: FakeTime) -> None:
+    """A burst of 503s mid-watch does not end the watch: the watcher keeps its last state while
+    the poller backs off, then the watch resumes and ends on COMPLETED. The sandbox, the upstream
+    client and the hub share one manual clock: the batch moves only as the poller waits."""
+    config = SandboxConfig(item_seconds=10.0, manifest_validation_seconds=0.0, clock=sandbox_clock)
+    async with (
+        SandboxServer(config, host="127.0.0.1", port=0) as server,
+        sandbox_hub(sandbox_clock, server.url) as hub,
+        client(server, TOKEN) as http,
+    ):
+        batch = await sandbox_create(http, "https://e.com/a.mp3", "https://e.com/b.mp3")
+        stream = hub.watch(Credential(TOKEN, "caller"), batch["batch_id"])
+        first = await anext(stream)
+        assert not first.terminal
+        before = await upstream_count(server, STATUS_PATH)
+        await fault(server, status=503, count=12, path_prefix="/v1/transcriptions/batch/")
+        rest = [observation async for observation in stream]
+        assert rest[-1].status.status == "COMPLETED"
+        assert await upstream_count(server, STATUS_PATH) - before > 12  # the burst, then more
+        assert len(await pending_faults(server)) == 0  # every 503 of the burst was answered
 
 
 async def test_watch_limit(gateway_config: GatewayConfig, stub: Stub) -> None:
