@@ -97,19 +97,27 @@ class Harness:
 
 @asynccontextmanager
 async def sandbox_hub(
-    time: FakeTime, url: str, cadence: Cadence = CADENCE, **settings: Any
+    time: FakeTime,
+    url: str,
+    cadence: Cadence = CADENCE,
+    *,
+    max_attempts: int = 5,
+    **settings: Any,
 ) -> AsyncIterator[StatusHub]:
     """A StatusHub polling the sandbox at `url` through a real UpstreamClient (fast retries),
     every wait of both (poll intervals, backoff, the client's retries) passing at once on
     `time`. Give the sandbox the same clock (`SandboxConfig(clock=time)`) and its batches move
-    as the poller waits, and only then: a test of minutes of polling takes milliseconds."""
+    as the poller waits, and only then: a test of minutes of polling takes milliseconds.
+    `max_attempts` is the client's (1: every failure reaches the poller); `settings` the hub's."""
 
     async def sleep(seconds: float) -> None:
         await time.sleep(seconds)
         for _ in range(5):  # let the watchers, woken by the poller, take their turn
             await asyncio.sleep(0)
 
-    config = UpstreamConfig(base_url=url, backoff_base=0.05, backoff_cap=0.5)
+    config = UpstreamConfig(
+        base_url=url, backoff_base=0.05, backoff_cap=0.5, max_attempts=max_attempts
+    )
     async with UpstreamClient(
         config, sleep=sleep, clock=time.clock, wall_clock=time.wall_clock, rng=lambda: 0.5
     ) as client:

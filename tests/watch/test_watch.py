@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 from itertools import pairwise
 
 import grpc
@@ -262,44 +261,27 @@ async def test_shutdown_ends_open_watches_unavailable(gateway_config: GatewayCon
         await gw.stop(grace=0)
 
 
-async def test_hub_conflates_for_a_slow_watcher(sandbox: SandboxServer) -> None:
+async def test_hub_conflates_for_a_slow_watcher(sandbox_clock: FakeTime) -> None:
     """A watcher that is not reading holds no backlog: when it reads again it gets the newest
     state at once (here the terminal one), not every step it missed."""
-    from gateway.access.credentials import Credential
-    from gateway.upstream import (
-        BatchAudioSource,
-        BatchTranscriptionRequest,
-        BatchTranscriptionRequestInfo,
-        CallOptions,
-        UpstreamClient,
-        UpstreamConfig,
-    )
-    from gateway.watch.hub import Cadence, Observation, StatusHub
-
-    async with UpstreamClient(UpstreamConfig(base_url=sandbox.url)) as client:
-        created = await client.create_batch(
-            BatchTranscriptionRequest(
-                info=BatchTranscriptionRequestInfo(),
-                audio_sources=tuple(
-                    BatchAudioSource(audio_url=f"https://e.com/{i}.mp3") for i in range(4)
-                ),
-                processing_mode="express",
-            ),
-            opts=CallOptions(token=TOKEN),
-        )
-        hub = StatusHub(client, Cadence(fast=0.02, slow=0.05))
-        stream: AsyncIterator[Observation] = hub.watch(
-            Credential(TOKEN, "caller"), created.batch_id
-        )
+    config = SandboxConfig(item_seconds=10.0, manifest_validation_seconds=0.0, clock=sandbox_clock)
+    async with (
+        SandboxServer(config, host="127.0.0.1", port=0) as server,
+        sandbox_hub(sandbox_clock, server.url) as hub,
+        client(server, TOKEN) as http,
+    ):
+        urls = [f"https://e.com/{i}.mp3" for i in range(4)]
+        batch_id = (await sandbox_create(http, *urls))["batch_id"]
+        caller = Credential(TOKEN, "caller")
+        stream = hub.watch(caller, batch_id)
         first = await anext(stream)
         assert not first.terminal
-        fast_reader = [o async for o in hub.watch(Credential(TOKEN, "caller"), created.batch_id)]
+        fast_reader = [o async for o in hub.watch(caller, batch_id)]
         assert len(fast_reader) >= 2  # the batch did move through several states meanwhile
         second = await anext(stream)
         assert second.terminal
         with pytest.raises(StopAsyncIteration):
             await anext(stream)
-        await hub.close()
 
 
 # -- a long Retry-After never freezes the watchers (--watch-max-retry-after, 30 s by default) ---
@@ -370,22 +352,24 @@ async def test_long_retry_after_ends_every_watch_resource_exhausted(
     assert again[-1].state == batch_pb2.BATCH_STATE_COMPLETED
 
 
-async def test_retry_after_under_the_cap_is_waited_out(
-    gateway_config: GatewayConfig, sandbox: SandboxServer
-) -> None:
-    """A 429 on the status poll asking for a second (under the cap) is waited out by the poller:
-    the watch then goes on and ends OK on COMPLETED. (One upstream attempt per call, so the wait
-    is the poller's, not the upstream client's own retry.)"""
-    config = dataclasses.replace(gateway_config, max_attempts=1)
-    async with Gateway(config) as gw, grpc.aio.insecure_channel(gw.address) as channel:
-        stub = Stub(channel)
-        batch = await create_batch(stub, "https://e.com/a.mp3")
+async def test_retry_after_under_the_cap_is_waited_out(sandbox_clock: FakeTime) -> None:
+    """A 429 on the status poll asking for a second (under the cap) is waited out by the poller,
+    exactly that long: the watch then goes on and ends OK on COMPLETED. (One upstream attempt
+    per call, so the wait is the poller's, not the upstream client's own retry.)"""
+    config = SandboxConfig(item_seconds=10.0, manifest_validation_seconds=0.0, clock=sandbox_clock)
+    async with (
+        SandboxServer(config, host="127.0.0.1", port=0) as server,
+        sandbox_hub(sandbox_clock, server.url, max_attempts=1) as hub,
+        client(server, TOKEN) as http,
+    ):
+        batch_id = (await sandbox_create(http, "https://e.com/a.mp3"))["batch_id"]
         await fault(
-            sandbox, status=429, count=1, retry_after=1, path_prefix="/v1/transcriptions/batch/"
+            server, status=429, count=1, retry_after=1, path_prefix="/v1/transcriptions/batch/"
         )
-        messages = await collect_within(stub, batch.batch_id)
-        assert messages[-1].state == batch_pb2.BATCH_STATE_COMPLETED
-        assert await upstream_count(sandbox, STATUS_PATH) >= 2  # the 429, then the answers
+        seen = [o async for o in hub.watch(Credential(TOKEN, "caller"), batch_id)]
+        assert seen[-1].status.status == "COMPLETED"
+        assert sandbox_clock.sleeps[0] == 1.0  # the Retry-After, before any poll interval
+        assert await upstream_count(server, STATUS_PATH) >= 2  # the 429, then the answers
 
 
 def test_pending_call_backlog_follows_max_watches(gateway_config: GatewayConfig) -> None:
