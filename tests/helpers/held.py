@@ -26,14 +26,21 @@ _HOP_BY_HOP = {"connection", "content-length", "content-encoding", "transfer-enc
 
 class Hold:
     """Which requests the proxy holds, and the test's hand on them: requests of `method` (any
-    when None) whose path starts with `path_prefix`, the first `count` of them (all when None)."""
+    when None) whose path starts with `path_prefix`, the first `count` of them (all when None),
+    while `armed` (a test may arm it after its set-up calls went through)."""
 
     def __init__(
-        self, *, method: str | None = None, path_prefix: str = "/v1/", count: int | None = None
+        self,
+        *,
+        method: str | None = None,
+        path_prefix: str = "/v1/",
+        count: int | None = None,
+        armed: bool = True,
     ) -> None:
         self.method = method
         self.path_prefix = path_prefix
         self.count = count
+        self.armed = armed
         self.held = 0
         """Requests held so far (released ones included)."""
         self._released = asyncio.Event()
@@ -41,6 +48,8 @@ class Hold:
 
     def takes(self, method: str, path: str) -> bool:
         """Whether a request is to be held (counting it when it is)."""
+        if not self.armed or self._released.is_set():
+            return False
         if self.method not in (None, method) or not path.startswith(self.path_prefix):
             return False
         if self.count is not None and self.held >= self.count:

@@ -14,10 +14,19 @@ import grpc
 import httpx
 import pytest
 
+from gateway.access.credentials import Credential
 from gateway.contract.errors import GatewayError, Reason
 from gateway.watch.hub import Observation, StatusHub
 from tests.helpers.clock import FakeTime
-from tests.helpers.hub import BATCH, CALLER, GUARD, ScriptedUpstream, harness, status
+from tests.helpers.hub import (
+    BATCH,
+    CADENCE,
+    CALLER,
+    GUARD,
+    ScriptedUpstream,
+    harness,
+    status,
+)
 from tests.helpers.upstream import Answer, Script, reply
 
 
@@ -284,3 +293,40 @@ async def test_a_watcher_joining_mid_poll_gets_the_state() -> None:
         upstream.release[2].set()
         assert (await anext(joined)).terminal
         assert (await anext(first)).terminal
+
+
+# -- a watched batch's state answers GetBatchStatus while it is fresh (StatusHub.fresh) ---------
+
+
+async def test_a_fresh_observation_answers_reads_until_it_is_older_than_max_age() -> None:
+    """While a poller runs, its latest observation may answer a GetBatchStatus of the same
+    tenant's batch until it is `max_age` old on the hub's clock (polls that find nothing new do
+    not renew it); then, or with `max_age` 0, or for another tenant, there is none."""
+    upstream = ScriptedUpstream(reply(200, status("PROCESSING", 1)))
+    async with harness(upstream, hold=CADENCE.fast) as h, asyncio.timeout(GUARD):
+        stream = h.hub.watch(CALLER, BATCH)
+        seen = await anext(stream)
+        await h.holding.wait()  # the poller sleeps between polls: one fast interval has passed
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is seen
+        assert h.hub.fresh(CALLER, BATCH, max_age=0.0) is None
+        assert h.hub.fresh(Credential("other tenant", "caller"), BATCH, max_age=5.0) is None
+        h.time.advance(4.0)  # 5 s after the read: still within max_age
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is seen
+        h.time.advance(0.5)
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is None
+
+
+async def test_a_terminal_observation_answers_reads_whatever_its_age() -> None:
+    """A COMPLETED batch does not change any more: its observation answers reads however old,
+    though its poller has stopped, while a watcher still holds the topic."""
+    seen: list[Observation] = []
+    upstream = ScriptedUpstream(reply(200, status("COMPLETED", 2)))
+    async with harness(upstream) as h, asyncio.timeout(GUARD):
+        stream = h.hub.watch(CALLER, BATCH)
+        seen.append(await anext(stream))
+        while h.hub.active_pollers:  # noqa: ASYNC110 - the state lives in another task
+            await asyncio.sleep(0)
+        h.time.advance(3600.0)
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is seen[0]
+        assert [o async for o in stream] == []  # the watch ends after the terminal state
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is None  # the topic ended
