@@ -1,6 +1,8 @@
-"""The upstream rate budget on Redis (--redis-url): two gateways draw from one bucket per
-credential, so together they stay under the rate; Redis holds keyed hashes, never a token; and
-while Redis is down each gateway goes on with its own bucket, then shares again. Real
+"""The upstream rate budget on Redis (--redis-url): the Lua-scripted buckets on their own
+(tokens, refill, pause, what a refusal says, two replicas on one bucket); two gateways draw
+from one bucket per credential, so together they stay under the rate; Redis holds keyed
+hashes, never a token; and while Redis is down each gateway goes on with its own bucket, then
+shares again. Real
 redis-server (tests/helpers/redis_server.py), real gateways, one sandbox that answers 429
 past 1.2 times the gateways' rate per token."""
 
@@ -11,6 +13,7 @@ import dataclasses
 import io
 import time
 import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 import redis.asyncio as aioredis
@@ -20,10 +23,13 @@ from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
+from gateway.state.rate_budget_redis import RedisRateBuckets
+from gateway.state.redis_client import RedisConnection, RedisSettings
+from gateway.upstream.rate_budget import SharedState
 from tests.conftest import TOKEN, bearer
 from tests.helpers.calls import eventually, express, source, upstream_count
 from tests.helpers.gateways import Gateways
-from tests.helpers.redis_server import RedisServer
+from tests.helpers.redis_server import SECRET, RedisServer
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 RATE, BURST = 20.0, 5
@@ -34,6 +40,112 @@ CALL_TIMEOUT = 60.0
 
 
 pytestmark = pytest.mark.usefixtures("key_secret")
+
+
+# -- the buckets on their own (gateway.state.rate_budget_redis) ------------------------------
+
+
+@pytest.fixture
+async def buckets(
+    redis_server: RedisServer,
+) -> AsyncIterator[Callable[..., Awaitable[RedisRateBuckets]]]:
+    """Make RedisRateBuckets on the test's Redis, each on a connection of its own (a
+    replica); all closed at the end."""
+    made: list[tuple[RedisRateBuckets, RedisConnection]] = []
+
+    async def make(rate: float, burst: int) -> RedisRateBuckets:
+        connection = RedisConnection(
+            RedisSettings(redis_server.url, SECRET.encode(), fallback_local=False)
+        )
+        await connection.start()
+        shared = RedisRateBuckets(connection, rate=rate, burst=burst)
+        made.append((shared, connection))
+        return shared
+
+    try:
+        yield make
+    finally:
+        for shared, connection in made:
+            await shared.close()
+            await connection.aclose()
+
+
+async def take(shared: RedisRateBuckets, tenant: str = "t") -> SharedState:
+    state = await shared.take(tenant)
+    assert state is not None
+    return state
+
+
+async def test_a_bucket_grants_its_burst_then_refuses_until_a_token_comes_back(
+    buckets: Callable[..., Awaitable[RedisRateBuckets]],
+) -> None:
+    """A fresh bucket is full: `burst` takes are granted at once, the next is refused (no
+    token, no pause); at `rate` per second a token comes back (Redis's own clock: a
+    fiftieth of a second here) and is granted."""
+    shared = await buckets(rate=50.0, burst=3)
+    granted = [await take(shared) for _ in range(3)]
+    assert all(state.granted for state in granted)
+    assert [round(state.tokens) for state in granted] == [2, 1, 0]
+    refused = await take(shared)
+    assert not refused.granted
+    assert refused.tokens < 1
+    assert refused.paused_for == 0
+    again = await eventually(lambda: take(shared), lambda state: state.granted, interval=0.005)
+    assert again.tokens < 1
+
+
+async def test_tenants_have_buckets_of_their_own_shared_by_every_replica(
+    buckets: Callable[..., Awaitable[RedisRateBuckets]], redis_server: RedisServer
+) -> None:
+    """One replica drains a tenant's bucket: the other replica is refused for that tenant, not
+    for another; Redis names each bucket by the tenant's keyed hash and lets it expire."""
+    first, second = await buckets(rate=0.5, burst=2), await buckets(rate=0.5, burst=2)
+    assert (await take(first)).granted
+    assert (await take(first)).granted
+    assert not (await take(second)).granted
+    assert (await take(second, "other tenant")).granted
+    async with aioredis.Redis.from_url(redis_server.url) as redis:
+        keys = [key async for key in redis.scan_iter(match="sgw:rate:*")]
+        assert len(keys) == 2
+        for key in keys:
+            tenant = key.removeprefix(b"sgw:rate:")
+            assert len(tenant) == 32  # a keyed hash, hex: never the tenant itself
+            assert int(tenant, 16) >= 0
+            assert 0 < await redis.pttl(key) <= 5_000  # refill (at most 4 s) + 1 s
+
+
+async def test_a_pause_refuses_every_replica_until_it_ends_then_gives_one_token(
+    buckets: Callable[..., Awaitable[RedisRateBuckets]],
+) -> None:
+    """A 429's pause: nobody gets a token before it ends (the refusal says how long is left),
+    a shorter pause never cuts a longer one short, and at its end one token comes at once, the
+    rest at the rate."""
+    first, second = await buckets(rate=0.5, burst=5), await buckets(rate=0.5, burst=5)
+    paused = await first.pause("t", 0.3)
+    assert paused is not None
+    assert 0.25 < paused.paused_for <= 0.3
+    shorter = await second.pause("t", 0.05)
+    assert shorter is not None
+    assert shorter.paused_for > 0.2  # the longer pause stays
+    refused = await take(second)
+    assert not refused.granted
+    assert 0 < refused.paused_for <= 0.3
+    after = await eventually(lambda: take(second), lambda state: state.granted, interval=0.02)
+    assert after.paused_for == 0
+    assert not (await take(first)).granted  # one token at the pause's end, the next at 0.5/s
+
+
+async def test_a_redis_that_is_away_answers_none_without_asking(
+    buckets: Callable[..., Awaitable[RedisRateBuckets]], redis_server: RedisServer
+) -> None:
+    """While Redis cannot be reached, take and pause answer None (the replica's own bucket
+    stands in) and the buckets say they are unavailable."""
+    shared = await buckets(rate=5.0, burst=5)
+    assert (await take(shared)).granted
+    redis_server.stop()
+    assert await shared.take("t") is None
+    assert not shared.available
+    assert await shared.pause("t", 1.0) is None
 
 
 @pytest.fixture
