@@ -12,5 +12,5 @@
 
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-"""The repository's root."""
+REPO = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+"""The repository's root: the nearest folder above these helpers with a pyproject.toml."""

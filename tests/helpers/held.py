@@ -130,7 +130,8 @@ async def held_upstream(url: str, hold: Hold) -> AsyncIterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    async with httpx.AsyncClient(base_url=url, timeout=60.0) as upstream:
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
+    async with httpx.AsyncClient(base_url=url, timeout=60.0, limits=limits) as upstream:
         config = uvicorn.Config(
             _proxy(upstream, hold),
             http="h11",
