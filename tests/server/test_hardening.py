@@ -121,7 +121,11 @@ async def test_every_admitted_call_reaches_the_upstream_at_once(
     hold = Hold(method="GET", armed=False)
     async with held_upstream(sandbox.url, hold) as url:
         gw = await gateways.start(
-            gateway_config, upstream_url=url, max_concurrent_calls=120, unshared_reads=True
+            gateway_config,
+            upstream_url=url,
+            max_concurrent_calls=120,
+            unshared_reads=True,
+            default_timeout=60.0,  # the cap of every unary call: room for 120 on a busy machine
         )
         batch = await create_express(gw.stub, source(1))
         hold.armed = True

@@ -187,7 +187,7 @@ async def test_a_follower_past_its_deadline_fails_alone(
     await hold.until_held(1)
     patient = [asyncio.ensure_future(read_status(stub, batch_id)) for _ in range(3)]
     await in_flight(gateway, 4)
-    error = await rpc_error(read_status(stub, batch_id, timeout=0.3))
+    error = await rpc_error(read_status(stub, batch_id, timeout=1.0))
     hold.release()
     answers = await asyncio.gather(leader, *patient)
     assert_error(error, grpc.StatusCode.DEADLINE_EXCEEDED, "UPSTREAM_TIMEOUT")
