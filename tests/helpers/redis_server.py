@@ -5,8 +5,10 @@ persistence; stopped and started again on the same port for outage tests.
 without it fails the Redis tests with that advice: they never skip.
 
 Fixtures (offered to every module through tests/conftest.py): `redis_server`, one server for
-one test; `key_secret`, the one Redis key secret that replicas must share (a module that starts
-gateways on Redis says `pytestmark = pytest.mark.usefixtures("key_secret")`).
+one test; `redis_connections`, the gateway's own Redis connections to it, one per replica a test
+plays (`await redis_connections.connect()`); `key_secret`, the one Redis key secret that
+replicas must share (a module that starts gateways on Redis says
+`pytestmark = pytest.mark.usefixtures("key_secret")`).
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import pytest
 
-from gateway.state.redis_client import KEY_SECRET_ENV
+from gateway.state.redis_client import KEY_SECRET_ENV, RedisConnection, RedisSettings
 
 SECRET = "redis-key-secret-for-the-tests-0123"
 """The Redis key secret of the tests' replicas (SOFER_GATEWAY_REDIS_KEY_SECRET)."""
@@ -145,3 +147,34 @@ def key_secret(monkeypatch: pytest.MonkeyPatch) -> str:
     one Redis key secret, as replicas must; the secret."""
     monkeypatch.setenv(KEY_SECRET_ENV, SECRET)
     return SECRET
+
+
+class RedisConnections:
+    """The gateway's Redis connections (gateway.state.redis_client) that one test opened to its
+    server, each standing for a replica; all closed together."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.made: list[RedisConnection] = []
+
+    async def connect(self) -> RedisConnection:
+        """A started connection to the test's Redis, with the tests' key secret."""
+        connection = RedisConnection(RedisSettings(self.url, SECRET.encode(), fallback_local=False))
+        await connection.start()
+        self.made.append(connection)
+        return connection
+
+    async def close_all(self) -> None:
+        for connection in self.made:
+            await connection.aclose()
+
+
+@pytest.fixture
+async def redis_connections(redis_server: RedisServer) -> AsyncIterator[RedisConnections]:
+    """Connections to the test's Redis (`await redis_connections.connect()`), closed at its
+    end, after whatever the test built on them."""
+    connections = RedisConnections(redis_server.url)
+    try:
+        yield connections
+    finally:
+        await connections.close_all()

@@ -18,9 +18,8 @@ import redis.asyncio as aioredis
 from gateway.contract.errors import GatewayError, Reason
 from gateway.state.idempotency import IdempotencyStore
 from gateway.state.idempotency_redis import OWNER_PREFIX, RECORD_PREFIX, RedisIdempotencyStore
-from gateway.state.redis_client import RedisConnection, RedisSettings
 from gateway.upstream import BatchTranscriptionResponse, InvalidArgument, Unavailable
-from tests.helpers.redis_server import SECRET, RedisServer
+from tests.helpers.redis_server import RedisConnections, RedisServer
 
 TENANT, RPC, REQUEST_ID, PAYLOAD = "tenant-key", "CreateBatch", "Req-1", "fingerprint-1"
 ANSWER = BatchTranscriptionResponse(
@@ -48,30 +47,26 @@ class Create:
 
 @pytest.fixture
 async def stores(
-    redis_server: RedisServer,
+    redis_connections: RedisConnections,
 ) -> AsyncIterator[Callable[..., Awaitable[RedisIdempotencyStore]]]:
     """Make started stores on the test's Redis, each on a connection of its own (a replica);
     all closed at the end."""
-    made: list[tuple[RedisIdempotencyStore, RedisConnection]] = []
+    made: list[RedisIdempotencyStore] = []
 
     async def make(
         *, ttl: float = 60.0, fallback: IdempotencyStore | None = None
     ) -> RedisIdempotencyStore:
-        connection = RedisConnection(
-            RedisSettings(redis_server.url, SECRET.encode(), fallback_local=False)
-        )
-        await connection.start()
+        connection = await redis_connections.connect()
         store = RedisIdempotencyStore(connection, ttl=ttl, create_timeout=10.0, fallback=fallback)
         await store.start()
-        made.append((store, connection))
+        made.append(store)
         return store
 
     try:
         yield make
     finally:
-        for store, connection in made:
+        for store in made:
             await store.close()
-            await connection.aclose()
 
 
 def run(

@@ -24,12 +24,11 @@ from sofer_sandbox import SandboxConfig, SandboxServer
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from gateway.state.rate_budget_redis import RedisRateBuckets
-from gateway.state.redis_client import RedisConnection, RedisSettings
 from gateway.upstream.rate_budget import SharedState
 from tests.conftest import TOKEN, bearer
 from tests.helpers.calls import eventually, express, source, upstream_count
 from tests.helpers.gateways import Gateways
-from tests.helpers.redis_server import SECRET, RedisServer
+from tests.helpers.redis_server import RedisConnections, RedisServer
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 RATE, BURST = 20.0, 5
@@ -47,27 +46,22 @@ pytestmark = pytest.mark.usefixtures("key_secret")
 
 @pytest.fixture
 async def buckets(
-    redis_server: RedisServer,
+    redis_connections: RedisConnections,
 ) -> AsyncIterator[Callable[..., Awaitable[RedisRateBuckets]]]:
     """Make RedisRateBuckets on the test's Redis, each on a connection of its own (a
     replica); all closed at the end."""
-    made: list[tuple[RedisRateBuckets, RedisConnection]] = []
+    made: list[RedisRateBuckets] = []
 
     async def make(rate: float, burst: int) -> RedisRateBuckets:
-        connection = RedisConnection(
-            RedisSettings(redis_server.url, SECRET.encode(), fallback_local=False)
-        )
-        await connection.start()
-        shared = RedisRateBuckets(connection, rate=rate, burst=burst)
-        made.append((shared, connection))
+        shared = RedisRateBuckets(await redis_connections.connect(), rate=rate, burst=burst)
+        made.append(shared)
         return shared
 
     try:
         yield make
     finally:
-        for shared, connection in made:
+        for shared in made:
             await shared.close()
-            await connection.aclose()
 
 
 async def take(shared: RedisRateBuckets, tenant: str = "t") -> SharedState:

@@ -4,35 +4,19 @@ watches it serves end to end are in test_shared_watches.py."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
-
-from gateway.state.redis_client import RedisConnection, RedisSettings
 from gateway.upstream import BatchStatusResponse
 from gateway.watch.exchange import StatusExchange
 from tests.helpers.calls import eventually
-from tests.helpers.redis_server import SECRET, RedisServer
+from tests.helpers.redis_server import RedisConnections
 
 # -- the exchange itself ------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def connections(redis_server: RedisServer) -> AsyncIterator[list[RedisConnection]]:
-    made: list[RedisConnection] = []
-    try:
-        yield made
-    finally:
-        for connection in made:
-            await connection.aclose()
-
-
-async def exchange(made: list[RedisConnection], url: str, lease: float) -> StatusExchange:
-    connection = RedisConnection(RedisSettings(url, SECRET.encode(), fallback_local=False))
-    await connection.start()
-    made.append(connection)
-    return StatusExchange(connection, lease=lease)
+async def exchange(connections: RedisConnections, lease: float) -> StatusExchange:
+    """A replica's exchange on the test's Redis, with a lease of `lease` seconds."""
+    return StatusExchange(await connections.connect(), lease=lease)
 
 
 def status(completed: int) -> BatchStatusResponse:
@@ -48,12 +32,12 @@ def status(completed: int) -> BatchStatusResponse:
 
 
 async def test_a_stale_holder_cannot_publish_after_another_took_over(
-    redis_server: RedisServer, connections: list[RedisConnection]
+    redis_connections: RedisConnections,
 ) -> None:
     """Holder A stalls past its lease; B takes the lease and publishes; A, waking up, cannot
     publish its older state over B's (the fence), and cannot renew: the latest stays B's."""
-    a = await exchange(connections, redis_server.url, lease=0.04)
-    b = await exchange(connections, redis_server.url, lease=0.04)
+    a = await exchange(redis_connections, lease=0.04)
+    b = await exchange(redis_connections, lease=0.04)
     key = a.key("tenant", "batch")
     lease_a = await a.acquire(key)
     assert lease_a is not None
@@ -70,12 +54,10 @@ async def test_a_stale_holder_cannot_publish_after_another_took_over(
     assert (latest.version, latest.status) == (2, status(2))
 
 
-async def test_a_follower_hears_each_version_once(
-    redis_server: RedisServer, connections: list[RedisConnection]
-) -> None:
+async def test_a_follower_hears_each_version_once(redis_connections: RedisConnections) -> None:
     """A subscriber of the batch's channel gets every published version, in order, once."""
-    a = await exchange(connections, redis_server.url, lease=5)
-    b = await exchange(connections, redis_server.url, lease=5)
+    a = await exchange(redis_connections, lease=5)
+    b = await exchange(redis_connections, lease=5)
     await b.start()
     heard: list[int] = []
     key = b.key("tenant", "batch")
