@@ -6,7 +6,6 @@ the retry budget limiting retries. After every scenario the gateway is healthy."
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import socket
 import time
@@ -56,12 +55,6 @@ async def upstream_json(sandbox: SandboxServer, path: str) -> Any:
         response = await http.get(path, headers={"authorization": f"Bearer {TOKEN}"})
     response.raise_for_status()
     return response.json()
-
-
-@pytest.fixture
-def gateway_config(gateway_config: GatewayConfig, request: pytest.FixtureRequest) -> GatewayConfig:
-    """The shared gateway settings, with whatever a test's indirect parameter changes."""
-    return dataclasses.replace(gateway_config, **getattr(request, "param", {}))
 
 
 # -- 429 storms without Retry-After ------------------------------------------------------------
