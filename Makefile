@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PROTOS := $(shell find protos -name '*.proto' 2>/dev/null)
 
-.PHONY: install lock lock-upgrade run test lint generate check-generated clean bench bench-quick bench-tools
+.PHONY: install lock lock-upgrade run test coverage lint generate check-generated clean bench bench-quick bench-tools
 
 ## The lock files (README "Install"): every version installed by make install, CI and the
 ## Dockerfile, each with its hashes. dev.txt: the gateway, its `dev` extra and the sandbox's
@@ -65,6 +65,13 @@ run: $(STAMP) node-deps
 test: $(STAMP) node-deps redis-server
 	$(BIN)/python -m pytest -n 4 --durations=15
 
+## The whole suite under coverage.py (pytest-cov, in the same 4 workers as `make test`): the
+## gateway's and the sandbox's statements and branches, the `serve` processes the tests start
+## included; missing lines per module in the terminal, the report in htmlcov/. Fails below the
+## floor in pyproject.toml ([tool.coverage.report] fail_under).
+coverage: $(STAMP) node-deps redis-server
+	$(BIN)/python -m pytest -n 4 -p no:cacheprovider --cov --cov-report=term-missing:skip-covered --cov-report=html
+
 ## The Performance benchmark (bench/README.md): every scenario, figures beside the targets;
 ## writes bench/results/latest.json and docs/benchmarks.md. LABEL names its history row.
 bench: $(STAMP) bench-tools
@@ -119,7 +126,7 @@ check-generated: generate
 		{ echo "generated/ has untracked files: run 'make generate' and commit"; exit 1; }
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info .coverage .coverage.* htmlcov
 
 ## Node tooling from package-lock.json (buf; protoc-gen-es for generated/ts/ and
 ## @connectrpc/connect-node for its client in tests/interop/ts/; @grpc/grpc-js +

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import logging
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -15,6 +17,14 @@ from sofer_sandbox import SandboxConfig, SandboxServer
 from gateway.config import GatewayConfig
 from gateway.observability.logs import configure_logging
 from gateway.server.process import Gateway
+
+# Fixtures defined once in tests/helpers/, offered to every test module by name.
+pytest_plugins = [
+    "tests.helpers.clock",
+    "tests.helpers.gateways",
+    "tests.helpers.pki",
+    "tests.helpers.redis_server",
+]
 
 TOKEN = "tenant-a-token"
 OTHER_TOKEN = "tenant-b-token"
@@ -56,12 +66,17 @@ async def sandbox(sandbox_config: SandboxConfig) -> AsyncIterator[SandboxServer]
 
 
 @pytest.fixture
-def gateway_config(sandbox: SandboxServer) -> GatewayConfig:
-    """The gateway's settings for one test: the test's sandbox, no key of its own, fast backoff.
+def gateway_config(sandbox: SandboxServer, request: pytest.FixtureRequest) -> GatewayConfig:
+    """The gateway's settings for one test: the test's sandbox, no key of its own, fast backoff,
+    and whatever a test's indirect parameter changes
+    (`@pytest.mark.parametrize("gateway_config", [{"api_key": KEY}], indirect=True)`).
 
-    Override in a module to change them (e.g. `api_key=` for the configured-key path).
+    Override in a module to change them for all its tests (an override that takes an indirect
+    parameter of another kind, a TLS mode, say, is seen here too: only a dict is applied).
     """
-    return GatewayConfig(
+    param = getattr(request, "param", None)
+    changes: dict[str, Any] = param if isinstance(param, dict) else {}
+    base = GatewayConfig(
         listen="127.0.0.1:0",
         upstream_url=sandbox.url,
         api_key=None,
@@ -70,6 +85,7 @@ def gateway_config(sandbox: SandboxServer) -> GatewayConfig:
         backoff_cap=0.1,
         shutdown_grace=0.5,
     )
+    return dataclasses.replace(base, **changes)
 
 
 @pytest.fixture

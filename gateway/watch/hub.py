@@ -110,7 +110,8 @@ class Observation:
     memo: dict[object, object] = dataclasses.field(default_factory=dict, compare=False, repr=False)
     """What is derived from this observation for its watchers, made once (gateway.watch.fanout)."""
     read_at: float = dataclasses.field(default_factory=time.monotonic, compare=False, repr=False)
-    """When it was read, on time.monotonic: its age for GetBatchStatus (StatusHub.fresh)."""
+    """When it was read, on the hub's clock (time.monotonic unless a test injects one): its age
+    for GetBatchStatus (StatusHub.fresh)."""
 
     @property
     def terminal(self) -> bool:
@@ -416,7 +417,7 @@ class StatusHub:
         if latest is not None and latest.status == shared.status:
             return
         age = max(0.0, (datetime.now(UTC) - shared.observed_at).total_seconds())
-        observation = Observation(shared.status, shared.observed_at, read_at=time.monotonic() - age)
+        observation = Observation(shared.status, shared.observed_at, read_at=self._clock() - age)
         self._show(topic, observation)
         if observation.terminal:
             topic.turn.set()
@@ -534,7 +535,7 @@ class StatusHub:
                     failures = 0
                     latest = topic.latest
                     if latest is None or answer != latest.status:
-                        observation = Observation(answer, datetime.now(UTC))
+                        observation = Observation(answer, datetime.now(UTC), read_at=self._clock())
                         if not await self._announce(topic, observation):
                             return _Outcome.LOST
                         if observation.terminal:
@@ -571,7 +572,7 @@ class StatusHub:
         """The batch's latest observation when it may answer a GetBatchStatus in place of an
         upstream read (docs/resilience.md, "Hot reads"): the topic of (credential's tenant,
         batch) exists, has no error, its poller is live, and the observation is at most
-        `max_age` seconds old (time.monotonic). A terminal one (COMPLETED, FAILED) whatever its
+        `max_age` seconds old (on the hub's clock). A terminal one (COMPLETED, FAILED) whatever its
         age, its poller having stopped for that: the batch will not change any more, and the
         topic ends with its last watcher. None otherwise, with `max_age` <= 0, or shutting down.
 
@@ -587,7 +588,7 @@ class StatusHub:
             return observation
         if topic.poller is None or topic.poller.done():
             return None
-        if time.monotonic() - observation.read_at > max_age:
+        if self._clock() - observation.read_at > max_age:
             return None
         return observation
 

@@ -35,7 +35,7 @@ from tests.helpers.calls import (
     source,
     upstream_count,
 )
-from tests.observability.test_metrics import scrape
+from tests.helpers.metrics import scrape
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2

@@ -3,7 +3,6 @@ malformed one, and tenants that never see each other's data."""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import grpc
@@ -11,7 +10,6 @@ import pytest
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
-from gateway.config import GatewayConfig
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.helpers.calls import (
     assert_error,
@@ -28,13 +26,6 @@ Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2
 CONFIGURED_KEY = "gateway-own-key"
 UNKNOWN = "0f0e0d0c-0b0a-4988-8776-655443322110"
-
-
-@pytest.fixture
-def gateway_config(gateway_config: GatewayConfig, request: pytest.FixtureRequest) -> GatewayConfig:
-    """The shared gateway settings, with whatever a test's indirect parameter changes."""
-    changes: dict[str, Any] = getattr(request, "param", {})
-    return dataclasses.replace(gateway_config, **changes)
 
 
 with_configured_key = pytest.mark.parametrize(

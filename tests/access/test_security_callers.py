@@ -35,11 +35,10 @@ from tests.helpers.calls import (
     source,
     upstream_total,
 )
-from tests.helpers.pki import Pki, make_pki
+from tests.helpers.pki import Pki, credentials
 from tests.helpers.processes import run_serve, start_serve
 from tests.helpers.sandbox_http import SSL_CONTEXT
 from tests.helpers.streams import drain
-from tests.server.test_security_tls import credentials
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2
@@ -58,12 +57,6 @@ def tokens_file(tmp_path: Path) -> Path:
     path = tmp_path / "caller-tokens"
     path.write_text(f"# the billing service\n\n  {FILE_TOKEN}  \n\n# retired: none\n")
     return path
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    """A fresh CA, server and client certificates for this test, in tmp_path."""
-    return make_pki(tmp_path / "pki")
 
 
 @pytest.fixture

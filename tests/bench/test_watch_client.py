@@ -12,7 +12,7 @@ from sofer_sandbox import SandboxConfig
 from bench.watch_client import Client
 from gateway.server.process import Gateway
 from tests.conftest import TOKEN
-from tests.watch.test_watch import create_batch
+from tests.helpers.calls import create_batch
 
 STREAMS = 3
 

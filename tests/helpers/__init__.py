@@ -13,5 +13,5 @@
 
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent.parent
-"""The repository's root."""
+REPO = next(p for p in Path(__file__).resolve().parents if (p / "pyproject.toml").is_file())
+"""The repository's root: the nearest folder above these helpers with a pyproject.toml."""

@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import httpx
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 from sofer.batch.v1 import batch_pb2, batch_service_pb2
 from sofer_sandbox import SandboxServer
@@ -125,6 +127,15 @@ async def rpc_error(call: Awaitable[Any]) -> grpc.aio.AioRpcError:
     raise AssertionError("the call succeeded; an error was expected")
 
 
+async def read_own(stub: Any, token: str = TOKEN, seconds: float = 90.0) -> grpc.StatusCode:
+    """GetBatchStatus of a batch id no other read names, so that each read is an upstream
+    request of its own (identical concurrent reads share one); the upstream knows no such
+    batch: the code the read ends with, NOT_FOUND when it was answered."""
+    request = batch_service_pb2.GetBatchStatusRequest(batch_id=str(uuid.uuid4()))
+    error = await rpc_error(stub.GetBatchStatus(request, metadata=bearer(token), timeout=seconds))
+    return error.code()
+
+
 # -- the sandbox's admin API ------------------------------------------------------------------
 
 
@@ -160,6 +171,21 @@ async def fault(sandbox: SandboxServer, **rule: Any) -> None:
     assert response.status_code == 200, response.text
 
 
+async def pending_faults(sandbox: SandboxServer) -> list[dict[str, Any]]:
+    """GET /_sandbox/faults: the rules still queued (a spent rule is gone)."""
+    async with _admin(sandbox) as http:
+        response = await http.get("/_sandbox/faults")
+    response.raise_for_status()
+    rules: list[dict[str, Any]] = response.json()["faults"]
+    return rules
+
+
+async def clear_faults(sandbox: SandboxServer) -> None:
+    """DELETE /_sandbox/faults: drop every fault rule still queued."""
+    async with _admin(sandbox) as http:
+        (await http.delete("/_sandbox/faults")).raise_for_status()
+
+
 # -- requests and waiting ---------------------------------------------------------------------
 
 
@@ -173,6 +199,17 @@ def express(*sources: batch_pb2.AudioSource, **fields: Any) -> batch_service_pb2
     fields.setdefault("info", batch_pb2.BatchInfo())
     fields.setdefault("processing_mode", batch_pb2.PROCESSING_MODE_EXPRESS)
     return batch_service_pb2.CreateBatchRequest(audio_sources=list(sources), **fields)
+
+
+def batch_request(
+    request_id: str, url: str = "https://e.com/a.mp3"
+) -> batch_service_pb2.CreateBatchRequest:
+    """An express CreateBatch of one item, carrying `request_id` (empty: none)."""
+    return batch_service_pb2.CreateBatchRequest(
+        request_id=request_id,
+        info=batch_pb2.BatchInfo(),
+        audio_sources=[batch_pb2.AudioSource(audio_url=url)],
+    )
 
 
 async def eventually(
@@ -191,6 +228,16 @@ async def eventually(
         if time.monotonic() > give_up:
             raise AssertionError(f"condition not met within {within} s; last: {result!r}")
         await asyncio.sleep(interval)
+
+
+async def until(predicate: Callable[[], bool], *, within: float = 10.0) -> None:
+    """Wait until `predicate()` (state another task changes) is true; AssertionError after
+    `within` seconds."""
+    give_up = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.01)
 
 
 # -- a recording upstream ---------------------------------------------------------------------
@@ -240,6 +287,20 @@ async def recording_upstream(
 
 # -- calls through the gateway ----------------------------------------------------------------
 
+SERVICE = "sofer.batch.v1.BatchTranscriptionService"
+
+
+async def assert_healthy(channel: grpc.aio.Channel, stub: Any) -> None:
+    """Health says SERVING (server and service) and a normal call succeeds."""
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ("", SERVICE):
+        response = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+        assert response.status == health_pb2.HealthCheckResponse.SERVING
+    listed = await stub.ListManifests(
+        batch_service_pb2.ListManifestsRequest(), metadata=bearer(), timeout=20
+    )
+    assert isinstance(listed, batch_service_pb2.ListManifestsResponse)
+
 
 async def create_express(
     stub: Any, *sources: batch_pb2.AudioSource, token: str = TOKEN
@@ -247,6 +308,23 @@ async def create_express(
     """Create an express batch through the gateway as `token`."""
     response: batch_service_pb2.CreateBatchResponse = await stub.CreateBatch(
         express(*sources), metadata=bearer(token)
+    )
+    return response
+
+
+async def create_batch(
+    stub: Any, *urls: str, token: str = TOKEN
+) -> batch_service_pb2.CreateBatchResponse:
+    """An express batch of `urls` through the gateway, client item ids `item-0`, `item-1`..."""
+    sources = [
+        batch_pb2.AudioSource(audio_url=url, client_item_id=f"item-{i}")
+        for i, url in enumerate(urls)
+    ]
+    request = batch_service_pb2.CreateBatchRequest(
+        info=batch_pb2.BatchInfo(), audio_sources=sources
+    )
+    response: batch_service_pb2.CreateBatchResponse = await stub.CreateBatch(
+        request, metadata=bearer(token)
     )
     return response
 

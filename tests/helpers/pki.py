@@ -1,5 +1,6 @@
 """Certificates the security tests make for themselves (no tests here): two CAs, a server
-certificate for 127.0.0.1 and localhost, and client certificates signed by either CA."""
+certificate for 127.0.0.1 and localhost, and client certificates signed by either CA; the `pki`
+fixture (offered to every module through tests/conftest.py) and gRPC channel credentials."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import datetime
 import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import grpc
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -137,4 +141,19 @@ def make_pki(directory: Path) -> Pki:
         server=_leaf(directory, "server", "localhost", (ca_cert, ca_key), server=True),
         client=_leaf(directory, "client", "billing-service", (ca_cert, ca_key), server=False),
         stranger=_leaf(directory, "stranger", "stranger", (other_cert, other_key), server=False),
+    )
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    """A fresh CA, server and client certificates for this test, in tmp_path/pki."""
+    return make_pki(tmp_path / "pki")
+
+
+def credentials(pki: Pki, client: Issued | None = None, *, trust: Issued | None = None) -> Any:
+    """Channel credentials trusting `trust` (the test CA by default), presenting `client`."""
+    return grpc.ssl_channel_credentials(
+        root_certificates=(trust or pki.ca).cert_pem,
+        private_key=client.key_pem if client else None,
+        certificate_chain=client.cert_pem if client else None,
     )

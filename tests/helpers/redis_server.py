@@ -3,6 +3,12 @@ persistence; stopped and started again on the same port for outage tests.
 
 `make redis-server` installs it (Debian's package); elsewhere see docs/redis.md. A machine
 without it fails the Redis tests with that advice: they never skip.
+
+Fixtures (offered to every module through tests/conftest.py): `redis_server`, one server for
+one test; `redis_connections`, the gateway's own Redis connections to it, one per replica a test
+plays (`await redis_connections.connect()`); `key_secret`, the one Redis key secret that
+replicas must share (a module that starts gateways on Redis says
+`pytestmark = pytest.mark.usefixtures("key_secret")`).
 """
 
 from __future__ import annotations
@@ -11,12 +17,17 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import pytest
 
+from gateway.state.redis_client import KEY_SECRET_ENV, RedisConnection, RedisSettings
+
+SECRET = "redis-key-secret-for-the-tests-0123"
+"""The Redis key secret of the tests' replicas (SOFER_GATEWAY_REDIS_KEY_SECRET)."""
 START_TIMEOUT = 20.0
 """Seconds redis-server gets to answer PING on a noisy 2-core machine."""
 
@@ -121,3 +132,49 @@ class RedisServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, for one test."""
+    with RedisServer(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def key_secret(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every gateway of the test (in-process or `serve`, which inherits the environment) shares
+    one Redis key secret, as replicas must; the secret."""
+    monkeypatch.setenv(KEY_SECRET_ENV, SECRET)
+    return SECRET
+
+
+class RedisConnections:
+    """The gateway's Redis connections (gateway.state.redis_client) that one test opened to its
+    server, each standing for a replica; all closed together."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.made: list[RedisConnection] = []
+
+    async def connect(self) -> RedisConnection:
+        """A started connection to the test's Redis, with the tests' key secret."""
+        connection = RedisConnection(RedisSettings(self.url, SECRET.encode(), fallback_local=False))
+        await connection.start()
+        self.made.append(connection)
+        return connection
+
+    async def close_all(self) -> None:
+        for connection in self.made:
+            await connection.aclose()
+
+
+@pytest.fixture
+async def redis_connections(redis_server: RedisServer) -> AsyncIterator[RedisConnections]:
+    """Connections to the test's Redis (`await redis_connections.connect()`), closed at its
+    end, after whatever the test built on them."""
+    connections = RedisConnections(redis_server.url)
+    try:
+        yield connections
+    finally:
+        await connections.close_all()

@@ -1,4 +1,5 @@
-"""Helpers shared by the sandbox tests (no tests here): a hand-driven clock and small clients."""
+"""Helpers shared by the sandbox tests (no tests here): small clients and a feed server (the
+hand-driven clock is tests.helpers.clock.FakeTime)."""
 
 from __future__ import annotations
 
@@ -16,20 +17,6 @@ from sofer_sandbox import SandboxServer
 SSL_CONTEXT = ssl.create_default_context()
 TOKEN = "tenant-a-token"
 OTHER_TOKEN = "tenant-b-token"
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test says so."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move time forward."""
-        self.now += seconds
 
 
 def client(server: SandboxServer, token: str | None = TOKEN) -> httpx.AsyncClient:

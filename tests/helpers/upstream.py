@@ -1,4 +1,5 @@
-"""Test helpers for code that uses the upstream client: a manual clock and a scripted upstream.
+"""Test helpers for code that uses the upstream client: a scripted upstream (and, from
+tests.helpers.clock, the manual clock `FakeTime`).
 
 `Script` is a handler for `httpx.MockTransport` (the one place the project allows a fake
 upstream: narrow unit tests of the client's policy); everything else tests against the sandbox.
@@ -11,34 +12,11 @@ from typing import Any
 
 import httpx
 
+from tests.helpers.clock import FakeTime
+
+__all__ = ["Answer", "FakeTime", "Script", "reply"]
+
 Answer = httpx.Response | Exception
-
-
-class FakeTime:
-    """A monotonic clock and a wall clock that move only when the code under test sleeps."""
-
-    def __init__(self, now: float = 1000.0, wall: float = 1_700_000_000.0) -> None:
-        self.now = now
-        self.wall = wall
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        """Monotonic seconds (what deadlines are measured on)."""
-        return self.now
-
-    def wall_clock(self) -> float:
-        """Epoch seconds (what an HTTP-date Retry-After is measured from)."""
-        return self.wall
-
-    def advance(self, seconds: float) -> None:
-        """Let time pass, as a slow upstream would."""
-        self.now += seconds
-        self.wall += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        """Record the wait and let that much time pass, instantly."""
-        self.sleeps.append(seconds)
-        self.advance(seconds)
 
 
 def reply(status: int = 200, body: Any = None, *, headers: dict[str, str] | None = None) -> Answer:

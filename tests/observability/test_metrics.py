@@ -10,14 +10,11 @@ import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
-import httpx
 import promql_parser
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
@@ -35,6 +32,7 @@ from tests.helpers.calls import (
     source,
     stats,
 )
+from tests.helpers.metrics import scrape
 from tests.helpers.streams import drain
 
 pb = batch_service_pb2
@@ -52,59 +50,6 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
     """The shared settings, with metrics on a free loopback port."""
     return dataclasses.replace(gateway_config, metrics_listen="127.0.0.1:0")
-
-
-@dataclass(frozen=True)
-class Sample:
-    name: str
-    labels: dict[str, str]
-    value: float
-
-
-@dataclass(frozen=True)
-class Scrape:
-    """One GET /metrics, parsed by prometheus_client's own parser."""
-
-    families: dict[str, str]  # family name -> type
-    samples: list[Sample]
-
-    def value(self, name: str, **labels: str) -> float:
-        """The sum of the samples named `name` whose labels include `labels` (0 if none)."""
-        return sum(
-            s.value
-            for s in self.samples
-            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
-        )
-
-    def has(self, name: str) -> bool:
-        return any(s.name == name for s in self.samples)
-
-    def exported_names(self) -> set[str]:
-        """Every series name a query may use: samples seen, and those each family's type
-        implies (a labelled family with no child yet still says what it will export)."""
-        suffixes = {
-            "counter": ("_total",),
-            "histogram": ("_bucket", "_sum", "_count"),
-            "summary": ("_sum", "_count", ""),
-            "info": ("_info",),
-        }
-        names = {s.name for s in self.samples}
-        for family, kind in self.families.items():
-            names.update(family + suffix for suffix in suffixes.get(kind, ("",)))
-        return names
-
-
-async def scrape(port: int) -> Scrape:
-    """GET /metrics from the gateway's metrics port."""
-    async with httpx.AsyncClient(timeout=10.0) as http:
-        response = await http.get(f"http://127.0.0.1:{port}/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain")
-    families = list(text_string_to_metric_families(response.text))
-    return Scrape(
-        {f.name: f.type for f in families},
-        [Sample(s.name, dict(s.labels), s.value) for f in families for s in f.samples],
-    )
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from gateway.config import GatewayConfig
 from gateway.observability.metrics import PREFIX
 from gateway.server.process import Gateway
 from tests.helpers import REPO
-from tests.observability.test_metrics import scrape
+from tests.helpers.metrics import scrape
 
 _ROW = re.compile(r"^\| `(sofer_gateway_\w+)` \| (\w+) \|", re.MULTILINE)
 ONLY_WITH_REDIS = {"sofer_gateway_redis_up": "gauge"}

@@ -9,7 +9,8 @@ import httpx
 import pytest
 from sofer_sandbox import SandboxConfig, SandboxServer
 
-from tests.helpers.sandbox_http import FakeClock, client, create_express
+from tests.helpers.clock import FakeTime
+from tests.helpers.sandbox_http import client, create_express
 
 STATUS_TEMPLATE = "GET /v1/transcriptions/batch/{batch_id}/status"
 HEALTH = "/v1/health/"
@@ -187,7 +188,7 @@ async def test_reset_clears_state_faults_and_stats(sandbox: SandboxServer) -> No
 
 async def test_rate_limit_answers_429_with_retry_after() -> None:
     """Over N requests per second per token: 429, Retry-After >= 1 s, retry-after-ms, a message."""
-    clock = FakeClock()
+    clock = FakeTime()
     async with (
         SandboxServer(SandboxConfig(rate_limit=2, clock=clock)) as server,
         client(server, "a") as a,
@@ -211,7 +212,7 @@ async def test_rate_limit_answers_429_with_retry_after() -> None:
 
 async def test_rate_limit_spares_health_and_admin() -> None:
     """Health (public) and the admin API are not rate limited."""
-    clock = FakeClock()
+    clock = FakeTime()
     config = SandboxConfig(rate_limit=1, clock=clock)
     async with SandboxServer(config) as server, client(server) as http:
         for _ in range(3):

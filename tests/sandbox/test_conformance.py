@@ -23,9 +23,9 @@ from openapi_core.testing import MockRequest, MockResponse
 from sofer_sandbox import SandboxConfig, SandboxServer
 
 from tests.helpers import REPO
+from tests.helpers.clock import FakeTime
 from tests.helpers.sandbox_http import (
     SSL_CONTEXT,
-    FakeClock,
     episode,
     feed_server,
     rss,
@@ -138,15 +138,9 @@ class Recorder:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    """The sandbox clock of this module."""
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox_config(clock: FakeClock) -> SandboxConfig:
+def sandbox_config(sandbox_clock: FakeTime) -> SandboxConfig:
     """Items take 10 s and manifests validate in 1 s, on the fake clock."""
-    return SandboxConfig(item_seconds=10.0, manifest_validation_seconds=1.0, clock=clock)
+    return SandboxConfig(item_seconds=10.0, manifest_validation_seconds=1.0, clock=sandbox_clock)
 
 
 @pytest.fixture
@@ -157,7 +151,7 @@ async def feed_url() -> AsyncIterator[str]:
         yield f"{base}/feed.xml"
 
 
-async def _exercise(rec: Recorder, clock: FakeClock, feed_url: str) -> None:
+async def _exercise(rec: Recorder, sandbox_clock: FakeTime, feed_url: str) -> None:
     """Call every operation in the states and error cases the spec documents."""
     async with rec.client() as http, rec.client(token=None) as anonymous:
         await http.get("/v1/health/")
@@ -185,7 +179,7 @@ async def _exercise(rec: Recorder, clock: FakeClock, feed_url: str) -> None:
             "/v1/transcriptions/batch-files/from-rss",
             json={"rss_url": feed_url, "limit": 2, "offset": 0, "metadata": {"title": "P"}},
         )
-        clock.advance(1.0)
+        sandbox_clock.advance(1.0)
         listing = (await http.get("/v1/transcriptions/batch-files", params={"limit": 2})).json()
         await http.get(
             "/v1/transcriptions/batch-files", params={"limit": 2, "cursor": listing["next_cursor"]}
@@ -228,8 +222,8 @@ async def _exercise(rec: Recorder, clock: FakeClock, feed_url: str) -> None:
                 for tid in batch["transcription_ids"]:
                     await http.get(f"/v1/transcriptions/{tid}/status")
                     await http.get(f"/v1/transcriptions/{tid}")
-            clock.advance(5.0)
-        clock.advance(20.0)
+            sandbox_clock.advance(5.0)
+        sandbox_clock.advance(20.0)
         tid = express["transcription_ids"][0]
         for flt in ("en", "he", "hybrid"):
             await http.get(f"/v1/transcriptions/{tid}", params={"filter_hebrew_word_format": flt})
@@ -272,7 +266,7 @@ async def _exercise(rec: Recorder, clock: FakeClock, feed_url: str) -> None:
 
 
 async def test_every_answer_conforms_to_the_spec(
-    sandbox: SandboxServer, clock: FakeClock, feed_url: str
+    sandbox: SandboxServer, sandbox_clock: FakeTime, feed_url: str
 ) -> None:
     """Each documented status of each operation is exercised, and each answer matches the spec."""
     path = spec_path()
@@ -282,7 +276,7 @@ async def test_every_answer_conforms_to_the_spec(
     # validation rejects; the schemas themselves are sound, so only that check is skipped.
     openapi = OpenAPI.from_file_path(str(path), config=Config(spec_validator_cls=None))
     recorder = Recorder(sandbox)
-    await _exercise(recorder, clock, feed_url)
+    await _exercise(recorder, sandbox_clock, feed_url)
 
     covered: set[tuple[str, int]] = set()
     exchanges = [e for e in recorder.exchanges if e.path.startswith("/v1/")]

@@ -10,7 +10,8 @@ import httpx
 import pytest
 from sofer_sandbox import SandboxConfig, SandboxServer
 
-from tests.helpers.sandbox_http import FakeClock, client, upload_json
+from tests.helpers.clock import FakeTime
+from tests.helpers.sandbox_http import client, upload_json
 
 URL = "https://example.com/a.mp3"
 
@@ -146,7 +147,7 @@ async def test_manifest_detail_carries_metadata(sandbox: SandboxServer) -> None:
 
 async def test_pending_validation_then_valid_on_the_clock() -> None:
     """A manifest is PENDING_VALIDATION for manifest_validation_seconds, then VALID (or INVALID)."""
-    clock = FakeClock()
+    clock = FakeTime()
     config = SandboxConfig(manifest_validation_seconds=2.0, clock=clock)
     async with SandboxServer(config) as server, client(server) as http:
         good = await upload_json(http, [{"audio_url": URL}])

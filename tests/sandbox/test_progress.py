@@ -10,21 +10,18 @@ import pytest
 from sofer_sandbox import SandboxConfig, SandboxServer
 from sofer_sandbox.timeline import batch_progress, item_status, schedule
 
-from tests.helpers.sandbox_http import FakeClock, client, create_express
+from tests.helpers.clock import FakeTime
+from tests.helpers.sandbox_http import client, create_express
 
 ITEM_SECONDS = 10.0
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    """The sandbox clock of this module's tests."""
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox_config(clock: FakeClock) -> SandboxConfig:
+def sandbox_config(sandbox_clock: FakeTime) -> SandboxConfig:
     """Items take ITEM_SECONDS on the fake clock."""
-    return SandboxConfig(item_seconds=ITEM_SECONDS, manifest_validation_seconds=0.0, clock=clock)
+    return SandboxConfig(
+        item_seconds=ITEM_SECONDS, manifest_validation_seconds=0.0, clock=sandbox_clock
+    )
 
 
 async def _status(http: httpx.AsyncClient, batch: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +40,7 @@ def _check_counts(status: dict[str, Any]) -> None:
 
 
 async def test_items_go_received_processing_completed(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """One item: RECEIVED, then PROCESSING, then COMPLETED within item_seconds."""
     async with client(sandbox) as http:
@@ -53,7 +50,7 @@ async def test_items_go_received_processing_completed(
             status = await _status(http, batch)
             _check_counts(status)
             seen.append((status["status"], status["transcriptions"][0]["status"]))
-            clock.advance(ITEM_SECONDS / 10)
+            sandbox_clock.advance(ITEM_SECONDS / 10)
     assert seen[0] == ("RECEIVED", "RECEIVED")
     assert ("PROCESSING", "PROCESSING") in seen
     assert seen[10] == ("COMPLETED", "COMPLETED")
@@ -66,7 +63,7 @@ async def test_items_go_received_processing_completed(
 
 
 async def test_a_batch_progresses_in_several_steps_and_ends_within_two_item_times(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """Items finish one after another (several distinct counts), all by 2 * item_seconds."""
     urls = [f"https://example.com/{i}.mp3" for i in range(5)]
@@ -77,22 +74,24 @@ async def test_a_batch_progresses_in_several_steps_and_ends_within_two_item_time
             status = await _status(http, batch)
             _check_counts(status)
             counts.append(status["completed_count"])
-            clock.advance(ITEM_SECONDS / 10)
+            sandbox_clock.advance(ITEM_SECONDS / 10)
     assert counts == sorted(counts)
     assert len(set(counts)) == 6  # 0, 1, 2, 3, 4, 5: one step per item
     assert counts[20] == 5  # at 2 * item_seconds everything is done
 
 
-async def test_duration_appears_once_completed(sandbox: SandboxServer, clock: FakeClock) -> None:
+async def test_duration_appears_once_completed(
+    sandbox: SandboxServer, sandbox_clock: FakeTime
+) -> None:
     """`duration` is null until COMPLETED, then a whole number of seconds, fixed per URL."""
     async with client(sandbox) as http:
         batch = await create_express(http, "https://example.com/d.mp3")
         tid = batch["transcription_ids"][0]
         before = (await http.get(f"/v1/transcriptions/{tid}/status")).json()
-        clock.advance(ITEM_SECONDS)
+        sandbox_clock.advance(ITEM_SECONDS)
         after = (await http.get(f"/v1/transcriptions/{tid}/status")).json()
         again = await create_express(http, "https://example.com/d.mp3")
-        clock.advance(ITEM_SECONDS)
+        sandbox_clock.advance(ITEM_SECONDS)
         other = await http.get(f"/v1/transcriptions/{again['transcription_ids'][0]}/status")
     assert before["duration"] is None
     assert after["status"] == "COMPLETED"
@@ -101,13 +100,15 @@ async def test_duration_appears_once_completed(sandbox: SandboxServer, clock: Fa
     assert other.json()["duration"] == after["duration"]
 
 
-async def test_urls_containing_fail_end_failed(sandbox: SandboxServer, clock: FakeClock) -> None:
+async def test_urls_containing_fail_end_failed(
+    sandbox: SandboxServer, sandbox_clock: FakeTime
+) -> None:
     """An audio_url containing "fail" ends FAILED; the batch still COMPLETES if one item did."""
     async with client(sandbox) as http:
         batch = await create_express(
             http, "https://example.com/ok.mp3", "https://example.com/will-fail.mp3"
         )
-        clock.advance(2 * ITEM_SECONDS)
+        sandbox_clock.advance(2 * ITEM_SECONDS)
         status = await _status(http, batch)
     assert [t["status"] for t in status["transcriptions"]] == ["COMPLETED", "FAILED"]
     assert status["status"] == "COMPLETED"
@@ -116,19 +117,19 @@ async def test_urls_containing_fail_end_failed(sandbox: SandboxServer, clock: Fa
 
 
 async def test_a_batch_whose_items_all_fail_is_failed(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """All items FAILED: the batch is FAILED."""
     async with client(sandbox) as http:
         batch = await create_express(http, "https://fail.example.com/1.mp3", "https://x/fail2")
-        clock.advance(2 * ITEM_SECONDS)
+        sandbox_clock.advance(2 * ITEM_SECONDS)
         status = await _status(http, batch)
     assert status["status"] == "FAILED"
     assert status["failed_count"] == 2
 
 
 async def test_transcription_status_matches_the_batch_view(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """GET .../{id}/status and the batch status agree on an item at every moment."""
     async with client(sandbox) as http:
@@ -138,7 +139,7 @@ async def test_transcription_status_matches_the_batch_view(
             for info in status["transcriptions"]:
                 alone = (await http.get(f"/v1/transcriptions/{info['id']}/status")).json()
                 assert alone == info
-            clock.advance(ITEM_SECONDS / 2)
+            sandbox_clock.advance(ITEM_SECONDS / 2)
 
 
 def test_schedule_staggers_items_and_bounds_the_batch() -> None:

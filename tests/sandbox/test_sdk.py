@@ -17,21 +17,16 @@ from soferai.transcribe import (
 )
 from soferai.transcribe.errors import AuthenticationError, BatchNotFound, TranscriptionNotFound
 
-from tests.helpers.sandbox_http import SSL_CONTEXT, FakeClock
+from tests.helpers.clock import FakeTime
+from tests.helpers.sandbox_http import SSL_CONTEXT
 
 UNKNOWN = "d5e9c84f-c2b2-4bf4-b4b0-7ffd7a9ffc32"
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    """The sandbox clock of this module."""
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox_config(clock: FakeClock) -> SandboxConfig:
+def sandbox_config(sandbox_clock: FakeTime) -> SandboxConfig:
     """Items take one second on the fake clock; manifests validate at once."""
-    return SandboxConfig(item_seconds=1.0, manifest_validation_seconds=0.0, clock=clock)
+    return SandboxConfig(item_seconds=1.0, manifest_validation_seconds=0.0, clock=sandbox_clock)
 
 
 @pytest.fixture
@@ -42,7 +37,7 @@ async def sdk(sandbox: SandboxServer) -> AsyncIterator[AsyncSoferAI]:
 
 
 async def test_sdk_express_batch_status_and_transcripts(
-    sdk: AsyncSoferAI, clock: FakeClock
+    sdk: AsyncSoferAI, sandbox_clock: FakeTime
 ) -> None:
     """create (express), batch status, transcription status and transcription all parse."""
     created = await sdk.batch_transcribe.create_batch_transcription(
@@ -61,7 +56,7 @@ async def test_sdk_express_batch_status_and_transcripts(
     ok_id, failed_id = created.transcription_ids
     early = await sdk.transcribe.get_transcription(transcription_id=ok_id)
     assert (early.text, early.info.status) == ("", "RECEIVED")
-    clock.advance(2.0)
+    sandbox_clock.advance(2.0)
     done = await sdk.batch_transcribe.get_batch_status(batch_id=created.batch_id)
     assert (done.status, done.completed_count, done.failed_count) == ("COMPLETED", 1, 1)
     assert [t.title for t in done.transcriptions] == ["A", "SDK - Item 2"]

@@ -13,27 +13,24 @@ from hypothesis import strategies as st
 from sofer_sandbox import SandboxConfig, SandboxServer
 from sofer_sandbox.transcripts import duration_seconds, render, visible_formats
 
-from tests.helpers.sandbox_http import FakeClock, client, create_express
+from tests.helpers.clock import FakeTime
+from tests.helpers.sandbox_http import client, create_express
 
 URL = "https://example.com/shiur-42.mp3"
 HEBREW = re.compile("[\u0590-\u05ff]")
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    """The sandbox clock of this module's tests."""
-    return FakeClock()
-
-
-@pytest.fixture
-def sandbox_config(clock: FakeClock) -> SandboxConfig:
+def sandbox_config(sandbox_clock: FakeTime) -> SandboxConfig:
     """Items take one second on the fake clock."""
-    return SandboxConfig(item_seconds=1.0, manifest_validation_seconds=0.0, clock=clock)
+    return SandboxConfig(item_seconds=1.0, manifest_validation_seconds=0.0, clock=sandbox_clock)
 
 
-async def _done(http: httpx.AsyncClient, clock: FakeClock, url: str = URL, **extra: Any) -> str:
+async def _done(
+    http: httpx.AsyncClient, sandbox_clock: FakeTime, url: str = URL, **extra: Any
+) -> str:
     batch = await create_express(http, url, **extra)
-    clock.advance(2.0)
+    sandbox_clock.advance(2.0)
     transcription_id: str = batch["transcription_ids"][0]
     return transcription_id
 
@@ -47,24 +44,24 @@ async def _get(http: httpx.AsyncClient, tid: str, filter_: str | None = None) ->
 
 
 async def test_transcripts_are_deterministic_per_url(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """Two transcriptions of one URL have the same text and timestamps; another URL differs."""
     async with client(sandbox) as http:
-        one = await _get(http, await _done(http, clock))
-        two = await _get(http, await _done(http, clock))
-        other = await _get(http, await _done(http, clock, "https://example.com/other.mp3"))
+        one = await _get(http, await _done(http, sandbox_clock))
+        two = await _get(http, await _done(http, sandbox_clock))
+        other = await _get(http, await _done(http, sandbox_clock, "https://example.com/other.mp3"))
     assert one["text"] == two["text"]
     assert one["timestamps"] == two["timestamps"]
     assert other["text"] != one["text"]
 
 
 async def test_timestamps_are_ordered_and_within_the_duration(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """start <= end for every word, starts never go back, and the last end fits the duration."""
     async with client(sandbox) as http:
-        body = await _get(http, await _done(http, clock))
+        body = await _get(http, await _done(http, sandbox_clock))
     stamps = body["timestamps"]
     assert stamps
     assert all(w["start"] <= w["end"] for w in stamps)
@@ -74,11 +71,11 @@ async def test_timestamps_are_ordered_and_within_the_duration(
 
 
 async def test_default_formats_give_both_forms_of_hebrew_terms(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """["en","he"]: transliterations in <i>..</i> tagged ["en"], Hebrew letters tagged ["he"]."""
     async with client(sandbox) as http:
-        body = await _get(http, await _done(http, clock))
+        body = await _get(http, await _done(http, sandbox_clock))
     tags = {tuple(w["hebrew_word_format"] or ()) for w in body["timestamps"]}
     assert tags == {(), ("en",), ("he",)}
     assert "<i>" in body["text"]
@@ -90,28 +87,34 @@ async def test_default_formats_give_both_forms_of_hebrew_terms(
             assert HEBREW.search(word["word"])
 
 
-async def test_filter_en_removes_hebrew_letters(sandbox: SandboxServer, clock: FakeClock) -> None:
+async def test_filter_en_removes_hebrew_letters(
+    sandbox: SandboxServer, sandbox_clock: FakeTime
+) -> None:
     """filter=en: no Hebrew characters in the text, no word tagged "he" in the timestamps."""
     async with client(sandbox) as http:
-        body = await _get(http, await _done(http, clock), "en")
+        body = await _get(http, await _done(http, sandbox_clock), "en")
     assert not HEBREW.search(body["text"])
     assert all("he" not in (w["hebrew_word_format"] or []) for w in body["timestamps"])
     assert "<i>" in body["text"]
 
 
-async def test_filter_he_removes_transliterations(sandbox: SandboxServer, clock: FakeClock) -> None:
+async def test_filter_he_removes_transliterations(
+    sandbox: SandboxServer, sandbox_clock: FakeTime
+) -> None:
     """filter=he: no <i> transliterations in the text, no word tagged only "en"."""
     async with client(sandbox) as http:
-        body = await _get(http, await _done(http, clock), "he")
+        body = await _get(http, await _done(http, sandbox_clock), "he")
     assert "<i>" not in body["text"]
     assert all(w["hebrew_word_format"] != ["en"] for w in body["timestamps"])
     assert HEBREW.search(body["text"])
 
 
-async def test_filter_hybrid_keeps_both_forms(sandbox: SandboxServer, clock: FakeClock) -> None:
+async def test_filter_hybrid_keeps_both_forms(
+    sandbox: SandboxServer, sandbox_clock: FakeTime
+) -> None:
     """filter=hybrid: transliteration and Hebrew letters for each term, even if one was asked."""
     async with client(sandbox) as http:
-        tid = await _done(http, clock, info={"hebrew_word_format": ["he"]})
+        tid = await _done(http, sandbox_clock, info={"hebrew_word_format": ["he"]})
         plain = await _get(http, tid)
         hybrid = await _get(http, tid, "hybrid")
     assert "<i>" not in plain["text"]
@@ -119,18 +122,20 @@ async def test_filter_hybrid_keeps_both_forms(sandbox: SandboxServer, clock: Fak
     assert HEBREW.search(hybrid["text"])
 
 
-async def test_requested_format_en_only(sandbox: SandboxServer, clock: FakeClock) -> None:
+async def test_requested_format_en_only(sandbox: SandboxServer, sandbox_clock: FakeTime) -> None:
     """hebrew_word_format ["en"]: transliterations only, and the info echoes ["en"]."""
     async with client(sandbox) as http:
-        body = await _get(http, await _done(http, clock, info={"hebrew_word_format": ["en"]}))
+        body = await _get(
+            http, await _done(http, sandbox_clock, info={"hebrew_word_format": ["en"]})
+        )
     assert not HEBREW.search(body["text"])
     assert body["info"]["hebrew_word_format"] == ["en"]
 
 
-async def test_invalid_filter_is_400(sandbox: SandboxServer, clock: FakeClock) -> None:
+async def test_invalid_filter_is_400(sandbox: SandboxServer, sandbox_clock: FakeTime) -> None:
     """A filter other than en, he or hybrid is a 400 naming the parameter."""
     async with client(sandbox) as http:
-        tid = await _done(http, clock)
+        tid = await _done(http, sandbox_clock)
         response = await http.get(
             f"/v1/transcriptions/{tid}", params={"filter_hebrew_word_format": "yi"}
         )
@@ -139,12 +144,12 @@ async def test_invalid_filter_is_400(sandbox: SandboxServer, clock: FakeClock) -
 
 
 async def test_speakers_are_labelled_only_with_several(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """num_speakers > 1 labels words "1".."N" (more than one used); one speaker labels none."""
     async with client(sandbox) as http:
-        many = await _get(http, await _done(http, clock, info={"num_speakers": 3}))
-        one = await _get(http, await _done(http, clock))
+        many = await _get(http, await _done(http, sandbox_clock, info={"num_speakers": 3}))
+        one = await _get(http, await _done(http, sandbox_clock))
     labels = {w["speaker"] for w in many["timestamps"]}
     assert labels <= {"1", "2", "3"}
     assert len(labels) > 1
@@ -152,7 +157,7 @@ async def test_speakers_are_labelled_only_with_several(
 
 
 async def test_unfinished_transcription_answers_empty_text(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """Before COMPLETED: 200, text "", timestamps null, info with the current status."""
     async with client(sandbox) as http:
@@ -163,10 +168,12 @@ async def test_unfinished_transcription_answers_empty_text(
     assert body["info"]["status"] == "RECEIVED"
 
 
-async def test_failed_transcription_answers_400(sandbox: SandboxServer, clock: FakeClock) -> None:
+async def test_failed_transcription_answers_400(
+    sandbox: SandboxServer, sandbox_clock: FakeTime
+) -> None:
     """A FAILED transcription's transcript is a 400 (the SDK's TranscriptionFailed)."""
     async with client(sandbox) as http:
-        tid = await _done(http, clock, "https://example.com/fail.mp3")
+        tid = await _done(http, sandbox_clock, "https://example.com/fail.mp3")
         response = await http.get(f"/v1/transcriptions/{tid}")
         status = await http.get(f"/v1/transcriptions/{tid}/status")
     assert response.status_code == 400
@@ -175,11 +182,11 @@ async def test_failed_transcription_answers_400(sandbox: SandboxServer, clock: F
 
 
 async def test_hebrew_primary_language_uses_hebrew_letters(
-    sandbox: SandboxServer, clock: FakeClock
+    sandbox: SandboxServer, sandbox_clock: FakeTime
 ) -> None:
     """primary_language "he": Hebrew terms in Hebrew letters only, no transliterations."""
     async with client(sandbox) as http:
-        body = await _get(http, await _done(http, clock, info={"primary_language": "he"}))
+        body = await _get(http, await _done(http, sandbox_clock, info={"primary_language": "he"}))
     assert "<i>" not in body["text"]
     assert HEBREW.search(body["text"])
     assert body["info"]["primary_language"] == "he"

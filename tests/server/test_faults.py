@@ -6,7 +6,6 @@ the retry budget limiting retries. After every scenario the gateway is healthy."
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import socket
 import time
@@ -26,6 +25,8 @@ from gateway.server.process import Gateway
 from tests.conftest import TOKEN, bearer
 from tests.helpers.calls import (
     assert_error,
+    assert_healthy,
+    clear_faults,
     create_express,
     fault,
     finished_batch,
@@ -47,22 +48,6 @@ OK_CODES = (grpc.StatusCode.OK,)
 NEVER = (grpc.StatusCode.UNKNOWN, grpc.StatusCode.INTERNAL)
 
 
-async def assert_healthy(channel: grpc.aio.Channel, stub: Stub) -> None:
-    """Health says SERVING (server and service) and a normal call succeeds."""
-    health = health_pb2_grpc.HealthStub(channel)
-    for service in ("", SERVICE):
-        response = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
-        assert response.status == health_pb2.HealthCheckResponse.SERVING
-    listed = await stub.ListManifests(pb.ListManifestsRequest(), metadata=bearer(), timeout=20)
-    assert isinstance(listed, pb.ListManifestsResponse)
-
-
-async def clear_faults(sandbox: SandboxServer) -> None:
-    """DELETE /_sandbox/faults."""
-    async with httpx.AsyncClient(base_url=sandbox.url, verify=SSL_CONTEXT, timeout=10) as http:
-        (await http.delete("/_sandbox/faults")).raise_for_status()
-
-
 async def upstream_json(sandbox: SandboxServer, path: str) -> Any:
     """What the sandbox really answers to GET `path` for the test tenant (a template for the
     malformed answers below)."""
@@ -70,12 +55,6 @@ async def upstream_json(sandbox: SandboxServer, path: str) -> Any:
         response = await http.get(path, headers={"authorization": f"Bearer {TOKEN}"})
     response.raise_for_status()
     return response.json()
-
-
-@pytest.fixture
-def gateway_config(gateway_config: GatewayConfig, request: pytest.FixtureRequest) -> GatewayConfig:
-    """The shared gateway settings, with whatever a test's indirect parameter changes."""
-    return dataclasses.replace(gateway_config, **getattr(request, "param", {}))
 
 
 # -- 429 storms without Retry-After ------------------------------------------------------------

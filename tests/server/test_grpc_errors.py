@@ -3,7 +3,6 @@ the ErrorInfo reason and details, what was retried, and how many requests the up
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import uuid
 from typing import Any
@@ -14,7 +13,6 @@ from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
-from gateway.config import GatewayConfig
 from tests.conftest import TOKEN, bearer
 from tests.helpers.calls import (
     assert_error,
@@ -38,13 +36,6 @@ STATUS = "GET /v1/transcriptions/batch/{batch_id}/status"
 STATUS_PREFIX = "/v1/transcriptions/batch/"
 CREATE = "POST /v1/transcriptions/batch"
 UNKNOWN = "0f0e0d0c-0b0a-4988-8776-655443322110"
-
-
-@pytest.fixture
-def gateway_config(gateway_config: GatewayConfig, request: pytest.FixtureRequest) -> GatewayConfig:
-    """The shared gateway settings, with whatever a test's indirect parameter changes."""
-    changes: dict[str, Any] = getattr(request, "param", {})
-    return dataclasses.replace(gateway_config, **changes)
 
 
 async def status_call(stub: Stub, batch_id: str, **kwargs: Any) -> pb.GetBatchStatusResponse:

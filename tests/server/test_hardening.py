@@ -6,10 +6,8 @@ metadata that carries only what the README lists."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import io
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -20,7 +18,7 @@ from sofer_sandbox import SandboxServer
 
 from gateway.config import GatewayConfig
 from gateway.contract.errors import ERROR_METADATA_KEYS
-from gateway.server.process import Gateway, upstream_connections
+from gateway.server.process import upstream_connections
 from tests.conftest import TOKEN, bearer
 from tests.helpers.calls import (
     create_express,
@@ -34,42 +32,12 @@ from tests.helpers.calls import (
     source,
     stats,
 )
+from tests.helpers.gateways import Gateways
+from tests.helpers.held import Hold, held_upstream
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2
 POST_BATCH = "/v1/transcriptions/batch"
-
-
-@dataclasses.dataclass
-class Running:
-    """A gateway started by a test with its own settings, and a stub on it."""
-
-    gateway: Gateway
-    channel: grpc.aio.Channel
-    stub: Stub
-
-
-@pytest.fixture
-async def started(gateway_config: GatewayConfig) -> AsyncIterator[list[Running]]:
-    """Start gateways with changed settings (`await start(started, **changes)`); all stopped
-    at the end."""
-    running: list[Running] = []
-    try:
-        yield running
-    finally:
-        for item in running:
-            await item.channel.close(None)
-            await item.gateway.stop(0)
-
-
-async def start(started: list[Running], base: GatewayConfig, **changes: Any) -> Running:
-    """A gateway on `base` with `changes`, started, with a stub on a fresh channel."""
-    gateway = Gateway(dataclasses.replace(base, **changes))
-    await gateway.start()
-    channel = grpc.aio.insecure_channel(gateway.address)
-    item = Running(gateway, channel, Stub(channel))
-    started.append(item)
-    return item
 
 
 def answered_by_gateway(error: grpc.aio.AioRpcError) -> bool:
@@ -88,7 +56,7 @@ def created_batches(snapshot: dict[str, Any]) -> int:
 
 
 async def test_shielded_creates_hold_their_slot_until_the_post_ends(
-    started: list[Running], gateway_config: GatewayConfig, sandbox: SandboxServer
+    gateways: Gateways, gateway_config: GatewayConfig, sandbox: SandboxServer
 ) -> None:
     """200 creates with a request_id and a 1 s deadline against limit 8 and no queue, while
     the upstream acts at once but answers after 2 s: a create that outlives its caller keeps its
@@ -97,8 +65,8 @@ async def test_shielded_creates_hold_their_slot_until_the_post_ends(
 
     The deadline is long enough for the admitted creates to send their POSTs on a loaded 2-core
     machine (with 0.2 s, none did once in CI, and the test had nothing to check)."""
-    gw = await start(
-        started, gateway_config, max_concurrent_calls=8, max_queued_calls=0, default_timeout=5.0
+    gw = await gateways.start(
+        gateway_config, max_concurrent_calls=8, max_queued_calls=0, default_timeout=5.0
     )
     await fault(sandbox, after=True, delay=2.0, count=200, method="POST", path_prefix=POST_BATCH)
 
@@ -145,34 +113,43 @@ def test_the_pool_follows_the_concurrency_limit() -> None:
 
 
 async def test_every_admitted_call_reaches_the_upstream_at_once(
-    started: list[Running], gateway_config: GatewayConfig, sandbox: SandboxServer
+    gateways: Gateways, gateway_config: GatewayConfig, sandbox: SandboxServer
 ) -> None:
-    """120 concurrent reads against a 1 s upstream with the limit at 120: all 120 are upstream
-    at the same time (the pool used to stop at 100, queueing admitted calls invisibly). Each
-    reads a batch of its own: identical reads would share one upstream call."""
-    gw = await start(started, gateway_config, max_concurrent_calls=120)
-    created = await asyncio.gather(*(create_express(gw.stub, source(n)) for n in range(120)))
-    await fault(sandbox, delay=1.0, count=120, method="GET")
-    answers = await asyncio.gather(
-        *(
-            gw.stub.GetBatchStatus(
-                pb.GetBatchStatusRequest(batch_id=batch.batch_id), metadata=bearer(), timeout=10
+    """120 concurrent reads with the limit at 120, against an upstream that answers none of
+    them until all have arrived: all 120 are upstream at the same time (the pool used to stop
+    at 100, queueing admitted calls invisibly), then all are answered."""
+    hold = Hold(method="GET", armed=False)
+    async with held_upstream(sandbox.url, hold) as url:
+        gw = await gateways.start(
+            gateway_config,
+            upstream_url=url,
+            max_concurrent_calls=120,
+            default_timeout=60.0,  # the cap of every unary call: room for 120 on a busy machine
+        )
+        # A batch per read: identical reads would share one upstream call.
+        created = await asyncio.gather(*(create_express(gw.stub, source(n)) for n in range(120)))
+        hold.armed = True
+        calls = [
+            asyncio.ensure_future(
+                gw.stub.GetBatchStatus(
+                    pb.GetBatchStatusRequest(batch_id=batch.batch_id), metadata=bearer(), timeout=60
+                )
             )
             for batch in created
-        )
-    )
+        ]
+        await hold.until_held(120, within=30)
+        hold.release()
+        answers = await asyncio.gather(*calls)
     assert len(answers) == 120
-    assert (await stats(sandbox))["peak_in_flight"] >= 120
 
 
 async def test_a_call_that_gets_no_connection_is_shed_within_the_queue_wait(
-    started: list[Running], gateway_config: GatewayConfig, sandbox: SandboxServer
+    gateways: Gateways, gateway_config: GatewayConfig, sandbox: SandboxServer
 ) -> None:
     """With fewer connections than slots (--upstream-max-connections 2, limit 4), the admitted
     calls that find no free connection are shed RESOURCE_EXHAUSTED (GATEWAY_OVERLOADED, with
     RetryInfo) within --max-queue-wait, not left to run into DEADLINE_EXCEEDED."""
-    gw = await start(
-        started,
+    gw = await gateways.start(
         gateway_config,
         max_concurrent_calls=4,
         max_queued_calls=0,
@@ -204,7 +181,7 @@ async def test_a_call_that_gets_no_connection_is_shed_within_the_queue_wait(
 
 @pytest.mark.parametrize("with_request_id", [False, True])
 async def test_shutdown_during_a_create_answers_outcome_unknown(
-    started: list[Running],
+    gateways: Gateways,
     gateway_config: GatewayConfig,
     sandbox: SandboxServer,
     logs: io.StringIO,
@@ -213,7 +190,7 @@ async def test_shutdown_during_a_create_answers_outcome_unknown(
     """The gateway stops (grace 1 s) while a create's POST, already acted on upstream, waits
     4 s for its answer: the caller gets UNAVAILABLE with ErrorInfo OUTCOME_UNKNOWN (not grpc's
     bare "Cancelling all calls"), and the call's log line counts the upstream attempt."""
-    gw = await start(started, gateway_config, shutdown_grace=1.0)
+    gw = await gateways.start(gateway_config, shutdown_grace=1.0)
     await fault(sandbox, after=True, delay=4.0, method="POST", path_prefix=POST_BATCH)
     request = express(source(1), request_id=str(uuid.uuid4()) if with_request_id else "")
     call = asyncio.ensure_future(
@@ -232,11 +209,11 @@ async def test_shutdown_during_a_create_answers_outcome_unknown(
 
 
 async def test_shutdown_during_a_read_answers_shutting_down(
-    started: list[Running], gateway_config: GatewayConfig, sandbox: SandboxServer
+    gateways: Gateways, gateway_config: GatewayConfig, sandbox: SandboxServer
 ) -> None:
     """A read still waiting on the upstream when the shutdown grace ends answers UNAVAILABLE
     with ErrorInfo SHUTTING_DOWN ("retry elsewhere"), not a bare cancel."""
-    gw = await start(started, gateway_config, shutdown_grace=0.5)
+    gw = await gateways.start(gateway_config, shutdown_grace=0.5)
     batch = await create_express(gw.stub, source(1))
     await fault(sandbox, delay=4.0, method="GET")
     call = asyncio.ensure_future(
@@ -313,7 +290,7 @@ CALLER_TOKEN = "sgw_hardening-caller-0123456789"
 @pytest.mark.parametrize("spelling", ["SGW_", "Sgw_", "sGW_"])
 @pytest.mark.parametrize("with_caller_auth", [False, True])
 async def test_a_caller_token_prefix_in_any_case_is_never_forwarded(
-    started: list[Running],
+    gateways: Gateways,
     gateway_config: GatewayConfig,
     sandbox: SandboxServer,
     spelling: str,
@@ -325,7 +302,7 @@ async def test_a_caller_token_prefix_in_any_case_is_never_forwarded(
     changes: dict[str, Any] = {"api_key": "organisation-key"}
     if with_caller_auth:
         changes["caller_tokens"] = (CALLER_TOKEN,)
-    gw = await start(started, gateway_config, **changes)
+    gw = await gateways.start(gateway_config, **changes)
     before = (await stats(sandbox))["total"]
     token = spelling + CALLER_TOKEN[4:]
     error = await rpc_error(
@@ -348,12 +325,12 @@ def assert_only_listed_metadata(error: grpc.aio.AioRpcError) -> None:
 
 
 async def test_upstream_errors_on_caller_token_calls_do_not_name_the_caller(
-    started: list[Running], gateway_config: GatewayConfig
+    gateways: Gateways, gateway_config: GatewayConfig
 ) -> None:
     """An upstream error on a call made with a caller token carries the batch id and the
     upstream status, never who the caller is (the hash of its token) in its metadata."""
-    gw = await start(
-        started, gateway_config, api_key="organisation-key", caller_tokens=(CALLER_TOKEN,)
+    gw = await gateways.start(
+        gateway_config, api_key="organisation-key", caller_tokens=(CALLER_TOKEN,)
     )
     error = await rpc_error(
         gw.stub.GetBatchStatus(
@@ -368,11 +345,11 @@ async def test_upstream_errors_on_caller_token_calls_do_not_name_the_caller(
 
 
 async def test_overload_errors_do_not_expose_the_limit(
-    started: list[Running], gateway_config: GatewayConfig, sandbox: SandboxServer
+    gateways: Gateways, gateway_config: GatewayConfig, sandbox: SandboxServer
 ) -> None:
     """GATEWAY_OVERLOADED names the limit in its QuotaFailure (for clients) but carries no
     internal `limit` or `quota_subject` in its ErrorInfo metadata."""
-    gw = await start(started, gateway_config, max_concurrent_calls=1, max_queued_calls=0)
+    gw = await gateways.start(gateway_config, max_concurrent_calls=1, max_queued_calls=0)
     batch = await create_express(gw.stub, source(1))
     await fault(sandbox, delay=1.0, method="GET")
     request = pb.GetBatchStatusRequest(batch_id=batch.batch_id)
@@ -389,11 +366,11 @@ async def test_overload_errors_do_not_expose_the_limit(
 
 
 async def test_watch_limit_names_its_quota_without_internal_metadata(
-    started: list[Running], gateway_config: GatewayConfig
+    gateways: Gateways, gateway_config: GatewayConfig
 ) -> None:
     """WATCH_LIMIT_REACHED names the watch quota in QuotaFailure; its ErrorInfo metadata holds
     only listed keys."""
-    gw = await start(started, gateway_config, max_watches=1)
+    gw = await gateways.start(gateway_config, max_watches=1)
     batch = await create_express(gw.stub, source(1))
     request = pb.WatchBatchStatusRequest(batch_id=batch.batch_id)
     first = gw.stub.WatchBatchStatus(request, metadata=bearer(TOKEN))

@@ -27,36 +27,54 @@ from tests.helpers.calls import (
     REQUEST_ID_KEY,
     assert_error,
     create_express,
-    eventually,
-    fault,
-    finished_batch,
     rpc_error,
     rpc_lines,
     source,
+    until,
     upstream_count,
 )
+from tests.helpers.clock import FakeTime
+from tests.helpers.held import Hold, held_upstream
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 STATUS = "GET /v1/transcriptions/batch/{batch_id}/status"
 TRANSCRIPTION = "GET /v1/transcriptions/{transcription_id}"
-SLOW = 1.5
-"""Seconds the sandbox holds a delayed answer: ample for the followers to join on 2 cores."""
+ITEM_SECONDS = 600.0
+"""An item's seconds on the sandbox's (manual) clock."""
 FOLLOWERS = 15
-REUSE = 1.0
-"""Seconds of --status-reuse-window in the reuse test: ample for two reads on 2 cores."""
+REUSE = 60.0
+"""Seconds of --status-reuse-window in the reuse test: far longer than two reads take."""
 
 
 @pytest.fixture
-def sandbox_config() -> SandboxConfig:
-    """Batches that stay in progress for the whole test (no change while it reads)."""
-    return SandboxConfig(item_seconds=600.0, manifest_validation_seconds=0.0)
+def sandbox_config(sandbox_clock: FakeTime) -> SandboxConfig:
+    """Batches that stay in progress for the whole test (no change while it reads), unless the
+    test moves the sandbox's clock."""
+    return SandboxConfig(
+        item_seconds=ITEM_SECONDS, manifest_validation_seconds=0.0, clock=sandbox_clock
+    )
 
 
 @pytest.fixture
-def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
-    """No reuse of finished answers (--status-reuse-window 0): these tests are about sharing
-    calls in flight; the reuse test turns it on for itself."""
-    return dataclasses.replace(gateway_config, status_reuse_window=0.0)
+def hold() -> Hold:
+    """The upstream's slowness, by the test's hand: once armed (`slow_upstream`), its GETs wait
+    in a proxy until the test releases them, so that the reads the test makes meanwhile find
+    the first one still in flight."""
+    return Hold(method="GET", armed=False)
+
+
+@pytest.fixture
+async def upstream_url(sandbox: SandboxServer, hold: Hold) -> AsyncIterator[str]:
+    """The sandbox behind the proxy that holds what `hold` takes."""
+    async with held_upstream(sandbox.url, hold) as url:
+        yield url
+
+
+@pytest.fixture
+def gateway_config(gateway_config: GatewayConfig, upstream_url: str) -> GatewayConfig:
+    """The held upstream, and no reuse of finished answers (--status-reuse-window 0): these
+    tests are about sharing calls in flight; the reuse test turns it on for itself."""
+    return dataclasses.replace(gateway_config, upstream_url=upstream_url, status_reuse_window=0.0)
 
 
 def metadata(token: str = TOKEN, request_id: str | None = None) -> tuple[tuple[str, str], ...]:
@@ -81,27 +99,35 @@ async def new_batch(stub: Stub, token: str = TOKEN) -> str:
     return (await create_express(stub, source("hot"), token=token)).batch_id
 
 
-async def slow_upstream(sandbox: SandboxServer, count: int = 50) -> None:
-    """The next `count` upstream GETs answer only after SLOW seconds."""
-    await fault(sandbox, delay=SLOW, count=count, method="GET")
+def slow_upstream(hold: Hold) -> None:
+    """From now on, upstream GETs wait until the test releases them."""
+    hold.armed = True
 
 
-async def upstream_reached(sandbox: SandboxServer, key: str, count: int) -> None:
-    """Wait until the sandbox has received `count` requests of `key` (it counts on arrival)."""
-    await eventually(lambda: upstream_count(sandbox, key), lambda n: n >= count, interval=0.02)
+async def in_flight(gateway: Gateway, calls: int) -> None:
+    """Wait until `calls` unary calls are in their handlers (each holds a concurrency slot
+    from before it joins a shared read until it ends)."""
+    limiter = gateway.limiter
+    assert limiter is not None
+    await until(lambda: limiter.active == calls)
 
 
 async def test_concurrent_reads_of_one_batch_cost_one_upstream_request(
-    stub: Stub, sandbox: SandboxServer, logs: io.StringIO
+    stub: Stub, sandbox: SandboxServer, gateway: Gateway, hold: Hold, logs: io.StringIO
 ) -> None:
     """16 callers reading one batch at once get the same answer from one upstream request; the
     15 that joined log `shared_read` with no upstream attempts of their own."""
     batch_id = await new_batch(stub)
     before = await upstream_count(sandbox, STATUS)
-    await slow_upstream(sandbox)
+    slow_upstream(hold)
     leader = asyncio.ensure_future(read_status(stub, batch_id, rid="leader"))
-    await upstream_reached(sandbox, STATUS, before + 1)
-    followers = [read_status(stub, batch_id, rid=f"follower-{i}") for i in range(FOLLOWERS)]
+    await hold.until_held(1)
+    followers = [
+        asyncio.ensure_future(read_status(stub, batch_id, rid=f"follower-{i}"))
+        for i in range(FOLLOWERS)
+    ]
+    await in_flight(gateway, 1 + FOLLOWERS)
+    hold.release()
     answers = await asyncio.gather(leader, *followers)
     assert await upstream_count(sandbox, STATUS) == before + 1
     assert {a.batch_status.batch_id for a in answers} == {batch_id}
@@ -190,17 +216,19 @@ async def test_different_answers_never_share_a_built_reply(
     assert builds == [*mine, theirs]
 
 
-async def test_tenants_never_share_a_read(stub: Stub, sandbox: SandboxServer) -> None:
+async def test_tenants_never_share_a_read(stub: Stub, sandbox: SandboxServer, hold: Hold) -> None:
     """Two tokens reading the same batch id at once cost two upstream requests: the owner gets
     its batch, the other tenant NOT_FOUND, never the owner's answer."""
     mine = await new_batch(stub, TOKEN)
     theirs = await new_batch(stub, OTHER_TOKEN)
     before = await upstream_count(sandbox, STATUS)
-    await slow_upstream(sandbox)
+    slow_upstream(hold)
     owner = asyncio.ensure_future(read_status(stub, mine, TOKEN))
-    await upstream_reached(sandbox, STATUS, before + 1)
-    stranger = rpc_error(read_status(stub, mine, OTHER_TOKEN))
-    own = read_status(stub, theirs, OTHER_TOKEN)
+    await hold.until_held(1)
+    stranger = asyncio.ensure_future(rpc_error(read_status(stub, mine, OTHER_TOKEN)))
+    own = asyncio.ensure_future(read_status(stub, theirs, OTHER_TOKEN))
+    await hold.until_held(3)  # each tenant's read of its own
+    hold.release()
     answer, error, other_answer = await asyncio.gather(owner, stranger, own)
     assert answer.batch_status.batch_id == mine
     assert other_answer.batch_status.batch_id == theirs
@@ -208,16 +236,20 @@ async def test_tenants_never_share_a_read(stub: Stub, sandbox: SandboxServer) ->
     assert await upstream_count(sandbox, STATUS) == before + 3
 
 
-async def test_a_follower_past_its_deadline_fails_alone(stub: Stub, sandbox: SandboxServer) -> None:
+async def test_a_follower_past_its_deadline_fails_alone(
+    stub: Stub, sandbox: SandboxServer, gateway: Gateway, hold: Hold
+) -> None:
     """A follower whose deadline passes gets DEADLINE_EXCEEDED; the others get the answer."""
     batch_id = await new_batch(stub)
     before = await upstream_count(sandbox, STATUS)
-    await slow_upstream(sandbox)
+    slow_upstream(hold)
     leader = asyncio.ensure_future(read_status(stub, batch_id))
-    await upstream_reached(sandbox, STATUS, before + 1)
-    hasty = rpc_error(read_status(stub, batch_id, timeout=0.3))
-    patient = [read_status(stub, batch_id) for _ in range(3)]
-    error, *answers = await asyncio.gather(hasty, leader, *patient)
+    await hold.until_held(1)
+    patient = [asyncio.ensure_future(read_status(stub, batch_id)) for _ in range(3)]
+    await in_flight(gateway, 4)
+    error = await rpc_error(read_status(stub, batch_id, timeout=1.0))
+    hold.release()
+    answers = await asyncio.gather(leader, *patient)
     assert_error(error, grpc.StatusCode.DEADLINE_EXCEEDED, "UPSTREAM_TIMEOUT")
     assert {a.batch_status.batch_id for a in answers} == {batch_id}
     assert await upstream_count(sandbox, STATUS) == before + 1
@@ -225,7 +257,7 @@ async def test_a_follower_past_its_deadline_fails_alone(stub: Stub, sandbox: San
 
 @pytest.mark.parametrize("leaves_by", ["cancel", "deadline"])
 async def test_the_leader_leaving_does_not_fail_the_followers(
-    stub: Stub, sandbox: SandboxServer, leaves_by: str
+    stub: Stub, sandbox: SandboxServer, gateway: Gateway, hold: Hold, leaves_by: str
 ) -> None:
     """The caller whose read started the upstream call cancels it or runs out of time: the
     callers that joined it still get the answer. A cancel leaves the one upstream request to
@@ -233,11 +265,11 @@ async def test_the_leader_leaving_does_not_fail_the_followers(
     and the followers, who have time left, then make one request of their own."""
     batch_id = await new_batch(stub)
     before = await upstream_count(sandbox, STATUS)
-    await slow_upstream(sandbox)
+    slow_upstream(hold)
     leader = read_status(stub, batch_id, timeout=0.6 if leaves_by == "deadline" else 30.0)
-    await upstream_reached(sandbox, STATUS, before + 1)
+    await hold.until_held(1)
     followers = asyncio.gather(*(read_status(stub, batch_id) for _ in range(3)))
-    await asyncio.sleep(0.1)  # the followers have joined
+    await in_flight(gateway, 4)
     if leaves_by == "cancel":
         leader.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -245,21 +277,30 @@ async def test_the_leader_leaving_does_not_fail_the_followers(
     else:
         error = await rpc_error(leader)
         assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        await hold.until_held(2)  # the followers' own request, with their own time
+    hold.release()
     answers = await followers
     assert {a.batch_status.batch_id for a in answers} == {batch_id}
     extra = 0 if leaves_by == "cancel" else 1
     assert await upstream_count(sandbox, STATUS) <= before + 1 + extra
 
 
-async def test_an_upstream_error_reaches_every_waiter(stub: Stub, sandbox: SandboxServer) -> None:
+async def test_an_upstream_error_reaches_every_waiter(
+    stub: Stub, sandbox: SandboxServer, gateway: Gateway, hold: Hold
+) -> None:
     """One upstream 404 answers every caller that waited for it, each with its own request id
     in its ErrorInfo."""
     before = await upstream_count(sandbox, STATUS)
-    await slow_upstream(sandbox)
+    slow_upstream(hold)
     missing = str(uuid.uuid4())
     leader = asyncio.ensure_future(rpc_error(read_status(stub, missing, rid="r-0")))
-    await upstream_reached(sandbox, STATUS, before + 1)
-    others = [rpc_error(read_status(stub, missing, rid=f"r-{i}")) for i in range(1, 4)]
+    await hold.until_held(1)
+    others = [
+        asyncio.ensure_future(rpc_error(read_status(stub, missing, rid=f"r-{i}")))
+        for i in range(1, 4)
+    ]
+    await in_flight(gateway, 4)
+    hold.release()
     errors = await asyncio.gather(leader, *others)
     infos = [assert_error(e, grpc.StatusCode.NOT_FOUND, "BATCH_NOT_FOUND") for e in errors]
     assert [info.metadata["request_id"] for info in infos] == [f"r-{i}" for i in range(4)]
@@ -267,36 +308,39 @@ async def test_an_upstream_error_reaches_every_waiter(stub: Stub, sandbox: Sandb
 
 
 async def test_transcription_reads_share_only_with_the_same_filter(
-    stub: Stub, sandbox: SandboxServer, gateway_config: GatewayConfig
+    stub: Stub,
+    sandbox: SandboxServer,
+    gateway: Gateway,
+    hold: Hold,
+    sandbox_clock: FakeTime,
 ) -> None:
     """GetTranscription with different `filter_hebrew_word_format` values never share: two
     callers per filter, two filters, two upstream requests."""
-    quick = SandboxConfig(item_seconds=0.2, manifest_validation_seconds=0.0)
-    async with SandboxServer(quick, host="127.0.0.1", port=0) as upstream:
-        config = dataclasses.replace(gateway_config, upstream_url=upstream.url)
-        async with serving(config) as quick_stub:
-            created = await create_express(quick_stub, source("filters"))
-            await finished_batch(quick_stub, created.batch_id)
-            (transcription_id,) = created.transcription_ids
-            before = await upstream_count(upstream, TRANSCRIPTION)
-            await slow_upstream(upstream)
+    created = await create_express(stub, source("filters"))
+    sandbox_clock.advance(2 * ITEM_SECONDS)  # the batch is done
+    (transcription_id,) = created.transcription_ids
+    before = await upstream_count(sandbox, TRANSCRIPTION)
+    slow_upstream(hold)
 
-            def read(word_format: batch_pb2.HebrewWordFormat) -> Any:
-                request = pb.GetTranscriptionRequest(
-                    transcription_id=transcription_id, filter_hebrew_word_format=word_format
-                )
-                return quick_stub.GetTranscription(request, metadata=bearer(), timeout=30)
+    def read(word_format: batch_pb2.HebrewWordFormat) -> Any:
+        request = pb.GetTranscriptionRequest(
+            transcription_id=transcription_id, filter_hebrew_word_format=word_format
+        )
+        return asyncio.ensure_future(stub.GetTranscription(request, metadata=bearer(), timeout=30))
 
-            first = asyncio.ensure_future(read(batch_pb2.HEBREW_WORD_FORMAT_UNSPECIFIED))
-            await upstream_reached(upstream, TRANSCRIPTION, before + 1)
-            answers = await asyncio.gather(
-                first,
-                read(batch_pb2.HEBREW_WORD_FORMAT_UNSPECIFIED),
-                read(batch_pb2.HEBREW_WORD_FORMAT_HE),
-                read(batch_pb2.HEBREW_WORD_FORMAT_HE),
-            )
-            assert await upstream_count(upstream, TRANSCRIPTION) == before + 2
-            assert {a.transcription.info.id for a in answers} == {transcription_id}
+    first = read(batch_pb2.HEBREW_WORD_FORMAT_UNSPECIFIED)
+    await hold.until_held(1)
+    others = [
+        read(batch_pb2.HEBREW_WORD_FORMAT_UNSPECIFIED),
+        read(batch_pb2.HEBREW_WORD_FORMAT_HE),
+        read(batch_pb2.HEBREW_WORD_FORMAT_HE),
+    ]
+    await hold.until_held(2)
+    await in_flight(gateway, 4)
+    hold.release()
+    answers = await asyncio.gather(first, *others)
+    assert await upstream_count(sandbox, TRANSCRIPTION) == before + 2
+    assert {a.transcription.info.id for a in answers} == {transcription_id}
 
 
 # -- GetBatchStatus from a watch's poller ------------------------------------------------------
@@ -366,16 +410,15 @@ async def test_another_tenants_watch_never_answers(
     assert_error(error, grpc.StatusCode.NOT_FOUND, "BATCH_NOT_FOUND")
 
 
-@pytest.mark.parametrize("max_age", [0.0, 0.3])
-async def test_a_stale_or_disabled_poller_answer_goes_upstream(
-    sandbox: SandboxServer, gateway_config: GatewayConfig, max_age: float
+async def test_a_disabled_poller_answer_goes_upstream(
+    sandbox: SandboxServer, gateway_config: GatewayConfig
 ) -> None:
-    """With --status-max-age 0, or once the poller's observation is older than it,
-    GetBatchStatus asks the upstream, and its observed_at is newer than the watch's."""
-    async with serving(watched(gateway_config, max_age=max_age)) as stub:
+    """With --status-max-age 0, GetBatchStatus of a watched batch asks the upstream, and its
+    observed_at is newer than the watch's. (An observation older than the max age is not
+    offered either: StatusHub.fresh on the hub's clock, tests/watch/test_hub.py.)"""
+    async with serving(watched(gateway_config, max_age=0.0)) as stub:
         batch_id = await new_batch(stub)
         async with watching(stub, batch_id) as seen:
-            await asyncio.sleep(max_age * 2)  # the observation is now older than max_age
             before = await upstream_count(sandbox, STATUS)
             answer = await read_status(stub, batch_id)
             assert await upstream_count(sandbox, STATUS) == before + 1
@@ -386,7 +429,9 @@ async def test_a_status_answer_is_reused_within_the_window(
     gateway_config: GatewayConfig, sandbox: SandboxServer
 ) -> None:
     """A GetBatchStatus answer from the upstream also answers identical reads that come within
-    --status-reuse-window after it (the same observed_at), then the next read goes upstream."""
+    --status-reuse-window after it (the same observed_at, no second upstream read). (That a
+    read after the window goes upstream again: the single-flight group on its clock,
+    tests/state/test_singleflight.py.)"""
     config = dataclasses.replace(gateway_config, status_reuse_window=REUSE)
     async with Gateway(config) as gateway, grpc.aio.insecure_channel(gateway.address) as channel:
         await _reused_within_the_window(Stub(channel), sandbox)
@@ -400,7 +445,3 @@ async def _reused_within_the_window(stub: Stub, sandbox: SandboxServer) -> None:
     again = await stub.GetBatchStatus(request, metadata=bearer())
     assert again.batch_status.observed_at == first.batch_status.observed_at
     assert await upstream_count(sandbox, STATUS) - before == 1
-    await asyncio.sleep(REUSE + 0.2)
-    later = await stub.GetBatchStatus(request, metadata=bearer())
-    assert later.batch_status.observed_at != first.batch_status.observed_at
-    assert await upstream_count(sandbox, STATUS) - before == 2

@@ -1,11 +1,11 @@
-"""Overload: the concurrency limiter on its own (admit, queue, shed, cancel, FIFO), the gateway
-shedding load fast in front of a slow upstream, and gRPC's own message-size limits."""
+"""Overload: the gateway shedding load fast in front of a slow upstream, and gRPC's own
+message-size limits. (The concurrency limiter on its own: test_limiter.py.)"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
+from collections.abc import AsyncIterator
 
 import grpc
 import pytest
@@ -14,23 +14,22 @@ from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 from sofer_sandbox import SandboxServer
 
 from gateway.config import GatewayConfig
-from gateway.contract.errors import GatewayError, Reason
-from gateway.server.limiter import ConcurrencyLimiter
 from gateway.server.process import Gateway
 from tests.conftest import bearer
 from tests.helpers import REPO
 from tests.helpers.calls import (
     assert_error,
+    assert_healthy,
     create_express,
     detail,
-    fault,
     retry_delay,
     rpc_error,
     source,
+    until,
     upstream_total,
 )
+from tests.helpers.held import Hold, held_upstream
 from tests.helpers.streams import drain
-from tests.server.test_faults import assert_healthy
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2
@@ -39,211 +38,35 @@ MANIFESTS_PREFIX = "/v1/transcriptions/batch-files"
 STATUS_PREFIX = "/v1/transcriptions/batch/"
 
 
-# -- the limiter on its own -------------------------------------------------------------------
-
-
-async def _settle() -> None:
-    """Let every ready callback and task run (a few loop iterations)."""
-    for _ in range(5):
-        await asyncio.sleep(0)
-
-
-def _assert_overloaded(error: GatewayError) -> None:
-    assert error.code is grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert error.reason is Reason.GATEWAY_OVERLOADED
-    assert error.retry_after is not None
-    assert error.retry_after > 0
-    assert error.message
-
-
-async def test_admits_at_once_under_the_limit() -> None:
-    """Up to `limit` callers get a slot without waiting; releasing frees it."""
-    limiter = ConcurrencyLimiter(2, max_queue=0, max_wait=0.0)
-    await limiter.acquire(None)
-    await limiter.acquire(None)
-    assert (limiter.active, limiter.queued) == (2, 0)
-    limiter.release()
-    limiter.release()
-    assert limiter.active == 0
-
-
-async def test_queues_at_the_limit_and_admits_when_a_slot_frees() -> None:
-    """At the limit a caller waits, and gets the slot the moment a holder releases it."""
-    limiter = ConcurrencyLimiter(1, max_queue=4, max_wait=60.0)
-    await limiter.acquire(None)
-    waiter = asyncio.create_task(limiter.acquire(None))
-    await _settle()
-    assert not waiter.done()
-    assert (limiter.active, limiter.queued) == (1, 1)
-    limiter.release()
-    await waiter
-    assert (limiter.active, limiter.queued) == (1, 0)
-    limiter.release()
-    assert limiter.active == 0
-
-
-async def test_sheds_at_once_when_the_queue_is_full() -> None:
-    """With the slots taken and the queue full, a caller is refused at once: RESOURCE_EXHAUSTED,
-    GATEWAY_OVERLOADED, with a retry delay; the queued callers are unaffected."""
-    limiter = ConcurrencyLimiter(1, max_queue=2, max_wait=60.0)
-    await limiter.acquire(None)
-    queued = [asyncio.create_task(limiter.acquire(None)) for _ in range(2)]
-    await _settle()
-    with pytest.raises(GatewayError) as caught:
-        await limiter.acquire(None)
-    _assert_overloaded(caught.value)
-    assert "queue is full" in caught.value.message
-    assert limiter.shed == 1
-    assert (limiter.active, limiter.queued) == (1, 2)
-    for _ in range(3):
-        limiter.release()
-        await _settle()
-    await asyncio.gather(*queued)
-    assert (limiter.active, limiter.queued) == (0, 0)
-
-
-async def test_queue_of_zero_sheds_everything_past_the_limit() -> None:
-    """`max_queue` 0: no waiting at all past the limit."""
-    limiter = ConcurrencyLimiter(1, max_queue=0, max_wait=60.0)
-    async with limiter.slot(None):
-        with pytest.raises(GatewayError) as caught:
-            await limiter.acquire(None)
-        _assert_overloaded(caught.value)
-    assert limiter.active == 0
-
-
-async def test_sheds_at_once_when_the_deadline_has_passed() -> None:
-    """A caller whose deadline is already spent is not queued at all."""
-    limiter = ConcurrencyLimiter(1, max_queue=4, max_wait=60.0)
-    await limiter.acquire(None)
-    with pytest.raises(GatewayError) as caught:
-        await limiter.acquire(time.monotonic() - 1.0)
-    _assert_overloaded(caught.value)
-    assert limiter.queued == 0
-    limiter.release()
-
-
-async def test_a_queued_caller_gives_up_at_its_deadline_not_at_max_wait() -> None:
-    """A queued caller waits no longer than its own deadline (shorter than `max_wait` here):
-    it is shed while the slot is still held, and it leaves the queue."""
-    limiter = ConcurrencyLimiter(1, max_queue=4, max_wait=600.0)
-    await limiter.acquire(None)
-    started = time.monotonic()
-    with pytest.raises(GatewayError) as caught:
-        await limiter.acquire(started + 0.05)
-    _assert_overloaded(caught.value)
-    assert time.monotonic() - started < 300.0  # far from max_wait; the exact time is the loop's
-    assert (limiter.active, limiter.queued) == (1, 0)
-    limiter.release()
-    assert limiter.active == 0
-
-
-async def test_a_queued_caller_gives_up_after_max_wait() -> None:
-    """Without a deadline, `max_wait` bounds the wait."""
-    limiter = ConcurrencyLimiter(1, max_queue=4, max_wait=0.05)
-    async with limiter.slot(None):
-        with pytest.raises(GatewayError) as caught:
-            await limiter.acquire(None)
-        _assert_overloaded(caught.value)
-        assert limiter.queued == 0
-    assert limiter.active == 0
-
-
-async def test_cancel_while_queued_leaks_no_slot() -> None:
-    """A caller cancelled while queued leaves the queue; its slot is never taken."""
-    limiter = ConcurrencyLimiter(1, max_queue=4, max_wait=60.0)
-    await limiter.acquire(None)
-    waiter = asyncio.create_task(limiter.acquire(None))
-    await _settle()
-    waiter.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await waiter
-    assert (limiter.active, limiter.queued) == (1, 0)
-    limiter.release()
-    assert limiter.active == 0
-    async with limiter.slot(None):  # the slot is usable again
-        assert limiter.active == 1
-
-
-async def test_cancel_right_after_the_hand_over_passes_the_slot_on() -> None:
-    """A waiter handed a slot and cancelled before it could run passes the slot to the next
-    waiter (or back to the pool): nothing leaks, nothing is lost."""
-    limiter = ConcurrencyLimiter(1, max_queue=4, max_wait=60.0)
-    await limiter.acquire(None)
-    first = asyncio.create_task(limiter.acquire(None))
-    second = asyncio.create_task(limiter.acquire(None))
-    await _settle()
-    limiter.release()  # hands the slot to `first` ...
-    first.cancel()  # ... which is cancelled before it resumes
-    with pytest.raises(asyncio.CancelledError):
-        await first
-    await second  # the slot went on to `second`
-    assert (limiter.active, limiter.queued) == (1, 0)
-    limiter.release()
-    assert limiter.active == 0
-
-
-async def test_cancel_of_the_body_releases_the_slot() -> None:
-    """`slot()` releases on any exit of its body: error, cancellation."""
-    limiter = ConcurrencyLimiter(1, max_queue=4, max_wait=60.0)
-
-    async def hold() -> None:
-        async with limiter.slot(None):
-            await asyncio.sleep(3600)
-
-    holder = asyncio.create_task(hold())
-    await _settle()
-    assert limiter.active == 1
-    holder.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await holder
-    with pytest.raises(RuntimeError):
-        async with limiter.slot(None):
-            raise RuntimeError("boom")
-    assert limiter.active == 0
-
-
-async def test_waiters_are_admitted_first_in_first_out() -> None:
-    """Queued callers get slots in arrival order, and a newcomer never overtakes the queue."""
-    limiter = ConcurrencyLimiter(1, max_queue=10, max_wait=60.0)
-    order: list[int] = []
-
-    async def caller(n: int) -> None:
-        async with limiter.slot(None):
-            order.append(n)
-            await asyncio.sleep(0)
-
-    await limiter.acquire(None)
-    tasks = []
-    for n in range(6):
-        tasks.append(asyncio.create_task(caller(n)))
-        await _settle()  # each is queued before the next arrives
-    assert limiter.queued == 6
-    limiter.release()
-    await asyncio.gather(*tasks)
-    assert order == list(range(6))
-    assert (limiter.active, limiter.queued) == (0, 0)
-
-
-async def test_settings_that_cannot_work_are_refused() -> None:
-    """A limit below 1 or a negative queue or wait is a programming error."""
-    with pytest.raises(ValueError, match="limit"):
-        ConcurrencyLimiter(0, max_queue=1, max_wait=1.0)
-    with pytest.raises(ValueError, match="max_queue"):
-        ConcurrencyLimiter(1, max_queue=-1, max_wait=1.0)
-
-
 # -- the gateway under overload ---------------------------------------------------------------
 
 LIMIT, QUEUE, CALLS = 4, 4, 20
-SLOW = 4.0
 
 
 @pytest.fixture
-def gateway_config(gateway_config: GatewayConfig, request: pytest.FixtureRequest) -> GatewayConfig:
-    """A small limit and queue (queued calls may wait long: the slow calls bound the wait),
-    with whatever a test's indirect parameter changes."""
+def hold() -> Hold:
+    """The slow upstream of these tests: status reads are held until the test releases them
+    (a test may point it at other requests before making any)."""
+    return Hold(method="GET", path_prefix=STATUS_PREFIX)
+
+
+@pytest.fixture
+async def upstream_url(sandbox: SandboxServer, hold: Hold) -> AsyncIterator[str]:
+    """The sandbox behind a proxy that holds what `hold` takes."""
+    async with held_upstream(sandbox.url, hold) as url:
+        yield url
+
+
+@pytest.fixture
+def gateway_config(
+    gateway_config: GatewayConfig, upstream_url: str, request: pytest.FixtureRequest
+) -> GatewayConfig:
+    """A small limit and queue in front of the held upstream (queued calls may wait long: the
+    held calls bound the wait), with whatever a test's indirect parameter changes. The tests
+    count each call's own slot and upstream request, so each call reads a batch of its own
+    (identical reads would share one upstream call)."""
     changes = {
+        "upstream_url": upstream_url,
         "max_concurrent_calls": LIMIT,
         "max_queued_calls": QUEUE,
         "max_queue_wait": 60.0,
@@ -254,17 +77,15 @@ def gateway_config(gateway_config: GatewayConfig, request: pytest.FixtureRequest
 
 
 async def test_overload_sheds_the_excess_fast_and_serves_the_rest(
-    stub: Stub, channel: grpc.aio.Channel, sandbox: SandboxServer, gateway: Gateway
+    stub: Stub, channel: grpc.aio.Channel, sandbox: SandboxServer, gateway: Gateway, hold: Hold
 ) -> None:
     """Twenty concurrent calls in front of a slow upstream with 4 slots and 4 queue places: the
-    4 + 4 admitted ones answer correctly (late, as the upstream is slow), the other 12 are
-    refused RESOURCE_EXHAUSTED GATEWAY_OVERLOADED at once, every one of them before any slow
-    call finishes, and never reach the upstream. Each call reads a batch of its own (identical
-    reads would share one upstream call). Afterwards the gateway is healthy."""
+    other 12 are refused RESOURCE_EXHAUSTED GATEWAY_OVERLOADED at once, all of them while the
+    admitted calls are still waiting for the upstream, and never reach it; the 4 + 4 admitted
+    ones then answer correctly. Afterwards the gateway is healthy."""
     batches = [(await create_express(stub, source(n))).batch_id for n in range(CALLS)]
     before = await upstream_total(sandbox)
-    await fault(sandbox, delay=SLOW, count=LIMIT + QUEUE, path_prefix=STATUS_PREFIX)
-    finished: list[tuple[float, str]] = []
+    outcomes: list[str] = []
 
     async def one(batch_id: str) -> None:
         try:
@@ -276,22 +97,25 @@ async def test_overload_sheds_the_excess_fast_and_serves_the_rest(
         else:
             assert response.batch_status.batch_id == batch_id
             assert response.batch_status.total_count == 1
-            finished.append((time.monotonic(), "ok"))
+            outcomes.append("ok")
             return
-        finished.append((time.monotonic(), "shed"))
+        outcomes.append("shed")
         assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "GATEWAY_OVERLOADED")
         assert 0 < retry_delay(error) <= 5
         quota = detail(error, error_details_pb2.QuotaFailure)
         assert quota.violations[0].subject == "gateway concurrency limit"
 
-    await asyncio.gather(*(one(batch_id) for batch_id in batches))
-    outcomes = [outcome for _, outcome in sorted(finished)]
-    assert outcomes.count("ok") == LIMIT + QUEUE
-    assert outcomes.count("shed") == CALLS - LIMIT - QUEUE
-    # Every refusal came before the first slow answer: the excess did not wait for capacity.
-    assert outcomes == ["shed"] * (CALLS - LIMIT - QUEUE) + ["ok"] * (LIMIT + QUEUE)
-    assert await upstream_total(sandbox) - before == LIMIT + QUEUE
+    calls = [asyncio.ensure_future(one(batch_id)) for batch_id in batches]
+    await hold.until_held(LIMIT)
+    await until(lambda: len(outcomes) == CALLS - LIMIT - QUEUE)
+    # Every refusal came while the admitted calls were held: the excess did not wait.
+    assert outcomes == ["shed"] * (CALLS - LIMIT - QUEUE)
     assert gateway.limiter is not None
+    assert (gateway.limiter.active, gateway.limiter.queued) == (LIMIT, QUEUE)
+    hold.release()
+    await asyncio.gather(*calls)
+    assert outcomes.count("ok") == LIMIT + QUEUE
+    assert await upstream_total(sandbox) - before == LIMIT + QUEUE
     assert (gateway.limiter.active, gateway.limiter.queued) == (0, 0)
     await assert_healthy(channel, stub)
 
@@ -302,21 +126,19 @@ async def test_overload_sheds_the_excess_fast_and_serves_the_rest(
     indirect=True,
 )
 async def test_watches_do_not_hold_unary_slots(
-    stub: Stub, channel: grpc.aio.Channel, sandbox: SandboxServer, gateway: Gateway
+    stub: Stub, channel: grpc.aio.Channel, gateway: Gateway, hold: Hold
 ) -> None:
     """WatchBatchStatus has its own limit: with the one unary slot held by a slow call, a watch
     still opens and streams, and an open watch never takes the slot from unary calls."""
+    hold.path_prefix = MANIFESTS_PREFIX  # the slow call is a ListManifests; polls pass
     created = await create_express(stub, source(1))
-    await fault(sandbox, delay=SLOW, path_prefix=MANIFESTS_PREFIX)
     slow = asyncio.ensure_future(
         stub.ListManifests(pb.ListManifestsRequest(), metadata=bearer(), timeout=60)
     )
+    await hold.until_held(1)
     assert gateway.limiter is not None
     limiter = gateway.limiter
-    deadline = time.monotonic() + 30
-    while limiter.active == 0:  # the slow call holds the slot
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.01)
+    assert limiter.active == 1  # the slow call holds the slot
     error = await rpc_error(
         stub.GetBatchStatus(pb.GetBatchStatusRequest(batch_id=created.batch_id), metadata=bearer())
     )
@@ -327,6 +149,7 @@ async def test_watches_do_not_hold_unary_slots(
     statuses = await drain(watch)  # the whole watch, to the terminal state
     assert statuses
     assert statuses[-1].batch_id == created.batch_id
+    hold.release()
     await slow
     # And the other way round: an open watch leaves the slot to unary calls.
     second = await create_express(stub, source(2))
@@ -359,29 +182,31 @@ async def test_invalid_and_unauthenticated_calls_release_their_slot(
 
 
 async def test_bad_input_is_named_even_when_overloaded(
-    stub: Stub, sandbox: SandboxServer, gateway: Gateway
+    stub: Stub, gateway: Gateway, hold: Hold
 ) -> None:
     """With every slot and queue place taken, an invalid request still gets INVALID_ARGUMENT
     naming its field (validation comes before the concurrency limit), while a valid one is
     shed GATEWAY_OVERLOADED."""
-    created = await create_express(stub, source(1))
-    await fault(sandbox, delay=SLOW, count=LIMIT + QUEUE, path_prefix=STATUS_PREFIX)
-    request = pb.GetBatchStatusRequest(batch_id=created.batch_id)
-
-    async def slow_call() -> None:
-        await stub.GetBatchStatus(request, metadata=bearer(), timeout=60)
-
-    slow = [asyncio.create_task(slow_call()) for _ in range(LIMIT + QUEUE)]
+    created = [await create_express(stub, source(n)) for n in range(LIMIT + QUEUE + 1)]
+    slow = [
+        asyncio.ensure_future(
+            stub.GetBatchStatus(
+                pb.GetBatchStatusRequest(batch_id=batch.batch_id), metadata=bearer(), timeout=60
+            )
+        )
+        for batch in created[:-1]
+    ]
     assert gateway.limiter is not None
     limiter = gateway.limiter
-    async with asyncio.timeout(10):
-        while (limiter.active, limiter.queued) != (LIMIT, QUEUE):  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+    await hold.until_held(LIMIT)
+    await until(lambda: (limiter.active, limiter.queued) == (LIMIT, QUEUE))
     invalid = await rpc_error(stub.GetBatchStatus(pb.GetBatchStatusRequest(), metadata=bearer()))
     assert_error(invalid, grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_INVALID")
     assert "batch_id" in (invalid.details() or "")
+    request = pb.GetBatchStatusRequest(batch_id=created[-1].batch_id)
     shed = await rpc_error(stub.GetBatchStatus(request, metadata=bearer()))
     assert_error(shed, grpc.StatusCode.RESOURCE_EXHAUSTED, "GATEWAY_OVERLOADED")
+    hold.release()
     await asyncio.gather(*slow)
 
 

@@ -20,17 +20,11 @@ from gateway.server.process import Gateway
 from gateway.server.tls import load_tls
 from tests.conftest import bearer
 from tests.helpers.calls import create_express, rpc_error, source, upstream_total
-from tests.helpers.pki import Issued, Pki, make_pki
+from tests.helpers.pki import Pki, credentials
 from tests.helpers.processes import run_serve
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    """A fresh CA, server and client certificates for this test, in tmp_path."""
-    return make_pki(tmp_path)
 
 
 @pytest.fixture
@@ -48,15 +42,6 @@ def gateway_config(
 
 
 mutual = pytest.mark.parametrize("gateway_config", ["mtls"], indirect=True, ids=["mtls"])
-
-
-def credentials(pki: Pki, client: Issued | None = None, *, trust: Issued | None = None) -> Any:
-    """Channel credentials trusting `trust` (the test CA by default), presenting `client`."""
-    return grpc.ssl_channel_credentials(
-        root_certificates=(trust or pki.ca).cert_pem,
-        private_key=client.key_pem if client else None,
-        certificate_chain=client.cert_pem if client else None,
-    )
 
 
 @pytest.fixture

@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
 
 import grpc
-import httpx
 import pytest
-from google.rpc import error_details_pb2, status_pb2
-from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 from sofer_sandbox import SandboxServer
@@ -18,45 +14,21 @@ from sofer_sandbox import SandboxServer
 from gateway.contract.errors import GatewayError
 from gateway.state.idempotency import IdempotencyStore
 from tests.conftest import OTHER_TOKEN, bearer
-from tests.helpers.streams import details_bin
+from tests.helpers.calls import batch_request, error_info, fault, upstream_count
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 CREATE = "POST /v1/transcriptions/batch"
 UPLOAD = "POST /v1/transcriptions/batch-files"
 
 
-def batch_request(request_id: str, url: str = "https://e.com/a.mp3") -> pb.CreateBatchRequest:
-    """An express CreateBatch of one item, carrying `request_id`."""
-    return pb.CreateBatchRequest(
-        request_id=request_id,
-        info=batch_pb2.BatchInfo(),
-        audio_sources=[batch_pb2.AudioSource(audio_url=url)],
-    )
-
-
 async def posts(sandbox: SandboxServer, what: str = CREATE) -> int:
     """How many requests of `what` the sandbox has received."""
-    async with httpx.AsyncClient() as http:
-        counts: dict[str, int] = (await http.get(f"{sandbox.url}/_sandbox/stats")).json()[
-            "requests"
-        ]
-    return counts.get(what, 0)
-
-
-async def inject(sandbox: SandboxServer, **rule: Any) -> None:
-    """Queue a sandbox fault rule."""
-    async with httpx.AsyncClient() as http:
-        (await http.post(f"{sandbox.url}/_sandbox/faults", json=rule)).raise_for_status()
+    return await upstream_count(sandbox, what)
 
 
 def reason(error: grpc.aio.AioRpcError) -> str:
     """The ErrorInfo reason of a failed call."""
-    status = status_pb2.Status.FromString(details_bin(error))
-    info = error_details_pb2.ErrorInfo()
-    for detail in status.details:
-        if detail.Unpack(info):
-            return str(info.reason)
-    raise AssertionError("no ErrorInfo")
+    return str(error_info(error).reason)
 
 
 async def test_retry_returns_the_first_batch(stub: Stub, sandbox: SandboxServer) -> None:
@@ -84,7 +56,7 @@ async def test_concurrent_retries_make_one_upstream_call(
     stub: Stub, sandbox: SandboxServer
 ) -> None:
     """Ten calls with one request_id at once, while the upstream is slow: one POST, one batch."""
-    await inject(sandbox, delay=0.5, count=1, method="POST", path_prefix="/v1/transcriptions/batch")
+    await fault(sandbox, delay=0.5, count=1, method="POST", path_prefix="/v1/transcriptions/batch")
     request_id = str(uuid.uuid4())
     answers = await asyncio.gather(
         *(stub.CreateBatch(batch_request(request_id), metadata=bearer()) for _ in range(10))
@@ -97,7 +69,7 @@ async def test_answer_after_the_caller_gave_up_is_kept(stub: Stub, sandbox: Sand
     """The first caller's deadline passes while the upstream is still answering: it gets
     DEADLINE_EXCEEDED, the create completes anyway, and the retry gets that batch without a
     second POST."""
-    await inject(sandbox, delay=1.0, count=1, method="POST", path_prefix="/v1/transcriptions/batch")
+    await fault(sandbox, delay=1.0, count=1, method="POST", path_prefix="/v1/transcriptions/batch")
     request_id = str(uuid.uuid4())
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.CreateBatch(batch_request(request_id), metadata=bearer(), timeout=0.3)
@@ -128,9 +100,7 @@ async def test_different_payload_is_refused(stub: Stub, sandbox: SandboxServer) 
 async def test_outcome_in_doubt_is_repeated_not_retried(stub: Stub, sandbox: SandboxServer) -> None:
     """A POST answered 500 may have created the batch: the call says OUTCOME_UNKNOWN, and a retry
     with the same request_id gets the same answer instead of a blind second create."""
-    await inject(
-        sandbox, status=500, count=1, method="POST", path_prefix="/v1/transcriptions/batch"
-    )
+    await fault(sandbox, status=500, count=1, method="POST", path_prefix="/v1/transcriptions/batch")
     request_id = str(uuid.uuid4())
     for _ in range(2):
         with pytest.raises(grpc.aio.AioRpcError) as raised:
@@ -143,7 +113,7 @@ async def test_outcome_in_doubt_is_repeated_not_retried(stub: Stub, sandbox: San
 async def test_definite_failure_can_be_retried(stub: Stub, sandbox: SandboxServer) -> None:
     """A create the upstream refused (429 longer than the deadline) did not happen: a retry with
     the same request_id is sent again and succeeds."""
-    await inject(
+    await fault(
         sandbox,
         status=429,
         count=1,

@@ -10,8 +10,6 @@ import hashlib
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -27,59 +25,25 @@ from gateway.config import ConfigError, GatewayConfig
 from gateway.server.process import Gateway
 from gateway.state.redis_client import KEY_SECRET_ENV
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
-from tests.helpers.calls import assert_error, eventually, fault, rpc_error, stats
+from tests.helpers.calls import (
+    assert_error,
+    batch_request,
+    eventually,
+    fault,
+    rpc_error,
+    stats,
+    upstream_count,
+)
+from tests.helpers.gateways import Gateways, Running
 from tests.helpers.processes import start_serve
-from tests.helpers.redis_server import RedisServer, free_port
-from tests.state.test_idempotency import batch_request
+from tests.helpers.redis_server import SECRET, RedisServer, free_port
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
-SECRET = "redis-key-secret-for-the-tests-0123"
 POST_BATCH = "/v1/transcriptions/batch"
 CREATE = "POST /v1/transcriptions/batch"
 
 
-@pytest.fixture(autouse=True)
-def key_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every gateway of these tests shares one Redis key secret, as replicas must."""
-    monkeypatch.setenv(KEY_SECRET_ENV, SECRET)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A real redis-server on a free loopback port, for one test."""
-    with RedisServer(tmp_path) as server:
-        yield server
-
-
-@dataclasses.dataclass
-class Replica:
-    """One gateway on the shared Redis, with a stub on its own channel."""
-
-    gateway: Gateway
-    channel: grpc.aio.Channel
-    stub: Stub
-
-
-@pytest.fixture
-async def replicas() -> AsyncIterator[list[Replica]]:
-    """Gateways started by the test (`await replica(replicas, config)`), all stopped at the end."""
-    running: list[Replica] = []
-    try:
-        yield running
-    finally:
-        for item in running:
-            await item.channel.close(None)
-            await item.gateway.stop(0)
-
-
-async def replica(running: list[Replica], config: GatewayConfig) -> Replica:
-    """Start a gateway on `config`, with a stub on a fresh channel."""
-    gateway = Gateway(config)
-    await gateway.start()
-    channel = grpc.aio.insecure_channel(gateway.address)
-    item = Replica(gateway, channel, Stub(channel))
-    running.append(item)
-    return item
+pytestmark = pytest.mark.usefixtures("key_secret")
 
 
 @pytest.fixture
@@ -96,19 +60,18 @@ async def batches(sandbox: SandboxServer) -> int:
 
 async def posts(sandbox: SandboxServer) -> int:
     """POSTs of a batch the sandbox received."""
-    requests: dict[str, int] = (await stats(sandbox))["requests"]
-    return requests.get(CREATE, 0)
+    return await upstream_count(sandbox, CREATE)
 
 
 # -- one create across replicas -----------------------------------------------------------------
 
 
 async def test_same_request_id_on_three_gateways_at_once_makes_one_batch(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """The same request_id on three replicas at the same moment, while the upstream is slow:
     one upstream POST, and all three callers get that one batch."""
-    group = [await replica(replicas, shared) for _ in range(3)]
+    group = [await gateways.start(shared) for _ in range(3)]
     await fault(sandbox, delay=1.0, count=1, method="POST", path_prefix=POST_BATCH)
     request_id = str(uuid.uuid4())
     answers = await asyncio.gather(
@@ -123,12 +86,12 @@ async def test_same_request_id_on_three_gateways_at_once_makes_one_batch(
 
 
 async def test_a_waiter_on_another_gateway_is_bounded_by_its_deadline(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """A duplicate on a second replica whose deadline passes while the first replica's create
     is still upstream ends DEADLINE_EXCEEDED (OUTCOME_UNKNOWN) in time; once the create has
     ended, its retry gets the batch, and only one POST was made."""
-    first, second = [await replica(replicas, shared) for _ in range(2)]
+    first, second = [await gateways.start(shared) for _ in range(2)]
     await fault(sandbox, delay=3.0, count=1, method="POST", path_prefix=POST_BATCH)
     request_id = str(uuid.uuid4())
     owner = asyncio.ensure_future(
@@ -146,11 +109,11 @@ async def test_a_waiter_on_another_gateway_is_bounded_by_its_deadline(
 
 
 async def test_a_retry_on_another_gateway_gets_the_first_batch_marked_replayed(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """A create on one replica, its retry on another: the first batch, one POST, and the
     retry marked `idempotent-replayed: true`."""
-    first, second = [await replica(replicas, shared) for _ in range(2)]
+    first, second = [await gateways.start(shared) for _ in range(2)]
     request_id = str(uuid.uuid4())
     created = await first.stub.CreateBatch(batch_request(request_id), metadata=bearer())
     call = second.stub.CreateBatch(batch_request(request_id.upper()), metadata=bearer())
@@ -160,10 +123,10 @@ async def test_a_retry_on_another_gateway_gets_the_first_batch_marked_replayed(
 
 
 async def test_manifest_upload_is_shared_across_gateways(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """UploadManifest with one request_id on two replicas: one manifest, the same answer."""
-    first, second = [await replica(replicas, shared) for _ in range(2)]
+    first, second = [await gateways.start(shared) for _ in range(2)]
     request = pb.UploadManifestRequest(
         request_id=str(uuid.uuid4()), jsonl='{"audio_url": "https://e.com/a.mp3"}'
     )
@@ -175,25 +138,25 @@ async def test_manifest_upload_is_shared_across_gateways(
 
 
 async def test_records_survive_a_gateway_restart(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """A gateway restarted (a deploy) still knows the request_ids it answered: the retry gets
     the first batch, with no second POST."""
-    before = await replica(replicas, shared)
+    before = await gateways.start(shared)
     request_id = str(uuid.uuid4())
     created = await before.stub.CreateBatch(batch_request(request_id), metadata=bearer())
     await before.gateway.stop(0)
-    after = await replica(replicas, shared)
+    after = await gateways.start(shared)
     assert await after.stub.CreateBatch(batch_request(request_id), metadata=bearer()) == created
     assert await batches(sandbox) == 1
 
 
 async def test_request_id_reused_across_gateways(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """A request_id used on one replica, then with another payload on a second: ALREADY_EXISTS
     (REQUEST_ID_REUSED), and nothing sent upstream for it."""
-    first, second = [await replica(replicas, shared) for _ in range(2)]
+    first, second = [await gateways.start(shared) for _ in range(2)]
     request_id = str(uuid.uuid4())
     await first.stub.CreateBatch(batch_request(request_id), metadata=bearer())
     error = await rpc_error(
@@ -206,10 +169,10 @@ async def test_request_id_reused_across_gateways(
 
 
 async def test_tenants_never_share_records_in_redis(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """Another credential with the same request_id on another replica gets its own batch."""
-    first, second = [await replica(replicas, shared) for _ in range(2)]
+    first, second = [await gateways.start(shared) for _ in range(2)]
     request_id = str(uuid.uuid4())
     mine = await first.stub.CreateBatch(batch_request(request_id), metadata=bearer())
     theirs = await second.stub.CreateBatch(batch_request(request_id), metadata=bearer(OTHER_TOKEN))
@@ -218,11 +181,11 @@ async def test_tenants_never_share_records_in_redis(
 
 
 async def test_a_definite_failure_is_not_kept(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """A create the upstream refused (400) did not happen: its retry, on another replica, is
     sent again and makes the batch."""
-    first, second = [await replica(replicas, shared) for _ in range(2)]
+    first, second = [await gateways.start(shared) for _ in range(2)]
     await fault(sandbox, status=400, count=1, method="POST", path_prefix=POST_BATCH)
     request_id = str(uuid.uuid4())
     error = await rpc_error(first.stub.CreateBatch(batch_request(request_id), metadata=bearer()))
@@ -234,11 +197,11 @@ async def test_a_definite_failure_is_not_kept(
 
 
 async def test_an_outcome_in_doubt_is_repeated_on_every_gateway(
-    shared: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """A POST answered 500 may have made the batch: the retry on another replica gets the same
     OUTCOME_UNKNOWN, with the upstream's words, instead of a second create."""
-    first, second = [await replica(replicas, shared) for _ in range(2)]
+    first, second = [await gateways.start(shared) for _ in range(2)]
     await fault(sandbox, status=500, count=1, method="POST", path_prefix=POST_BATCH)
     request_id = str(uuid.uuid4())
     one = await rpc_error(first.stub.CreateBatch(batch_request(request_id), metadata=bearer()))
@@ -253,14 +216,14 @@ async def test_replicas_with_one_api_key_agree_without_an_explicit_secret(
     gateway_config: GatewayConfig,
     redis_server: RedisServer,
     sandbox: SandboxServer,
-    replicas: list[Replica],
+    gateways: Gateways,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Without SOFER_GATEWAY_REDIS_KEY_SECRET the secret comes from the configured key, which
     replicas share: a retry on the other replica still finds the record."""
     monkeypatch.delenv(KEY_SECRET_ENV)
     config = dataclasses.replace(gateway_config, redis_url=redis_server.url, api_key=TOKEN)
-    first, second = [await replica(replicas, config) for _ in range(2)]
+    first, second = [await gateways.start(config) for _ in range(2)]
     request_id = str(uuid.uuid4())
     created = await first.stub.CreateBatch(batch_request(request_id))
     assert await second.stub.CreateBatch(batch_request(request_id)) == created
@@ -317,12 +280,12 @@ async def test_kill_9_in_the_middle_of_a_create_never_makes_a_second_batch(
 async def test_redis_holds_no_credential(
     shared: GatewayConfig,
     sandbox: SandboxServer,
-    replicas: list[Replica],
+    gateways: Gateways,
     redis_server: RedisServer,
 ) -> None:
     """After creates by two tenants, no key or value in Redis holds a token, or a plain hash of
     one that a guess could be checked against: tenants appear only as keyed hashes."""
-    gateway = (await replica(replicas, shared)).stub
+    gateway = (await gateways.start(shared)).stub
     for token in (TOKEN, OTHER_TOKEN):
         await gateway.CreateBatch(batch_request(str(uuid.uuid4())), metadata=bearer(token))
     await fault(sandbox, status=500, count=1, method="POST", path_prefix=POST_BATCH)
@@ -360,7 +323,7 @@ def events(out: io.StringIO, prefix: str) -> list[dict[str, Any]]:
 async def test_redis_down_fails_creates_with_a_request_id_and_rejoins(
     shared: GatewayConfig,
     sandbox: SandboxServer,
-    replicas: list[Replica],
+    gateways: Gateways,
     redis_server: RedisServer,
     logs: io.StringIO,
 ) -> None:
@@ -368,7 +331,7 @@ async def test_redis_down_fails_creates_with_a_request_id_and_rejoins(
     before anything is sent, reads and creates without a request_id still work, the gateway
     stays SERVING and says so once in its log and in `redis_available`; Redis back: creates
     with a request_id work again."""
-    running = await replica(replicas, shared)
+    running = await gateways.start(shared)
     stub = running.stub
     batch = await stub.CreateBatch(batch_request(str(uuid.uuid4())), metadata=bearer())
     assert available(running) is True
@@ -397,7 +360,7 @@ async def test_redis_down_fails_creates_with_a_request_id_and_rejoins(
     assert len(events(logs, "redis available again")) == 1
 
 
-def available(running: Replica) -> bool | None:
+def available(running: Running) -> bool | None:
     """What the gateway says of its Redis (`Gateway.redis_available`)."""
     return running.gateway.redis_available
 
@@ -409,12 +372,12 @@ async def _is(value: bool | None) -> bool:
 async def test_local_fallback_serves_creates_while_redis_is_down(
     shared: GatewayConfig,
     sandbox: SandboxServer,
-    replicas: list[Replica],
+    gateways: Gateways,
     redis_server: RedisServer,
 ) -> None:
     """With --idempotency-fallback local, Redis down: creates with a request_id go on, kept in
     the gateway's memory (a retry on the same gateway gets the first batch)."""
-    running = await replica(replicas, dataclasses.replace(shared, idempotency_fallback="local"))
+    running = await gateways.start(dataclasses.replace(shared, idempotency_fallback="local"))
     redis_server.stop()
     request_id = str(uuid.uuid4())
     created = await running.stub.CreateBatch(batch_request(request_id), metadata=bearer())
@@ -425,12 +388,12 @@ async def test_local_fallback_serves_creates_while_redis_is_down(
 
 
 async def test_a_gateway_starts_while_redis_is_down(
-    gateway_config: GatewayConfig, sandbox: SandboxServer, replicas: list[Replica]
+    gateway_config: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
     """A gateway whose Redis is not there yet starts and serves reads; its creates with a
     request_id fail IDEMPOTENCY_STORE_UNAVAILABLE until Redis answers."""
     config = dataclasses.replace(gateway_config, redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    running = await replica(replicas, config)
+    running = await gateways.start(config)
     assert available(running) is False
     error = await rpc_error(
         running.stub.CreateBatch(batch_request(str(uuid.uuid4())), metadata=bearer())
@@ -442,13 +405,13 @@ async def test_a_gateway_starts_while_redis_is_down(
 async def test_redis_restarted_under_traffic_never_doubles_a_create(
     shared: GatewayConfig,
     sandbox: SandboxServer,
-    replicas: list[Replica],
+    gateways: Gateways,
     redis_server: RedisServer,
 ) -> None:
     """Two replicas creating (each request_id retried until it succeeds) and reading while
     Redis stops and starts again: reads never fail, creates fail only with
     IDEMPOTENCY_STORE_UNAVAILABLE, and every request_id makes exactly one batch."""
-    group = [await replica(replicas, shared) for _ in range(2)]
+    group = [await gateways.start(shared) for _ in range(2)]
     seed = await group[0].stub.CreateBatch(batch_request(""), metadata=bearer())
     outcomes: dict[str, set[str]] = {}
     refused: list[str] = []

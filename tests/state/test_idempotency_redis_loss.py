@@ -10,8 +10,7 @@ import dataclasses
 import io
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -22,46 +21,15 @@ from sofer_sandbox import SandboxServer
 from gateway.access.credentials import Credential
 from gateway.config import GatewayConfig
 from gateway.state.idempotency_redis import TOMBSTONE_TTL
-from gateway.state.redis_client import KEY_SECRET_ENV
 from tests.conftest import TOKEN, bearer
-from tests.helpers.calls import assert_error, eventually, fault, rpc_error
+from tests.helpers.calls import assert_error, batch_request, eventually, fault, rpc_error
+from tests.helpers.gateways import Gateways, Running
 from tests.helpers.redis_server import RedisServer
-from tests.state.test_idempotency import batch_request
-from tests.state.test_idempotency_redis import (
-    POST_BATCH,
-    SECRET,
-    Replica,
-    batches,
-    posts,
-    replica,
-)
+from tests.state.test_idempotency_redis import POST_BATCH, batches, posts
+
+pytestmark = pytest.mark.usefixtures("key_secret")
 
 UNREADABLE = "idempotency record unreadable"
-
-
-@pytest.fixture(autouse=True)
-def key_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every gateway of these tests shares one Redis key secret, as replicas must."""
-    monkeypatch.setenv(KEY_SECRET_ENV, SECRET)
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A real redis-server on a free loopback port, for one test."""
-    with RedisServer(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-async def replicas() -> AsyncIterator[list[Replica]]:
-    """Gateways started by the test (`await replica(replicas, config)`), all stopped at the end."""
-    running: list[Replica] = []
-    try:
-        yield running
-    finally:
-        for item in running:
-            await item.channel.close(None)
-            await item.gateway.stop(0)
 
 
 @pytest.fixture
@@ -95,7 +63,7 @@ async def follows(redis: aioredis.Redis) -> int:
 
 
 async def held_create(
-    first: Replica, sandbox: SandboxServer, request_id: str
+    first: Running, sandbox: SandboxServer, request_id: str
 ) -> asyncio.Future[Any]:
     """A create on `first` that the upstream has carried out and whose answer it holds back
     for 3 s: in flight, its batch made."""
@@ -110,14 +78,14 @@ async def held_create(
 async def test_redis_emptied_while_another_replica_follows_a_create_sends_it_once(
     shared: GatewayConfig,
     sandbox: SandboxServer,
-    replicas: list[Replica],
+    gateways: Gateways,
     redis: aioredis.Redis,
 ) -> None:
     """Replica A's create is in flight, replica B follows its record, and Redis is emptied
     (FLUSHALL): B never claims the request_id again. It answers UNAVAILABLE OUTCOME_UNKNOWN (or,
     if A has put its record back first, A's batch); one POST, one batch; once A's answer has
     come, a retry on B gets A's batch, put back by A."""
-    first, second = [await replica(replicas, shared) for _ in range(2)]
+    first, second = [await gateways.start(shared) for _ in range(2)]
     request_id = str(uuid.uuid4())
     owner = await held_create(first, sandbox, request_id)
     read = await follows(redis)
@@ -143,13 +111,13 @@ async def test_redis_emptied_while_another_replica_follows_a_create_sends_it_onc
 async def test_the_owner_puts_a_lost_pending_record_back(
     shared: GatewayConfig,
     sandbox: SandboxServer,
-    replicas: list[Replica],
+    gateways: Gateways,
     redis: aioredis.Redis,
 ) -> None:
     """Redis emptied while replica A's create is in flight: A's heartbeat puts its pending
     record back, so a retry arriving on replica B after that waits for A's create and gets its
     batch, with no second POST."""
-    first, second = [await replica(replicas, shared) for _ in range(2)]
+    first, second = [await gateways.start(shared) for _ in range(2)]
     request_id = str(uuid.uuid4())
     owner = await held_create(first, sandbox, request_id)
     await redis.flushall()
@@ -162,13 +130,13 @@ async def test_the_owner_puts_a_lost_pending_record_back(
 async def test_a_definite_failure_leaves_a_short_lived_tombstone(
     shared: GatewayConfig,
     sandbox: SandboxServer,
-    replicas: list[Replica],
+    gateways: Gateways,
     redis: aioredis.Redis,
 ) -> None:
     """A create the upstream refused (400) is recorded as `failed` for at most a minute, not
     deleted: a replica following it knows it may claim again (a record gone means lost); the
     retry claims over it and makes the batch."""
-    (running,) = [await replica(replicas, shared)]
+    (running,) = [await gateways.start(shared)]
     await fault(sandbox, status=400, count=1, method="POST", path_prefix=POST_BATCH)
     request_id = str(uuid.uuid4())
     await rpc_error(running.stub.CreateBatch(batch_request(request_id), metadata=bearer()))
@@ -202,7 +170,7 @@ def _edited(**fields: Any) -> Any:
 async def test_an_unreadable_record_answers_outcome_unknown_and_is_logged_once(
     shared: GatewayConfig,
     sandbox: SandboxServer,
-    replicas: list[Replica],
+    gateways: Gateways,
     redis: aioredis.Redis,
     logs: io.StringIO,
     damage: Any,
@@ -210,7 +178,7 @@ async def test_an_unreadable_record_answers_outcome_unknown_and_is_logged_once(
     """A record overwritten with what this gateway never writes: every retry of its request_id
     answers UNAVAILABLE OUTCOME_UNKNOWN (not INTERNAL), nothing is sent upstream again, and the
     gateway logs it once, by its Redis key: never the token or its plain tenant key."""
-    running = await replica(replicas, shared)
+    running = await gateways.start(shared)
     request_id = str(uuid.uuid4())
     await running.stub.CreateBatch(batch_request(request_id), metadata=bearer())
     key = await record_key(redis, request_id)

@@ -7,7 +7,9 @@ import functools
 
 import pytest
 
+from gateway.state import singleflight
 from gateway.state.singleflight import SingleFlight
+from tests.helpers.clock import FakeTime
 
 
 class Upstream:
@@ -111,3 +113,59 @@ async def test_a_finished_call_is_never_joined() -> None:
     await group.run("k", upstream.read)
     await group.run("k", upstream.read)
     assert upstream.calls == 2
+
+
+# -- reuse: a finished answer answers identical reads for a while (--status-reuse-window) -------
+
+
+async def test_a_result_is_reused_within_the_window_then_read_again() -> None:
+    """With `reuse`, a successful result answers identical reads for that many seconds after it
+    arrived (on the group's clock), naming the call that made it; the first read after the
+    window calls again."""
+    time = FakeTime()
+    group, upstream = SingleFlight(clock=time), Upstream()
+    upstream.release.set()
+    first = await group.run("k", functools.partial(upstream.read, "first"), tag="r1", reuse=2.0)
+    assert (first.value, first.leader) == ("first", None)
+    time.advance(1.9)
+    again = await group.run("k", functools.partial(upstream.read, "second"), tag="r2", reuse=2.0)
+    assert (again.value, again.leader) == ("first", "r1")
+    assert upstream.calls == 1
+    time.advance(0.2)  # 2.1 s after the answer
+    later = await group.run("k", functools.partial(upstream.read, "third"), tag="r3", reuse=2.0)
+    assert (later.value, later.leader) == ("third", None)
+    assert upstream.calls == 2
+
+
+async def test_failures_are_not_reused_and_reads_without_reuse_never_see_kept_results() -> None:
+    """A failed call is not kept for reuse: the next read calls again. A read that asks for no
+    reuse never gets a kept result, though an earlier read kept one."""
+    time = FakeTime()
+    group = SingleFlight(clock=time)
+
+    async def failing() -> str:
+        raise LookupError("not found")
+
+    with pytest.raises(LookupError):
+        await group.run("k", failing, reuse=5.0)
+    upstream = Upstream()
+    upstream.release.set()
+    assert (await group.run("k", upstream.read, reuse=5.0)).leader is None
+    assert (await group.run("k", upstream.read)).leader is None  # no reuse asked: a new call
+    assert upstream.calls == 2
+
+
+async def test_kept_results_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At most MAX_REUSED results are kept for reuse: past it the oldest is dropped first (its
+    next read calls again) and the newest still answers."""
+    monkeypatch.setattr(singleflight, "MAX_REUSED", 2)
+    time = FakeTime()
+    group, upstream = SingleFlight(clock=time), Upstream()
+    upstream.release.set()
+    for key in ("a", "b", "c"):
+        await group.run(key, upstream.read, tag=key, reuse=60.0)
+    assert (await group.run("c", upstream.read, tag="x", reuse=60.0)).leader == "c"
+    assert (await group.run("b", upstream.read, tag="x", reuse=60.0)).leader == "b"
+    assert upstream.calls == 3
+    assert (await group.run("a", upstream.read, tag="x", reuse=60.0)).leader is None  # dropped
+    assert upstream.calls == 4

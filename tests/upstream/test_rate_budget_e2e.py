@@ -33,7 +33,7 @@ from tests.helpers.calls import (
     source,
     upstream_count,
 )
-from tests.observability.test_metrics import scrape
+from tests.helpers.metrics import scrape
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 RATE = 5.0

@@ -26,10 +26,9 @@ from gateway.upstream import BatchStatusResponse
 from gateway.watch import fanout
 from gateway.watch.hub import Observation
 from tests.conftest import bearer
-from tests.helpers.calls import assert_error
+from tests.helpers.calls import assert_error, create_batch
+from tests.helpers.hub import BATCH, CALLER, ScriptedUpstream, harness, status
 from tests.helpers.upstream import reply
-from tests.watch.test_hub import BATCH, CALLER, Upstream, harness, status
-from tests.watch.test_watch import create_batch
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 # A moment: the sandbox's batches change state every few tenths of a second.
@@ -123,7 +122,7 @@ async def test_every_watcher_is_woken_for_every_change() -> None:
     """A change reaches all 1,000 watchers of a batch in the few turns of the loop the poller
     gives them before its next poll: none of them misses a version, and none is woken twice
     for one (each waits on the event of the version after the one it read)."""
-    upstream = Upstream(
+    upstream = ScriptedUpstream(
         reply(200, status("PROCESSING", 0)),
         reply(200, status("PROCESSING", 1)),
         reply(200, status("COMPLETED", 2)),
@@ -140,7 +139,7 @@ async def test_every_watcher_is_woken_for_every_change() -> None:
 async def test_slow_watcher_gets_the_diff_since_its_own_last_message() -> None:
     """Through the hub: a watcher that read the first state and then nothing while the batch
     moved on gets the newest state next, its changed ids counted from what it last sent."""
-    upstream = Upstream(
+    upstream = ScriptedUpstream(
         reply(200, status("PROCESSING", 0)),
         reply(200, status("PROCESSING", 1)),
         reply(200, status("COMPLETED", 2)),

@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time as wall
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Any
 
 import grpc
 import httpx
@@ -20,112 +16,25 @@ import pytest
 
 from gateway.access.credentials import Credential
 from gateway.contract.errors import GatewayError, Reason
-from gateway.upstream import UpstreamClient, UpstreamConfig
-from gateway.watch.hub import Cadence, Observation, StatusHub
-from tests.helpers.upstream import Answer, FakeTime, Script, reply
-
-BATCH = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
-CADENCE = Cadence(fast=1.0, slow=4.0, factor=1.5, error_backoff_cap=8.0)
-CALLER = Credential("t", "caller")
-GUARD = 10.0  # seconds: only a hang guard; with fake time every test takes milliseconds
-
-
-def status(state: str, done: int, total: int = 2) -> dict[str, Any]:
-    """A BatchStatusResponse body with `done` of `total` items completed."""
-    items = [
-        {
-            "id": f"00000000-0000-4000-8000-00000000000{i}",
-            "title": f"Item {i + 1}",
-            "created_at": "2026-01-01T00:00:00Z",
-            "primary_language": "en",
-            "hebrew_word_format": ["en", "he"],
-            "status": "COMPLETED" if i < done else "PROCESSING",
-        }
-        for i in range(total)
-    ]
-    return {
-        "batch_id": BATCH,
-        "status": state,
-        "total_count": total,
-        "completed_count": done,
-        "failed_count": 0,
-        "pending_count": total - done,
-        "transcriptions": items,
-    }
-
-
-class Upstream:
-    """A scripted upstream (`Script`) whose n-th request (from 1) can be held back: the
-    handler of an `httpx.MockTransport`, answering as a slow upstream would."""
-
-    def __init__(self, *answers: Answer) -> None:
-        self.script = Script(*answers)
-        self.arrived: dict[int, asyncio.Event] = {}
-        self.release: dict[int, asyncio.Event] = {}
-
-    def hold(self, n: int) -> None:
-        """Hold the n-th request until `release[n]` is set; `arrived[n]` says it came."""
-        self.arrived[n], self.release[n] = asyncio.Event(), asyncio.Event()
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:
-        n = len(self.script.requests) + 1
-        if n in self.release:
-            self.arrived[n].set()
-            await self.release[n].wait()
-        return self.script(request)
-
-
-@dataclass
-class Harness:
-    """A hub over a scripted upstream, on fake time. A sleep of `hold` seconds is held (and
-    `holding` set) until `release` is set: a poller sleeping out a Retry-After."""
-
-    hub: StatusHub
-    time: FakeTime
-    upstream: Upstream
-    hold: float | None = None
-    holding: asyncio.Event = field(default_factory=asyncio.Event)
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def sleep(self, seconds: float) -> None:
-        await self.time.sleep(seconds)
-        if seconds == self.hold:
-            self.holding.set()
-            await self.release.wait()
-        for _ in range(5):  # let the watchers, woken by the poller, take their turn
-            await asyncio.sleep(0)
-
-
-@asynccontextmanager
-async def harness(
-    upstream: Upstream, *, cap: float = 30.0, rng: float = 0.5, hold: float | None = None
-) -> AsyncIterator[Harness]:
-    """A StatusHub with `max_retry_after=cap` over `upstream`; closed afterwards."""
-    config = UpstreamConfig(base_url="http://upstream.test", max_attempts=1)
-    transport = httpx.MockTransport(upstream)
-    async with UpstreamClient(config, transport=transport) as client:
-        time = FakeTime()
-        box: list[Harness] = []
-
-        async def sleep(seconds: float) -> None:
-            await box[0].sleep(seconds)
-
-        hub = StatusHub(
-            client, CADENCE, max_retry_after=cap, sleep=sleep, clock=time.clock, rng=lambda: rng
-        )
-        box.append(Harness(hub, time, upstream, hold))
-        try:
-            yield box[0]
-        finally:
-            box[0].release.set()
-            await hub.close()
+from gateway.watch.hub import Observation, StatusHub
+from tests.helpers.clock import FakeTime
+from tests.helpers.hub import (
+    BATCH,
+    CADENCE,
+    CALLER,
+    GUARD,
+    ScriptedUpstream,
+    harness,
+    status,
+)
+from tests.helpers.upstream import Answer, Script, reply
 
 
 async def run(
     *answers: Answer, rng: float = 0.5, cap: float = 30.0
 ) -> tuple[list[Observation], FakeTime, Script]:
     """Watch BATCH to its end against `answers`; return what the watcher saw and the waits."""
-    upstream = Upstream(*answers)
+    upstream = ScriptedUpstream(*answers)
     async with harness(upstream, cap=cap, rng=rng) as h, asyncio.timeout(GUARD):
         seen = [o async for o in h.hub.watch(CALLER, BATCH)]
     return seen, h.time, upstream.script
@@ -225,7 +134,7 @@ async def test_retry_after_past_the_cap_ends_every_watch_at_once(retry_after: st
     does not sleep it out and stops."""
     if retry_after == "a day ahead":  # made now, not at collection: the suite takes minutes
         retry_after = formatdate(wall.time() + 86_400, usegmt=True)
-    upstream = Upstream(rate_limit(retry_after), reply(200, status("COMPLETED", 2)))
+    upstream = ScriptedUpstream(rate_limit(retry_after), reply(200, status("COMPLETED", 2)))
     upstream.hold(1)
     async with harness(upstream, cap=30.0) as h, asyncio.timeout(GUARD):
         early = [asyncio.create_task(watch_all(h.hub)) for _ in range(5)]
@@ -253,7 +162,7 @@ async def test_retry_after_at_the_cap_is_waited_out() -> None:
 async def test_rate_limit_past_the_cap_ends_a_watch_that_has_a_state() -> None:
     """With a state already sent, a Retry-After past the cap still ends the watch
     RESOURCE_EXHAUSTED (after that state), rather than leaving it silent for an hour."""
-    upstream = Upstream(reply(200, status("PROCESSING", 0)), rate_limit("3600"))
+    upstream = ScriptedUpstream(reply(200, status("PROCESSING", 0)), rate_limit("3600"))
     async with harness(upstream) as h, asyncio.timeout(GUARD):
         stream = h.hub.watch(CALLER, BATCH)
         assert (await anext(stream)).status.status == "PROCESSING"
@@ -266,7 +175,7 @@ async def test_rate_limit_past_the_cap_ends_a_watch_that_has_a_state() -> None:
 async def test_a_watcher_after_the_error_starts_afresh() -> None:
     """Once a long Retry-After has ended a batch's watches, a new watcher of that batch (while
     an old one still holds the ended stream) gets a fresh poll, not the stale error."""
-    upstream = Upstream(
+    upstream = ScriptedUpstream(
         reply(200, status("PROCESSING", 0)),
         rate_limit("3600"),
         reply(200, status("COMPLETED", 2)),
@@ -302,7 +211,7 @@ async def test_rate_limits_without_retry_after_give_up_after_the_cap_with_no_sta
 async def test_repeated_short_retry_afters_with_no_state_end_at_the_cap() -> None:
     """Each Retry-After under the cap is waited out, but a topic with no state spends at most
     the cap on them: four 7 s waits, then RESOURCE_EXHAUSTED with RetryInfo 7 s."""
-    upstream = Upstream(rate_limit("7"))
+    upstream = ScriptedUpstream(rate_limit("7"))
     async with harness(upstream, cap=30.0) as h, asyncio.timeout(GUARD):
         with pytest.raises(GatewayError) as raised:
             await watch_all(h.hub)
@@ -335,7 +244,7 @@ async def test_transient_failures_with_no_state_end_unavailable_at_the_cap(
     """A batch whose status the poller never gets (5xx, timeouts) ends its watches UNAVAILABLE
     (with the upstream's reason) after the cap's worth of backoff, not at the caller's
     deadline; a poll timeout is not reported as the caller's DEADLINE_EXCEEDED."""
-    upstream = Upstream(answer)
+    upstream = ScriptedUpstream(answer)
     async with harness(upstream, cap=10.0, rng=0.5) as h, asyncio.timeout(GUARD):
         with pytest.raises(GatewayError) as raised:
             await watch_all(h.hub)
@@ -351,7 +260,7 @@ async def test_transient_failures_with_no_state_end_unavailable_at_the_cap(
 async def test_a_watcher_joining_while_the_poller_sleeps_out_a_retry_after_gets_the_state() -> None:
     """While the poller sleeps out a Retry-After (under the cap), a new watcher of the batch
     gets its current state at once, and both end OK after the wait."""
-    upstream = Upstream(
+    upstream = ScriptedUpstream(
         reply(200, status("PROCESSING", 1)),
         rate_limit("25"),
         reply(200, status("COMPLETED", 2)),
@@ -371,7 +280,9 @@ async def test_a_watcher_joining_while_the_poller_sleeps_out_a_retry_after_gets_
 async def test_a_watcher_joining_mid_poll_gets_the_state() -> None:
     """While a poll is in flight (a slow upstream), a new watcher gets the current state at
     once, not after the poll."""
-    upstream = Upstream(reply(200, status("PROCESSING", 1)), reply(200, status("COMPLETED", 2)))
+    upstream = ScriptedUpstream(
+        reply(200, status("PROCESSING", 1)), reply(200, status("COMPLETED", 2))
+    )
     upstream.hold(2)
     async with harness(upstream) as h, asyncio.timeout(GUARD):
         first = h.hub.watch(CALLER, BATCH)
@@ -382,3 +293,40 @@ async def test_a_watcher_joining_mid_poll_gets_the_state() -> None:
         upstream.release[2].set()
         assert (await anext(joined)).terminal
         assert (await anext(first)).terminal
+
+
+# -- a watched batch's state answers GetBatchStatus while it is fresh (StatusHub.fresh) ---------
+
+
+async def test_a_fresh_observation_answers_reads_until_it_is_older_than_max_age() -> None:
+    """While a poller runs, its latest observation may answer a GetBatchStatus of the same
+    tenant's batch until it is `max_age` old on the hub's clock (polls that find nothing new do
+    not renew it); then, or with `max_age` 0, or for another tenant, there is none."""
+    upstream = ScriptedUpstream(reply(200, status("PROCESSING", 1)))
+    async with harness(upstream, hold=CADENCE.fast) as h, asyncio.timeout(GUARD):
+        stream = h.hub.watch(CALLER, BATCH)
+        seen = await anext(stream)
+        await h.holding.wait()  # the poller sleeps between polls: one fast interval has passed
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is seen
+        assert h.hub.fresh(CALLER, BATCH, max_age=0.0) is None
+        assert h.hub.fresh(Credential("other tenant", "caller"), BATCH, max_age=5.0) is None
+        h.time.advance(4.0)  # 5 s after the read: still within max_age
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is seen
+        h.time.advance(0.5)
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is None
+
+
+async def test_a_terminal_observation_answers_reads_whatever_its_age() -> None:
+    """A COMPLETED batch does not change any more: its observation answers reads however old,
+    though its poller has stopped, while a watcher still holds the topic."""
+    seen: list[Observation] = []
+    upstream = ScriptedUpstream(reply(200, status("COMPLETED", 2)))
+    async with harness(upstream) as h, asyncio.timeout(GUARD):
+        stream = h.hub.watch(CALLER, BATCH)
+        seen.append(await anext(stream))
+        while h.hub.active_pollers:  # noqa: ASYNC110 - the state lives in another task
+            await asyncio.sleep(0)
+        h.time.advance(3600.0)
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is seen[0]
+        assert [o async for o in stream] == []  # the watch ends after the terminal state
+        assert h.hub.fresh(CALLER, BATCH, max_age=5.0) is None  # the topic ended

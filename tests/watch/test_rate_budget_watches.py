@@ -1,6 +1,10 @@
 """Watches under the upstream rate budget: polls come last (Priority.POLL) and stretch their
 cadence to what callers leave, so watches go on, later, and never fail for the budget. A real
-gateway at --upstream-rate-limit 5 in front of a sandbox that answers 429 past 6/s per token."""
+gateway at --upstream-rate-limit RATE in front of a sandbox that answers 429 past 1.2 x RATE
+per token.
+
+The budget runs on real time (its queue wakes on the event loop's timers), so these tests do
+too; RATE is high enough that the runs take seconds, not tens of them."""
 
 from __future__ import annotations
 
@@ -20,27 +24,40 @@ from sofer_sandbox import SandboxConfig, SandboxServer
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from gateway.state.redis_client import KEY_SECRET_ENV
-from tests.helpers.calls import upstream_total
+from tests.conftest import bearer
+from tests.helpers.calls import batch_status, create_express, read_own, source, upstream_total
+from tests.helpers.metrics import scrape
 from tests.helpers.redis_server import RedisServer
-from tests.observability.test_metrics import scrape
-from tests.upstream.test_rate_budget_e2e import BURST, RATE, create, metadata, read_own
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 WATCH_TIMEOUT = 180.0
+RATE, BURST = 20.0, 5
+"""The gateways' --upstream-rate-limit and --upstream-burst."""
+
+
+async def create(stub: Stub, n: int) -> str:
+    """A one-item express batch; its id."""
+    return (await create_express(stub, source(n))).batch_id
+
+
+async def read(stub: Stub, batch_id: str) -> batch_pb2.BatchStatus:
+    """A GetBatchStatus through the gateway (its own upstream read: reads are not shared)."""
+    return await batch_status(stub, batch_id)
 
 
 @pytest.fixture
 def sandbox_config() -> SandboxConfig:
-    """Items finish 1.5 s apart; the sandbox answers 429 past 6 requests/s per token."""
-    return SandboxConfig(item_seconds=1.5, manifest_validation_seconds=0.0, rate_limit=6.0)
+    """Items finish 1.5 s apart; the sandbox answers 429 past 1.2 x RATE requests/s per token."""
+    return SandboxConfig(item_seconds=1.5, manifest_validation_seconds=0.0, rate_limit=1.2 * RATE)
 
 
 @pytest.fixture
 def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
-    """5 requests/s per credential; no answer reused; fast watch polls."""
+    """RATE requests/s (burst BURST) per credential; no answer reused; fast watch polls."""
     return dataclasses.replace(
         gateway_config,
         upstream_rate_limit=RATE,
+        upstream_burst=BURST,
         default_timeout=90.0,
         status_reuse_window=0.0,
         status_max_age=0.0,
@@ -52,7 +69,7 @@ def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
 
 async def watch(stub: Stub, batch_id: str) -> list[pb.WatchBatchStatusResponse]:
     call = stub.WatchBatchStatus(
-        pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=metadata(), timeout=WATCH_TIMEOUT
+        pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=bearer(), timeout=WATCH_TIMEOUT
     )
     return [message async for message in call]
 
@@ -61,7 +78,7 @@ async def test_fifty_watches_and_a_hundred_reads_stay_under_the_rate_and_all_fin
     gateway: Gateway, sandbox: SandboxServer, stub: Stub
 ) -> None:
     """Five batches with ten watchers each, and 100 reads at the same time: no 429 from the
-    upstream, no more than 5 requests/s (plus the burst) upstream, every read answered, and
+    upstream, no more than RATE requests/s (plus the burst) upstream, every read answered, and
     every watch ends OK on COMPLETED, its progress never going back; polls waited for the
     budget (they came last; a poll refused for its own deadline is tried again later) rather
     than failing a watch."""
@@ -94,13 +111,13 @@ async def test_fifty_watches_and_a_hundred_reads_stay_under_the_rate_and_all_fin
 async def test_a_watch_with_no_state_yet_waits_for_the_budget_instead_of_failing(
     gateway: Gateway, sandbox: SandboxServer, stub: Stub
 ) -> None:
-    """A watch opened behind 60 queued reads (12 s of tokens, more than the 10 s poll
-    timeout) gets its first message once the reads are through, instead of an error."""
+    """A watch opened behind 12 s worth of queued reads (more than the 10 s poll timeout) gets
+    its first message once the reads are through, instead of an error."""
     batch_id = await create(stub, 9)
-    reads = [asyncio.ensure_future(read_own(stub)) for _ in range(60)]
+    reads = [asyncio.ensure_future(read_own(stub)) for _ in range(int(12 * RATE))]
     await asyncio.sleep(0.2)
     first = stub.WatchBatchStatus(
-        pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=metadata(), timeout=WATCH_TIMEOUT
+        pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=bearer(), timeout=WATCH_TIMEOUT
     )
     message = await first.read()
     assert isinstance(message, pb.WatchBatchStatusResponse)
@@ -116,7 +133,7 @@ async def test_two_replicas_on_redis_share_the_budget_with_their_watches(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Two replicas sharing one Redis (one bucket, one poller per batch): 25 watches and 50
-    reads on each, at once: together no more than 5 requests/s (plus the burst) upstream, no
+    reads on each, at once: together no more than RATE requests/s (plus the burst) upstream, no
     429, every read answered and every watch ends OK on COMPLETED."""
     monkeypatch.setenv(KEY_SECRET_ENV, "redis-key-secret-for-the-tests-0123")
     with RedisServer(tmp_path) as redis_server:

@@ -25,7 +25,7 @@ from tests.helpers.calls import (
     stats,
     upstream_total,
 )
-from tests.observability.test_metrics import scrape
+from tests.helpers.metrics import scrape
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
 FETCH = "GET /v1/transcriptions/{transcription_id}"

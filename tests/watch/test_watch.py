@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Callable
 from itertools import pairwise
 
 import grpc
-import httpx
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -17,10 +15,26 @@ from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
+from gateway.access.credentials import Credential
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
-from tests.helpers.calls import assert_error, eventually, finished_batch, retry_delay
+from tests.helpers.calls import (
+    assert_error,
+    clear_faults,
+    create_batch,
+    eventually,
+    fault,
+    finished_batch,
+    pending_faults,
+    retry_delay,
+    until,
+    upstream_count,
+)
+from tests.helpers.clock import FakeTime
+from tests.helpers.hub import sandbox_hub
+from tests.helpers.sandbox_http import client
+from tests.helpers.sandbox_http import create_express as sandbox_create
 from tests.helpers.streams import details_bin, drain
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
@@ -42,38 +56,12 @@ def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
     )
 
 
-async def create_batch(stub: Stub, *urls: str, token: str = TOKEN) -> pb.CreateBatchResponse:
-    """An express batch of `urls`, one client item id each."""
-    sources = [
-        batch_pb2.AudioSource(audio_url=url, client_item_id=f"item-{i}")
-        for i, url in enumerate(urls)
-    ]
-    request = pb.CreateBatchRequest(info=batch_pb2.BatchInfo(), audio_sources=sources)
-    response: pb.CreateBatchResponse = await stub.CreateBatch(request, metadata=bearer(token))
-    return response
-
-
 async def collect(stub: Stub, batch_id: str, token: str = TOKEN) -> list[batch_pb2.BatchStatus]:
     """Every message of one watch, until the stream ends OK."""
     call = stub.WatchBatchStatus(
         pb.WatchBatchStatusRequest(batch_id=batch_id), metadata=bearer(token)
     )
     return [message.batch_status async for message in call]
-
-
-async def stats(sandbox: SandboxServer) -> dict[str, int]:
-    """The sandbox's request counts by method and path template."""
-    async with httpx.AsyncClient() as http:
-        answer = await http.get(f"{sandbox.url}/_sandbox/stats")
-    requests: dict[str, int] = answer.json()["requests"]
-    return requests
-
-
-async def inject(sandbox: SandboxServer, **rule: object) -> None:
-    """Queue a sandbox fault rule."""
-    async with httpx.AsyncClient() as http:
-        answer = await http.post(f"{sandbox.url}/_sandbox/faults", json=rule)
-        answer.raise_for_status()
 
 
 def without_time(status: batch_pb2.BatchStatus) -> batch_pb2.BatchStatus:
@@ -83,13 +71,6 @@ def without_time(status: batch_pb2.BatchStatus) -> batch_pb2.BatchStatus:
     copy.ClearField("observed_at")
     copy.ClearField("changed_transcription_ids")
     return copy
-
-
-async def wait_until(predicate: Callable[[], bool]) -> None:
-    """Poll `predicate()` until true; fail after a generous 10 seconds."""
-    async with asyncio.timeout(10):
-        while not predicate():  # noqa: ASYNC110 - the state lives in another task, no event
-            await asyncio.sleep(0.01)
 
 
 async def test_watch_follows_a_batch_to_completion(stub: Stub) -> None:
@@ -140,13 +121,13 @@ async def test_many_watchers_share_one_poller(
     """Fifty watchers of one batch cost the upstream one poller: fewer status requests than
     watchers, and all of them see the same terminal state."""
     batch = await create_batch(stub, "https://e.com/a.mp3", "https://e.com/b.mp3")
-    before = (await stats(sandbox)).get(STATUS_PATH, 0)
+    before = await upstream_count(sandbox, STATUS_PATH)
     results = await asyncio.gather(*(collect(stub, batch.batch_id) for _ in range(50)))
-    polls = (await stats(sandbox)).get(STATUS_PATH, 0) - before
+    polls = await upstream_count(sandbox, STATUS_PATH) - before
     assert all(r[-1].state == batch_pb2.BATCH_STATE_COMPLETED for r in results)
     assert polls < 50
     assert gateway.hub is not None
-    await wait_until(lambda: gateway.hub is not None and gateway.hub.active_pollers == 0)
+    await until(lambda: gateway.hub is not None and gateway.hub.active_pollers == 0)
 
 
 async def test_cancel_stops_the_poller(
@@ -162,10 +143,10 @@ async def test_cancel_stops_the_poller(
     await call.read()
     assert hub.active_pollers == 1
     call.cancel()
-    await wait_until(lambda: hub.active_pollers == 0 and hub.open_watches == 0)
-    settled = (await stats(sandbox)).get(STATUS_PATH, 0)
+    await until(lambda: hub.active_pollers == 0 and hub.open_watches == 0)
+    settled = await upstream_count(sandbox, STATUS_PATH)
     await asyncio.sleep(0.3)  # several fast-poll intervals
-    assert (await stats(sandbox)).get(STATUS_PATH, 0) == settled
+    assert await upstream_count(sandbox, STATUS_PATH) == settled
 
 
 async def test_foreign_credential_cannot_watch(stub: Stub) -> None:
@@ -185,7 +166,7 @@ async def test_invalid_batch_id_is_refused_before_polling(
         await collect(stub, "not-a-uuid")
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "batch_id" in (raised.value.details() or "")
-    assert (await stats(sandbox)).get(STATUS_PATH, 0) == 0
+    assert await upstream_count(sandbox, STATUS_PATH) == 0
 
 
 async def test_watch_without_credentials(stub: Stub) -> None:
@@ -201,25 +182,33 @@ async def test_watch_without_credentials(stub: Stub) -> None:
 async def test_rate_limit_storm_does_not_end_the_watch(stub: Stub, sandbox: SandboxServer) -> None:
     """A run of 429s on the status path is waited out; the watch still ends on COMPLETED."""
     batch = await create_batch(stub, "https://e.com/a.mp3")
-    await inject(
+    await fault(
         sandbox, status=429, count=8, retry_after=0, path_prefix="/v1/transcriptions/batch/"
     )
     messages = await collect(stub, batch.batch_id)
     assert messages[-1].state == batch_pb2.BATCH_STATE_COMPLETED
 
 
-async def test_unavailable_burst_keeps_the_last_state(stub: Stub, sandbox: SandboxServer) -> None:
-    """A burst of 503s mid-watch does not end the stream; it resumes and ends on COMPLETED."""
-    batch = await create_batch(stub, "https://e.com/a.mp3", "https://e.com/b.mp3")
-    call = stub.WatchBatchStatus(
-        pb.WatchBatchStatusRequest(batch_id=batch.batch_id), metadata=bearer()
-    )
-    first = await call.read()
-    assert isinstance(first, pb.WatchBatchStatusResponse)
-    await inject(sandbox, status=503, count=12, path_prefix="/v1/transcriptions/batch/")
-    rest = await drain(call)
-    assert rest[-1].state == batch_pb2.BATCH_STATE_COMPLETED
-    assert await call.code() == grpc.StatusCode.OK
+async def test_unavailable_burst_keeps_the_last_state(sandbox_clock: FakeTime) -> None:
+    """A burst of 503s mid-watch does not end the watch: the watcher keeps its last state while
+    the poller backs off, then the watch resumes and ends on COMPLETED. The sandbox, the upstream
+    client and the hub share one manual clock: the batch moves only as the poller waits."""
+    config = SandboxConfig(item_seconds=10.0, manifest_validation_seconds=0.0, clock=sandbox_clock)
+    async with (
+        SandboxServer(config, host="127.0.0.1", port=0) as server,
+        sandbox_hub(sandbox_clock, server.url) as hub,
+        client(server, TOKEN) as http,
+    ):
+        batch = await sandbox_create(http, "https://e.com/a.mp3", "https://e.com/b.mp3")
+        stream = hub.watch(Credential(TOKEN, "caller"), batch["batch_id"])
+        first = await anext(stream)
+        assert not first.terminal
+        before = await upstream_count(server, STATUS_PATH)
+        await fault(server, status=503, count=12, path_prefix="/v1/transcriptions/batch/")
+        rest = [observation async for observation in stream]
+        assert rest[-1].status.status == "COMPLETED"
+        assert await upstream_count(server, STATUS_PATH) - before > 12  # the burst, then more
+        assert len(await pending_faults(server)) == 0  # every 503 of the burst was answered
 
 
 async def test_watch_limit(gateway_config: GatewayConfig, stub: Stub) -> None:
@@ -272,55 +261,32 @@ async def test_shutdown_ends_open_watches_unavailable(gateway_config: GatewayCon
         await gw.stop(grace=0)
 
 
-async def test_hub_conflates_for_a_slow_watcher(sandbox: SandboxServer) -> None:
+async def test_hub_conflates_for_a_slow_watcher(sandbox_clock: FakeTime) -> None:
     """A watcher that is not reading holds no backlog: when it reads again it gets the newest
     state at once (here the terminal one), not every step it missed."""
-    from gateway.access.credentials import Credential
-    from gateway.upstream import (
-        BatchAudioSource,
-        BatchTranscriptionRequest,
-        BatchTranscriptionRequestInfo,
-        CallOptions,
-        UpstreamClient,
-        UpstreamConfig,
-    )
-    from gateway.watch.hub import Cadence, Observation, StatusHub
-
-    async with UpstreamClient(UpstreamConfig(base_url=sandbox.url)) as client:
-        created = await client.create_batch(
-            BatchTranscriptionRequest(
-                info=BatchTranscriptionRequestInfo(),
-                audio_sources=tuple(
-                    BatchAudioSource(audio_url=f"https://e.com/{i}.mp3") for i in range(4)
-                ),
-                processing_mode="express",
-            ),
-            opts=CallOptions(token=TOKEN),
-        )
-        hub = StatusHub(client, Cadence(fast=0.02, slow=0.05))
-        stream: AsyncIterator[Observation] = hub.watch(
-            Credential(TOKEN, "caller"), created.batch_id
-        )
+    config = SandboxConfig(item_seconds=10.0, manifest_validation_seconds=0.0, clock=sandbox_clock)
+    async with (
+        SandboxServer(config, host="127.0.0.1", port=0) as server,
+        sandbox_hub(sandbox_clock, server.url) as hub,
+        client(server, TOKEN) as http,
+    ):
+        urls = [f"https://e.com/{i}.mp3" for i in range(4)]
+        batch_id = (await sandbox_create(http, *urls))["batch_id"]
+        caller = Credential(TOKEN, "caller")
+        stream = hub.watch(caller, batch_id)
         first = await anext(stream)
         assert not first.terminal
-        fast_reader = [o async for o in hub.watch(Credential(TOKEN, "caller"), created.batch_id)]
+        fast_reader = [o async for o in hub.watch(caller, batch_id)]
         assert len(fast_reader) >= 2  # the batch did move through several states meanwhile
         second = await anext(stream)
         assert second.terminal
         with pytest.raises(StopAsyncIteration):
             await anext(stream)
-        await hub.close()
 
 
 # -- a long Retry-After never freezes the watchers (--watch-max-retry-after, 30 s by default) ---
 
 WATCH_DEADLINE = 60.0  # generous; a frozen watch would sit until it, then DEADLINE_EXCEEDED
-
-
-async def clear_faults(sandbox: SandboxServer) -> None:
-    """Drop any fault rule still queued."""
-    async with httpx.AsyncClient() as http:
-        (await http.delete(f"{sandbox.url}/_sandbox/faults")).raise_for_status()
 
 
 async def watch_error(stub: Stub, batch_id: str, request_id: str) -> grpc.aio.AioRpcError:
@@ -362,7 +328,7 @@ async def test_long_retry_after_ends_every_watch_resource_exhausted(
     batch = await create_batch(stub, "https://e.com/a.mp3")
     # One per watcher: whichever poller a watcher joins (the first, or a fresh one after the
     # first ended its watches), that poller's first poll is answered so.
-    await inject(
+    await fault(
         sandbox,
         status=429,
         count=6,
@@ -373,7 +339,7 @@ async def test_long_retry_after_ends_every_watch_resource_exhausted(
     early = [
         asyncio.create_task(watch_error(stub, batch.batch_id, f"watcher-{i}")) for i in range(5)
     ]
-    await eventually(lambda: stats(sandbox), lambda r: r.get(STATUS_PATH, 0) > 0, interval=0.01)
+    await eventually(lambda: upstream_count(sandbox, STATUS_PATH), lambda n: n > 0, interval=0.01)
     late = asyncio.create_task(watch_error(stub, batch.batch_id, "watcher-5"))
     for i, error in enumerate(await asyncio.gather(*early, late)):
         info = assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED")
@@ -386,22 +352,24 @@ async def test_long_retry_after_ends_every_watch_resource_exhausted(
     assert again[-1].state == batch_pb2.BATCH_STATE_COMPLETED
 
 
-async def test_retry_after_under_the_cap_is_waited_out(
-    gateway_config: GatewayConfig, sandbox: SandboxServer
-) -> None:
-    """A 429 on the status poll asking for a second (under the cap) is waited out by the poller:
-    the watch then goes on and ends OK on COMPLETED. (One upstream attempt per call, so the wait
-    is the poller's, not the upstream client's own retry.)"""
-    config = dataclasses.replace(gateway_config, max_attempts=1)
-    async with Gateway(config) as gw, grpc.aio.insecure_channel(gw.address) as channel:
-        stub = Stub(channel)
-        batch = await create_batch(stub, "https://e.com/a.mp3")
-        await inject(
-            sandbox, status=429, count=1, retry_after=1, path_prefix="/v1/transcriptions/batch/"
+async def test_retry_after_under_the_cap_is_waited_out(sandbox_clock: FakeTime) -> None:
+    """A 429 on the status poll asking for a second (under the cap) is waited out by the poller,
+    exactly that long: the watch then goes on and ends OK on COMPLETED. (One upstream attempt
+    per call, so the wait is the poller's, not the upstream client's own retry.)"""
+    config = SandboxConfig(item_seconds=10.0, manifest_validation_seconds=0.0, clock=sandbox_clock)
+    async with (
+        SandboxServer(config, host="127.0.0.1", port=0) as server,
+        sandbox_hub(sandbox_clock, server.url, max_attempts=1) as hub,
+        client(server, TOKEN) as http,
+    ):
+        batch_id = (await sandbox_create(http, "https://e.com/a.mp3"))["batch_id"]
+        await fault(
+            server, status=429, count=1, retry_after=1, path_prefix="/v1/transcriptions/batch/"
         )
-        messages = await collect_within(stub, batch.batch_id)
-        assert messages[-1].state == batch_pb2.BATCH_STATE_COMPLETED
-        assert (await stats(sandbox)).get(STATUS_PATH, 0) >= 2  # the 429, then the answers
+        seen = [o async for o in hub.watch(Credential(TOKEN, "caller"), batch_id)]
+        assert seen[-1].status.status == "COMPLETED"
+        assert sandbox_clock.sleeps[0] == 1.0  # the Retry-After, before any poll interval
+        assert await upstream_count(server, STATUS_PATH) >= 2  # the 429, then the answers
 
 
 def test_pending_call_backlog_follows_max_watches(gateway_config: GatewayConfig) -> None:

@@ -10,13 +10,15 @@ import dataclasses
 import grpc
 import pytest
 from sofer.batch.v1 import batch_service_pb2 as pb
+from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.conftest import bearer
-from tests.helpers.calls import assert_error, retry_delay, rpc_error
-from tests.watch.test_watch import Stub, create_batch, inject
+from tests.helpers.calls import assert_error, create_batch, fault, retry_delay, rpc_error
+
+Stub = pb_grpc.BatchTranscriptionServiceStub
 
 CAP = 2.0
 RETRY_AFTER = 5  # over CAP, under the 30 s default: only the configured cap ends the watch
@@ -49,7 +51,7 @@ async def test_retry_after_past_the_configured_cap_ends_the_watch(
     assert gateway.hub is not None
     assert gateway.hub.max_retry_after == CAP
     batch = await create_batch(stub, "https://e.com/a.mp3")
-    await inject(
+    await fault(
         sandbox,
         status=429,
         count=1,
