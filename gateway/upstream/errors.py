@@ -146,7 +146,11 @@ class PoolExhausted(UpstreamError):
 class QuotaExhausted(UpstreamError):
     """The gateway's own upstream rate budget (`--upstream-rate-limit`) had no token for the
     request before its deadline: nothing was sent. `.retry_after` is the seconds until the
-    bucket has a token again for this request's priority."""
+    bucket has a token again for this request's priority; `.upstream_wait`, while an upstream
+    429 pauses the bucket, the seconds the upstream asked to wait (None otherwise): such a
+    refusal is the 429's doing, and a watch treats it as the 429 itself."""
+
+    upstream_wait: float | None = None
 
 
 STATUS_ERRORS: Final[dict[int, type[UpstreamError]]] = {

@@ -101,7 +101,9 @@ class RetryPolicy:
                 except Denied as denied:
                     if self._observer is not None and last is not None:
                         self._observer.gave_up("rate_budget")
-                    raise _quota_exhausted(route, denied.retry_after, last) from last
+                    exhausted = _quota_exhausted(route, denied.retry_after, last)
+                    exhausted.upstream_wait = denied.upstream_wait
+                    raise exhausted from last
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     raise _deadline_spent(route, last) from last

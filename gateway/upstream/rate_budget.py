@@ -41,11 +41,15 @@ def tenant_key(token: str) -> str:
 
 
 class Denied(Exception):
-    """No token before the deadline; `retry_after` is the seconds until one could be had."""
+    """No token before the deadline; `retry_after` is the seconds until one could be had.
+    `upstream_wait`: when the bucket is paused by an upstream 429, the seconds the upstream
+    asked to wait from now (its whole Retry-After, past MAX_PAUSE too, where this replica saw
+    the 429; else what the pause has left); None when no 429 paused it."""
 
-    def __init__(self, retry_after: float) -> None:
+    def __init__(self, retry_after: float, upstream_wait: float | None = None) -> None:
         super().__init__(f"no rate-budget token for {retry_after:.3f} s")
         self.retry_after = retry_after
+        self.upstream_wait = upstream_wait
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,8 @@ class _Credential:
     mirror: TokenBucket
     """The shared bucket as this replica last saw it: for estimating waits only."""
     pump: asyncio.Task[None] | None = field(default=None, repr=False)
+    asked_until: float = float("-inf")
+    """Until when the last 429 on this replica asked to wait (its whole Retry-After)."""
 
 
 class RateBudget:
@@ -185,7 +191,7 @@ class RateBudget:
         waiter = admission.waiter
         if waiter is None:
             assert admission.retry_after is not None
-            self._denied(priority, admission.retry_after)
+            self._denied(state, priority, admission.retry_after)
         waiter.outcome = asyncio.get_running_loop().create_future()
         self._refuse(admission.bumped)
         self._start_pump(tenant, state)
@@ -195,17 +201,19 @@ class RateBudget:
             schedule.remove(waiter)
             raise
         if refused is not None:
-            self._denied(priority, refused)
+            self._denied(state, priority, refused)
         return self._granted(priority, self._clock() - started)
 
     async def pause(self, tenant: str, seconds: float) -> None:
         """A 429 asked to wait `seconds`: nobody gets a token for `tenant` until then (at most
-        max_pause); waiters it pushes past their deadlines are refused at once."""
-        seconds = min(seconds, self.max_pause)
+        max_pause); waiters it pushes past their deadlines are refused at once. The whole wait
+        asked is kept, for what refusals say (`Denied.upstream_wait`)."""
         if seconds <= 0:
             return
         state = self._state(tenant)
         now = self._clock()
+        state.asked_until = max(state.asked_until, now + seconds)
+        seconds = min(seconds, self.max_pause)
         fresh = state.local.pause(now + seconds, now)
         state.mirror.pause(now + seconds, now)  # whichever of the two the schedule uses now
         refused = state.schedule.overdue(now)
@@ -290,10 +298,18 @@ class RateBudget:
             self._observer.rate_waited(priority, waited)
         return waited
 
-    def _denied(self, priority: Priority, retry_after: float) -> NoReturn:
+    def _denied(self, state: _Credential, priority: Priority, retry_after: float) -> NoReturn:
         if self._observer is not None:
             self._observer.rate_exhausted(priority)
-        raise Denied(retry_after)
+        raise Denied(retry_after, self._upstream_wait(state))
+
+    def _upstream_wait(self, state: _Credential) -> float | None:
+        """While a 429 pauses the bucket: the seconds the upstream asked to wait from now."""
+        now = self._clock()
+        paused = max(state.local.paused_for(now), state.mirror.paused_for(now))
+        if paused <= 0:
+            return None
+        return max(paused, state.asked_until - now)
 
 
 def _full(bucket: TokenBucket, now: float) -> bool:

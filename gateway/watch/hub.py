@@ -486,8 +486,7 @@ class StatusHub:
                     priority=Priority.POLL,  # the rate budget serves callers first
                 )
                 try:
-                    with tracing.poll_span(topic, topic.batch_id):
-                        answer = await self._client.get_batch_status(topic.batch_id, opts=options)
+                    answer = await self._read(topic, options)
                 except QuotaExhausted as exc:
                     # The gateway's own rate budget is spent on callers: stretch the cadence to
                     # what it leaves, never end the watches for it (nothing was sent).
@@ -560,6 +559,18 @@ class StatusHub:
                 ),
             )
             return _Outcome.DONE
+
+    async def _read(self, topic: _Topic, options: CallOptions) -> BatchStatusResponse:
+        """One poll. A refusal of the rate budget while an upstream 429 pauses it is that
+        429's (gateway.watch.poll_failures.paused_by_upstream), and fails the poll as it."""
+        try:
+            with tracing.poll_span(topic, topic.batch_id):
+                return await self._client.get_batch_status(topic.batch_id, opts=options)
+        except QuotaExhausted as exc:
+            limited = poll_failures.paused_by_upstream(exc)
+            if limited is None:
+                raise
+            raise limited from exc
 
     def _backoff(self, failures: int) -> float:
         """Full-jitter exponential backoff after `failures` transient failures in a row."""

@@ -9,6 +9,9 @@ tested without I/O. Their one promise: a watcher never waits in silence without 
   state they have, since they would hear nothing for that long.
 - A 429 without a usable `Retry-After` (none, unreadable, or 0), a 5xx, a timeout or a
   connection failure waits the poller's own bounded backoff; the watchers keep the last state.
+- The gateway's own rate budget (`--upstream-rate-limit`) refusing a poll only stretches the
+  cadence, unless a 429 paused the budget: that refusal counts as the 429 itself, with the wait
+  the upstream asked (`paused_by_upstream`).
 - A topic with no state at all may spend at most the cap on failed polls: the failure after
   which waiting would pass it ends the watches with its own error (a 429 RESOURCE_EXHAUSTED
   with RetryInfo = the wait it would have had; a 5xx or a poll timeout UNAVAILABLE).
@@ -25,7 +28,25 @@ import dataclasses
 import grpc
 
 from gateway.contract.errors import GatewayError, Reason, from_upstream
-from gateway.upstream import RateLimited, UpstreamError
+from gateway.upstream import QuotaExhausted, RateLimited, UpstreamError
+
+
+def paused_by_upstream(exc: QuotaExhausted) -> RateLimited | None:
+    """A refusal of the gateway's rate budget while an upstream 429 pauses it, as that 429
+    (RateLimited with the wait the upstream asked, so past the cap the watches end
+    RATE_LIMITED with it as RetryInfo); None for the budget's own refusal, which only
+    stretches the cadence."""
+    if exc.upstream_wait is None:
+        return None
+    return RateLimited(
+        "the upstream answered 429 and asked to wait; until then the gateway sends it nothing "
+        "for this credential",
+        status=429,
+        method=exc.method,
+        path=exc.path,
+        retry_after=exc.upstream_wait,
+        request_sent=False,
+    )
 
 
 def wait_after(exc: UpstreamError, backoff: float) -> float:

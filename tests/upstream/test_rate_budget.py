@@ -148,6 +148,27 @@ async def test_a_429_with_retry_after_pauses_the_credential_for_every_call() -> 
     assert second - limited >= 0.35
 
 
+async def test_a_refusal_while_a_429_pauses_the_budget_carries_the_upstreams_whole_wait() -> None:
+    """A 429 asking for 120 s pauses the credential's bucket (for at most 60 s); a read refused
+    meanwhile says how long the upstream asked to wait (the whole 120 s less what passed, not
+    the pause's 60), which a watch takes as the 429 itself. A refusal with no 429 behind it
+    says nothing of the kind."""
+    fake = FakeTime()
+    script = Script(reply(200, STATUS))
+    budget = RateBudget(1.0, 1, clock=fake.clock)
+    async with client_for(script, budget, clock=fake.clock, sleep=fake.sleep) as client:
+        await client.get_batch_status("b", opts=CallOptions(token=TOKEN))
+        with pytest.raises(QuotaExhausted) as own:
+            await client.get_batch_status("b", opts=CallOptions(TOKEN, client.deadline_in(0.5)))
+        await budget.pause(tenant_key(TOKEN), 120.0)
+        fake.now += 10.0
+        with pytest.raises(QuotaExhausted) as paused:
+            await client.get_batch_status("b", opts=CallOptions(TOKEN, client.deadline_in(5.0)))
+    assert own.value.upstream_wait is None
+    assert paused.value.upstream_wait == pytest.approx(110.0)
+    assert budget.paused_for() == pytest.approx(50.0)
+
+
 def test_quota_exhausted_becomes_resource_exhausted_with_retry_info_and_its_quota() -> None:
     """The gRPC error of a refused call is RESOURCE_EXHAUSTED, UPSTREAM_QUOTA_EXHAUSTED, with
     RetryInfo of the wait and a QuotaFailure naming the gateway's rate budget."""

@@ -64,3 +64,25 @@ async def test_retry_after_past_the_configured_cap_ends_the_watch(
     error = await rpc_error(call.read())
     assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED")
     assert retry_delay(error) >= RETRY_AFTER
+
+
+@pytest.mark.parametrize("gateway_config", [{"upstream_rate_limit": 5.0}], indirect=True)
+async def test_a_budget_paused_by_a_429_past_the_cap_ends_a_stateless_watch(
+    gateway: Gateway, stub: Stub, sandbox: SandboxServer
+) -> None:
+    """With --upstream-rate-limit, a caller's read that gets a 429 asking for 120 s pauses the
+    credential's rate budget; a watch opened then, with no state yet, is refused its poll by
+    the paused budget, and that counts as the 429 itself: the watch ends at once
+    RESOURCE_EXHAUSTED (RATE_LIMITED) with RetryInfo of the upstream's wait, instead of staying
+    silent until its deadline."""
+    batch = await create_batch(stub, "https://e.com/a.mp3")
+    await fault(sandbox, status=429, count=1, retry_after=120, path_prefix="/v1/transcriptions/")
+    read = pb.GetBatchStatusRequest(batch_id=batch.batch_id)
+    error = await rpc_error(stub.GetBatchStatus(read, metadata=bearer(), timeout=5))
+    assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED")
+    call = stub.WatchBatchStatus(
+        pb.WatchBatchStatusRequest(batch_id=batch.batch_id), metadata=bearer(), timeout=20
+    )
+    error = await rpc_error(call.read())
+    assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "RATE_LIMITED")
+    assert retry_delay(error) > 60  # the upstream's 120 s, past the budget's 60 s pause
