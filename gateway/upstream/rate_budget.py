@@ -138,6 +138,11 @@ class RateBudget:
         """Draw tokens from `shared` (every replica's bucket) from now on."""
         self._shared = shared
 
+    @property
+    def shared(self) -> SharedBuckets | None:
+        """The store `share` gave (None: this replica's buckets only)."""
+        return self._shared
+
     async def close(self) -> None:
         """Stop the shared store's background work and every queue's pump."""
         if self._shared is not None:

@@ -46,3 +46,13 @@ def test_each_package_says_what_lives_there_and_what_it_may_import() -> None:
         source = (REPO / "gateway" / name / "__init__.py").read_text()
         doc = ast.get_docstring(ast.parse(source)) or ""
         assert "import" in doc, name
+
+
+def test_the_packages_the_tree_opens_list_every_module() -> None:
+    """Where the tree lists a package's modules (server/, watch/), it lists all of them: a new
+    module there cannot land unnamed."""
+    named = set(re.findall(r"(\w+\.py)", TREE))
+    for package in ("server", "watch"):
+        for path in (REPO / "gateway" / package).glob("*.py"):
+            if path.name != "__init__.py":
+                assert path.name in named, f"{package}/{path.name}"

@@ -4,9 +4,7 @@ makes is the address: each block's fixed port becomes the test's free one."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -17,6 +15,7 @@ import pytest
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.helpers import REPO
+from tests.helpers.processes import run_program
 
 BLOCKS = re.findall(r"```sh\n(.*?)```", (REPO / "README.md").read_text(), re.S)
 GUARD = 90.0
@@ -42,28 +41,10 @@ async def embedded() -> AsyncIterator[Gateway]:
 async def run_block(script: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     """Run `script` with bash in `cwd` (the repository's .venv and node_modules reachable);
     fail unless it exits 0; its stdout."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("SOFER_")}
-    environment.update(env or {})
-    process = await asyncio.create_subprocess_exec(
-        "bash",
-        "-euo",
-        "pipefail",
-        "-c",
-        script,
-        cwd=cwd,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), GUARD)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, err.decode()
-    return out.decode()
+    argv = ("bash", "-euo", "pipefail", "-c", script)
+    status, out, err = await run_program(*argv, env=env, cwd=cwd, guard=GUARD)
+    assert status == 0, err
+    return out
 
 
 def free_port() -> int:

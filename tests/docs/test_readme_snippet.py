@@ -5,8 +5,6 @@ response headers before an error, so the call is not committed)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import sys
 from collections.abc import AsyncIterator
@@ -18,6 +16,7 @@ from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.helpers import REPO
 from tests.helpers.calls import fault, upstream_count
+from tests.helpers.processes import run_program
 
 # The snippet exactly as the README prints it (between ```python and ```).
 README = REPO / "README.md"
@@ -56,24 +55,8 @@ async def embedded(gateway_config: GatewayConfig) -> AsyncIterator[Gateway]:
 async def run_snippet(gateway: Gateway, code: str = SNIPPET) -> tuple[int, str, str]:
     """Run `code` (SNIPPET) in a fresh interpreter, SOFER_GATEWAY_TARGET pointing at `gateway`,
     no token; its exit status, stdout and stderr."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOFER_")}
-    env["SOFER_GATEWAY_TARGET"] = gateway.address
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        code,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), GUARD)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    env = {"SOFER_GATEWAY_TARGET": gateway.address}
+    return await run_program(sys.executable, "-c", code, env=env, guard=GUARD)
 
 
 async def test_the_snippet_creates_and_watches_a_batch(embedded: Gateway) -> None:

@@ -1,11 +1,15 @@
-"""Helpers that run `sofer-gateway serve` as a real process (no tests here)."""
+"""Helpers that run `sofer-gateway serve`, or any program a test needs, as a real process (no
+tests here)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import signal
 import sys
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 WITHOUT_SANDBOX = (
@@ -18,6 +22,39 @@ WITHOUT_SANDBOX = (
 """`python -c WITHOUT_SANDBOX ARGS` runs `sofer-gateway ARGS` as a production install would
 (`pip install sofer-gateway`, no `sandbox` extra): the sandbox, starlette and uvicorn cannot be
 imported (a None entry in sys.modules makes `import` raise ImportError, as for a missing one)."""
+
+
+def clean_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The test's environment without its SOFER_* variables, plus `env`."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SOFER_")}
+    environment.update(env or {})
+    return environment
+
+
+async def run_program(
+    *argv: str, env: Mapping[str, str] | None = None, cwd: Path | None = None, guard: float = 60.0
+) -> tuple[int, str, str]:
+    """Run `argv` to its end in `clean_environment(env)`: its exit status, stdout and stderr.
+    A program still running after `guard` seconds is killed, with its whole session (what it
+    started in the background too), and the test fails."""
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=cwd,
+        env=clean_environment(env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), guard)
+    except TimeoutError:
+        raise AssertionError(f"{argv[0]} did not end within {guard} s") from None
+    finally:
+        if process.returncode is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
 
 
 def gateway_argv(*args: str, without_sandbox: bool = False) -> list[str]:

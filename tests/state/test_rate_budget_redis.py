@@ -236,7 +236,7 @@ async def test_with_redis_down_each_gateway_uses_its_own_bucket_then_shares_agai
         await read(stub, batch_id)
     budget = gateway.rate_budget
     assert budget is not None
-    shared = budget._shared
+    shared = budget.shared
     assert shared is not None
     assert not shared.available
     assert logs.getvalue().count("the upstream rate budget uses this replica's own bucket") == 1
