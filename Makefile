@@ -60,16 +60,17 @@ lock-upgrade: lock
 run: $(STAMP) node-deps
 	$(BIN)/sofer-gateway serve
 
-## Everything green: the whole test suite (the Node interop test needs node-deps; the Redis
-## tests need redis-server, which they start themselves on a free loopback port).
-test: $(STAMP) node-deps redis-server
+## Everything green: the whole test suite (the Node interop test needs node-deps; the Go and Java
+## clients' tests need polyglot-tools; the Redis tests need redis-server, which they start
+## themselves on a free loopback port).
+test: $(STAMP) node-deps redis-server polyglot-tools
 	$(BIN)/python -m pytest -n 4 --durations=15
 
 ## The whole suite under coverage.py (pytest-cov, in the same 4 workers as `make test`): the
 ## gateway's and the sandbox's statements and branches, the `serve` processes the tests start
 ## included; missing lines per module in the terminal, the report in htmlcov/. Fails below the
 ## floor in pyproject.toml ([tool.coverage.report] fail_under).
-coverage: $(STAMP) node-deps redis-server
+coverage: $(STAMP) node-deps redis-server polyglot-tools
 	$(BIN)/python -m pytest -n 4 -p no:cacheprovider --cov --cov-report=term-missing:skip-covered --cov-report=html
 
 ## The Performance benchmark (bench/README.md): every scenario, figures beside the targets;
@@ -84,6 +85,19 @@ bench-quick: $(STAMP)
 ## nginx-light and nghttp2-client (h2load) for `make bench`, installed with apt-get when missing.
 bench-tools:
 	bash bench/install-tools.sh
+
+## The Go and Java toolchains and libraries the polyglot clients are generated with (make
+## generate) and tested with (tests/interop/): Debian's packages, which work offline, installed
+## with apt-get when missing (tools/debian-packages.sh). Go 1.19 builds in GOPATH mode against
+## the gocode of the golang-*-dev packages; Java 17 compiles against the jars in /usr/share/java.
+## protoc-gen-go-grpc, not golang-goprotobuf-dev (whose old protoc-gen-go replaces the current one).
+GO_PACKAGES := golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev \
+	golang-google-genproto-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
+JAVA_PACKAGES := default-jdk-headless libprotobuf-java libgrpc-java libnetty-java \
+	libperfmark-java libgoogle-gson-java libguava-java protobuf-compiler-grpc-java-plugin
+.PHONY: polyglot-tools
+polyglot-tools:
+	@bash tools/debian-packages.sh protobuf-compiler $(GO_PACKAGES) $(JAVA_PACKAGES)
 
 ## redis-server for the Redis tests (docs/redis.md): Debian's package, installed with apt-get
 ## when the command is missing. It only installs: the tests start their own servers (never a
@@ -111,9 +125,10 @@ lint: $(STAMP) buf-lint buf-breaking
 	$(BIN)/lint-imports
 
 ## Regenerate generated/ from protos/ (committed; CI fails when stale): the Python code in
-## generated/sofer/ (grpc_tools), and the TypeScript client in generated/ts/ (buf generate with
-## protoc-gen-es, as buf.gen.yaml says).
-generate: $(STAMP) node-deps
+## generated/sofer/ (grpc_tools), and the TypeScript, Go and Java clients in generated/ts/,
+## generated/go/ and generated/java/ (buf generate, as buf.gen.yaml says; the Go and Java
+## generators are Debian's, from polyglot-tools).
+generate: $(STAMP) node-deps polyglot-tools
 	rm -rf generated/sofer
 	$(BIN)/python -m grpc_tools.protoc -Iprotos \
 		--python_out=generated --pyi_out=generated --grpc_python_out=generated $(PROTOS)

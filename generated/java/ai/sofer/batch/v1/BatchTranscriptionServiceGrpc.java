@@ -1,0 +1,1764 @@
+package ai.sofer.batch.v1;
+
+import static io.grpc.MethodDescriptor.generateFullMethodName;
+
+/**
+ * <pre>
+ * Batch transcription through the Sofer.ai API: create batches (express, inline items; or
+ * standard, from an uploaded manifest), manage manifests, and follow a batch's progress, one
+ * poll or a live stream.
+ * Credentials: the caller's `authorization: Bearer &lt;token&gt;` metadata is forwarded upstream; without
+ * one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
+ * any upstream call. A gateway that authenticates its callers (caller tokens, which start with
+ * `sgw_` in any case and are never sent upstream, or a client certificate under mutual TLS)
+ * spends its key
+ * only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
+ * CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
+ * credential.
+ * Request ids: `x-request-id` metadata (generated when absent) is sent upstream, logged, and
+ * returned in the response's initial metadata. Mutating RPCs also take a `request_id` field that
+ * makes retries safe (see `CreateBatchRequest.request_id`).
+ * Errors (google.rpc.Status in the `grpc-status-details-bin` trailer; AIP-193): every error
+ * carries a google.rpc.ErrorInfo with an UPPER_SNAKE_CASE `reason`, the domain "sofer-gateway",
+ * and metadata with only these keys, each when it applies: `batch_id`, `batch_file_id`,
+ * `transcription_id`, `client_item_id`, `request_id`, `upstream_status`. Beside it, by code:
+ * - INVALID_ARGUMENT (the request broke a rule in these comments, or the upstream answered 400 or
+ *   422): a google.rpc.BadRequest with one field violation per broken rule, all of them at once,
+ *   each naming the field path as in `audio_sources[3].audio_url` or `info.num_speakers`.
+ * - UNAUTHENTICATED (no credential, or upstream 401); PERMISSION_DENIED (upstream 403).
+ * - NOT_FOUND (upstream 404: no such batch, manifest, transcription or client_item_id for this
+ *   credential).
+ * - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
+ *   ABORTED (upstream 409).
+ * - FAILED_PRECONDITION (`ExportTranscription` as SRT or WebVTT of a transcript with text but
+ *   no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
+ * - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
+ *   gateway itself is at its concurrency limit or out of upstream connections, reason
+ *   GATEWAY_OVERLOADED; or the gateway's upstream rate budget, --upstream-rate-limit, has no
+ *   request for the credential before the call's deadline, reason UPSTREAM_QUOTA_EXHAUSTED,
+ *   nothing sent): a google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure
+ *   naming the limit. A caller past its own share (--max-calls-per-caller,
+ *   --max-watches-per-caller) is refused RESOURCE_EXHAUSTED, reason CALLER_QUOTA_EXCEEDED, with a
+ *   QuotaFailure naming the caller's quota. An answer larger than the gateway sends in one
+ *   message (--max-send-message-bytes: a very long transcript) is refused RESOURCE_EXHAUSTED,
+ *   reason RESPONSE_TOO_LARGE, its ErrorInfo naming what it answered (`transcription_id`: a
+ *   StreamBatchTranscripts caller may skip it); ExportTranscription and `sofer-gateway fetch`
+ *   write such a transcript as a file. Requests are validated before the limit applies,
+ *   so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
+ *   decode as the method's request message.
+ * - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
+ *   reason SHUTTING_DOWN; safe to retry with the same `request_id`); DEADLINE_EXCEEDED (the
+ *   caller's deadline passed; the gateway never retries past it and answers just before it,
+ *   reason UPSTREAM_TIMEOUT).
+ * - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
+ *   cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
+ *   OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
+ *   the same `request_id` to get its outcome, or check before creating again. The same answer
+ *   when the gateway's record of the `request_id` in its shared idempotency store (Redis)
+ *   cannot be read, or vanished while the create ran on another replica. A create with a
+ *   `request_id` while that store cannot be reached fails UNAVAILABLE, reason
+ *   IDEMPOTENCY_STORE_UNAVAILABLE, before anything is sent.
+ * - A call whose request message is not complete within the gateway's request-message timeout
+ *   ends DEADLINE_EXCEEDED (reason REQUEST_MESSAGE_TIMEOUT); bytes that are not the method's
+ *   request message, or a stream that ends without one, INVALID_ARGUMENT (REQUEST_INVALID).
+ * </pre>
+ */
+@javax.annotation.Generated(
+    value = "by gRPC proto compiler",
+    comments = "Source: sofer/batch/v1/batch_service.proto")
+@io.grpc.stub.annotations.GrpcGenerated
+public final class BatchTranscriptionServiceGrpc {
+
+  private BatchTranscriptionServiceGrpc() {}
+
+  public static final String SERVICE_NAME = "sofer.batch.v1.BatchTranscriptionService";
+
+  // Static method descriptors that strictly reflect the proto.
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateBatchRequest,
+      ai.sofer.batch.v1.CreateBatchResponse> getCreateBatchMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CreateBatch",
+      requestType = ai.sofer.batch.v1.CreateBatchRequest.class,
+      responseType = ai.sofer.batch.v1.CreateBatchResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateBatchRequest,
+      ai.sofer.batch.v1.CreateBatchResponse> getCreateBatchMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateBatchRequest, ai.sofer.batch.v1.CreateBatchResponse> getCreateBatchMethod;
+    if ((getCreateBatchMethod = BatchTranscriptionServiceGrpc.getCreateBatchMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getCreateBatchMethod = BatchTranscriptionServiceGrpc.getCreateBatchMethod) == null) {
+          BatchTranscriptionServiceGrpc.getCreateBatchMethod = getCreateBatchMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.CreateBatchRequest, ai.sofer.batch.v1.CreateBatchResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CreateBatch"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.CreateBatchRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.CreateBatchResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("CreateBatch"))
+              .build();
+        }
+      }
+    }
+    return getCreateBatchMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.UploadManifestRequest,
+      ai.sofer.batch.v1.UploadManifestResponse> getUploadManifestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "UploadManifest",
+      requestType = ai.sofer.batch.v1.UploadManifestRequest.class,
+      responseType = ai.sofer.batch.v1.UploadManifestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.UploadManifestRequest,
+      ai.sofer.batch.v1.UploadManifestResponse> getUploadManifestMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.UploadManifestRequest, ai.sofer.batch.v1.UploadManifestResponse> getUploadManifestMethod;
+    if ((getUploadManifestMethod = BatchTranscriptionServiceGrpc.getUploadManifestMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getUploadManifestMethod = BatchTranscriptionServiceGrpc.getUploadManifestMethod) == null) {
+          BatchTranscriptionServiceGrpc.getUploadManifestMethod = getUploadManifestMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.UploadManifestRequest, ai.sofer.batch.v1.UploadManifestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "UploadManifest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.UploadManifestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.UploadManifestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("UploadManifest"))
+              .build();
+        }
+      }
+    }
+    return getUploadManifestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateManifestFromRssRequest,
+      ai.sofer.batch.v1.CreateManifestFromRssResponse> getCreateManifestFromRssMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CreateManifestFromRss",
+      requestType = ai.sofer.batch.v1.CreateManifestFromRssRequest.class,
+      responseType = ai.sofer.batch.v1.CreateManifestFromRssResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateManifestFromRssRequest,
+      ai.sofer.batch.v1.CreateManifestFromRssResponse> getCreateManifestFromRssMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateManifestFromRssRequest, ai.sofer.batch.v1.CreateManifestFromRssResponse> getCreateManifestFromRssMethod;
+    if ((getCreateManifestFromRssMethod = BatchTranscriptionServiceGrpc.getCreateManifestFromRssMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getCreateManifestFromRssMethod = BatchTranscriptionServiceGrpc.getCreateManifestFromRssMethod) == null) {
+          BatchTranscriptionServiceGrpc.getCreateManifestFromRssMethod = getCreateManifestFromRssMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.CreateManifestFromRssRequest, ai.sofer.batch.v1.CreateManifestFromRssResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CreateManifestFromRss"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.CreateManifestFromRssRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.CreateManifestFromRssResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("CreateManifestFromRss"))
+              .build();
+        }
+      }
+    }
+    return getCreateManifestFromRssMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetManifestRequest,
+      ai.sofer.batch.v1.GetManifestResponse> getGetManifestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetManifest",
+      requestType = ai.sofer.batch.v1.GetManifestRequest.class,
+      responseType = ai.sofer.batch.v1.GetManifestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetManifestRequest,
+      ai.sofer.batch.v1.GetManifestResponse> getGetManifestMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetManifestRequest, ai.sofer.batch.v1.GetManifestResponse> getGetManifestMethod;
+    if ((getGetManifestMethod = BatchTranscriptionServiceGrpc.getGetManifestMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getGetManifestMethod = BatchTranscriptionServiceGrpc.getGetManifestMethod) == null) {
+          BatchTranscriptionServiceGrpc.getGetManifestMethod = getGetManifestMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetManifestRequest, ai.sofer.batch.v1.GetManifestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetManifest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetManifestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetManifestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("GetManifest"))
+              .build();
+        }
+      }
+    }
+    return getGetManifestMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListManifestsRequest,
+      ai.sofer.batch.v1.ListManifestsResponse> getListManifestsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListManifests",
+      requestType = ai.sofer.batch.v1.ListManifestsRequest.class,
+      responseType = ai.sofer.batch.v1.ListManifestsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListManifestsRequest,
+      ai.sofer.batch.v1.ListManifestsResponse> getListManifestsMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListManifestsRequest, ai.sofer.batch.v1.ListManifestsResponse> getListManifestsMethod;
+    if ((getListManifestsMethod = BatchTranscriptionServiceGrpc.getListManifestsMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getListManifestsMethod = BatchTranscriptionServiceGrpc.getListManifestsMethod) == null) {
+          BatchTranscriptionServiceGrpc.getListManifestsMethod = getListManifestsMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ListManifestsRequest, ai.sofer.batch.v1.ListManifestsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListManifests"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListManifestsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListManifestsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("ListManifests"))
+              .build();
+        }
+      }
+    }
+    return getListManifestsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetBatchStatusRequest,
+      ai.sofer.batch.v1.GetBatchStatusResponse> getGetBatchStatusMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetBatchStatus",
+      requestType = ai.sofer.batch.v1.GetBatchStatusRequest.class,
+      responseType = ai.sofer.batch.v1.GetBatchStatusResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetBatchStatusRequest,
+      ai.sofer.batch.v1.GetBatchStatusResponse> getGetBatchStatusMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetBatchStatusRequest, ai.sofer.batch.v1.GetBatchStatusResponse> getGetBatchStatusMethod;
+    if ((getGetBatchStatusMethod = BatchTranscriptionServiceGrpc.getGetBatchStatusMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getGetBatchStatusMethod = BatchTranscriptionServiceGrpc.getGetBatchStatusMethod) == null) {
+          BatchTranscriptionServiceGrpc.getGetBatchStatusMethod = getGetBatchStatusMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetBatchStatusRequest, ai.sofer.batch.v1.GetBatchStatusResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetBatchStatus"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetBatchStatusRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetBatchStatusResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("GetBatchStatus"))
+              .build();
+        }
+      }
+    }
+    return getGetBatchStatusMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.WatchBatchStatusRequest,
+      ai.sofer.batch.v1.WatchBatchStatusResponse> getWatchBatchStatusMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchBatchStatus",
+      requestType = ai.sofer.batch.v1.WatchBatchStatusRequest.class,
+      responseType = ai.sofer.batch.v1.WatchBatchStatusResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.WatchBatchStatusRequest,
+      ai.sofer.batch.v1.WatchBatchStatusResponse> getWatchBatchStatusMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.WatchBatchStatusRequest, ai.sofer.batch.v1.WatchBatchStatusResponse> getWatchBatchStatusMethod;
+    if ((getWatchBatchStatusMethod = BatchTranscriptionServiceGrpc.getWatchBatchStatusMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getWatchBatchStatusMethod = BatchTranscriptionServiceGrpc.getWatchBatchStatusMethod) == null) {
+          BatchTranscriptionServiceGrpc.getWatchBatchStatusMethod = getWatchBatchStatusMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.WatchBatchStatusRequest, ai.sofer.batch.v1.WatchBatchStatusResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchBatchStatus"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.WatchBatchStatusRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.WatchBatchStatusResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("WatchBatchStatus"))
+              .build();
+        }
+      }
+    }
+    return getWatchBatchStatusMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.StreamBatchTranscriptsRequest,
+      ai.sofer.batch.v1.StreamBatchTranscriptsResponse> getStreamBatchTranscriptsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "StreamBatchTranscripts",
+      requestType = ai.sofer.batch.v1.StreamBatchTranscriptsRequest.class,
+      responseType = ai.sofer.batch.v1.StreamBatchTranscriptsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.StreamBatchTranscriptsRequest,
+      ai.sofer.batch.v1.StreamBatchTranscriptsResponse> getStreamBatchTranscriptsMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.StreamBatchTranscriptsRequest, ai.sofer.batch.v1.StreamBatchTranscriptsResponse> getStreamBatchTranscriptsMethod;
+    if ((getStreamBatchTranscriptsMethod = BatchTranscriptionServiceGrpc.getStreamBatchTranscriptsMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getStreamBatchTranscriptsMethod = BatchTranscriptionServiceGrpc.getStreamBatchTranscriptsMethod) == null) {
+          BatchTranscriptionServiceGrpc.getStreamBatchTranscriptsMethod = getStreamBatchTranscriptsMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.StreamBatchTranscriptsRequest, ai.sofer.batch.v1.StreamBatchTranscriptsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "StreamBatchTranscripts"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.StreamBatchTranscriptsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.StreamBatchTranscriptsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("StreamBatchTranscripts"))
+              .build();
+        }
+      }
+    }
+    return getStreamBatchTranscriptsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetBatchItemRequest,
+      ai.sofer.batch.v1.GetBatchItemResponse> getGetBatchItemMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetBatchItem",
+      requestType = ai.sofer.batch.v1.GetBatchItemRequest.class,
+      responseType = ai.sofer.batch.v1.GetBatchItemResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetBatchItemRequest,
+      ai.sofer.batch.v1.GetBatchItemResponse> getGetBatchItemMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetBatchItemRequest, ai.sofer.batch.v1.GetBatchItemResponse> getGetBatchItemMethod;
+    if ((getGetBatchItemMethod = BatchTranscriptionServiceGrpc.getGetBatchItemMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getGetBatchItemMethod = BatchTranscriptionServiceGrpc.getGetBatchItemMethod) == null) {
+          BatchTranscriptionServiceGrpc.getGetBatchItemMethod = getGetBatchItemMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetBatchItemRequest, ai.sofer.batch.v1.GetBatchItemResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetBatchItem"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetBatchItemRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetBatchItemResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("GetBatchItem"))
+              .build();
+        }
+      }
+    }
+    return getGetBatchItemMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetTranscriptionRequest,
+      ai.sofer.batch.v1.GetTranscriptionResponse> getGetTranscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetTranscription",
+      requestType = ai.sofer.batch.v1.GetTranscriptionRequest.class,
+      responseType = ai.sofer.batch.v1.GetTranscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetTranscriptionRequest,
+      ai.sofer.batch.v1.GetTranscriptionResponse> getGetTranscriptionMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetTranscriptionRequest, ai.sofer.batch.v1.GetTranscriptionResponse> getGetTranscriptionMethod;
+    if ((getGetTranscriptionMethod = BatchTranscriptionServiceGrpc.getGetTranscriptionMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getGetTranscriptionMethod = BatchTranscriptionServiceGrpc.getGetTranscriptionMethod) == null) {
+          BatchTranscriptionServiceGrpc.getGetTranscriptionMethod = getGetTranscriptionMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetTranscriptionRequest, ai.sofer.batch.v1.GetTranscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetTranscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetTranscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetTranscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("GetTranscription"))
+              .build();
+        }
+      }
+    }
+    return getGetTranscriptionMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.ExportTranscriptionRequest,
+      ai.sofer.batch.v1.ExportTranscriptionResponse> getExportTranscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ExportTranscription",
+      requestType = ai.sofer.batch.v1.ExportTranscriptionRequest.class,
+      responseType = ai.sofer.batch.v1.ExportTranscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.ExportTranscriptionRequest,
+      ai.sofer.batch.v1.ExportTranscriptionResponse> getExportTranscriptionMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.ExportTranscriptionRequest, ai.sofer.batch.v1.ExportTranscriptionResponse> getExportTranscriptionMethod;
+    if ((getExportTranscriptionMethod = BatchTranscriptionServiceGrpc.getExportTranscriptionMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getExportTranscriptionMethod = BatchTranscriptionServiceGrpc.getExportTranscriptionMethod) == null) {
+          BatchTranscriptionServiceGrpc.getExportTranscriptionMethod = getExportTranscriptionMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ExportTranscriptionRequest, ai.sofer.batch.v1.ExportTranscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ExportTranscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ExportTranscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ExportTranscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("ExportTranscription"))
+              .build();
+        }
+      }
+    }
+    return getExportTranscriptionMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetTranscriptionStatusRequest,
+      ai.sofer.batch.v1.GetTranscriptionStatusResponse> getGetTranscriptionStatusMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetTranscriptionStatus",
+      requestType = ai.sofer.batch.v1.GetTranscriptionStatusRequest.class,
+      responseType = ai.sofer.batch.v1.GetTranscriptionStatusResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetTranscriptionStatusRequest,
+      ai.sofer.batch.v1.GetTranscriptionStatusResponse> getGetTranscriptionStatusMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetTranscriptionStatusRequest, ai.sofer.batch.v1.GetTranscriptionStatusResponse> getGetTranscriptionStatusMethod;
+    if ((getGetTranscriptionStatusMethod = BatchTranscriptionServiceGrpc.getGetTranscriptionStatusMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getGetTranscriptionStatusMethod = BatchTranscriptionServiceGrpc.getGetTranscriptionStatusMethod) == null) {
+          BatchTranscriptionServiceGrpc.getGetTranscriptionStatusMethod = getGetTranscriptionStatusMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetTranscriptionStatusRequest, ai.sofer.batch.v1.GetTranscriptionStatusResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetTranscriptionStatus"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetTranscriptionStatusRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetTranscriptionStatusResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("GetTranscriptionStatus"))
+              .build();
+        }
+      }
+    }
+    return getGetTranscriptionStatusMethod;
+  }
+
+  /**
+   * Creates a new async stub that supports all call types for the service
+   */
+  public static BatchTranscriptionServiceStub newStub(io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<BatchTranscriptionServiceStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<BatchTranscriptionServiceStub>() {
+        @java.lang.Override
+        public BatchTranscriptionServiceStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new BatchTranscriptionServiceStub(channel, callOptions);
+        }
+      };
+    return BatchTranscriptionServiceStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new blocking-style stub that supports unary and streaming output calls on the service
+   */
+  public static BatchTranscriptionServiceBlockingStub newBlockingStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<BatchTranscriptionServiceBlockingStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<BatchTranscriptionServiceBlockingStub>() {
+        @java.lang.Override
+        public BatchTranscriptionServiceBlockingStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new BatchTranscriptionServiceBlockingStub(channel, callOptions);
+        }
+      };
+    return BatchTranscriptionServiceBlockingStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new ListenableFuture-style stub that supports unary calls on the service
+   */
+  public static BatchTranscriptionServiceFutureStub newFutureStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<BatchTranscriptionServiceFutureStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<BatchTranscriptionServiceFutureStub>() {
+        @java.lang.Override
+        public BatchTranscriptionServiceFutureStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new BatchTranscriptionServiceFutureStub(channel, callOptions);
+        }
+      };
+    return BatchTranscriptionServiceFutureStub.newStub(factory, channel);
+  }
+
+  /**
+   * <pre>
+   * Batch transcription through the Sofer.ai API: create batches (express, inline items; or
+   * standard, from an uploaded manifest), manage manifests, and follow a batch's progress, one
+   * poll or a live stream.
+   * Credentials: the caller's `authorization: Bearer &lt;token&gt;` metadata is forwarded upstream; without
+   * one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
+   * any upstream call. A gateway that authenticates its callers (caller tokens, which start with
+   * `sgw_` in any case and are never sent upstream, or a client certificate under mutual TLS)
+   * spends its key
+   * only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
+   * CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
+   * credential.
+   * Request ids: `x-request-id` metadata (generated when absent) is sent upstream, logged, and
+   * returned in the response's initial metadata. Mutating RPCs also take a `request_id` field that
+   * makes retries safe (see `CreateBatchRequest.request_id`).
+   * Errors (google.rpc.Status in the `grpc-status-details-bin` trailer; AIP-193): every error
+   * carries a google.rpc.ErrorInfo with an UPPER_SNAKE_CASE `reason`, the domain "sofer-gateway",
+   * and metadata with only these keys, each when it applies: `batch_id`, `batch_file_id`,
+   * `transcription_id`, `client_item_id`, `request_id`, `upstream_status`. Beside it, by code:
+   * - INVALID_ARGUMENT (the request broke a rule in these comments, or the upstream answered 400 or
+   *   422): a google.rpc.BadRequest with one field violation per broken rule, all of them at once,
+   *   each naming the field path as in `audio_sources[3].audio_url` or `info.num_speakers`.
+   * - UNAUTHENTICATED (no credential, or upstream 401); PERMISSION_DENIED (upstream 403).
+   * - NOT_FOUND (upstream 404: no such batch, manifest, transcription or client_item_id for this
+   *   credential).
+   * - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
+   *   ABORTED (upstream 409).
+   * - FAILED_PRECONDITION (`ExportTranscription` as SRT or WebVTT of a transcript with text but
+   *   no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
+   * - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
+   *   gateway itself is at its concurrency limit or out of upstream connections, reason
+   *   GATEWAY_OVERLOADED; or the gateway's upstream rate budget, --upstream-rate-limit, has no
+   *   request for the credential before the call's deadline, reason UPSTREAM_QUOTA_EXHAUSTED,
+   *   nothing sent): a google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure
+   *   naming the limit. A caller past its own share (--max-calls-per-caller,
+   *   --max-watches-per-caller) is refused RESOURCE_EXHAUSTED, reason CALLER_QUOTA_EXCEEDED, with a
+   *   QuotaFailure naming the caller's quota. An answer larger than the gateway sends in one
+   *   message (--max-send-message-bytes: a very long transcript) is refused RESOURCE_EXHAUSTED,
+   *   reason RESPONSE_TOO_LARGE, its ErrorInfo naming what it answered (`transcription_id`: a
+   *   StreamBatchTranscripts caller may skip it); ExportTranscription and `sofer-gateway fetch`
+   *   write such a transcript as a file. Requests are validated before the limit applies,
+   *   so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
+   *   decode as the method's request message.
+   * - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
+   *   reason SHUTTING_DOWN; safe to retry with the same `request_id`); DEADLINE_EXCEEDED (the
+   *   caller's deadline passed; the gateway never retries past it and answers just before it,
+   *   reason UPSTREAM_TIMEOUT).
+   * - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
+   *   cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
+   *   OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
+   *   the same `request_id` to get its outcome, or check before creating again. The same answer
+   *   when the gateway's record of the `request_id` in its shared idempotency store (Redis)
+   *   cannot be read, or vanished while the create ran on another replica. A create with a
+   *   `request_id` while that store cannot be reached fails UNAVAILABLE, reason
+   *   IDEMPOTENCY_STORE_UNAVAILABLE, before anything is sent.
+   * - A call whose request message is not complete within the gateway's request-message timeout
+   *   ends DEADLINE_EXCEEDED (reason REQUEST_MESSAGE_TIMEOUT); bytes that are not the method's
+   *   request message, or a stream that ends without one, INVALID_ARGUMENT (REQUEST_INVALID).
+   * </pre>
+   */
+  public static abstract class BatchTranscriptionServiceImplBase implements io.grpc.BindableService {
+
+    /**
+     * <pre>
+     * Creates a batch of transcriptions (upstream POST /v1/transcriptions/batch), express from
+     * `audio_sources` or standard from a manifest's `batch_file_id`. Validated as described on
+     * `CreateBatchRequest`; INVALID_ARGUMENT lists every violation. A standard batch whose manifest
+     * does not exist, belongs to another credential or is not MANIFEST_STATUS_VALID is refused by
+     * the upstream with 400: INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST, with its message.
+     * A retry with the same `request_id` returns the first call's response. A create sent upstream
+     * whose answer did not come before the caller's deadline (or a shutdown) fails with reason
+     * OUTCOME_UNKNOWN: it may exist; the same `request_id` gets its outcome.
+     * </pre>
+     */
+    public void createBatch(ai.sofer.batch.v1.CreateBatchRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateBatchResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCreateBatchMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Uploads a manifest for a standard batch (upstream POST /v1/transcriptions/batch-files), given
+     * as typed items or as JSONL. The upstream validates it asynchronously: poll `GetManifest` until
+     * MANIFEST_STATUS_VALID. INVALID_ARGUMENT lists every violation in the items or JSONL lines.
+     * </pre>
+     */
+    public void uploadManifest(ai.sofer.batch.v1.UploadManifestRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.UploadManifestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getUploadManifestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Creates a manifest from a podcast RSS feed's audio enclosures (upstream POST
+     * /v1/transcriptions/batch-files/from-rss), one page at a time (`offset`, `limit`).
+     * INVALID_ARGUMENT for a bad `rss_url` or range, or when the upstream cannot use the feed.
+     * </pre>
+     */
+    public void createManifestFromRss(ai.sofer.batch.v1.CreateManifestFromRssRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateManifestFromRssResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCreateManifestFromRssMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns one manifest with its validation status (upstream GET
+     * /v1/transcriptions/batch-files/{batch_file_id}). NOT_FOUND when it does not exist.
+     * </pre>
+     */
+    public void getManifest(ai.sofer.batch.v1.GetManifestRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetManifestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetManifestMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the caller's manifests, newest first as the upstream orders them, in pages (AIP-158;
+     * upstream GET /v1/transcriptions/batch-files with its `cursor`).
+     * </pre>
+     */
+    public void listManifests(ai.sofer.batch.v1.ListManifestsRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListManifestsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListManifestsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns the current progress of a batch (upstream GET
+     * /v1/transcriptions/batch/{batch_id}/status). NOT_FOUND when the batch does not exist.
+     * </pre>
+     */
+    public void getBatchStatus(ai.sofer.batch.v1.GetBatchStatusRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetBatchStatusResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetBatchStatusMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams a batch's progress: the current status at once, then a message whenever anything in
+     * it changes (state, counts, any transcription's state), and ends OK after a terminal state
+     * (BATCH_STATE_COMPLETED or BATCH_STATE_FAILED). All watchers of one batch and credential share
+     * one upstream poller; a slow reader gets the latest status, not a backlog, and a watcher that
+     * joins gets the current status at once, whatever the poller is waiting for. NOT_FOUND when the
+     * batch does not exist; RESOURCE_EXHAUSTED (reason WATCH_LIMIT_REACHED) when the gateway already
+     * serves its maximum of open watches; RESOURCE_EXHAUSTED (reason RATE_LIMITED, with RetryInfo
+     * carrying the upstream's delay) when the upstream rate-limits the batch's status polls for
+     * longer than the gateway's cap (--watch-max-retry-after, 30 s by default), or while a watch has
+     * had no status at all for that long; UNAVAILABLE when the upstream fails every poll for that
+     * long before any status; UNAVAILABLE (reason SHUTTING_DOWN) when the gateway shuts down.
+     * Reconnect to resume (after the RetryInfo delay, if any): the first message is always the full
+     * current status, and a new watch after an error polls afresh.
+     * </pre>
+     */
+    public void watchBatchStatus(ai.sofer.batch.v1.WatchBatchStatusRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchBatchStatusResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchBatchStatusMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams a batch's results: one message per item as it reaches a terminal state
+     * (TRANSCRIPTION_STATE_COMPLETED, FAILED, CANCELLED, or the upstream's INSUFFICIENT_FUNDS),
+     * items already terminal first, and ends OK after the last item once the batch is terminal.
+     * A completed item's message carries its transcript (`transcription`: text, word timestamps,
+     * info); any other terminal item's carries only its `info`, with its state. It rides on the
+     * batch's status poller (the one `WatchBatchStatus` uses: no extra status polling), and each
+     * transcript is fetched from the upstream once per (credential, transcription, filter) however
+     * many streams want it, then kept in a bounded cache. Items named in `skip_transcription_ids`
+     * are neither fetched nor sent, so a client that reconnects after an interruption gets only
+     * what it lacks. Errors are `WatchBatchStatus`'s (NOT_FOUND, reason BATCH_NOT_FOUND, when the
+     * batch does not exist for this credential; RESOURCE_EXHAUSTED WATCH_LIMIT_REACHED; RATE_LIMITED;
+     * SHUTTING_DOWN: the stream counts as a watch), and a transcript fetch that fails ends the
+     * stream with its error (e.g. NOT_FOUND, TRANSCRIPTION_NOT_FOUND): reconnect with the ids you
+     * have in `skip_transcription_ids`.
+     * </pre>
+     */
+    public void streamBatchTranscripts(ai.sofer.batch.v1.StreamBatchTranscriptsRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.StreamBatchTranscriptsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getStreamBatchTranscriptsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Resolves a batch item's `client_item_id` to its transcription (upstream GET
+     * /v1/transcriptions/batch/{batch_id}/items/by-client-item-id). NOT_FOUND when the batch or the
+     * id within it does not exist.
+     * </pre>
+     */
+    public void getBatchItem(ai.sofer.batch.v1.GetBatchItemRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetBatchItemResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetBatchItemMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns a transcript with word timestamps (upstream GET
+     * /v1/transcriptions/{transcription_id}). NOT_FOUND when the transcription does not exist.
+     * Meaningful once `GetTranscriptionStatus` says TRANSCRIPTION_STATE_COMPLETED.
+     * </pre>
+     */
+    public void getTranscription(ai.sofer.batch.v1.GetTranscriptionRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetTranscriptionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetTranscriptionMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
+     * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
+     * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
+     * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+     * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
+     * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
+     * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
+     * just the header).
+     * Caption cues are built from the word timestamps, in order: a cue starts at its first word's
+     * `start` and ends at its last word's `end`, and the next cue begins at the first word that
+     * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
+     * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
+     * characters (code points, speaker label included in SRT). Lines break between words, at the
+     * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
+     * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
+     * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
+     * hold: overlapping words past 2 full lines go on in the next cue, which then overlaps it (a
+     * transcript with thousands of words at one instant, only a broken one). A cue's text is its
+     * words joined by spaces, with the punctuation of the transcript `text` when that text has
+     * exactly one token per word (the word, with punctuation around it); transliteration markup
+     * (`&lt;i&gt;`) is dropped. Hebrew and other right-to-left text is written in logical order, as the
+     * transcript has it: no reversal, and no bidi control character except one U+200F
+     * RIGHT-TO-LEFT MARK before an SRT speaker label whose cue text starts with a right-to-left
+     * letter (so the line keeps the direction its text gives it). A transcript with text but no
+     * word timestamps (or a time that is not a number, or is past a week: 604800 s) cannot be
+     * timed: SRT and WebVTT fail FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which
+     * needs no timestamps, works.
+     * </pre>
+     */
+    public void exportTranscription(ai.sofer.batch.v1.ExportTranscriptionRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ExportTranscriptionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getExportTranscriptionMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns a transcription's settings and state (upstream GET
+     * /v1/transcriptions/{transcription_id}/status). NOT_FOUND when it does not exist.
+     * </pre>
+     */
+    public void getTranscriptionStatus(ai.sofer.batch.v1.GetTranscriptionStatusRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetTranscriptionStatusResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetTranscriptionStatusMethod(), responseObserver);
+    }
+
+    @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
+      return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
+          .addMethod(
+            getCreateBatchMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.CreateBatchRequest,
+                ai.sofer.batch.v1.CreateBatchResponse>(
+                  this, METHODID_CREATE_BATCH)))
+          .addMethod(
+            getUploadManifestMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.UploadManifestRequest,
+                ai.sofer.batch.v1.UploadManifestResponse>(
+                  this, METHODID_UPLOAD_MANIFEST)))
+          .addMethod(
+            getCreateManifestFromRssMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.CreateManifestFromRssRequest,
+                ai.sofer.batch.v1.CreateManifestFromRssResponse>(
+                  this, METHODID_CREATE_MANIFEST_FROM_RSS)))
+          .addMethod(
+            getGetManifestMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.GetManifestRequest,
+                ai.sofer.batch.v1.GetManifestResponse>(
+                  this, METHODID_GET_MANIFEST)))
+          .addMethod(
+            getListManifestsMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.ListManifestsRequest,
+                ai.sofer.batch.v1.ListManifestsResponse>(
+                  this, METHODID_LIST_MANIFESTS)))
+          .addMethod(
+            getGetBatchStatusMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.GetBatchStatusRequest,
+                ai.sofer.batch.v1.GetBatchStatusResponse>(
+                  this, METHODID_GET_BATCH_STATUS)))
+          .addMethod(
+            getWatchBatchStatusMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.WatchBatchStatusRequest,
+                ai.sofer.batch.v1.WatchBatchStatusResponse>(
+                  this, METHODID_WATCH_BATCH_STATUS)))
+          .addMethod(
+            getStreamBatchTranscriptsMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.StreamBatchTranscriptsRequest,
+                ai.sofer.batch.v1.StreamBatchTranscriptsResponse>(
+                  this, METHODID_STREAM_BATCH_TRANSCRIPTS)))
+          .addMethod(
+            getGetBatchItemMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.GetBatchItemRequest,
+                ai.sofer.batch.v1.GetBatchItemResponse>(
+                  this, METHODID_GET_BATCH_ITEM)))
+          .addMethod(
+            getGetTranscriptionMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.GetTranscriptionRequest,
+                ai.sofer.batch.v1.GetTranscriptionResponse>(
+                  this, METHODID_GET_TRANSCRIPTION)))
+          .addMethod(
+            getExportTranscriptionMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.ExportTranscriptionRequest,
+                ai.sofer.batch.v1.ExportTranscriptionResponse>(
+                  this, METHODID_EXPORT_TRANSCRIPTION)))
+          .addMethod(
+            getGetTranscriptionStatusMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.GetTranscriptionStatusRequest,
+                ai.sofer.batch.v1.GetTranscriptionStatusResponse>(
+                  this, METHODID_GET_TRANSCRIPTION_STATUS)))
+          .build();
+    }
+  }
+
+  /**
+   * <pre>
+   * Batch transcription through the Sofer.ai API: create batches (express, inline items; or
+   * standard, from an uploaded manifest), manage manifests, and follow a batch's progress, one
+   * poll or a live stream.
+   * Credentials: the caller's `authorization: Bearer &lt;token&gt;` metadata is forwarded upstream; without
+   * one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
+   * any upstream call. A gateway that authenticates its callers (caller tokens, which start with
+   * `sgw_` in any case and are never sent upstream, or a client certificate under mutual TLS)
+   * spends its key
+   * only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
+   * CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
+   * credential.
+   * Request ids: `x-request-id` metadata (generated when absent) is sent upstream, logged, and
+   * returned in the response's initial metadata. Mutating RPCs also take a `request_id` field that
+   * makes retries safe (see `CreateBatchRequest.request_id`).
+   * Errors (google.rpc.Status in the `grpc-status-details-bin` trailer; AIP-193): every error
+   * carries a google.rpc.ErrorInfo with an UPPER_SNAKE_CASE `reason`, the domain "sofer-gateway",
+   * and metadata with only these keys, each when it applies: `batch_id`, `batch_file_id`,
+   * `transcription_id`, `client_item_id`, `request_id`, `upstream_status`. Beside it, by code:
+   * - INVALID_ARGUMENT (the request broke a rule in these comments, or the upstream answered 400 or
+   *   422): a google.rpc.BadRequest with one field violation per broken rule, all of them at once,
+   *   each naming the field path as in `audio_sources[3].audio_url` or `info.num_speakers`.
+   * - UNAUTHENTICATED (no credential, or upstream 401); PERMISSION_DENIED (upstream 403).
+   * - NOT_FOUND (upstream 404: no such batch, manifest, transcription or client_item_id for this
+   *   credential).
+   * - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
+   *   ABORTED (upstream 409).
+   * - FAILED_PRECONDITION (`ExportTranscription` as SRT or WebVTT of a transcript with text but
+   *   no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
+   * - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
+   *   gateway itself is at its concurrency limit or out of upstream connections, reason
+   *   GATEWAY_OVERLOADED; or the gateway's upstream rate budget, --upstream-rate-limit, has no
+   *   request for the credential before the call's deadline, reason UPSTREAM_QUOTA_EXHAUSTED,
+   *   nothing sent): a google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure
+   *   naming the limit. A caller past its own share (--max-calls-per-caller,
+   *   --max-watches-per-caller) is refused RESOURCE_EXHAUSTED, reason CALLER_QUOTA_EXCEEDED, with a
+   *   QuotaFailure naming the caller's quota. An answer larger than the gateway sends in one
+   *   message (--max-send-message-bytes: a very long transcript) is refused RESOURCE_EXHAUSTED,
+   *   reason RESPONSE_TOO_LARGE, its ErrorInfo naming what it answered (`transcription_id`: a
+   *   StreamBatchTranscripts caller may skip it); ExportTranscription and `sofer-gateway fetch`
+   *   write such a transcript as a file. Requests are validated before the limit applies,
+   *   so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
+   *   decode as the method's request message.
+   * - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
+   *   reason SHUTTING_DOWN; safe to retry with the same `request_id`); DEADLINE_EXCEEDED (the
+   *   caller's deadline passed; the gateway never retries past it and answers just before it,
+   *   reason UPSTREAM_TIMEOUT).
+   * - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
+   *   cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
+   *   OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
+   *   the same `request_id` to get its outcome, or check before creating again. The same answer
+   *   when the gateway's record of the `request_id` in its shared idempotency store (Redis)
+   *   cannot be read, or vanished while the create ran on another replica. A create with a
+   *   `request_id` while that store cannot be reached fails UNAVAILABLE, reason
+   *   IDEMPOTENCY_STORE_UNAVAILABLE, before anything is sent.
+   * - A call whose request message is not complete within the gateway's request-message timeout
+   *   ends DEADLINE_EXCEEDED (reason REQUEST_MESSAGE_TIMEOUT); bytes that are not the method's
+   *   request message, or a stream that ends without one, INVALID_ARGUMENT (REQUEST_INVALID).
+   * </pre>
+   */
+  public static final class BatchTranscriptionServiceStub extends io.grpc.stub.AbstractAsyncStub<BatchTranscriptionServiceStub> {
+    private BatchTranscriptionServiceStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected BatchTranscriptionServiceStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new BatchTranscriptionServiceStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * Creates a batch of transcriptions (upstream POST /v1/transcriptions/batch), express from
+     * `audio_sources` or standard from a manifest's `batch_file_id`. Validated as described on
+     * `CreateBatchRequest`; INVALID_ARGUMENT lists every violation. A standard batch whose manifest
+     * does not exist, belongs to another credential or is not MANIFEST_STATUS_VALID is refused by
+     * the upstream with 400: INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST, with its message.
+     * A retry with the same `request_id` returns the first call's response. A create sent upstream
+     * whose answer did not come before the caller's deadline (or a shutdown) fails with reason
+     * OUTCOME_UNKNOWN: it may exist; the same `request_id` gets its outcome.
+     * </pre>
+     */
+    public void createBatch(ai.sofer.batch.v1.CreateBatchRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateBatchResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCreateBatchMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Uploads a manifest for a standard batch (upstream POST /v1/transcriptions/batch-files), given
+     * as typed items or as JSONL. The upstream validates it asynchronously: poll `GetManifest` until
+     * MANIFEST_STATUS_VALID. INVALID_ARGUMENT lists every violation in the items or JSONL lines.
+     * </pre>
+     */
+    public void uploadManifest(ai.sofer.batch.v1.UploadManifestRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.UploadManifestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getUploadManifestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Creates a manifest from a podcast RSS feed's audio enclosures (upstream POST
+     * /v1/transcriptions/batch-files/from-rss), one page at a time (`offset`, `limit`).
+     * INVALID_ARGUMENT for a bad `rss_url` or range, or when the upstream cannot use the feed.
+     * </pre>
+     */
+    public void createManifestFromRss(ai.sofer.batch.v1.CreateManifestFromRssRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateManifestFromRssResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCreateManifestFromRssMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns one manifest with its validation status (upstream GET
+     * /v1/transcriptions/batch-files/{batch_file_id}). NOT_FOUND when it does not exist.
+     * </pre>
+     */
+    public void getManifest(ai.sofer.batch.v1.GetManifestRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetManifestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetManifestMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the caller's manifests, newest first as the upstream orders them, in pages (AIP-158;
+     * upstream GET /v1/transcriptions/batch-files with its `cursor`).
+     * </pre>
+     */
+    public void listManifests(ai.sofer.batch.v1.ListManifestsRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListManifestsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListManifestsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns the current progress of a batch (upstream GET
+     * /v1/transcriptions/batch/{batch_id}/status). NOT_FOUND when the batch does not exist.
+     * </pre>
+     */
+    public void getBatchStatus(ai.sofer.batch.v1.GetBatchStatusRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetBatchStatusResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetBatchStatusMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams a batch's progress: the current status at once, then a message whenever anything in
+     * it changes (state, counts, any transcription's state), and ends OK after a terminal state
+     * (BATCH_STATE_COMPLETED or BATCH_STATE_FAILED). All watchers of one batch and credential share
+     * one upstream poller; a slow reader gets the latest status, not a backlog, and a watcher that
+     * joins gets the current status at once, whatever the poller is waiting for. NOT_FOUND when the
+     * batch does not exist; RESOURCE_EXHAUSTED (reason WATCH_LIMIT_REACHED) when the gateway already
+     * serves its maximum of open watches; RESOURCE_EXHAUSTED (reason RATE_LIMITED, with RetryInfo
+     * carrying the upstream's delay) when the upstream rate-limits the batch's status polls for
+     * longer than the gateway's cap (--watch-max-retry-after, 30 s by default), or while a watch has
+     * had no status at all for that long; UNAVAILABLE when the upstream fails every poll for that
+     * long before any status; UNAVAILABLE (reason SHUTTING_DOWN) when the gateway shuts down.
+     * Reconnect to resume (after the RetryInfo delay, if any): the first message is always the full
+     * current status, and a new watch after an error polls afresh.
+     * </pre>
+     */
+    public void watchBatchStatus(ai.sofer.batch.v1.WatchBatchStatusRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchBatchStatusResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchBatchStatusMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams a batch's results: one message per item as it reaches a terminal state
+     * (TRANSCRIPTION_STATE_COMPLETED, FAILED, CANCELLED, or the upstream's INSUFFICIENT_FUNDS),
+     * items already terminal first, and ends OK after the last item once the batch is terminal.
+     * A completed item's message carries its transcript (`transcription`: text, word timestamps,
+     * info); any other terminal item's carries only its `info`, with its state. It rides on the
+     * batch's status poller (the one `WatchBatchStatus` uses: no extra status polling), and each
+     * transcript is fetched from the upstream once per (credential, transcription, filter) however
+     * many streams want it, then kept in a bounded cache. Items named in `skip_transcription_ids`
+     * are neither fetched nor sent, so a client that reconnects after an interruption gets only
+     * what it lacks. Errors are `WatchBatchStatus`'s (NOT_FOUND, reason BATCH_NOT_FOUND, when the
+     * batch does not exist for this credential; RESOURCE_EXHAUSTED WATCH_LIMIT_REACHED; RATE_LIMITED;
+     * SHUTTING_DOWN: the stream counts as a watch), and a transcript fetch that fails ends the
+     * stream with its error (e.g. NOT_FOUND, TRANSCRIPTION_NOT_FOUND): reconnect with the ids you
+     * have in `skip_transcription_ids`.
+     * </pre>
+     */
+    public void streamBatchTranscripts(ai.sofer.batch.v1.StreamBatchTranscriptsRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.StreamBatchTranscriptsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getStreamBatchTranscriptsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Resolves a batch item's `client_item_id` to its transcription (upstream GET
+     * /v1/transcriptions/batch/{batch_id}/items/by-client-item-id). NOT_FOUND when the batch or the
+     * id within it does not exist.
+     * </pre>
+     */
+    public void getBatchItem(ai.sofer.batch.v1.GetBatchItemRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetBatchItemResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetBatchItemMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns a transcript with word timestamps (upstream GET
+     * /v1/transcriptions/{transcription_id}). NOT_FOUND when the transcription does not exist.
+     * Meaningful once `GetTranscriptionStatus` says TRANSCRIPTION_STATE_COMPLETED.
+     * </pre>
+     */
+    public void getTranscription(ai.sofer.batch.v1.GetTranscriptionRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetTranscriptionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetTranscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
+     * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
+     * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
+     * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+     * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
+     * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
+     * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
+     * just the header).
+     * Caption cues are built from the word timestamps, in order: a cue starts at its first word's
+     * `start` and ends at its last word's `end`, and the next cue begins at the first word that
+     * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
+     * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
+     * characters (code points, speaker label included in SRT). Lines break between words, at the
+     * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
+     * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
+     * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
+     * hold: overlapping words past 2 full lines go on in the next cue, which then overlaps it (a
+     * transcript with thousands of words at one instant, only a broken one). A cue's text is its
+     * words joined by spaces, with the punctuation of the transcript `text` when that text has
+     * exactly one token per word (the word, with punctuation around it); transliteration markup
+     * (`&lt;i&gt;`) is dropped. Hebrew and other right-to-left text is written in logical order, as the
+     * transcript has it: no reversal, and no bidi control character except one U+200F
+     * RIGHT-TO-LEFT MARK before an SRT speaker label whose cue text starts with a right-to-left
+     * letter (so the line keeps the direction its text gives it). A transcript with text but no
+     * word timestamps (or a time that is not a number, or is past a week: 604800 s) cannot be
+     * timed: SRT and WebVTT fail FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which
+     * needs no timestamps, works.
+     * </pre>
+     */
+    public void exportTranscription(ai.sofer.batch.v1.ExportTranscriptionRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ExportTranscriptionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getExportTranscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Returns a transcription's settings and state (upstream GET
+     * /v1/transcriptions/{transcription_id}/status). NOT_FOUND when it does not exist.
+     * </pre>
+     */
+    public void getTranscriptionStatus(ai.sofer.batch.v1.GetTranscriptionStatusRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetTranscriptionStatusResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetTranscriptionStatusMethod(), getCallOptions()), request, responseObserver);
+    }
+  }
+
+  /**
+   * <pre>
+   * Batch transcription through the Sofer.ai API: create batches (express, inline items; or
+   * standard, from an uploaded manifest), manage manifests, and follow a batch's progress, one
+   * poll or a live stream.
+   * Credentials: the caller's `authorization: Bearer &lt;token&gt;` metadata is forwarded upstream; without
+   * one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
+   * any upstream call. A gateway that authenticates its callers (caller tokens, which start with
+   * `sgw_` in any case and are never sent upstream, or a client certificate under mutual TLS)
+   * spends its key
+   * only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
+   * CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
+   * credential.
+   * Request ids: `x-request-id` metadata (generated when absent) is sent upstream, logged, and
+   * returned in the response's initial metadata. Mutating RPCs also take a `request_id` field that
+   * makes retries safe (see `CreateBatchRequest.request_id`).
+   * Errors (google.rpc.Status in the `grpc-status-details-bin` trailer; AIP-193): every error
+   * carries a google.rpc.ErrorInfo with an UPPER_SNAKE_CASE `reason`, the domain "sofer-gateway",
+   * and metadata with only these keys, each when it applies: `batch_id`, `batch_file_id`,
+   * `transcription_id`, `client_item_id`, `request_id`, `upstream_status`. Beside it, by code:
+   * - INVALID_ARGUMENT (the request broke a rule in these comments, or the upstream answered 400 or
+   *   422): a google.rpc.BadRequest with one field violation per broken rule, all of them at once,
+   *   each naming the field path as in `audio_sources[3].audio_url` or `info.num_speakers`.
+   * - UNAUTHENTICATED (no credential, or upstream 401); PERMISSION_DENIED (upstream 403).
+   * - NOT_FOUND (upstream 404: no such batch, manifest, transcription or client_item_id for this
+   *   credential).
+   * - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
+   *   ABORTED (upstream 409).
+   * - FAILED_PRECONDITION (`ExportTranscription` as SRT or WebVTT of a transcript with text but
+   *   no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
+   * - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
+   *   gateway itself is at its concurrency limit or out of upstream connections, reason
+   *   GATEWAY_OVERLOADED; or the gateway's upstream rate budget, --upstream-rate-limit, has no
+   *   request for the credential before the call's deadline, reason UPSTREAM_QUOTA_EXHAUSTED,
+   *   nothing sent): a google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure
+   *   naming the limit. A caller past its own share (--max-calls-per-caller,
+   *   --max-watches-per-caller) is refused RESOURCE_EXHAUSTED, reason CALLER_QUOTA_EXCEEDED, with a
+   *   QuotaFailure naming the caller's quota. An answer larger than the gateway sends in one
+   *   message (--max-send-message-bytes: a very long transcript) is refused RESOURCE_EXHAUSTED,
+   *   reason RESPONSE_TOO_LARGE, its ErrorInfo naming what it answered (`transcription_id`: a
+   *   StreamBatchTranscripts caller may skip it); ExportTranscription and `sofer-gateway fetch`
+   *   write such a transcript as a file. Requests are validated before the limit applies,
+   *   so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
+   *   decode as the method's request message.
+   * - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
+   *   reason SHUTTING_DOWN; safe to retry with the same `request_id`); DEADLINE_EXCEEDED (the
+   *   caller's deadline passed; the gateway never retries past it and answers just before it,
+   *   reason UPSTREAM_TIMEOUT).
+   * - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
+   *   cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
+   *   OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
+   *   the same `request_id` to get its outcome, or check before creating again. The same answer
+   *   when the gateway's record of the `request_id` in its shared idempotency store (Redis)
+   *   cannot be read, or vanished while the create ran on another replica. A create with a
+   *   `request_id` while that store cannot be reached fails UNAVAILABLE, reason
+   *   IDEMPOTENCY_STORE_UNAVAILABLE, before anything is sent.
+   * - A call whose request message is not complete within the gateway's request-message timeout
+   *   ends DEADLINE_EXCEEDED (reason REQUEST_MESSAGE_TIMEOUT); bytes that are not the method's
+   *   request message, or a stream that ends without one, INVALID_ARGUMENT (REQUEST_INVALID).
+   * </pre>
+   */
+  public static final class BatchTranscriptionServiceBlockingStub extends io.grpc.stub.AbstractBlockingStub<BatchTranscriptionServiceBlockingStub> {
+    private BatchTranscriptionServiceBlockingStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected BatchTranscriptionServiceBlockingStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new BatchTranscriptionServiceBlockingStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * Creates a batch of transcriptions (upstream POST /v1/transcriptions/batch), express from
+     * `audio_sources` or standard from a manifest's `batch_file_id`. Validated as described on
+     * `CreateBatchRequest`; INVALID_ARGUMENT lists every violation. A standard batch whose manifest
+     * does not exist, belongs to another credential or is not MANIFEST_STATUS_VALID is refused by
+     * the upstream with 400: INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST, with its message.
+     * A retry with the same `request_id` returns the first call's response. A create sent upstream
+     * whose answer did not come before the caller's deadline (or a shutdown) fails with reason
+     * OUTCOME_UNKNOWN: it may exist; the same `request_id` gets its outcome.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.CreateBatchResponse createBatch(ai.sofer.batch.v1.CreateBatchRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCreateBatchMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Uploads a manifest for a standard batch (upstream POST /v1/transcriptions/batch-files), given
+     * as typed items or as JSONL. The upstream validates it asynchronously: poll `GetManifest` until
+     * MANIFEST_STATUS_VALID. INVALID_ARGUMENT lists every violation in the items or JSONL lines.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.UploadManifestResponse uploadManifest(ai.sofer.batch.v1.UploadManifestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getUploadManifestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Creates a manifest from a podcast RSS feed's audio enclosures (upstream POST
+     * /v1/transcriptions/batch-files/from-rss), one page at a time (`offset`, `limit`).
+     * INVALID_ARGUMENT for a bad `rss_url` or range, or when the upstream cannot use the feed.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.CreateManifestFromRssResponse createManifestFromRss(ai.sofer.batch.v1.CreateManifestFromRssRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCreateManifestFromRssMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one manifest with its validation status (upstream GET
+     * /v1/transcriptions/batch-files/{batch_file_id}). NOT_FOUND when it does not exist.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.GetManifestResponse getManifest(ai.sofer.batch.v1.GetManifestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetManifestMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the caller's manifests, newest first as the upstream orders them, in pages (AIP-158;
+     * upstream GET /v1/transcriptions/batch-files with its `cursor`).
+     * </pre>
+     */
+    public ai.sofer.batch.v1.ListManifestsResponse listManifests(ai.sofer.batch.v1.ListManifestsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListManifestsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns the current progress of a batch (upstream GET
+     * /v1/transcriptions/batch/{batch_id}/status). NOT_FOUND when the batch does not exist.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.GetBatchStatusResponse getBatchStatus(ai.sofer.batch.v1.GetBatchStatusRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetBatchStatusMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams a batch's progress: the current status at once, then a message whenever anything in
+     * it changes (state, counts, any transcription's state), and ends OK after a terminal state
+     * (BATCH_STATE_COMPLETED or BATCH_STATE_FAILED). All watchers of one batch and credential share
+     * one upstream poller; a slow reader gets the latest status, not a backlog, and a watcher that
+     * joins gets the current status at once, whatever the poller is waiting for. NOT_FOUND when the
+     * batch does not exist; RESOURCE_EXHAUSTED (reason WATCH_LIMIT_REACHED) when the gateway already
+     * serves its maximum of open watches; RESOURCE_EXHAUSTED (reason RATE_LIMITED, with RetryInfo
+     * carrying the upstream's delay) when the upstream rate-limits the batch's status polls for
+     * longer than the gateway's cap (--watch-max-retry-after, 30 s by default), or while a watch has
+     * had no status at all for that long; UNAVAILABLE when the upstream fails every poll for that
+     * long before any status; UNAVAILABLE (reason SHUTTING_DOWN) when the gateway shuts down.
+     * Reconnect to resume (after the RetryInfo delay, if any): the first message is always the full
+     * current status, and a new watch after an error polls afresh.
+     * </pre>
+     */
+    public java.util.Iterator<ai.sofer.batch.v1.WatchBatchStatusResponse> watchBatchStatus(
+        ai.sofer.batch.v1.WatchBatchStatusRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchBatchStatusMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams a batch's results: one message per item as it reaches a terminal state
+     * (TRANSCRIPTION_STATE_COMPLETED, FAILED, CANCELLED, or the upstream's INSUFFICIENT_FUNDS),
+     * items already terminal first, and ends OK after the last item once the batch is terminal.
+     * A completed item's message carries its transcript (`transcription`: text, word timestamps,
+     * info); any other terminal item's carries only its `info`, with its state. It rides on the
+     * batch's status poller (the one `WatchBatchStatus` uses: no extra status polling), and each
+     * transcript is fetched from the upstream once per (credential, transcription, filter) however
+     * many streams want it, then kept in a bounded cache. Items named in `skip_transcription_ids`
+     * are neither fetched nor sent, so a client that reconnects after an interruption gets only
+     * what it lacks. Errors are `WatchBatchStatus`'s (NOT_FOUND, reason BATCH_NOT_FOUND, when the
+     * batch does not exist for this credential; RESOURCE_EXHAUSTED WATCH_LIMIT_REACHED; RATE_LIMITED;
+     * SHUTTING_DOWN: the stream counts as a watch), and a transcript fetch that fails ends the
+     * stream with its error (e.g. NOT_FOUND, TRANSCRIPTION_NOT_FOUND): reconnect with the ids you
+     * have in `skip_transcription_ids`.
+     * </pre>
+     */
+    public java.util.Iterator<ai.sofer.batch.v1.StreamBatchTranscriptsResponse> streamBatchTranscripts(
+        ai.sofer.batch.v1.StreamBatchTranscriptsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getStreamBatchTranscriptsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Resolves a batch item's `client_item_id` to its transcription (upstream GET
+     * /v1/transcriptions/batch/{batch_id}/items/by-client-item-id). NOT_FOUND when the batch or the
+     * id within it does not exist.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.GetBatchItemResponse getBatchItem(ai.sofer.batch.v1.GetBatchItemRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetBatchItemMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns a transcript with word timestamps (upstream GET
+     * /v1/transcriptions/{transcription_id}). NOT_FOUND when the transcription does not exist.
+     * Meaningful once `GetTranscriptionStatus` says TRANSCRIPTION_STATE_COMPLETED.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.GetTranscriptionResponse getTranscription(ai.sofer.batch.v1.GetTranscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetTranscriptionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
+     * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
+     * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
+     * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+     * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
+     * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
+     * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
+     * just the header).
+     * Caption cues are built from the word timestamps, in order: a cue starts at its first word's
+     * `start` and ends at its last word's `end`, and the next cue begins at the first word that
+     * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
+     * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
+     * characters (code points, speaker label included in SRT). Lines break between words, at the
+     * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
+     * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
+     * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
+     * hold: overlapping words past 2 full lines go on in the next cue, which then overlaps it (a
+     * transcript with thousands of words at one instant, only a broken one). A cue's text is its
+     * words joined by spaces, with the punctuation of the transcript `text` when that text has
+     * exactly one token per word (the word, with punctuation around it); transliteration markup
+     * (`&lt;i&gt;`) is dropped. Hebrew and other right-to-left text is written in logical order, as the
+     * transcript has it: no reversal, and no bidi control character except one U+200F
+     * RIGHT-TO-LEFT MARK before an SRT speaker label whose cue text starts with a right-to-left
+     * letter (so the line keeps the direction its text gives it). A transcript with text but no
+     * word timestamps (or a time that is not a number, or is past a week: 604800 s) cannot be
+     * timed: SRT and WebVTT fail FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which
+     * needs no timestamps, works.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.ExportTranscriptionResponse exportTranscription(ai.sofer.batch.v1.ExportTranscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getExportTranscriptionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Returns a transcription's settings and state (upstream GET
+     * /v1/transcriptions/{transcription_id}/status). NOT_FOUND when it does not exist.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.GetTranscriptionStatusResponse getTranscriptionStatus(ai.sofer.batch.v1.GetTranscriptionStatusRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetTranscriptionStatusMethod(), getCallOptions(), request);
+    }
+  }
+
+  /**
+   * <pre>
+   * Batch transcription through the Sofer.ai API: create batches (express, inline items; or
+   * standard, from an uploaded manifest), manage manifests, and follow a batch's progress, one
+   * poll or a live stream.
+   * Credentials: the caller's `authorization: Bearer &lt;token&gt;` metadata is forwarded upstream; without
+   * one the gateway uses its configured key; without either the call fails UNAUTHENTICATED before
+   * any upstream call. A gateway that authenticates its callers (caller tokens, which start with
+   * `sgw_` in any case and are never sent upstream, or a client certificate under mutual TLS)
+   * spends its key
+   * only for them: any other caller without a token of its own fails UNAUTHENTICATED (reason
+   * CALLER_UNAUTHENTICATED). Everything the gateway shares between calls is scoped to the
+   * credential.
+   * Request ids: `x-request-id` metadata (generated when absent) is sent upstream, logged, and
+   * returned in the response's initial metadata. Mutating RPCs also take a `request_id` field that
+   * makes retries safe (see `CreateBatchRequest.request_id`).
+   * Errors (google.rpc.Status in the `grpc-status-details-bin` trailer; AIP-193): every error
+   * carries a google.rpc.ErrorInfo with an UPPER_SNAKE_CASE `reason`, the domain "sofer-gateway",
+   * and metadata with only these keys, each when it applies: `batch_id`, `batch_file_id`,
+   * `transcription_id`, `client_item_id`, `request_id`, `upstream_status`. Beside it, by code:
+   * - INVALID_ARGUMENT (the request broke a rule in these comments, or the upstream answered 400 or
+   *   422): a google.rpc.BadRequest with one field violation per broken rule, all of them at once,
+   *   each naming the field path as in `audio_sources[3].audio_url` or `info.num_speakers`.
+   * - UNAUTHENTICATED (no credential, or upstream 401); PERMISSION_DENIED (upstream 403).
+   * - NOT_FOUND (upstream 404: no such batch, manifest, transcription or client_item_id for this
+   *   credential).
+   * - ALREADY_EXISTS (a `request_id` reused with a different request: reason REQUEST_ID_REUSED);
+   *   ABORTED (upstream 409).
+   * - FAILED_PRECONDITION (`ExportTranscription` as SRT or WebVTT of a transcript with text but
+   *   no word timestamps to time the captions by: reason TRANSCRIPT_NOT_TIMED).
+   * - RESOURCE_EXHAUSTED (upstream 429 after the gateway's own retries, reason RATE_LIMITED; or the
+   *   gateway itself is at its concurrency limit or out of upstream connections, reason
+   *   GATEWAY_OVERLOADED; or the gateway's upstream rate budget, --upstream-rate-limit, has no
+   *   request for the credential before the call's deadline, reason UPSTREAM_QUOTA_EXHAUSTED,
+   *   nothing sent): a google.rpc.RetryInfo with the delay to wait and a google.rpc.QuotaFailure
+   *   naming the limit. A caller past its own share (--max-calls-per-caller,
+   *   --max-watches-per-caller) is refused RESOURCE_EXHAUSTED, reason CALLER_QUOTA_EXCEEDED, with a
+   *   QuotaFailure naming the caller's quota. An answer larger than the gateway sends in one
+   *   message (--max-send-message-bytes: a very long transcript) is refused RESOURCE_EXHAUSTED,
+   *   reason RESPONSE_TOO_LARGE, its ErrorInfo naming what it answered (`transcription_id`: a
+   *   StreamBatchTranscripts caller may skip it); ExportTranscription and `sofer-gateway fetch`
+   *   write such a transcript as a file. Requests are validated before the limit applies,
+   *   so bad input is always answered INVALID_ARGUMENT, and so are request bytes that do not
+   *   decode as the method's request message.
+   * - UNAVAILABLE (upstream 5xx or unreachable; or the gateway shut down while the call ran,
+   *   reason SHUTTING_DOWN; safe to retry with the same `request_id`); DEADLINE_EXCEEDED (the
+   *   caller's deadline passed; the gateway never retries past it and answers just before it,
+   *   reason UPSTREAM_TIMEOUT).
+   * - A create (CreateBatch, UploadManifest, CreateManifestFromRss) that was sent upstream and then
+   *   cut short (a 5xx, a lost connection, the caller's deadline, a shutdown) fails with reason
+   *   OUTCOME_UNKNOWN (UNAVAILABLE or DEADLINE_EXCEEDED): the upstream may have acted. Retry with
+   *   the same `request_id` to get its outcome, or check before creating again. The same answer
+   *   when the gateway's record of the `request_id` in its shared idempotency store (Redis)
+   *   cannot be read, or vanished while the create ran on another replica. A create with a
+   *   `request_id` while that store cannot be reached fails UNAVAILABLE, reason
+   *   IDEMPOTENCY_STORE_UNAVAILABLE, before anything is sent.
+   * - A call whose request message is not complete within the gateway's request-message timeout
+   *   ends DEADLINE_EXCEEDED (reason REQUEST_MESSAGE_TIMEOUT); bytes that are not the method's
+   *   request message, or a stream that ends without one, INVALID_ARGUMENT (REQUEST_INVALID).
+   * </pre>
+   */
+  public static final class BatchTranscriptionServiceFutureStub extends io.grpc.stub.AbstractFutureStub<BatchTranscriptionServiceFutureStub> {
+    private BatchTranscriptionServiceFutureStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected BatchTranscriptionServiceFutureStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new BatchTranscriptionServiceFutureStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * Creates a batch of transcriptions (upstream POST /v1/transcriptions/batch), express from
+     * `audio_sources` or standard from a manifest's `batch_file_id`. Validated as described on
+     * `CreateBatchRequest`; INVALID_ARGUMENT lists every violation. A standard batch whose manifest
+     * does not exist, belongs to another credential or is not MANIFEST_STATUS_VALID is refused by
+     * the upstream with 400: INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST, with its message.
+     * A retry with the same `request_id` returns the first call's response. A create sent upstream
+     * whose answer did not come before the caller's deadline (or a shutdown) fails with reason
+     * OUTCOME_UNKNOWN: it may exist; the same `request_id` gets its outcome.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.CreateBatchResponse> createBatch(
+        ai.sofer.batch.v1.CreateBatchRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCreateBatchMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Uploads a manifest for a standard batch (upstream POST /v1/transcriptions/batch-files), given
+     * as typed items or as JSONL. The upstream validates it asynchronously: poll `GetManifest` until
+     * MANIFEST_STATUS_VALID. INVALID_ARGUMENT lists every violation in the items or JSONL lines.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.UploadManifestResponse> uploadManifest(
+        ai.sofer.batch.v1.UploadManifestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getUploadManifestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Creates a manifest from a podcast RSS feed's audio enclosures (upstream POST
+     * /v1/transcriptions/batch-files/from-rss), one page at a time (`offset`, `limit`).
+     * INVALID_ARGUMENT for a bad `rss_url` or range, or when the upstream cannot use the feed.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.CreateManifestFromRssResponse> createManifestFromRss(
+        ai.sofer.batch.v1.CreateManifestFromRssRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCreateManifestFromRssMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Returns one manifest with its validation status (upstream GET
+     * /v1/transcriptions/batch-files/{batch_file_id}). NOT_FOUND when it does not exist.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.GetManifestResponse> getManifest(
+        ai.sofer.batch.v1.GetManifestRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetManifestMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the caller's manifests, newest first as the upstream orders them, in pages (AIP-158;
+     * upstream GET /v1/transcriptions/batch-files with its `cursor`).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.ListManifestsResponse> listManifests(
+        ai.sofer.batch.v1.ListManifestsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListManifestsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Returns the current progress of a batch (upstream GET
+     * /v1/transcriptions/batch/{batch_id}/status). NOT_FOUND when the batch does not exist.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.GetBatchStatusResponse> getBatchStatus(
+        ai.sofer.batch.v1.GetBatchStatusRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetBatchStatusMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Resolves a batch item's `client_item_id` to its transcription (upstream GET
+     * /v1/transcriptions/batch/{batch_id}/items/by-client-item-id). NOT_FOUND when the batch or the
+     * id within it does not exist.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.GetBatchItemResponse> getBatchItem(
+        ai.sofer.batch.v1.GetBatchItemRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetBatchItemMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Returns a transcript with word timestamps (upstream GET
+     * /v1/transcriptions/{transcription_id}). NOT_FOUND when the transcription does not exist.
+     * Meaningful once `GetTranscriptionStatus` says TRANSCRIPTION_STATE_COMPLETED.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.GetTranscriptionResponse> getTranscription(
+        ai.sofer.batch.v1.GetTranscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetTranscriptionMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
+     * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
+     * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
+     * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+     * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
+     * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
+     * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
+     * just the header).
+     * Caption cues are built from the word timestamps, in order: a cue starts at its first word's
+     * `start` and ends at its last word's `end`, and the next cue begins at the first word that
+     * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
+     * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
+     * characters (code points, speaker label included in SRT). Lines break between words, at the
+     * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
+     * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
+     * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
+     * hold: overlapping words past 2 full lines go on in the next cue, which then overlaps it (a
+     * transcript with thousands of words at one instant, only a broken one). A cue's text is its
+     * words joined by spaces, with the punctuation of the transcript `text` when that text has
+     * exactly one token per word (the word, with punctuation around it); transliteration markup
+     * (`&lt;i&gt;`) is dropped. Hebrew and other right-to-left text is written in logical order, as the
+     * transcript has it: no reversal, and no bidi control character except one U+200F
+     * RIGHT-TO-LEFT MARK before an SRT speaker label whose cue text starts with a right-to-left
+     * letter (so the line keeps the direction its text gives it). A transcript with text but no
+     * word timestamps (or a time that is not a number, or is past a week: 604800 s) cannot be
+     * timed: SRT and WebVTT fail FAILED_PRECONDITION (reason TRANSCRIPT_NOT_TIMED); TEXT, which
+     * needs no timestamps, works.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.ExportTranscriptionResponse> exportTranscription(
+        ai.sofer.batch.v1.ExportTranscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getExportTranscriptionMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Returns a transcription's settings and state (upstream GET
+     * /v1/transcriptions/{transcription_id}/status). NOT_FOUND when it does not exist.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.GetTranscriptionStatusResponse> getTranscriptionStatus(
+        ai.sofer.batch.v1.GetTranscriptionStatusRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetTranscriptionStatusMethod(), getCallOptions()), request);
+    }
+  }
+
+  private static final int METHODID_CREATE_BATCH = 0;
+  private static final int METHODID_UPLOAD_MANIFEST = 1;
+  private static final int METHODID_CREATE_MANIFEST_FROM_RSS = 2;
+  private static final int METHODID_GET_MANIFEST = 3;
+  private static final int METHODID_LIST_MANIFESTS = 4;
+  private static final int METHODID_GET_BATCH_STATUS = 5;
+  private static final int METHODID_WATCH_BATCH_STATUS = 6;
+  private static final int METHODID_STREAM_BATCH_TRANSCRIPTS = 7;
+  private static final int METHODID_GET_BATCH_ITEM = 8;
+  private static final int METHODID_GET_TRANSCRIPTION = 9;
+  private static final int METHODID_EXPORT_TRANSCRIPTION = 10;
+  private static final int METHODID_GET_TRANSCRIPTION_STATUS = 11;
+
+  private static final class MethodHandlers<Req, Resp> implements
+      io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ServerStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ClientStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.BidiStreamingMethod<Req, Resp> {
+    private final BatchTranscriptionServiceImplBase serviceImpl;
+    private final int methodId;
+
+    MethodHandlers(BatchTranscriptionServiceImplBase serviceImpl, int methodId) {
+      this.serviceImpl = serviceImpl;
+      this.methodId = methodId;
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public void invoke(Req request, io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        case METHODID_CREATE_BATCH:
+          serviceImpl.createBatch((ai.sofer.batch.v1.CreateBatchRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateBatchResponse>) responseObserver);
+          break;
+        case METHODID_UPLOAD_MANIFEST:
+          serviceImpl.uploadManifest((ai.sofer.batch.v1.UploadManifestRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.UploadManifestResponse>) responseObserver);
+          break;
+        case METHODID_CREATE_MANIFEST_FROM_RSS:
+          serviceImpl.createManifestFromRss((ai.sofer.batch.v1.CreateManifestFromRssRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateManifestFromRssResponse>) responseObserver);
+          break;
+        case METHODID_GET_MANIFEST:
+          serviceImpl.getManifest((ai.sofer.batch.v1.GetManifestRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetManifestResponse>) responseObserver);
+          break;
+        case METHODID_LIST_MANIFESTS:
+          serviceImpl.listManifests((ai.sofer.batch.v1.ListManifestsRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListManifestsResponse>) responseObserver);
+          break;
+        case METHODID_GET_BATCH_STATUS:
+          serviceImpl.getBatchStatus((ai.sofer.batch.v1.GetBatchStatusRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetBatchStatusResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_BATCH_STATUS:
+          serviceImpl.watchBatchStatus((ai.sofer.batch.v1.WatchBatchStatusRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchBatchStatusResponse>) responseObserver);
+          break;
+        case METHODID_STREAM_BATCH_TRANSCRIPTS:
+          serviceImpl.streamBatchTranscripts((ai.sofer.batch.v1.StreamBatchTranscriptsRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.StreamBatchTranscriptsResponse>) responseObserver);
+          break;
+        case METHODID_GET_BATCH_ITEM:
+          serviceImpl.getBatchItem((ai.sofer.batch.v1.GetBatchItemRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetBatchItemResponse>) responseObserver);
+          break;
+        case METHODID_GET_TRANSCRIPTION:
+          serviceImpl.getTranscription((ai.sofer.batch.v1.GetTranscriptionRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetTranscriptionResponse>) responseObserver);
+          break;
+        case METHODID_EXPORT_TRANSCRIPTION:
+          serviceImpl.exportTranscription((ai.sofer.batch.v1.ExportTranscriptionRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ExportTranscriptionResponse>) responseObserver);
+          break;
+        case METHODID_GET_TRANSCRIPTION_STATUS:
+          serviceImpl.getTranscriptionStatus((ai.sofer.batch.v1.GetTranscriptionStatusRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetTranscriptionStatusResponse>) responseObserver);
+          break;
+        default:
+          throw new AssertionError();
+      }
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public io.grpc.stub.StreamObserver<Req> invoke(
+        io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        default:
+          throw new AssertionError();
+      }
+    }
+  }
+
+  private static abstract class BatchTranscriptionServiceBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoFileDescriptorSupplier, io.grpc.protobuf.ProtoServiceDescriptorSupplier {
+    BatchTranscriptionServiceBaseDescriptorSupplier() {}
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.FileDescriptor getFileDescriptor() {
+      return ai.sofer.batch.v1.BatchServiceProto.getDescriptor();
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.ServiceDescriptor getServiceDescriptor() {
+      return getFileDescriptor().findServiceByName("BatchTranscriptionService");
+    }
+  }
+
+  private static final class BatchTranscriptionServiceFileDescriptorSupplier
+      extends BatchTranscriptionServiceBaseDescriptorSupplier {
+    BatchTranscriptionServiceFileDescriptorSupplier() {}
+  }
+
+  private static final class BatchTranscriptionServiceMethodDescriptorSupplier
+      extends BatchTranscriptionServiceBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoMethodDescriptorSupplier {
+    private final String methodName;
+
+    BatchTranscriptionServiceMethodDescriptorSupplier(String methodName) {
+      this.methodName = methodName;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.MethodDescriptor getMethodDescriptor() {
+      return getServiceDescriptor().findMethodByName(methodName);
+    }
+  }
+
+  private static volatile io.grpc.ServiceDescriptor serviceDescriptor;
+
+  public static io.grpc.ServiceDescriptor getServiceDescriptor() {
+    io.grpc.ServiceDescriptor result = serviceDescriptor;
+    if (result == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        result = serviceDescriptor;
+        if (result == null) {
+          serviceDescriptor = result = io.grpc.ServiceDescriptor.newBuilder(SERVICE_NAME)
+              .setSchemaDescriptor(new BatchTranscriptionServiceFileDescriptorSupplier())
+              .addMethod(getCreateBatchMethod())
+              .addMethod(getUploadManifestMethod())
+              .addMethod(getCreateManifestFromRssMethod())
+              .addMethod(getGetManifestMethod())
+              .addMethod(getListManifestsMethod())
+              .addMethod(getGetBatchStatusMethod())
+              .addMethod(getWatchBatchStatusMethod())
+              .addMethod(getStreamBatchTranscriptsMethod())
+              .addMethod(getGetBatchItemMethod())
+              .addMethod(getGetTranscriptionMethod())
+              .addMethod(getExportTranscriptionMethod())
+              .addMethod(getGetTranscriptionStatusMethod())
+              .build();
+        }
+      }
+    }
+    return result;
+  }
+}
