@@ -7,6 +7,7 @@
 - `processes`: `sofer-gateway serve` as a process;
 - `pki`: a throw-away CA with server and client certificates;
 - `node`: the Node interop clients;
+- `golang`: building and running Go programs against the generated Go code;
 - `streams`: draining streams and reading their status details;
 - `flags`: the flags of a `sofer-gateway` sub-command, for the docs' tests.
 """

@@ -37,14 +37,18 @@ def go_cache() -> Path:
     return cache
 
 
-def go_workspace(root: Path) -> dict[str, str]:
-    """A GOPATH under `root` whose IMPORT_PATH is a symlink to generated/go's package, ahead of
-    Debian's gocode; the environment that builds against it in GOPATH mode. Fails the test,
-    saying what to run, when go or the generated code is missing."""
+def require_go() -> None:
+    """Fail the test, saying what to run, when go or the generated Go code is missing."""
     if GO is None:
         pytest.fail("go is not on PATH: run make polyglot-tools")
     if not (GENERATED / "batch_service_grpc.pb.go").is_file():
         pytest.fail("generated/go lacks batch_service_grpc.pb.go: run make generate")
+
+
+def go_workspace(root: Path) -> dict[str, str]:
+    """A GOPATH under `root` whose IMPORT_PATH is a symlink to generated/go's package, ahead of
+    Debian's gocode; the environment that builds against it in GOPATH mode (require_go first)."""
+    require_go()
     link = root / "gopath" / "src" / IMPORT_PATH
     link.parent.mkdir(parents=True, exist_ok=True)
     link.symlink_to(GENERATED, target_is_directory=True)
