@@ -156,7 +156,8 @@ public final class Client {
             .build();
     int code = 1;
     try {
-      BatchTranscriptionServiceBlockingStub stub = BatchTranscriptionServiceGrpc.newBlockingStub(channel);
+      BatchTranscriptionServiceBlockingStub stub =
+          BatchTranscriptionServiceGrpc.newBlockingStub(channel);
       String token = System.getenv().getOrDefault("SOFER_GATEWAY_TOKEN", "");
       if (!token.isEmpty()) {
         stub = stub.withCallCredentials(new BearerToken(token));
@@ -189,14 +190,16 @@ public final class Client {
     CreateBatchRequest request = expressBatch("create", 3);
     CreateBatchResponse created = withDeadline(stub, CALL_DEADLINE_S).createBatch(request);
     check(!created.getBatchId().isEmpty(), "CreateBatch: empty batch_id");
-    check(created.getTotalCount() == 3, "CreateBatch: total_count " + created.getTotalCount() + ", want 3");
+    check(created.getTotalCount() == 3,
+        "CreateBatch: total_count " + created.getTotalCount() + ", want 3");
     check(created.getTranscriptionIdsCount() == 3,
         "CreateBatch: " + created.getTranscriptionIdsCount() + " transcription_ids, want 3");
-    step("CreateBatch", "batch_id=" + created.getBatchId() + " total_count=" + created.getTotalCount()
-        + " state=" + created.getState());
+    step("CreateBatch", "batch_id=" + created.getBatchId()
+        + " total_count=" + created.getTotalCount() + " state=" + created.getState());
     CreateBatchResponse again = withDeadline(stub, CALL_DEADLINE_S).createBatch(request);
     check(again.getBatchId().equals(created.getBatchId()),
-        "CreateBatch(same request_id): batch_id " + again.getBatchId() + ", want " + created.getBatchId());
+        "CreateBatch(same request_id): batch_id " + again.getBatchId()
+            + ", want " + created.getBatchId());
     check(again.getTranscriptionIdsList().equals(created.getTranscriptionIdsList()),
         "CreateBatch(same request_id): other transcription_ids");
     step("CreateBatch(same request_id)", "the same batch_id " + again.getBatchId());
@@ -205,10 +208,14 @@ public final class Client {
     BatchStatus first = withDeadline(stub, CALL_DEADLINE_S)
         .getBatchStatus(GetBatchStatusRequest.newBuilder().setBatchId(created.getBatchId()).build())
         .getBatchStatus();
-    check(first.getBatchId().equals(created.getBatchId()), "GetBatchStatus: batch_id " + first.getBatchId());
-    check(first.getTotalCount() == 3, "GetBatchStatus: total_count " + first.getTotalCount() + ", want 3");
-    check(first.getState() != BatchState.BATCH_STATE_UNSPECIFIED, "GetBatchStatus: state UNSPECIFIED");
-    check(first.hasObservedAt() && first.getObservedAt().getSeconds() > 0, "GetBatchStatus: observed_at not set");
+    check(first.getBatchId().equals(created.getBatchId()),
+        "GetBatchStatus: batch_id " + first.getBatchId());
+    check(first.getTotalCount() == 3,
+        "GetBatchStatus: total_count " + first.getTotalCount() + ", want 3");
+    check(first.getState() != BatchState.BATCH_STATE_UNSPECIFIED,
+        "GetBatchStatus: state UNSPECIFIED");
+    check(first.hasObservedAt() && first.getObservedAt().getSeconds() > 0,
+        "GetBatchStatus: observed_at not set");
     step("GetBatchStatus", "state=" + first.getState() + " completed_count="
         + first.getCompletedCount() + "/" + first.getTotalCount());
 
@@ -223,7 +230,8 @@ public final class Client {
     long started = System.nanoTime();
     List<BatchStatus> messages = new ArrayList<>();
     Iterator<WatchBatchStatusResponse> stream = withDeadline(stub, WATCH_DEADLINE_S)
-        .watchBatchStatus(WatchBatchStatusRequest.newBuilder().setBatchId(created.getBatchId()).build());
+        .watchBatchStatus(
+            WatchBatchStatusRequest.newBuilder().setBatchId(created.getBatchId()).build());
     try {
       while (stream.hasNext()) {
         messages.add(stream.next().getBatchStatus());
@@ -234,12 +242,15 @@ public final class Client {
     }
     check(!messages.isEmpty(), "WatchBatchStatus: the stream ended without a message");
     BatchStatus head = messages.get(0);
-    check(head.getBatchId().equals(created.getBatchId()), "WatchBatchStatus: batch_id " + head.getBatchId());
+    check(head.getBatchId().equals(created.getBatchId()),
+        "WatchBatchStatus: batch_id " + head.getBatchId());
     check(head.getTranscriptionsCount() == created.getTranscriptionIdsCount(),
-        "WatchBatchStatus: the first message lists " + head.getTranscriptionsCount() + " transcriptions");
+        "WatchBatchStatus: the first message lists " + head.getTranscriptionsCount()
+            + " transcriptions");
     check(new HashSet<>(head.getChangedTranscriptionIdsList())
             .equals(new HashSet<>(created.getTranscriptionIdsList())),
-        "WatchBatchStatus: the first message's changed_transcription_ids are not every transcription id");
+        "WatchBatchStatus: the first message's changed_transcription_ids"
+            + " are not every transcription id");
     check(head.getCompletedCount() >= before.getCompletedCount(),
         "WatchBatchStatus: the first message has " + head.getCompletedCount()
             + " completed, GetBatchStatus before it had " + before.getCompletedCount());
@@ -262,8 +273,9 @@ public final class Client {
     check(last.getCompletedCount() == created.getTotalCount(),
         "WatchBatchStatus: completed_count " + last.getCompletedCount() + " at the end");
     double seconds = (System.nanoTime() - started) / 1e9;
-    step("WatchBatchStatus", messages.size() + " messages, completed_count " + String.join(" -> ", counts)
-        + ", ended OK after COMPLETED in " + String.format("%.1f", seconds) + "s");
+    step("WatchBatchStatus", messages.size() + " messages, completed_count "
+        + String.join(" -> ", counts) + ", ended OK after COMPLETED in "
+        + String.format("%.1f", seconds) + "s");
   }
 
   // 4. An invalid CreateBatch: INVALID_ARGUMENT whose google.rpc.Status carries an ErrorInfo
@@ -274,8 +286,10 @@ public final class Client {
         CreateBatchRequest.newBuilder()
             .setRequestId(UUID.randomUUID().toString())
             .setProcessingMode(ProcessingMode.PROCESSING_MODE_EXPRESS)
-            .addAudioSources(AudioSource.newBuilder().setAudioUrl("ftp://example.com/a.mp3").setClientItemId("a"))
-            .addAudioSources(AudioSource.newBuilder().setAudioUrl("https://example.com/b.mp3").setClientItemId("b"))
+            .addAudioSources(AudioSource.newBuilder()
+                .setAudioUrl("ftp://example.com/a.mp3").setClientItemId("a"))
+            .addAudioSources(AudioSource.newBuilder()
+                .setAudioUrl("https://example.com/b.mp3").setClientItemId("b"))
             .addAudioSources(AudioSource.newBuilder()
                 .setAudioUrl("https://example.com/c.mp3").setClientItemId("b").setNumSpeakers(0))
             .build();
@@ -290,7 +304,8 @@ public final class Client {
         "invalid CreateBatch: " + describe(failure) + "; want INVALID_ARGUMENT");
     com.google.rpc.Status rich = StatusProto.fromThrowable(failure);
     check(rich != null, "invalid CreateBatch: no google.rpc.Status (grpc-status-details-bin)");
-    check(rich.getCode() == Status.Code.INVALID_ARGUMENT.value(), "google.rpc.Status.code " + rich.getCode());
+    check(rich.getCode() == Status.Code.INVALID_ARGUMENT.value(),
+        "google.rpc.Status.code " + rich.getCode());
     check(rich.getMessage().equals(failure.getStatus().getDescription()),
         "google.rpc.Status.message differs from the status message");
     ErrorInfo info = null;
@@ -305,8 +320,10 @@ public final class Client {
       }
     }
     check(info != null, "no google.rpc.ErrorInfo among details " + types);
-    check(info.getReason().equals("REQUEST_INVALID"), "ErrorInfo.reason " + info.getReason() + ", want REQUEST_INVALID");
-    check(info.getDomain().equals(DOMAIN), "ErrorInfo.domain " + info.getDomain() + ", want " + DOMAIN);
+    check(info.getReason().equals("REQUEST_INVALID"),
+        "ErrorInfo.reason " + info.getReason() + ", want REQUEST_INVALID");
+    check(info.getDomain().equals(DOMAIN),
+        "ErrorInfo.domain " + info.getDomain() + ", want " + DOMAIN);
     check(badRequest != null, "no google.rpc.BadRequest among details " + types);
     List<String> got = badRequest.getFieldViolationsList().stream()
         .map(v -> v.getField() + ":" + v.getReason())
