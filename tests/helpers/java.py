@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +16,8 @@ from tests.helpers import REPO
 from tests.helpers.processes import run_program
 
 JARS_DIR = Path("/usr/share/java")
-# What the client needs at run time from Debian's jars (libgrpc-java, libprotobuf-java,
-# libnetty-java, libguava-java, libperfmark-java, libgoogle-gson-java), plus the
+# What the clients need from Debian's jars (libgrpc-java, libprotobuf-java, libnetty-java,
+# libguava-java with its libjsr305-java, libperfmark-java, libgoogle-gson-java), plus the
 # javax.annotation.Generated that grpc-java's generated stub carries
 # (libgeronimo-annotation-1.3-spec-java). Debian has no proto-google-common-protos jar:
 # google/rpc/*.proto are compiled here (compile_generated).
@@ -51,8 +50,8 @@ JARS = (
 GOOGLE_RPC_PROTOS = ("google/rpc/status.proto", "google/rpc/error_details.proto")
 COMPILE_GUARD = 240.0
 CLIENT_GUARD = 90.0
-# javac and the clients are short-lived JVMs: C1 alone and the serial collector halve javac's
-# CPU time on the generated code (6 s of CPU instead of 14 s); there are no annotation processors.
+# javac and the clients are short-lived JVMs: C1 alone and the serial collector about halve
+# javac's CPU time on the generated code; and there are no annotation processors to look for.
 JVM_FLAGS = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
 JAVAC_FLAGS = (*(f"-J{flag}" for flag in JVM_FLAGS), "-proc:none", "-encoding", "UTF-8")
 SETUP = "run make polyglot-tools (make test installs it)"
@@ -61,11 +60,10 @@ SETUP = "run make polyglot-tools (make test installs it)"
 @dataclass(frozen=True)
 class JavaBuild:
     """The generated code (generated/java/) and google.rpc compiled once: `classes` holds the
-    .class files, `classpath` is them with every jar, `seconds` how long javac took."""
+    .class files, `classpath` is them with every jar."""
 
     classes: Path
     classpath: str
-    seconds: float
 
 
 def tool(name: str) -> str:
@@ -112,10 +110,8 @@ async def compile_generated(out: Path) -> JavaBuild:
     await run_tool(protoc, f"-I{google_rpc_include()}", f"--java_out={sources}", *GOOGLE_RPC_PROTOS)
     generated = (REPO / "generated" / "java").rglob("*.java")
     files = sorted(str(f) for f in [*sources.rglob("*.java"), *generated])
-    started = time.monotonic()
     await run_tool(javac, *JAVAC_FLAGS, "-nowarn", "-d", str(classes), "-cp", classpath, *files)
-    seconds = time.monotonic() - started
-    return JavaBuild(classes, os.pathsep.join([str(classes), classpath]), seconds)
+    return JavaBuild(classes, os.pathsep.join([str(classes), classpath]))
 
 
 async def compile_client(build: JavaBuild, source: Path, out: Path) -> str:
