@@ -91,10 +91,13 @@ bench-tools:
 ## with apt-get when missing (tools/debian-packages.sh). Go 1.19 builds in GOPATH mode against
 ## the gocode of the golang-*-dev packages; Java 17 compiles against the jars in /usr/share/java.
 ## protoc-gen-go-grpc, not golang-goprotobuf-dev (whose old protoc-gen-go replaces the current one).
+## libgeronimo-annotation-1.3-spec-java: javax.annotation.Generated, which grpc-java's generated
+## stub carries (Java 11 dropped it from the JDK; tests/helpers/java.py has the classpath).
 GO_PACKAGES := golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev \
 	golang-google-genproto-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-5-dev
 JAVA_PACKAGES := default-jdk-headless libprotobuf-java libgrpc-java libnetty-java \
-	libperfmark-java libgoogle-gson-java libguava-java protobuf-compiler-grpc-java-plugin
+	libperfmark-java libgoogle-gson-java libguava-java libgeronimo-annotation-1.3-spec-java \
+	protobuf-compiler-grpc-java-plugin
 .PHONY: polyglot-tools
 polyglot-tools:
 	@bash tools/debian-packages.sh protobuf-compiler $(GO_PACKAGES) $(JAVA_PACKAGES)
