@@ -50,7 +50,7 @@ async def get_transcription(request: Request) -> JSONResponse:
     if info["status"] != COMPLETED:
         return JSONResponse({"text": "", "timestamps": None, "info": info})
     formats = visible_formats(item.hebrew_word_format, item.primary_language, filter_format)
-    text, timestamps = render(item.audio_url, item.primary_language, item.num_speakers, formats)
+    text, timestamps = render(item.audio.key, item.primary_language, item.num_speakers, formats)
     return JSONResponse({"text": text, "timestamps": timestamps, "info": info})
 
 
