@@ -36,6 +36,8 @@ API_ROUTES = [
         transcriptions_api.get_transcription_status,
     ),
     ("GET", "/v1/transcriptions/{transcription_id}", transcriptions_api.get_transcription),
+    ("POST", "/v1/transcriptions/", transcriptions_api.create_transcription),
+    ("GET", "/v1/transcriptions/", transcriptions_api.list_transcriptions),
     ("GET", "/v1/health/", transcriptions_api.health),
 ]
 
