@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
-from sofer_sandbox import batches_api, manifests_api, transcriptions_api
+from sofer_sandbox import batches_api, links, manifests_api, money_api, transcriptions_api
 from sofer_sandbox.admin import ADMIN_ROUTES
 from sofer_sandbox.config import SandboxConfig
 from sofer_sandbox.errors import ApiError, handle_api_error, handle_http_exception
@@ -36,7 +36,13 @@ API_ROUTES = [
         transcriptions_api.get_transcription_status,
     ),
     ("GET", "/v1/transcriptions/{transcription_id}", transcriptions_api.get_transcription),
+    ("POST", "/v1/transcriptions/", transcriptions_api.create_transcription),
+    ("GET", "/v1/transcriptions/", transcriptions_api.list_transcriptions),
     ("GET", "/v1/health/", transcriptions_api.health),
+    ("GET", "/v1/balance/", money_api.get_balance),
+    ("POST", "/v1/utils/duration", money_api.get_duration),
+    ("POST", "/v1/link/extract", links.extract),
+    ("GET", "/v1/link/sites", links.supported_sites),
 ]
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from sofer_sandbox.audio import Audio, url_audio
+from sofer_sandbox.billing import Funds, cents_per_hour, cost_cents
 from sofer_sandbox.state import Batch, Transcription, new_id, utc_now_iso
-from sofer_sandbox.timeline import schedule
+from sofer_sandbox.timeline import Schedule, schedule
 from sofer_sandbox.transcripts import detected_speakers
 from sofer_sandbox.validation import AudioSource, BatchInfo, Speakers
 
@@ -26,11 +29,41 @@ def effective_speakers(item: Speakers, batch: Speakers) -> Speakers:
     return Speakers(num_speakers=1)
 
 
-def speaker_count(speakers: Speakers, audio_url: str) -> int:
+def speaker_count(speakers: Speakers, audio: Audio) -> int:
     """The number reported as `num_speakers`: the one asked for, or the 'detected' one."""
     if speakers.auto_detect_speakers:
-        return detected_speakers(audio_url)
+        return detected_speakers(audio.key)
     return speakers.num_speakers or 1
+
+
+def speaker_labels(speakers: Speakers) -> bool:
+    """Whether the speaker surcharge applies: auto-detection, or more than one speaker."""
+    return bool(speakers.auto_detect_speakers) or (speakers.num_speakers or 1) > 1
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a new transcription is billed as and when it is made."""
+
+    kind: str
+    model: str
+    now: float
+    item_seconds: float
+
+
+def plan_and_cost(
+    work: Work, audio: Audio, speakers: Speakers, funds: Funds, index: int, count: int
+) -> tuple[Schedule, int]:
+    """The schedule of item `index` of `count` and the cost it reserves: its price when the
+    funds cover it, else 0 and an INSUFFICIENT_FUNDS schedule."""
+    price = cost_cents(
+        audio.seconds, cents_per_hour(work.kind, work.model, speaker_labels(speakers))
+    )
+    funded = funds.reserve(price)
+    plan = schedule(
+        work.now, index, count, work.item_seconds, fails=audio.fails, unfunded=not funded
+    )
+    return plan, price if funded else 0
 
 
 def default_formats(info: BatchInfo, language: str) -> tuple[str, ...]:
@@ -44,30 +77,34 @@ def build_batch(
     sources: Sequence[AudioSource],
     info: BatchInfo,
     batch_title: str | None,
-    now: float,
-    item_seconds: float,
+    work: Work,
+    funds: Funds,
 ) -> Batch:
-    """A new batch of `sources`, every item starting its schedule at `now`."""
+    """A new batch of `sources`, every item starting its schedule at `work.now`; each item in
+    order reserves its cost from `funds`, or is INSUFFICIENT_FUNDS when they fall short."""
     batch_id = new_id()
     language = info.primary_language or "en"
     formats = default_formats(info, language)
     created_at = utc_now_iso()
-    items = tuple(
-        Transcription(
-            id=new_id(),
-            batch_id=batch_id,
-            audio_url=source.audio_url,
-            title=item_title(source, batch_title, index + 1),
-            client_item_id=source.client_item_id,
-            primary_language=language,
-            hebrew_word_format=formats,
-            model=info.model or "v1",
-            num_speakers=speaker_count(
-                effective_speakers(source.speakers, info.speakers), source.audio_url
-            ),
-            created_at=created_at,
-            plan=schedule(now, index, len(sources), item_seconds, source.audio_url),
+    items = []
+    for index, source in enumerate(sources):
+        audio = url_audio(source.audio_url)
+        speakers = effective_speakers(source.speakers, info.speakers)
+        plan, cents = plan_and_cost(work, audio, speakers, funds, index, len(sources))
+        items.append(
+            Transcription(
+                id=new_id(),
+                batch_id=batch_id,
+                audio=audio,
+                title=item_title(source, batch_title, index + 1),
+                client_item_id=source.client_item_id,
+                primary_language=language,
+                hebrew_word_format=formats,
+                model=work.model,
+                num_speakers=speaker_count(speakers, audio),
+                created_at=created_at,
+                plan=plan,
+                cost_cents=cents,
+            )
         )
-        for index, source in enumerate(sources)
-    )
-    return Batch(batch_id, items)
+    return Batch(batch_id, tuple(items))

@@ -6,7 +6,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from sofer_sandbox.auth import tenant_of
-from sofer_sandbox.batches import build_batch
+from sofer_sandbox.batches import Work, build_batch
+from sofer_sandbox.billing import Funds
 from sofer_sandbox.errors import bad_request, not_found, schema_error
 from sofer_sandbox.inputs import json_object, path_uuid
 from sofer_sandbox.runtime import runtime_of
@@ -45,7 +46,8 @@ async def create_batch(request: Request) -> JSONResponse:
         sources = list(check_express(body))
     else:
         sources = _manifest_sources(tenant, body, now)
-    batch = build_batch(sources, body.info, body.batch_title, now, runtime.config.item_seconds)
+    work = Work(body.processing_mode, body.info.model or "v1", now, runtime.config.item_seconds)
+    batch = build_batch(sources, body.info, body.batch_title, work, Funds(tenant.available_cents()))
     tenant.add_batch(batch)
     runtime.stats.created("batches")
     return JSONResponse(batch_created(batch, now))

@@ -34,6 +34,14 @@ def _positive(value: str) -> float:
     return number
 
 
+def _balance(value: str) -> int | None:
+    if value == "none":
+        return None
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"expected whole cents >= 0 or 'none', got {value!r}")
+    return int(value)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The sandbox command's flags."""
     parser.add_argument(
@@ -63,6 +71,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="requests per second per token, over which answers are 429 (default: no limit)",
     )
     parser.add_argument(
+        "--start-balance-cents",
+        type=_balance,
+        default=SandboxConfig.start_balance_cents,
+        metavar="CENTS",
+        help="each API key's starting balance in cents, or 'none': no account until funded "
+        "through /_sandbox/balance (default 100000000, $1,000,000)",
+    )
+    parser.add_argument(
         "--api-key",
         action="append",
         default=[],
@@ -78,6 +94,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         manifest_validation_seconds=args.manifest_validation_seconds,
         rate_limit=args.rate_limit,
         api_keys=frozenset(args.api_key),
+        start_balance_cents=args.start_balance_cents,
     )
 
 

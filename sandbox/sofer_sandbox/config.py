@@ -32,3 +32,9 @@ class SandboxConfig:
     # RSS import: largest feed accepted, and the fetch timeout.
     rss_max_bytes: int = 5 * 1024 * 1024
     rss_timeout_seconds: float = 10.0
+    # Each API key's starting balance in cents (GET /v1/balance/); None: a key has no account
+    # (404, and its work has no funds) until the admin API funds it. The default ($1,000,000)
+    # is more than any test or benchmark spends unless it asks to run out.
+    start_balance_cents: int | None = 100_000_000
+    # Largest decoded base64 `audio_file` accepted (single create, duration); above it a 422.
+    max_audio_file_bytes: int = 100 * 1024 * 1024

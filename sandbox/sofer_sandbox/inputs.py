@@ -14,11 +14,27 @@ from sofer_sandbox.fields import parse_uuid
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
-async def json_object(request: Request) -> Mapping[str, Any]:
+async def read_body(request: Request, max_bytes: int) -> bytes:
+    """The request body, read no further than `max_bytes` (a declared or actual larger body is
+    a 422 before the rest of it is read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise schema_error(("body",), f"Body too large (at most {max_bytes} bytes)", "too_large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise schema_error(
+                ("body",), f"Body too large (at most {max_bytes} bytes)", "too_large"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def json_object(request: Request, max_bytes: int = MAX_BODY_BYTES) -> Mapping[str, Any]:
     """The request body as a JSON object, or a 422 (not JSON, not an object, too large)."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise schema_error(("body",), "Body too large", "too_large")
+    raw = await read_body(request, max_bytes)
     try:
         value = json.loads(raw) if raw else None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -28,7 +28,7 @@ class Runtime:
     """The state behind one app instance (kept in `app.state.sandbox`)."""
 
     config: SandboxConfig
-    store: Store = field(default_factory=Store)
+    store: Store = field(init=False)
     faults: FaultQueue = field(default_factory=FaultQueue)
     stats: RequestStats = field(default_factory=RequestStats)
     limiter: RateLimiter | None = field(init=False, default=None)
@@ -38,6 +38,7 @@ class Runtime:
     closing: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
+        self.store = Store(self.config.start_balance_cents)
         if self.config.rate_limit is not None:
             self.limiter = RateLimiter(self.config.rate_limit, self.config.clock)
         self.fetcher = FeedFetcher(self.config.rss_max_bytes, self.config.rss_timeout_seconds)

@@ -7,7 +7,10 @@ import itertools
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
+from sofer_sandbox.audio import Audio
+from sofer_sandbox.billing import balance
 from sofer_sandbox.timeline import Schedule
 from sofer_sandbox.validation import AudioSource
 
@@ -24,11 +27,13 @@ def new_id() -> str:
 
 @dataclass(frozen=True)
 class Transcription:
-    """One batch item: its settings as resolved at creation and its schedule."""
+    """A batch item or a single transcription: its settings as resolved at creation, its
+    schedule and what it costs (0 when it fails or was created without funds)."""
 
     id: str
-    batch_id: str
-    audio_url: str
+    # None for a single transcription.
+    batch_id: str | None
+    audio: Audio
     title: str
     client_item_id: str | None
     primary_language: str
@@ -37,6 +42,7 @@ class Transcription:
     num_speakers: int
     created_at: str
     plan: Schedule
+    cost_cents: int
 
 
 @dataclass(frozen=True)
@@ -70,11 +76,19 @@ class Manifest:
 
 @dataclass
 class Tenant:
-    """Everything one bearer token owns; another tenant's ids are simply absent here."""
+    """Everything one bearer token owns; another tenant's ids are simply absent here.
 
+    `transcriptions` keeps creation order (the listing is newest first). `deposits_cents` is
+    None while the tenant has no account; `reserved_cents` is the cost of everything it ever
+    created (spent or pending: failed and unfunded work costs nothing), so that the available
+    balance is `deposits_cents - reserved_cents` without walking the transcriptions.
+    """
+
+    deposits_cents: int | None = None
     batches: dict[str, Batch] = field(default_factory=dict)
     transcriptions: dict[str, Transcription] = field(default_factory=dict)
     manifests: dict[str, Manifest] = field(default_factory=dict)
+    reserved_cents: int = 0
     _seq: itertools.count[int] = field(default_factory=itertools.count)
 
     def next_seq(self) -> int:
@@ -85,19 +99,49 @@ class Tenant:
         """Store a batch and index its transcriptions."""
         self.batches[batch.id] = batch
         for item in batch.items:
-            self.transcriptions[item.id] = item
+            self.add_transcription(item)
+
+    def add_transcription(self, item: Transcription) -> None:
+        """Store one transcription and reserve its cost."""
+        self.transcriptions[item.id] = item
+        self.reserved_cents += item.cost_cents
+
+    def available_cents(self) -> int | None:
+        """What new work may still reserve; None without an account."""
+        if self.deposits_cents is None:
+            return None
+        return self.deposits_cents - self.reserved_cents
+
+    def balance(self, now: float) -> dict[str, Any] | None:
+        """The spec's Balance at `now`; None without an account."""
+        if self.deposits_cents is None:
+            return None
+        charges = ((t.cost_cents, t.plan) for t in self.transcriptions.values())
+        return balance(self.deposits_cents, charges, now)
 
 
 class Store:
-    """All tenants, keyed by a digest of their token so that no token is kept in memory."""
+    """All tenants, keyed by a digest of their token so that no token is kept in memory.
 
-    def __init__(self) -> None:
+    Transcription ids are unique across tenants (a caller-chosen `info.id` another tenant holds
+    is taken), as one upstream database's keys would be.
+    """
+
+    def __init__(self, start_balance_cents: int | None = None) -> None:
         self._tenants: dict[str, Tenant] = {}
+        self._start_balance_cents = start_balance_cents
 
     def tenant(self, token: str) -> Tenant:
-        """The tenant of `token`, created on first use."""
+        """The tenant of `token`, created on first use with the starting balance."""
         key = hashlib.sha256(token.encode()).hexdigest()
-        return self._tenants.setdefault(key, Tenant())
+        tenant = self._tenants.get(key)
+        if tenant is None:
+            tenant = self._tenants[key] = Tenant(deposits_cents=self._start_balance_cents)
+        return tenant
+
+    def transcription_exists(self, transcription_id: str) -> bool:
+        """Whether any tenant holds a transcription with this id."""
+        return any(transcription_id in t.transcriptions for t in self._tenants.values())
 
     def clear(self) -> None:
         """Forget every tenant."""

@@ -6,7 +6,6 @@ from typing import Any
 
 from sofer_sandbox.state import Batch, Manifest, Transcription
 from sofer_sandbox.timeline import COMPLETED, batch_progress, item_status, manifest_status
-from sofer_sandbox.transcripts import duration_seconds
 
 
 def transcription_info(item: Transcription, now: float) -> dict[str, Any]:
@@ -21,7 +20,7 @@ def transcription_info(item: Transcription, now: float) -> dict[str, Any]:
         "hebrew_word_format": list(item.hebrew_word_format),
         "num_speakers": item.num_speakers,
         "status": status,
-        "duration": duration_seconds(item.audio_url) if status == COMPLETED else None,
+        "duration": item.audio.seconds if status == COMPLETED else None,
         "model": item.model,
     }
 

@@ -33,9 +33,12 @@ def test_flags_build_the_config() -> None:
             "k2",
             "--manifest-validation-seconds",
             "0",
+            "--start-balance-cents",
+            "250",
         ]
     )
     config = config_from_args(args)
+    assert config.start_balance_cents == 250
     assert args.listen == ("127.0.0.1", 0)
     assert (config.item_seconds, config.rate_limit) == (0.25, 5.0)
     assert config.api_keys == frozenset({"k1", "k2"})
@@ -50,6 +53,15 @@ def test_defaults() -> None:
     assert (config.item_seconds, config.manifest_validation_seconds) == (5.0, 0.5)
     assert config.rate_limit is None
     assert config.api_keys == frozenset()
+    assert config.start_balance_cents == 100_000_000
+
+
+def test_start_balance_none_means_no_accounts() -> None:
+    """--start-balance-cents none: keys have no account until funded; a bad value is refused."""
+    args = build_parser().parse_args(["sandbox", "--start-balance-cents", "none"])
+    assert config_from_args(args).start_balance_cents is None
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["sandbox", "--start-balance-cents", "-5"])
 
 
 @pytest.mark.parametrize("value", ["8001", "host:", ":80", "host:port"])

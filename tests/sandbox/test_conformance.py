@@ -2,34 +2,26 @@
 
 The spec file itself is the reference (openapi-core resolves its components): no hand copy of
 its schemas. Each exchange is recorded by an httpx event hook, matched to its operation, and its
-answer validated for every status the spec documents for that operation (200, 401, 404, 429);
-statuses the spec does not document (400, 422) are checked to carry a JSON `detail`. The last
-assertion demands that every documented (operation, status) pair was exercised.
+answer validated for every status the spec documents for that operation (200, 400, 401, 404,
+429, 500); statuses the spec does not document (400, 422, and 409 for a taken `info.id`) are
+checked to carry a JSON `detail`. The last assertion demands that every documented (operation,
+status) pair was exercised.
 """
 
 from __future__ import annotations
 
+import base64
 import json
-import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from sofer_sandbox import SandboxConfig, SandboxServer
 
-from tests.helpers import REPO
 from tests.helpers.clock import FakeTime
-from tests.helpers.sandbox_http import (
-    SSL_CONTEXT,
-    episode,
-    feed_server,
-    rss,
-)
+from tests.helpers.openapi import Recorder, load_operations, operation_of, spec_path
+from tests.helpers.sandbox_http import episode, feed_server, rss
 
 OPERATIONS = (
     "batchTranscribe_createBatchTranscription",
@@ -42,105 +34,30 @@ OPERATIONS = (
     "transcribe_getTranscriptionStatus",
     "transcribe_getTranscription",
     "health_getHealth",
+    "transcribe_createTranscription",
+    "transcribe_listTranscriptions",
+    "balance_getBalance",
+    "utils_getDuration",
+    "link_extract",
+    "link_get-supported-sites",
 )
+# Statuses the spec does not document that the sandbox answers (docs/sandbox.md, "Errors").
+UNDOCUMENTED = {400, 409, 422}
 # A server URL listed in the spec (its "Development" server), so that openapi-core finds paths.
 SPEC_HOST = "http://localhost:8001"
 UNKNOWN = "d5e9c84f-c2b2-4bf4-b4b0-7ffd7a9ffc32"
 
 
-def spec_path() -> Path:
-    """The upstream's OpenAPI spec, vendored in the repository (spec/README.md)."""
-    return REPO / "spec" / "sofer-openapi.json"
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One spec operation: id, method, path template and documented statuses."""
-
-    operation_id: str
-    method: str
-    template: str
-    pattern: re.Pattern[str]
-    statuses: frozenset[int]
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One recorded request and its answer."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    status: int
-    response_headers: dict[str, str]
-    response_body: bytes
-
-
-def load_operations(spec: dict[str, Any]) -> list[Operation]:
-    """The covered operations, templates with fewer parameters first (literal segments win)."""
-    found = []
-    for template, item in spec["paths"].items():
-        for method, op in item.items():
-            if isinstance(op, dict) and op.get("operationId") in OPERATIONS:
-                regex = "^" + re.sub(r"\{[^/]+\}", "[^/]+", template) + "$"
-                statuses = frozenset(int(code) for code in op["responses"])
-                found.append(
-                    Operation(
-                        op["operationId"], method.upper(), template, re.compile(regex), statuses
-                    )
-                )
-    assert {o.operation_id for o in found} == set(OPERATIONS)
-    return sorted(found, key=lambda o: o.template.count("{"))
-
-
-def operation_of(operations: list[Operation], exchange: Exchange) -> Operation:
-    """The operation an exchange belongs to."""
-    for op in operations:
-        if op.method == exchange.method and op.pattern.match(exchange.path):
-            return op
-    raise AssertionError(f"no spec operation for {exchange.method} {exchange.path}")
-
-
-class Recorder:
-    """Collects every exchange made through clients it creates."""
-
-    def __init__(self, server: SandboxServer) -> None:
-        self.server = server
-        self.exchanges: list[Exchange] = []
-
-    async def _hook(self, response: httpx.Response) -> None:
-        await response.aread()
-        request = response.request
-        self.exchanges.append(
-            Exchange(
-                method=request.method,
-                path=request.url.path,
-                query=dict(request.url.params),
-                headers=dict(request.headers),
-                body=request.content,
-                status=response.status_code,
-                response_headers=dict(response.headers),
-                response_body=response.content,
-            )
-        )
-
-    def client(self, token: str | None = "conformance") -> httpx.AsyncClient:
-        """A recording client on the sandbox."""
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return httpx.AsyncClient(
-            base_url=self.server.url,
-            headers=headers,
-            verify=SSL_CONTEXT,
-            event_hooks={"response": [self._hook]},
-        )
-
-
 @pytest.fixture
 def sandbox_config(sandbox_clock: FakeTime) -> SandboxConfig:
-    """Items take 10 s and manifests validate in 1 s, on the fake clock."""
-    return SandboxConfig(item_seconds=10.0, manifest_validation_seconds=1.0, clock=sandbox_clock)
+    """Items take 10 s and manifests validate in 1 s, on the fake clock; keys have no account
+    until funded (so that the balance's 404 is reachable)."""
+    return SandboxConfig(
+        item_seconds=10.0,
+        manifest_validation_seconds=1.0,
+        clock=sandbox_clock,
+        start_balance_cents=None,
+    )
 
 
 @pytest.fixture
@@ -154,6 +71,7 @@ async def feed_url() -> AsyncIterator[str]:
 async def _exercise(rec: Recorder, sandbox_clock: FakeTime, feed_url: str) -> None:
     """Call every operation in the states and error cases the spec documents."""
     async with rec.client() as http, rec.client(token=None) as anonymous:
+        await http.post("/_sandbox/balance", json={"deposit": 100_000_000})
         await http.get("/v1/health/")
         jsonl = '{"audio_url": "https://e.com/1.mp3", "client_item_id": "a", "num_speakers": 2}'
         pending = (
@@ -265,18 +183,92 @@ async def _exercise(rec: Recorder, sandbox_clock: FakeTime, feed_url: str) -> No
             await http.request(method, path, json=body)  # 429
 
 
+async def _exercise_singles_money_links(rec: Recorder, sandbox_clock: FakeTime) -> None:
+    """Single creates (URL, file, chosen id, taken id, unfunded), the list in every state, the
+    balance (funded, no account), durations, and link extraction with each documented error."""
+    chosen = "0b0e5a52-4f0c-4bde-9a55-3d3f8f1c2a11"
+    audio = base64.b64encode(b"RIFF sample").decode()
+    async with rec.client() as http, rec.client(token="unfunded") as broke:
+        await http.get("/v1/balance/")
+        await broke.get("/v1/balance/")  # 404: no account
+        url_id = (
+            await http.post(
+                "/v1/transcriptions/",
+                json={"audio_url": "https://e.com/s.mp3", "info": {"id": chosen, "title": "S"}},
+            )
+        ).json()
+        await http.post(
+            "/v1/transcriptions/",
+            json={
+                "audio_file": audio,
+                "info": {"model": "v0", "primary_language": "fr", "num_speakers": 2},
+            },
+        )
+        await http.post(
+            "/v1/transcriptions/", json={"audio_url": "https://e.com/fail.mp3", "info": {}}
+        )
+        unfunded = (
+            await broke.post(
+                "/v1/transcriptions/", json={"audio_url": "https://e.com/u.mp3", "info": {}}
+            )
+        ).json()
+        await http.post(
+            "/v1/transcriptions/", json={"audio_url": "https://e.com/s.mp3", "info": {"id": chosen}}
+        )
+        await http.post("/v1/transcriptions/", json={"audio_file": "!!", "info": {}})  # 422
+        await http.post("/v1/transcriptions/", json={"info": {}})  # 400
+        for _ in range(3):  # RECEIVED, PROCESSING, then terminal
+            await http.get("/v1/transcriptions/")
+            await http.get("/v1/balance/")
+            await http.get(f"/v1/transcriptions/{url_id}/status")
+            await http.get(f"/v1/transcriptions/{url_id}")
+            sandbox_clock.advance(5.0)
+        await broke.get("/v1/transcriptions/")
+        await broke.get(f"/v1/transcriptions/{unfunded}/status")
+        await broke.get(f"/v1/transcriptions/{unfunded}")
+
+        await http.post("/v1/utils/duration", json={"audio_url": "https://e.com/s.mp3"})
+        await http.post("/v1/utils/duration", json={"audio_file": audio})
+        await http.post("/v1/utils/duration", json={"audio_url": "https://e.com/fail.mp3"})
+        await http.post("/v1/utils/duration", json={})  # 400
+
+        await http.get("/v1/link/sites")
+        for url in (
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://drive.google.com/file/d/1AbC/view",
+            "https://vimeo.com/1",  # 400
+            "https://youtu.be/missing1",  # 404
+            "https://youtu.be/broken1",  # 500
+        ):
+            await http.post("/v1/link/extract", json={"url": url})
+        await http.post("/v1/link/extract", json={})  # 422
+
+        async with rec.client(token=None) as anonymous:
+            calls = [
+                ("POST", "/v1/transcriptions/", {"audio_url": "https://e.com/s.mp3", "info": {}}),
+                ("GET", "/v1/transcriptions/", None),
+                ("POST", "/v1/utils/duration", {"audio_url": "https://e.com/s.mp3"}),
+            ]
+            for method, path, body in calls:
+                await anonymous.request(method, path, json=body)  # 401
+                rule = {"status": 429, "retry_after": 1, "path_prefix": path, "method": method}
+                await http.post("/_sandbox/faults", json=rule)
+                await http.request(method, path, json=body)  # 429
+
+
 async def test_every_answer_conforms_to_the_spec(
     sandbox: SandboxServer, sandbox_clock: FakeTime, feed_url: str
 ) -> None:
     """Each documented status of each operation is exercised, and each answer matches the spec."""
     path = spec_path()
     spec = json.loads(path.read_text())
-    operations = load_operations(spec)
+    operations = load_operations(spec, OPERATIONS)
     # The published spec gives some parameters both `example` and `examples`, which strict spec
     # validation rejects; the schemas themselves are sound, so only that check is skipped.
     openapi = OpenAPI.from_file_path(str(path), config=Config(spec_validator_cls=None))
     recorder = Recorder(sandbox)
     await _exercise(recorder, sandbox_clock, feed_url)
+    await _exercise_singles_money_links(recorder, sandbox_clock)
 
     covered: set[tuple[str, int]] = set()
     exchanges = [e for e in recorder.exchanges if e.path.startswith("/v1/")]
@@ -286,7 +278,7 @@ async def test_every_answer_conforms_to_the_spec(
         assert content_type.startswith("application/json"), exchange
         parsed = json.loads(exchange.response_body)
         if exchange.status not in op.statuses:
-            assert exchange.status in (400, 422), (op.operation_id, exchange.status)
+            assert exchange.status in UNDOCUMENTED, (op.operation_id, exchange.status)
             assert "detail" in parsed
             continue
         request = MockRequest(
@@ -324,3 +316,18 @@ def test_spec_documents_what_the_sandbox_assumes() -> None:
     assert "next_offset" not in schemas["BatchFileCreateFromRssResponse"]["required"]
     listing = spec["paths"]["/v1/transcriptions/batch-files"]["get"]
     assert listing["parameters"] == []  # cursor/limit are the sandbox's documented assumption
+    assert "INSUFFICIENT_FUNDS" in schemas["Status"]["enum"]
+    assert spec["paths"]["/v1/transcriptions/"]["get"]["parameters"] == []  # unpaged list
+    assert schemas["TranscriptionRequestInfo"]["properties"]["id"]["$ref"].endswith(
+        "/TranscriptionId"
+    )
+    assert schemas["Balance"]["required"] == [
+        "total_balance",
+        "available_balance",
+        "pending_balance",
+        "all_time_deposits",
+        "all_time_spend",
+    ]
+    # The Link API has no security in the spec: the sandbox serves it without a token.
+    assert "security" not in spec["paths"]["/v1/link/extract"]["post"]
+    assert "security" not in spec["paths"]["/v1/link/sites"]["get"]

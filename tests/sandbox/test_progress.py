@@ -144,7 +144,7 @@ async def test_transcription_status_matches_the_batch_view(
 
 def test_schedule_staggers_items_and_bounds_the_batch() -> None:
     """Each item takes item_seconds, starts later than the previous one, all end before 2T."""
-    plans = [schedule(0.0, i, 500, 1.0, f"https://x/{i}") for i in range(500)]
+    plans = [schedule(0.0, i, 500, 1.0, fails=False, unfunded=False) for i in range(500)]
     assert all(abs((p.end - p.start) - 0.8) < 1e-9 for p in plans)
     assert all(a.end < b.end for a, b in itertools.pairwise(plans))
     assert max(p.end for p in plans) < 2.0
@@ -161,9 +161,17 @@ def test_batch_progress_rules() -> None:
     assert (progress.completed, progress.failed, progress.pending) == (1, 1, 2)
 
 
+def test_batch_progress_counts_unfunded_items_as_failed() -> None:
+    """An INSUFFICIENT_FUNDS item counts as failed and never makes a new batch PROCESSING."""
+    assert batch_progress(["RECEIVED", "INSUFFICIENT_FUNDS"]).status == "RECEIVED"
+    assert batch_progress(["COMPLETED", "INSUFFICIENT_FUNDS"]).status == "COMPLETED"
+    unfunded = batch_progress(["INSUFFICIENT_FUNDS", "INSUFFICIENT_FUNDS"])
+    assert (unfunded.status, unfunded.failed, unfunded.pending) == ("FAILED", 2, 0)
+
+
 def test_item_status_boundaries() -> None:
     """An item is PROCESSING from its start and terminal from its end, inclusive."""
-    plan = schedule(0.0, 0, 1, 1.0, "https://x/a")
+    plan = schedule(0.0, 0, 1, 1.0, fails=False, unfunded=False)
     assert item_status(plan, plan.start - 1e-9) == "RECEIVED"
     assert item_status(plan, plan.start) == "PROCESSING"
     assert item_status(plan, plan.end) == "COMPLETED"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from sofer_sandbox import SandboxConfig, SandboxServer
 from soferai import AsyncSoferAI
+from soferai.balance.errors import UserNotFound
 from soferai.core.api_error import ApiError
+from soferai.link.errors import LinkError, LinkNotFound, LinkNotSupported
 from soferai.transcribe import (
     BatchAudioSource,
     BatchFileMetadata,
@@ -18,9 +22,10 @@ from soferai.transcribe import (
 from soferai.transcribe.errors import AuthenticationError, BatchNotFound, TranscriptionNotFound
 
 from tests.helpers.clock import FakeTime
-from tests.helpers.sandbox_http import SSL_CONTEXT
+from tests.helpers.sandbox_http import SSL_CONTEXT, client
 
 UNKNOWN = "d5e9c84f-c2b2-4bf4-b4b0-7ffd7a9ffc32"
+SDK_KEY = "sdk-tenant"
 
 
 @pytest.fixture
@@ -33,7 +38,7 @@ def sandbox_config(sandbox_clock: FakeTime) -> SandboxConfig:
 async def sdk(sandbox: SandboxServer) -> AsyncIterator[AsyncSoferAI]:
     """The SDK's async client pointed at the sandbox, on an httpx client this test closes."""
     async with httpx.AsyncClient(timeout=10.0, verify=SSL_CONTEXT) as http:
-        yield AsyncSoferAI(api_key="sdk-tenant", base_url=sandbox.url, httpx_client=http)
+        yield AsyncSoferAI(api_key=SDK_KEY, base_url=sandbox.url, httpx_client=http)
 
 
 async def test_sdk_express_batch_status_and_transcripts(
@@ -114,10 +119,87 @@ async def test_sdk_maps_sandbox_errors_to_its_exceptions(sandbox: SandboxServer)
         anonymous = AsyncSoferAI(api_key=None, base_url=sandbox.url, httpx_client=http)
         with pytest.raises(AuthenticationError):
             await anonymous.batch_transcribe.list_batch_files()
-        sdk = AsyncSoferAI(api_key="sdk-tenant", base_url=sandbox.url, httpx_client=http)
+        sdk = AsyncSoferAI(api_key=SDK_KEY, base_url=sandbox.url, httpx_client=http)
         with pytest.raises(BatchNotFound):
             await sdk.batch_transcribe.get_batch_status(batch_id=UNKNOWN)
         with pytest.raises(BatchNotFound):
             await sdk.batch_transcribe.get_batch_file(batch_file_id=UNKNOWN)
         with pytest.raises(TranscriptionNotFound):
             await sdk.transcribe.get_transcription_status(transcription_id=UNKNOWN)
+
+
+async def test_sdk_single_transcriptions_and_the_list(
+    sdk: AsyncSoferAI, sandbox_clock: FakeTime
+) -> None:
+    """create (URL with a chosen id, base64 file), its status and transcript, and the list."""
+    chosen = uuid.uuid4()
+    by_url = await sdk.transcribe.create_transcription(
+        audio_url="https://example.com/single.mp3",
+        info=TranscriptionRequestInfo(id=chosen, title="One", num_speakers=2),
+    )
+    assert str(by_url) == str(chosen)
+    by_file = await sdk.transcribe.create_transcription(
+        audio_file=base64.b64encode(b"RIFF bytes").decode(),
+        info=TranscriptionRequestInfo(model="v1", primary_language="en", hebrew_word_format=["he"]),
+    )
+    with pytest.raises(ApiError) as taken:
+        await sdk.transcribe.create_transcription(
+            audio_url="https://example.com/single.mp3", info=TranscriptionRequestInfo(id=chosen)
+        )
+    assert taken.value.status_code == 409
+    pending = await sdk.transcribe.list_transcriptions()
+    assert [(str(t.id), t.status) for t in pending] == [
+        (str(by_file), "RECEIVED"),
+        (str(chosen), "RECEIVED"),
+    ]
+    sandbox_clock.advance(2.0)
+    info = await sdk.transcribe.get_transcription_status(transcription_id=chosen)
+    assert (info.title, info.status, info.num_speakers) == ("One", "COMPLETED", 2)
+    transcript = await sdk.transcribe.get_transcription(transcription_id=by_file)
+    assert transcript.timestamps
+    assert transcript.info.title == "Untitled"
+    done = await sdk.transcribe.list_transcriptions()
+    assert [t.status for t in done] == ["COMPLETED", "COMPLETED"]
+
+
+async def test_sdk_balance_duration_and_insufficient_funds(
+    sdk: AsyncSoferAI, sandbox: SandboxServer
+) -> None:
+    """duration, balance, an INSUFFICIENT_FUNDS transcription and UserNotFound all parse."""
+    seconds = await sdk.utils.get_duration(audio_url="https://example.com/d.mp3")
+    assert seconds.duration_seconds > 0
+    by_file = await sdk.utils.get_duration(audio_file=base64.b64encode(b"x").decode())
+    assert by_file.duration_seconds > 0
+    before = await sdk.balance.get_balance()
+    assert before.available_balance == before.total_balance == before.all_time_deposits
+    await sdk.transcribe.create_transcription(
+        audio_url="https://example.com/d.mp3", info=TranscriptionRequestInfo()
+    )
+    after = await sdk.balance.get_balance()
+    assert after.pending_balance == before.available_balance - after.available_balance
+    assert after.pending_balance > 0
+    async with client(sandbox, token=SDK_KEY) as admin:
+        await admin.post("/_sandbox/balance", json={"total_balance": 0})
+        unfunded = await sdk.transcribe.create_transcription(
+            audio_url="https://example.com/e.mp3", info=TranscriptionRequestInfo()
+        )
+        info = await sdk.transcribe.get_transcription_status(transcription_id=unfunded)
+        assert info.status == "INSUFFICIENT_FUNDS"
+        await admin.delete("/_sandbox/balance")
+    with pytest.raises(UserNotFound):
+        await sdk.balance.get_balance()
+
+
+async def test_sdk_link_api(sdk: AsyncSoferAI) -> None:
+    """supported sites and extraction parse; 400/404/500 raise the SDK's Link errors."""
+    sites = await sdk.link.get_supported_sites()
+    assert "YouTube" in [site.name for site in sites]
+    link = await sdk.link.extract(url="https://youtu.be/dQw4w9WgXcQ")
+    assert (link.file_name, link.file_format) == ("dQw4w9WgXcQ.m4a", "m4a")
+    assert link.download_url.startswith("https://media.sandbox.invalid/")
+    with pytest.raises(LinkNotSupported):
+        await sdk.link.extract(url="https://vimeo.com/1")
+    with pytest.raises(LinkNotFound):
+        await sdk.link.extract(url="https://youtu.be/missing1")
+    with pytest.raises(LinkError):
+        await sdk.link.extract(url="https://youtu.be/broken1")
