@@ -64,14 +64,14 @@ run: $(STAMP) node-deps
 ## clients' tests need polyglot-tools; the Redis tests need redis-server, which they start
 ## themselves on a free loopback port).
 test: $(STAMP) node-deps redis-server polyglot-tools
-	$(BIN)/python -m pytest -n 4 --durations=15
+	$(BIN)/python -m pytest -n 4 --dist loadgroup --durations=15
 
 ## The whole suite under coverage.py (pytest-cov, in the same 4 workers as `make test`): the
 ## gateway's and the sandbox's statements and branches, the `serve` processes the tests start
 ## included; missing lines per module in the terminal, the report in htmlcov/. Fails below the
 ## floor in pyproject.toml ([tool.coverage.report] fail_under).
 coverage: $(STAMP) node-deps redis-server polyglot-tools
-	$(BIN)/python -m pytest -n 4 -p no:cacheprovider --cov --cov-report=term-missing:skip-covered --cov-report=html
+	$(BIN)/python -m pytest -n 4 --dist loadgroup -p no:cacheprovider --cov --cov-report=term-missing:skip-covered --cov-report=html
 
 ## The Performance benchmark (bench/README.md): every scenario, figures beside the targets;
 ## writes bench/results/latest.json and docs/benchmarks.md. LABEL names its history row.

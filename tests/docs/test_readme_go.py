@@ -19,6 +19,10 @@ from tests.helpers.calls import fault, upstream_count
 from tests.helpers.golang import BUILD_GUARD, go_build, go_cache, go_run, require_go
 from tests.helpers.processes import run_program
 
+# One worker builds these programs, so that a cold GOCACHE compiles grpc-go once, not once per
+# worker at the same time (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("go")
+
 README = (REPO / "README.md").read_text()
 GO_SECTION = README.split("\n### Go\n", 1)[1].split("\n### ", 1)[0]
 # The section's ```go block and its ```sh build block, exactly as printed.

@@ -25,7 +25,8 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 # javac of the generated code (once per worker) and a JVM that compiles the example before it
 # runs it outlast the default 120 s on a loaded 2-core machine.
-pytestmark = pytest.mark.timeout(300)
+# One worker compiles the generated Java code once for these tests (make test: --dist loadgroup).
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("java")]
 
 
 @pytest.fixture

@@ -14,6 +14,10 @@ from tests.conftest import TOKEN
 from tests.helpers import REPO
 from tests.helpers.golang import go_build, go_run
 
+# One worker builds these programs, so that a cold GOCACHE compiles grpc-go once, not once per
+# worker at the same time (make test: --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("go")
+
 CLIENT = REPO / "tests" / "interop" / "go" / "main.go"
 
 

@@ -16,7 +16,8 @@ CLIENT = REPO / "tests" / "interop" / "java" / "Client.java"
 
 # javac of the generated code (once per worker) and a JVM's start outlast the default 120 s on a
 # loaded 2-core machine.
-pytestmark = pytest.mark.timeout(300)
+# One worker compiles the generated Java code once for these tests (make test: --dist loadgroup).
+pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("java")]
 
 
 async def test_java_client_drives_the_contract_end_to_end(
