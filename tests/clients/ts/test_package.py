@@ -29,9 +29,9 @@ from tests.helpers.processes import clean_environment, run_program
 PACKAGE = REPO / "clients" / "ts"
 CONSUMER = Path(__file__).with_name("consumer.mjs")
 PEERS = ("@bufbuild/protobuf", "@connectrpc/connect", "@connectrpc/connect-node")
-# npm pack compiles src/ with tsc (10 to 20 s on a busy 2-core machine); npm install is offline
-# from npm's cache, or through the registry.
-NPM_GUARD = 240.0
+# npm pack compiles src/ with tsc (10 to 25 s on a busy 2-core machine); npm install is offline
+# from npm's cache, or through the registry. Below pytest's timeout of a test (120 s).
+NPM_GUARD = 90.0
 RUN_GUARD = 60.0
 SHIPPED = {
     "package.json",
@@ -70,8 +70,9 @@ def tool(name: str) -> str:
 
 def run(*argv: str, cwd: Path, guard: float = NPM_GUARD) -> str:
     """Run `argv` in `cwd` to its end and return its stdout; the test fails on a non-zero exit,
-    or when it is still running after `guard` seconds (killed with everything it started)."""
-    with subprocess.Popen(  # noqa: S603 (npm and tsc on our own arguments, no shell)
+    or when it is still running after `guard` seconds. Whatever it started is killed with it
+    when the test ends first (pytest's own timeout included)."""
+    process = subprocess.Popen(  # noqa: S603 (npm and tsc on our own arguments, no shell)
         argv,
         cwd=cwd,
         env=clean_environment(),
@@ -79,13 +80,15 @@ def run(*argv: str, cwd: Path, guard: float = NPM_GUARD) -> str:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
-    ) as process:
-        try:
-            out, err = process.communicate(timeout=guard)
-        except subprocess.TimeoutExpired:
+    )
+    try:
+        out, err = process.communicate(timeout=guard)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{' '.join(argv[:2])} did not end within {guard} s")
+    finally:
+        if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.communicate()
-            pytest.fail(f"{' '.join(argv[:2])} did not end within {guard} s")
     assert process.returncode == 0, f"{' '.join(argv[:2])} exited {process.returncode}:\n{out}{err}"
     return out
 
@@ -104,27 +107,40 @@ class Packed:
     project: Path
 
 
+def pack(npm: str, folder: Path) -> dict[str, Any]:
+    """`npm pack` of clients/ts/ into `folder` (its prepack copies generated/ts/ and compiles
+    src/), once per test run: npm's --json account of the tarball. The pytest-xdist workers of
+    one run share `folder`: the first packs, the others wait for it and take its tarball."""
+    account = folder / "npm-pack.json"
+    # Locked on clients/ts itself: prepack rewrites its gen/ and dist/, whoever runs it.
+    with (PACKAGE / "package.json").open() as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not account.is_file():
+            out = run(npm, "pack", "--json", "--pack-destination", str(folder), cwd=PACKAGE)
+            account.write_text(out)
+    [info] = json.loads(account.read_text())
+    assert isinstance(info, dict)
+    return info
+
+
 @pytest.fixture(scope="module")
 def packed(tmp_path_factory: pytest.TempPathFactory) -> Packed:
-    """`npm pack` in clients/ts/ (its prepack copies generated/ts/ and compiles src/), then a new
-    ES-module project that installs the tarball with the peer dependencies at the versions of
-    the repository's package-lock.json."""
+    """The packed clients/ts/, and a new ES-module project that installed the tarball with the
+    peer dependencies at the versions of the repository's package-lock.json."""
     npm = tool("npm")
     tool("node")
     require_packages((*PEERS, "typescript", "@types/node"))
-    root = tmp_path_factory.mktemp("ts-package")
-    # Workers of pytest-xdist each pack in turn: prepack rewrites clients/ts/gen and dist.
-    with (PACKAGE / "package.json").open() as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        [info] = json.loads(
-            run(npm, "pack", "--json", "--pack-destination", str(root), cwd=PACKAGE)
-        )
-    project = root / "project"
-    project.mkdir()
+    base = tmp_path_factory.getbasetemp()
+    # Under pytest-xdist each worker has its own base in the run's folder, which they share.
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "ts-package"
+    folder.mkdir(exist_ok=True)
+    info = pack(npm, folder)
+    project = tmp_path_factory.mktemp("ts-project")
     manifest = {"name": "project", "private": True, "type": "module"}
     (project / "package.json").write_text(json.dumps(manifest))
     pins = [f"{name}@{locked_version(name)}" for name in PEERS]
-    tarball = str(root / info["filename"])
+    tarball = str(folder / info["filename"])
     run(npm, "install", "--no-audit", "--no-fund", "--prefer-offline", tarball, *pins, cwd=project)
     return Packed(info, project)
 
