@@ -128,14 +128,16 @@ lint: $(STAMP) buf-lint buf-breaking
 	$(BIN)/lint-imports
 
 ## Regenerate generated/ from protos/ (committed; CI fails when stale): the Python code in
-## generated/sofer/ (grpc_tools), and the TypeScript, Go and Java clients in generated/ts/,
-## generated/go/ and generated/java/ (buf generate, as buf.gen.yaml says; the Go and Java
-## generators are Debian's, from polyglot-tools).
+## generated/sofer/ (grpc_tools); the Go and Java clients in generated/go/ and generated/java/
+## (buf generate, as buf.gen.yaml says; the Go and Java generators are Debian's, from
+## polyglot-tools); the TypeScript code in generated/ts/, with google/rpc's error details, which
+## the package clients/ts/ ships (buf.gen.ts.yaml).
 generate: $(STAMP) node-deps polyglot-tools
 	rm -rf generated/sofer
 	$(BIN)/python -m grpc_tools.protoc -Iprotos \
 		--python_out=generated --pyi_out=generated --grpc_python_out=generated $(PROTOS)
 	$(BUF) generate
+	$(BUF) generate --template buf.gen.ts.yaml
 
 check-generated: generate
 	@git diff --exit-code --stat -- generated/ || \
