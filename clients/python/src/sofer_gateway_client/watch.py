@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Sequence
 from typing import Any
 
 import grpc
@@ -88,7 +88,7 @@ async def watch_batch_async(
     clock: Callable[[], float] = time.monotonic,
     rng: Callable[[], float] = random.random,
     timeout_name: str = "timeout",
-) -> AsyncIterator[batch_pb2.BatchStatus]:
+) -> AsyncGenerator[batch_pb2.BatchStatus, None]:
     """Each new status of `batch_id` from a `grpc.aio` `BatchTranscriptionServiceStub`, the
     terminal one last; reconnecting as `policy` says (default `ReconnectPolicy()`).
 
@@ -141,7 +141,7 @@ def watch_batch(
     clock: Callable[[], float] = time.monotonic,
     rng: Callable[[], float] = random.random,
     timeout_name: str = "timeout",
-) -> Iterator[batch_pb2.BatchStatus]:
+) -> Generator[batch_pb2.BatchStatus, None, None]:
     """`watch_batch_async` for a sync `BatchTranscriptionServiceStub` (on `channel(...)`):
     the same statuses, reconnects, errors and hooks; closing the iterator cancels the call."""
     reconnects = Reconnects(policy, clock=clock, rng=rng, timeout_name=timeout_name)
