@@ -131,7 +131,8 @@ lint: $(STAMP) buf-lint buf-breaking
 	$(BIN)/lint-imports
 
 ## Regenerate generated/ from protos/ (committed; CI fails when stale): the Python code in
-## generated/sofer/ (grpc_tools), and the TypeScript, Go and Java clients in generated/ts/,
+## generated/sofer/ (grpc_tools; the client package ships it: clients/python/src/sofer is a
+## relative link to it), and the TypeScript, Go and Java clients in generated/ts/,
 ## generated/go/ and generated/java/ (buf generate, as buf.gen.yaml says; the Go and Java
 ## generators are Debian's, from polyglot-tools).
 generate: $(STAMP) node-deps polyglot-tools
