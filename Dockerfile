@@ -9,7 +9,9 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# --- build: the project's wheel (generated/ is committed, so no protoc is needed here) -------
+# --- build: the project's wheels, the gateway's and the Python client's (sofer-gateway-client,
+# which ships the generated stubs: clients/python/src/sofer links to generated/sofer; generated/
+# is committed, so no protoc is needed here) -----------------------------------------------------
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -21,8 +23,9 @@ COPY requirements/build.txt requirements/
 RUN pip install --require-hashes -r requirements/build.txt
 COPY pyproject.toml README.md ./
 COPY gateway/ gateway/
-COPY generated/ generated/
-RUN pip wheel --no-deps --no-build-isolation --wheel-dir /dist .
+COPY generated/sofer/ generated/sofer/
+COPY clients/python/ clients/python/
+RUN pip wheel --no-deps --no-build-isolation --wheel-dir /dist ./clients/python .
 
 # --- sandbox: the gateway and its `sandbox` extra (pip install 'sofer-gateway[sandbox]') -----
 # Built only for `--target sandbox`: BuildKit skips the stages the target does not need.
@@ -48,7 +51,7 @@ EXPOSE 50051 8001
 ENTRYPOINT ["sofer-gateway"]
 CMD ["serve", "--listen", "0.0.0.0:50051"]
 
-# --- runtime: the wheel and what it depends on, nothing else --------------------------------
+# --- runtime: the wheels and what they depend on, nothing else -----------------------------
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -56,7 +59,7 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1
 # The dependencies first, exactly as locked (each download checked against its hashes), then the
-# wheel alone (--no-deps: it adds nothing the lock did not pin). Both are bind-mounted, so no
+# gateway's and the client's wheels alone (--no-deps: they add nothing the lock did not pin). Both are bind-mounted, so no
 # layer keeps a copy of them. pip compiles the bytecode now: the root filesystem is read-only at
 # run time (PYTHONDONTWRITEBYTECODE).
 RUN --mount=type=bind,source=requirements/runtime.txt,target=/tmp/runtime.txt \

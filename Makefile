@@ -20,14 +20,17 @@ LOCK_RUNTIME := requirements/runtime.txt
 LOCK_SANDBOX := requirements/sandbox.txt
 LOCK_BUILD := requirements/build.txt
 
-## pip checks every download against the lock's hashes (--require-hashes); the two local
-## packages cannot carry hashes, so they come last, without dependencies (--no-deps) and built
-## by the locked setuptools (--no-build-isolation).
-$(STAMP): $(LOCK_DEV) $(LOCK_BUILD) pyproject.toml sandbox/pyproject.toml
+## pip checks every download against the lock's hashes (--require-hashes); the three local
+## packages (the sandbox, the Python client clients/python and the gateway) cannot carry hashes,
+## so they come last, without dependencies (--no-deps) and built by the locked setuptools
+## (--no-build-isolation).
+LOCAL_PYPROJECTS := pyproject.toml sandbox/pyproject.toml clients/python/pyproject.toml
+$(STAMP): $(LOCK_DEV) $(LOCK_BUILD) $(LOCAL_PYPROJECTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK_BUILD)
 	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK_DEV)
-	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e ./sandbox -e .
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation \
+		-e ./sandbox -e ./clients/python -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,8 +39,11 @@ install: $(STAMP)
 ## package index (PyPI; UV_DEFAULT_INDEX names another). A version already in a lock file stays
 ## unless a range excludes it: `make lock-upgrade` moves everything to the newest allowed.
 ## The others are constrained to dev.txt's versions, so that the images run what the tests ran.
+## sofer-gateway-client (clients/python) is resolved from the tree ([tool.uv.sources] in
+## pyproject.toml), its dependencies locked, itself left out: it is installed from the tree.
 UV_COMPILE := $(BIN)/uv pip compile --quiet --no-config --system-certs --universal \
-	--python-version 3.11 --generate-hashes --custom-compile-command 'make lock'
+	--python-version 3.11 --generate-hashes --custom-compile-command 'make lock' \
+	--no-emit-package sofer-gateway-client
 BUILD_REQUIRES := $(BIN)/python -c 'import sys, tomllib; print(*sorted({r for p in sys.argv[1:] \
 	for r in tomllib.load(open(p, "rb"))["build-system"]["requires"]}), sep="\n")'
 
@@ -49,7 +55,7 @@ lock: | $(STAMP)
 	$(UV_COMPILE) $(LOCK_ARGS) --extra dev -o $(LOCK_DEV) pyproject.toml sandbox/pyproject.toml
 	$(UV_COMPILE) -c $(LOCK_DEV) -o $(LOCK_RUNTIME) pyproject.toml
 	$(UV_COMPILE) -c $(LOCK_DEV) -o $(LOCK_SANDBOX) pyproject.toml sandbox/pyproject.toml
-	$(BUILD_REQUIRES) pyproject.toml sandbox/pyproject.toml \
+	$(BUILD_REQUIRES) $(LOCAL_PYPROJECTS) \
 		| $(UV_COMPILE) -c $(LOCK_DEV) -o $(LOCK_BUILD) -
 
 lock-upgrade: LOCK_ARGS := --upgrade
@@ -128,8 +134,9 @@ lint: $(STAMP) buf-lint buf-breaking
 	$(BIN)/lint-imports
 
 ## Regenerate generated/ from protos/ (committed; CI fails when stale): the Python code in
-## generated/sofer/ (grpc_tools); the Go and Java clients in generated/go/ and generated/java/
-## (buf generate, as buf.gen.yaml says; the Go and Java generators are Debian's, from
+## generated/sofer/ (grpc_tools; the Python client package ships it: clients/python/src/sofer is
+## a relative link to it); the Go and Java clients in generated/go/ and generated/java/ (buf
+## generate, as buf.gen.yaml says; the Go and Java generators are Debian's, from
 ## polyglot-tools); the TypeScript code in generated/ts/, with google/rpc's error details, which
 ## the package clients/ts/ ships (buf.gen.ts.yaml).
 generate: $(STAMP) node-deps polyglot-tools

@@ -1,6 +1,8 @@
 """The client commands' gRPC channel: plaintext, TLS (`--tls-ca`) or mutual TLS (plus `--tls-cert`
-and `--tls-key`), with the options a long watch needs. Any command that talks to the gateway can
-reuse `add_tls_arguments` and `open_channel`.
+and `--tls-key`), made by the client package (`sofer_gateway_client.aio_channel`): the README's
+retry service config (reads, and creates, which always carry a request_id, retry UNAVAILABLE),
+and the keepalive and reconnect options a long watch needs. Any command that talks to the gateway
+can reuse `add_tls_arguments` and `open_channel`.
 
 The files are checked here, once, before anything is sent, and a problem is a `UsageError` that
 names the flag (exit 2), rather than a handshake that fails later with UNAVAILABLE and a message
@@ -16,24 +18,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import grpc
+from sofer_gateway_client import aio_channel
 
 from gateway.cli.errors import UsageError
 from gateway.pem import no_password, read_pem
-
-# The channel reconnects by itself with backoff; by default that backoff grows to 120 s, so a
-# watch reconnecting to a restarted gateway could keep failing fast for minutes after it is back.
-# Capped near the watch's own backoff (gateway.cli.reconnect), the channel is ready again
-# within seconds. Keepalive pings notice a connection that died without a FIN (a lost network)
-# during a quiet watch, so it ends UNAVAILABLE and is reconnected instead of hanging; the gateway
-# accepts client pings down to every 10 s (gateway.server.process.server_options), and a watch
-# sends no data after its request, hence no limit on pings without data.
-CHANNEL_OPTIONS: tuple[tuple[str, Any], ...] = (
-    ("grpc.initial_reconnect_backoff_ms", 500),
-    ("grpc.max_reconnect_backoff_ms", 5_000),
-    ("grpc.keepalive_time_ms", 30_000),
-    ("grpc.keepalive_timeout_ms", 20_000),
-    ("grpc.http2.max_pings_without_data", 0),
-)
 
 
 def add_tls_arguments(parser: argparse.ArgumentParser) -> None:
@@ -114,13 +102,12 @@ def open_channel(
     plaintext without. Call it inside the running loop; use it as `async with`.
 
     The files are checked first (`UsageError` naming the flag, see `channel_credentials`).
-    `options` are added to (and override) `CHANNEL_OPTIONS`.
+    `options` are added to (and override) the client package's `CHANNEL_OPTIONS`. Calls raise
+    grpc's own `AioRpcError` (the commands turn it into `RpcFailed`, through the package's
+    typed errors).
     """
     credentials = channel_credentials(tls_ca=tls_ca, tls_cert=tls_cert, tls_key=tls_key)
-    merged = list(dict([*CHANNEL_OPTIONS, *options]).items())
-    if credentials is None:
-        return grpc.aio.insecure_channel(target, options=merged)
-    return grpc.aio.secure_channel(target, credentials, options=merged)
+    return aio_channel(target, credentials, options=options, typed_errors=False)
 
 
 def open_channel_for(

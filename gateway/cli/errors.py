@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from typing import TypeVar
 
 import grpc
+from sofer_gateway_client import GatewayError, from_rpc_error
 
 T = TypeVar("T")
 
@@ -42,12 +43,23 @@ class ManifestRejected(ClientError):
 
 
 class RpcFailed(ClientError):
-    """An RPC ended with a non-OK status: the message names the RPC, the code and the details."""
+    """An RPC ended with a non-OK status: the message names the RPC, the code and the details;
+    `error` is the client package's typed error with the decoded details (ErrorInfo reason,
+    field violations, RetryInfo), when there is one."""
 
-    def __init__(self, rpc: str, code: grpc.StatusCode, details: str, *, note: str = "") -> None:
+    def __init__(
+        self,
+        rpc: str,
+        code: grpc.StatusCode,
+        details: str,
+        *,
+        note: str = "",
+        error: GatewayError | None = None,
+    ) -> None:
         self.rpc = rpc
         self.code = code
         self.details = details
+        self.error = error
         text = f"{rpc} failed: {code.name}"
         if details:
             text += ": " + " ".join(details.split())
@@ -56,9 +68,14 @@ class RpcFailed(ClientError):
         super().__init__(text)
 
     @classmethod
+    def from_gateway_error(cls, rpc: str, error: GatewayError) -> RpcFailed:
+        """The failure of `rpc` with the code and message of the typed `error`."""
+        return cls(rpc, error.code, error.message, error=error)
+
+    @classmethod
     def from_error(cls, rpc: str, error: grpc.aio.AioRpcError) -> RpcFailed:
-        """The failure of `rpc` with the status of `error`."""
-        return cls(rpc, error.code(), error.details() or "")
+        """The failure of `rpc` with the status of `error` (decoded by the client package)."""
+        return cls.from_gateway_error(rpc, from_rpc_error(error))
 
 
 async def call_rpc(rpc: str, call: Awaitable[T]) -> T:

@@ -8,57 +8,20 @@ import random
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
-import grpc
-from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
+from sofer.batch.v1 import batch_pb2, batch_service_pb2_grpc
+from sofer_gateway_client import TERMINAL, GatewayError, watch_batch_async
 
 from gateway.cli import render
 from gateway.cli.errors import ClientError, ExitCode
-from gateway.cli.reconnect import Reconnect, Reconnector, ReconnectPolicy
+from gateway.cli.reconnect import TIMEOUT_FLAG, Reconnect, Reconnector, ReconnectPolicy, failure
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 Metadata = Sequence[tuple[str, str]]
 Sleep = Callable[[float], Awaitable[None]]
 
 RPC = "WatchBatchStatus"
-TERMINAL = frozenset({batch_pb2.BATCH_STATE_COMPLETED, batch_pb2.BATCH_STATE_FAILED})
-
-
-def _progress(status: batch_pb2.BatchStatus) -> tuple[int, int]:
-    """How far a batch is: (state rank, items done); either going down is going backwards."""
-    rank = 2 if status.state in TERMINAL else int(status.state == batch_pb2.BATCH_STATE_PROCESSING)
-    return rank, status.completed_count + status.failed_count
-
-
-def _content(status: batch_pb2.BatchStatus) -> batch_pb2.BatchStatus:
-    """The status without what says when and what changed since the stream's last message."""
-    copy = batch_pb2.BatchStatus()
-    copy.CopyFrom(status)
-    copy.ClearField("observed_at")
-    copy.ClearField("changed_transcription_ids")
-    return copy
-
-
-class _Shown:
-    """The last status shown. After a reconnect the new stream starts with the current state,
-    usually the one already shown, and a lagging gateway could even send an older one: neither
-    is shown, so the output never repeats itself or goes backwards."""
-
-    def __init__(self) -> None:
-        self.status: batch_pb2.BatchStatus | None = None
-
-    def accept(self, status: batch_pb2.BatchStatus) -> bool:
-        """Whether `status` is news (and now the last shown)."""
-        last = self.status
-        if last is not None:
-            if _content(status) == _content(last):
-                return False
-            new, old = _progress(status), _progress(last)
-            if new[0] < old[0] or new[1] < old[1]:
-                return False
-        self.status = status
-        return True
 
 
 async def watch(
@@ -147,78 +110,50 @@ async def follow_status(
     sleep: Sleep = asyncio.sleep,
 ) -> batch_pb2.BatchStatus | None:
     """Follow `batch_id` with WatchBatchStatus until it is terminal: the loop of `watch`, for any
-    command that shows a batch's progress (`watch`, `fetch`).
+    command that shows a batch's progress (`watch`, `fetch`), over the client package's
+    reconnecting watch (`sofer_gateway_client.watch_batch_async`).
 
-    `show(status)` for each status that is news (never a repeat, never backwards: `_Shown`);
+    `show(status)` for each status that is news (never a repeat, never backwards);
     `heard()` for every status received, news or not (the gateway serves the batch);
     `redraw()` every `tick` seconds while the stream is quiet; `announce(step)` before each
-    reconnect's wait. A broken stream is reopened as `reconnector` says, which raises `RpcFailed`
-    (or `GaveUp`) when it will not. Returns the last status shown; None, or one not terminal,
-    when a stream ended OK before the batch did.
+    reconnect's wait. A broken stream is reopened with `reconnector`'s policy, clock and jitter;
+    a final error raises `RpcFailed`, giving up `GaveUp`. Returns the last status shown; None,
+    or one not terminal, when a stream ended OK before the batch did.
     """
-    shown = _Shown()
-
-    def received(status: batch_pb2.BatchStatus) -> None:
-        reconnector.connected()  # a stream that delivers is the end of a run of failures
-        if heard is not None:
-            heard()
-        if shown.accept(status):
-            show(status)
-
-    while True:
-        try:
-            await _follow(
-                stub, batch_id, metadata, received, redraw, tick=tick, done=lambda: _ended(shown)
-            )
-            return shown.status
-        except grpc.aio.AioRpcError as error:
-            failure = error
-        step = reconnector.failed(failure)  # raises when it is final or time is up
-        if announce is not None:
-            announce(step)
-        await sleep(step.wait)
-
-
-def _ended(shown: _Shown) -> bool:
-    return shown.status is not None and shown.status.state in TERMINAL
-
-
-async def _follow(
-    stub: Stub,
-    batch_id: str,
-    metadata: Metadata,
-    received: Callable[[batch_pb2.BatchStatus], None],
-    redraw: Callable[[], None] | None,
-    *,
-    tick: float,
-    done: Callable[[], bool],
-) -> None:
-    """One stream: each status to `received` until `done()` or the stream ends; `redraw` every
-    `tick` seconds while it is quiet. An RPC error propagates; the call is cancelled on the way
-    out."""
-    call = stub.WatchBatchStatus(
-        batch_service_pb2.WatchBatchStatusRequest(batch_id=batch_id),
-        metadata=tuple(metadata),
-        wait_for_ready=False,
+    statuses = watch_batch_async(
+        stub,
+        batch_id,
+        metadata=metadata,
+        policy=reconnector.policy,
+        on_reconnect=None if announce is None else lambda step: announce(Reconnect.of(step)),
+        on_received=None if heard is None else lambda _: heard(),
+        sleep=sleep,
+        clock=reconnector.clock,
+        rng=reconnector.rng,
+        timeout_name=TIMEOUT_FLAG,
     )
-    read: asyncio.Future[Any] | None = None
+    last: batch_pb2.BatchStatus | None = None
+    following: asyncio.Future[batch_pb2.BatchStatus] | None = None
     try:
-        while not done():
-            read = asyncio.ensure_future(call.read())
+        while True:
+            following = asyncio.ensure_future(anext(statuses))
             if redraw is not None:
                 # Keep the elapsed time moving on a terminal while the batch is quiet.
-                while not (await asyncio.wait({read}, timeout=tick))[0]:
+                while not (await asyncio.wait({following}, timeout=tick))[0]:
                     redraw()
-            message = await read
-            read = None
-            if not isinstance(message, batch_service_pb2.WatchBatchStatusResponse):  # EOF
-                return
-            received(message.batch_status)
+            try:
+                last = await following
+            except StopAsyncIteration:
+                return last
+            following = None
+            show(last)
+    except GatewayError as error:
+        raise failure(RPC, error) from None
     finally:
-        if read is not None and not read.done():
-            read.cancel()
-            await asyncio.gather(read, return_exceptions=True)
-        call.cancel()  # a no-op once the stream has ended
+        if following is not None and not following.done():
+            following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
+        await statuses.aclose()  # cancels the call
 
 
 def _announce(step: Reconnect, batch_id: str, err: TextIO, live: render.LiveLine | None) -> None:

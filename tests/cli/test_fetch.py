@@ -36,7 +36,7 @@ from gateway.server.process import Gateway
 from tests.cli.test_client import AUDIO, FAILING, GUARD, Result, cli, to
 from tests.cli.test_reconnect import Running, start
 from tests.conftest import bearer
-from tests.helpers.calls import stats, upstream_total
+from tests.helpers.calls import fault, pending_faults, stats, upstream_total
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 pb = batch_service_pb2
@@ -526,3 +526,21 @@ def test_names_fall_back_to_title_then_id_and_do_not_depend_on_order() -> None:
     assert assign_stems(items)["33333333-z"] == "b"
     taken = {"11111111-x": "a"}
     assert assign_stems([("22222222-y", "A", "")], taken) == {"22222222-y": "A-22222222"}
+
+
+@pytest.mark.parametrize("gateway_config", [{"max_attempts": 1}], indirect=True)
+async def test_a_read_that_fails_unavailable_once_is_retried_by_the_channel(
+    gateway: Gateway, sandbox: SandboxServer, stub: Stub, tmp_path: Path
+) -> None:
+    """The commands' channel has the client package's retry service config: with the upstream
+    failing the first status read (503, one upstream attempt: the gateway answers UNAVAILABLE),
+    `fetch --reconnect-timeout 0` (no reconnects of its own) still completes, its GetBatchStatus
+    retried by gRPC, with no reconnect note."""
+    batch_id, _ = await create(stub, item(1))
+    await fault(sandbox, status=503, count=1, method="GET", path_prefix="/v1/")
+    result = await cli(
+        "fetch", batch_id, "--out", str(tmp_path), "--reconnect-timeout", "0", *to(gateway)
+    )
+    assert result.code == ExitCode.OK, result.err
+    assert "reconnecting" not in result.err
+    assert await pending_faults(sandbox) == []

@@ -1,7 +1,8 @@
 """The lock files in requirements/: every version that make install, CI and the Dockerfile install.
 
 `make lock` writes them from pyproject.toml and sandbox/pyproject.toml (uv pip compile, with
-hashes); nobody edits them by hand. These tests read them offline: a lock that no longer matches
+hashes; the Python client, clients/python/, resolved from the tree: its dependencies pinned, itself
+left out); nobody edits them by hand. These tests read them offline: a lock that no longer matches
 the ranges in the pyproject files (a dependency added, removed or bounded since) fails here with
 the command that refreshes it, and so does a production lock that would ship the sandbox or a
 dev tool.
@@ -25,6 +26,9 @@ LOCKS = REPO / "requirements"
 DEV, RUNTIME, SANDBOX_LOCK, BUILD = "dev.txt", "runtime.txt", "sandbox.txt", "build.txt"
 GATEWAY = "sofer-gateway (pyproject.toml)"
 SANDBOX = "sofer-gateway-sandbox (sandbox/pyproject.toml)"
+CLIENT = "sofer-gateway-client"
+"""The Python client (clients/python/): a dependency of the gateway installed from the tree
+(make install, the Dockerfile), so in no lock; its own dependencies are pinned there."""
 REFRESH = "the lock is stale: run `make lock` and commit requirements/"
 # Never in a production install: the sandbox and its server stack, and the dev tools.
 NOT_IN_PRODUCTION = {
@@ -105,11 +109,26 @@ def _names(requirements: list[Requirement]) -> set[str]:
 
 
 def _gateway_requirements(*extras: str) -> list[Requirement]:
+    """The gateway's requirements (with `extras`) but the client, which no lock pins."""
     project = _pyproject(REPO / "pyproject.toml")["project"]
     listed = project["dependencies"] + [
         r for extra in extras for r in project["optional-dependencies"][extra]
     ]
-    return [Requirement(r) for r in listed]
+    return [Requirement(r) for r in listed if Requirement(r).name != CLIENT]
+
+
+def _client_requirements() -> list[Requirement]:
+    project = _pyproject(REPO / "clients" / "python" / "pyproject.toml")["project"]
+    return [Requirement(r) for r in project["dependencies"]]
+
+
+def _assert_client_locked(pins: dict[str, Pin], lock_name: str) -> None:
+    """The client's dependencies are pinned (as asked for by it), inside their ranges; the
+    client itself is not."""
+    client = _client_requirements()
+    assert _direct(pins, CLIENT) == _names(client), REFRESH
+    _assert_within(pins, client, lock_name)
+    assert CLIENT not in pins
 
 
 def _sandbox_requirements() -> list[Requirement]:
@@ -138,6 +157,7 @@ def test_the_dev_lock_holds_what_the_pyproject_files_ask_for() -> None:
     assert _direct(pins, GATEWAY) == _names(gateway), REFRESH
     assert _direct(pins, SANDBOX) == _names(sandbox), REFRESH
     _assert_within(pins, gateway + sandbox, DEV)
+    _assert_client_locked(pins, DEV)
 
 
 def test_the_runtime_lock_holds_what_a_production_install_needs() -> None:
@@ -147,6 +167,7 @@ def test_the_runtime_lock_holds_what_a_production_install_needs() -> None:
     runtime = _gateway_requirements()
     assert _direct(pins, GATEWAY) == _names(runtime), REFRESH
     _assert_within(pins, runtime, RUNTIME)
+    _assert_client_locked(pins, RUNTIME)
     assert not NOT_IN_PRODUCTION & pins.keys()
 
 
@@ -158,6 +179,7 @@ def test_the_sandbox_lock_holds_the_gateway_with_its_sandbox_extra() -> None:
     assert _direct(pins, GATEWAY) == _names(gateway), REFRESH
     assert _direct(pins, SANDBOX) == _names(sandbox), REFRESH
     _assert_within(pins, gateway + sandbox, SANDBOX_LOCK)
+    _assert_client_locked(pins, SANDBOX_LOCK)
     assert not (NOT_IN_PRODUCTION - {"starlette", "uvicorn"}) & pins.keys()
 
 
@@ -179,11 +201,12 @@ def _identity(pin: Pin) -> tuple[str, str, frozenset[str]]:
 
 
 def test_the_build_lock_holds_the_build_backend() -> None:
-    """requirements/build.txt pins what both pyproject files' build-system.requires ask for
-    (the local packages are built with it, without build isolation), inside those ranges."""
+    """requirements/build.txt pins what the three pyproject files' build-system.requires ask
+    for (the local packages are built with it, without build isolation), inside those ranges."""
+    local = ("pyproject.toml", "sandbox/pyproject.toml", "clients/python/pyproject.toml")
     wanted = [
         Requirement(r)
-        for path in (REPO / "pyproject.toml", REPO / "sandbox" / "pyproject.toml")
+        for path in (REPO / name for name in local)
         for r in _pyproject(path)["build-system"]["requires"]
     ]
     _assert_within(lock(BUILD), wanted, BUILD)

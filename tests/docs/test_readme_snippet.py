@@ -1,7 +1,8 @@
 """The README's "Python first call" snippet runs as printed against a gateway like `make run`'s
-(embedded sandbox, its own key, loopback), and its retry service config names every read and
-create, and gRPC retries an UNAVAILABLE the gateway itself answers (the gateway sends no
-response headers before an error, so the call is not committed)."""
+(embedded sandbox, its own key, loopback); the retry service config of the client package's
+channel, which it uses, names every read and create, and gRPC retries an UNAVAILABLE the gateway
+itself answers (the gateway sends no response headers before an error, so the call is not
+committed)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sofer_gateway_client import SERVICE_CONFIG
 
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
@@ -24,7 +26,8 @@ README = REPO / "README.md"
 SNIPPET = re.search(r"```python\n(.*?)```", README.read_text(), re.S).group(1)  # type: ignore[union-attr]
 
 GUARD = 60.0
-OPTIONS = 'options = [("grpc.service_config", json.dumps(SERVICE_CONFIG))]'
+CHANNEL = "with channel(target) as ch:"
+NO_RETRIES = 'with channel(target, options=[("grpc.enable_retries", 0)]) as ch:'
 STATUS_READ = "GET /v1/transcriptions/batch/{batch_id}/status"
 
 
@@ -82,23 +85,25 @@ async def test_the_snippet_retries_a_read_that_fails_unavailable(embedded: Gatew
 
 
 async def test_without_the_service_config_the_same_fault_fails(embedded: Gateway) -> None:
-    """The counterpart of the retry test above: without the service config the snippet fails
-    on the first UNAVAILABLE, so only the config can make it pass."""
+    """The counterpart of the retry test above: with gRPC's retries off, the snippet fails on
+    the first UNAVAILABLE (raised as the package's typed Unavailable), so only the channel's
+    service config can make it pass."""
     assert embedded.sandbox is not None
     await fault(embedded.sandbox, status=503, count=2, method="GET", path_prefix="/v1/")
-    code, _, err = await run_snippet(embedded, SNIPPET.replace(OPTIONS, "options = []"))
+    assert CHANNEL in SNIPPET
+    code, _, err = await run_snippet(embedded, SNIPPET.replace(CHANNEL, NO_RETRIES))
     assert code != 0
-    assert "StatusCode.UNAVAILABLE" in err
+    assert "sofer_gateway_client.errors.Unavailable: UNAVAILABLE" in err
 
 
 def test_the_config_retries_unavailable_for_every_read_and_create() -> None:
-    """The service config names the seven reads and the three creates, each retrying UNAVAILABLE
-    only (never DEADLINE_EXCEEDED or other codes, whose outcome a retry could duplicate)."""
-    namespace: dict[str, Any] = {}
-    exec(compile(SNIPPET.split("\ntarget = ")[0], "<snippet>", "exec"), namespace)  # noqa: S102
+    """The client package's service config (the snippet's channel) names the seven reads and
+    the three creates, each retrying UNAVAILABLE only (never DEADLINE_EXCEEDED or other codes,
+    whose outcome a retry could duplicate)."""
+    config: dict[str, Any] = SERVICE_CONFIG
     by_method = {
         name["method"]: entry["retryPolicy"]["retryableStatusCodes"]
-        for entry in namespace["SERVICE_CONFIG"]["methodConfig"]
+        for entry in config["methodConfig"]
         for name in entry["name"]
     }
     reads = ["GetBatchStatus", "GetBatchItem", "GetTranscription", "GetTranscriptionStatus"]

@@ -1,0 +1,1 @@
+"""Tests of sofer-gateway-client (clients/python/)."""
