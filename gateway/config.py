@@ -277,6 +277,20 @@ class GatewayConfig:
         "(CALLER_QUOTA_EXCEEDED); 0 = off",
         zero_ok=True,
     )
+    # --- money ---
+    balance_preflight: bool = _flag(
+        False,
+        "before a create, estimate its cost and read the balance: FAILED_PRECONDITION "
+        "(INSUFFICIENT_BALANCE) when the available balance cannot cover it, nothing sent; a read "
+        "that fails fails the create (fail closed)",
+    )
+    caller_daily_audio_hours: float = _flag(
+        0.0,
+        "hours of audio one caller may create per UTC day (shared by replicas with --redis-url); "
+        "past it RESOURCE_EXHAUSTED (CALLER_BUDGET_EXCEEDED), nothing sent; 0 = off",
+        zero_ok=True,
+        metavar="N",
+    )
 
     @property
     def embedded_sandbox(self) -> bool:

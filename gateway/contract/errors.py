@@ -81,6 +81,22 @@ class Reason(enum.StrEnum):
     GATEWAY_OVERLOADED = "GATEWAY_OVERLOADED"
     SHUTTING_DOWN = "SHUTTING_DOWN"
     INTERNAL_ERROR = "INTERNAL_ERROR"
+    # --- money ---
+    ACCOUNT_NOT_FOUND = "ACCOUNT_NOT_FOUND"
+    INSUFFICIENT_BALANCE = "INSUFFICIENT_BALANCE"
+    CALLER_BUDGET_EXCEEDED = "CALLER_BUDGET_EXCEEDED"
+    COST_UNKNOWN = "COST_UNKNOWN"
+    BUDGET_STORE_UNAVAILABLE = "BUDGET_STORE_UNAVAILABLE"
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """One google.rpc.PreconditionFailure violation: `type` (UPPER_SNAKE, e.g. "BALANCE"),
+    `subject` (what was checked) and `description` (how it failed, with the figures)."""
+
+    type: str
+    subject: str
+    description: str
 
 
 @dataclass
@@ -98,6 +114,8 @@ class GatewayError(Exception):
     quota_description: str = ""
     """The QuotaFailure description: what the limit is (the flag and its value); empty: the
     message."""
+    preconditions: Sequence[Precondition] = ()
+    """google.rpc.PreconditionFailure violations: which precondition failed, and why."""
 
     def __post_init__(self) -> None:
         super().__init__(self.message)
@@ -117,6 +135,16 @@ class GatewayError(Exception):
             details.append(
                 _pack(error_details_pb2.RetryInfo(retry_delay=_duration(self.retry_after)))
             )
+        if self.preconditions:
+            failure = error_details_pb2.PreconditionFailure(
+                violations=[
+                    error_details_pb2.PreconditionFailure.Violation(
+                        type=p.type, subject=p.subject, description=p.description
+                    )
+                    for p in self.preconditions
+                ]
+            )
+            details.append(_pack(failure))
         if self.code is grpc.StatusCode.RESOURCE_EXHAUSTED:
             quota = error_details_pb2.QuotaFailure(
                 violations=[

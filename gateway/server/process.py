@@ -34,7 +34,9 @@ from gateway.server.listen import NO_REUSEPORT, bind
 from gateway.server.passthrough import PassThrough
 from gateway.server.request_message import RequestMessageTimeout
 from gateway.server.servicer import BatchTranscriptionServicer
+from gateway.server.spend_guard import SpendGuard
 from gateway.server.tls import load_tls
+from gateway.state.audio_budget import MemoryAudioBudgets, RedisAudioBudgets
 from gateway.state.idempotency import Idempotency, IdempotencyStore
 from gateway.state.idempotency_redis import RedisIdempotencyStore
 from gateway.state.rate_budget_redis import RedisRateBuckets
@@ -153,6 +155,7 @@ class Gateway:
         self._redis_health: asyncio.Task[None] | None = None
         self.limiter: ConcurrencyLimiter | None = None
         self.caller_quota: CallerQuota | None = None
+        self.spend_guard: SpendGuard | None = None
         self.in_flight = InFlight()
         self.tracing: tracing.Tracing | None = None
         self.health_server: grpc.aio.Server | None = None
@@ -307,6 +310,12 @@ class Gateway:
         self.caller_quota = CallerQuota.from_config(
             config, on_refused=self.metrics.caller_quota_refused if self.metrics else None
         )
+        self.spend_guard = SpendGuard(
+            self.client,
+            preflight=config.balance_preflight,
+            daily_audio_hours=config.caller_daily_audio_hours,
+            budgets=MemoryAudioBudgets() if self.redis is None else RedisAudioBudgets(self.redis),
+        )
         servicer = BatchTranscriptionServicer(
             self.client,
             self.hub,
@@ -321,6 +330,7 @@ class Gateway:
             metrics=self.metrics,
             caller_quota=self.caller_quota,
             max_response_bytes=config.max_send_message_bytes,
+            spend_guard=self.spend_guard,
         )
         if self.metrics is not None:
             self.metrics.track(

@@ -21,10 +21,11 @@ from gateway.access.credentials import CallerAuth
 from gateway.contract import mapping
 from gateway.contract.errors import GatewayError, Reason
 from gateway.observability.metrics import GatewayMetrics
-from gateway.server import status_replies
+from gateway.server import cost, status_replies
 from gateway.server.frame import Call, stream_rpc, unary_rpc
 from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
+from gateway.server.spend_guard import SpendGuard, budget_key, tracked_options
 from gateway.state.idempotency import Idempotency, IdempotencyStore, fingerprint
 from gateway.state.singleflight import SingleFlight
 from gateway.upstream import (
@@ -62,6 +63,7 @@ class BatchTranscriptionServicer:
         metrics: GatewayMetrics | None = None,
         caller_quota: CallerQuota | None = None,
         max_response_bytes: int = 16 * 1024 * 1024,
+        spend_guard: SpendGuard | None = None,
     ) -> None:
         self.client = client
         self.hub = hub
@@ -92,6 +94,9 @@ class BatchTranscriptionServicer:
         self.max_response_bytes = max_response_bytes
         """The largest answer the frame sends (--max-send-message-bytes); RESPONSE_TOO_LARGE
         past it."""
+        self.spend_guard = spend_guard if spend_guard is not None else SpendGuard(client)
+        """The balance pre-flight and the callers' daily audio budgets on creates; by default
+        neither (gateway.server.spend_guard)."""
 
     async def _create(
         self,
@@ -143,8 +148,14 @@ class BatchTranscriptionServicer:
         call.note(batch_file_id=request.batch_file_id)
         call.not_found = Reason.MANIFEST_NOT_FOUND
         body = mapping.create_batch_body(request, mode)
+        work, key = cost.batch_work(request, mode), budget_key(request)
         answer = await self._create(
-            call, "CreateBatch", request, lambda o: self.client.create_batch(body, opts=o)
+            call,
+            "CreateBatch",
+            request,
+            lambda o: self.spend_guard.guarded(
+                call, work, key, lambda: self.client.create_batch(body, opts=o)
+            ),
         )
         call.note(batch_id=answer.batch_id)
         return mapping.create_batch_response(answer, mode)
@@ -374,6 +385,25 @@ class BatchTranscriptionServicer:
 
         key = ("GetTranscriptionStatus", request.transcription_id)
         return await self._read(call, key, fetch)
+
+    # --- issue 22: money ---
+    @unary_rpc("GetBalance")
+    async def GetBalance(self, request: pb.GetBalanceRequest, call: Call) -> pb.GetBalanceResponse:
+        call.not_found = Reason.ACCOUNT_NOT_FOUND
+
+        async def fetch(options: CallOptions) -> pb.GetBalanceResponse:
+            answer = await self.client.get_balance(opts=options)
+            return pb.GetBalanceResponse(balance=cost.balance(answer))
+
+        return await self._read(call, ("GetBalance",), fetch)
+
+    @unary_rpc("EstimateCost")
+    async def EstimateCost(
+        self, request: pb.EstimateCostRequest, call: Call
+    ) -> pb.EstimateCostResponse:
+        call.note(items=str(len(request.audio_sources)))
+        work = cost.request_work(request)
+        return await cost.estimate(self.client, work, lambda: tracked_options(call))
 
     async def _read(
         self,

@@ -31,11 +31,13 @@ class Route:
 
     method: str
     template: str
+    reads_only: bool = False
+    """A POST that only reads (a duration): safe to see twice, retried and queued as a read."""
 
     @property
     def idempotent(self) -> bool:
         """Whether the upstream may safely see this request twice."""
-        return is_idempotent(self.method)
+        return self.reads_only or is_idempotent(self.method)
 
 
 @dataclass(frozen=True)

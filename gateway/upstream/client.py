@@ -38,6 +38,7 @@ from gateway.upstream.models import (
     Transcription,
     TranscriptionInfo,
 )
+from gateway.upstream.money_models import Balance, DurationResponse
 from gateway.upstream.policy import AttemptObserver, Clock, RetryPolicy, Rng, Sleep
 from gateway.upstream.rate_budget import RateBudget
 from gateway.upstream.reply import Reply
@@ -56,6 +57,9 @@ GET_BATCH_ITEM: Final = Route("GET", "/v1/transcriptions/batch/{batch_id}/items/
 GET_TRANSCRIPTION_STATUS: Final = Route("GET", "/v1/transcriptions/{transcription_id}/status")
 GET_TRANSCRIPTION: Final = Route("GET", "/v1/transcriptions/{transcription_id}")
 GET_HEALTH: Final = Route("GET", "/v1/health/")
+# --- money ---
+GET_BALANCE: Final = Route("GET", "/v1/balance/")
+GET_DURATION: Final = Route("POST", "/v1/utils/duration", reads_only=True)
 
 
 class UpstreamClient:
@@ -246,6 +250,17 @@ class UpstreamClient:
     async def get_health(self, *, opts: CallOptions) -> HealthResponse:
         """GET /v1/health/ (the only operation without auth: an empty token sends none)."""
         return await self._call(GET_HEALTH, opts, HealthResponse.from_json)
+
+    # --- money ---
+    async def get_balance(self, *, opts: CallOptions) -> Balance:
+        """GET /v1/balance/: the key's balance in cents (404: the key has no account)."""
+        return await self._call(GET_BALANCE, opts, Balance.from_json)
+
+    async def get_duration(self, audio_url: str, *, opts: CallOptions) -> DurationResponse:
+        """POST /v1/utils/duration of one URL: a read (retried as one), whatever its method."""
+        return await self._call(
+            GET_DURATION, opts, DurationResponse.from_json, json={"audio_url": audio_url}
+        )
 
     async def _call(
         self,

@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2
 
+from gateway.validation import money
 from gateway.validation.jsonl import check_jsonl
 from gateway.validation.rules import (
     EXPRESS,
@@ -288,6 +289,7 @@ _VALIDATORS: Mapping[str, Callable[[Any], Violations]] = {
     "sofer.batch.v1.GetTranscriptionRequest": validate_get_transcription,
     "sofer.batch.v1.GetTranscriptionStatusRequest": validate_get_transcription_status,
     "sofer.batch.v1.ExportTranscriptionRequest": validate_export_transcription,
+    **money.VALIDATORS,
 }
 
 

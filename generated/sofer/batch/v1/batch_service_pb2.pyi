@@ -1,11 +1,23 @@
 from sofer.batch.v1 import batch_pb2 as _batch_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class CostedWork(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    COSTED_WORK_UNSPECIFIED: _ClassVar[CostedWork]
+    COSTED_WORK_EXPRESS_BATCH: _ClassVar[CostedWork]
+    COSTED_WORK_STANDARD_BATCH: _ClassVar[CostedWork]
+    COSTED_WORK_SINGLE_TRANSCRIPTION: _ClassVar[CostedWork]
+COSTED_WORK_UNSPECIFIED: CostedWork
+COSTED_WORK_EXPRESS_BATCH: CostedWork
+COSTED_WORK_STANDARD_BATCH: CostedWork
+COSTED_WORK_SINGLE_TRANSCRIPTION: CostedWork
 
 class CreateBatchRequest(_message.Message):
     __slots__ = ("request_id", "info", "batch_title", "processing_mode", "batch_file_id", "audio_sources")
@@ -226,3 +238,63 @@ class GetTranscriptionStatusResponse(_message.Message):
     TRANSCRIPTION_INFO_FIELD_NUMBER: _ClassVar[int]
     transcription_info: _batch_pb2.TranscriptionInfo
     def __init__(self, transcription_info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ...) -> None: ...
+
+class GetBalanceRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetBalanceResponse(_message.Message):
+    __slots__ = ("balance",)
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    balance: Balance
+    def __init__(self, balance: _Optional[_Union[Balance, _Mapping]] = ...) -> None: ...
+
+class Balance(_message.Message):
+    __slots__ = ("total_balance_cents", "available_balance_cents", "pending_balance_cents", "all_time_deposits_cents", "all_time_spend_cents")
+    TOTAL_BALANCE_CENTS_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_BALANCE_CENTS_FIELD_NUMBER: _ClassVar[int]
+    PENDING_BALANCE_CENTS_FIELD_NUMBER: _ClassVar[int]
+    ALL_TIME_DEPOSITS_CENTS_FIELD_NUMBER: _ClassVar[int]
+    ALL_TIME_SPEND_CENTS_FIELD_NUMBER: _ClassVar[int]
+    total_balance_cents: int
+    available_balance_cents: int
+    pending_balance_cents: int
+    all_time_deposits_cents: int
+    all_time_spend_cents: int
+    def __init__(self, total_balance_cents: _Optional[int] = ..., available_balance_cents: _Optional[int] = ..., pending_balance_cents: _Optional[int] = ..., all_time_deposits_cents: _Optional[int] = ..., all_time_spend_cents: _Optional[int] = ...) -> None: ...
+
+class EstimateCostRequest(_message.Message):
+    __slots__ = ("work", "info", "audio_sources")
+    WORK_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    work: CostedWork
+    info: _batch_pb2.BatchInfo
+    audio_sources: _containers.RepeatedCompositeFieldContainer[_batch_pb2.AudioSource]
+    def __init__(self, work: _Optional[_Union[CostedWork, str]] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., audio_sources: _Optional[_Iterable[_Union[_batch_pb2.AudioSource, _Mapping]]] = ...) -> None: ...
+
+class ItemCost(_message.Message):
+    __slots__ = ("audio_url", "client_item_id", "duration_seconds", "cents_per_hour", "cost_cents", "speaker_labels")
+    AUDIO_URL_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    CENTS_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
+    COST_CENTS_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_LABELS_FIELD_NUMBER: _ClassVar[int]
+    audio_url: str
+    client_item_id: str
+    duration_seconds: float
+    cents_per_hour: int
+    cost_cents: int
+    speaker_labels: bool
+    def __init__(self, audio_url: _Optional[str] = ..., client_item_id: _Optional[str] = ..., duration_seconds: _Optional[float] = ..., cents_per_hour: _Optional[int] = ..., cost_cents: _Optional[int] = ..., speaker_labels: _Optional[bool] = ...) -> None: ...
+
+class EstimateCostResponse(_message.Message):
+    __slots__ = ("items", "total_cost_cents", "total_duration_seconds")
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COST_CENTS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[ItemCost]
+    total_cost_cents: int
+    total_duration_seconds: float
+    def __init__(self, items: _Optional[_Iterable[_Union[ItemCost, _Mapping]]] = ..., total_cost_cents: _Optional[int] = ..., total_duration_seconds: _Optional[float] = ...) -> None: ...

@@ -154,6 +154,16 @@ class BatchTranscriptionServiceStub:
                 request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionStatusRequest.SerializeToString,
                 response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionStatusResponse.FromString,
                 _registered_method=True)
+        self.GetBalance = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/GetBalance',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetBalanceRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetBalanceResponse.FromString,
+                _registered_method=True)
+        self.EstimateCost = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/EstimateCost',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostResponse.FromString,
+                _registered_method=True)
 
 
 class BatchTranscriptionServiceServicer:
@@ -374,6 +384,46 @@ class BatchTranscriptionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetBalance(self, request, context):
+        """--- money ---
+        Two optional guards on creates (CreateBatch, and single creates), each off by default and
+        applied after validation, before anything is sent upstream:
+        - `--balance-preflight`: the create's cost is estimated (as `EstimateCost`) and the balance
+        read; when the available balance cannot cover it, FAILED_PRECONDITION, reason
+        INSUFFICIENT_BALANCE, with a google.rpc.PreconditionFailure naming the cost and the balance.
+        When the estimate or the balance cannot be read, the create fails with that read's error
+        (fail closed): nothing is sent.
+        - `--caller-daily-audio-hours N`: one caller (as `--max-calls-per-caller` counts callers) may
+        create at most N hours of audio per UTC day; a create that would pass it fails
+        RESOURCE_EXHAUSTED, reason CALLER_BUDGET_EXCEEDED, with a google.rpc.QuotaFailure and a
+        google.rpc.RetryInfo until the next UTC midnight. The hours are reserved before the create is
+        sent and given back only when it certainly failed (an OUTCOME_UNKNOWN keeps them); a retry with
+        the same `request_id` is not counted twice.
+        A standard CreateBatch (`batch_file_id`) cannot be priced, the upstream having no read of a
+        manifest's items: with either guard on it fails FAILED_PRECONDITION, reason COST_UNKNOWN.
+
+        Returns the account balance of the credential's key, in US cents (upstream GET
+        /v1/balance/). NOT_FOUND (reason ACCOUNT_NOT_FOUND) when the key has no account: nothing was
+        ever deposited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EstimateCost(self, request, context):
+        """Estimates what a would-be batch or single transcription costs, before creating it: each
+        item's duration from the upstream (POST /v1/utils/duration, one request per distinct URL, a
+        few at once, all within the call's deadline) priced by the documented table (see
+        `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
+        duration that cannot be read fails the call with that read's error (UNAVAILABLE,
+        RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
+        read of a manifest's items): send its items as `audio_sources` with
+        COSTED_WORK_STANDARD_BATCH instead.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BatchTranscriptionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -436,6 +486,16 @@ def add_BatchTranscriptionServiceServicer_to_server(servicer, server):
                     servicer.GetTranscriptionStatus,
                     request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionStatusRequest.FromString,
                     response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionStatusResponse.SerializeToString,
+            ),
+            'GetBalance': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetBalance,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetBalanceRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetBalanceResponse.SerializeToString,
+            ),
+            'EstimateCost': grpc.unary_unary_rpc_method_handler(
+                    servicer.EstimateCost,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -822,6 +882,60 @@ class BatchTranscriptionService:
             '/sofer.batch.v1.BatchTranscriptionService/GetTranscriptionStatus',
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionStatusRequest.SerializeToString,
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetTranscriptionStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetBalance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/GetBalance',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetBalanceRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.GetBalanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EstimateCost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/EstimateCost',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -112,6 +112,19 @@ type BatchTranscriptionServiceClient interface {
 	// Returns a transcription's settings and state (upstream GET
 	// /v1/transcriptions/{transcription_id}/status). NOT_FOUND when it does not exist.
 	GetTranscriptionStatus(ctx context.Context, in *GetTranscriptionStatusRequest, opts ...grpc.CallOption) (*GetTranscriptionStatusResponse, error)
+	// Returns the account balance of the credential's key, in US cents (upstream GET
+	// /v1/balance/). NOT_FOUND (reason ACCOUNT_NOT_FOUND) when the key has no account: nothing was
+	// ever deposited.
+	GetBalance(ctx context.Context, in *GetBalanceRequest, opts ...grpc.CallOption) (*GetBalanceResponse, error)
+	// Estimates what a would-be batch or single transcription costs, before creating it: each
+	// item's duration from the upstream (POST /v1/utils/duration, one request per distinct URL, a
+	// few at once, all within the call's deadline) priced by the documented table (see
+	// `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
+	// duration that cannot be read fails the call with that read's error (UNAVAILABLE,
+	// RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
+	// read of a manifest's items): send its items as `audio_sources` with
+	// COSTED_WORK_STANDARD_BATCH instead.
+	EstimateCost(ctx context.Context, in *EstimateCostRequest, opts ...grpc.CallOption) (*EstimateCostResponse, error)
 }
 
 type batchTranscriptionServiceClient struct {
@@ -276,6 +289,24 @@ func (c *batchTranscriptionServiceClient) GetTranscriptionStatus(ctx context.Con
 	return out, nil
 }
 
+func (c *batchTranscriptionServiceClient) GetBalance(ctx context.Context, in *GetBalanceRequest, opts ...grpc.CallOption) (*GetBalanceResponse, error) {
+	out := new(GetBalanceResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/GetBalance", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *batchTranscriptionServiceClient) EstimateCost(ctx context.Context, in *EstimateCostRequest, opts ...grpc.CallOption) (*EstimateCostResponse, error) {
+	out := new(EstimateCostResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/EstimateCost", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BatchTranscriptionServiceServer is the server API for BatchTranscriptionService service.
 // All implementations must embed UnimplementedBatchTranscriptionServiceServer
 // for forward compatibility
@@ -375,6 +406,19 @@ type BatchTranscriptionServiceServer interface {
 	// Returns a transcription's settings and state (upstream GET
 	// /v1/transcriptions/{transcription_id}/status). NOT_FOUND when it does not exist.
 	GetTranscriptionStatus(context.Context, *GetTranscriptionStatusRequest) (*GetTranscriptionStatusResponse, error)
+	// Returns the account balance of the credential's key, in US cents (upstream GET
+	// /v1/balance/). NOT_FOUND (reason ACCOUNT_NOT_FOUND) when the key has no account: nothing was
+	// ever deposited.
+	GetBalance(context.Context, *GetBalanceRequest) (*GetBalanceResponse, error)
+	// Estimates what a would-be batch or single transcription costs, before creating it: each
+	// item's duration from the upstream (POST /v1/utils/duration, one request per distinct URL, a
+	// few at once, all within the call's deadline) priced by the documented table (see
+	// `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
+	// duration that cannot be read fails the call with that read's error (UNAVAILABLE,
+	// RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
+	// read of a manifest's items): send its items as `audio_sources` with
+	// COSTED_WORK_STANDARD_BATCH instead.
+	EstimateCost(context.Context, *EstimateCostRequest) (*EstimateCostResponse, error)
 	mustEmbedUnimplementedBatchTranscriptionServiceServer()
 }
 
@@ -417,6 +461,12 @@ func (UnimplementedBatchTranscriptionServiceServer) ExportTranscription(context.
 }
 func (UnimplementedBatchTranscriptionServiceServer) GetTranscriptionStatus(context.Context, *GetTranscriptionStatusRequest) (*GetTranscriptionStatusResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetTranscriptionStatus not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) GetBalance(context.Context, *GetBalanceRequest) (*GetBalanceResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetBalance not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) EstimateCost(context.Context, *EstimateCostRequest) (*EstimateCostResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EstimateCost not implemented")
 }
 func (UnimplementedBatchTranscriptionServiceServer) mustEmbedUnimplementedBatchTranscriptionServiceServer() {
 }
@@ -654,6 +704,42 @@ func _BatchTranscriptionService_GetTranscriptionStatus_Handler(srv interface{}, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BatchTranscriptionService_GetBalance_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetBalanceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).GetBalance(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/GetBalance",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).GetBalance(ctx, req.(*GetBalanceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BatchTranscriptionService_EstimateCost_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EstimateCostRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).EstimateCost(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/EstimateCost",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).EstimateCost(ctx, req.(*EstimateCostRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "sofer.batch.v1.BatchTranscriptionService",
 	HandlerType: (*BatchTranscriptionServiceServer)(nil),
@@ -697,6 +783,14 @@ var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetTranscriptionStatus",
 			Handler:    _BatchTranscriptionService_GetTranscriptionStatus_Handler,
+		},
+		{
+			MethodName: "GetBalance",
+			Handler:    _BatchTranscriptionService_GetBalance_Handler,
+		},
+		{
+			MethodName: "EstimateCost",
+			Handler:    _BatchTranscriptionService_EstimateCost_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -14,7 +14,7 @@
 // @generated from file sofer/batch/v1/batch_service.proto (package sofer.batch.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { AudioSource, BatchInfo, BatchState, BatchStatus, ExportFormat, HebrewWordFormat, Manifest, ManifestMetadata, ProcessingMode, Transcription, TranscriptionInfo } from "./batch_pb.js";
 
@@ -833,6 +833,266 @@ export declare type GetTranscriptionStatusResponse = Message<"sofer.batch.v1.Get
 export declare const GetTranscriptionStatusResponseSchema: GenMessage<GetTranscriptionStatusResponse>;
 
 /**
+ * Request of `GetBalance`: the balance of the credential's key; no fields.
+ *
+ * @generated from message sofer.batch.v1.GetBalanceRequest
+ */
+export declare type GetBalanceRequest = Message<"sofer.batch.v1.GetBalanceRequest"> & {
+};
+
+/**
+ * Describes the message sofer.batch.v1.GetBalanceRequest.
+ * Use `create(GetBalanceRequestSchema)` to create a new message.
+ */
+export declare const GetBalanceRequestSchema: GenMessage<GetBalanceRequest>;
+
+/**
+ * Response of `GetBalance`.
+ *
+ * @generated from message sofer.batch.v1.GetBalanceResponse
+ */
+export declare type GetBalanceResponse = Message<"sofer.batch.v1.GetBalanceResponse"> & {
+  /**
+   * The account's balance now.
+   *
+   * @generated from field: sofer.batch.v1.Balance balance = 1;
+   */
+  balance?: Balance | undefined;
+};
+
+/**
+ * Describes the message sofer.batch.v1.GetBalanceResponse.
+ * Use `create(GetBalanceResponseSchema)` to create a new message.
+ */
+export declare const GetBalanceResponseSchema: GenMessage<GetBalanceResponse>;
+
+/**
+ * An account balance (upstream `Balance`). Money is an integer number of US cents, as the
+ * upstream keeps it: each field is the upstream's field of the same name plus `_cents`, since the
+ * upstream's names do not say the unit.
+ *
+ * @generated from message sofer.batch.v1.Balance
+ */
+export declare type Balance = Message<"sofer.batch.v1.Balance"> & {
+  /**
+   * Deposits less the cost of completed work (upstream `total_balance`).
+   *
+   * @generated from field: int64 total_balance_cents = 1;
+   */
+  totalBalanceCents: bigint;
+
+  /**
+   * What new work may still reserve: the total less pending work (upstream `available_balance`).
+   * A create whose cost exceeds it makes INSUFFICIENT_FUNDS transcriptions upstream; the
+   * gateway's `--balance-preflight` refuses such a create before sending it.
+   *
+   * @generated from field: int64 available_balance_cents = 2;
+   */
+  availableBalanceCents: bigint;
+
+  /**
+   * The cost of work created and not finished yet (upstream `pending_balance`).
+   *
+   * @generated from field: int64 pending_balance_cents = 3;
+   */
+  pendingBalanceCents: bigint;
+
+  /**
+   * Everything ever deposited (upstream `all_time_deposits`).
+   *
+   * @generated from field: int64 all_time_deposits_cents = 4;
+   */
+  allTimeDepositsCents: bigint;
+
+  /**
+   * The cost of all completed work (upstream `all_time_spend`).
+   *
+   * @generated from field: int64 all_time_spend_cents = 5;
+   */
+  allTimeSpendCents: bigint;
+};
+
+/**
+ * Describes the message sofer.batch.v1.Balance.
+ * Use `create(BalanceSchema)` to create a new message.
+ */
+export declare const BalanceSchema: GenMessage<Balance>;
+
+/**
+ * Request of `EstimateCost`: the same settings and items a create would send. Every rule is
+ * checked before any upstream call and every broken one is reported at once.
+ *
+ * @generated from message sofer.batch.v1.EstimateCostRequest
+ */
+export declare type EstimateCostRequest = Message<"sofer.batch.v1.EstimateCostRequest"> & {
+  /**
+   * The kind of work. Required (not UNSPECIFIED, a known value), else INVALID_ARGUMENT on `work`.
+   *
+   * @generated from field: sofer.batch.v1.CostedWork work = 1;
+   */
+  work: CostedWork;
+
+  /**
+   * The settings of every item, as `CreateBatchRequest.info` (the model and the speaker setting
+   * decide the price). Optional here (unset: the defaults, model v1 and one speaker); its rules
+   * are `BatchInfo`'s, reported on e.g. `info.num_speakers`.
+   *
+   * @generated from field: sofer.batch.v1.BatchInfo info = 2;
+   */
+  info?: BatchInfo | undefined;
+
+  /**
+   * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
+   * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
+   * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   *
+   * @generated from field: repeated sofer.batch.v1.AudioSource audio_sources = 3;
+   */
+  audioSources: AudioSource[];
+};
+
+/**
+ * Describes the message sofer.batch.v1.EstimateCostRequest.
+ * Use `create(EstimateCostRequestSchema)` to create a new message.
+ */
+export declare const EstimateCostRequestSchema: GenMessage<EstimateCostRequest>;
+
+/**
+ * The price of one item of an estimate.
+ *
+ * @generated from message sofer.batch.v1.ItemCost
+ */
+export declare type ItemCost = Message<"sofer.batch.v1.ItemCost"> & {
+  /**
+   * The item's `audio_url`, as given.
+   *
+   * @generated from field: string audio_url = 1;
+   */
+  audioUrl: string;
+
+  /**
+   * The item's `client_item_id`, as given (empty: none).
+   *
+   * @generated from field: string client_item_id = 2;
+   */
+  clientItemId: string;
+
+  /**
+   * The audio's duration in seconds, as the upstream reports it (0: it cannot be determined, an
+   * audio that fails; such an item costs nothing).
+   *
+   * @generated from field: double duration_seconds = 3;
+   */
+  durationSeconds: number;
+
+  /**
+   * The price that applies, in US cents per hour of audio.
+   *
+   * @generated from field: int32 cents_per_hour = 4;
+   */
+  centsPerHour: number;
+
+  /**
+   * What the item costs: ceil(duration_seconds x cents_per_hour / 3600) cents, each item rounded
+   * up to a whole cent on its own, as the upstream charges.
+   *
+   * @generated from field: int64 cost_cents = 5;
+   */
+  costCents: bigint;
+
+  /**
+   * Whether the item pays for speaker labels (auto-detection, or more than one speaker).
+   *
+   * @generated from field: bool speaker_labels = 6;
+   */
+  speakerLabels: boolean;
+};
+
+/**
+ * Describes the message sofer.batch.v1.ItemCost.
+ * Use `create(ItemCostSchema)` to create a new message.
+ */
+export declare const ItemCostSchema: GenMessage<ItemCost>;
+
+/**
+ * Response of `EstimateCost`. Prices, in US cents per hour of audio, as the Sofer.ai API documents
+ * them: a single transcription or an express batch item 120 (model v0: 100), a standard batch item
+ * 90; 30 more for speaker labels (auto-detection or more than one speaker). A model not listed
+ * pays v1's price.
+ *
+ * @generated from message sofer.batch.v1.EstimateCostResponse
+ */
+export declare type EstimateCostResponse = Message<"sofer.batch.v1.EstimateCostResponse"> & {
+  /**
+   * One entry per item, in the request's order.
+   *
+   * @generated from field: repeated sofer.batch.v1.ItemCost items = 1;
+   */
+  items: ItemCost[];
+
+  /**
+   * The sum of the items' costs, in US cents.
+   *
+   * @generated from field: int64 total_cost_cents = 2;
+   */
+  totalCostCents: bigint;
+
+  /**
+   * The sum of the items' durations, in seconds.
+   *
+   * @generated from field: double total_duration_seconds = 3;
+   */
+  totalDurationSeconds: number;
+};
+
+/**
+ * Describes the message sofer.batch.v1.EstimateCostResponse.
+ * Use `create(EstimateCostResponseSchema)` to create a new message.
+ */
+export declare const EstimateCostResponseSchema: GenMessage<EstimateCostResponse>;
+
+/**
+ * What kind of work an estimate prices: the price per hour depends on it.
+ *
+ * @generated from enum sofer.batch.v1.CostedWork
+ */
+export enum CostedWork {
+  /**
+   * Not set: INVALID_ARGUMENT on `work`.
+   *
+   * @generated from enum value: COSTED_WORK_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An express batch (`CreateBatch` in PROCESSING_MODE_EXPRESS): 1 to 10 items.
+   *
+   * @generated from enum value: COSTED_WORK_EXPRESS_BATCH = 1;
+   */
+  EXPRESS_BATCH = 1,
+
+  /**
+   * A standard batch (`CreateBatch` in PROCESSING_MODE_STANDARD), priced from its manifest's
+   * items given here: 1 to 500 items.
+   *
+   * @generated from enum value: COSTED_WORK_STANDARD_BATCH = 2;
+   */
+  STANDARD_BATCH = 2,
+
+  /**
+   * A single transcription: exactly one item.
+   *
+   * @generated from enum value: COSTED_WORK_SINGLE_TRANSCRIPTION = 3;
+   */
+  SINGLE_TRANSCRIPTION = 3,
+}
+
+/**
+ * Describes the enum sofer.batch.v1.CostedWork.
+ */
+export declare const CostedWorkSchema: GenEnum<CostedWork>;
+
+/**
  * Batch transcription through the Sofer.ai API: create batches (express, inline items; or
  * standard, from an uploaded manifest), manage manifests, and follow a batch's progress, one
  * poll or a live stream.
@@ -1087,6 +1347,35 @@ export declare const BatchTranscriptionService: GenService<{
     methodKind: "unary";
     input: typeof GetTranscriptionStatusRequestSchema;
     output: typeof GetTranscriptionStatusResponseSchema;
+  },
+  /**
+   * Returns the account balance of the credential's key, in US cents (upstream GET
+   * /v1/balance/). NOT_FOUND (reason ACCOUNT_NOT_FOUND) when the key has no account: nothing was
+   * ever deposited.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.GetBalance
+   */
+  getBalance: {
+    methodKind: "unary";
+    input: typeof GetBalanceRequestSchema;
+    output: typeof GetBalanceResponseSchema;
+  },
+  /**
+   * Estimates what a would-be batch or single transcription costs, before creating it: each
+   * item's duration from the upstream (POST /v1/utils/duration, one request per distinct URL, a
+   * few at once, all within the call's deadline) priced by the documented table (see
+   * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
+   * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
+   * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
+   * read of a manifest's items): send its items as `audio_sources` with
+   * COSTED_WORK_STANDARD_BATCH instead.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.EstimateCost
+   */
+  estimateCost: {
+    methodKind: "unary";
+    input: typeof EstimateCostRequestSchema;
+    output: typeof EstimateCostResponseSchema;
   },
 }>;
 

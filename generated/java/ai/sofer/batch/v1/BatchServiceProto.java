@@ -139,6 +139,36 @@ public final class BatchServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_GetTranscriptionStatusResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_GetBalanceRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_GetBalanceRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_GetBalanceResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_GetBalanceResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_Balance_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_Balance_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_EstimateCostRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_EstimateCostRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ItemCost_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ItemCost_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_EstimateCostResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_EstimateCostResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -237,41 +267,73 @@ public final class BatchServiceProto {
       "iption_id\030\001 \001(\tR\017transcriptionId\"r\n\036GetT" +
       "ranscriptionStatusResponse\022P\n\022transcript" +
       "ion_info\030\001 \001(\0132!.sofer.batch.v1.Transcri" +
-      "ptionInfoR\021transcriptionInfo2\360\t\n\031BatchTr" +
-      "anscriptionService\022V\n\013CreateBatch\022\".sofe" +
-      "r.batch.v1.CreateBatchRequest\032#.sofer.ba" +
-      "tch.v1.CreateBatchResponse\022_\n\016UploadMani" +
-      "fest\022%.sofer.batch.v1.UploadManifestRequ" +
-      "est\032&.sofer.batch.v1.UploadManifestRespo" +
-      "nse\022t\n\025CreateManifestFromRss\022,.sofer.bat" +
-      "ch.v1.CreateManifestFromRssRequest\032-.sof" +
-      "er.batch.v1.CreateManifestFromRssRespons" +
-      "e\022V\n\013GetManifest\022\".sofer.batch.v1.GetMan" +
-      "ifestRequest\032#.sofer.batch.v1.GetManifes" +
-      "tResponse\022\\\n\rListManifests\022$.sofer.batch" +
-      ".v1.ListManifestsRequest\032%.sofer.batch.v" +
-      "1.ListManifestsResponse\022_\n\016GetBatchStatu" +
-      "s\022%.sofer.batch.v1.GetBatchStatusRequest" +
-      "\032&.sofer.batch.v1.GetBatchStatusResponse" +
-      "\022g\n\020WatchBatchStatus\022\'.sofer.batch.v1.Wa" +
-      "tchBatchStatusRequest\032(.sofer.batch.v1.W" +
-      "atchBatchStatusResponse0\001\022y\n\026StreamBatch" +
-      "Transcripts\022-.sofer.batch.v1.StreamBatch" +
-      "TranscriptsRequest\032..sofer.batch.v1.Stre" +
-      "amBatchTranscriptsResponse0\001\022Y\n\014GetBatch" +
-      "Item\022#.sofer.batch.v1.GetBatchItemReques" +
-      "t\032$.sofer.batch.v1.GetBatchItemResponse\022" +
-      "e\n\020GetTranscription\022\'.sofer.batch.v1.Get" +
-      "TranscriptionRequest\032(.sofer.batch.v1.Ge" +
-      "tTranscriptionResponse\022n\n\023ExportTranscri" +
-      "ption\022*.sofer.batch.v1.ExportTranscripti" +
-      "onRequest\032+.sofer.batch.v1.ExportTranscr" +
-      "iptionResponse\022w\n\026GetTranscriptionStatus" +
-      "\022-.sofer.batch.v1.GetTranscriptionStatus" +
-      "Request\032..sofer.batch.v1.GetTranscriptio" +
-      "nStatusResponseBQ\n\021ai.sofer.batch.v1B\021Ba" +
-      "tchServiceProtoP\001Z\'sofer.ai/gateway/sofe" +
-      "r/batch/v1;batchv1b\006proto3"
+      "ptionInfoR\021transcriptionInfo\"\023\n\021GetBalan" +
+      "ceRequest\"G\n\022GetBalanceResponse\0221\n\007balan" +
+      "ce\030\001 \001(\0132\027.sofer.batch.v1.BalanceR\007balan" +
+      "ce\"\215\002\n\007Balance\022.\n\023total_balance_cents\030\001 " +
+      "\001(\003R\021totalBalanceCents\0226\n\027available_bala" +
+      "nce_cents\030\002 \001(\003R\025availableBalanceCents\0222" +
+      "\n\025pending_balance_cents\030\003 \001(\003R\023pendingBa" +
+      "lanceCents\0225\n\027all_time_deposits_cents\030\004 " +
+      "\001(\003R\024allTimeDepositsCents\022/\n\024all_time_sp" +
+      "end_cents\030\005 \001(\003R\021allTimeSpendCents\"\266\001\n\023E" +
+      "stimateCostRequest\022.\n\004work\030\001 \001(\0162\032.sofer" +
+      ".batch.v1.CostedWorkR\004work\022-\n\004info\030\002 \001(\013" +
+      "2\031.sofer.batch.v1.BatchInfoR\004info\022@\n\raud" +
+      "io_sources\030\003 \003(\0132\033.sofer.batch.v1.AudioS" +
+      "ourceR\014audioSources\"\344\001\n\010ItemCost\022\033\n\taudi" +
+      "o_url\030\001 \001(\tR\010audioUrl\022$\n\016client_item_id\030" +
+      "\002 \001(\tR\014clientItemId\022)\n\020duration_seconds\030" +
+      "\003 \001(\001R\017durationSeconds\022$\n\016cents_per_hour" +
+      "\030\004 \001(\005R\014centsPerHour\022\035\n\ncost_cents\030\005 \001(\003" +
+      "R\tcostCents\022%\n\016speaker_labels\030\006 \001(\010R\rspe" +
+      "akerLabels\"\246\001\n\024EstimateCostResponse\022.\n\005i" +
+      "tems\030\001 \003(\0132\030.sofer.batch.v1.ItemCostR\005it" +
+      "ems\022(\n\020total_cost_cents\030\002 \001(\003R\016totalCost" +
+      "Cents\0224\n\026total_duration_seconds\030\003 \001(\001R\024t" +
+      "otalDurationSeconds*\216\001\n\nCostedWork\022\033\n\027CO" +
+      "STED_WORK_UNSPECIFIED\020\000\022\035\n\031COSTED_WORK_E" +
+      "XPRESS_BATCH\020\001\022\036\n\032COSTED_WORK_STANDARD_B" +
+      "ATCH\020\002\022$\n COSTED_WORK_SINGLE_TRANSCRIPTI" +
+      "ON\020\0032\240\013\n\031BatchTranscriptionService\022V\n\013Cr" +
+      "eateBatch\022\".sofer.batch.v1.CreateBatchRe" +
+      "quest\032#.sofer.batch.v1.CreateBatchRespon" +
+      "se\022_\n\016UploadManifest\022%.sofer.batch.v1.Up" +
+      "loadManifestRequest\032&.sofer.batch.v1.Upl" +
+      "oadManifestResponse\022t\n\025CreateManifestFro" +
+      "mRss\022,.sofer.batch.v1.CreateManifestFrom" +
+      "RssRequest\032-.sofer.batch.v1.CreateManife" +
+      "stFromRssResponse\022V\n\013GetManifest\022\".sofer" +
+      ".batch.v1.GetManifestRequest\032#.sofer.bat" +
+      "ch.v1.GetManifestResponse\022\\\n\rListManifes" +
+      "ts\022$.sofer.batch.v1.ListManifestsRequest" +
+      "\032%.sofer.batch.v1.ListManifestsResponse\022" +
+      "_\n\016GetBatchStatus\022%.sofer.batch.v1.GetBa" +
+      "tchStatusRequest\032&.sofer.batch.v1.GetBat" +
+      "chStatusResponse\022g\n\020WatchBatchStatus\022\'.s" +
+      "ofer.batch.v1.WatchBatchStatusRequest\032(." +
+      "sofer.batch.v1.WatchBatchStatusResponse0" +
+      "\001\022y\n\026StreamBatchTranscripts\022-.sofer.batc" +
+      "h.v1.StreamBatchTranscriptsRequest\032..sof" +
+      "er.batch.v1.StreamBatchTranscriptsRespon" +
+      "se0\001\022Y\n\014GetBatchItem\022#.sofer.batch.v1.Ge" +
+      "tBatchItemRequest\032$.sofer.batch.v1.GetBa" +
+      "tchItemResponse\022e\n\020GetTranscription\022\'.so" +
+      "fer.batch.v1.GetTranscriptionRequest\032(.s" +
+      "ofer.batch.v1.GetTranscriptionResponse\022n" +
+      "\n\023ExportTranscription\022*.sofer.batch.v1.E" +
+      "xportTranscriptionRequest\032+.sofer.batch." +
+      "v1.ExportTranscriptionResponse\022w\n\026GetTra" +
+      "nscriptionStatus\022-.sofer.batch.v1.GetTra" +
+      "nscriptionStatusRequest\032..sofer.batch.v1" +
+      ".GetTranscriptionStatusResponse\022S\n\nGetBa" +
+      "lance\022!.sofer.batch.v1.GetBalanceRequest" +
+      "\032\".sofer.batch.v1.GetBalanceResponse\022Y\n\014" +
+      "EstimateCost\022#.sofer.batch.v1.EstimateCo" +
+      "stRequest\032$.sofer.batch.v1.EstimateCostR" +
+      "esponseBQ\n\021ai.sofer.batch.v1B\021BatchServi" +
+      "ceProtoP\001Z\'sofer.ai/gateway/sofer/batch/" +
+      "v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -428,6 +490,42 @@ public final class BatchServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_GetTranscriptionStatusResponse_descriptor,
         new java.lang.String[] { "TranscriptionInfo", });
+    internal_static_sofer_batch_v1_GetBalanceRequest_descriptor =
+      getDescriptor().getMessageTypes().get(25);
+    internal_static_sofer_batch_v1_GetBalanceRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_GetBalanceRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_sofer_batch_v1_GetBalanceResponse_descriptor =
+      getDescriptor().getMessageTypes().get(26);
+    internal_static_sofer_batch_v1_GetBalanceResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_GetBalanceResponse_descriptor,
+        new java.lang.String[] { "Balance", });
+    internal_static_sofer_batch_v1_Balance_descriptor =
+      getDescriptor().getMessageTypes().get(27);
+    internal_static_sofer_batch_v1_Balance_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_Balance_descriptor,
+        new java.lang.String[] { "TotalBalanceCents", "AvailableBalanceCents", "PendingBalanceCents", "AllTimeDepositsCents", "AllTimeSpendCents", });
+    internal_static_sofer_batch_v1_EstimateCostRequest_descriptor =
+      getDescriptor().getMessageTypes().get(28);
+    internal_static_sofer_batch_v1_EstimateCostRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_EstimateCostRequest_descriptor,
+        new java.lang.String[] { "Work", "Info", "AudioSources", });
+    internal_static_sofer_batch_v1_ItemCost_descriptor =
+      getDescriptor().getMessageTypes().get(29);
+    internal_static_sofer_batch_v1_ItemCost_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ItemCost_descriptor,
+        new java.lang.String[] { "AudioUrl", "ClientItemId", "DurationSeconds", "CentsPerHour", "CostCents", "SpeakerLabels", });
+    internal_static_sofer_batch_v1_EstimateCostResponse_descriptor =
+      getDescriptor().getMessageTypes().get(30);
+    internal_static_sofer_batch_v1_EstimateCostResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_EstimateCostResponse_descriptor,
+        new java.lang.String[] { "Items", "TotalCostCents", "TotalDurationSeconds", });
     ai.sofer.batch.v1.BatchProto.getDescriptor();
   }
 

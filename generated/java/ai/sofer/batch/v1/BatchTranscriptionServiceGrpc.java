@@ -446,6 +446,68 @@ public final class BatchTranscriptionServiceGrpc {
     return getGetTranscriptionStatusMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetBalanceRequest,
+      ai.sofer.batch.v1.GetBalanceResponse> getGetBalanceMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetBalance",
+      requestType = ai.sofer.batch.v1.GetBalanceRequest.class,
+      responseType = ai.sofer.batch.v1.GetBalanceResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetBalanceRequest,
+      ai.sofer.batch.v1.GetBalanceResponse> getGetBalanceMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.GetBalanceRequest, ai.sofer.batch.v1.GetBalanceResponse> getGetBalanceMethod;
+    if ((getGetBalanceMethod = BatchTranscriptionServiceGrpc.getGetBalanceMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getGetBalanceMethod = BatchTranscriptionServiceGrpc.getGetBalanceMethod) == null) {
+          BatchTranscriptionServiceGrpc.getGetBalanceMethod = getGetBalanceMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetBalanceRequest, ai.sofer.batch.v1.GetBalanceResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetBalance"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetBalanceRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.GetBalanceResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("GetBalance"))
+              .build();
+        }
+      }
+    }
+    return getGetBalanceMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.EstimateCostRequest,
+      ai.sofer.batch.v1.EstimateCostResponse> getEstimateCostMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "EstimateCost",
+      requestType = ai.sofer.batch.v1.EstimateCostRequest.class,
+      responseType = ai.sofer.batch.v1.EstimateCostResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.EstimateCostRequest,
+      ai.sofer.batch.v1.EstimateCostResponse> getEstimateCostMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.EstimateCostRequest, ai.sofer.batch.v1.EstimateCostResponse> getEstimateCostMethod;
+    if ((getEstimateCostMethod = BatchTranscriptionServiceGrpc.getEstimateCostMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getEstimateCostMethod = BatchTranscriptionServiceGrpc.getEstimateCostMethod) == null) {
+          BatchTranscriptionServiceGrpc.getEstimateCostMethod = getEstimateCostMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.EstimateCostRequest, ai.sofer.batch.v1.EstimateCostResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "EstimateCost"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.EstimateCostRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.EstimateCostResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("EstimateCost"))
+              .build();
+        }
+      }
+    }
+    return getEstimateCostMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -743,6 +805,35 @@ public final class BatchTranscriptionServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetTranscriptionStatusMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Returns the account balance of the credential's key, in US cents (upstream GET
+     * /v1/balance/). NOT_FOUND (reason ACCOUNT_NOT_FOUND) when the key has no account: nothing was
+     * ever deposited.
+     * </pre>
+     */
+    public void getBalance(ai.sofer.batch.v1.GetBalanceRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetBalanceResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetBalanceMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Estimates what a would-be batch or single transcription costs, before creating it: each
+     * item's duration from the upstream (POST /v1/utils/duration, one request per distinct URL, a
+     * few at once, all within the call's deadline) priced by the documented table (see
+     * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
+     * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
+     * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
+     * read of a manifest's items): send its items as `audio_sources` with
+     * COSTED_WORK_STANDARD_BATCH instead.
+     * </pre>
+     */
+    public void estimateCost(ai.sofer.batch.v1.EstimateCostRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.EstimateCostResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getEstimateCostMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -829,6 +920,20 @@ public final class BatchTranscriptionServiceGrpc {
                 ai.sofer.batch.v1.GetTranscriptionStatusRequest,
                 ai.sofer.batch.v1.GetTranscriptionStatusResponse>(
                   this, METHODID_GET_TRANSCRIPTION_STATUS)))
+          .addMethod(
+            getGetBalanceMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.GetBalanceRequest,
+                ai.sofer.batch.v1.GetBalanceResponse>(
+                  this, METHODID_GET_BALANCE)))
+          .addMethod(
+            getEstimateCostMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.EstimateCostRequest,
+                ai.sofer.batch.v1.EstimateCostResponse>(
+                  this, METHODID_ESTIMATE_COST)))
           .build();
     }
   }
@@ -1107,6 +1212,37 @@ public final class BatchTranscriptionServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getGetTranscriptionStatusMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Returns the account balance of the credential's key, in US cents (upstream GET
+     * /v1/balance/). NOT_FOUND (reason ACCOUNT_NOT_FOUND) when the key has no account: nothing was
+     * ever deposited.
+     * </pre>
+     */
+    public void getBalance(ai.sofer.batch.v1.GetBalanceRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetBalanceResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetBalanceMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Estimates what a would-be batch or single transcription costs, before creating it: each
+     * item's duration from the upstream (POST /v1/utils/duration, one request per distinct URL, a
+     * few at once, all within the call's deadline) priced by the documented table (see
+     * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
+     * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
+     * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
+     * read of a manifest's items): send its items as `audio_sources` with
+     * COSTED_WORK_STANDARD_BATCH instead.
+     * </pre>
+     */
+    public void estimateCost(ai.sofer.batch.v1.EstimateCostRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.EstimateCostResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getEstimateCostMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1373,6 +1509,35 @@ public final class BatchTranscriptionServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getGetTranscriptionStatusMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Returns the account balance of the credential's key, in US cents (upstream GET
+     * /v1/balance/). NOT_FOUND (reason ACCOUNT_NOT_FOUND) when the key has no account: nothing was
+     * ever deposited.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.GetBalanceResponse getBalance(ai.sofer.batch.v1.GetBalanceRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetBalanceMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Estimates what a would-be batch or single transcription costs, before creating it: each
+     * item's duration from the upstream (POST /v1/utils/duration, one request per distinct URL, a
+     * few at once, all within the call's deadline) priced by the documented table (see
+     * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
+     * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
+     * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
+     * read of a manifest's items): send its items as `audio_sources` with
+     * COSTED_WORK_STANDARD_BATCH instead.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.EstimateCostResponse estimateCost(ai.sofer.batch.v1.EstimateCostRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getEstimateCostMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1602,6 +1767,37 @@ public final class BatchTranscriptionServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getGetTranscriptionStatusMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Returns the account balance of the credential's key, in US cents (upstream GET
+     * /v1/balance/). NOT_FOUND (reason ACCOUNT_NOT_FOUND) when the key has no account: nothing was
+     * ever deposited.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.GetBalanceResponse> getBalance(
+        ai.sofer.batch.v1.GetBalanceRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetBalanceMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Estimates what a would-be batch or single transcription costs, before creating it: each
+     * item's duration from the upstream (POST /v1/utils/duration, one request per distinct URL, a
+     * few at once, all within the call's deadline) priced by the documented table (see
+     * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
+     * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
+     * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
+     * read of a manifest's items): send its items as `audio_sources` with
+     * COSTED_WORK_STANDARD_BATCH instead.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.EstimateCostResponse> estimateCost(
+        ai.sofer.batch.v1.EstimateCostRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getEstimateCostMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_BATCH = 0;
@@ -1616,6 +1812,8 @@ public final class BatchTranscriptionServiceGrpc {
   private static final int METHODID_GET_TRANSCRIPTION = 9;
   private static final int METHODID_EXPORT_TRANSCRIPTION = 10;
   private static final int METHODID_GET_TRANSCRIPTION_STATUS = 11;
+  private static final int METHODID_GET_BALANCE = 12;
+  private static final int METHODID_ESTIMATE_COST = 13;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1681,6 +1879,14 @@ public final class BatchTranscriptionServiceGrpc {
         case METHODID_GET_TRANSCRIPTION_STATUS:
           serviceImpl.getTranscriptionStatus((ai.sofer.batch.v1.GetTranscriptionStatusRequest) request,
               (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetTranscriptionStatusResponse>) responseObserver);
+          break;
+        case METHODID_GET_BALANCE:
+          serviceImpl.getBalance((ai.sofer.batch.v1.GetBalanceRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.GetBalanceResponse>) responseObserver);
+          break;
+        case METHODID_ESTIMATE_COST:
+          serviceImpl.estimateCost((ai.sofer.batch.v1.EstimateCostRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.EstimateCostResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1755,6 +1961,8 @@ public final class BatchTranscriptionServiceGrpc {
               .addMethod(getGetTranscriptionMethod())
               .addMethod(getExportTranscriptionMethod())
               .addMethod(getGetTranscriptionStatusMethod())
+              .addMethod(getGetBalanceMethod())
+              .addMethod(getEstimateCostMethod())
               .build();
         }
       }
