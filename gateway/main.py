@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from gateway import config
 from gateway.cli import commands as client_commands
 from gateway.cli import health as client_health
+from gateway.cli import money as client_money
 from gateway.observability.logs import configure_logging
 
 # Each sub-command module exposes `add_arguments(parser)` and `run(args) -> int`; the parsed
@@ -101,6 +102,17 @@ def commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
             "a client: write a batch's transcripts into a folder as each item finishes (txt, "
             "json, srt, vtt), resuming a folder partly fetched (exit 0 all completed, 1 not)",
             client_commands.add_fetch_arguments,
+            client_commands.run,
+        ),
+        "balance": (
+            "a client: the balance of the key (GetBalance), in dollars",
+            client_money.add_balance_arguments,
+            client_commands.run,
+        ),
+        "estimate": (
+            "a client: what a batch (or a single transcription) of these URLs would cost "
+            "(EstimateCost): each item's duration and price, and the total",
+            client_money.add_estimate_arguments,
             client_commands.run,
         ),
         "health": (

@@ -203,6 +203,12 @@ def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(client_parser=parser, client_body=_fetch_body)
 
 
+add_common_arguments = _add_common_arguments
+"""--json, --target, --token and the TLS flags, for the commands of other modules."""
+positive_int = _positive_int
+"""An argparse type: a whole number >= 1."""
+
+
 def target_of(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str:
     """--target, else $SOFER_GATEWAY_TARGET, else 127.0.0.1:50051."""
     env = os.environ if environ is None else environ

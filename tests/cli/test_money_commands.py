@@ -1,0 +1,73 @@
+"""`sofer-gateway balance` and `sofer-gateway estimate`: parsed as a user types them and run in
+the test's event loop against the real gateway and sandbox."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from sofer_sandbox import SandboxServer
+
+from gateway.cli.money import dollars
+from gateway.server.process import Gateway
+from tests.cli.test_client import AUDIO, assert_one_line_error, cli, to
+from tests.conftest import TOKEN
+
+
+async def _set_balance(sandbox: SandboxServer, cents: int) -> None:
+    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10.0) as http:
+        response = await http.post(
+            "/_sandbox/balance",
+            json={"total_balance": cents},
+            headers={"authorization": f"Bearer {TOKEN}"},
+        )
+    response.raise_for_status()
+
+
+def test_dollars() -> None:
+    """Cents print as dollars with two decimals and thousands separators."""
+    assert dollars(12_345_67) == "$12,345.67"
+    assert dollars(5) == "$0.05"
+    assert dollars(-100) == "-$1.00"
+
+
+async def test_balance_prints_dollars(gateway: Gateway, sandbox: SandboxServer) -> None:
+    """balance prints the available balance in dollars, and --json the proto's fields."""
+    await _set_balance(sandbox, 12_345)
+    result = await cli("balance", *to(gateway))
+    assert result.code == 0, result.err
+    assert result.out.startswith("available $123.45 (total $123.45, pending $0.00;")
+    as_json = await cli("balance", "--json", *to(gateway))
+    assert json.loads(as_json.out)["availableBalanceCents"] == "12345"
+
+
+async def test_estimate_prints_each_item_and_the_total(gateway: Gateway) -> None:
+    """estimate URL... prints one line per item (cost, duration, price, URL) and the total;
+    --mode and the speaker flags change the price."""
+    result = await cli("estimate", AUDIO.format(1), AUDIO.format(2), *to(gateway))
+    assert result.code == 0, result.err
+    lines = result.lines
+    assert len(lines) == 3
+    assert lines[0].endswith(f"120 c/h\t{AUDIO.format(1)}")
+    assert lines[2].startswith("total $")
+    labelled = await cli(
+        "estimate",
+        AUDIO.format(1),
+        "--mode",
+        "standard",
+        "--auto-speakers",
+        "--json",
+        *to(gateway),
+    )
+    item, total = (json.loads(line) for line in labelled.lines)
+    assert item["centsPerHour"] == 120  # 90 + 30 for speaker labels
+    assert total["totalCostCents"] == item["costCents"]
+
+
+async def test_estimate_of_a_single_needs_one_url(gateway: Gateway) -> None:
+    """A single transcription of two URLs is refused on one line naming the field."""
+    result = await cli(
+        "estimate", AUDIO.format(1), AUDIO.format(2), "--mode", "single", *to(gateway)
+    )
+    assert result.code != 0
+    assert_one_line_error(result, "EstimateCost", "INVALID_ARGUMENT", "audio_sources")
