@@ -111,7 +111,8 @@ async def _estimate_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
         )
     if args.json:
         for item in answer.items:
-            out.write(json.dumps(json_format.MessageToDict(item)) + "\n")
+            shown = json_format.MessageToDict(item, always_print_fields_with_no_presence=True)
+            out.write(json.dumps(shown) + "\n")
         total = {
             "totalCostCents": str(answer.total_cost_cents),
             "totalDurationSeconds": answer.total_duration_seconds,

@@ -21,6 +21,9 @@ READS = (
     "GetManifest",
     "ListManifests",
     "ExportTranscription",
+    # --- money ---
+    "GetBalance",
+    "EstimateCost",
 )
 """The unary reads: always safe to retry."""
 
