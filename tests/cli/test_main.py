@@ -11,6 +11,7 @@ ARGUMENTS = {
     "submit": ["https://cdn.example.com/a.mp3"],
     "watch": ["a-batch"],
     "fetch": ["a-batch", "--out", "somewhere"],
+    "estimate": ["https://cdn.example.com/a.mp3"],
 }
 """What each sub-command needs besides its name to parse."""
 KEPT = ("runner", "client_parser", "client_body", "health_parser")

@@ -36,6 +36,9 @@ RPCS = {
     "GetTranscriptionStatus",
     "ExportTranscription",
     "StreamBatchTranscripts",
+    # --- money ---
+    "GetBalance",
+    "EstimateCost",
 }
 MESSAGES = {
     "BatchInfo",
