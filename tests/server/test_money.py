@@ -235,3 +235,43 @@ async def test_without_guards_a_create_reads_no_duration(
     requests = (await stats(sandbox))["requests"]
     assert DURATION not in requests
     assert "GET /v1/balance/" not in requests
+
+
+async def test_a_duration_read_is_retried_as_a_read_and_a_lasting_failure_fails_the_call(
+    stub: Stub, sandbox: SandboxServer
+) -> None:
+    """The duration POST only reads: one 503 is retried and the estimate answers; when every
+    attempt fails, EstimateCost fails UNAVAILABLE (UPSTREAM_UNAVAILABLE, not OUTCOME_UNKNOWN)."""
+    request = pb.EstimateCostRequest(
+        work=pb.COSTED_WORK_EXPRESS_BATCH, audio_sources=[source(1), source(2)]
+    )
+    await fault(sandbox, status=503, count=1, path_prefix="/v1/utils/duration")
+    answer = await stub.EstimateCost(request, metadata=bearer())
+    assert len(answer.items) == 2
+    await fault(sandbox, status=503, count=100, path_prefix="/v1/utils/duration")
+    error = await rpc_error(stub.EstimateCost(request, metadata=bearer()))
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert error_info(error).reason == "UPSTREAM_UNAVAILABLE"
+
+
+@pytest.mark.parametrize("gateway_config", [{"balance_preflight": True}], indirect=True)
+async def test_a_retried_create_is_answered_as_before_not_checked_again(
+    stub: Stub, sandbox: SandboxServer
+) -> None:
+    """With --balance-preflight, a create whose cost the balance just covers goes through; its
+    retry with the same request_id gets the same batch, although the balance it reserved no
+    longer covers a second one; a new create is refused."""
+    estimate = await stub.EstimateCost(
+        pb.EstimateCostRequest(work=pb.COSTED_WORK_EXPRESS_BATCH, audio_sources=[source(7)]),
+        metadata=bearer(),
+    )
+    await _set_balance(sandbox, estimate.total_cost_cents)
+    request = express(source(7), request_id=str(uuid.uuid4()))
+    first = await stub.CreateBatch(request, metadata=bearer())
+    again = await stub.CreateBatch(request, metadata=bearer())
+    assert again.batch_id == first.batch_id
+    assert (await _balance(stub)).available_balance_cents == 0
+    error = await rpc_error(
+        stub.CreateBatch(express(source(7), request_id=str(uuid.uuid4())), metadata=bearer())
+    )
+    assert error_info(error).reason == "INSUFFICIENT_BALANCE"
