@@ -139,6 +139,46 @@ public final class BatchServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_GetTranscriptionStatusResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListTranscriptionsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListTranscriptionsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_TranscriptionSummary_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_TranscriptionSummary_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListTranscriptionsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListTranscriptionsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ExtractLinkRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ExtractLinkRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ExtractLinkResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ExtractLinkResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListSupportedSitesRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListSupportedSitesRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_SupportedSite_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_SupportedSite_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListSupportedSitesResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListSupportedSitesResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -237,41 +277,70 @@ public final class BatchServiceProto {
       "iption_id\030\001 \001(\tR\017transcriptionId\"r\n\036GetT" +
       "ranscriptionStatusResponse\022P\n\022transcript" +
       "ion_info\030\001 \001(\0132!.sofer.batch.v1.Transcri" +
-      "ptionInfoR\021transcriptionInfo2\360\t\n\031BatchTr" +
-      "anscriptionService\022V\n\013CreateBatch\022\".sofe" +
-      "r.batch.v1.CreateBatchRequest\032#.sofer.ba" +
-      "tch.v1.CreateBatchResponse\022_\n\016UploadMani" +
-      "fest\022%.sofer.batch.v1.UploadManifestRequ" +
-      "est\032&.sofer.batch.v1.UploadManifestRespo" +
-      "nse\022t\n\025CreateManifestFromRss\022,.sofer.bat" +
-      "ch.v1.CreateManifestFromRssRequest\032-.sof" +
-      "er.batch.v1.CreateManifestFromRssRespons" +
-      "e\022V\n\013GetManifest\022\".sofer.batch.v1.GetMan" +
-      "ifestRequest\032#.sofer.batch.v1.GetManifes" +
-      "tResponse\022\\\n\rListManifests\022$.sofer.batch" +
-      ".v1.ListManifestsRequest\032%.sofer.batch.v" +
-      "1.ListManifestsResponse\022_\n\016GetBatchStatu" +
-      "s\022%.sofer.batch.v1.GetBatchStatusRequest" +
-      "\032&.sofer.batch.v1.GetBatchStatusResponse" +
-      "\022g\n\020WatchBatchStatus\022\'.sofer.batch.v1.Wa" +
-      "tchBatchStatusRequest\032(.sofer.batch.v1.W" +
-      "atchBatchStatusResponse0\001\022y\n\026StreamBatch" +
-      "Transcripts\022-.sofer.batch.v1.StreamBatch" +
-      "TranscriptsRequest\032..sofer.batch.v1.Stre" +
-      "amBatchTranscriptsResponse0\001\022Y\n\014GetBatch" +
-      "Item\022#.sofer.batch.v1.GetBatchItemReques" +
-      "t\032$.sofer.batch.v1.GetBatchItemResponse\022" +
-      "e\n\020GetTranscription\022\'.sofer.batch.v1.Get" +
-      "TranscriptionRequest\032(.sofer.batch.v1.Ge" +
-      "tTranscriptionResponse\022n\n\023ExportTranscri" +
-      "ption\022*.sofer.batch.v1.ExportTranscripti" +
-      "onRequest\032+.sofer.batch.v1.ExportTranscr" +
-      "iptionResponse\022w\n\026GetTranscriptionStatus" +
-      "\022-.sofer.batch.v1.GetTranscriptionStatus" +
-      "Request\032..sofer.batch.v1.GetTranscriptio" +
-      "nStatusResponseBQ\n\021ai.sofer.batch.v1B\021Ba" +
-      "tchServiceProtoP\001Z\'sofer.ai/gateway/sofe" +
-      "r/batch/v1;batchv1b\006proto3"
+      "ptionInfoR\021transcriptionInfo\"\272\001\n\031ListTra" +
+      "nscriptionsRequest\022\033\n\tpage_size\030\001 \001(\005R\010p" +
+      "ageSize\022\035\n\npage_token\030\002 \001(\tR\tpageToken\022:" +
+      "\n\006states\030\003 \003(\0162\".sofer.batch.v1.Transcri" +
+      "ptionStateR\006states\022%\n\016title_contains\030\004 \001" +
+      "(\tR\rtitleContains\"\221\001\n\024TranscriptionSumma" +
+      "ry\022)\n\020transcription_id\030\001 \001(\tR\017transcript" +
+      "ionId\022\024\n\005title\030\002 \001(\tR\005title\0228\n\005state\030\003 \001" +
+      "(\0162\".sofer.batch.v1.TranscriptionStateR\005" +
+      "state\"\222\001\n\032ListTranscriptionsResponse\022L\n\016" +
+      "transcriptions\030\001 \003(\0132$.sofer.batch.v1.Tr" +
+      "anscriptionSummaryR\016transcriptions\022&\n\017ne" +
+      "xt_page_token\030\002 \001(\tR\rnextPageToken\"&\n\022Ex" +
+      "tractLinkRequest\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023E" +
+      "xtractLinkResponse\022\033\n\taudio_url\030\001 \001(\tR\010a" +
+      "udioUrl\022\024\n\005title\030\002 \001(\tR\005title\022\037\n\013file_fo" +
+      "rmat\030\003 \001(\tR\nfileFormat\022\033\n\tfile_name\030\004 \001(" +
+      "\tR\010fileName\"\033\n\031ListSupportedSitesRequest" +
+      "\"5\n\rSupportedSite\022\022\n\004name\030\001 \001(\tR\004name\022\020\n" +
+      "\003url\030\002 \001(\tR\003url\"Q\n\032ListSupportedSitesRes" +
+      "ponse\0223\n\005sites\030\001 \003(\0132\035.sofer.batch.v1.Su" +
+      "pportedSiteR\005sites2\242\014\n\031BatchTranscriptio" +
+      "nService\022V\n\013CreateBatch\022\".sofer.batch.v1" +
+      ".CreateBatchRequest\032#.sofer.batch.v1.Cre" +
+      "ateBatchResponse\022_\n\016UploadManifest\022%.sof" +
+      "er.batch.v1.UploadManifestRequest\032&.sofe" +
+      "r.batch.v1.UploadManifestResponse\022t\n\025Cre" +
+      "ateManifestFromRss\022,.sofer.batch.v1.Crea" +
+      "teManifestFromRssRequest\032-.sofer.batch.v" +
+      "1.CreateManifestFromRssResponse\022V\n\013GetMa" +
+      "nifest\022\".sofer.batch.v1.GetManifestReque" +
+      "st\032#.sofer.batch.v1.GetManifestResponse\022" +
+      "\\\n\rListManifests\022$.sofer.batch.v1.ListMa" +
+      "nifestsRequest\032%.sofer.batch.v1.ListMani" +
+      "festsResponse\022_\n\016GetBatchStatus\022%.sofer." +
+      "batch.v1.GetBatchStatusRequest\032&.sofer.b" +
+      "atch.v1.GetBatchStatusResponse\022g\n\020WatchB" +
+      "atchStatus\022\'.sofer.batch.v1.WatchBatchSt" +
+      "atusRequest\032(.sofer.batch.v1.WatchBatchS" +
+      "tatusResponse0\001\022y\n\026StreamBatchTranscript" +
+      "s\022-.sofer.batch.v1.StreamBatchTranscript" +
+      "sRequest\032..sofer.batch.v1.StreamBatchTra" +
+      "nscriptsResponse0\001\022Y\n\014GetBatchItem\022#.sof" +
+      "er.batch.v1.GetBatchItemRequest\032$.sofer." +
+      "batch.v1.GetBatchItemResponse\022e\n\020GetTran" +
+      "scription\022\'.sofer.batch.v1.GetTranscript" +
+      "ionRequest\032(.sofer.batch.v1.GetTranscrip" +
+      "tionResponse\022n\n\023ExportTranscription\022*.so" +
+      "fer.batch.v1.ExportTranscriptionRequest\032" +
+      "+.sofer.batch.v1.ExportTranscriptionResp" +
+      "onse\022w\n\026GetTranscriptionStatus\022-.sofer.b" +
+      "atch.v1.GetTranscriptionStatusRequest\032.." +
+      "sofer.batch.v1.GetTranscriptionStatusRes" +
+      "ponse\022k\n\022ListTranscriptions\022).sofer.batc" +
+      "h.v1.ListTranscriptionsRequest\032*.sofer.b" +
+      "atch.v1.ListTranscriptionsResponse\022V\n\013Ex" +
+      "tractLink\022\".sofer.batch.v1.ExtractLinkRe" +
+      "quest\032#.sofer.batch.v1.ExtractLinkRespon" +
+      "se\022k\n\022ListSupportedSites\022).sofer.batch.v" +
+      "1.ListSupportedSitesRequest\032*.sofer.batc" +
+      "h.v1.ListSupportedSitesResponseBQ\n\021ai.so" +
+      "fer.batch.v1B\021BatchServiceProtoP\001Z\'sofer" +
+      ".ai/gateway/sofer/batch/v1;batchv1b\006prot" +
+      "o3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -428,6 +497,54 @@ public final class BatchServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_GetTranscriptionStatusResponse_descriptor,
         new java.lang.String[] { "TranscriptionInfo", });
+    internal_static_sofer_batch_v1_ListTranscriptionsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(25);
+    internal_static_sofer_batch_v1_ListTranscriptionsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListTranscriptionsRequest_descriptor,
+        new java.lang.String[] { "PageSize", "PageToken", "States", "TitleContains", });
+    internal_static_sofer_batch_v1_TranscriptionSummary_descriptor =
+      getDescriptor().getMessageTypes().get(26);
+    internal_static_sofer_batch_v1_TranscriptionSummary_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_TranscriptionSummary_descriptor,
+        new java.lang.String[] { "TranscriptionId", "Title", "State", });
+    internal_static_sofer_batch_v1_ListTranscriptionsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(27);
+    internal_static_sofer_batch_v1_ListTranscriptionsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListTranscriptionsResponse_descriptor,
+        new java.lang.String[] { "Transcriptions", "NextPageToken", });
+    internal_static_sofer_batch_v1_ExtractLinkRequest_descriptor =
+      getDescriptor().getMessageTypes().get(28);
+    internal_static_sofer_batch_v1_ExtractLinkRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ExtractLinkRequest_descriptor,
+        new java.lang.String[] { "Url", });
+    internal_static_sofer_batch_v1_ExtractLinkResponse_descriptor =
+      getDescriptor().getMessageTypes().get(29);
+    internal_static_sofer_batch_v1_ExtractLinkResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ExtractLinkResponse_descriptor,
+        new java.lang.String[] { "AudioUrl", "Title", "FileFormat", "FileName", });
+    internal_static_sofer_batch_v1_ListSupportedSitesRequest_descriptor =
+      getDescriptor().getMessageTypes().get(30);
+    internal_static_sofer_batch_v1_ListSupportedSitesRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListSupportedSitesRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_sofer_batch_v1_SupportedSite_descriptor =
+      getDescriptor().getMessageTypes().get(31);
+    internal_static_sofer_batch_v1_SupportedSite_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_SupportedSite_descriptor,
+        new java.lang.String[] { "Name", "Url", });
+    internal_static_sofer_batch_v1_ListSupportedSitesResponse_descriptor =
+      getDescriptor().getMessageTypes().get(32);
+    internal_static_sofer_batch_v1_ListSupportedSitesResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListSupportedSitesResponse_descriptor,
+        new java.lang.String[] { "Sites", });
     ai.sofer.batch.v1.BatchProto.getDescriptor();
   }
 
