@@ -18,10 +18,11 @@ from sofer.batch.v1 import batch_service_pb2 as pb
 from gateway import captions, validation
 from gateway.access.caller_quota import CallerQuota
 from gateway.access.credentials import CallerAuth
+from gateway.contract import listing as listing_mapping
 from gateway.contract import mapping
 from gateway.contract.errors import GatewayError, Reason
 from gateway.observability.metrics import GatewayMetrics
-from gateway.server import status_replies
+from gateway.server import links, listing, status_replies
 from gateway.server.frame import Call, stream_rpc, unary_rpc
 from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
@@ -34,6 +35,7 @@ from gateway.upstream import (
     RateLimited,
     UpstreamClient,
 )
+from gateway.upstream import models as upstream_models
 from gateway.watch import fanout, transcripts
 from gateway.watch.hub import Observation, StatusHub
 from gateway.watch.transcript_cache import TranscriptCache
@@ -92,6 +94,8 @@ class BatchTranscriptionServicer:
         self.max_response_bytes = max_response_bytes
         """The largest answer the frame sends (--max-send-message-bytes); RESPONSE_TOO_LARGE
         past it."""
+        self.lists = listing.ListCache()
+        """Each tenant's upstream list of transcriptions for a few seconds (ListTranscriptions)."""
 
     async def _create(
         self,
@@ -142,10 +146,16 @@ class BatchTranscriptionServicer:
         assert mode is not None  # validation refuses a request whose mode can't be resolved
         call.note(batch_file_id=request.batch_file_id)
         call.not_found = Reason.MANIFEST_NOT_FOUND
-        body = mapping.create_batch_body(request, mode)
-        answer = await self._create(
-            call, "CreateBatch", request, lambda o: self.client.create_batch(body, opts=o)
-        )
+
+        async def send(options: CallOptions) -> upstream_models.BatchTranscriptionResponse:
+            # Inside the (recorded) create: a retry of one that was made does not resolve again.
+            resolved = await links.resolve_sources(
+                self.client, request, lambda: self._link_options(call)
+            )
+            body = mapping.create_batch_body(resolved, mode)
+            return await self.client.create_batch(body, opts=options)
+
+        answer = await self._create(call, "CreateBatch", request, send)
         call.note(batch_id=answer.batch_id)
         return mapping.create_batch_response(answer, mode)
 
@@ -374,6 +384,56 @@ class BatchTranscriptionServicer:
 
         key = ("GetTranscriptionStatus", request.transcription_id)
         return await self._read(call, key, fetch)
+
+    # --- issue 22: listing and links ---
+
+    @unary_rpc("ListTranscriptions")
+    async def ListTranscriptions(
+        self, request: pb.ListTranscriptionsRequest, call: Call
+    ) -> pb.ListTranscriptionsResponse:
+        """A page cut from the tenant's upstream list: held `listing.LIST_REUSE_SECONDS`, and
+        one GET shared by identical reads in flight (gateway.server.listing)."""
+        tenant = call.credential.tenant
+        token = listing.start_token(request, tenant)  # a bad token costs nothing upstream
+        listed = self.lists.get(tenant)
+        if listed is None:
+            call.note(list_read="upstream")
+            listed = await self._read(
+                call,
+                ("ListTranscriptions",),
+                lambda o: self.client.list_transcriptions(opts=o),
+            )
+            self.lists.put(tenant, listed)
+        return listing.page(listed, request, tenant, token)
+
+    @unary_rpc("ExtractLink")
+    async def ExtractLink(
+        self, request: pb.ExtractLinkRequest, call: Call
+    ) -> pb.ExtractLinkResponse:
+        async def fetch(options: CallOptions) -> pb.ExtractLinkResponse:
+            answer = await links.extract(self.client, request.url, options)
+            return listing_mapping.extract_link_response(answer)
+
+        return await self._read(call, ("ExtractLink", request.url), fetch)
+
+    @unary_rpc("ListSupportedSites")
+    async def ListSupportedSites(
+        self, request: pb.ListSupportedSitesRequest, call: Call
+    ) -> pb.ListSupportedSitesResponse:
+        async def fetch(options: CallOptions) -> pb.ListSupportedSitesResponse:
+            answer = await self.client.list_supported_sites(opts=options)
+            return listing_mapping.supported_sites(answer)
+
+        return await self._read(call, ("ListSupportedSites",), fetch)
+
+    def _link_options(self, call: Call) -> CallOptions:
+        """Options of one page-link resolution for CreateBatch: the caller's credential and
+        deadline (never the gateway's longer one of a recorded create), counted on its line."""
+        options = CallOptions(
+            token=call.options.token, deadline=call.options.deadline, request_id=call.request_id
+        )
+        call.tracked.append(options)
+        return options
 
     async def _read(
         self,

@@ -31,11 +31,14 @@ class Route:
 
     method: str
     template: str
+    safe: bool = False
+    """A POST without side effects (link extraction): retried and budgeted as a read, and its
+    failures never leave an outcome in doubt."""
 
     @property
     def idempotent(self) -> bool:
         """Whether the upstream may safely see this request twice."""
-        return is_idempotent(self.method)
+        return self.safe or is_idempotent(self.method)
 
 
 @dataclass(frozen=True)
