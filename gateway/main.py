@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from gateway import config
 from gateway.cli import commands as client_commands
 from gateway.cli import health as client_health
+from gateway.cli import listing as client_listing
 from gateway.observability.logs import configure_logging
 
 # Each sub-command module exposes `add_arguments(parser)` and `run(args) -> int`; the parsed
@@ -101,6 +102,16 @@ def commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
             "a client: write a batch's transcripts into a folder as each item finishes (txt, "
             "json, srt, vtt), resuming a folder partly fetched (exit 0 all completed, 1 not)",
             client_commands.add_fetch_arguments,
+            client_commands.run,
+        ),
+        "list": (
+            "a client: list your transcriptions, newest first, every page (--state, --title)",
+            client_listing.add_list_arguments,
+            client_commands.run,
+        ),
+        "extract": (
+            "a client: resolve page links (YouTube, Google Drive, ...) to their audio URLs",
+            client_listing.add_extract_arguments,
             client_commands.run,
         ),
         "health": (
