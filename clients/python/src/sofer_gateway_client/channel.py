@@ -21,8 +21,11 @@ READS = (
     "GetManifest",
     "ListManifests",
     "ExportTranscription",
+    "ListTranscriptions",
+    "ExtractLink",
+    "ListSupportedSites",
 )
-"""The unary reads: always safe to retry."""
+"""The unary reads: always safe to retry (ExtractLink too: link extraction changes nothing)."""
 
 CREATES = ("CreateBatch", "UploadManifest", "CreateManifestFromRss")
 """The creates: safe to retry ONLY because each carries a `request_id`, which stays the same
