@@ -121,7 +121,8 @@ async def test_one_unsupported_link_fails_the_batch_naming_it_and_creates_nothin
     }
     counts = await stats(sandbox)
     assert counts["requests"].get(EXTRACT) == 3
-    assert CREATE not in counts["requests"] and "created" not in counts
+    assert CREATE not in counts["requests"]
+    assert "created" not in counts
 
 
 async def test_an_upstream_outage_while_resolving_is_not_blamed_on_the_link(

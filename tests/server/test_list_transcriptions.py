@@ -39,7 +39,8 @@ async def test_walking_every_page_returns_each_once_for_one_list_get(
     stub: Stub, sandbox: SandboxServer
 ) -> None:
     """120 transcriptions walked 25 at a time come back in 5 pages, each exactly once, newest
-    first (the last page has the 20 left), and the whole walk costs the upstream one list GET (the list is held per tenant)."""
+    first (the last page has the 20 left), and the whole walk costs the upstream one list GET
+    (the list is held per tenant)."""
     ids = await _make(stub, 120)
     before = await upstream_count(sandbox, LIST)
     seen: list[str] = []
@@ -63,11 +64,13 @@ async def test_the_default_page_is_fifty(stub: Stub) -> None:
     """page_size 0 means 50: 60 transcriptions come as a page of 50 and a page of 10."""
     await _make(stub, 60)
     first = await stub.ListTranscriptions(pb.ListTranscriptionsRequest(), metadata=bearer())
-    assert len(first.transcriptions) == 50 and first.next_page_token
+    assert len(first.transcriptions) == 50
+    assert first.next_page_token
     second = await stub.ListTranscriptions(
         pb.ListTranscriptionsRequest(page_token=first.next_page_token), metadata=bearer()
     )
-    assert len(second.transcriptions) == 10 and not second.next_page_token
+    assert len(second.transcriptions) == 10
+    assert not second.next_page_token
 
 
 async def test_filters_by_state_and_title(stub: Stub) -> None:

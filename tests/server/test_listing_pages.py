@@ -46,7 +46,8 @@ def test_new_transcriptions_between_pages_neither_repeat_nor_hide_an_item() -> N
     assert ids(second) == ["c", "b"]
     request.page_token = second.next_page_token
     third = page(grown, request, "tenant", start_token(request, "tenant"))
-    assert ids(third) == ["a"] and not third.next_page_token
+    assert ids(third) == ["a"]
+    assert not third.next_page_token
 
 
 def test_a_vanished_last_item_resumes_at_its_former_position() -> None:
@@ -65,7 +66,8 @@ def test_the_last_page_has_no_token_even_when_it_is_full() -> None:
     )
     items = listed("a", "b").items + listed("c", status="FAILED").items
     response = page(TranscriptionList(items=items), request, "t", None)
-    assert ids(response) == ["a", "b"] and not response.next_page_token
+    assert ids(response) == ["a", "b"]
+    assert not response.next_page_token
 
 
 def test_a_token_is_good_only_for_its_credential_and_filters() -> None:
@@ -94,4 +96,5 @@ def test_the_list_cache_expires_and_stays_bounded() -> None:
     cache.put("a", listed("1"))
     cache.put("b", listed("2"))
     cache.put("c", listed("3"))
-    assert cache.get("a") is None and cache.get("b") == listed("2")
+    assert cache.get("a") is None
+    assert cache.get("b") == listed("2")
