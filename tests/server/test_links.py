@@ -178,3 +178,16 @@ async def test_page_url_rules_name_the_item(stub: Stub) -> None:
         "items.items[0].page_url": "NOT_ALLOWED",
         "items.items[0].audio_url": "REQUIRED",
     }
+
+
+async def test_resolution_runs_within_the_callers_deadline_and_creates_nothing_late(
+    stub: Stub, sandbox: SandboxServer
+) -> None:
+    """A page link whose extraction answers later than the caller's deadline ends the call
+    DEADLINE_EXCEEDED by that deadline, not OUTCOME_UNKNOWN: the create was never sent."""
+    await fault(sandbox, delay=5.0, count=1, path_prefix="/v1/link/")
+    error = await rpc_error(
+        stub.CreateBatch(express(page("https://youtu.be/slow1")), metadata=bearer(), timeout=1.0)
+    )
+    assert_error(error, grpc.StatusCode.DEADLINE_EXCEEDED, "UPSTREAM_TIMEOUT")
+    assert await upstream_count(sandbox, CREATE) == 0
