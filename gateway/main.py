@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from gateway import config
 from gateway.cli import commands as client_commands
 from gateway.cli import health as client_health
+from gateway.cli import listing as client_listing
 from gateway.cli import money as client_money
 from gateway.observability.logs import configure_logging
 
@@ -113,6 +114,16 @@ def commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
             "a client: what a batch (or a single transcription) of these URLs would cost "
             "(EstimateCost): each item's duration and price, and the total",
             client_money.add_estimate_arguments,
+            client_commands.run,
+        ),
+        "list": (
+            "a client: list your transcriptions, newest first, every page (--state, --title)",
+            client_listing.add_list_arguments,
+            client_commands.run,
+        ),
+        "extract": (
+            "a client: resolve page links (YouTube, Google Drive, ...) to their audio URLs",
+            client_listing.add_extract_arguments,
             client_commands.run,
         ),
         "health": (

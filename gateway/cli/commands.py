@@ -109,6 +109,11 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
     add_tls_arguments(parser)
 
 
+# The shared flags and types, for the commands of other modules (gateway.cli.listing).
+add_common_arguments = _add_common_arguments
+positive_float = _positive_float
+
+
 def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of `submit`."""
     parser.add_argument("urls", nargs="*", metavar="URL", help="audio URL, one item each")
@@ -127,6 +132,15 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
         dest="client_item_ids",
         metavar="ID",
         help="an item's client_item_id; repeat once per URL, matched by position",
+    )
+    parser.add_argument(
+        "--page",
+        action="append",
+        default=[],
+        dest="pages",
+        metavar="URL",
+        help="a page link (YouTube, Google Drive, ...: `sofer-gateway extract` shows what it "
+        "resolves to), one item each, resolved by the gateway before the batch is created",
     )
     parser.add_argument("--batch-title", default="", metavar="T", help="the batch's title")
     speakers = parser.add_mutually_exclusive_group()
@@ -244,6 +258,7 @@ async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
         num_speakers=args.num_speakers,
         auto_speakers=args.auto_speakers,
         manifest=args.manifest,
+        pages=args.pages,
     )
     metadata = metadata_of(args)
     async with open_channel_for(args, target_of(args)) as channel:

@@ -41,12 +41,15 @@ def plan_submit(
     num_speakers: int | None = None,
     auto_speakers: bool = False,
     manifest: Path | None = None,
+    pages: Sequence[str] = (),
 ) -> SubmitPlan:
     """The requests for a command line; `UsageError` when the flags do not fit together.
 
     Express: one `AudioSource` per URL, `titles` and `client_item_ids` matched by position
-    (each given for every URL or not at all). Standard: the items come from the `manifest`
-    file. The speaker flags are the batch's default (`BatchInfo`) in both modes.
+    (each given for every URL or not at all); `pages` (page links the gateway resolves,
+    `AudioSource.page_url`) are items after the URLs, matched the same way. Standard: the
+    items come from the `manifest` file. The speaker flags are the batch's default
+    (`BatchInfo`) in both modes.
     """
     if num_speakers is not None and auto_speakers:
         raise UsageError("--num-speakers and --auto-speakers exclude each other")
@@ -56,7 +59,7 @@ def plan_submit(
     elif auto_speakers:
         info.auto_detect_speakers = True
     if manifest is not None:
-        if urls or titles or client_item_ids:
+        if urls or pages or titles or client_item_ids:
             raise UsageError(
                 "--manifest takes the items from the file: give no URL, --title or "
                 "--client-item-id with it"
@@ -67,21 +70,23 @@ def plan_submit(
             processing_mode=batch_pb2.PROCESSING_MODE_STANDARD,
         )
         return SubmitPlan(create, load_manifest(manifest, title=batch_title))
-    if not urls:
-        raise UsageError("give at least one audio URL, or --manifest FILE")
+    items = [("audio_url", url) for url in urls] + [("page_url", page) for page in pages]
+    if not items:
+        raise UsageError("give at least one audio URL (or --page URL), or --manifest FILE")
     for flag, values in (("--title", titles), ("--client-item-id", client_item_ids)):
-        if values and len(values) != len(urls):
+        if values and len(values) != len(items):
             raise UsageError(
-                f"{flag} given {len(values)} time(s) for {len(urls)} URL(s): give it once per "
-                "URL (matched by position) or not at all"
+                f"{flag} given {len(values)} time(s) for {len(items)} URL(s): give it once per "
+                "URL (matched by position, --page URLs after the others) or not at all"
             )
     sources = [
         batch_pb2.AudioSource(
-            audio_url=url,
+            audio_url=url if field == "audio_url" else "",
+            page_url=url if field == "page_url" else "",
             title=titles[i] if titles else "",
             client_item_id=client_item_ids[i] if client_item_ids else "",
         )
-        for i, url in enumerate(urls)
+        for i, (field, url) in enumerate(items)
     ]
     create = pb.CreateBatchRequest(
         info=info,

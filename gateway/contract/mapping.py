@@ -332,3 +332,11 @@ def watch_message(
         if previous_states is None or previous_states.get(t.id) != str(t.status)
     )
     return batch_service_pb2.WatchBatchStatusResponse(batch_status=status)
+
+
+# --- listing and links ---
+
+
+def transcription_state(status: object) -> batch_pb2.TranscriptionState:
+    """An upstream transcription status -> TranscriptionState (UNSPECIFIED when unknown)."""
+    return _TRANSCRIPTION_STATE(status)  # type: ignore[return-value]

@@ -18,10 +18,11 @@ from sofer.batch.v1 import batch_service_pb2 as pb
 from gateway import captions, validation
 from gateway.access.caller_quota import CallerQuota
 from gateway.access.credentials import CallerAuth
+from gateway.contract import listing as listing_mapping
 from gateway.contract import mapping
 from gateway.contract.errors import GatewayError, Reason
 from gateway.observability.metrics import GatewayMetrics
-from gateway.server import cost, status_replies
+from gateway.server import cost, links, listing, status_replies
 from gateway.server.frame import Call, stream_rpc, unary_rpc
 from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
@@ -35,6 +36,7 @@ from gateway.upstream import (
     RateLimited,
     UpstreamClient,
 )
+from gateway.upstream import models as upstream_models
 from gateway.watch import fanout, transcripts
 from gateway.watch.hub import Observation, StatusHub
 from gateway.watch.transcript_cache import TranscriptCache
@@ -97,6 +99,8 @@ class BatchTranscriptionServicer:
         self.spend_guard = spend_guard if spend_guard is not None else SpendGuard(client)
         """The balance pre-flight and the callers' daily audio budgets on creates; by default
         neither (gateway.server.spend_guard)."""
+        self.lists = listing.ListCache()
+        """Each tenant's upstream list of transcriptions for a few seconds (ListTranscriptions)."""
 
     async def _create(
         self,
@@ -147,16 +151,24 @@ class BatchTranscriptionServicer:
         assert mode is not None  # validation refuses a request whose mode can't be resolved
         call.note(batch_file_id=request.batch_file_id)
         call.not_found = Reason.MANIFEST_NOT_FOUND
-        body = mapping.create_batch_body(request, mode)
-        work, key = cost.batch_work(request, mode), budget_key(request)
-        answer = await self._create(
-            call,
-            "CreateBatch",
-            request,
-            lambda o: self.spend_guard.guarded(
-                call, work, key, lambda: self.client.create_batch(body, opts=o)
-            ),
-        )
+        key = budget_key(request)
+
+        async def send(options: CallOptions) -> upstream_models.BatchTranscriptionResponse:
+            # Inside the (recorded) create: a retry of one that was made neither resolves its
+            # links again nor passes the spending guards again. The guards price the resolved
+            # audio, so they come after the links.
+            resolved = await links.resolve_sources(
+                self.client, request, lambda: tracked_options(call)
+            )
+            body = mapping.create_batch_body(resolved, mode)
+            return await self.spend_guard.guarded(
+                call,
+                cost.batch_work(resolved, mode),
+                key,
+                lambda: self.client.create_batch(body, opts=options),
+            )
+
+        answer = await self._create(call, "CreateBatch", request, send)
         call.note(batch_id=answer.batch_id)
         return mapping.create_batch_response(answer, mode)
 
@@ -404,6 +416,47 @@ class BatchTranscriptionServicer:
         call.note(items=str(len(request.audio_sources)))
         work = cost.request_work(request)
         return await cost.estimate(self.client, work, lambda: tracked_options(call))
+
+    # --- issue 22: listing and links ---
+
+    @unary_rpc("ListTranscriptions")
+    async def ListTranscriptions(
+        self, request: pb.ListTranscriptionsRequest, call: Call
+    ) -> pb.ListTranscriptionsResponse:
+        """A page cut from the tenant's upstream list: held `listing.LIST_REUSE_SECONDS`, and
+        one GET shared by identical reads in flight (gateway.server.listing)."""
+        tenant = call.credential.tenant
+        token = listing.start_token(request, tenant)  # a bad token costs nothing upstream
+        listed = self.lists.get(tenant)
+        if listed is None:
+            call.note(list_read="upstream")
+            listed = await self._read(
+                call,
+                ("ListTranscriptions",),
+                lambda o: self.client.list_transcriptions(opts=o),
+            )
+            self.lists.put(tenant, listed)
+        return listing.page(listed, request, tenant, token)
+
+    @unary_rpc("ExtractLink")
+    async def ExtractLink(
+        self, request: pb.ExtractLinkRequest, call: Call
+    ) -> pb.ExtractLinkResponse:
+        async def fetch(options: CallOptions) -> pb.ExtractLinkResponse:
+            answer = await links.extract(self.client, request.url, options)
+            return listing_mapping.extract_link_response(answer)
+
+        return await self._read(call, ("ExtractLink", request.url), fetch)
+
+    @unary_rpc("ListSupportedSites")
+    async def ListSupportedSites(
+        self, request: pb.ListSupportedSitesRequest, call: Call
+    ) -> pb.ListSupportedSitesResponse:
+        async def fetch(options: CallOptions) -> pb.ListSupportedSitesResponse:
+            answer = await self.client.list_supported_sites(opts=options)
+            return listing_mapping.supported_sites(answer)
+
+        return await self._read(call, ("ListSupportedSites",), fetch)
 
     async def _read(
         self,

@@ -31,13 +31,14 @@ class Route:
 
     method: str
     template: str
-    reads_only: bool = False
-    """A POST that only reads (a duration): safe to see twice, retried and queued as a read."""
+    safe: bool = False
+    """A POST without side effects (link extraction, a duration): retried and budgeted as a
+    read, and its failures never leave an outcome in doubt."""
 
     @property
     def idempotent(self) -> bool:
         """Whether the upstream may safely see this request twice."""
-        return self.reads_only or is_idempotent(self.method)
+        return self.safe or is_idempotent(self.method)
 
 
 @dataclass(frozen=True)

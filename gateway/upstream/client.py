@@ -34,9 +34,12 @@ from gateway.upstream.models import (
     BatchStatusResponse,
     BatchTranscriptionResponse,
     HealthResponse,
+    LinkResponse,
     ListBatchFilesResponse,
+    SiteList,
     Transcription,
     TranscriptionInfo,
+    TranscriptionList,
 )
 from gateway.upstream.money_models import Balance, DurationResponse
 from gateway.upstream.policy import AttemptObserver, Clock, RetryPolicy, Rng, Sleep
@@ -59,7 +62,10 @@ GET_TRANSCRIPTION: Final = Route("GET", "/v1/transcriptions/{transcription_id}")
 GET_HEALTH: Final = Route("GET", "/v1/health/")
 # --- money ---
 GET_BALANCE: Final = Route("GET", "/v1/balance/")
-GET_DURATION: Final = Route("POST", "/v1/utils/duration", reads_only=True)
+GET_DURATION: Final = Route("POST", "/v1/utils/duration", safe=True)
+LIST_TRANSCRIPTIONS: Final = Route("GET", "/v1/transcriptions/")
+EXTRACT_LINK: Final = Route("POST", "/v1/link/extract", safe=True)
+LIST_SITES: Final = Route("GET", "/v1/link/sites")
 
 
 class UpstreamClient:
@@ -261,6 +267,22 @@ class UpstreamClient:
         return await self._call(
             GET_DURATION, opts, DurationResponse.from_json, json={"audio_url": audio_url}
         )
+
+    # --- listing and links ---
+
+    async def list_transcriptions(self, *, opts: CallOptions) -> TranscriptionList:
+        """GET /v1/transcriptions/: every transcription of the caller, unpaged (the spec has no
+        parameters); bounded by --upstream-max-response-bytes like every answer."""
+        return await self._call(LIST_TRANSCRIPTIONS, opts, TranscriptionList.from_json)
+
+    async def extract_link(self, url: str, *, opts: CallOptions) -> LinkResponse:
+        """POST /v1/link/extract: a page link to its audio's download URL. No side effect, so
+        retried as a read (`Route.safe`)."""
+        return await self._call(EXTRACT_LINK, opts, LinkResponse.from_json, json={"url": url})
+
+    async def list_supported_sites(self, *, opts: CallOptions) -> SiteList:
+        """GET /v1/link/sites: the sites whose page links `extract_link` resolves."""
+        return await self._call(LIST_SITES, opts, SiteList.from_json)
 
     async def _call(
         self,

@@ -171,3 +171,55 @@ class HealthResponse(Model, frozen=True):
     """The upstream's health (spec: HealthResponse)."""
 
     status: str
+
+
+# --- listing and links ---
+
+
+class TranscriptionSummary(Model, frozen=True):
+    """One transcription in the caller's list (spec: TranscriptionSummary): no time, no settings."""
+
+    id: str
+    title: str
+    status: Open[TranscriptionStatus]
+
+
+class _ArrayBody(Model, frozen=True):
+    """A response whose body is a bare JSON array, parsed as the struct's one field."""
+
+    @classmethod
+    def from_json(cls, data: object) -> Self:
+        """Parse the array into the struct's one field (`items` or `sites`): an error names it
+        as for any model (`TranscriptionList.items[3].id`)."""
+        (name,) = cls.__struct_fields__
+        if isinstance(data, bytes):
+            return from_body(b'{"%s":%s}' % (name.encode(), data), cls)
+        return from_value({name: data}, cls)
+
+
+class TranscriptionList(_ArrayBody, frozen=True):
+    """The caller's whole list of transcriptions (spec: an array of TranscriptionSummary)."""
+
+    items: tuple[TranscriptionSummary, ...]
+
+
+class LinkResponse(Model, frozen=True):
+    """A page link resolved to its audio (spec: LinkResponse)."""
+
+    title: str
+    download_url: str
+    file_format: str
+    file_name: str
+
+
+class Site(Model, frozen=True):
+    """A site whose page links the Link API resolves (spec: Site)."""
+
+    name: str
+    url: str
+
+
+class SiteList(_ArrayBody, frozen=True):
+    """The supported sites (spec: an array of Site)."""
+
+    sites: tuple[Site, ...]

@@ -22,6 +22,13 @@ from sofer.batch.v1 import batch_pb2, batch_service_pb2
 
 from gateway.validation import money
 from gateway.validation.jsonl import check_jsonl
+from gateway.validation.listing import (
+    DEFAULT_LIST_PAGE_SIZE,
+    MAX_LIST_PAGE_SIZE,
+    validate_extract_link,
+    validate_list_supported_sites,
+    validate_list_transcriptions,
+)
 from gateway.validation.rules import (
     EXPRESS,
     JSONL_KEYS,
@@ -290,6 +297,9 @@ _VALIDATORS: Mapping[str, Callable[[Any], Violations]] = {
     "sofer.batch.v1.GetTranscriptionStatusRequest": validate_get_transcription_status,
     "sofer.batch.v1.ExportTranscriptionRequest": validate_export_transcription,
     **money.VALIDATORS,
+    "sofer.batch.v1.ListTranscriptionsRequest": validate_list_transcriptions,
+    "sofer.batch.v1.ExtractLinkRequest": validate_extract_link,
+    "sofer.batch.v1.ListSupportedSitesRequest": validate_list_supported_sites,
 }
 
 
@@ -318,6 +328,7 @@ def summarize(violations: Sequence[Violation], *, limit: int = 3) -> str:
 
 
 __all__ = [
+    "DEFAULT_LIST_PAGE_SIZE",
     "EXPRESS",
     "JSONL_KEYS",
     "MAX_BATCH_TITLE_CHARS",
@@ -326,6 +337,7 @@ __all__ = [
     "MAX_EXPRESS_ITEMS",
     "MAX_HEBREW_WORD_FORMATS",
     "MAX_JSONL_BYTES",
+    "MAX_LIST_PAGE_SIZE",
     "MAX_MANIFEST_ITEMS",
     "MAX_MODEL_CHARS",
     "MAX_PAGE_SIZE",
@@ -350,12 +362,15 @@ __all__ = [
     "validate_create_batch",
     "validate_create_manifest_from_rss",
     "validate_export_transcription",
+    "validate_extract_link",
     "validate_get_batch_item",
     "validate_get_batch_status",
     "validate_get_manifest",
     "validate_get_transcription",
     "validate_get_transcription_status",
     "validate_list_manifests",
+    "validate_list_supported_sites",
+    "validate_list_transcriptions",
     "validate_upload_manifest",
     "validate_watch_batch_status",
 ]

@@ -77,7 +77,7 @@ def _jsonl_item(out: Violations, line: int, raw: str, first_seen: dict[str, int]
         else:
             source.num_speakers = speakers
     item_rules: Violations = []
-    _audio_source(item_rules, "", source)
+    _audio_source(item_rules, "", source, links=False)
     for violation in item_rules:  # the AudioSource rules, on what was well-typed
         if violation.field not in mistyped:
             bad(violation.reason, f"{violation.field} {violation.description}")

@@ -61,6 +61,11 @@ class Reason(enum.StrEnum):
     DUPLICATE = "DUPLICATE"
     MODE_NOT_INFERABLE = "MODE_NOT_INFERABLE"
     INVALID_JSONL = "INVALID_JSONL"
+    INVALID_PAGE_TOKEN = "INVALID_PAGE_TOKEN"  # noqa: S105 (a reason, not a secret)
+    # A CreateBatch item's `page_url` that the upstream could not resolve (gateway.server.links).
+    LINK_NOT_SUPPORTED = "LINK_NOT_SUPPORTED"
+    LINK_NOT_FOUND = "LINK_NOT_FOUND"
+    LINK_EXTRACTION_FAILED = "LINK_EXTRACTION_FAILED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +183,31 @@ def _info(out: Violations, info: batch_pb2.BatchInfo) -> None:
     _speakers(out, "info", info)
 
 
-def _audio_source(out: Violations, prefix: str, source: batch_pb2.AudioSource) -> None:
-    _url(out, _join(prefix, "audio_url"), source.audio_url)
+def _audio_source(
+    out: Violations, prefix: str, source: batch_pb2.AudioSource, *, links: bool
+) -> None:
+    """An item's rules; `links`: a `page_url` may stand for `audio_url` (CreateBatch only)."""
+    if source.page_url and not links:
+        out.append(
+            Violation(
+                _join(prefix, "page_url"),
+                Reason.NOT_ALLOWED,
+                "is resolved only in CreateBatch; resolve the link with ExtractLink and give"
+                " its audio_url",
+            )
+        )
+    elif source.page_url and source.audio_url:
+        out.append(
+            Violation(
+                _join(prefix, "page_url"),
+                Reason.NOT_ALLOWED,
+                "must be empty when audio_url is given (exactly one of the two)",
+            )
+        )
+    elif source.page_url:
+        _url(out, _join(prefix, "page_url"), source.page_url)
+    if not (source.page_url and links) or source.audio_url:
+        _url(out, _join(prefix, "audio_url"), source.audio_url)
     _max_chars(out, _join(prefix, "title"), source.title, MAX_TITLE_CHARS)
     _max_chars(
         out, _join(prefix, "client_item_id"), source.client_item_id, MAX_CLIENT_ITEM_ID_CHARS
@@ -194,7 +222,7 @@ def _audio_sources(
     first_seen: dict[str, int] = {}
     for index, source in enumerate(sources[:SCAN_LIMIT]):
         prefix = f"{path}[{index}]"
-        _audio_source(out, prefix, source)
+        _audio_source(out, prefix, source, links=scope == "batch")
         item_id = source.client_item_id
         if item_id in first_seen:
             first = f"{path}[{first_seen[item_id]}]"

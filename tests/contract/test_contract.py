@@ -39,6 +39,10 @@ RPCS = {
     # --- money ---
     "GetBalance",
     "EstimateCost",
+    # issue 22: listing and links
+    "ListTranscriptions",
+    "ExtractLink",
+    "ListSupportedSites",
 }
 MESSAGES = {
     "BatchInfo",
@@ -50,6 +54,8 @@ MESSAGES = {
     "Manifest",
     "ManifestMetadata",
     "ManifestItems",
+    "TranscriptionSummary",
+    "SupportedSite",
 } | {f"{rpc}{suffix}" for rpc in RPCS for suffix in ("Request", "Response")}
 
 # FileDescriptorProto / DescriptorProto / EnumDescriptorProto / ServiceDescriptorProto field
@@ -239,6 +245,8 @@ def test_transcription_state_has_every_upstream_status() -> None:
         ("CreateManifestFromRssResponse", "manifest offset limit has_more next_offset"),
         ("ListManifestsRequest", "page_size page_token"),
         ("ListManifestsResponse", "manifests next_page_token"),
+        ("ListTranscriptionsRequest", "page_size page_token"),
+        ("ListTranscriptionsResponse", "transcriptions next_page_token"),
         ("GetBatchItemRequest", "batch_id client_item_id"),
         ("GetTranscriptionRequest", "transcription_id filter_hebrew_word_format"),
     ],
@@ -326,6 +334,20 @@ def test_generated_code_matches_protos(
         ("field sofer.batch.v1.ListManifestsRequest.page_size", validation.MAX_PAGE_SIZE),
         ("field sofer.batch.v1.ListManifestsRequest.page_token", validation.MAX_PAGE_TOKEN_CHARS),
         ("field sofer.batch.v1.CreateManifestFromRssRequest.limit", validation.MAX_RSS_LIMIT),
+        ("field sofer.batch.v1.ListTranscriptionsRequest.page_size", validation.MAX_LIST_PAGE_SIZE),
+        (
+            "field sofer.batch.v1.ListTranscriptionsRequest.page_size",
+            validation.DEFAULT_LIST_PAGE_SIZE,
+        ),
+        (
+            "field sofer.batch.v1.ListTranscriptionsRequest.page_token",
+            validation.MAX_PAGE_TOKEN_CHARS,
+        ),
+        (
+            "field sofer.batch.v1.ListTranscriptionsRequest.title_contains",
+            validation.MAX_TITLE_CHARS,
+        ),
+        ("field sofer.batch.v1.AudioSource.page_url", validation.MAX_URL_CHARS),
         ("field sofer.batch.v1.UploadManifestRequest.jsonl", validation.MAX_JSONL_BYTES >> 20),
     ],
 )

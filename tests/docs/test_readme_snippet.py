@@ -109,5 +109,6 @@ def test_the_config_retries_unavailable_for_every_read_and_create() -> None:
     reads = ["GetBatchStatus", "GetBatchItem", "GetTranscription", "GetTranscriptionStatus"]
     reads += ["GetManifest", "ListManifests", "ExportTranscription"]
     reads += ["GetBalance", "EstimateCost"]  # --- money ---
+    reads += ["ListTranscriptions", "ExtractLink", "ListSupportedSites"]
     creates = ["CreateBatch", "UploadManifest", "CreateManifestFromRss"]
     assert by_method == {method: ["UNAVAILABLE"] for method in reads + creates}

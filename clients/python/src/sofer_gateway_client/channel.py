@@ -24,8 +24,11 @@ READS = (
     # --- money ---
     "GetBalance",
     "EstimateCost",
+    "ListTranscriptions",
+    "ExtractLink",
+    "ListSupportedSites",
 )
-"""The unary reads: always safe to retry."""
+"""The unary reads: always safe to retry (ExtractLink too: link extraction changes nothing)."""
 
 CREATES = ("CreateBatch", "UploadManifest", "CreateManifestFromRss")
 """The creates: safe to retry ONLY because each carries a `request_id`, which stays the same

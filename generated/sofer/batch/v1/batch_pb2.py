@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asofer/batch/v1/batch.proto\x12\x0esofer.batch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdf\x01\n\tBatchInfo\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x32\n\x10primary_language\x18\x03 \x01(\x0e\x32\x18.sofer.batch.v1.Language\x12<\n\x12hebrew_word_format\x18\x04 \x03(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\x12\x16\n\x0cnum_speakers\x18\x05 \x01(\x05H\x00\x12\x1e\n\x14\x61uto_detect_speakers\x18\x06 \x01(\x08H\x00\x42\n\n\x08speakers\"\x8b\x01\n\x0b\x41udioSource\x12\x11\n\taudio_url\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_item_id\x18\x03 \x01(\t\x12\x16\n\x0cnum_speakers\x18\x04 \x01(\x05H\x00\x12\x1e\n\x14\x61uto_detect_speakers\x18\x05 \x01(\x08H\x00\x42\n\n\x08speakers\"\xb4\x02\n\x0b\x42\x61tchStatus\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.sofer.batch.v1.BatchState\x12\x13\n\x0btotal_count\x18\x03 \x01(\x05\x12\x17\n\x0f\x63ompleted_count\x18\x04 \x01(\x05\x12\x14\n\x0c\x66\x61iled_count\x18\x05 \x01(\x05\x12\x15\n\rpending_count\x18\x06 \x01(\x05\x12\x39\n\x0etranscriptions\x18\x07 \x03(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\x12/\n\x0bobserved_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x19\x63hanged_transcription_ids\x18\t \x03(\t\"\xfa\x02\n\x11TranscriptionInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x63lient_item_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x10primary_language\x18\x05 \x01(\x0e\x32\x18.sofer.batch.v1.Language\x12<\n\x12hebrew_word_format\x18\x06 \x03(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\x12\x19\n\x0cnum_speakers\x18\x07 \x01(\x05H\x00\x88\x01\x01\x12\x31\n\x05state\x18\x08 \x01(\x0e\x32\".sofer.batch.v1.TranscriptionState\x12\x15\n\x08\x64uration\x18\t \x01(\x01H\x01\x88\x01\x01\x12\r\n\x05model\x18\n \x01(\tB\x0f\n\r_num_speakersB\x0b\n\t_duration\"\x99\x01\n\rWordTimestamp\x12\x0c\n\x04word\x18\x01 \x01(\t\x12<\n\x12hebrew_word_format\x18\x02 \x03(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\x12\r\n\x05start\x18\x03 \x01(\x01\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x01\x12\x14\n\x07speaker\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\n\n\x08_speaker\"\x81\x01\n\rTranscription\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x31\n\ntimestamps\x18\x02 \x03(\x0b\x32\x1d.sofer.batch.v1.WordTimestamp\x12/\n\x04info\x18\x03 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\"\xef\x01\n\x08Manifest\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nitem_count\x18\x03 \x01(\x05\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12.\n\x06status\x18\x05 \x01(\x0e\x32\x1e.sofer.batch.v1.ManifestStatus\x12\x10\n\x08\x63hecksum\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x19\n\x11validation_errors\x18\t \x03(\t\"6\n\x10ManifestMetadata\x12\r\n\x05title\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t*l\n\x0eProcessingMode\x12\x1f\n\x1bPROCESSING_MODE_UNSPECIFIED\x10\x00\x12\x1c\n\x18PROCESSING_MODE_STANDARD\x10\x01\x12\x1b\n\x17PROCESSING_MODE_EXPRESS\x10\x02*h\n\x08Language\x12\x18\n\x14LANGUAGE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bLANGUAGE_EN\x10\x01\x12\x0f\n\x0bLANGUAGE_HE\x10\x02\x12\x0f\n\x0bLANGUAGE_YI\x10\x03\x12\x0f\n\x0bLANGUAGE_FR\x10\x04*\x8b\x01\n\x10HebrewWordFormat\x12\"\n\x1eHEBREW_WORD_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15HEBREW_WORD_FORMAT_EN\x10\x01\x12\x19\n\x15HEBREW_WORD_FORMAT_HE\x10\x02\x12\x1d\n\x19HEBREW_WORD_FORMAT_HYBRID\x10\x03*\x92\x01\n\nBatchState\x12\x1b\n\x17\x42\x41TCH_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42\x41TCH_STATE_RECEIVED\x10\x01\x12\x1a\n\x16\x42\x41TCH_STATE_PROCESSING\x10\x02\x12\x19\n\x15\x42\x41TCH_STATE_COMPLETED\x10\x03\x12\x16\n\x12\x42\x41TCH_STATE_FAILED\x10\x04*\xd4\x02\n\x12TranscriptionState\x12#\n\x1fTRANSCRIPTION_STATE_UNSPECIFIED\x10\x00\x12 \n\x1cTRANSCRIPTION_STATE_RECEIVED\x10\x01\x12\x1f\n\x1bTRANSCRIPTION_STATE_PENDING\x10\x02\x12\"\n\x1eTRANSCRIPTION_STATE_PROCESSING\x10\x03\x12!\n\x1dTRANSCRIPTION_STATE_COMPLETED\x10\x04\x12!\n\x1dTRANSCRIPTION_STATE_CANCELLED\x10\x05\x12\x1e\n\x1aTRANSCRIPTION_STATE_FAILED\x10\x06\x12 \n\x1cTRANSCRIPTION_STATE_UPLOADED\x10\x07\x12*\n&TRANSCRIPTION_STATE_INSUFFICIENT_FUNDS\x10\x08*\x91\x01\n\x0eManifestStatus\x12\x1f\n\x1bMANIFEST_STATUS_UNSPECIFIED\x10\x00\x12&\n\"MANIFEST_STATUS_PENDING_VALIDATION\x10\x01\x12\x19\n\x15MANIFEST_STATUS_VALID\x10\x02\x12\x1b\n\x17MANIFEST_STATUS_INVALID\x10\x03*v\n\x0c\x45xportFormat\x12\x1d\n\x19\x45XPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45XPORT_FORMAT_SRT\x10\x01\x12\x18\n\x14\x45XPORT_FORMAT_WEBVTT\x10\x02\x12\x16\n\x12\x45XPORT_FORMAT_TEXT\x10\x03\x42J\n\x11\x61i.sofer.batch.v1B\nBatchProtoP\x01Z\'sofer.ai/gateway/sofer/batch/v1;batchv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1asofer/batch/v1/batch.proto\x12\x0esofer.batch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdf\x01\n\tBatchInfo\x12\r\n\x05model\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x32\n\x10primary_language\x18\x03 \x01(\x0e\x32\x18.sofer.batch.v1.Language\x12<\n\x12hebrew_word_format\x18\x04 \x03(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\x12\x16\n\x0cnum_speakers\x18\x05 \x01(\x05H\x00\x12\x1e\n\x14\x61uto_detect_speakers\x18\x06 \x01(\x08H\x00\x42\n\n\x08speakers\"\x9d\x01\n\x0b\x41udioSource\x12\x11\n\taudio_url\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x16\n\x0e\x63lient_item_id\x18\x03 \x01(\t\x12\x16\n\x0cnum_speakers\x18\x04 \x01(\x05H\x00\x12\x1e\n\x14\x61uto_detect_speakers\x18\x05 \x01(\x08H\x00\x12\x10\n\x08page_url\x18\x06 \x01(\tB\n\n\x08speakers\"\xb4\x02\n\x0b\x42\x61tchStatus\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12)\n\x05state\x18\x02 \x01(\x0e\x32\x1a.sofer.batch.v1.BatchState\x12\x13\n\x0btotal_count\x18\x03 \x01(\x05\x12\x17\n\x0f\x63ompleted_count\x18\x04 \x01(\x05\x12\x14\n\x0c\x66\x61iled_count\x18\x05 \x01(\x05\x12\x15\n\rpending_count\x18\x06 \x01(\x05\x12\x39\n\x0etranscriptions\x18\x07 \x03(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\x12/\n\x0bobserved_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x19\x63hanged_transcription_ids\x18\t \x03(\t\"\xfa\x02\n\x11TranscriptionInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x16\n\x0e\x63lient_item_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x10primary_language\x18\x05 \x01(\x0e\x32\x18.sofer.batch.v1.Language\x12<\n\x12hebrew_word_format\x18\x06 \x03(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\x12\x19\n\x0cnum_speakers\x18\x07 \x01(\x05H\x00\x88\x01\x01\x12\x31\n\x05state\x18\x08 \x01(\x0e\x32\".sofer.batch.v1.TranscriptionState\x12\x15\n\x08\x64uration\x18\t \x01(\x01H\x01\x88\x01\x01\x12\r\n\x05model\x18\n \x01(\tB\x0f\n\r_num_speakersB\x0b\n\t_duration\"\x99\x01\n\rWordTimestamp\x12\x0c\n\x04word\x18\x01 \x01(\t\x12<\n\x12hebrew_word_format\x18\x02 \x03(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\x12\r\n\x05start\x18\x03 \x01(\x01\x12\x0b\n\x03\x65nd\x18\x04 \x01(\x01\x12\x14\n\x07speaker\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\n\n\x08_speaker\"\x81\x01\n\rTranscription\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x31\n\ntimestamps\x18\x02 \x03(\x0b\x32\x1d.sofer.batch.v1.WordTimestamp\x12/\n\x04info\x18\x03 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\"\xef\x01\n\x08Manifest\x12\n\n\x02id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nitem_count\x18\x03 \x01(\x05\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12.\n\x06status\x18\x05 \x01(\x0e\x32\x1e.sofer.batch.v1.ManifestStatus\x12\x10\n\x08\x63hecksum\x18\x06 \x01(\t\x12\r\n\x05title\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\x12\x19\n\x11validation_errors\x18\t \x03(\t\"6\n\x10ManifestMetadata\x12\r\n\x05title\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t*l\n\x0eProcessingMode\x12\x1f\n\x1bPROCESSING_MODE_UNSPECIFIED\x10\x00\x12\x1c\n\x18PROCESSING_MODE_STANDARD\x10\x01\x12\x1b\n\x17PROCESSING_MODE_EXPRESS\x10\x02*h\n\x08Language\x12\x18\n\x14LANGUAGE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bLANGUAGE_EN\x10\x01\x12\x0f\n\x0bLANGUAGE_HE\x10\x02\x12\x0f\n\x0bLANGUAGE_YI\x10\x03\x12\x0f\n\x0bLANGUAGE_FR\x10\x04*\x8b\x01\n\x10HebrewWordFormat\x12\"\n\x1eHEBREW_WORD_FORMAT_UNSPECIFIED\x10\x00\x12\x19\n\x15HEBREW_WORD_FORMAT_EN\x10\x01\x12\x19\n\x15HEBREW_WORD_FORMAT_HE\x10\x02\x12\x1d\n\x19HEBREW_WORD_FORMAT_HYBRID\x10\x03*\x92\x01\n\nBatchState\x12\x1b\n\x17\x42\x41TCH_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x42\x41TCH_STATE_RECEIVED\x10\x01\x12\x1a\n\x16\x42\x41TCH_STATE_PROCESSING\x10\x02\x12\x19\n\x15\x42\x41TCH_STATE_COMPLETED\x10\x03\x12\x16\n\x12\x42\x41TCH_STATE_FAILED\x10\x04*\xd4\x02\n\x12TranscriptionState\x12#\n\x1fTRANSCRIPTION_STATE_UNSPECIFIED\x10\x00\x12 \n\x1cTRANSCRIPTION_STATE_RECEIVED\x10\x01\x12\x1f\n\x1bTRANSCRIPTION_STATE_PENDING\x10\x02\x12\"\n\x1eTRANSCRIPTION_STATE_PROCESSING\x10\x03\x12!\n\x1dTRANSCRIPTION_STATE_COMPLETED\x10\x04\x12!\n\x1dTRANSCRIPTION_STATE_CANCELLED\x10\x05\x12\x1e\n\x1aTRANSCRIPTION_STATE_FAILED\x10\x06\x12 \n\x1cTRANSCRIPTION_STATE_UPLOADED\x10\x07\x12*\n&TRANSCRIPTION_STATE_INSUFFICIENT_FUNDS\x10\x08*\x91\x01\n\x0eManifestStatus\x12\x1f\n\x1bMANIFEST_STATUS_UNSPECIFIED\x10\x00\x12&\n\"MANIFEST_STATUS_PENDING_VALIDATION\x10\x01\x12\x19\n\x15MANIFEST_STATUS_VALID\x10\x02\x12\x1b\n\x17MANIFEST_STATUS_INVALID\x10\x03*v\n\x0c\x45xportFormat\x12\x1d\n\x19\x45XPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45XPORT_FORMAT_SRT\x10\x01\x12\x18\n\x14\x45XPORT_FORMAT_WEBVTT\x10\x02\x12\x16\n\x12\x45XPORT_FORMAT_TEXT\x10\x03\x42J\n\x11\x61i.sofer.batch.v1B\nBatchProtoP\x01Z\'sofer.ai/gateway/sofer/batch/v1;batchv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,34 +33,34 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sofer.batch.v1.batch_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\021ai.sofer.batch.v1B\nBatchProtoP\001Z\'sofer.ai/gateway/sofer/batch/v1;batchv1'
-  _globals['_PROCESSINGMODE']._serialized_start=1725
-  _globals['_PROCESSINGMODE']._serialized_end=1833
-  _globals['_LANGUAGE']._serialized_start=1835
-  _globals['_LANGUAGE']._serialized_end=1939
-  _globals['_HEBREWWORDFORMAT']._serialized_start=1942
-  _globals['_HEBREWWORDFORMAT']._serialized_end=2081
-  _globals['_BATCHSTATE']._serialized_start=2084
-  _globals['_BATCHSTATE']._serialized_end=2230
-  _globals['_TRANSCRIPTIONSTATE']._serialized_start=2233
-  _globals['_TRANSCRIPTIONSTATE']._serialized_end=2573
-  _globals['_MANIFESTSTATUS']._serialized_start=2576
-  _globals['_MANIFESTSTATUS']._serialized_end=2721
-  _globals['_EXPORTFORMAT']._serialized_start=2723
-  _globals['_EXPORTFORMAT']._serialized_end=2841
+  _globals['_PROCESSINGMODE']._serialized_start=1743
+  _globals['_PROCESSINGMODE']._serialized_end=1851
+  _globals['_LANGUAGE']._serialized_start=1853
+  _globals['_LANGUAGE']._serialized_end=1957
+  _globals['_HEBREWWORDFORMAT']._serialized_start=1960
+  _globals['_HEBREWWORDFORMAT']._serialized_end=2099
+  _globals['_BATCHSTATE']._serialized_start=2102
+  _globals['_BATCHSTATE']._serialized_end=2248
+  _globals['_TRANSCRIPTIONSTATE']._serialized_start=2251
+  _globals['_TRANSCRIPTIONSTATE']._serialized_end=2591
+  _globals['_MANIFESTSTATUS']._serialized_start=2594
+  _globals['_MANIFESTSTATUS']._serialized_end=2739
+  _globals['_EXPORTFORMAT']._serialized_start=2741
+  _globals['_EXPORTFORMAT']._serialized_end=2859
   _globals['_BATCHINFO']._serialized_start=80
   _globals['_BATCHINFO']._serialized_end=303
   _globals['_AUDIOSOURCE']._serialized_start=306
-  _globals['_AUDIOSOURCE']._serialized_end=445
-  _globals['_BATCHSTATUS']._serialized_start=448
-  _globals['_BATCHSTATUS']._serialized_end=756
-  _globals['_TRANSCRIPTIONINFO']._serialized_start=759
-  _globals['_TRANSCRIPTIONINFO']._serialized_end=1137
-  _globals['_WORDTIMESTAMP']._serialized_start=1140
-  _globals['_WORDTIMESTAMP']._serialized_end=1293
-  _globals['_TRANSCRIPTION']._serialized_start=1296
-  _globals['_TRANSCRIPTION']._serialized_end=1425
-  _globals['_MANIFEST']._serialized_start=1428
-  _globals['_MANIFEST']._serialized_end=1667
-  _globals['_MANIFESTMETADATA']._serialized_start=1669
-  _globals['_MANIFESTMETADATA']._serialized_end=1723
+  _globals['_AUDIOSOURCE']._serialized_end=463
+  _globals['_BATCHSTATUS']._serialized_start=466
+  _globals['_BATCHSTATUS']._serialized_end=774
+  _globals['_TRANSCRIPTIONINFO']._serialized_start=777
+  _globals['_TRANSCRIPTIONINFO']._serialized_end=1155
+  _globals['_WORDTIMESTAMP']._serialized_start=1158
+  _globals['_WORDTIMESTAMP']._serialized_end=1311
+  _globals['_TRANSCRIPTION']._serialized_start=1314
+  _globals['_TRANSCRIPTION']._serialized_end=1443
+  _globals['_MANIFEST']._serialized_start=1446
+  _globals['_MANIFEST']._serialized_end=1685
+  _globals['_MANIFESTMETADATA']._serialized_start=1687
+  _globals['_MANIFESTMETADATA']._serialized_end=1741
 # @@protoc_insertion_point(module_scope)

@@ -116,18 +116,20 @@ class BatchInfo(_message.Message):
     def __init__(self, model: _Optional[str] = ..., title: _Optional[str] = ..., primary_language: _Optional[_Union[Language, str]] = ..., hebrew_word_format: _Optional[_Iterable[_Union[HebrewWordFormat, str]]] = ..., num_speakers: _Optional[int] = ..., auto_detect_speakers: _Optional[bool] = ...) -> None: ...
 
 class AudioSource(_message.Message):
-    __slots__ = ("audio_url", "title", "client_item_id", "num_speakers", "auto_detect_speakers")
+    __slots__ = ("audio_url", "title", "client_item_id", "num_speakers", "auto_detect_speakers", "page_url")
     AUDIO_URL_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     CLIENT_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
     NUM_SPEAKERS_FIELD_NUMBER: _ClassVar[int]
     AUTO_DETECT_SPEAKERS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_URL_FIELD_NUMBER: _ClassVar[int]
     audio_url: str
     title: str
     client_item_id: str
     num_speakers: int
     auto_detect_speakers: bool
-    def __init__(self, audio_url: _Optional[str] = ..., title: _Optional[str] = ..., client_item_id: _Optional[str] = ..., num_speakers: _Optional[int] = ..., auto_detect_speakers: _Optional[bool] = ...) -> None: ...
+    page_url: str
+    def __init__(self, audio_url: _Optional[str] = ..., title: _Optional[str] = ..., client_item_id: _Optional[str] = ..., num_speakers: _Optional[int] = ..., auto_detect_speakers: _Optional[bool] = ..., page_url: _Optional[str] = ...) -> None: ...
 
 class BatchStatus(_message.Message):
     __slots__ = ("batch_id", "state", "total_count", "completed_count", "failed_count", "pending_count", "transcriptions", "observed_at", "changed_transcription_ids")

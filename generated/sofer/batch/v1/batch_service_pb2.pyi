@@ -298,3 +298,69 @@ class EstimateCostResponse(_message.Message):
     total_cost_cents: int
     total_duration_seconds: float
     def __init__(self, items: _Optional[_Iterable[_Union[ItemCost, _Mapping]]] = ..., total_cost_cents: _Optional[int] = ..., total_duration_seconds: _Optional[float] = ...) -> None: ...
+
+class ListTranscriptionsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "states", "title_contains")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STATES_FIELD_NUMBER: _ClassVar[int]
+    TITLE_CONTAINS_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    states: _containers.RepeatedScalarFieldContainer[_batch_pb2.TranscriptionState]
+    title_contains: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., states: _Optional[_Iterable[_Union[_batch_pb2.TranscriptionState, str]]] = ..., title_contains: _Optional[str] = ...) -> None: ...
+
+class TranscriptionSummary(_message.Message):
+    __slots__ = ("transcription_id", "title", "state")
+    TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    transcription_id: str
+    title: str
+    state: _batch_pb2.TranscriptionState
+    def __init__(self, transcription_id: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[_batch_pb2.TranscriptionState, str]] = ...) -> None: ...
+
+class ListTranscriptionsResponse(_message.Message):
+    __slots__ = ("transcriptions", "next_page_token")
+    TRANSCRIPTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    transcriptions: _containers.RepeatedCompositeFieldContainer[TranscriptionSummary]
+    next_page_token: str
+    def __init__(self, transcriptions: _Optional[_Iterable[_Union[TranscriptionSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class ExtractLinkRequest(_message.Message):
+    __slots__ = ("url",)
+    URL_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    def __init__(self, url: _Optional[str] = ...) -> None: ...
+
+class ExtractLinkResponse(_message.Message):
+    __slots__ = ("audio_url", "title", "file_format", "file_name")
+    AUDIO_URL_FIELD_NUMBER: _ClassVar[int]
+    TITLE_FIELD_NUMBER: _ClassVar[int]
+    FILE_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    audio_url: str
+    title: str
+    file_format: str
+    file_name: str
+    def __init__(self, audio_url: _Optional[str] = ..., title: _Optional[str] = ..., file_format: _Optional[str] = ..., file_name: _Optional[str] = ...) -> None: ...
+
+class ListSupportedSitesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class SupportedSite(_message.Message):
+    __slots__ = ("name", "url")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    url: str
+    def __init__(self, name: _Optional[str] = ..., url: _Optional[str] = ...) -> None: ...
+
+class ListSupportedSitesResponse(_message.Message):
+    __slots__ = ("sites",)
+    SITES_FIELD_NUMBER: _ClassVar[int]
+    sites: _containers.RepeatedCompositeFieldContainer[SupportedSite]
+    def __init__(self, sites: _Optional[_Iterable[_Union[SupportedSite, _Mapping]]] = ...) -> None: ...

@@ -164,6 +164,21 @@ class BatchTranscriptionServiceStub:
                 request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostRequest.SerializeToString,
                 response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostResponse.FromString,
                 _registered_method=True)
+        self.ListTranscriptions = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/ListTranscriptions',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListTranscriptionsRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListTranscriptionsResponse.FromString,
+                _registered_method=True)
+        self.ExtractLink = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/ExtractLink',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExtractLinkRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExtractLinkResponse.FromString,
+                _registered_method=True)
+        self.ListSupportedSites = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/ListSupportedSites',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesResponse.FromString,
+                _registered_method=True)
 
 
 class BatchTranscriptionServiceServicer:
@@ -419,6 +434,41 @@ class BatchTranscriptionServiceServicer:
         RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
         read of a manifest's items): send its items as `audio_sources` with
         COSTED_WORK_STANDARD_BATCH instead.
+        --- listing and links ---
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTranscriptions(self, request, context):
+        """Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
+        orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
+        /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
+        reads in flight and reused for the same credential for 10 seconds, so a caller walking every
+        page within that window costs one list GET in all, and at most one per 10 seconds however
+        slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
+        INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
+        another credential, or from a request with other filters).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExtractLink(self, request, context):
+        """Resolves a page link of a supported site (a YouTube video, a Google Drive file, ...) to the
+        URL of its audio, with what the upstream says of it (upstream POST /v1/link/extract; it has
+        no side effect, so the gateway retries it like a read). Errors: a link of no supported site,
+        or no media page of one, INVALID_ARGUMENT (reason LINK_NOT_SUPPORTED, a field violation on
+        `url`); a page that does not exist NOT_FOUND (LINK_NOT_FOUND); a page whose audio the upstream
+        could not extract (its HTTP 500) FAILED_PRECONDITION (LINK_EXTRACTION_FAILED).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSupportedSites(self, request, context):
+        """Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
+        /v1/link/sites).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -496,6 +546,21 @@ def add_BatchTranscriptionServiceServicer_to_server(servicer, server):
                     servicer.EstimateCost,
                     request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostRequest.FromString,
                     response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostResponse.SerializeToString,
+            ),
+            'ListTranscriptions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTranscriptions,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListTranscriptionsRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListTranscriptionsResponse.SerializeToString,
+            ),
+            'ExtractLink': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtractLink,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExtractLinkRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExtractLinkResponse.SerializeToString,
+            ),
+            'ListSupportedSites': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSupportedSites,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -936,6 +1001,87 @@ class BatchTranscriptionService:
             '/sofer.batch.v1.BatchTranscriptionService/EstimateCost',
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostRequest.SerializeToString,
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.EstimateCostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTranscriptions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/ListTranscriptions',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListTranscriptionsRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListTranscriptionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtractLink(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/ExtractLink',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExtractLinkRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ExtractLinkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSupportedSites(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/ListSupportedSites',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -125,6 +125,25 @@ type BatchTranscriptionServiceClient interface {
 	// read of a manifest's items): send its items as `audio_sources` with
 	// COSTED_WORK_STANDARD_BATCH instead.
 	EstimateCost(ctx context.Context, in *EstimateCostRequest, opts ...grpc.CallOption) (*EstimateCostResponse, error)
+	// Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
+	// orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
+	// /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
+	// reads in flight and reused for the same credential for 10 seconds, so a caller walking every
+	// page within that window costs one list GET in all, and at most one per 10 seconds however
+	// slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
+	// INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
+	// another credential, or from a request with other filters).
+	ListTranscriptions(ctx context.Context, in *ListTranscriptionsRequest, opts ...grpc.CallOption) (*ListTranscriptionsResponse, error)
+	// Resolves a page link of a supported site (a YouTube video, a Google Drive file, ...) to the
+	// URL of its audio, with what the upstream says of it (upstream POST /v1/link/extract; it has
+	// no side effect, so the gateway retries it like a read). Errors: a link of no supported site,
+	// or no media page of one, INVALID_ARGUMENT (reason LINK_NOT_SUPPORTED, a field violation on
+	// `url`); a page that does not exist NOT_FOUND (LINK_NOT_FOUND); a page whose audio the upstream
+	// could not extract (its HTTP 500) FAILED_PRECONDITION (LINK_EXTRACTION_FAILED).
+	ExtractLink(ctx context.Context, in *ExtractLinkRequest, opts ...grpc.CallOption) (*ExtractLinkResponse, error)
+	// Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
+	// /v1/link/sites).
+	ListSupportedSites(ctx context.Context, in *ListSupportedSitesRequest, opts ...grpc.CallOption) (*ListSupportedSitesResponse, error)
 }
 
 type batchTranscriptionServiceClient struct {
@@ -307,6 +326,33 @@ func (c *batchTranscriptionServiceClient) EstimateCost(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *batchTranscriptionServiceClient) ListTranscriptions(ctx context.Context, in *ListTranscriptionsRequest, opts ...grpc.CallOption) (*ListTranscriptionsResponse, error) {
+	out := new(ListTranscriptionsResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/ListTranscriptions", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *batchTranscriptionServiceClient) ExtractLink(ctx context.Context, in *ExtractLinkRequest, opts ...grpc.CallOption) (*ExtractLinkResponse, error) {
+	out := new(ExtractLinkResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/ExtractLink", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *batchTranscriptionServiceClient) ListSupportedSites(ctx context.Context, in *ListSupportedSitesRequest, opts ...grpc.CallOption) (*ListSupportedSitesResponse, error) {
+	out := new(ListSupportedSitesResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/ListSupportedSites", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BatchTranscriptionServiceServer is the server API for BatchTranscriptionService service.
 // All implementations must embed UnimplementedBatchTranscriptionServiceServer
 // for forward compatibility
@@ -419,6 +465,25 @@ type BatchTranscriptionServiceServer interface {
 	// read of a manifest's items): send its items as `audio_sources` with
 	// COSTED_WORK_STANDARD_BATCH instead.
 	EstimateCost(context.Context, *EstimateCostRequest) (*EstimateCostResponse, error)
+	// Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
+	// orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
+	// /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
+	// reads in flight and reused for the same credential for 10 seconds, so a caller walking every
+	// page within that window costs one list GET in all, and at most one per 10 seconds however
+	// slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
+	// INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
+	// another credential, or from a request with other filters).
+	ListTranscriptions(context.Context, *ListTranscriptionsRequest) (*ListTranscriptionsResponse, error)
+	// Resolves a page link of a supported site (a YouTube video, a Google Drive file, ...) to the
+	// URL of its audio, with what the upstream says of it (upstream POST /v1/link/extract; it has
+	// no side effect, so the gateway retries it like a read). Errors: a link of no supported site,
+	// or no media page of one, INVALID_ARGUMENT (reason LINK_NOT_SUPPORTED, a field violation on
+	// `url`); a page that does not exist NOT_FOUND (LINK_NOT_FOUND); a page whose audio the upstream
+	// could not extract (its HTTP 500) FAILED_PRECONDITION (LINK_EXTRACTION_FAILED).
+	ExtractLink(context.Context, *ExtractLinkRequest) (*ExtractLinkResponse, error)
+	// Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
+	// /v1/link/sites).
+	ListSupportedSites(context.Context, *ListSupportedSitesRequest) (*ListSupportedSitesResponse, error)
 	mustEmbedUnimplementedBatchTranscriptionServiceServer()
 }
 
@@ -467,6 +532,15 @@ func (UnimplementedBatchTranscriptionServiceServer) GetBalance(context.Context, 
 }
 func (UnimplementedBatchTranscriptionServiceServer) EstimateCost(context.Context, *EstimateCostRequest) (*EstimateCostResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method EstimateCost not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) ListTranscriptions(context.Context, *ListTranscriptionsRequest) (*ListTranscriptionsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListTranscriptions not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) ExtractLink(context.Context, *ExtractLinkRequest) (*ExtractLinkResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ExtractLink not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) ListSupportedSites(context.Context, *ListSupportedSitesRequest) (*ListSupportedSitesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListSupportedSites not implemented")
 }
 func (UnimplementedBatchTranscriptionServiceServer) mustEmbedUnimplementedBatchTranscriptionServiceServer() {
 }
@@ -740,6 +814,60 @@ func _BatchTranscriptionService_EstimateCost_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BatchTranscriptionService_ListTranscriptions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTranscriptionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).ListTranscriptions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/ListTranscriptions",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).ListTranscriptions(ctx, req.(*ListTranscriptionsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BatchTranscriptionService_ExtractLink_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExtractLinkRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).ExtractLink(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/ExtractLink",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).ExtractLink(ctx, req.(*ExtractLinkRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BatchTranscriptionService_ListSupportedSites_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSupportedSitesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).ListSupportedSites(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/ListSupportedSites",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).ListSupportedSites(ctx, req.(*ListSupportedSitesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "sofer.batch.v1.BatchTranscriptionService",
 	HandlerType: (*BatchTranscriptionServiceServer)(nil),
@@ -791,6 +919,18 @@ var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EstimateCost",
 			Handler:    _BatchTranscriptionService_EstimateCost_Handler,
+		},
+		{
+			MethodName: "ListTranscriptions",
+			Handler:    _BatchTranscriptionService_ListTranscriptions_Handler,
+		},
+		{
+			MethodName: "ExtractLink",
+			Handler:    _BatchTranscriptionService_ExtractLink_Handler,
+		},
+		{
+			MethodName: "ListSupportedSites",
+			Handler:    _BatchTranscriptionService_ListSupportedSites_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -110,9 +110,9 @@ export declare const BatchInfoSchema: GenMessage<BatchInfo>;
  */
 export declare type AudioSource = Message<"sofer.batch.v1.AudioSource"> & {
   /**
-   * Direct download URL of the audio (MP3, WAV, ...). Required; an absolute http or https URL
-   * with a host, at most 2048 characters, no whitespace or control characters; else
-   * INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
+   * Direct download URL of the audio (MP3, WAV, ...). Required unless `page_url` is given (exactly
+   * one of the two); an absolute http or https URL with a host, at most 2048 characters, no
+   * whitespace or control characters; else INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
    *
    * @generated from field: string audio_url = 1;
    */
@@ -158,6 +158,20 @@ export declare type AudioSource = Message<"sofer.batch.v1.AudioSource"> & {
     value: boolean;
     case: "autoDetectSpeakers";
   } | { case: undefined; value?: undefined };
+
+  /**
+   * A page link of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file,
+   * ...) instead of `audio_url`: the gateway resolves it to its audio URL (`ExtractLink`) before
+   * the batch is created, and an empty `title` becomes the page's title. Only in
+   * `CreateBatchRequest.audio_sources` (a manifest item with one fails INVALID_ARGUMENT on e.g.
+   * `items.items[0].page_url`: resolve links with `ExtractLink` first); exactly one of
+   * `audio_url` and `page_url`, an absolute http or https URL of at most 2048 characters, else
+   * INVALID_ARGUMENT on e.g. `audio_sources[2].page_url`. A link that does not resolve fails the
+   * whole create (see `CreateBatchRequest.audio_sources`).
+   *
+   * @generated from field: string page_url = 6;
+   */
+  pageUrl: string;
 };
 
 /**

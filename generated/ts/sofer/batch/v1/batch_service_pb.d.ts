@@ -16,7 +16,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { AudioSource, BatchInfo, BatchState, BatchStatus, ExportFormat, HebrewWordFormat, Manifest, ManifestMetadata, ProcessingMode, Transcription, TranscriptionInfo } from "./batch_pb.js";
+import type { AudioSource, BatchInfo, BatchState, BatchStatus, ExportFormat, HebrewWordFormat, Manifest, ManifestMetadata, ProcessingMode, Transcription, TranscriptionInfo, TranscriptionState } from "./batch_pb.js";
 
 /**
  * Describes the file sofer/batch/v1/batch_service.proto.
@@ -84,7 +84,16 @@ export declare type CreateBatchRequest = Message<"sofer.batch.v1.CreateBatchRequ
   /**
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    *
    * @generated from field: repeated sofer.batch.v1.AudioSource audio_sources = 6;
    */
@@ -1052,6 +1061,243 @@ export declare type EstimateCostResponse = Message<"sofer.batch.v1.EstimateCostR
 export declare const EstimateCostResponseSchema: GenMessage<EstimateCostResponse>;
 
 /**
+ * Request of `ListTranscriptions` (AIP-158). The filters combine with AND. There is no filter on
+ * the creation time: the upstream's list (`TranscriptionSummary`: id, title, status) has none, and
+ * filtering on it would cost one upstream read per transcription scanned; read the time of the
+ * ones you need with `GetTranscriptionStatus` (`TranscriptionInfo.created_at`).
+ *
+ * @generated from message sofer.batch.v1.ListTranscriptionsRequest
+ */
+export declare type ListTranscriptionsRequest = Message<"sofer.batch.v1.ListTranscriptionsRequest"> & {
+  /**
+   * Maximum number of transcriptions to return, 0 to 200, else INVALID_ARGUMENT on `page_size`;
+   * 0 means the default, 50. A page has fewer only when it is the last.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` of a previous response, to get the next page; empty for the first page.
+   * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
+   * the last transcription it returned, not a position), for the same credential and the same
+   * filters only: a malformed token, one from another credential, or one from a request with
+   * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Only transcriptions in one of these states; empty: any state. Each a known value other than
+   * UNSPECIFIED, at most 8 of them, else INVALID_ARGUMENT on e.g. `states[1]`.
+   *
+   * @generated from field: repeated sofer.batch.v1.TranscriptionState states = 3;
+   */
+  states: TranscriptionState[];
+
+  /**
+   * Only transcriptions whose title contains this text, ignoring case; empty: any title. At most
+   * 512 characters, else INVALID_ARGUMENT on `title_contains`.
+   *
+   * @generated from field: string title_contains = 4;
+   */
+  titleContains: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.ListTranscriptionsRequest.
+ * Use `create(ListTranscriptionsRequestSchema)` to create a new message.
+ */
+export declare const ListTranscriptionsRequestSchema: GenMessage<ListTranscriptionsRequest>;
+
+/**
+ * One transcription in a listing (upstream `TranscriptionSummary`): what the upstream's list
+ * says of it. `GetTranscriptionStatus` has the rest (`TranscriptionInfo`).
+ *
+ * @generated from message sofer.batch.v1.TranscriptionSummary
+ */
+export declare type TranscriptionSummary = Message<"sofer.batch.v1.TranscriptionSummary"> & {
+  /**
+   * Canonical id of the transcription (a UUID).
+   *
+   * @generated from field: string transcription_id = 1;
+   */
+  transcriptionId: string;
+
+  /**
+   * Title of the transcription.
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * Current state of the transcription.
+   *
+   * @generated from field: sofer.batch.v1.TranscriptionState state = 3;
+   */
+  state: TranscriptionState;
+};
+
+/**
+ * Describes the message sofer.batch.v1.TranscriptionSummary.
+ * Use `create(TranscriptionSummarySchema)` to create a new message.
+ */
+export declare const TranscriptionSummarySchema: GenMessage<TranscriptionSummary>;
+
+/**
+ * Response of `ListTranscriptions`.
+ *
+ * @generated from message sofer.batch.v1.ListTranscriptionsResponse
+ */
+export declare type ListTranscriptionsResponse = Message<"sofer.batch.v1.ListTranscriptionsResponse"> & {
+  /**
+   * The transcriptions of this page, newest first.
+   *
+   * @generated from field: repeated sofer.batch.v1.TranscriptionSummary transcriptions = 1;
+   */
+  transcriptions: TranscriptionSummary[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.ListTranscriptionsResponse.
+ * Use `create(ListTranscriptionsResponseSchema)` to create a new message.
+ */
+export declare const ListTranscriptionsResponseSchema: GenMessage<ListTranscriptionsResponse>;
+
+/**
+ * Request of `ExtractLink` (upstream `LinkRequest`).
+ *
+ * @generated from message sofer.batch.v1.ExtractLinkRequest
+ */
+export declare type ExtractLinkRequest = Message<"sofer.batch.v1.ExtractLinkRequest"> & {
+  /**
+   * Link to a page of a supported site (`ListSupportedSites`), e.g.
+   * "https://www.youtube.com/watch?v=ID". Required; an absolute http or https URL of at most 2048
+   * characters, else INVALID_ARGUMENT on `url`.
+   *
+   * @generated from field: string url = 1;
+   */
+  url: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.ExtractLinkRequest.
+ * Use `create(ExtractLinkRequestSchema)` to create a new message.
+ */
+export declare const ExtractLinkRequestSchema: GenMessage<ExtractLinkRequest>;
+
+/**
+ * Response of `ExtractLink` (upstream `LinkResponse`).
+ *
+ * @generated from message sofer.batch.v1.ExtractLinkResponse
+ */
+export declare type ExtractLinkResponse = Message<"sofer.batch.v1.ExtractLinkResponse"> & {
+  /**
+   * Direct download URL of the page's audio: usable as `AudioSource.audio_url`.
+   *
+   * @generated from field: string audio_url = 1;
+   */
+  audioUrl: string;
+
+  /**
+   * Title of the page's media, as the upstream names it.
+   *
+   * @generated from field: string title = 2;
+   */
+  title: string;
+
+  /**
+   * Format of the audio file, e.g. "mp3" or "m4a".
+   *
+   * @generated from field: string file_format = 3;
+   */
+  fileFormat: string;
+
+  /**
+   * Name of the audio file, e.g. "ID.mp3".
+   *
+   * @generated from field: string file_name = 4;
+   */
+  fileName: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.ExtractLinkResponse.
+ * Use `create(ExtractLinkResponseSchema)` to create a new message.
+ */
+export declare const ExtractLinkResponseSchema: GenMessage<ExtractLinkResponse>;
+
+/**
+ * Request of `ListSupportedSites`.
+ *
+ * @generated from message sofer.batch.v1.ListSupportedSitesRequest
+ */
+export declare type ListSupportedSitesRequest = Message<"sofer.batch.v1.ListSupportedSitesRequest"> & {
+};
+
+/**
+ * Describes the message sofer.batch.v1.ListSupportedSitesRequest.
+ * Use `create(ListSupportedSitesRequestSchema)` to create a new message.
+ */
+export declare const ListSupportedSitesRequestSchema: GenMessage<ListSupportedSitesRequest>;
+
+/**
+ * One site whose page links the upstream resolves (upstream `Site`).
+ *
+ * @generated from message sofer.batch.v1.SupportedSite
+ */
+export declare type SupportedSite = Message<"sofer.batch.v1.SupportedSite"> & {
+  /**
+   * Name of the site, e.g. "YouTube".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Home URL of the site, e.g. "https://www.youtube.com".
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.SupportedSite.
+ * Use `create(SupportedSiteSchema)` to create a new message.
+ */
+export declare const SupportedSiteSchema: GenMessage<SupportedSite>;
+
+/**
+ * Response of `ListSupportedSites`.
+ *
+ * @generated from message sofer.batch.v1.ListSupportedSitesResponse
+ */
+export declare type ListSupportedSitesResponse = Message<"sofer.batch.v1.ListSupportedSitesResponse"> & {
+  /**
+   * The supported sites, in the upstream's order.
+   *
+   * @generated from field: repeated sofer.batch.v1.SupportedSite sites = 1;
+   */
+  sites: SupportedSite[];
+};
+
+/**
+ * Describes the message sofer.batch.v1.ListSupportedSitesResponse.
+ * Use `create(ListSupportedSitesResponseSchema)` to create a new message.
+ */
+export declare const ListSupportedSitesResponseSchema: GenMessage<ListSupportedSitesResponse>;
+
+/**
  * What kind of work an estimate prices: the price per hour depends on it.
  *
  * @generated from enum sofer.batch.v1.CostedWork
@@ -1370,12 +1616,57 @@ export declare const BatchTranscriptionService: GenService<{
    * read of a manifest's items): send its items as `audio_sources` with
    * COSTED_WORK_STANDARD_BATCH instead.
    *
+   * --- listing and links ---
+   *
    * @generated from rpc sofer.batch.v1.BatchTranscriptionService.EstimateCost
    */
   estimateCost: {
     methodKind: "unary";
     input: typeof EstimateCostRequestSchema;
     output: typeof EstimateCostResponseSchema;
+  },
+  /**
+   * Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
+   * orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
+   * /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
+   * reads in flight and reused for the same credential for 10 seconds, so a caller walking every
+   * page within that window costs one list GET in all, and at most one per 10 seconds however
+   * slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
+   * INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
+   * another credential, or from a request with other filters).
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.ListTranscriptions
+   */
+  listTranscriptions: {
+    methodKind: "unary";
+    input: typeof ListTranscriptionsRequestSchema;
+    output: typeof ListTranscriptionsResponseSchema;
+  },
+  /**
+   * Resolves a page link of a supported site (a YouTube video, a Google Drive file, ...) to the
+   * URL of its audio, with what the upstream says of it (upstream POST /v1/link/extract; it has
+   * no side effect, so the gateway retries it like a read). Errors: a link of no supported site,
+   * or no media page of one, INVALID_ARGUMENT (reason LINK_NOT_SUPPORTED, a field violation on
+   * `url`); a page that does not exist NOT_FOUND (LINK_NOT_FOUND); a page whose audio the upstream
+   * could not extract (its HTTP 500) FAILED_PRECONDITION (LINK_EXTRACTION_FAILED).
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.ExtractLink
+   */
+  extractLink: {
+    methodKind: "unary";
+    input: typeof ExtractLinkRequestSchema;
+    output: typeof ExtractLinkResponseSchema;
+  },
+  /**
+   * Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
+   * /v1/link/sites).
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.ListSupportedSites
+   */
+  listSupportedSites: {
+    methodKind: "unary";
+    input: typeof ListSupportedSitesRequestSchema;
+    output: typeof ListSupportedSitesResponseSchema;
   },
 }>;
 

@@ -25,6 +25,7 @@ private static final long serialVersionUID = 0L;
     audioUrl_ = "";
     title_ = "";
     clientItemId_ = "";
+    pageUrl_ = "";
   }
 
   @java.lang.Override
@@ -98,9 +99,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object audioUrl_ = "";
   /**
    * <pre>
-   * Direct download URL of the audio (MP3, WAV, ...). Required; an absolute http or https URL
-   * with a host, at most 2048 characters, no whitespace or control characters; else
-   * INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
+   * Direct download URL of the audio (MP3, WAV, ...). Required unless `page_url` is given (exactly
+   * one of the two); an absolute http or https URL with a host, at most 2048 characters, no
+   * whitespace or control characters; else INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
    * </pre>
    *
    * <code>string audio_url = 1 [json_name = "audioUrl"];</code>
@@ -121,9 +122,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Direct download URL of the audio (MP3, WAV, ...). Required; an absolute http or https URL
-   * with a host, at most 2048 characters, no whitespace or control characters; else
-   * INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
+   * Direct download URL of the audio (MP3, WAV, ...). Required unless `page_url` is given (exactly
+   * one of the two); an absolute http or https URL with a host, at most 2048 characters, no
+   * whitespace or control characters; else INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
    * </pre>
    *
    * <code>string audio_url = 1 [json_name = "audioUrl"];</code>
@@ -304,6 +305,67 @@ private static final long serialVersionUID = 0L;
     return false;
   }
 
+  public static final int PAGE_URL_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object pageUrl_ = "";
+  /**
+   * <pre>
+   * A page link of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file,
+   * ...) instead of `audio_url`: the gateway resolves it to its audio URL (`ExtractLink`) before
+   * the batch is created, and an empty `title` becomes the page's title. Only in
+   * `CreateBatchRequest.audio_sources` (a manifest item with one fails INVALID_ARGUMENT on e.g.
+   * `items.items[0].page_url`: resolve links with `ExtractLink` first); exactly one of
+   * `audio_url` and `page_url`, an absolute http or https URL of at most 2048 characters, else
+   * INVALID_ARGUMENT on e.g. `audio_sources[2].page_url`. A link that does not resolve fails the
+   * whole create (see `CreateBatchRequest.audio_sources`).
+   * </pre>
+   *
+   * <code>string page_url = 6 [json_name = "pageUrl"];</code>
+   * @return The pageUrl.
+   */
+  @java.lang.Override
+  public java.lang.String getPageUrl() {
+    java.lang.Object ref = pageUrl_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      pageUrl_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * A page link of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file,
+   * ...) instead of `audio_url`: the gateway resolves it to its audio URL (`ExtractLink`) before
+   * the batch is created, and an empty `title` becomes the page's title. Only in
+   * `CreateBatchRequest.audio_sources` (a manifest item with one fails INVALID_ARGUMENT on e.g.
+   * `items.items[0].page_url`: resolve links with `ExtractLink` first); exactly one of
+   * `audio_url` and `page_url`, an absolute http or https URL of at most 2048 characters, else
+   * INVALID_ARGUMENT on e.g. `audio_sources[2].page_url`. A link that does not resolve fails the
+   * whole create (see `CreateBatchRequest.audio_sources`).
+   * </pre>
+   *
+   * <code>string page_url = 6 [json_name = "pageUrl"];</code>
+   * @return The bytes for pageUrl.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getPageUrlBytes() {
+    java.lang.Object ref = pageUrl_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      pageUrl_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -335,6 +397,9 @@ private static final long serialVersionUID = 0L;
       output.writeBool(
           5, (boolean)((java.lang.Boolean) speakers_));
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageUrl_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 6, pageUrl_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -363,6 +428,9 @@ private static final long serialVersionUID = 0L;
         .computeBoolSize(
             5, (boolean)((java.lang.Boolean) speakers_));
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageUrl_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(6, pageUrl_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -384,6 +452,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getTitle())) return false;
     if (!getClientItemId()
         .equals(other.getClientItemId())) return false;
+    if (!getPageUrl()
+        .equals(other.getPageUrl())) return false;
     if (!getSpeakersCase().equals(other.getSpeakersCase())) return false;
     switch (speakersCase_) {
       case 4:
@@ -414,6 +484,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getTitle().hashCode();
     hash = (37 * hash) + CLIENT_ITEM_ID_FIELD_NUMBER;
     hash = (53 * hash) + getClientItemId().hashCode();
+    hash = (37 * hash) + PAGE_URL_FIELD_NUMBER;
+    hash = (53 * hash) + getPageUrl().hashCode();
     switch (speakersCase_) {
       case 4:
         hash = (37 * hash) + NUM_SPEAKERS_FIELD_NUMBER;
@@ -565,6 +637,7 @@ private static final long serialVersionUID = 0L;
       audioUrl_ = "";
       title_ = "";
       clientItemId_ = "";
+      pageUrl_ = "";
       speakersCase_ = 0;
       speakers_ = null;
       return this;
@@ -609,6 +682,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000004) != 0)) {
         result.clientItemId_ = clientItemId_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.pageUrl_ = pageUrl_;
       }
     }
 
@@ -676,6 +752,11 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000004;
         onChanged();
       }
+      if (!other.getPageUrl().isEmpty()) {
+        pageUrl_ = other.pageUrl_;
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
       switch (other.getSpeakersCase()) {
         case NUM_SPEAKERS: {
           setNumSpeakers(other.getNumSpeakers());
@@ -740,6 +821,11 @@ private static final long serialVersionUID = 0L;
               speakersCase_ = 5;
               break;
             } // case 40
+            case 50: {
+              pageUrl_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -775,9 +861,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object audioUrl_ = "";
     /**
      * <pre>
-     * Direct download URL of the audio (MP3, WAV, ...). Required; an absolute http or https URL
-     * with a host, at most 2048 characters, no whitespace or control characters; else
-     * INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
+     * Direct download URL of the audio (MP3, WAV, ...). Required unless `page_url` is given (exactly
+     * one of the two); an absolute http or https URL with a host, at most 2048 characters, no
+     * whitespace or control characters; else INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
      * </pre>
      *
      * <code>string audio_url = 1 [json_name = "audioUrl"];</code>
@@ -797,9 +883,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Direct download URL of the audio (MP3, WAV, ...). Required; an absolute http or https URL
-     * with a host, at most 2048 characters, no whitespace or control characters; else
-     * INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
+     * Direct download URL of the audio (MP3, WAV, ...). Required unless `page_url` is given (exactly
+     * one of the two); an absolute http or https URL with a host, at most 2048 characters, no
+     * whitespace or control characters; else INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
      * </pre>
      *
      * <code>string audio_url = 1 [json_name = "audioUrl"];</code>
@@ -820,9 +906,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Direct download URL of the audio (MP3, WAV, ...). Required; an absolute http or https URL
-     * with a host, at most 2048 characters, no whitespace or control characters; else
-     * INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
+     * Direct download URL of the audio (MP3, WAV, ...). Required unless `page_url` is given (exactly
+     * one of the two); an absolute http or https URL with a host, at most 2048 characters, no
+     * whitespace or control characters; else INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
      * </pre>
      *
      * <code>string audio_url = 1 [json_name = "audioUrl"];</code>
@@ -839,9 +925,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Direct download URL of the audio (MP3, WAV, ...). Required; an absolute http or https URL
-     * with a host, at most 2048 characters, no whitespace or control characters; else
-     * INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
+     * Direct download URL of the audio (MP3, WAV, ...). Required unless `page_url` is given (exactly
+     * one of the two); an absolute http or https URL with a host, at most 2048 characters, no
+     * whitespace or control characters; else INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
      * </pre>
      *
      * <code>string audio_url = 1 [json_name = "audioUrl"];</code>
@@ -855,9 +941,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Direct download URL of the audio (MP3, WAV, ...). Required; an absolute http or https URL
-     * with a host, at most 2048 characters, no whitespace or control characters; else
-     * INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
+     * Direct download URL of the audio (MP3, WAV, ...). Required unless `page_url` is given (exactly
+     * one of the two); an absolute http or https URL with a host, at most 2048 characters, no
+     * whitespace or control characters; else INVALID_ARGUMENT on e.g. `audio_sources[3].audio_url`.
      * </pre>
      *
      * <code>string audio_url = 1 [json_name = "audioUrl"];</code>
@@ -1190,6 +1276,133 @@ private static final long serialVersionUID = 0L;
         speakers_ = null;
         onChanged();
       }
+      return this;
+    }
+
+    private java.lang.Object pageUrl_ = "";
+    /**
+     * <pre>
+     * A page link of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file,
+     * ...) instead of `audio_url`: the gateway resolves it to its audio URL (`ExtractLink`) before
+     * the batch is created, and an empty `title` becomes the page's title. Only in
+     * `CreateBatchRequest.audio_sources` (a manifest item with one fails INVALID_ARGUMENT on e.g.
+     * `items.items[0].page_url`: resolve links with `ExtractLink` first); exactly one of
+     * `audio_url` and `page_url`, an absolute http or https URL of at most 2048 characters, else
+     * INVALID_ARGUMENT on e.g. `audio_sources[2].page_url`. A link that does not resolve fails the
+     * whole create (see `CreateBatchRequest.audio_sources`).
+     * </pre>
+     *
+     * <code>string page_url = 6 [json_name = "pageUrl"];</code>
+     * @return The pageUrl.
+     */
+    public java.lang.String getPageUrl() {
+      java.lang.Object ref = pageUrl_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        pageUrl_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A page link of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file,
+     * ...) instead of `audio_url`: the gateway resolves it to its audio URL (`ExtractLink`) before
+     * the batch is created, and an empty `title` becomes the page's title. Only in
+     * `CreateBatchRequest.audio_sources` (a manifest item with one fails INVALID_ARGUMENT on e.g.
+     * `items.items[0].page_url`: resolve links with `ExtractLink` first); exactly one of
+     * `audio_url` and `page_url`, an absolute http or https URL of at most 2048 characters, else
+     * INVALID_ARGUMENT on e.g. `audio_sources[2].page_url`. A link that does not resolve fails the
+     * whole create (see `CreateBatchRequest.audio_sources`).
+     * </pre>
+     *
+     * <code>string page_url = 6 [json_name = "pageUrl"];</code>
+     * @return The bytes for pageUrl.
+     */
+    public com.google.protobuf.ByteString
+        getPageUrlBytes() {
+      java.lang.Object ref = pageUrl_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        pageUrl_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A page link of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file,
+     * ...) instead of `audio_url`: the gateway resolves it to its audio URL (`ExtractLink`) before
+     * the batch is created, and an empty `title` becomes the page's title. Only in
+     * `CreateBatchRequest.audio_sources` (a manifest item with one fails INVALID_ARGUMENT on e.g.
+     * `items.items[0].page_url`: resolve links with `ExtractLink` first); exactly one of
+     * `audio_url` and `page_url`, an absolute http or https URL of at most 2048 characters, else
+     * INVALID_ARGUMENT on e.g. `audio_sources[2].page_url`. A link that does not resolve fails the
+     * whole create (see `CreateBatchRequest.audio_sources`).
+     * </pre>
+     *
+     * <code>string page_url = 6 [json_name = "pageUrl"];</code>
+     * @param value The pageUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPageUrl(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      pageUrl_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A page link of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file,
+     * ...) instead of `audio_url`: the gateway resolves it to its audio URL (`ExtractLink`) before
+     * the batch is created, and an empty `title` becomes the page's title. Only in
+     * `CreateBatchRequest.audio_sources` (a manifest item with one fails INVALID_ARGUMENT on e.g.
+     * `items.items[0].page_url`: resolve links with `ExtractLink` first); exactly one of
+     * `audio_url` and `page_url`, an absolute http or https URL of at most 2048 characters, else
+     * INVALID_ARGUMENT on e.g. `audio_sources[2].page_url`. A link that does not resolve fails the
+     * whole create (see `CreateBatchRequest.audio_sources`).
+     * </pre>
+     *
+     * <code>string page_url = 6 [json_name = "pageUrl"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPageUrl() {
+      pageUrl_ = getDefaultInstance().getPageUrl();
+      bitField0_ = (bitField0_ & ~0x00000020);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A page link of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file,
+     * ...) instead of `audio_url`: the gateway resolves it to its audio URL (`ExtractLink`) before
+     * the batch is created, and an empty `title` becomes the page's title. Only in
+     * `CreateBatchRequest.audio_sources` (a manifest item with one fails INVALID_ARGUMENT on e.g.
+     * `items.items[0].page_url`: resolve links with `ExtractLink` first); exactly one of
+     * `audio_url` and `page_url`, an absolute http or https URL of at most 2048 characters, else
+     * INVALID_ARGUMENT on e.g. `audio_sources[2].page_url`. A link that does not resolve fails the
+     * whole create (see `CreateBatchRequest.audio_sources`).
+     * </pre>
+     *
+     * <code>string page_url = 6 [json_name = "pageUrl"];</code>
+     * @param value The bytes for pageUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPageUrlBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      pageUrl_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
       return this;
     }
     @java.lang.Override

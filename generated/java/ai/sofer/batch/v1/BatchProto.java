@@ -72,85 +72,85 @@ public final class BatchProto {
       ".batch.v1.HebrewWordFormatR\020hebrewWordFo" +
       "rmat\022#\n\014num_speakers\030\005 \001(\005H\000R\013numSpeaker" +
       "s\0222\n\024auto_detect_speakers\030\006 \001(\010H\000R\022autoD" +
-      "etectSpeakersB\n\n\010speakers\"\313\001\n\013AudioSourc" +
+      "etectSpeakersB\n\n\010speakers\"\346\001\n\013AudioSourc" +
       "e\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024\n\005title\030" +
       "\002 \001(\tR\005title\022$\n\016client_item_id\030\003 \001(\tR\014cl" +
       "ientItemId\022#\n\014num_speakers\030\004 \001(\005H\000R\013numS" +
       "peakers\0222\n\024auto_detect_speakers\030\005 \001(\010H\000R" +
-      "\022autoDetectSpeakersB\n\n\010speakers\"\260\003\n\013Batc" +
-      "hStatus\022\031\n\010batch_id\030\001 \001(\tR\007batchId\0220\n\005st" +
-      "ate\030\002 \001(\0162\032.sofer.batch.v1.BatchStateR\005s" +
-      "tate\022\037\n\013total_count\030\003 \001(\005R\ntotalCount\022\'\n" +
-      "\017completed_count\030\004 \001(\005R\016completedCount\022!" +
-      "\n\014failed_count\030\005 \001(\005R\013failedCount\022#\n\rpen" +
-      "ding_count\030\006 \001(\005R\014pendingCount\022I\n\016transc" +
-      "riptions\030\007 \003(\0132!.sofer.batch.v1.Transcri" +
-      "ptionInfoR\016transcriptions\022;\n\013observed_at" +
-      "\030\010 \001(\0132\032.google.protobuf.TimestampR\nobse" +
-      "rvedAt\022:\n\031changed_transcription_ids\030\t \003(" +
-      "\tR\027changedTranscriptionIds\"\346\003\n\021Transcrip" +
-      "tionInfo\022\016\n\002id\030\001 \001(\tR\002id\022$\n\016client_item_" +
-      "id\030\002 \001(\tR\014clientItemId\022\024\n\005title\030\003 \001(\tR\005t" +
-      "itle\0229\n\ncreated_at\030\004 \001(\0132\032.google.protob" +
-      "uf.TimestampR\tcreatedAt\022C\n\020primary_langu" +
-      "age\030\005 \001(\0162\030.sofer.batch.v1.LanguageR\017pri" +
-      "maryLanguage\022N\n\022hebrew_word_format\030\006 \003(\016" +
-      "2 .sofer.batch.v1.HebrewWordFormatR\020hebr" +
-      "ewWordFormat\022&\n\014num_speakers\030\007 \001(\005H\000R\013nu" +
-      "mSpeakers\210\001\001\0228\n\005state\030\010 \001(\0162\".sofer.batc" +
-      "h.v1.TranscriptionStateR\005state\022\037\n\010durati" +
-      "on\030\t \001(\001H\001R\010duration\210\001\001\022\024\n\005model\030\n \001(\tR\005" +
-      "modelB\017\n\r_num_speakersB\013\n\t_duration\"\306\001\n\r" +
-      "WordTimestamp\022\022\n\004word\030\001 \001(\tR\004word\022N\n\022heb" +
-      "rew_word_format\030\002 \003(\0162 .sofer.batch.v1.H" +
-      "ebrewWordFormatR\020hebrewWordFormat\022\024\n\005sta" +
-      "rt\030\003 \001(\001R\005start\022\020\n\003end\030\004 \001(\001R\003end\022\035\n\007spe" +
-      "aker\030\005 \001(\tH\000R\007speaker\210\001\001B\n\n\010_speaker\"\231\001\n" +
-      "\rTranscription\022\022\n\004text\030\001 \001(\tR\004text\022=\n\nti" +
-      "mestamps\030\002 \003(\0132\035.sofer.batch.v1.WordTime" +
-      "stampR\ntimestamps\0225\n\004info\030\003 \001(\0132!.sofer." +
-      "batch.v1.TranscriptionInfoR\004info\"\314\002\n\010Man" +
-      "ifest\022\016\n\002id\030\001 \001(\tR\002id\0229\n\ncreated_at\030\002 \001(" +
-      "\0132\032.google.protobuf.TimestampR\tcreatedAt" +
-      "\022\035\n\nitem_count\030\003 \001(\005R\titemCount\022\035\n\nsize_" +
-      "bytes\030\004 \001(\003R\tsizeBytes\0226\n\006status\030\005 \001(\0162\036" +
-      ".sofer.batch.v1.ManifestStatusR\006status\022\032" +
-      "\n\010checksum\030\006 \001(\tR\010checksum\022\024\n\005title\030\007 \001(" +
-      "\tR\005title\022 \n\013description\030\010 \001(\tR\013descripti" +
-      "on\022+\n\021validation_errors\030\t \003(\tR\020validatio" +
-      "nErrors\"J\n\020ManifestMetadata\022\024\n\005title\030\001 \001" +
-      "(\tR\005title\022 \n\013description\030\002 \001(\tR\013descript" +
-      "ion*l\n\016ProcessingMode\022\037\n\033PROCESSING_MODE" +
-      "_UNSPECIFIED\020\000\022\034\n\030PROCESSING_MODE_STANDA" +
-      "RD\020\001\022\033\n\027PROCESSING_MODE_EXPRESS\020\002*h\n\010Lan" +
-      "guage\022\030\n\024LANGUAGE_UNSPECIFIED\020\000\022\017\n\013LANGU" +
-      "AGE_EN\020\001\022\017\n\013LANGUAGE_HE\020\002\022\017\n\013LANGUAGE_YI" +
-      "\020\003\022\017\n\013LANGUAGE_FR\020\004*\213\001\n\020HebrewWordFormat" +
-      "\022\"\n\036HEBREW_WORD_FORMAT_UNSPECIFIED\020\000\022\031\n\025" +
-      "HEBREW_WORD_FORMAT_EN\020\001\022\031\n\025HEBREW_WORD_F" +
-      "ORMAT_HE\020\002\022\035\n\031HEBREW_WORD_FORMAT_HYBRID\020" +
-      "\003*\222\001\n\nBatchState\022\033\n\027BATCH_STATE_UNSPECIF" +
-      "IED\020\000\022\030\n\024BATCH_STATE_RECEIVED\020\001\022\032\n\026BATCH" +
-      "_STATE_PROCESSING\020\002\022\031\n\025BATCH_STATE_COMPL" +
-      "ETED\020\003\022\026\n\022BATCH_STATE_FAILED\020\004*\324\002\n\022Trans" +
-      "criptionState\022#\n\037TRANSCRIPTION_STATE_UNS" +
-      "PECIFIED\020\000\022 \n\034TRANSCRIPTION_STATE_RECEIV" +
-      "ED\020\001\022\037\n\033TRANSCRIPTION_STATE_PENDING\020\002\022\"\n" +
-      "\036TRANSCRIPTION_STATE_PROCESSING\020\003\022!\n\035TRA" +
-      "NSCRIPTION_STATE_COMPLETED\020\004\022!\n\035TRANSCRI" +
-      "PTION_STATE_CANCELLED\020\005\022\036\n\032TRANSCRIPTION" +
-      "_STATE_FAILED\020\006\022 \n\034TRANSCRIPTION_STATE_U" +
-      "PLOADED\020\007\022*\n&TRANSCRIPTION_STATE_INSUFFI" +
-      "CIENT_FUNDS\020\010*\221\001\n\016ManifestStatus\022\037\n\033MANI" +
-      "FEST_STATUS_UNSPECIFIED\020\000\022&\n\"MANIFEST_ST" +
-      "ATUS_PENDING_VALIDATION\020\001\022\031\n\025MANIFEST_ST" +
-      "ATUS_VALID\020\002\022\033\n\027MANIFEST_STATUS_INVALID\020" +
-      "\003*v\n\014ExportFormat\022\035\n\031EXPORT_FORMAT_UNSPE" +
-      "CIFIED\020\000\022\025\n\021EXPORT_FORMAT_SRT\020\001\022\030\n\024EXPOR" +
-      "T_FORMAT_WEBVTT\020\002\022\026\n\022EXPORT_FORMAT_TEXT\020" +
-      "\003BJ\n\021ai.sofer.batch.v1B\nBatchProtoP\001Z\'so" +
-      "fer.ai/gateway/sofer/batch/v1;batchv1b\006p" +
-      "roto3"
+      "\022autoDetectSpeakers\022\031\n\010page_url\030\006 \001(\tR\007p" +
+      "ageUrlB\n\n\010speakers\"\260\003\n\013BatchStatus\022\031\n\010ba" +
+      "tch_id\030\001 \001(\tR\007batchId\0220\n\005state\030\002 \001(\0162\032.s" +
+      "ofer.batch.v1.BatchStateR\005state\022\037\n\013total" +
+      "_count\030\003 \001(\005R\ntotalCount\022\'\n\017completed_co" +
+      "unt\030\004 \001(\005R\016completedCount\022!\n\014failed_coun" +
+      "t\030\005 \001(\005R\013failedCount\022#\n\rpending_count\030\006 " +
+      "\001(\005R\014pendingCount\022I\n\016transcriptions\030\007 \003(" +
+      "\0132!.sofer.batch.v1.TranscriptionInfoR\016tr" +
+      "anscriptions\022;\n\013observed_at\030\010 \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\nobservedAt\022:\n\031cha" +
+      "nged_transcription_ids\030\t \003(\tR\027changedTra" +
+      "nscriptionIds\"\346\003\n\021TranscriptionInfo\022\016\n\002i" +
+      "d\030\001 \001(\tR\002id\022$\n\016client_item_id\030\002 \001(\tR\014cli" +
+      "entItemId\022\024\n\005title\030\003 \001(\tR\005title\0229\n\ncreat" +
+      "ed_at\030\004 \001(\0132\032.google.protobuf.TimestampR" +
+      "\tcreatedAt\022C\n\020primary_language\030\005 \001(\0162\030.s" +
+      "ofer.batch.v1.LanguageR\017primaryLanguage\022" +
+      "N\n\022hebrew_word_format\030\006 \003(\0162 .sofer.batc" +
+      "h.v1.HebrewWordFormatR\020hebrewWordFormat\022" +
+      "&\n\014num_speakers\030\007 \001(\005H\000R\013numSpeakers\210\001\001\022" +
+      "8\n\005state\030\010 \001(\0162\".sofer.batch.v1.Transcri" +
+      "ptionStateR\005state\022\037\n\010duration\030\t \001(\001H\001R\010d" +
+      "uration\210\001\001\022\024\n\005model\030\n \001(\tR\005modelB\017\n\r_num" +
+      "_speakersB\013\n\t_duration\"\306\001\n\rWordTimestamp" +
+      "\022\022\n\004word\030\001 \001(\tR\004word\022N\n\022hebrew_word_form" +
+      "at\030\002 \003(\0162 .sofer.batch.v1.HebrewWordForm" +
+      "atR\020hebrewWordFormat\022\024\n\005start\030\003 \001(\001R\005sta" +
+      "rt\022\020\n\003end\030\004 \001(\001R\003end\022\035\n\007speaker\030\005 \001(\tH\000R" +
+      "\007speaker\210\001\001B\n\n\010_speaker\"\231\001\n\rTranscriptio" +
+      "n\022\022\n\004text\030\001 \001(\tR\004text\022=\n\ntimestamps\030\002 \003(" +
+      "\0132\035.sofer.batch.v1.WordTimestampR\ntimest" +
+      "amps\0225\n\004info\030\003 \001(\0132!.sofer.batch.v1.Tran" +
+      "scriptionInfoR\004info\"\314\002\n\010Manifest\022\016\n\002id\030\001" +
+      " \001(\tR\002id\0229\n\ncreated_at\030\002 \001(\0132\032.google.pr" +
+      "otobuf.TimestampR\tcreatedAt\022\035\n\nitem_coun" +
+      "t\030\003 \001(\005R\titemCount\022\035\n\nsize_bytes\030\004 \001(\003R\t" +
+      "sizeBytes\0226\n\006status\030\005 \001(\0162\036.sofer.batch." +
+      "v1.ManifestStatusR\006status\022\032\n\010checksum\030\006 " +
+      "\001(\tR\010checksum\022\024\n\005title\030\007 \001(\tR\005title\022 \n\013d" +
+      "escription\030\010 \001(\tR\013description\022+\n\021validat" +
+      "ion_errors\030\t \003(\tR\020validationErrors\"J\n\020Ma" +
+      "nifestMetadata\022\024\n\005title\030\001 \001(\tR\005title\022 \n\013" +
+      "description\030\002 \001(\tR\013description*l\n\016Proces" +
+      "singMode\022\037\n\033PROCESSING_MODE_UNSPECIFIED\020" +
+      "\000\022\034\n\030PROCESSING_MODE_STANDARD\020\001\022\033\n\027PROCE" +
+      "SSING_MODE_EXPRESS\020\002*h\n\010Language\022\030\n\024LANG" +
+      "UAGE_UNSPECIFIED\020\000\022\017\n\013LANGUAGE_EN\020\001\022\017\n\013L" +
+      "ANGUAGE_HE\020\002\022\017\n\013LANGUAGE_YI\020\003\022\017\n\013LANGUAG" +
+      "E_FR\020\004*\213\001\n\020HebrewWordFormat\022\"\n\036HEBREW_WO" +
+      "RD_FORMAT_UNSPECIFIED\020\000\022\031\n\025HEBREW_WORD_F" +
+      "ORMAT_EN\020\001\022\031\n\025HEBREW_WORD_FORMAT_HE\020\002\022\035\n" +
+      "\031HEBREW_WORD_FORMAT_HYBRID\020\003*\222\001\n\nBatchSt" +
+      "ate\022\033\n\027BATCH_STATE_UNSPECIFIED\020\000\022\030\n\024BATC" +
+      "H_STATE_RECEIVED\020\001\022\032\n\026BATCH_STATE_PROCES" +
+      "SING\020\002\022\031\n\025BATCH_STATE_COMPLETED\020\003\022\026\n\022BAT" +
+      "CH_STATE_FAILED\020\004*\324\002\n\022TranscriptionState" +
+      "\022#\n\037TRANSCRIPTION_STATE_UNSPECIFIED\020\000\022 \n" +
+      "\034TRANSCRIPTION_STATE_RECEIVED\020\001\022\037\n\033TRANS" +
+      "CRIPTION_STATE_PENDING\020\002\022\"\n\036TRANSCRIPTIO" +
+      "N_STATE_PROCESSING\020\003\022!\n\035TRANSCRIPTION_ST" +
+      "ATE_COMPLETED\020\004\022!\n\035TRANSCRIPTION_STATE_C" +
+      "ANCELLED\020\005\022\036\n\032TRANSCRIPTION_STATE_FAILED" +
+      "\020\006\022 \n\034TRANSCRIPTION_STATE_UPLOADED\020\007\022*\n&" +
+      "TRANSCRIPTION_STATE_INSUFFICIENT_FUNDS\020\010" +
+      "*\221\001\n\016ManifestStatus\022\037\n\033MANIFEST_STATUS_U" +
+      "NSPECIFIED\020\000\022&\n\"MANIFEST_STATUS_PENDING_" +
+      "VALIDATION\020\001\022\031\n\025MANIFEST_STATUS_VALID\020\002\022" +
+      "\033\n\027MANIFEST_STATUS_INVALID\020\003*v\n\014ExportFo" +
+      "rmat\022\035\n\031EXPORT_FORMAT_UNSPECIFIED\020\000\022\025\n\021E" +
+      "XPORT_FORMAT_SRT\020\001\022\030\n\024EXPORT_FORMAT_WEBV" +
+      "TT\020\002\022\026\n\022EXPORT_FORMAT_TEXT\020\003BJ\n\021ai.sofer" +
+      ".batch.v1B\nBatchProtoP\001Z\'sofer.ai/gatewa" +
+      "y/sofer/batch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -168,7 +168,7 @@ public final class BatchProto {
     internal_static_sofer_batch_v1_AudioSource_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_AudioSource_descriptor,
-        new java.lang.String[] { "AudioUrl", "Title", "ClientItemId", "NumSpeakers", "AutoDetectSpeakers", "Speakers", });
+        new java.lang.String[] { "AudioUrl", "Title", "ClientItemId", "NumSpeakers", "AutoDetectSpeakers", "PageUrl", "Speakers", });
     internal_static_sofer_batch_v1_BatchStatus_descriptor =
       getDescriptor().getMessageTypes().get(2);
     internal_static_sofer_batch_v1_BatchStatus_fieldAccessorTable = new

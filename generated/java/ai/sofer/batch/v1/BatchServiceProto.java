@@ -169,6 +169,46 @@ public final class BatchServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_EstimateCostResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListTranscriptionsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListTranscriptionsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_TranscriptionSummary_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_TranscriptionSummary_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListTranscriptionsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListTranscriptionsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ExtractLinkRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ExtractLinkRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ExtractLinkResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ExtractLinkResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListSupportedSitesRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListSupportedSitesRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_SupportedSite_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_SupportedSite_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListSupportedSitesResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListSupportedSitesResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -291,49 +331,77 @@ public final class BatchServiceProto {
       "tems\030\001 \003(\0132\030.sofer.batch.v1.ItemCostR\005it" +
       "ems\022(\n\020total_cost_cents\030\002 \001(\003R\016totalCost" +
       "Cents\0224\n\026total_duration_seconds\030\003 \001(\001R\024t" +
-      "otalDurationSeconds*\216\001\n\nCostedWork\022\033\n\027CO" +
-      "STED_WORK_UNSPECIFIED\020\000\022\035\n\031COSTED_WORK_E" +
-      "XPRESS_BATCH\020\001\022\036\n\032COSTED_WORK_STANDARD_B" +
-      "ATCH\020\002\022$\n COSTED_WORK_SINGLE_TRANSCRIPTI" +
-      "ON\020\0032\240\013\n\031BatchTranscriptionService\022V\n\013Cr" +
-      "eateBatch\022\".sofer.batch.v1.CreateBatchRe" +
-      "quest\032#.sofer.batch.v1.CreateBatchRespon" +
-      "se\022_\n\016UploadManifest\022%.sofer.batch.v1.Up" +
-      "loadManifestRequest\032&.sofer.batch.v1.Upl" +
-      "oadManifestResponse\022t\n\025CreateManifestFro" +
-      "mRss\022,.sofer.batch.v1.CreateManifestFrom" +
-      "RssRequest\032-.sofer.batch.v1.CreateManife" +
-      "stFromRssResponse\022V\n\013GetManifest\022\".sofer" +
-      ".batch.v1.GetManifestRequest\032#.sofer.bat" +
-      "ch.v1.GetManifestResponse\022\\\n\rListManifes" +
-      "ts\022$.sofer.batch.v1.ListManifestsRequest" +
-      "\032%.sofer.batch.v1.ListManifestsResponse\022" +
-      "_\n\016GetBatchStatus\022%.sofer.batch.v1.GetBa" +
-      "tchStatusRequest\032&.sofer.batch.v1.GetBat" +
-      "chStatusResponse\022g\n\020WatchBatchStatus\022\'.s" +
-      "ofer.batch.v1.WatchBatchStatusRequest\032(." +
-      "sofer.batch.v1.WatchBatchStatusResponse0" +
-      "\001\022y\n\026StreamBatchTranscripts\022-.sofer.batc" +
-      "h.v1.StreamBatchTranscriptsRequest\032..sof" +
-      "er.batch.v1.StreamBatchTranscriptsRespon" +
-      "se0\001\022Y\n\014GetBatchItem\022#.sofer.batch.v1.Ge" +
-      "tBatchItemRequest\032$.sofer.batch.v1.GetBa" +
-      "tchItemResponse\022e\n\020GetTranscription\022\'.so" +
-      "fer.batch.v1.GetTranscriptionRequest\032(.s" +
-      "ofer.batch.v1.GetTranscriptionResponse\022n" +
-      "\n\023ExportTranscription\022*.sofer.batch.v1.E" +
-      "xportTranscriptionRequest\032+.sofer.batch." +
-      "v1.ExportTranscriptionResponse\022w\n\026GetTra" +
-      "nscriptionStatus\022-.sofer.batch.v1.GetTra" +
-      "nscriptionStatusRequest\032..sofer.batch.v1" +
-      ".GetTranscriptionStatusResponse\022S\n\nGetBa" +
-      "lance\022!.sofer.batch.v1.GetBalanceRequest" +
-      "\032\".sofer.batch.v1.GetBalanceResponse\022Y\n\014" +
-      "EstimateCost\022#.sofer.batch.v1.EstimateCo" +
-      "stRequest\032$.sofer.batch.v1.EstimateCostR" +
-      "esponseBQ\n\021ai.sofer.batch.v1B\021BatchServi" +
-      "ceProtoP\001Z\'sofer.ai/gateway/sofer/batch/" +
-      "v1;batchv1b\006proto3"
+      "otalDurationSeconds\"\272\001\n\031ListTranscriptio" +
+      "nsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035" +
+      "\n\npage_token\030\002 \001(\tR\tpageToken\022:\n\006states\030" +
+      "\003 \003(\0162\".sofer.batch.v1.TranscriptionStat" +
+      "eR\006states\022%\n\016title_contains\030\004 \001(\tR\rtitle" +
+      "Contains\"\221\001\n\024TranscriptionSummary\022)\n\020tra" +
+      "nscription_id\030\001 \001(\tR\017transcriptionId\022\024\n\005" +
+      "title\030\002 \001(\tR\005title\0228\n\005state\030\003 \001(\0162\".sofe" +
+      "r.batch.v1.TranscriptionStateR\005state\"\222\001\n" +
+      "\032ListTranscriptionsResponse\022L\n\016transcrip" +
+      "tions\030\001 \003(\0132$.sofer.batch.v1.Transcripti" +
+      "onSummaryR\016transcriptions\022&\n\017next_page_t" +
+      "oken\030\002 \001(\tR\rnextPageToken\"&\n\022ExtractLink" +
+      "Request\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023ExtractLin" +
+      "kResponse\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024" +
+      "\n\005title\030\002 \001(\tR\005title\022\037\n\013file_format\030\003 \001(" +
+      "\tR\nfileFormat\022\033\n\tfile_name\030\004 \001(\tR\010fileNa" +
+      "me\"\033\n\031ListSupportedSitesRequest\"5\n\rSuppo" +
+      "rtedSite\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(" +
+      "\tR\003url\"Q\n\032ListSupportedSitesResponse\0223\n\005" +
+      "sites\030\001 \003(\0132\035.sofer.batch.v1.SupportedSi" +
+      "teR\005sites*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_" +
+      "UNSPECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BAT" +
+      "CH\020\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022$\n " +
+      "COSTED_WORK_SINGLE_TRANSCRIPTION\020\0032\322\r\n\031B" +
+      "atchTranscriptionService\022V\n\013CreateBatch\022" +
+      "\".sofer.batch.v1.CreateBatchRequest\032#.so" +
+      "fer.batch.v1.CreateBatchResponse\022_\n\016Uplo" +
+      "adManifest\022%.sofer.batch.v1.UploadManife" +
+      "stRequest\032&.sofer.batch.v1.UploadManifes" +
+      "tResponse\022t\n\025CreateManifestFromRss\022,.sof" +
+      "er.batch.v1.CreateManifestFromRssRequest" +
+      "\032-.sofer.batch.v1.CreateManifestFromRssR" +
+      "esponse\022V\n\013GetManifest\022\".sofer.batch.v1." +
+      "GetManifestRequest\032#.sofer.batch.v1.GetM" +
+      "anifestResponse\022\\\n\rListManifests\022$.sofer" +
+      ".batch.v1.ListManifestsRequest\032%.sofer.b" +
+      "atch.v1.ListManifestsResponse\022_\n\016GetBatc" +
+      "hStatus\022%.sofer.batch.v1.GetBatchStatusR" +
+      "equest\032&.sofer.batch.v1.GetBatchStatusRe" +
+      "sponse\022g\n\020WatchBatchStatus\022\'.sofer.batch" +
+      ".v1.WatchBatchStatusRequest\032(.sofer.batc" +
+      "h.v1.WatchBatchStatusResponse0\001\022y\n\026Strea" +
+      "mBatchTranscripts\022-.sofer.batch.v1.Strea" +
+      "mBatchTranscriptsRequest\032..sofer.batch.v" +
+      "1.StreamBatchTranscriptsResponse0\001\022Y\n\014Ge" +
+      "tBatchItem\022#.sofer.batch.v1.GetBatchItem" +
+      "Request\032$.sofer.batch.v1.GetBatchItemRes" +
+      "ponse\022e\n\020GetTranscription\022\'.sofer.batch." +
+      "v1.GetTranscriptionRequest\032(.sofer.batch" +
+      ".v1.GetTranscriptionResponse\022n\n\023ExportTr" +
+      "anscription\022*.sofer.batch.v1.ExportTrans" +
+      "criptionRequest\032+.sofer.batch.v1.ExportT" +
+      "ranscriptionResponse\022w\n\026GetTranscription" +
+      "Status\022-.sofer.batch.v1.GetTranscription" +
+      "StatusRequest\032..sofer.batch.v1.GetTransc" +
+      "riptionStatusResponse\022S\n\nGetBalance\022!.so" +
+      "fer.batch.v1.GetBalanceRequest\032\".sofer.b" +
+      "atch.v1.GetBalanceResponse\022Y\n\014EstimateCo" +
+      "st\022#.sofer.batch.v1.EstimateCostRequest\032" +
+      "$.sofer.batch.v1.EstimateCostResponse\022k\n" +
+      "\022ListTranscriptions\022).sofer.batch.v1.Lis" +
+      "tTranscriptionsRequest\032*.sofer.batch.v1." +
+      "ListTranscriptionsResponse\022V\n\013ExtractLin" +
+      "k\022\".sofer.batch.v1.ExtractLinkRequest\032#." +
+      "sofer.batch.v1.ExtractLinkResponse\022k\n\022Li" +
+      "stSupportedSites\022).sofer.batch.v1.ListSu" +
+      "pportedSitesRequest\032*.sofer.batch.v1.Lis" +
+      "tSupportedSitesResponseBQ\n\021ai.sofer.batc" +
+      "h.v1B\021BatchServiceProtoP\001Z\'sofer.ai/gate" +
+      "way/sofer/batch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -526,6 +594,54 @@ public final class BatchServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_EstimateCostResponse_descriptor,
         new java.lang.String[] { "Items", "TotalCostCents", "TotalDurationSeconds", });
+    internal_static_sofer_batch_v1_ListTranscriptionsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(31);
+    internal_static_sofer_batch_v1_ListTranscriptionsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListTranscriptionsRequest_descriptor,
+        new java.lang.String[] { "PageSize", "PageToken", "States", "TitleContains", });
+    internal_static_sofer_batch_v1_TranscriptionSummary_descriptor =
+      getDescriptor().getMessageTypes().get(32);
+    internal_static_sofer_batch_v1_TranscriptionSummary_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_TranscriptionSummary_descriptor,
+        new java.lang.String[] { "TranscriptionId", "Title", "State", });
+    internal_static_sofer_batch_v1_ListTranscriptionsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(33);
+    internal_static_sofer_batch_v1_ListTranscriptionsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListTranscriptionsResponse_descriptor,
+        new java.lang.String[] { "Transcriptions", "NextPageToken", });
+    internal_static_sofer_batch_v1_ExtractLinkRequest_descriptor =
+      getDescriptor().getMessageTypes().get(34);
+    internal_static_sofer_batch_v1_ExtractLinkRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ExtractLinkRequest_descriptor,
+        new java.lang.String[] { "Url", });
+    internal_static_sofer_batch_v1_ExtractLinkResponse_descriptor =
+      getDescriptor().getMessageTypes().get(35);
+    internal_static_sofer_batch_v1_ExtractLinkResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ExtractLinkResponse_descriptor,
+        new java.lang.String[] { "AudioUrl", "Title", "FileFormat", "FileName", });
+    internal_static_sofer_batch_v1_ListSupportedSitesRequest_descriptor =
+      getDescriptor().getMessageTypes().get(36);
+    internal_static_sofer_batch_v1_ListSupportedSitesRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListSupportedSitesRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_sofer_batch_v1_SupportedSite_descriptor =
+      getDescriptor().getMessageTypes().get(37);
+    internal_static_sofer_batch_v1_SupportedSite_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_SupportedSite_descriptor,
+        new java.lang.String[] { "Name", "Url", });
+    internal_static_sofer_batch_v1_ListSupportedSitesResponse_descriptor =
+      getDescriptor().getMessageTypes().get(38);
+    internal_static_sofer_batch_v1_ListSupportedSitesResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListSupportedSitesResponse_descriptor,
+        new java.lang.String[] { "Sites", });
     ai.sofer.batch.v1.BatchProto.getDescriptor();
   }
 

@@ -508,6 +508,99 @@ public final class BatchTranscriptionServiceGrpc {
     return getEstimateCostMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListTranscriptionsRequest,
+      ai.sofer.batch.v1.ListTranscriptionsResponse> getListTranscriptionsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListTranscriptions",
+      requestType = ai.sofer.batch.v1.ListTranscriptionsRequest.class,
+      responseType = ai.sofer.batch.v1.ListTranscriptionsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListTranscriptionsRequest,
+      ai.sofer.batch.v1.ListTranscriptionsResponse> getListTranscriptionsMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListTranscriptionsRequest, ai.sofer.batch.v1.ListTranscriptionsResponse> getListTranscriptionsMethod;
+    if ((getListTranscriptionsMethod = BatchTranscriptionServiceGrpc.getListTranscriptionsMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getListTranscriptionsMethod = BatchTranscriptionServiceGrpc.getListTranscriptionsMethod) == null) {
+          BatchTranscriptionServiceGrpc.getListTranscriptionsMethod = getListTranscriptionsMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ListTranscriptionsRequest, ai.sofer.batch.v1.ListTranscriptionsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListTranscriptions"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListTranscriptionsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListTranscriptionsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("ListTranscriptions"))
+              .build();
+        }
+      }
+    }
+    return getListTranscriptionsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.ExtractLinkRequest,
+      ai.sofer.batch.v1.ExtractLinkResponse> getExtractLinkMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ExtractLink",
+      requestType = ai.sofer.batch.v1.ExtractLinkRequest.class,
+      responseType = ai.sofer.batch.v1.ExtractLinkResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.ExtractLinkRequest,
+      ai.sofer.batch.v1.ExtractLinkResponse> getExtractLinkMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.ExtractLinkRequest, ai.sofer.batch.v1.ExtractLinkResponse> getExtractLinkMethod;
+    if ((getExtractLinkMethod = BatchTranscriptionServiceGrpc.getExtractLinkMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getExtractLinkMethod = BatchTranscriptionServiceGrpc.getExtractLinkMethod) == null) {
+          BatchTranscriptionServiceGrpc.getExtractLinkMethod = getExtractLinkMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ExtractLinkRequest, ai.sofer.batch.v1.ExtractLinkResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ExtractLink"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ExtractLinkRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ExtractLinkResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("ExtractLink"))
+              .build();
+        }
+      }
+    }
+    return getExtractLinkMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListSupportedSitesRequest,
+      ai.sofer.batch.v1.ListSupportedSitesResponse> getListSupportedSitesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListSupportedSites",
+      requestType = ai.sofer.batch.v1.ListSupportedSitesRequest.class,
+      responseType = ai.sofer.batch.v1.ListSupportedSitesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListSupportedSitesRequest,
+      ai.sofer.batch.v1.ListSupportedSitesResponse> getListSupportedSitesMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListSupportedSitesRequest, ai.sofer.batch.v1.ListSupportedSitesResponse> getListSupportedSitesMethod;
+    if ((getListSupportedSitesMethod = BatchTranscriptionServiceGrpc.getListSupportedSitesMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getListSupportedSitesMethod = BatchTranscriptionServiceGrpc.getListSupportedSitesMethod) == null) {
+          BatchTranscriptionServiceGrpc.getListSupportedSitesMethod = getListSupportedSitesMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ListSupportedSitesRequest, ai.sofer.batch.v1.ListSupportedSitesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListSupportedSites"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListSupportedSitesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListSupportedSitesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("ListSupportedSites"))
+              .build();
+        }
+      }
+    }
+    return getListSupportedSitesMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -834,6 +927,49 @@ public final class BatchTranscriptionServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getEstimateCostMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
+     * orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
+     * /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
+     * reads in flight and reused for the same credential for 10 seconds, so a caller walking every
+     * page within that window costs one list GET in all, and at most one per 10 seconds however
+     * slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
+     * INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
+     * another credential, or from a request with other filters).
+     * </pre>
+     */
+    public void listTranscriptions(ai.sofer.batch.v1.ListTranscriptionsRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListTranscriptionsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListTranscriptionsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Resolves a page link of a supported site (a YouTube video, a Google Drive file, ...) to the
+     * URL of its audio, with what the upstream says of it (upstream POST /v1/link/extract; it has
+     * no side effect, so the gateway retries it like a read). Errors: a link of no supported site,
+     * or no media page of one, INVALID_ARGUMENT (reason LINK_NOT_SUPPORTED, a field violation on
+     * `url`); a page that does not exist NOT_FOUND (LINK_NOT_FOUND); a page whose audio the upstream
+     * could not extract (its HTTP 500) FAILED_PRECONDITION (LINK_EXTRACTION_FAILED).
+     * </pre>
+     */
+    public void extractLink(ai.sofer.batch.v1.ExtractLinkRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ExtractLinkResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getExtractLinkMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
+     * /v1/link/sites).
+     * </pre>
+     */
+    public void listSupportedSites(ai.sofer.batch.v1.ListSupportedSitesRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListSupportedSitesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListSupportedSitesMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -934,6 +1070,27 @@ public final class BatchTranscriptionServiceGrpc {
                 ai.sofer.batch.v1.EstimateCostRequest,
                 ai.sofer.batch.v1.EstimateCostResponse>(
                   this, METHODID_ESTIMATE_COST)))
+          .addMethod(
+            getListTranscriptionsMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.ListTranscriptionsRequest,
+                ai.sofer.batch.v1.ListTranscriptionsResponse>(
+                  this, METHODID_LIST_TRANSCRIPTIONS)))
+          .addMethod(
+            getExtractLinkMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.ExtractLinkRequest,
+                ai.sofer.batch.v1.ExtractLinkResponse>(
+                  this, METHODID_EXTRACT_LINK)))
+          .addMethod(
+            getListSupportedSitesMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.ListSupportedSitesRequest,
+                ai.sofer.batch.v1.ListSupportedSitesResponse>(
+                  this, METHODID_LIST_SUPPORTED_SITES)))
           .build();
     }
   }
@@ -1243,6 +1400,52 @@ public final class BatchTranscriptionServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getEstimateCostMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
+     * orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
+     * /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
+     * reads in flight and reused for the same credential for 10 seconds, so a caller walking every
+     * page within that window costs one list GET in all, and at most one per 10 seconds however
+     * slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
+     * INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
+     * another credential, or from a request with other filters).
+     * </pre>
+     */
+    public void listTranscriptions(ai.sofer.batch.v1.ListTranscriptionsRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListTranscriptionsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListTranscriptionsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Resolves a page link of a supported site (a YouTube video, a Google Drive file, ...) to the
+     * URL of its audio, with what the upstream says of it (upstream POST /v1/link/extract; it has
+     * no side effect, so the gateway retries it like a read). Errors: a link of no supported site,
+     * or no media page of one, INVALID_ARGUMENT (reason LINK_NOT_SUPPORTED, a field violation on
+     * `url`); a page that does not exist NOT_FOUND (LINK_NOT_FOUND); a page whose audio the upstream
+     * could not extract (its HTTP 500) FAILED_PRECONDITION (LINK_EXTRACTION_FAILED).
+     * </pre>
+     */
+    public void extractLink(ai.sofer.batch.v1.ExtractLinkRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ExtractLinkResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getExtractLinkMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
+     * /v1/link/sites).
+     * </pre>
+     */
+    public void listSupportedSites(ai.sofer.batch.v1.ListSupportedSitesRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListSupportedSitesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListSupportedSitesMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1538,6 +1741,49 @@ public final class BatchTranscriptionServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getEstimateCostMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
+     * orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
+     * /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
+     * reads in flight and reused for the same credential for 10 seconds, so a caller walking every
+     * page within that window costs one list GET in all, and at most one per 10 seconds however
+     * slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
+     * INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
+     * another credential, or from a request with other filters).
+     * </pre>
+     */
+    public ai.sofer.batch.v1.ListTranscriptionsResponse listTranscriptions(ai.sofer.batch.v1.ListTranscriptionsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListTranscriptionsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Resolves a page link of a supported site (a YouTube video, a Google Drive file, ...) to the
+     * URL of its audio, with what the upstream says of it (upstream POST /v1/link/extract; it has
+     * no side effect, so the gateway retries it like a read). Errors: a link of no supported site,
+     * or no media page of one, INVALID_ARGUMENT (reason LINK_NOT_SUPPORTED, a field violation on
+     * `url`); a page that does not exist NOT_FOUND (LINK_NOT_FOUND); a page whose audio the upstream
+     * could not extract (its HTTP 500) FAILED_PRECONDITION (LINK_EXTRACTION_FAILED).
+     * </pre>
+     */
+    public ai.sofer.batch.v1.ExtractLinkResponse extractLink(ai.sofer.batch.v1.ExtractLinkRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getExtractLinkMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
+     * /v1/link/sites).
+     * </pre>
+     */
+    public ai.sofer.batch.v1.ListSupportedSitesResponse listSupportedSites(ai.sofer.batch.v1.ListSupportedSitesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListSupportedSitesMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1798,6 +2044,52 @@ public final class BatchTranscriptionServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getEstimateCostMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
+     * orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
+     * /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
+     * reads in flight and reused for the same credential for 10 seconds, so a caller walking every
+     * page within that window costs one list GET in all, and at most one per 10 seconds however
+     * slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
+     * INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
+     * another credential, or from a request with other filters).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.ListTranscriptionsResponse> listTranscriptions(
+        ai.sofer.batch.v1.ListTranscriptionsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListTranscriptionsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Resolves a page link of a supported site (a YouTube video, a Google Drive file, ...) to the
+     * URL of its audio, with what the upstream says of it (upstream POST /v1/link/extract; it has
+     * no side effect, so the gateway retries it like a read). Errors: a link of no supported site,
+     * or no media page of one, INVALID_ARGUMENT (reason LINK_NOT_SUPPORTED, a field violation on
+     * `url`); a page that does not exist NOT_FOUND (LINK_NOT_FOUND); a page whose audio the upstream
+     * could not extract (its HTTP 500) FAILED_PRECONDITION (LINK_EXTRACTION_FAILED).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.ExtractLinkResponse> extractLink(
+        ai.sofer.batch.v1.ExtractLinkRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getExtractLinkMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
+     * /v1/link/sites).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.ListSupportedSitesResponse> listSupportedSites(
+        ai.sofer.batch.v1.ListSupportedSitesRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListSupportedSitesMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_BATCH = 0;
@@ -1814,6 +2106,9 @@ public final class BatchTranscriptionServiceGrpc {
   private static final int METHODID_GET_TRANSCRIPTION_STATUS = 11;
   private static final int METHODID_GET_BALANCE = 12;
   private static final int METHODID_ESTIMATE_COST = 13;
+  private static final int METHODID_LIST_TRANSCRIPTIONS = 14;
+  private static final int METHODID_EXTRACT_LINK = 15;
+  private static final int METHODID_LIST_SUPPORTED_SITES = 16;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1887,6 +2182,18 @@ public final class BatchTranscriptionServiceGrpc {
         case METHODID_ESTIMATE_COST:
           serviceImpl.estimateCost((ai.sofer.batch.v1.EstimateCostRequest) request,
               (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.EstimateCostResponse>) responseObserver);
+          break;
+        case METHODID_LIST_TRANSCRIPTIONS:
+          serviceImpl.listTranscriptions((ai.sofer.batch.v1.ListTranscriptionsRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListTranscriptionsResponse>) responseObserver);
+          break;
+        case METHODID_EXTRACT_LINK:
+          serviceImpl.extractLink((ai.sofer.batch.v1.ExtractLinkRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ExtractLinkResponse>) responseObserver);
+          break;
+        case METHODID_LIST_SUPPORTED_SITES:
+          serviceImpl.listSupportedSites((ai.sofer.batch.v1.ListSupportedSitesRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListSupportedSitesResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1963,6 +2270,9 @@ public final class BatchTranscriptionServiceGrpc {
               .addMethod(getGetTranscriptionStatusMethod())
               .addMethod(getGetBalanceMethod())
               .addMethod(getEstimateCostMethod())
+              .addMethod(getListTranscriptionsMethod())
+              .addMethod(getExtractLinkMethod())
+              .addMethod(getListSupportedSitesMethod())
               .build();
         }
       }

@@ -298,7 +298,16 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -311,7 +320,16 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -325,7 +343,16 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -338,7 +365,16 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -351,7 +387,16 @@ private static final long serialVersionUID = 0L;
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1473,7 +1518,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1489,7 +1543,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1505,7 +1568,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1521,7 +1593,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1544,7 +1625,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1564,7 +1654,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1586,7 +1685,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1609,7 +1717,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1629,7 +1746,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1649,7 +1775,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1670,7 +1805,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1689,7 +1833,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1708,7 +1861,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1721,7 +1883,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1737,7 +1908,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1754,7 +1934,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1767,7 +1956,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -1781,7 +1979,16 @@ private static final long serialVersionUID = 0L;
      * <pre>
      * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
      * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-     * be unique within the batch.
+     * be unique within the batch. Items that name a `page_url` are resolved first (see
+     * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+     * within the caller's deadline, before anything is created. Any link that fails fails the whole
+     * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+     * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+     * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+     * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+     * `request_id`, links are resolved inside the recorded create: a retry of a create that
+     * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+     * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>

@@ -150,7 +150,16 @@ public interface CreateBatchRequestOrBuilder extends
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -161,7 +170,16 @@ public interface CreateBatchRequestOrBuilder extends
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -171,7 +189,16 @@ public interface CreateBatchRequestOrBuilder extends
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -181,7 +208,16 @@ public interface CreateBatchRequestOrBuilder extends
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
@@ -192,7 +228,16 @@ public interface CreateBatchRequestOrBuilder extends
    * <pre>
    * Express mode only: the items, 1 to 10, else INVALID_ARGUMENT on `audio_sources`; must be
    * empty in standard mode. Each item's rules are on `AudioSource`; `client_item_id` values must
-   * be unique within the batch.
+   * be unique within the batch. Items that name a `page_url` are resolved first (see
+   * `AudioSource.page_url`): every link through `ExtractLink`'s upstream call, at most 4 at once,
+   * within the caller's deadline, before anything is created. Any link that fails fails the whole
+   * call and creates nothing: INVALID_ARGUMENT, reason PAGE_URL_NOT_RESOLVED, with one field
+   * violation per failed item on its path (`audio_sources[2].page_url`, violation reason
+   * LINK_NOT_SUPPORTED, LINK_NOT_FOUND or LINK_EXTRACTION_FAILED); a failure that is not the
+   * link's (rate limit, upstream unavailable, deadline) ends the call with its own status. With a
+   * `request_id`, links are resolved inside the recorded create: a retry of a create that
+   * succeeded (or whose outcome is in doubt) gets the recorded answer without resolving again,
+   * and a retry of one whose links failed (nothing was created, nothing recorded) resolves again.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 6 [json_name = "audioSources"];</code>
