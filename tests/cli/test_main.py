@@ -12,6 +12,7 @@ ARGUMENTS = {
     "watch": ["a-batch"],
     "fetch": ["a-batch", "--out", "somewhere"],
     "estimate": ["https://cdn.example.com/a.mp3"],
+    "extract": ["https://www.youtube.com/watch?v=abc123"],
 }
 """What each sub-command needs besides its name to parse."""
 KEPT = ("runner", "client_parser", "client_body", "health_parser")
