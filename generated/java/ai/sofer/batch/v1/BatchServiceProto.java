@@ -139,6 +139,41 @@ public final class BatchServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_GetTranscriptionStatusResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CreateTranscriptionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CreateTranscriptionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CreateTranscriptionResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_UploadTranscriptionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_UploadTranscriptionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_UploadTranscriptionHeader_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_UploadTranscriptionHeader_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_UploadTranscriptionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_UploadTranscriptionResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WatchTranscriptionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WatchTranscriptionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WatchTranscriptionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WatchTranscriptionResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -149,133 +184,165 @@ public final class BatchServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\"sofer/batch/v1/batch_service.proto\022\016so" +
-      "fer.batch.v1\032\032sofer/batch/v1/batch.proto" +
-      "\"\262\002\n\022CreateBatchRequest\022\035\n\nrequest_id\030\001 " +
-      "\001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer.bat" +
-      "ch.v1.BatchInfoR\004info\022\037\n\013batch_title\030\003 \001" +
-      "(\tR\nbatchTitle\022G\n\017processing_mode\030\004 \001(\0162" +
-      "\036.sofer.batch.v1.ProcessingModeR\016process" +
-      "ingMode\022\"\n\rbatch_file_id\030\005 \001(\tR\013batchFil" +
-      "eId\022@\n\raudio_sources\030\006 \003(\0132\033.sofer.batch" +
-      ".v1.AudioSourceR\014audioSources\"\371\001\n\023Create" +
-      "BatchResponse\022\031\n\010batch_id\030\001 \001(\tR\007batchId" +
-      "\022+\n\021transcription_ids\030\002 \003(\tR\020transcripti" +
-      "onIds\022\037\n\013total_count\030\003 \001(\005R\ntotalCount\0220" +
-      "\n\005state\030\004 \001(\0162\032.sofer.batch.v1.BatchStat" +
-      "eR\005state\022G\n\017processing_mode\030\005 \001(\0162\036.sofe" +
-      "r.batch.v1.ProcessingModeR\016processingMod" +
-      "e\"B\n\rManifestItems\0221\n\005items\030\001 \003(\0132\033.sofe" +
-      "r.batch.v1.AudioSourceR\005items\"\316\001\n\025Upload" +
-      "ManifestRequest\022\035\n\nrequest_id\030\001 \001(\tR\treq" +
-      "uestId\0225\n\005items\030\002 \001(\0132\035.sofer.batch.v1.M" +
-      "anifestItemsH\000R\005items\022\026\n\005jsonl\030\003 \001(\tH\000R\005" +
-      "jsonl\022<\n\010metadata\030\004 \001(\0132 .sofer.batch.v1" +
-      ".ManifestMetadataR\010metadataB\t\n\007content\"N" +
-      "\n\026UploadManifestResponse\0224\n\010manifest\030\001 \001" +
-      "(\0132\030.sofer.batch.v1.ManifestR\010manifest\"\341" +
-      "\001\n\034CreateManifestFromRssRequest\022\035\n\nreque" +
-      "st_id\030\001 \001(\tR\trequestId\022\027\n\007rss_url\030\002 \001(\tR" +
-      "\006rssUrl\022\031\n\005limit\030\003 \001(\005H\000R\005limit\210\001\001\022\033\n\006of" +
-      "fset\030\004 \001(\005H\001R\006offset\210\001\001\022<\n\010metadata\030\005 \001(" +
-      "\0132 .sofer.batch.v1.ManifestMetadataR\010met" +
-      "adataB\010\n\006_limitB\t\n\007_offset\"\324\001\n\035CreateMan" +
-      "ifestFromRssResponse\0224\n\010manifest\030\001 \001(\0132\030" +
-      ".sofer.batch.v1.ManifestR\010manifest\022\026\n\006of" +
-      "fset\030\002 \001(\005R\006offset\022\024\n\005limit\030\003 \001(\005R\005limit" +
-      "\022\031\n\010has_more\030\004 \001(\010R\007hasMore\022$\n\013next_offs" +
-      "et\030\005 \001(\005H\000R\nnextOffset\210\001\001B\016\n\014_next_offse" +
-      "t\"8\n\022GetManifestRequest\022\"\n\rbatch_file_id" +
-      "\030\001 \001(\tR\013batchFileId\"K\n\023GetManifestRespon" +
-      "se\0224\n\010manifest\030\001 \001(\0132\030.sofer.batch.v1.Ma" +
-      "nifestR\010manifest\"R\n\024ListManifestsRequest" +
-      "\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035\n\npage_to" +
-      "ken\030\002 \001(\tR\tpageToken\"w\n\025ListManifestsRes" +
-      "ponse\0226\n\tmanifests\030\001 \003(\0132\030.sofer.batch.v" +
-      "1.ManifestR\tmanifests\022&\n\017next_page_token" +
-      "\030\002 \001(\tR\rnextPageToken\"2\n\025GetBatchStatusR" +
-      "equest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\"X\n\026Get" +
-      "BatchStatusResponse\022>\n\014batch_status\030\001 \001(" +
-      "\0132\033.sofer.batch.v1.BatchStatusR\013batchSta" +
-      "tus\"4\n\027WatchBatchStatusRequest\022\031\n\010batch_" +
-      "id\030\001 \001(\tR\007batchId\"Z\n\030WatchBatchStatusRes" +
-      "ponse\022>\n\014batch_status\030\001 \001(\0132\033.sofer.batc" +
-      "h.v1.BatchStatusR\013batchStatus\"\315\001\n\035Stream" +
-      "BatchTranscriptsRequest\022\031\n\010batch_id\030\001 \001(" +
-      "\tR\007batchId\022[\n\031filter_hebrew_word_format\030" +
-      "\002 \001(\0162 .sofer.batch.v1.HebrewWordFormatR" +
-      "\026filterHebrewWordFormat\0224\n\026skip_transcri" +
-      "ption_ids\030\003 \003(\tR\024skipTranscriptionIds\"\344\001" +
-      "\n\036StreamBatchTranscriptsResponse\0225\n\004info" +
-      "\030\001 \001(\0132!.sofer.batch.v1.TranscriptionInf" +
-      "oR\004info\022C\n\rtranscription\030\002 \001(\0132\035.sofer.b" +
-      "atch.v1.TranscriptionR\rtranscription\022%\n\016" +
-      "finished_count\030\003 \001(\005R\rfinishedCount\022\037\n\013t" +
-      "otal_count\030\004 \001(\005R\ntotalCount\"V\n\023GetBatch" +
-      "ItemRequest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022$" +
-      "\n\016client_item_id\030\002 \001(\tR\014clientItemId\"h\n\024" +
-      "GetBatchItemResponse\022P\n\022transcription_in" +
-      "fo\030\001 \001(\0132!.sofer.batch.v1.TranscriptionI" +
-      "nfoR\021transcriptionInfo\"\241\001\n\027GetTranscript" +
-      "ionRequest\022)\n\020transcription_id\030\001 \001(\tR\017tr" +
-      "anscriptionId\022[\n\031filter_hebrew_word_form" +
-      "at\030\002 \001(\0162 .sofer.batch.v1.HebrewWordForm" +
-      "atR\026filterHebrewWordFormat\"_\n\030GetTranscr" +
-      "iptionResponse\022C\n\rtranscription\030\001 \001(\0132\035." +
-      "sofer.batch.v1.TranscriptionR\rtranscript" +
-      "ion\"\332\001\n\032ExportTranscriptionRequest\022)\n\020tr" +
-      "anscription_id\030\001 \001(\tR\017transcriptionId\0224\n" +
-      "\006format\030\002 \001(\0162\034.sofer.batch.v1.ExportFor" +
-      "matR\006format\022[\n\031filter_hebrew_word_format" +
-      "\030\003 \001(\0162 .sofer.batch.v1.HebrewWordFormat" +
-      "R\026filterHebrewWordFormat\"\321\001\n\033ExportTrans" +
-      "criptionResponse\022\030\n\007content\030\001 \001(\tR\007conte" +
-      "nt\022\035\n\nmedia_type\030\002 \001(\tR\tmediaType\022%\n\016fil" +
-      "e_extension\030\003 \001(\tR\rfileExtension\0225\n\004info" +
-      "\030\004 \001(\0132!.sofer.batch.v1.TranscriptionInf" +
-      "oR\004info\022\033\n\tcue_count\030\005 \001(\005R\010cueCount\"J\n\035" +
-      "GetTranscriptionStatusRequest\022)\n\020transcr" +
-      "iption_id\030\001 \001(\tR\017transcriptionId\"r\n\036GetT" +
-      "ranscriptionStatusResponse\022P\n\022transcript" +
-      "ion_info\030\001 \001(\0132!.sofer.batch.v1.Transcri" +
-      "ptionInfoR\021transcriptionInfo2\360\t\n\031BatchTr" +
-      "anscriptionService\022V\n\013CreateBatch\022\".sofe" +
-      "r.batch.v1.CreateBatchRequest\032#.sofer.ba" +
-      "tch.v1.CreateBatchResponse\022_\n\016UploadMani" +
-      "fest\022%.sofer.batch.v1.UploadManifestRequ" +
-      "est\032&.sofer.batch.v1.UploadManifestRespo" +
-      "nse\022t\n\025CreateManifestFromRss\022,.sofer.bat" +
-      "ch.v1.CreateManifestFromRssRequest\032-.sof" +
-      "er.batch.v1.CreateManifestFromRssRespons" +
-      "e\022V\n\013GetManifest\022\".sofer.batch.v1.GetMan" +
-      "ifestRequest\032#.sofer.batch.v1.GetManifes" +
-      "tResponse\022\\\n\rListManifests\022$.sofer.batch" +
-      ".v1.ListManifestsRequest\032%.sofer.batch.v" +
-      "1.ListManifestsResponse\022_\n\016GetBatchStatu" +
-      "s\022%.sofer.batch.v1.GetBatchStatusRequest" +
-      "\032&.sofer.batch.v1.GetBatchStatusResponse" +
-      "\022g\n\020WatchBatchStatus\022\'.sofer.batch.v1.Wa" +
-      "tchBatchStatusRequest\032(.sofer.batch.v1.W" +
-      "atchBatchStatusResponse0\001\022y\n\026StreamBatch" +
-      "Transcripts\022-.sofer.batch.v1.StreamBatch" +
-      "TranscriptsRequest\032..sofer.batch.v1.Stre" +
-      "amBatchTranscriptsResponse0\001\022Y\n\014GetBatch" +
-      "Item\022#.sofer.batch.v1.GetBatchItemReques" +
-      "t\032$.sofer.batch.v1.GetBatchItemResponse\022" +
-      "e\n\020GetTranscription\022\'.sofer.batch.v1.Get" +
-      "TranscriptionRequest\032(.sofer.batch.v1.Ge" +
-      "tTranscriptionResponse\022n\n\023ExportTranscri" +
-      "ption\022*.sofer.batch.v1.ExportTranscripti" +
-      "onRequest\032+.sofer.batch.v1.ExportTranscr" +
-      "iptionResponse\022w\n\026GetTranscriptionStatus" +
-      "\022-.sofer.batch.v1.GetTranscriptionStatus" +
-      "Request\032..sofer.batch.v1.GetTranscriptio" +
-      "nStatusResponseBQ\n\021ai.sofer.batch.v1B\021Ba" +
-      "tchServiceProtoP\001Z\'sofer.ai/gateway/sofe" +
-      "r/batch/v1;batchv1b\006proto3"
+      "fer.batch.v1\032\037google/protobuf/timestamp." +
+      "proto\032\032sofer/batch/v1/batch.proto\"\262\002\n\022Cr" +
+      "eateBatchRequest\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
+      "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
+      "atchInfoR\004info\022\037\n\013batch_title\030\003 \001(\tR\nbat" +
+      "chTitle\022G\n\017processing_mode\030\004 \001(\0162\036.sofer" +
+      ".batch.v1.ProcessingModeR\016processingMode" +
+      "\022\"\n\rbatch_file_id\030\005 \001(\tR\013batchFileId\022@\n\r" +
+      "audio_sources\030\006 \003(\0132\033.sofer.batch.v1.Aud" +
+      "ioSourceR\014audioSources\"\371\001\n\023CreateBatchRe" +
+      "sponse\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022+\n\021tra" +
+      "nscription_ids\030\002 \003(\tR\020transcriptionIds\022\037" +
+      "\n\013total_count\030\003 \001(\005R\ntotalCount\0220\n\005state" +
+      "\030\004 \001(\0162\032.sofer.batch.v1.BatchStateR\005stat" +
+      "e\022G\n\017processing_mode\030\005 \001(\0162\036.sofer.batch" +
+      ".v1.ProcessingModeR\016processingMode\"B\n\rMa" +
+      "nifestItems\0221\n\005items\030\001 \003(\0132\033.sofer.batch" +
+      ".v1.AudioSourceR\005items\"\316\001\n\025UploadManifes" +
+      "tRequest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022" +
+      "5\n\005items\030\002 \001(\0132\035.sofer.batch.v1.Manifest" +
+      "ItemsH\000R\005items\022\026\n\005jsonl\030\003 \001(\tH\000R\005jsonl\022<" +
+      "\n\010metadata\030\004 \001(\0132 .sofer.batch.v1.Manife" +
+      "stMetadataR\010metadataB\t\n\007content\"N\n\026Uploa" +
+      "dManifestResponse\0224\n\010manifest\030\001 \001(\0132\030.so" +
+      "fer.batch.v1.ManifestR\010manifest\"\341\001\n\034Crea" +
+      "teManifestFromRssRequest\022\035\n\nrequest_id\030\001" +
+      " \001(\tR\trequestId\022\027\n\007rss_url\030\002 \001(\tR\006rssUrl" +
+      "\022\031\n\005limit\030\003 \001(\005H\000R\005limit\210\001\001\022\033\n\006offset\030\004 " +
+      "\001(\005H\001R\006offset\210\001\001\022<\n\010metadata\030\005 \001(\0132 .sof" +
+      "er.batch.v1.ManifestMetadataR\010metadataB\010" +
+      "\n\006_limitB\t\n\007_offset\"\324\001\n\035CreateManifestFr" +
+      "omRssResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
+      "batch.v1.ManifestR\010manifest\022\026\n\006offset\030\002 " +
+      "\001(\005R\006offset\022\024\n\005limit\030\003 \001(\005R\005limit\022\031\n\010has" +
+      "_more\030\004 \001(\010R\007hasMore\022$\n\013next_offset\030\005 \001(" +
+      "\005H\000R\nnextOffset\210\001\001B\016\n\014_next_offset\"8\n\022Ge" +
+      "tManifestRequest\022\"\n\rbatch_file_id\030\001 \001(\tR" +
+      "\013batchFileId\"K\n\023GetManifestResponse\0224\n\010m" +
+      "anifest\030\001 \001(\0132\030.sofer.batch.v1.ManifestR" +
+      "\010manifest\"R\n\024ListManifestsRequest\022\033\n\tpag" +
+      "e_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001" +
+      "(\tR\tpageToken\"w\n\025ListManifestsResponse\0226" +
+      "\n\tmanifests\030\001 \003(\0132\030.sofer.batch.v1.Manif" +
+      "estR\tmanifests\022&\n\017next_page_token\030\002 \001(\tR" +
+      "\rnextPageToken\"2\n\025GetBatchStatusRequest\022" +
+      "\031\n\010batch_id\030\001 \001(\tR\007batchId\"X\n\026GetBatchSt" +
+      "atusResponse\022>\n\014batch_status\030\001 \001(\0132\033.sof" +
+      "er.batch.v1.BatchStatusR\013batchStatus\"4\n\027" +
+      "WatchBatchStatusRequest\022\031\n\010batch_id\030\001 \001(" +
+      "\tR\007batchId\"Z\n\030WatchBatchStatusResponse\022>" +
+      "\n\014batch_status\030\001 \001(\0132\033.sofer.batch.v1.Ba" +
+      "tchStatusR\013batchStatus\"\315\001\n\035StreamBatchTr" +
+      "anscriptsRequest\022\031\n\010batch_id\030\001 \001(\tR\007batc" +
+      "hId\022[\n\031filter_hebrew_word_format\030\002 \001(\0162 " +
+      ".sofer.batch.v1.HebrewWordFormatR\026filter" +
+      "HebrewWordFormat\0224\n\026skip_transcription_i" +
+      "ds\030\003 \003(\tR\024skipTranscriptionIds\"\344\001\n\036Strea" +
+      "mBatchTranscriptsResponse\0225\n\004info\030\001 \001(\0132" +
+      "!.sofer.batch.v1.TranscriptionInfoR\004info" +
+      "\022C\n\rtranscription\030\002 \001(\0132\035.sofer.batch.v1" +
+      ".TranscriptionR\rtranscription\022%\n\016finishe" +
+      "d_count\030\003 \001(\005R\rfinishedCount\022\037\n\013total_co" +
+      "unt\030\004 \001(\005R\ntotalCount\"V\n\023GetBatchItemReq" +
+      "uest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022$\n\016clien" +
+      "t_item_id\030\002 \001(\tR\014clientItemId\"h\n\024GetBatc" +
+      "hItemResponse\022P\n\022transcription_info\030\001 \001(" +
+      "\0132!.sofer.batch.v1.TranscriptionInfoR\021tr" +
+      "anscriptionInfo\"\241\001\n\027GetTranscriptionRequ" +
+      "est\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
+      "tionId\022[\n\031filter_hebrew_word_format\030\002 \001(" +
+      "\0162 .sofer.batch.v1.HebrewWordFormatR\026fil" +
+      "terHebrewWordFormat\"_\n\030GetTranscriptionR" +
+      "esponse\022C\n\rtranscription\030\001 \001(\0132\035.sofer.b" +
+      "atch.v1.TranscriptionR\rtranscription\"\332\001\n" +
+      "\032ExportTranscriptionRequest\022)\n\020transcrip" +
+      "tion_id\030\001 \001(\tR\017transcriptionId\0224\n\006format" +
+      "\030\002 \001(\0162\034.sofer.batch.v1.ExportFormatR\006fo" +
+      "rmat\022[\n\031filter_hebrew_word_format\030\003 \001(\0162" +
+      " .sofer.batch.v1.HebrewWordFormatR\026filte" +
+      "rHebrewWordFormat\"\321\001\n\033ExportTranscriptio" +
+      "nResponse\022\030\n\007content\030\001 \001(\tR\007content\022\035\n\nm" +
+      "edia_type\030\002 \001(\tR\tmediaType\022%\n\016file_exten" +
+      "sion\030\003 \001(\tR\rfileExtension\0225\n\004info\030\004 \001(\0132" +
+      "!.sofer.batch.v1.TranscriptionInfoR\004info" +
+      "\022\033\n\tcue_count\030\005 \001(\005R\010cueCount\"J\n\035GetTran" +
+      "scriptionStatusRequest\022)\n\020transcription_" +
+      "id\030\001 \001(\tR\017transcriptionId\"r\n\036GetTranscri" +
+      "ptionStatusResponse\022P\n\022transcription_inf" +
+      "o\030\001 \001(\0132!.sofer.batch.v1.TranscriptionIn" +
+      "foR\021transcriptionInfo\"\207\001\n\032CreateTranscri" +
+      "ptionRequest\022\035\n\nrequest_id\030\001 \001(\tR\treques" +
+      "tId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.Batch" +
+      "InfoR\004info\022\033\n\taudio_url\030\003 \001(\tR\010audioUrl\"" +
+      "H\n\033CreateTranscriptionResponse\022)\n\020transc" +
+      "ription_id\030\001 \001(\tR\017transcriptionId\"\201\001\n\032Up" +
+      "loadTranscriptionRequest\022C\n\006header\030\001 \001(\013" +
+      "2).sofer.batch.v1.UploadTranscriptionHea" +
+      "derH\000R\006header\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\006\n" +
+      "\004part\"\251\001\n\031UploadTranscriptionHeader\022\035\n\nr" +
+      "equest_id\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\013" +
+      "2\031.sofer.batch.v1.BatchInfoR\004info\022\033\n\tfil" +
+      "e_name\030\003 \001(\tR\010fileName\022!\n\014content_type\030\004" +
+      " \001(\tR\013contentType\"g\n\033UploadTranscription" +
+      "Response\022)\n\020transcription_id\030\001 \001(\tR\017tran" +
+      "scriptionId\022\035\n\nsize_bytes\030\002 \001(\003R\tsizeByt" +
+      "es\"F\n\031WatchTranscriptionRequest\022)\n\020trans" +
+      "cription_id\030\001 \001(\tR\017transcriptionId\"\253\001\n\032W" +
+      "atchTranscriptionResponse\022P\n\022transcripti" +
+      "on_info\030\001 \001(\0132!.sofer.batch.v1.Transcrip" +
+      "tionInfoR\021transcriptionInfo\022;\n\013observed_" +
+      "at\030\002 \001(\0132\032.google.protobuf.TimestampR\nob" +
+      "servedAt2\301\014\n\031BatchTranscriptionService\022V" +
+      "\n\013CreateBatch\022\".sofer.batch.v1.CreateBat" +
+      "chRequest\032#.sofer.batch.v1.CreateBatchRe" +
+      "sponse\022_\n\016UploadManifest\022%.sofer.batch.v" +
+      "1.UploadManifestRequest\032&.sofer.batch.v1" +
+      ".UploadManifestResponse\022t\n\025CreateManifes" +
+      "tFromRss\022,.sofer.batch.v1.CreateManifest" +
+      "FromRssRequest\032-.sofer.batch.v1.CreateMa" +
+      "nifestFromRssResponse\022V\n\013GetManifest\022\".s" +
+      "ofer.batch.v1.GetManifestRequest\032#.sofer" +
+      ".batch.v1.GetManifestResponse\022\\\n\rListMan" +
+      "ifests\022$.sofer.batch.v1.ListManifestsReq" +
+      "uest\032%.sofer.batch.v1.ListManifestsRespo" +
+      "nse\022_\n\016GetBatchStatus\022%.sofer.batch.v1.G" +
+      "etBatchStatusRequest\032&.sofer.batch.v1.Ge" +
+      "tBatchStatusResponse\022g\n\020WatchBatchStatus" +
+      "\022\'.sofer.batch.v1.WatchBatchStatusReques" +
+      "t\032(.sofer.batch.v1.WatchBatchStatusRespo" +
+      "nse0\001\022y\n\026StreamBatchTranscripts\022-.sofer." +
+      "batch.v1.StreamBatchTranscriptsRequest\032." +
+      ".sofer.batch.v1.StreamBatchTranscriptsRe" +
+      "sponse0\001\022Y\n\014GetBatchItem\022#.sofer.batch.v" +
+      "1.GetBatchItemRequest\032$.sofer.batch.v1.G" +
+      "etBatchItemResponse\022e\n\020GetTranscription\022" +
+      "\'.sofer.batch.v1.GetTranscriptionRequest" +
+      "\032(.sofer.batch.v1.GetTranscriptionRespon" +
+      "se\022n\n\023ExportTranscription\022*.sofer.batch." +
+      "v1.ExportTranscriptionRequest\032+.sofer.ba" +
+      "tch.v1.ExportTranscriptionResponse\022w\n\026Ge" +
+      "tTranscriptionStatus\022-.sofer.batch.v1.Ge" +
+      "tTranscriptionStatusRequest\032..sofer.batc" +
+      "h.v1.GetTranscriptionStatusResponse\022n\n\023C" +
+      "reateTranscription\022*.sofer.batch.v1.Crea" +
+      "teTranscriptionRequest\032+.sofer.batch.v1." +
+      "CreateTranscriptionResponse\022p\n\023UploadTra" +
+      "nscription\022*.sofer.batch.v1.UploadTransc" +
+      "riptionRequest\032+.sofer.batch.v1.UploadTr" +
+      "anscriptionResponse(\001\022m\n\022WatchTranscript" +
+      "ion\022).sofer.batch.v1.WatchTranscriptionR" +
+      "equest\032*.sofer.batch.v1.WatchTranscripti" +
+      "onResponse0\001BQ\n\021ai.sofer.batch.v1B\021Batch" +
+      "ServiceProtoP\001Z\'sofer.ai/gateway/sofer/b" +
+      "atch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.protobuf.TimestampProto.getDescriptor(),
           ai.sofer.batch.v1.BatchProto.getDescriptor(),
         });
     internal_static_sofer_batch_v1_CreateBatchRequest_descriptor =
@@ -428,6 +495,49 @@ public final class BatchServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_GetTranscriptionStatusResponse_descriptor,
         new java.lang.String[] { "TranscriptionInfo", });
+    internal_static_sofer_batch_v1_CreateTranscriptionRequest_descriptor =
+      getDescriptor().getMessageTypes().get(25);
+    internal_static_sofer_batch_v1_CreateTranscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CreateTranscriptionRequest_descriptor,
+        new java.lang.String[] { "RequestId", "Info", "AudioUrl", });
+    internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor =
+      getDescriptor().getMessageTypes().get(26);
+    internal_static_sofer_batch_v1_CreateTranscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor,
+        new java.lang.String[] { "TranscriptionId", });
+    internal_static_sofer_batch_v1_UploadTranscriptionRequest_descriptor =
+      getDescriptor().getMessageTypes().get(27);
+    internal_static_sofer_batch_v1_UploadTranscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_UploadTranscriptionRequest_descriptor,
+        new java.lang.String[] { "Header", "Chunk", "Part", });
+    internal_static_sofer_batch_v1_UploadTranscriptionHeader_descriptor =
+      getDescriptor().getMessageTypes().get(28);
+    internal_static_sofer_batch_v1_UploadTranscriptionHeader_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_UploadTranscriptionHeader_descriptor,
+        new java.lang.String[] { "RequestId", "Info", "FileName", "ContentType", });
+    internal_static_sofer_batch_v1_UploadTranscriptionResponse_descriptor =
+      getDescriptor().getMessageTypes().get(29);
+    internal_static_sofer_batch_v1_UploadTranscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_UploadTranscriptionResponse_descriptor,
+        new java.lang.String[] { "TranscriptionId", "SizeBytes", });
+    internal_static_sofer_batch_v1_WatchTranscriptionRequest_descriptor =
+      getDescriptor().getMessageTypes().get(30);
+    internal_static_sofer_batch_v1_WatchTranscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WatchTranscriptionRequest_descriptor,
+        new java.lang.String[] { "TranscriptionId", });
+    internal_static_sofer_batch_v1_WatchTranscriptionResponse_descriptor =
+      getDescriptor().getMessageTypes().get(31);
+    internal_static_sofer_batch_v1_WatchTranscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WatchTranscriptionResponse_descriptor,
+        new java.lang.String[] { "TranscriptionInfo", "ObservedAt", });
+    com.google.protobuf.TimestampProto.getDescriptor();
     ai.sofer.batch.v1.BatchProto.getDescriptor();
   }
 
