@@ -321,6 +321,7 @@ class Gateway:
             metrics=self.metrics,
             caller_quota=self.caller_quota,
             max_response_bytes=config.max_send_message_bytes,
+            max_upload_bytes=config.max_upload_bytes,
         )
         if self.metrics is not None:
             self.metrics.track(

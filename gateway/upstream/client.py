@@ -42,6 +42,7 @@ from gateway.upstream.policy import AttemptObserver, Clock, RetryPolicy, Rng, Sl
 from gateway.upstream.rate_budget import RateBudget
 from gateway.upstream.reply import Reply
 from gateway.upstream.retry_budget import RetryBudget
+from gateway.upstream.singles import TranscriptionRequest, transcription_id
 from gateway.upstream.transport import new_http_client, new_transport
 
 M = TypeVar("M")
@@ -56,6 +57,7 @@ GET_BATCH_ITEM: Final = Route("GET", "/v1/transcriptions/batch/{batch_id}/items/
 GET_TRANSCRIPTION_STATUS: Final = Route("GET", "/v1/transcriptions/{transcription_id}/status")
 GET_TRANSCRIPTION: Final = Route("GET", "/v1/transcriptions/{transcription_id}")
 GET_HEALTH: Final = Route("GET", "/v1/health/")
+CREATE_TRANSCRIPTION: Final = Route("POST", "/v1/transcriptions/")
 
 
 class UpstreamClient:
@@ -243,6 +245,15 @@ class UpstreamClient:
             params={"filter_hebrew_word_format": filter_hebrew_word_format},
         )
 
+    async def create_transcription(
+        self, request: TranscriptionRequest, *, opts: CallOptions
+    ) -> str:
+        """POST /v1/transcriptions/: one transcription; answers its id. Never retried once the
+        upstream may have acted (a caller-chosen `info.id` makes the caller's retry safe)."""
+        return await self._call(
+            CREATE_TRANSCRIPTION, opts, transcription_id, content=request.content()
+        )
+
     async def get_health(self, *, opts: CallOptions) -> HealthResponse:
         """GET /v1/health/ (the only operation without auth: an empty token sends none)."""
         return await self._call(GET_HEALTH, opts, HealthResponse.from_json)
@@ -256,6 +267,7 @@ class UpstreamClient:
         path_params: dict[str, str] | None = None,
         params: dict[str, str | None] | None = None,
         json: Any = None,
+        content: tuple[bytes, ...] | None = None,
     ) -> M:
         http, slots = self._http, self._slots
         if http is None or slots is None:
@@ -267,6 +279,7 @@ class UpstreamClient:
             params={k: str(v) for k, v in (params or {}).items() if v is not None} or None,
             json=json,
             request_id=opts.request_id,
+            content=content,
         )
 
         async def attempt(seconds: float) -> Reply:

@@ -56,6 +56,11 @@ from gateway.validation.rules import (
     _url,
     _uuid,
 )
+from gateway.validation.singles import (
+    validate_create_transcription,
+    validate_upload_transcription,
+    validate_watch_transcription,
+)
 
 
 def resolve_processing_mode(
@@ -288,6 +293,10 @@ _VALIDATORS: Mapping[str, Callable[[Any], Violations]] = {
     "sofer.batch.v1.GetTranscriptionRequest": validate_get_transcription,
     "sofer.batch.v1.GetTranscriptionStatusRequest": validate_get_transcription_status,
     "sofer.batch.v1.ExportTranscriptionRequest": validate_export_transcription,
+    # --- issue 22: single transcriptions ---
+    "sofer.batch.v1.CreateTranscriptionRequest": validate_create_transcription,
+    "sofer.batch.v1.UploadTranscriptionRequest": validate_upload_transcription,
+    "sofer.batch.v1.WatchTranscriptionRequest": validate_watch_transcription,
 }
 
 
