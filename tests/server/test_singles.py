@@ -188,7 +188,9 @@ async def test_an_oversize_upload_is_refused_with_nothing_sent(
 ) -> None:
     """A file past --max-upload-bytes: RESOURCE_EXHAUSTED UPLOAD_TOO_LARGE naming the flag,
     and no upstream request at all."""
-    error = await rpc_error(stub.UploadTranscription(chunks(b"x" * 1001, chunk=400), metadata=bearer()))
+    error = await rpc_error(
+        stub.UploadTranscription(chunks(b"x" * 1001, chunk=400), metadata=bearer())
+    )
     assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "UPLOAD_TOO_LARGE")
     assert "--max-upload-bytes" in (error.details() or "")
     assert await upstream_count(sandbox, POST) == 0
