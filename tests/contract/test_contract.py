@@ -158,7 +158,8 @@ def test_only_the_watches_and_the_upload_stream() -> None:
     for name in watches:
         assert not SERVICE.methods_by_name[name].client_streaming
     upload = SERVICE.methods_by_name["UploadTranscription"]
-    assert upload.client_streaming and not upload.server_streaming
+    assert upload.client_streaming
+    assert not upload.server_streaming
 
 
 def test_messages_of_the_design_exist() -> None:

@@ -222,8 +222,10 @@ async def test_two_watchers_share_one_poller_until_completed(
     watches = [stub.WatchTranscription(request, metadata=bearer()) for _ in range(2)]
     firsts = [await w.read() for w in watches]
     assert all(f.transcription_info.id == answer.transcription_id for f in firsts)
-    assert gateway.hub.active_pollers == 1
-    assert gateway.hub.open_watches == 2
+    hub = gateway.hub
+    assert hub is not None
+    assert hub.active_pollers == 1
+    assert hub.open_watches == 2
     finals = await asyncio.gather(*(_last(w) for w in watches))
     assert all(
         f.transcription_info.state == batch_pb2.TRANSCRIPTION_STATE_COMPLETED for f in finals
@@ -241,8 +243,8 @@ async def test_watching_an_unknown_transcription_is_not_found(stub: Any) -> None
 
 async def _last(call: Any) -> pb.WatchTranscriptionResponse:
     """The stream's last message (read with `read`, which a test may have begun with)."""
-    last = None
-    while (message := await call.read()) is not grpc.aio.EOF:
+    last: pb.WatchTranscriptionResponse | None = None
+    while (message := await call.read()) is not grpc.aio.EOF:  # type: ignore[attr-defined]
         last = message
     assert last is not None
     return last
