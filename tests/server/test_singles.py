@@ -254,3 +254,23 @@ def _tenant(token: str) -> str:
     from gateway.access.credentials import Credential
 
     return Credential(token, "caller").tenant
+
+
+@pytest.mark.parametrize("gateway_config", [{"request_message_timeout": 0.3}], indirect=True)
+async def test_an_upload_that_stalls_between_chunks_ends_with_nothing_sent(
+    stub: Any, sandbox: SandboxServer
+) -> None:
+    """A client that stops sending mid-file: the call ends DEADLINE_EXCEEDED
+    (REQUEST_MESSAGE_TIMEOUT, naming the flag) instead of holding the file, and nothing goes
+    upstream."""
+    stalled = asyncio.Event()
+
+    async def stalling() -> AsyncIterator[pb.UploadTranscriptionRequest]:
+        yield pb.UploadTranscriptionRequest(header=pb.UploadTranscriptionHeader())
+        yield pb.UploadTranscriptionRequest(chunk=b"abc")
+        await stalled.wait()  # never set: the client goes quiet
+
+    error = await rpc_error(stub.UploadTranscription(stalling(), metadata=bearer(), timeout=10))
+    assert_error(error, grpc.StatusCode.DEADLINE_EXCEEDED, "REQUEST_MESSAGE_TIMEOUT")
+    assert "--request-message-timeout" in (error.details() or "")
+    assert await upstream_count(sandbox, POST) == 0
