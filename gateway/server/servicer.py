@@ -412,12 +412,7 @@ class BatchTranscriptionServicer:
         call.note(upload_bytes=str(received.size), content_type=header.content_type)
         info = singles.settings(header.info, title=header.file_name)
         body = TranscriptionRequest(info, audio_file=received.finish())
-        unkeyed = pb.UploadTranscriptionHeader()
-        unkeyed.CopyFrom(header)
-        unkeyed.ClearField("request_id")
-        payload = singles.payload_digest(
-            unkeyed.SerializeToString(deterministic=True), received.sha256()
-        )
+        payload = singles.upload_fingerprint(header, received.sha256())
         transcription_id = await singles.create(
             self.client,
             self.idempotency,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import grpc
 from sofer.batch.v1 import batch_pb2
+from sofer.batch.v1 import batch_service_pb2 as pb
 
 from gateway.contract import mapping
 from gateway.contract.errors import GatewayError, Reason
@@ -54,11 +55,14 @@ class Created:
     found: bool = False
 
 
-def payload_digest(*parts: bytes) -> str:
-    """The idempotency fingerprint of a create: a digest of what it sends but the request_id."""
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(hashlib.sha256(part).digest())
+def upload_fingerprint(header: pb.UploadTranscriptionHeader, file_sha256: bytes) -> str:
+    """The idempotency fingerprint of an upload: a digest of its header but the request_id,
+    and of the file (a retry must send the same settings and bytes)."""
+    unkeyed = pb.UploadTranscriptionHeader()
+    unkeyed.CopyFrom(header)
+    unkeyed.ClearField("request_id")
+    digest = hashlib.sha256(unkeyed.SerializeToString(deterministic=True))
+    digest.update(file_sha256)
     return digest.hexdigest()
 
 
