@@ -2,7 +2,9 @@
 
 Servicer methods are written as `async def Method(self, request, call: Call) -> Response` and
 wrapped by `unary_rpc` (streaming ones, async generators, by `stream_rpc`) into
-`Method(self, request, context: CallContext)`. The frame knows the call's transport only as a
+`Method(self, request, context: CallContext)`; a client-streaming one (an upload) is
+`Method(self, first, rest, call)`, wrapped by `client_stream_rpc`, its first message standing
+for the request in every step below. The frame knows the call's transport only as a
 `CallContext` (gateway.server.call_context: metadata, deadline, verified client certificate,
 initial and trailing metadata, abort), so any protocol that provides one serves the same
 methods; grpc.aio's is gateway.server.grpc_adapter. The wrappers own everything that is the
