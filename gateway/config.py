@@ -125,6 +125,11 @@ class GatewayConfig:
         upstream="max_response_bytes",
     )
     max_receive_message_bytes: int = _flag(8 * 1024 * 1024, "largest request message accepted")
+    max_upload_bytes: int = _flag(
+        100 * 1024 * 1024,
+        "largest file UploadTranscription takes (the upstream's own limit); a larger one is "
+        "refused RESOURCE_EXHAUSTED (UPLOAD_TOO_LARGE) with nothing sent",
+    )
     max_send_message_bytes: int = _flag(
         16 * 1024 * 1024,
         "largest answer sent in one message; a larger one is refused RESOURCE_EXHAUSTED "

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from sofer.batch.v1 import batch_service_pb2_grpc
 
+from gateway.cli import upload
 from gateway.cli.channel import add_tls_arguments, open_channel_for
 from gateway.cli.errors import ClientError, ExitCode, UsageError
 from gateway.cli.fetch import DEFAULT_FORMATS, fetch, parse_formats
@@ -116,7 +117,13 @@ positive_float = _positive_float
 
 def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of `submit`."""
-    parser.add_argument("urls", nargs="*", metavar="URL", help="audio URL, one item each")
+    parser.add_argument(
+        "urls",
+        nargs="*",
+        metavar="URL_OR_FILE",
+        help="audio URL (http:// or https://: one batch item each), or a local FILE "
+        "(uploaded: one single transcription each); not both kinds at once",
+    )
     parser.add_argument(
         "--title",
         action="append",
@@ -242,6 +249,9 @@ def metadata_of(args: argparse.Namespace, environ: Mapping[str, str] | None = No
 
 
 async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    files = [a for a in args.urls if not upload.is_url(a)]
+    if files:
+        return await _submit_files(args, files, out)
     if args.fetch is not None:
         if args.watch:
             raise UsageError(
@@ -297,6 +307,38 @@ async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
             metadata=metadata,
             reconnect=reconnect_policy_of(args),
         )
+
+
+async def _submit_files(args: argparse.Namespace, files: list[str], out: TextIO) -> int:
+    """`submit FILE...`: each file uploaded as a single transcription (gateway.cli.upload)."""
+    if len(files) != len(args.urls):
+        raise UsageError(
+            "give audio URLs (a batch) or local files (single transcriptions), not both"
+        )
+    for flag, given in (
+        ("--manifest", args.manifest is not None),
+        ("--fetch", args.fetch is not None),
+        ("--format", args.formats is not None),
+        ("--client-item-id", bool(args.client_item_ids)),
+        ("--batch-title", bool(args.batch_title)),
+    ):
+        if given:
+            raise UsageError(f"{flag} is for batches: local files are single transcriptions")
+    uploads = upload.plan_uploads(
+        files,
+        titles=args.titles,
+        num_speakers=args.num_speakers,
+        auto_speakers=args.auto_speakers,
+    )
+    metadata = metadata_of(args)
+    async with open_channel_for(args, target_of(args)) as channel:
+        stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
+        ids = await upload.upload_files(
+            stub, uploads, out, json=args.json, metadata=metadata, rpc_timeout=args.timeout
+        )
+        if not args.watch:
+            return ExitCode.OK
+        return await upload.watch_transcriptions(stub, ids, out, json=args.json, metadata=metadata)
 
 
 async def _watch_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -5,8 +5,11 @@
 - `servicer`: `BatchTranscriptionServicer`, one method per RPC; the methods coordinate the
   layers below and hold no policy; `status_replies`: GetBatchStatus replies built once per
   distinct upstream answer;
-- `frame`: the per-call frame (`Call`, `unary_rpc`, `stream_rpc`): request id, credential,
-  validation, deadline, caller share, error translation, one log line;
+- `frame`: the per-call frame (`Call`, `unary_rpc`, `stream_rpc`, `client_stream_rpc`):
+  request id, credential, validation, deadline, caller share, error translation, one log line;
+- `singles`, `uploads`: single transcriptions (CreateTranscription, UploadTranscription): ids
+  derived from the request_id, the create found again after a crash, an upload's bytes held as
+  the base64 text they are sent as, within --max-upload-bytes;
 - `call_context`, `grpc_adapter`: the seam between the RPC logic and its protocol. The frame
   and the servicer see a call's transport only as a `CallContext` (request metadata, deadline,
   verified client certificate, initial and trailing metadata, abort); `grpc_adapter` is its

@@ -84,16 +84,10 @@ def batch_work(request: pb.CreateBatchRequest, mode: int) -> Work | None:
     return _work(prices.Kind.EXPRESS, request.info, list(request.audio_sources))
 
 
-def single_work(
-    audio_url: str,
-    *,
-    model: str = "",
-    num_speakers: int | None = None,
-    auto_detect_speakers: bool = False,
-) -> Work:
-    """The work of a single transcription of `audio_url` with these settings."""
-    labels = prices.speaker_labels(num_speakers, auto_detect_speakers)
-    return Work(prices.Kind.SINGLE, model, (Item(audio_url, "", labels),))
+def single_work(info: batch_pb2.BatchInfo, audio_url: str) -> Work:
+    """The work of a single transcription of `audio_url` with `info`'s settings
+    (CreateTranscription)."""
+    return _work(prices.Kind.SINGLE, info, [batch_pb2.AudioSource(audio_url=audio_url)])
 
 
 async def estimate(

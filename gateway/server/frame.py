@@ -2,7 +2,9 @@
 
 Servicer methods are written as `async def Method(self, request, call: Call) -> Response` and
 wrapped by `unary_rpc` (streaming ones, async generators, by `stream_rpc`) into
-`Method(self, request, context: CallContext)`. The frame knows the call's transport only as a
+`Method(self, request, context: CallContext)`; a client-streaming one (an upload) is
+`Method(self, first, rest, call)`, wrapped by `client_stream_rpc`, its first message standing
+for the request in every step below. The frame knows the call's transport only as a
 `CallContext` (gateway.server.call_context: metadata, deadline, verified client certificate,
 initial and trailing metadata, abort), so any protocol that provides one serves the same
 methods; grpc.aio's is gateway.server.grpc_adapter. The wrappers own everything that is the
@@ -348,6 +350,64 @@ def unary_rpc(name: str) -> Callable[[Handler[Req, Resp]], Wrapped[Req]]:
         return method
 
     return decorate
+
+
+ClientStreamHandler = Callable[[Any, Req, AsyncIterator[Req], Call], Awaitable[Resp]]
+ClientStreamWrapped = Callable[[Any, AsyncIterator[Any], CallContext], Awaitable[bytes]]
+
+
+def client_stream_rpc(name: str) -> Callable[[ClientStreamHandler[Req, Resp]], ClientStreamWrapped]:
+    """Wrap a servicer method `handler(self, first, rest, call)` into the client-streaming
+    method `method(self, requests, context: CallContext)`.
+
+    The first message stands for the request: it is validated, and the call takes its caller's
+    share, answer scope and limiter slot, exactly as a unary call does, before the handler runs;
+    `rest` gives the later messages (each one that does not decode ends the call
+    INVALID_ARGUMENT). The whole stream is read within the answer scope (the caller's deadline);
+    the pause before each message is bounded by gateway.server.request_message.
+    """
+
+    def decorate(handler: ClientStreamHandler[Req, Resp]) -> ClientStreamWrapped:
+        @functools.wraps(handler)
+        async def method(
+            self: Settings, requests: AsyncIterator[Any], context: CallContext
+        ) -> bytes:
+            async with _Frame(self, name, context) as frame:
+                first = await anext(requests, None)
+                if first is None:
+                    raise GatewayError(
+                        grpc.StatusCode.INVALID_ARGUMENT,
+                        Reason.REQUEST_INVALID,
+                        f"the call ended without a request message: {name} takes a stream "
+                        "that starts with its header",
+                    )
+                call = await frame.open(first, bounded=True, share=Kind.CALLS)
+                async with self.in_flight.scope(frame.answer_by, frame.timed_out):
+                    limiter = self.limiter
+                    rest = _decoded(requests)
+                    if limiter is None:
+                        response = await handler(self, first, rest, call)
+                    else:
+                        async with limiter.slot(call.options.deadline) as slot:
+                            call.slot = slot
+                            response = await handler(self, first, rest, call)
+                    assert isinstance(response, Message | bytes)  # what handlers answer
+                    data = frame.encode(response)
+                    await frame.answering()
+                    return data
+            return await frame.abort()
+
+        return method
+
+    return decorate
+
+
+async def _decoded(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """A request stream's later messages, refused at the first that did not decode."""
+    async for request in requests:
+        if isinstance(request, UndecodableRequest):
+            raise request.to_error()
+        yield request
 
 
 def stream_rpc(

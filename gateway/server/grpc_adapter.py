@@ -82,8 +82,11 @@ def for_grpc(servicer: object, service: ServiceDescriptor) -> Any:
     for rpc in service.methods:
         serve = getattr(servicer, rpc.name)
         if rpc.client_streaming:
-            raise TypeError(f"{rpc.full_name}: client streaming has no CallContext adapter yet")
-        methods[rpc.name] = _streaming(serve) if rpc.server_streaming else _unary(serve)
+            if rpc.server_streaming:
+                raise TypeError(f"{rpc.full_name}: bidirectional streaming has no adapter yet")
+            methods[rpc.name] = _unary(serve)  # the request iterator passes as the request
+        else:
+            methods[rpc.name] = _streaming(serve) if rpc.server_streaming else _unary(serve)
     return SimpleNamespace(**methods)
 
 

@@ -331,6 +331,7 @@ class Gateway:
             caller_quota=self.caller_quota,
             max_response_bytes=config.max_send_message_bytes,
             spend_guard=self.spend_guard,
+            max_upload_bytes=config.max_upload_bytes,
         )
         if self.metrics is not None:
             self.metrics.track(

@@ -43,8 +43,12 @@ log = structlog.get_logger("gateway.server.request_message")
 class RequestMessageTimeout(_ServerInterceptor):
     """Ends a call whose request message has not arrived `timeout` seconds after it began."""
 
-    def __init__(self, timeout: float) -> None:
+    def __init__(
+        self, timeout: float, *, conversations: tuple[str, ...] = ("/grpc.reflection.",)
+    ) -> None:
         self.timeout = timeout
+        self.conversations = conversations
+        """Method prefixes whose later messages may pause without bound (see the module)."""
         self._made = HandlerCache()  # bounded once per method, not per call
 
     async def intercept_service(
@@ -55,7 +59,14 @@ class RequestMessageTimeout(_ServerInterceptor):
             return None  # type: ignore[return-value]  # grpc-stubs omit the None
         method: str = handler_call_details.method
         made: grpc.RpcMethodHandler[Any, Any] = self._made.get(
-            method, handler, lambda h: _bounded(h, _Wait(method, self.timeout)) or h
+            method,
+            handler,
+            lambda h: (
+                _bounded(
+                    h, _Wait(method, self.timeout, every=not method.startswith(self.conversations))
+                )
+                or h
+            ),
         )
         return made
 
@@ -63,9 +74,11 @@ class RequestMessageTimeout(_ServerInterceptor):
 class _Wait:
     """The wait for one call's request message, and how it ends when none comes in time."""
 
-    def __init__(self, method: str, timeout: float) -> None:
+    def __init__(self, method: str, timeout: float, *, every: bool = False) -> None:
         self.method = method
         self.timeout = timeout
+        self.every = every
+        """Bound the pause before each later message of a stream too."""
 
     async def one(self, requests: AsyncIterable[Any], context: Context) -> Any:
         """The single request message of a unary-request method, within `timeout` seconds.
@@ -88,18 +101,34 @@ class _Wait:
         return self._stream(requests, context)
 
     async def _stream(self, requests: AsyncIterable[Any], context: Context) -> AsyncIterator[Any]:
-        started = time.monotonic()
+        """The stream, each wait bounded (only the first for a conversation). A framed stream
+        (`every`: the service's own, gateway.server.frame) gets the GatewayError raised where it
+        reads, and answers it with its request id and log line; a conversation's is answered
+        here."""
         iterator = aiter(requests)
-        try:
-            async with asyncio.timeout(self.timeout):
-                first = await anext(iterator)
-        except StopAsyncIteration:
-            return  # a stream may carry no message at all
-        except TimeoutError:
-            await self._end(context, started, self._late())
-        yield first
-        async for request in iterator:
+        first = True
+        while True:
+            waited = time.monotonic()
+            try:
+                async with asyncio.timeout(self.timeout if first or self.every else None):
+                    request = await anext(iterator)
+            except StopAsyncIteration:
+                return  # a stream may carry no message at all
+            except TimeoutError:
+                error = self._late() if first else self._paused()
+                if self.every:
+                    raise error from None
+                await self._end(context, waited, error)
+            first = False
             yield request
+
+    def _paused(self) -> GatewayError:
+        return GatewayError(
+            grpc.StatusCode.DEADLINE_EXCEEDED,
+            Reason.REQUEST_MESSAGE_TIMEOUT,
+            f"the next request message of {self.method} did not come within {self.timeout:g} s "
+            "of the previous one (the gateway's --request-message-timeout)",
+        )
 
     def _missing(self) -> GatewayError:
         return GatewayError(

@@ -22,8 +22,8 @@ from gateway.contract import listing as listing_mapping
 from gateway.contract import mapping
 from gateway.contract.errors import GatewayError, Reason
 from gateway.observability.metrics import GatewayMetrics
-from gateway.server import cost, links, listing, status_replies
-from gateway.server.frame import Call, stream_rpc, unary_rpc
+from gateway.server import cost, links, listing, singles, status_replies, uploads
+from gateway.server.frame import Call, client_stream_rpc, stream_rpc, unary_rpc
 from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
 from gateway.server.spend_guard import SpendGuard, budget_key, tracked_options
@@ -37,8 +37,10 @@ from gateway.upstream import (
     UpstreamClient,
 )
 from gateway.upstream import models as upstream_models
+from gateway.upstream.singles import TranscriptionRequest
 from gateway.watch import fanout, transcripts
 from gateway.watch.hub import Observation, StatusHub
+from gateway.watch.sources import TRANSCRIPTIONS
 from gateway.watch.transcript_cache import TranscriptCache
 
 T = TypeVar("T")
@@ -66,6 +68,7 @@ class BatchTranscriptionServicer:
         caller_quota: CallerQuota | None = None,
         max_response_bytes: int = 16 * 1024 * 1024,
         spend_guard: SpendGuard | None = None,
+        max_upload_bytes: int = 100 * 1024 * 1024,
     ) -> None:
         self.client = client
         self.hub = hub
@@ -101,6 +104,8 @@ class BatchTranscriptionServicer:
         neither (gateway.server.spend_guard)."""
         self.lists = listing.ListCache()
         """Each tenant's upstream list of transcriptions for a few seconds (ListTranscriptions)."""
+        self.max_upload_bytes = max_upload_bytes
+        """The largest file UploadTranscription takes (--max-upload-bytes)."""
 
     async def _create(
         self,
@@ -457,6 +462,76 @@ class BatchTranscriptionServicer:
             return listing_mapping.supported_sites(answer)
 
         return await self._read(call, ("ListSupportedSites",), fetch)
+
+    # --- issue 22: single transcriptions ---
+
+    @unary_rpc("CreateTranscription")
+    async def CreateTranscription(
+        self, request: pb.CreateTranscriptionRequest, call: Call
+    ) -> pb.CreateTranscriptionResponse:
+        body = TranscriptionRequest(singles.settings(request.info), audio_url=request.audio_url)
+        work, key = cost.single_work(request.info, request.audio_url), budget_key(request)
+        transcription_id = await singles.create(
+            self.client,
+            self.idempotency,
+            call,
+            "CreateTranscription",
+            request.request_id,
+            fingerprint(request),
+            body,
+            create_seconds=self.default_timeout,
+            guard=lambda send: self.spend_guard.guarded(call, work, key, send),
+        )
+        call.note(transcription_id=transcription_id)
+        return pb.CreateTranscriptionResponse(transcription_id=transcription_id)
+
+    @client_stream_rpc("UploadTranscription")
+    async def UploadTranscription(
+        self,
+        first: pb.UploadTranscriptionRequest,
+        rest: AsyncIterator[pb.UploadTranscriptionRequest],
+        call: Call,
+    ) -> pb.UploadTranscriptionResponse:
+        header = first.header
+        received = await uploads.receive(rest, self.max_upload_bytes)
+        call.note(upload_bytes=str(received.size), content_type=header.content_type)
+        info = singles.settings(header.info, title=header.file_name)
+        body = TranscriptionRequest(info, audio_file=received.finish())
+        payload = singles.upload_fingerprint(header, received.sha256())
+        transcription_id = await singles.create(
+            self.client,
+            self.idempotency,
+            call,
+            "UploadTranscription",
+            header.request_id,
+            payload,
+            body,
+            create_seconds=self.default_timeout,
+            # An uploaded file has no URL the upstream can tell the duration of: with a guard
+            # on, it cannot be priced (COST_UNKNOWN), as a standard batch cannot.
+            guard=lambda send: self.spend_guard.guarded(call, None, header.request_id, send),
+        )
+        call.note(transcription_id=transcription_id)
+        return pb.UploadTranscriptionResponse(
+            transcription_id=transcription_id, size_bytes=received.size
+        )
+
+    @stream_rpc("WatchTranscription", watch=True)
+    async def WatchTranscription(
+        self, request: pb.WatchTranscriptionRequest, call: Call
+    ) -> AsyncIterator[pb.WatchTranscriptionResponse]:
+        call.note(transcription_id=request.transcription_id)
+        previous: Observation | None = None
+        watch = self.hub.watch(call.credential, request.transcription_id, source=TRANSCRIPTIONS)
+        async for observation in watch:
+            if previous is not None and observation.status == previous.status:
+                continue  # a change and its undoing, skipped: nothing new to say
+            previous = observation
+            response = pb.WatchTranscriptionResponse(
+                transcription_info=mapping.transcription_info(observation.status.transcriptions[0])
+            )
+            response.observed_at.FromDatetime(observation.observed_at)
+            yield response
 
     async def _read(
         self,

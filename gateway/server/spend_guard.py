@@ -93,10 +93,10 @@ class SpendGuard:
             raise GatewayError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 Reason.COST_UNKNOWN,
-                "this create cannot be priced (a standard batch's manifest items cannot be read "
-                "upstream) and this gateway checks what creates cost (--balance-preflight or "
-                "--caller-daily-audio-hours): create an express batch, or use a gateway without "
-                "these guards",
+                "this create cannot be priced (neither a standard batch's manifest items nor an "
+                "uploaded file have a duration the gateway can read upstream) and this gateway "
+                "checks what creates cost (--balance-preflight or --caller-daily-audio-hours): "
+                "create an express batch or from a URL, or use a gateway without these guards",
             )
         priced = await cost.estimate(self.client, work, lambda: tracked_options(call))
         if self.preflight:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +52,9 @@ class Request:
     params: dict[str, str] | None = None
     json: Any = None
     request_id: str | None = None
+    content: tuple[bytes, ...] | None = None
+    """A JSON body given as pieces (a large upload, gateway.upstream.singles), sent in order
+    with its Content-Length; every attempt sends them again. Instead of `json`."""
 
     def headers(self) -> dict[str, str]:
         """Per-call headers: the credential and the request id."""
@@ -58,6 +62,13 @@ class Request:
         if self.request_id:
             headers["X-Request-Id"] = self.request_id
         return headers
+
+    def body_headers(self) -> dict[str, str]:
+        """The headers of a body given as `content` (none for `json`: httpx sets them)."""
+        if self.content is None:
+            return {}
+        length = sum(len(piece) for piece in self.content)
+        return {"Content-Type": "application/json", "Content-Length": str(length)}
 
 
 async def send_attempt(
@@ -91,7 +102,8 @@ async def send_attempt(
         request.path,
         params=request.params,
         json=request.json,
-        headers=request.headers(),
+        content=None if request.content is None else _Pieces(request.content),
+        headers={**request.headers(), **request.body_headers()},
         timeout=httpx.Timeout(seconds, connect=min(connect_timeout, seconds)),
         extensions=attempt_info.extensions(route.template, request.request_id),
     )
@@ -134,6 +146,21 @@ async def send_attempt(
             retry_after=retry_after(reply.headers, now=wall_clock),
         )
     return reply
+
+
+class _Pieces:
+    """A body of pieces as the async stream httpx's AsyncClient sends; each attempt iterates
+    it afresh (an async generator could be sent once only). No piece is copied."""
+
+    def __init__(self, pieces: tuple[bytes, ...]) -> None:
+        self.pieces = pieces
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._each()
+
+    async def _each(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
 
 
 async def _take_slot(slots: asyncio.Semaphore, route: Route, seconds: float) -> None:

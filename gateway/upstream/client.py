@@ -46,6 +46,7 @@ from gateway.upstream.policy import AttemptObserver, Clock, RetryPolicy, Rng, Sl
 from gateway.upstream.rate_budget import RateBudget
 from gateway.upstream.reply import Reply
 from gateway.upstream.retry_budget import RetryBudget
+from gateway.upstream.singles import TranscriptionRequest, transcription_id
 from gateway.upstream.transport import new_http_client, new_transport
 
 M = TypeVar("M")
@@ -66,6 +67,7 @@ GET_DURATION: Final = Route("POST", "/v1/utils/duration", safe=True)
 LIST_TRANSCRIPTIONS: Final = Route("GET", "/v1/transcriptions/")
 EXTRACT_LINK: Final = Route("POST", "/v1/link/extract", safe=True)
 LIST_SITES: Final = Route("GET", "/v1/link/sites")
+CREATE_TRANSCRIPTION: Final = Route("POST", "/v1/transcriptions/")
 
 
 class UpstreamClient:
@@ -253,6 +255,15 @@ class UpstreamClient:
             params={"filter_hebrew_word_format": filter_hebrew_word_format},
         )
 
+    async def create_transcription(
+        self, request: TranscriptionRequest, *, opts: CallOptions
+    ) -> str:
+        """POST /v1/transcriptions/: one transcription; answers its id. Never retried once the
+        upstream may have acted (a caller-chosen `info.id` makes the caller's retry safe)."""
+        return await self._call(
+            CREATE_TRANSCRIPTION, opts, transcription_id, content=request.content()
+        )
+
     async def get_health(self, *, opts: CallOptions) -> HealthResponse:
         """GET /v1/health/ (the only operation without auth: an empty token sends none)."""
         return await self._call(GET_HEALTH, opts, HealthResponse.from_json)
@@ -293,6 +304,7 @@ class UpstreamClient:
         path_params: dict[str, str] | None = None,
         params: dict[str, str | None] | None = None,
         json: Any = None,
+        content: tuple[bytes, ...] | None = None,
     ) -> M:
         http, slots = self._http, self._slots
         if http is None or slots is None:
@@ -304,6 +316,7 @@ class UpstreamClient:
             params={k: str(v) for k, v in (params or {}).items() if v is not None} or None,
             json=json,
             request_id=opts.request_id,
+            content=content,
         )
 
         async def attempt(seconds: float) -> Reply:

@@ -64,6 +64,11 @@ from gateway.validation.rules import (
     _url,
     _uuid,
 )
+from gateway.validation.singles import (
+    validate_create_transcription,
+    validate_upload_transcription,
+    validate_watch_transcription,
+)
 
 
 def resolve_processing_mode(
@@ -300,6 +305,10 @@ _VALIDATORS: Mapping[str, Callable[[Any], Violations]] = {
     "sofer.batch.v1.ListTranscriptionsRequest": validate_list_transcriptions,
     "sofer.batch.v1.ExtractLinkRequest": validate_extract_link,
     "sofer.batch.v1.ListSupportedSitesRequest": validate_list_supported_sites,
+    # --- issue 22: single transcriptions ---
+    "sofer.batch.v1.CreateTranscriptionRequest": validate_create_transcription,
+    "sofer.batch.v1.UploadTranscriptionRequest": validate_upload_transcription,
+    "sofer.batch.v1.WatchTranscriptionRequest": validate_watch_transcription,
 }
 
 

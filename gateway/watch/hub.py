@@ -75,6 +75,7 @@ from gateway.watch.exchange import (
     SharedUnavailable,
     StatusExchange,
 )
+from gateway.watch.sources import BATCHES, Source
 
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED"})
 
@@ -133,9 +134,15 @@ class _Outcome(enum.Enum):
 class _Topic:
     """One (tenant, batch): its latest observation, its watchers and its poller."""
 
-    def __init__(self, key: tuple[str, str], credential: Credential) -> None:
+    def __init__(
+        self, key: tuple[str, str], credential: Credential, source: Source, polled: str
+    ) -> None:
         self.key = key
         self.credential = credential
+        self.source = source
+        """What the topic polls (gateway.watch.sources): a batch, or a transcription."""
+        self.polled = polled
+        """The id the topic polls (the key's id without the source's prefix)."""
         self.changed = asyncio.Event()
         """Set (and replaced by a new one) when `latest` or `error` changes."""
         self.latest: Observation | None = None
@@ -156,7 +163,8 @@ class _Topic:
 
     @property
     def batch_id(self) -> str:
-        return self.key[1]
+        """The id polled (a batch's, or for WatchTranscription a transcription's)."""
+        return self.polled
 
     def news_since(self, seen: int) -> bool:
         """A version newer than `seen`, or an error that ends the watches."""
@@ -222,8 +230,12 @@ class StatusHub:
             ),
         ]
 
-    async def watch(self, credential: Credential, batch_id: str) -> AsyncIterator[Observation]:
+    async def watch(
+        self, credential: Credential, batch_id: str, *, source: Source = BATCHES
+    ) -> AsyncIterator[Observation]:
         """The batch's current status at once, then each change; returns after a terminal one.
+        `source` says what the id names (gateway.watch.sources: a transcription, as a batch of
+        one); topics of different sources never meet.
 
         A topic that already has a state gives it at once, whatever its poller is doing.
         Raises GatewayError: RESOURCE_EXHAUSTED past `max_watches`, UNAVAILABLE when shutting
@@ -240,7 +252,7 @@ class StatusHub:
                 "or poll GetBatchStatus",
                 quota_subject="open watches per gateway process",
             )
-        topic = self._join(credential, batch_id)
+        topic = self._join(credential, batch_id, source)
         traced = tracing.watch_joined(topic)  # the polls' spans link to this watch's span
         try:
             seen = 0
@@ -261,11 +273,11 @@ class StatusHub:
             tracing.watch_left(topic, traced)
             self._leave(topic)
 
-    def _join(self, credential: Credential, batch_id: str) -> _Topic:
-        key = (credential.tenant, batch_id)
+    def _join(self, credential: Credential, batch_id: str, source: Source) -> _Topic:
+        key = (credential.tenant, source.prefix + batch_id)
         topic = self._topics.get(key)
         if topic is None:
-            topic = self._topics[key] = _Topic(key, credential)
+            topic = self._topics[key] = _Topic(key, credential, source, batch_id)
             # A fresh context: the poller serves every watcher, so it must not carry the first
             # watcher's request id and rpc name into its log lines.
             task = asyncio.create_task(
@@ -337,7 +349,7 @@ class StatusHub:
     async def _coordinate(self, topic: _Topic, shared: StatusExchange) -> None:
         """Shared mode: follow the replicas' status, lead when the lease is free, poll locally
         while Redis cannot be reached (gateway.watch.exchange)."""
-        key = shared.key(topic.credential.tenant, topic.batch_id)
+        key = shared.key(topic.credential.tenant, topic.key[1])  # the source's prefix kept
         handler = functools.partial(self._received, topic)
         try:
             while not _finished(topic):
@@ -476,7 +488,9 @@ class StatusHub:
             if self._shared is None
             else {"tenant": self._shared.tenant_name(topic.credential.tenant)}
         )
-        bound = structlog.get_logger("gateway.watch.hub").bind(batch_id=topic.batch_id, **named)
+        bound = structlog.get_logger("gateway.watch.hub").bind(
+            **{topic.source.id_key: topic.batch_id}, **named
+        )
         try:
             while True:
                 options = CallOptions(
@@ -503,6 +517,8 @@ class StatusHub:
                         cap=self.max_retry_after,
                         token=topic.credential.token,
                         batch_id=topic.batch_id,
+                        id_key=topic.source.id_key,
+                        not_found=topic.source.not_found,
                     )
                     if ended is not None:
                         bound.info(
@@ -525,7 +541,11 @@ class StatusHub:
                         )
                 except UpstreamError as exc:
                     error = poll_failures.watch_error(
-                        exc, token=topic.credential.token, batch_id=topic.batch_id
+                        exc,
+                        token=topic.credential.token,
+                        batch_id=topic.batch_id,
+                        id_key=topic.source.id_key,
+                        not_found=topic.source.not_found,
                     )
                     bound.info("poll ended the watches", code=error.code.name)
                     await self._end(topic, error)
@@ -565,7 +585,7 @@ class StatusHub:
         429's (gateway.watch.poll_failures.paused_by_upstream), and fails the poll as it."""
         try:
             with tracing.poll_span(topic, topic.batch_id):
-                return await self._client.get_batch_status(topic.batch_id, opts=options)
+                return await topic.source.read(self._client, topic.batch_id, options)
         except QuotaExhausted as exc:
             limited = poll_failures.paused_by_upstream(exc)
             if limited is None:

@@ -68,10 +68,13 @@ def give_up(
     cap: float,
     token: str,
     batch_id: str,
+    id_key: str = "batch_id",
+    not_found: Reason = Reason.BATCH_NOT_FOUND,
 ) -> GatewayError | None:
     """The error that ends the watches instead of waiting `wait`, or None to wait.
 
     `silent` is how long (seconds) the topic's poller has been trying without any state.
+    `batch_id` is the id polled, named `id_key` in the ErrorInfo (a transcription's too).
     """
     rate_limited = isinstance(exc, RateLimited)
     if rate_limited and wait > cap:
@@ -79,6 +82,8 @@ def give_up(
             exc,
             token=token,
             batch_id=batch_id,
+            id_key=id_key,
+            not_found=not_found,
             note=f"the upstream asked for {wait:.0f} s before the next status poll, longer "
             f"than this gateway waits ({cap:g} s): watch again after the RetryInfo delay, "
             "or poll GetBatchStatus",
@@ -91,6 +96,8 @@ def give_up(
         exc,
         token=token,
         batch_id=batch_id,
+        id_key=id_key,
+        not_found=not_found,
         note=note + (" after the RetryInfo delay" if rate_limited else ""),
         retry_after=wait if rate_limited else None,
     )
@@ -105,13 +112,14 @@ def watch_error(
     *,
     token: str,
     batch_id: str,
+    id_key: str = "batch_id",
+    not_found: Reason = Reason.BATCH_NOT_FOUND,
     note: str = "",
     retry_after: float | None = None,
 ) -> GatewayError:
-    """`exc` as the error that ends a batch's watches (translated by the one table)."""
-    error = from_upstream(
-        exc, token=token, metadata={"batch_id": batch_id}, not_found=Reason.BATCH_NOT_FOUND
-    )
+    """`exc` as the error that ends a batch's (or another polled id's) watches, translated by
+    the one table; the id named `id_key` in the ErrorInfo, a 404 answered `not_found`."""
+    error = from_upstream(exc, token=token, metadata={id_key: batch_id}, not_found=not_found)
     if note:
         error = dataclasses.replace(error, message=f"{error.message} ({note})")
     if retry_after is not None:

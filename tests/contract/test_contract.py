@@ -43,6 +43,10 @@ RPCS = {
     "ListTranscriptions",
     "ExtractLink",
     "ListSupportedSites",
+    # --- issue 22: single transcriptions ---
+    "CreateTranscription",
+    "UploadTranscription",
+    "WatchTranscription",
 }
 MESSAGES = {
     "BatchInfo",
@@ -154,13 +158,17 @@ def test_each_rpc_has_its_own_request_and_response() -> None:
         assert method.output_type.name == f"{method.name}Response"
 
 
-def test_only_the_watches_stream() -> None:
-    """WatchBatchStatus and StreamBatchTranscripts are server-streaming; every other RPC is
-    unary-unary."""
+def test_only_the_watches_and_the_upload_stream() -> None:
+    """WatchBatchStatus, StreamBatchTranscripts and WatchTranscription are server-streaming,
+    UploadTranscription client-streaming (a file in chunks); every other RPC is unary-unary."""
     streaming = {m.name for m in SERVICE.methods if m.server_streaming or m.client_streaming}
-    assert streaming == {"WatchBatchStatus", "StreamBatchTranscripts"}
-    for name in streaming:
+    watches = {"WatchBatchStatus", "StreamBatchTranscripts", "WatchTranscription"}
+    assert streaming == watches | {"UploadTranscription"}
+    for name in watches:
         assert not SERVICE.methods_by_name[name].client_streaming
+    upload = SERVICE.methods_by_name["UploadTranscription"]
+    assert upload.client_streaming
+    assert not upload.server_streaming
 
 
 def test_messages_of_the_design_exist() -> None:

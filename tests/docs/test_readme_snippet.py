@@ -98,7 +98,7 @@ async def test_without_the_service_config_the_same_fault_fails(embedded: Gateway
 
 def test_the_config_retries_unavailable_for_every_read_and_create() -> None:
     """The client package's service config (the snippet's channel) names the reads and
-    the three creates, each retrying UNAVAILABLE only (never DEADLINE_EXCEEDED or other codes,
+    the creates, each retrying UNAVAILABLE only (never DEADLINE_EXCEEDED or other codes,
     whose outcome a retry could duplicate)."""
     config: dict[str, Any] = SERVICE_CONFIG
     by_method = {
@@ -111,4 +111,5 @@ def test_the_config_retries_unavailable_for_every_read_and_create() -> None:
     reads += ["GetBalance", "EstimateCost"]  # --- money ---
     reads += ["ListTranscriptions", "ExtractLink", "ListSupportedSites"]
     creates = ["CreateBatch", "UploadManifest", "CreateManifestFromRss"]
+    creates += ["CreateTranscription", "UploadTranscription"]  # issue 22: single transcriptions
     assert by_method == {method: ["UNAVAILABLE"] for method in reads + creates}

@@ -30,11 +30,19 @@ READS = (
 )
 """The unary reads: always safe to retry (ExtractLink too: link extraction changes nothing)."""
 
-CREATES = ("CreateBatch", "UploadManifest", "CreateManifestFromRss")
+CREATES = (
+    "CreateBatch",
+    "UploadManifest",
+    "CreateManifestFromRss",
+    "CreateTranscription",
+    "UploadTranscription",
+)
 """The creates: safe to retry ONLY because each carries a `request_id`, which stays the same
 across attempts (gRPC's retries resend the very same message), and the gateway answers a
-repeated `request_id` with the first outcome, never a second batch. Never send a create
-without a `request_id` on this channel."""
+repeated `request_id` with the first outcome, never a second batch or transcription. Never
+send a create without a `request_id` on this channel. (gRPC retries the client stream of
+UploadTranscription only while what it sent fits its per-call retry buffer, 256 KiB by
+default: a larger file's failed upload is not retried, and the caller sends it again.)"""
 
 RETRY_UNAVAILABLE: dict[str, Any] = {
     # gRPC's own retries: at most 5 attempts, backoff 0.2 s doubling to 5 s, UNAVAILABLE only

@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from sofer.batch.v1 import batch_pb2 as _batch_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -364,3 +367,61 @@ class ListSupportedSitesResponse(_message.Message):
     SITES_FIELD_NUMBER: _ClassVar[int]
     sites: _containers.RepeatedCompositeFieldContainer[SupportedSite]
     def __init__(self, sites: _Optional[_Iterable[_Union[SupportedSite, _Mapping]]] = ...) -> None: ...
+
+class CreateTranscriptionRequest(_message.Message):
+    __slots__ = ("request_id", "info", "audio_url")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_URL_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    info: _batch_pb2.BatchInfo
+    audio_url: str
+    def __init__(self, request_id: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., audio_url: _Optional[str] = ...) -> None: ...
+
+class CreateTranscriptionResponse(_message.Message):
+    __slots__ = ("transcription_id",)
+    TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    transcription_id: str
+    def __init__(self, transcription_id: _Optional[str] = ...) -> None: ...
+
+class UploadTranscriptionRequest(_message.Message):
+    __slots__ = ("header", "chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: UploadTranscriptionHeader
+    chunk: bytes
+    def __init__(self, header: _Optional[_Union[UploadTranscriptionHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class UploadTranscriptionHeader(_message.Message):
+    __slots__ = ("request_id", "info", "file_name", "content_type")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    INFO_FIELD_NUMBER: _ClassVar[int]
+    FILE_NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    info: _batch_pb2.BatchInfo
+    file_name: str
+    content_type: str
+    def __init__(self, request_id: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., file_name: _Optional[str] = ..., content_type: _Optional[str] = ...) -> None: ...
+
+class UploadTranscriptionResponse(_message.Message):
+    __slots__ = ("transcription_id", "size_bytes")
+    TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    transcription_id: str
+    size_bytes: int
+    def __init__(self, transcription_id: _Optional[str] = ..., size_bytes: _Optional[int] = ...) -> None: ...
+
+class WatchTranscriptionRequest(_message.Message):
+    __slots__ = ("transcription_id",)
+    TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    transcription_id: str
+    def __init__(self, transcription_id: _Optional[str] = ...) -> None: ...
+
+class WatchTranscriptionResponse(_message.Message):
+    __slots__ = ("transcription_info", "observed_at")
+    TRANSCRIPTION_INFO_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_AT_FIELD_NUMBER: _ClassVar[int]
+    transcription_info: _batch_pb2.TranscriptionInfo
+    observed_at: _timestamp_pb2.Timestamp
+    def __init__(self, transcription_info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ..., observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -179,6 +179,21 @@ class BatchTranscriptionServiceStub:
                 request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesRequest.SerializeToString,
                 response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesResponse.FromString,
                 _registered_method=True)
+        self.CreateTranscription = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/CreateTranscription',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateTranscriptionRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateTranscriptionResponse.FromString,
+                _registered_method=True)
+        self.UploadTranscription = channel.stream_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/UploadTranscription',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.UploadTranscriptionRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.UploadTranscriptionResponse.FromString,
+                _registered_method=True)
+        self.WatchTranscription = channel.unary_stream(
+                '/sofer.batch.v1.BatchTranscriptionService/WatchTranscription',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionResponse.FromString,
+                _registered_method=True)
 
 
 class BatchTranscriptionServiceServicer:
@@ -474,6 +489,60 @@ class BatchTranscriptionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateTranscription(self, request, context):
+        """--- single transcriptions ---
+
+        Creates one transcription of the audio at `audio_url` (upstream POST /v1/transcriptions/,
+        priced as a single transcription). With a `request_id` the transcription's id is derived from
+        it and the credential (a UUIDv5), and sent upstream as `info.id`: a retry with the same
+        `request_id` (after a lost answer, a deadline, a crash of the gateway, with or without Redis)
+        finds the transcription made the first time instead of paying for a second one, and answers
+        its id with the trailer `idempotent-replayed: true`. When the transcription found has another
+        title or language than the retry asks for, the call fails ALREADY_EXISTS (reason
+        REQUEST_ID_REUSED). Without a `request_id` the upstream picks the id and a retry creates (and
+        bills) a second transcription. Validated as described on `CreateTranscriptionRequest`;
+        INVALID_ARGUMENT lists every violation; the upstream's own refusals (a 400 or 422) are
+        INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST. Other errors as for `CreateBatch`
+        (OUTCOME_UNKNOWN when the answer was lost: retry with the same `request_id`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UploadTranscription(self, request_iterator, context):
+        """Creates one transcription of a local file, sent as a client stream: the first message carries
+        `header` (settings, `request_id`, file name), every later one a `chunk` of the file's bytes,
+        in order. The gateway holds the file (its base64 form: 4/3 of its size) until the stream ends,
+        then sends it upstream as `audio_file` in one request (POST /v1/transcriptions/), with the id
+        derived from `request_id` exactly as `CreateTranscription` does (retries are safe the same
+        way). Limits: the file is at most the gateway's --max-upload-bytes (100 MiB by default, the
+        upstream's own limit), else RESOURCE_EXHAUSTED (reason UPLOAD_TOO_LARGE, a QuotaFailure naming
+        the flag) as soon as the stream passes it, nothing sent upstream; each message is at most the
+        gateway's --max-receive-message-bytes (8 MiB by default; send chunks of 1 MiB or less). A
+        stream whose first message is not a `header`, with a second `header`, or that ends without any
+        byte fails INVALID_ARGUMENT naming the field; a pause of more than the gateway's
+        --request-message-timeout between messages ends it DEADLINE_EXCEEDED (reason
+        REQUEST_MESSAGE_TIMEOUT). The call counts against the caller's quotas and the gateway's
+        concurrency limit like a unary call.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchTranscription(self, request, context):
+        """Streams a transcription's state: its current `TranscriptionInfo` at once, then a message
+        whenever it changes, and ends OK after a terminal state (TRANSCRIPTION_STATE_COMPLETED, FAILED,
+        CANCELLED or INSUFFICIENT_FUNDS). Every watcher of one transcription and credential shares one
+        upstream poller (GET /v1/transcriptions/{transcription_id}/status), the one `WatchBatchStatus`
+        uses for batches, with its cadence, limits and errors: NOT_FOUND (reason
+        TRANSCRIPTION_NOT_FOUND) when it does not exist for this credential; RESOURCE_EXHAUSTED
+        (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
+        resume: the first message is always the current state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BatchTranscriptionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -561,6 +630,21 @@ def add_BatchTranscriptionServiceServicer_to_server(servicer, server):
                     servicer.ListSupportedSites,
                     request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesRequest.FromString,
                     response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesResponse.SerializeToString,
+            ),
+            'CreateTranscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTranscription,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateTranscriptionRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateTranscriptionResponse.SerializeToString,
+            ),
+            'UploadTranscription': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadTranscription,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.UploadTranscriptionRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.UploadTranscriptionResponse.SerializeToString,
+            ),
+            'WatchTranscription': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchTranscription,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1082,6 +1166,87 @@ class BatchTranscriptionService:
             '/sofer.batch.v1.BatchTranscriptionService/ListSupportedSites',
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesRequest.SerializeToString,
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListSupportedSitesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTranscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/CreateTranscription',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateTranscriptionRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateTranscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadTranscription(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/UploadTranscription',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.UploadTranscriptionRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.UploadTranscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchTranscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/WatchTranscription',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionResponse.FromString,
             options,
             channel_credentials,
             insecure,

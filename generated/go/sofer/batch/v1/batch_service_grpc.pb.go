@@ -144,6 +144,43 @@ type BatchTranscriptionServiceClient interface {
 	// Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
 	// /v1/link/sites).
 	ListSupportedSites(ctx context.Context, in *ListSupportedSitesRequest, opts ...grpc.CallOption) (*ListSupportedSitesResponse, error)
+	// Creates one transcription of the audio at `audio_url` (upstream POST /v1/transcriptions/,
+	// priced as a single transcription). With a `request_id` the transcription's id is derived from
+	// it and the credential (a UUIDv5), and sent upstream as `info.id`: a retry with the same
+	// `request_id` (after a lost answer, a deadline, a crash of the gateway, with or without Redis)
+	// finds the transcription made the first time instead of paying for a second one, and answers
+	// its id with the trailer `idempotent-replayed: true`. When the transcription found has another
+	// title or language than the retry asks for, the call fails ALREADY_EXISTS (reason
+	// REQUEST_ID_REUSED). Without a `request_id` the upstream picks the id and a retry creates (and
+	// bills) a second transcription. Validated as described on `CreateTranscriptionRequest`;
+	// INVALID_ARGUMENT lists every violation; the upstream's own refusals (a 400 or 422) are
+	// INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST. Other errors as for `CreateBatch`
+	// (OUTCOME_UNKNOWN when the answer was lost: retry with the same `request_id`).
+	CreateTranscription(ctx context.Context, in *CreateTranscriptionRequest, opts ...grpc.CallOption) (*CreateTranscriptionResponse, error)
+	// Creates one transcription of a local file, sent as a client stream: the first message carries
+	// `header` (settings, `request_id`, file name), every later one a `chunk` of the file's bytes,
+	// in order. The gateway holds the file (its base64 form: 4/3 of its size) until the stream ends,
+	// then sends it upstream as `audio_file` in one request (POST /v1/transcriptions/), with the id
+	// derived from `request_id` exactly as `CreateTranscription` does (retries are safe the same
+	// way). Limits: the file is at most the gateway's --max-upload-bytes (100 MiB by default, the
+	// upstream's own limit), else RESOURCE_EXHAUSTED (reason UPLOAD_TOO_LARGE, a QuotaFailure naming
+	// the flag) as soon as the stream passes it, nothing sent upstream; each message is at most the
+	// gateway's --max-receive-message-bytes (8 MiB by default; send chunks of 1 MiB or less). A
+	// stream whose first message is not a `header`, with a second `header`, or that ends without any
+	// byte fails INVALID_ARGUMENT naming the field; a pause of more than the gateway's
+	// --request-message-timeout between messages ends it DEADLINE_EXCEEDED (reason
+	// REQUEST_MESSAGE_TIMEOUT). The call counts against the caller's quotas and the gateway's
+	// concurrency limit like a unary call.
+	UploadTranscription(ctx context.Context, opts ...grpc.CallOption) (BatchTranscriptionService_UploadTranscriptionClient, error)
+	// Streams a transcription's state: its current `TranscriptionInfo` at once, then a message
+	// whenever it changes, and ends OK after a terminal state (TRANSCRIPTION_STATE_COMPLETED, FAILED,
+	// CANCELLED or INSUFFICIENT_FUNDS). Every watcher of one transcription and credential shares one
+	// upstream poller (GET /v1/transcriptions/{transcription_id}/status), the one `WatchBatchStatus`
+	// uses for batches, with its cadence, limits and errors: NOT_FOUND (reason
+	// TRANSCRIPTION_NOT_FOUND) when it does not exist for this credential; RESOURCE_EXHAUSTED
+	// (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
+	// resume: the first message is always the current state.
+	WatchTranscription(ctx context.Context, in *WatchTranscriptionRequest, opts ...grpc.CallOption) (BatchTranscriptionService_WatchTranscriptionClient, error)
 }
 
 type batchTranscriptionServiceClient struct {
@@ -353,6 +390,81 @@ func (c *batchTranscriptionServiceClient) ListSupportedSites(ctx context.Context
 	return out, nil
 }
 
+func (c *batchTranscriptionServiceClient) CreateTranscription(ctx context.Context, in *CreateTranscriptionRequest, opts ...grpc.CallOption) (*CreateTranscriptionResponse, error) {
+	out := new(CreateTranscriptionResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/CreateTranscription", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *batchTranscriptionServiceClient) UploadTranscription(ctx context.Context, opts ...grpc.CallOption) (BatchTranscriptionService_UploadTranscriptionClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_BatchTranscriptionService_serviceDesc.Streams[2], "/sofer.batch.v1.BatchTranscriptionService/UploadTranscription", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &batchTranscriptionServiceUploadTranscriptionClient{stream}
+	return x, nil
+}
+
+type BatchTranscriptionService_UploadTranscriptionClient interface {
+	Send(*UploadTranscriptionRequest) error
+	CloseAndRecv() (*UploadTranscriptionResponse, error)
+	grpc.ClientStream
+}
+
+type batchTranscriptionServiceUploadTranscriptionClient struct {
+	grpc.ClientStream
+}
+
+func (x *batchTranscriptionServiceUploadTranscriptionClient) Send(m *UploadTranscriptionRequest) error {
+	return x.ClientStream.SendMsg(m)
+}
+
+func (x *batchTranscriptionServiceUploadTranscriptionClient) CloseAndRecv() (*UploadTranscriptionResponse, error) {
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	m := new(UploadTranscriptionResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *batchTranscriptionServiceClient) WatchTranscription(ctx context.Context, in *WatchTranscriptionRequest, opts ...grpc.CallOption) (BatchTranscriptionService_WatchTranscriptionClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_BatchTranscriptionService_serviceDesc.Streams[3], "/sofer.batch.v1.BatchTranscriptionService/WatchTranscription", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &batchTranscriptionServiceWatchTranscriptionClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type BatchTranscriptionService_WatchTranscriptionClient interface {
+	Recv() (*WatchTranscriptionResponse, error)
+	grpc.ClientStream
+}
+
+type batchTranscriptionServiceWatchTranscriptionClient struct {
+	grpc.ClientStream
+}
+
+func (x *batchTranscriptionServiceWatchTranscriptionClient) Recv() (*WatchTranscriptionResponse, error) {
+	m := new(WatchTranscriptionResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // BatchTranscriptionServiceServer is the server API for BatchTranscriptionService service.
 // All implementations must embed UnimplementedBatchTranscriptionServiceServer
 // for forward compatibility
@@ -484,6 +596,43 @@ type BatchTranscriptionServiceServer interface {
 	// Lists the sites whose page links `ExtractLink` and `AudioSource.page_url` accept (upstream GET
 	// /v1/link/sites).
 	ListSupportedSites(context.Context, *ListSupportedSitesRequest) (*ListSupportedSitesResponse, error)
+	// Creates one transcription of the audio at `audio_url` (upstream POST /v1/transcriptions/,
+	// priced as a single transcription). With a `request_id` the transcription's id is derived from
+	// it and the credential (a UUIDv5), and sent upstream as `info.id`: a retry with the same
+	// `request_id` (after a lost answer, a deadline, a crash of the gateway, with or without Redis)
+	// finds the transcription made the first time instead of paying for a second one, and answers
+	// its id with the trailer `idempotent-replayed: true`. When the transcription found has another
+	// title or language than the retry asks for, the call fails ALREADY_EXISTS (reason
+	// REQUEST_ID_REUSED). Without a `request_id` the upstream picks the id and a retry creates (and
+	// bills) a second transcription. Validated as described on `CreateTranscriptionRequest`;
+	// INVALID_ARGUMENT lists every violation; the upstream's own refusals (a 400 or 422) are
+	// INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST. Other errors as for `CreateBatch`
+	// (OUTCOME_UNKNOWN when the answer was lost: retry with the same `request_id`).
+	CreateTranscription(context.Context, *CreateTranscriptionRequest) (*CreateTranscriptionResponse, error)
+	// Creates one transcription of a local file, sent as a client stream: the first message carries
+	// `header` (settings, `request_id`, file name), every later one a `chunk` of the file's bytes,
+	// in order. The gateway holds the file (its base64 form: 4/3 of its size) until the stream ends,
+	// then sends it upstream as `audio_file` in one request (POST /v1/transcriptions/), with the id
+	// derived from `request_id` exactly as `CreateTranscription` does (retries are safe the same
+	// way). Limits: the file is at most the gateway's --max-upload-bytes (100 MiB by default, the
+	// upstream's own limit), else RESOURCE_EXHAUSTED (reason UPLOAD_TOO_LARGE, a QuotaFailure naming
+	// the flag) as soon as the stream passes it, nothing sent upstream; each message is at most the
+	// gateway's --max-receive-message-bytes (8 MiB by default; send chunks of 1 MiB or less). A
+	// stream whose first message is not a `header`, with a second `header`, or that ends without any
+	// byte fails INVALID_ARGUMENT naming the field; a pause of more than the gateway's
+	// --request-message-timeout between messages ends it DEADLINE_EXCEEDED (reason
+	// REQUEST_MESSAGE_TIMEOUT). The call counts against the caller's quotas and the gateway's
+	// concurrency limit like a unary call.
+	UploadTranscription(BatchTranscriptionService_UploadTranscriptionServer) error
+	// Streams a transcription's state: its current `TranscriptionInfo` at once, then a message
+	// whenever it changes, and ends OK after a terminal state (TRANSCRIPTION_STATE_COMPLETED, FAILED,
+	// CANCELLED or INSUFFICIENT_FUNDS). Every watcher of one transcription and credential shares one
+	// upstream poller (GET /v1/transcriptions/{transcription_id}/status), the one `WatchBatchStatus`
+	// uses for batches, with its cadence, limits and errors: NOT_FOUND (reason
+	// TRANSCRIPTION_NOT_FOUND) when it does not exist for this credential; RESOURCE_EXHAUSTED
+	// (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
+	// resume: the first message is always the current state.
+	WatchTranscription(*WatchTranscriptionRequest, BatchTranscriptionService_WatchTranscriptionServer) error
 	mustEmbedUnimplementedBatchTranscriptionServiceServer()
 }
 
@@ -541,6 +690,15 @@ func (UnimplementedBatchTranscriptionServiceServer) ExtractLink(context.Context,
 }
 func (UnimplementedBatchTranscriptionServiceServer) ListSupportedSites(context.Context, *ListSupportedSitesRequest) (*ListSupportedSitesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ListSupportedSites not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) CreateTranscription(context.Context, *CreateTranscriptionRequest) (*CreateTranscriptionResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateTranscription not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) UploadTranscription(BatchTranscriptionService_UploadTranscriptionServer) error {
+	return status.Errorf(codes.Unimplemented, "method UploadTranscription not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) WatchTranscription(*WatchTranscriptionRequest, BatchTranscriptionService_WatchTranscriptionServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchTranscription not implemented")
 }
 func (UnimplementedBatchTranscriptionServiceServer) mustEmbedUnimplementedBatchTranscriptionServiceServer() {
 }
@@ -868,6 +1026,71 @@ func _BatchTranscriptionService_ListSupportedSites_Handler(srv interface{}, ctx 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _BatchTranscriptionService_CreateTranscription_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateTranscriptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).CreateTranscription(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/CreateTranscription",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).CreateTranscription(ctx, req.(*CreateTranscriptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BatchTranscriptionService_UploadTranscription_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(BatchTranscriptionServiceServer).UploadTranscription(&batchTranscriptionServiceUploadTranscriptionServer{stream})
+}
+
+type BatchTranscriptionService_UploadTranscriptionServer interface {
+	SendAndClose(*UploadTranscriptionResponse) error
+	Recv() (*UploadTranscriptionRequest, error)
+	grpc.ServerStream
+}
+
+type batchTranscriptionServiceUploadTranscriptionServer struct {
+	grpc.ServerStream
+}
+
+func (x *batchTranscriptionServiceUploadTranscriptionServer) SendAndClose(m *UploadTranscriptionResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func (x *batchTranscriptionServiceUploadTranscriptionServer) Recv() (*UploadTranscriptionRequest, error) {
+	m := new(UploadTranscriptionRequest)
+	if err := x.ServerStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func _BatchTranscriptionService_WatchTranscription_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchTranscriptionRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BatchTranscriptionServiceServer).WatchTranscription(m, &batchTranscriptionServiceWatchTranscriptionServer{stream})
+}
+
+type BatchTranscriptionService_WatchTranscriptionServer interface {
+	Send(*WatchTranscriptionResponse) error
+	grpc.ServerStream
+}
+
+type batchTranscriptionServiceWatchTranscriptionServer struct {
+	grpc.ServerStream
+}
+
+func (x *batchTranscriptionServiceWatchTranscriptionServer) Send(m *WatchTranscriptionResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "sofer.batch.v1.BatchTranscriptionService",
 	HandlerType: (*BatchTranscriptionServiceServer)(nil),
@@ -932,6 +1155,10 @@ var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 			MethodName: "ListSupportedSites",
 			Handler:    _BatchTranscriptionService_ListSupportedSites_Handler,
 		},
+		{
+			MethodName: "CreateTranscription",
+			Handler:    _BatchTranscriptionService_CreateTranscription_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
@@ -942,6 +1169,16 @@ var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "StreamBatchTranscripts",
 			Handler:       _BatchTranscriptionService_StreamBatchTranscripts_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "UploadTranscription",
+			Handler:       _BatchTranscriptionService_UploadTranscription_Handler,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "WatchTranscription",
+			Handler:       _BatchTranscriptionService_WatchTranscription_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -17,6 +17,7 @@
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 import type { AudioSource, BatchInfo, BatchState, BatchStatus, ExportFormat, HebrewWordFormat, Manifest, ManifestMetadata, ProcessingMode, Transcription, TranscriptionInfo, TranscriptionState } from "./batch_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file sofer/batch/v1/batch_service.proto.
@@ -1298,6 +1299,226 @@ export declare type ListSupportedSitesResponse = Message<"sofer.batch.v1.ListSup
 export declare const ListSupportedSitesResponseSchema: GenMessage<ListSupportedSitesResponse>;
 
 /**
+ * Request of `CreateTranscription` (upstream `TranscriptionRequest` with `audio_url`). Every rule
+ * below is checked before any upstream call and every broken one is reported at once.
+ *
+ * @generated from message sofer.batch.v1.CreateTranscriptionRequest
+ */
+export declare type CreateTranscriptionRequest = Message<"sofer.batch.v1.CreateTranscriptionRequest"> & {
+  /**
+   * Idempotency key chosen by the caller (AIP-155): a UUID, else INVALID_ARGUMENT on `request_id`.
+   * The transcription's id is derived from it and the credential, so that a retry finds the
+   * first call's transcription (see `CreateTranscription`), also after the gateway crashed.
+   * Empty: the upstream picks the id, and a retry creates (and bills) another transcription.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The transcription's settings (model, title, language, Hebrew word format, speakers), with
+   * `BatchInfo`'s rules (INVALID_ARGUMENT on e.g. `info.title`). Unset: the upstream defaults
+   * (title "Untitled").
+   *
+   * @generated from field: sofer.batch.v1.BatchInfo info = 2;
+   */
+  info?: BatchInfo | undefined;
+
+  /**
+   * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
+   * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+   *
+   * @generated from field: string audio_url = 3;
+   */
+  audioUrl: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.CreateTranscriptionRequest.
+ * Use `create(CreateTranscriptionRequestSchema)` to create a new message.
+ */
+export declare const CreateTranscriptionRequestSchema: GenMessage<CreateTranscriptionRequest>;
+
+/**
+ * Response of `CreateTranscription`.
+ *
+ * @generated from message sofer.batch.v1.CreateTranscriptionResponse
+ */
+export declare type CreateTranscriptionResponse = Message<"sofer.batch.v1.CreateTranscriptionResponse"> & {
+  /**
+   * Id of the transcription (a UUID): use it with `WatchTranscription`, `GetTranscriptionStatus`
+   * and `GetTranscription`.
+   *
+   * @generated from field: string transcription_id = 1;
+   */
+  transcriptionId: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.CreateTranscriptionResponse.
+ * Use `create(CreateTranscriptionResponseSchema)` to create a new message.
+ */
+export declare const CreateTranscriptionResponseSchema: GenMessage<CreateTranscriptionResponse>;
+
+/**
+ * One message of an `UploadTranscription` stream: the `header` first, then `chunk`s.
+ *
+ * @generated from message sofer.batch.v1.UploadTranscriptionRequest
+ */
+export declare type UploadTranscriptionRequest = Message<"sofer.batch.v1.UploadTranscriptionRequest"> & {
+  /**
+   * What this message carries.
+   *
+   * @generated from oneof sofer.batch.v1.UploadTranscriptionRequest.part
+   */
+  part: {
+    /**
+     * The first message, and only it: the settings. Else INVALID_ARGUMENT on `header`.
+     *
+     * @generated from field: sofer.batch.v1.UploadTranscriptionHeader header = 1;
+     */
+    value: UploadTranscriptionHeader;
+    case: "header";
+  } | {
+    /**
+     * The file's next bytes, in order; any size from 1 byte up to the gateway's
+     * --max-receive-message-bytes (less a few bytes of framing). The chunks together must not
+     * pass --max-upload-bytes (RESOURCE_EXHAUSTED, reason UPLOAD_TOO_LARGE).
+     *
+     * @generated from field: bytes chunk = 2;
+     */
+    value: Uint8Array;
+    case: "chunk";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message sofer.batch.v1.UploadTranscriptionRequest.
+ * Use `create(UploadTranscriptionRequestSchema)` to create a new message.
+ */
+export declare const UploadTranscriptionRequestSchema: GenMessage<UploadTranscriptionRequest>;
+
+/**
+ * The first message of an `UploadTranscription` stream.
+ *
+ * @generated from message sofer.batch.v1.UploadTranscriptionHeader
+ */
+export declare type UploadTranscriptionHeader = Message<"sofer.batch.v1.UploadTranscriptionHeader"> & {
+  /**
+   * Idempotency key, as `CreateTranscriptionRequest.request_id` (a UUID, else INVALID_ARGUMENT on
+   * `header.request_id`). A retry with the same key must send the same settings and bytes.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * The transcription's settings, as `CreateTranscriptionRequest.info` (INVALID_ARGUMENT on e.g.
+   * `header.info.title`). An empty `info.title` takes `file_name`.
+   *
+   * @generated from field: sofer.batch.v1.BatchInfo info = 2;
+   */
+  info?: BatchInfo | undefined;
+
+  /**
+   * The file's name, e.g. "shiur.mp3", for the title when `info.title` is empty. At most 512
+   * characters, else INVALID_ARGUMENT on `header.file_name`.
+   *
+   * @generated from field: string file_name = 3;
+   */
+  fileName: string;
+
+  /**
+   * The file's media type, e.g. "audio/mpeg"; logged, not sent (the upstream detects the format).
+   * Empty, or a `type/subtype` of at most 128 characters, else INVALID_ARGUMENT on
+   * `header.content_type`.
+   *
+   * @generated from field: string content_type = 4;
+   */
+  contentType: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.UploadTranscriptionHeader.
+ * Use `create(UploadTranscriptionHeaderSchema)` to create a new message.
+ */
+export declare const UploadTranscriptionHeaderSchema: GenMessage<UploadTranscriptionHeader>;
+
+/**
+ * Response of `UploadTranscription`.
+ *
+ * @generated from message sofer.batch.v1.UploadTranscriptionResponse
+ */
+export declare type UploadTranscriptionResponse = Message<"sofer.batch.v1.UploadTranscriptionResponse"> & {
+  /**
+   * Id of the transcription (a UUID), as `CreateTranscriptionResponse.transcription_id`.
+   *
+   * @generated from field: string transcription_id = 1;
+   */
+  transcriptionId: string;
+
+  /**
+   * Bytes of the file the gateway received and sent.
+   *
+   * @generated from field: int64 size_bytes = 2;
+   */
+  sizeBytes: bigint;
+};
+
+/**
+ * Describes the message sofer.batch.v1.UploadTranscriptionResponse.
+ * Use `create(UploadTranscriptionResponseSchema)` to create a new message.
+ */
+export declare const UploadTranscriptionResponseSchema: GenMessage<UploadTranscriptionResponse>;
+
+/**
+ * Request of `WatchTranscription`.
+ *
+ * @generated from message sofer.batch.v1.WatchTranscriptionRequest
+ */
+export declare type WatchTranscriptionRequest = Message<"sofer.batch.v1.WatchTranscriptionRequest"> & {
+  /**
+   * Id of the transcription. Required, a UUID, else INVALID_ARGUMENT on `transcription_id`.
+   *
+   * @generated from field: string transcription_id = 1;
+   */
+  transcriptionId: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.WatchTranscriptionRequest.
+ * Use `create(WatchTranscriptionRequestSchema)` to create a new message.
+ */
+export declare const WatchTranscriptionRequestSchema: GenMessage<WatchTranscriptionRequest>;
+
+/**
+ * One message of a `WatchTranscription` stream.
+ *
+ * @generated from message sofer.batch.v1.WatchTranscriptionResponse
+ */
+export declare type WatchTranscriptionResponse = Message<"sofer.batch.v1.WatchTranscriptionResponse"> & {
+  /**
+   * The transcription's settings and state as of `observed_at`.
+   *
+   * @generated from field: sofer.batch.v1.TranscriptionInfo transcription_info = 1;
+   */
+  transcriptionInfo?: TranscriptionInfo | undefined;
+
+  /**
+   * When the gateway read this state from the upstream (not when it was sent).
+   *
+   * @generated from field: google.protobuf.Timestamp observed_at = 2;
+   */
+  observedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message sofer.batch.v1.WatchTranscriptionResponse.
+ * Use `create(WatchTranscriptionResponseSchema)` to create a new message.
+ */
+export declare const WatchTranscriptionResponseSchema: GenMessage<WatchTranscriptionResponse>;
+
+/**
  * What kind of work an estimate prices: the price per hour depends on it.
  *
  * @generated from enum sofer.batch.v1.CostedWork
@@ -1667,6 +1888,67 @@ export declare const BatchTranscriptionService: GenService<{
     methodKind: "unary";
     input: typeof ListSupportedSitesRequestSchema;
     output: typeof ListSupportedSitesResponseSchema;
+  },
+  /**
+   * Creates one transcription of the audio at `audio_url` (upstream POST /v1/transcriptions/,
+   * priced as a single transcription). With a `request_id` the transcription's id is derived from
+   * it and the credential (a UUIDv5), and sent upstream as `info.id`: a retry with the same
+   * `request_id` (after a lost answer, a deadline, a crash of the gateway, with or without Redis)
+   * finds the transcription made the first time instead of paying for a second one, and answers
+   * its id with the trailer `idempotent-replayed: true`. When the transcription found has another
+   * title or language than the retry asks for, the call fails ALREADY_EXISTS (reason
+   * REQUEST_ID_REUSED). Without a `request_id` the upstream picks the id and a retry creates (and
+   * bills) a second transcription. Validated as described on `CreateTranscriptionRequest`;
+   * INVALID_ARGUMENT lists every violation; the upstream's own refusals (a 400 or 422) are
+   * INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST. Other errors as for `CreateBatch`
+   * (OUTCOME_UNKNOWN when the answer was lost: retry with the same `request_id`).
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.CreateTranscription
+   */
+  createTranscription: {
+    methodKind: "unary";
+    input: typeof CreateTranscriptionRequestSchema;
+    output: typeof CreateTranscriptionResponseSchema;
+  },
+  /**
+   * Creates one transcription of a local file, sent as a client stream: the first message carries
+   * `header` (settings, `request_id`, file name), every later one a `chunk` of the file's bytes,
+   * in order. The gateway holds the file (its base64 form: 4/3 of its size) until the stream ends,
+   * then sends it upstream as `audio_file` in one request (POST /v1/transcriptions/), with the id
+   * derived from `request_id` exactly as `CreateTranscription` does (retries are safe the same
+   * way). Limits: the file is at most the gateway's --max-upload-bytes (100 MiB by default, the
+   * upstream's own limit), else RESOURCE_EXHAUSTED (reason UPLOAD_TOO_LARGE, a QuotaFailure naming
+   * the flag) as soon as the stream passes it, nothing sent upstream; each message is at most the
+   * gateway's --max-receive-message-bytes (8 MiB by default; send chunks of 1 MiB or less). A
+   * stream whose first message is not a `header`, with a second `header`, or that ends without any
+   * byte fails INVALID_ARGUMENT naming the field; a pause of more than the gateway's
+   * --request-message-timeout between messages ends it DEADLINE_EXCEEDED (reason
+   * REQUEST_MESSAGE_TIMEOUT). The call counts against the caller's quotas and the gateway's
+   * concurrency limit like a unary call.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.UploadTranscription
+   */
+  uploadTranscription: {
+    methodKind: "client_streaming";
+    input: typeof UploadTranscriptionRequestSchema;
+    output: typeof UploadTranscriptionResponseSchema;
+  },
+  /**
+   * Streams a transcription's state: its current `TranscriptionInfo` at once, then a message
+   * whenever it changes, and ends OK after a terminal state (TRANSCRIPTION_STATE_COMPLETED, FAILED,
+   * CANCELLED or INSUFFICIENT_FUNDS). Every watcher of one transcription and credential shares one
+   * upstream poller (GET /v1/transcriptions/{transcription_id}/status), the one `WatchBatchStatus`
+   * uses for batches, with its cadence, limits and errors: NOT_FOUND (reason
+   * TRANSCRIPTION_NOT_FOUND) when it does not exist for this credential; RESOURCE_EXHAUSTED
+   * (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
+   * resume: the first message is always the current state.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.WatchTranscription
+   */
+  watchTranscription: {
+    methodKind: "server_streaming";
+    input: typeof WatchTranscriptionRequestSchema;
+    output: typeof WatchTranscriptionResponseSchema;
   },
 }>;
 

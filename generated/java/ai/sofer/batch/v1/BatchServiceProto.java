@@ -209,6 +209,41 @@ public final class BatchServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_ListSupportedSitesResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CreateTranscriptionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CreateTranscriptionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CreateTranscriptionResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_UploadTranscriptionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_UploadTranscriptionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_UploadTranscriptionHeader_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_UploadTranscriptionHeader_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_UploadTranscriptionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_UploadTranscriptionResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WatchTranscriptionRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WatchTranscriptionRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WatchTranscriptionResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WatchTranscriptionResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -219,193 +254,225 @@ public final class BatchServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\"sofer/batch/v1/batch_service.proto\022\016so" +
-      "fer.batch.v1\032\032sofer/batch/v1/batch.proto" +
-      "\"\262\002\n\022CreateBatchRequest\022\035\n\nrequest_id\030\001 " +
-      "\001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer.bat" +
-      "ch.v1.BatchInfoR\004info\022\037\n\013batch_title\030\003 \001" +
-      "(\tR\nbatchTitle\022G\n\017processing_mode\030\004 \001(\0162" +
-      "\036.sofer.batch.v1.ProcessingModeR\016process" +
-      "ingMode\022\"\n\rbatch_file_id\030\005 \001(\tR\013batchFil" +
-      "eId\022@\n\raudio_sources\030\006 \003(\0132\033.sofer.batch" +
-      ".v1.AudioSourceR\014audioSources\"\371\001\n\023Create" +
-      "BatchResponse\022\031\n\010batch_id\030\001 \001(\tR\007batchId" +
-      "\022+\n\021transcription_ids\030\002 \003(\tR\020transcripti" +
-      "onIds\022\037\n\013total_count\030\003 \001(\005R\ntotalCount\0220" +
-      "\n\005state\030\004 \001(\0162\032.sofer.batch.v1.BatchStat" +
-      "eR\005state\022G\n\017processing_mode\030\005 \001(\0162\036.sofe" +
-      "r.batch.v1.ProcessingModeR\016processingMod" +
-      "e\"B\n\rManifestItems\0221\n\005items\030\001 \003(\0132\033.sofe" +
-      "r.batch.v1.AudioSourceR\005items\"\316\001\n\025Upload" +
-      "ManifestRequest\022\035\n\nrequest_id\030\001 \001(\tR\treq" +
-      "uestId\0225\n\005items\030\002 \001(\0132\035.sofer.batch.v1.M" +
-      "anifestItemsH\000R\005items\022\026\n\005jsonl\030\003 \001(\tH\000R\005" +
-      "jsonl\022<\n\010metadata\030\004 \001(\0132 .sofer.batch.v1" +
-      ".ManifestMetadataR\010metadataB\t\n\007content\"N" +
-      "\n\026UploadManifestResponse\0224\n\010manifest\030\001 \001" +
-      "(\0132\030.sofer.batch.v1.ManifestR\010manifest\"\341" +
-      "\001\n\034CreateManifestFromRssRequest\022\035\n\nreque" +
-      "st_id\030\001 \001(\tR\trequestId\022\027\n\007rss_url\030\002 \001(\tR" +
-      "\006rssUrl\022\031\n\005limit\030\003 \001(\005H\000R\005limit\210\001\001\022\033\n\006of" +
-      "fset\030\004 \001(\005H\001R\006offset\210\001\001\022<\n\010metadata\030\005 \001(" +
-      "\0132 .sofer.batch.v1.ManifestMetadataR\010met" +
-      "adataB\010\n\006_limitB\t\n\007_offset\"\324\001\n\035CreateMan" +
-      "ifestFromRssResponse\0224\n\010manifest\030\001 \001(\0132\030" +
-      ".sofer.batch.v1.ManifestR\010manifest\022\026\n\006of" +
-      "fset\030\002 \001(\005R\006offset\022\024\n\005limit\030\003 \001(\005R\005limit" +
-      "\022\031\n\010has_more\030\004 \001(\010R\007hasMore\022$\n\013next_offs" +
-      "et\030\005 \001(\005H\000R\nnextOffset\210\001\001B\016\n\014_next_offse" +
-      "t\"8\n\022GetManifestRequest\022\"\n\rbatch_file_id" +
-      "\030\001 \001(\tR\013batchFileId\"K\n\023GetManifestRespon" +
-      "se\0224\n\010manifest\030\001 \001(\0132\030.sofer.batch.v1.Ma" +
-      "nifestR\010manifest\"R\n\024ListManifestsRequest" +
-      "\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035\n\npage_to" +
-      "ken\030\002 \001(\tR\tpageToken\"w\n\025ListManifestsRes" +
-      "ponse\0226\n\tmanifests\030\001 \003(\0132\030.sofer.batch.v" +
-      "1.ManifestR\tmanifests\022&\n\017next_page_token" +
-      "\030\002 \001(\tR\rnextPageToken\"2\n\025GetBatchStatusR" +
-      "equest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\"X\n\026Get" +
-      "BatchStatusResponse\022>\n\014batch_status\030\001 \001(" +
-      "\0132\033.sofer.batch.v1.BatchStatusR\013batchSta" +
-      "tus\"4\n\027WatchBatchStatusRequest\022\031\n\010batch_" +
-      "id\030\001 \001(\tR\007batchId\"Z\n\030WatchBatchStatusRes" +
-      "ponse\022>\n\014batch_status\030\001 \001(\0132\033.sofer.batc" +
-      "h.v1.BatchStatusR\013batchStatus\"\315\001\n\035Stream" +
-      "BatchTranscriptsRequest\022\031\n\010batch_id\030\001 \001(" +
-      "\tR\007batchId\022[\n\031filter_hebrew_word_format\030" +
-      "\002 \001(\0162 .sofer.batch.v1.HebrewWordFormatR" +
-      "\026filterHebrewWordFormat\0224\n\026skip_transcri" +
-      "ption_ids\030\003 \003(\tR\024skipTranscriptionIds\"\344\001" +
-      "\n\036StreamBatchTranscriptsResponse\0225\n\004info" +
-      "\030\001 \001(\0132!.sofer.batch.v1.TranscriptionInf" +
-      "oR\004info\022C\n\rtranscription\030\002 \001(\0132\035.sofer.b" +
-      "atch.v1.TranscriptionR\rtranscription\022%\n\016" +
-      "finished_count\030\003 \001(\005R\rfinishedCount\022\037\n\013t" +
-      "otal_count\030\004 \001(\005R\ntotalCount\"V\n\023GetBatch" +
-      "ItemRequest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022$" +
-      "\n\016client_item_id\030\002 \001(\tR\014clientItemId\"h\n\024" +
-      "GetBatchItemResponse\022P\n\022transcription_in" +
-      "fo\030\001 \001(\0132!.sofer.batch.v1.TranscriptionI" +
-      "nfoR\021transcriptionInfo\"\241\001\n\027GetTranscript" +
-      "ionRequest\022)\n\020transcription_id\030\001 \001(\tR\017tr" +
-      "anscriptionId\022[\n\031filter_hebrew_word_form" +
-      "at\030\002 \001(\0162 .sofer.batch.v1.HebrewWordForm" +
-      "atR\026filterHebrewWordFormat\"_\n\030GetTranscr" +
-      "iptionResponse\022C\n\rtranscription\030\001 \001(\0132\035." +
-      "sofer.batch.v1.TranscriptionR\rtranscript" +
-      "ion\"\332\001\n\032ExportTranscriptionRequest\022)\n\020tr" +
-      "anscription_id\030\001 \001(\tR\017transcriptionId\0224\n" +
-      "\006format\030\002 \001(\0162\034.sofer.batch.v1.ExportFor" +
-      "matR\006format\022[\n\031filter_hebrew_word_format" +
-      "\030\003 \001(\0162 .sofer.batch.v1.HebrewWordFormat" +
-      "R\026filterHebrewWordFormat\"\321\001\n\033ExportTrans" +
-      "criptionResponse\022\030\n\007content\030\001 \001(\tR\007conte" +
-      "nt\022\035\n\nmedia_type\030\002 \001(\tR\tmediaType\022%\n\016fil" +
-      "e_extension\030\003 \001(\tR\rfileExtension\0225\n\004info" +
-      "\030\004 \001(\0132!.sofer.batch.v1.TranscriptionInf" +
-      "oR\004info\022\033\n\tcue_count\030\005 \001(\005R\010cueCount\"J\n\035" +
-      "GetTranscriptionStatusRequest\022)\n\020transcr" +
-      "iption_id\030\001 \001(\tR\017transcriptionId\"r\n\036GetT" +
-      "ranscriptionStatusResponse\022P\n\022transcript" +
-      "ion_info\030\001 \001(\0132!.sofer.batch.v1.Transcri" +
-      "ptionInfoR\021transcriptionInfo\"\023\n\021GetBalan" +
-      "ceRequest\"G\n\022GetBalanceResponse\0221\n\007balan" +
-      "ce\030\001 \001(\0132\027.sofer.batch.v1.BalanceR\007balan" +
-      "ce\"\215\002\n\007Balance\022.\n\023total_balance_cents\030\001 " +
-      "\001(\003R\021totalBalanceCents\0226\n\027available_bala" +
-      "nce_cents\030\002 \001(\003R\025availableBalanceCents\0222" +
-      "\n\025pending_balance_cents\030\003 \001(\003R\023pendingBa" +
-      "lanceCents\0225\n\027all_time_deposits_cents\030\004 " +
-      "\001(\003R\024allTimeDepositsCents\022/\n\024all_time_sp" +
-      "end_cents\030\005 \001(\003R\021allTimeSpendCents\"\266\001\n\023E" +
-      "stimateCostRequest\022.\n\004work\030\001 \001(\0162\032.sofer" +
-      ".batch.v1.CostedWorkR\004work\022-\n\004info\030\002 \001(\013" +
-      "2\031.sofer.batch.v1.BatchInfoR\004info\022@\n\raud" +
-      "io_sources\030\003 \003(\0132\033.sofer.batch.v1.AudioS" +
-      "ourceR\014audioSources\"\344\001\n\010ItemCost\022\033\n\taudi" +
-      "o_url\030\001 \001(\tR\010audioUrl\022$\n\016client_item_id\030" +
-      "\002 \001(\tR\014clientItemId\022)\n\020duration_seconds\030" +
-      "\003 \001(\001R\017durationSeconds\022$\n\016cents_per_hour" +
-      "\030\004 \001(\005R\014centsPerHour\022\035\n\ncost_cents\030\005 \001(\003" +
-      "R\tcostCents\022%\n\016speaker_labels\030\006 \001(\010R\rspe" +
-      "akerLabels\"\246\001\n\024EstimateCostResponse\022.\n\005i" +
-      "tems\030\001 \003(\0132\030.sofer.batch.v1.ItemCostR\005it" +
-      "ems\022(\n\020total_cost_cents\030\002 \001(\003R\016totalCost" +
-      "Cents\0224\n\026total_duration_seconds\030\003 \001(\001R\024t" +
-      "otalDurationSeconds\"\272\001\n\031ListTranscriptio" +
-      "nsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035" +
-      "\n\npage_token\030\002 \001(\tR\tpageToken\022:\n\006states\030" +
-      "\003 \003(\0162\".sofer.batch.v1.TranscriptionStat" +
-      "eR\006states\022%\n\016title_contains\030\004 \001(\tR\rtitle" +
-      "Contains\"\221\001\n\024TranscriptionSummary\022)\n\020tra" +
-      "nscription_id\030\001 \001(\tR\017transcriptionId\022\024\n\005" +
-      "title\030\002 \001(\tR\005title\0228\n\005state\030\003 \001(\0162\".sofe" +
-      "r.batch.v1.TranscriptionStateR\005state\"\222\001\n" +
-      "\032ListTranscriptionsResponse\022L\n\016transcrip" +
-      "tions\030\001 \003(\0132$.sofer.batch.v1.Transcripti" +
-      "onSummaryR\016transcriptions\022&\n\017next_page_t" +
-      "oken\030\002 \001(\tR\rnextPageToken\"&\n\022ExtractLink" +
-      "Request\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023ExtractLin" +
-      "kResponse\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024" +
-      "\n\005title\030\002 \001(\tR\005title\022\037\n\013file_format\030\003 \001(" +
-      "\tR\nfileFormat\022\033\n\tfile_name\030\004 \001(\tR\010fileNa" +
-      "me\"\033\n\031ListSupportedSitesRequest\"5\n\rSuppo" +
-      "rtedSite\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(" +
-      "\tR\003url\"Q\n\032ListSupportedSitesResponse\0223\n\005" +
-      "sites\030\001 \003(\0132\035.sofer.batch.v1.SupportedSi" +
-      "teR\005sites*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_" +
-      "UNSPECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BAT" +
-      "CH\020\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022$\n " +
-      "COSTED_WORK_SINGLE_TRANSCRIPTION\020\0032\322\r\n\031B" +
-      "atchTranscriptionService\022V\n\013CreateBatch\022" +
-      "\".sofer.batch.v1.CreateBatchRequest\032#.so" +
-      "fer.batch.v1.CreateBatchResponse\022_\n\016Uplo" +
-      "adManifest\022%.sofer.batch.v1.UploadManife" +
-      "stRequest\032&.sofer.batch.v1.UploadManifes" +
-      "tResponse\022t\n\025CreateManifestFromRss\022,.sof" +
-      "er.batch.v1.CreateManifestFromRssRequest" +
-      "\032-.sofer.batch.v1.CreateManifestFromRssR" +
-      "esponse\022V\n\013GetManifest\022\".sofer.batch.v1." +
-      "GetManifestRequest\032#.sofer.batch.v1.GetM" +
-      "anifestResponse\022\\\n\rListManifests\022$.sofer" +
-      ".batch.v1.ListManifestsRequest\032%.sofer.b" +
-      "atch.v1.ListManifestsResponse\022_\n\016GetBatc" +
-      "hStatus\022%.sofer.batch.v1.GetBatchStatusR" +
-      "equest\032&.sofer.batch.v1.GetBatchStatusRe" +
-      "sponse\022g\n\020WatchBatchStatus\022\'.sofer.batch" +
-      ".v1.WatchBatchStatusRequest\032(.sofer.batc" +
-      "h.v1.WatchBatchStatusResponse0\001\022y\n\026Strea" +
-      "mBatchTranscripts\022-.sofer.batch.v1.Strea" +
-      "mBatchTranscriptsRequest\032..sofer.batch.v" +
-      "1.StreamBatchTranscriptsResponse0\001\022Y\n\014Ge" +
-      "tBatchItem\022#.sofer.batch.v1.GetBatchItem" +
-      "Request\032$.sofer.batch.v1.GetBatchItemRes" +
-      "ponse\022e\n\020GetTranscription\022\'.sofer.batch." +
-      "v1.GetTranscriptionRequest\032(.sofer.batch" +
-      ".v1.GetTranscriptionResponse\022n\n\023ExportTr" +
-      "anscription\022*.sofer.batch.v1.ExportTrans" +
-      "criptionRequest\032+.sofer.batch.v1.ExportT" +
-      "ranscriptionResponse\022w\n\026GetTranscription" +
-      "Status\022-.sofer.batch.v1.GetTranscription" +
-      "StatusRequest\032..sofer.batch.v1.GetTransc" +
-      "riptionStatusResponse\022S\n\nGetBalance\022!.so" +
-      "fer.batch.v1.GetBalanceRequest\032\".sofer.b" +
-      "atch.v1.GetBalanceResponse\022Y\n\014EstimateCo" +
-      "st\022#.sofer.batch.v1.EstimateCostRequest\032" +
-      "$.sofer.batch.v1.EstimateCostResponse\022k\n" +
-      "\022ListTranscriptions\022).sofer.batch.v1.Lis" +
-      "tTranscriptionsRequest\032*.sofer.batch.v1." +
-      "ListTranscriptionsResponse\022V\n\013ExtractLin" +
-      "k\022\".sofer.batch.v1.ExtractLinkRequest\032#." +
-      "sofer.batch.v1.ExtractLinkResponse\022k\n\022Li" +
-      "stSupportedSites\022).sofer.batch.v1.ListSu" +
-      "pportedSitesRequest\032*.sofer.batch.v1.Lis" +
-      "tSupportedSitesResponseBQ\n\021ai.sofer.batc" +
-      "h.v1B\021BatchServiceProtoP\001Z\'sofer.ai/gate" +
-      "way/sofer/batch/v1;batchv1b\006proto3"
+      "fer.batch.v1\032\037google/protobuf/timestamp." +
+      "proto\032\032sofer/batch/v1/batch.proto\"\262\002\n\022Cr" +
+      "eateBatchRequest\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
+      "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
+      "atchInfoR\004info\022\037\n\013batch_title\030\003 \001(\tR\nbat" +
+      "chTitle\022G\n\017processing_mode\030\004 \001(\0162\036.sofer" +
+      ".batch.v1.ProcessingModeR\016processingMode" +
+      "\022\"\n\rbatch_file_id\030\005 \001(\tR\013batchFileId\022@\n\r" +
+      "audio_sources\030\006 \003(\0132\033.sofer.batch.v1.Aud" +
+      "ioSourceR\014audioSources\"\371\001\n\023CreateBatchRe" +
+      "sponse\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022+\n\021tra" +
+      "nscription_ids\030\002 \003(\tR\020transcriptionIds\022\037" +
+      "\n\013total_count\030\003 \001(\005R\ntotalCount\0220\n\005state" +
+      "\030\004 \001(\0162\032.sofer.batch.v1.BatchStateR\005stat" +
+      "e\022G\n\017processing_mode\030\005 \001(\0162\036.sofer.batch" +
+      ".v1.ProcessingModeR\016processingMode\"B\n\rMa" +
+      "nifestItems\0221\n\005items\030\001 \003(\0132\033.sofer.batch" +
+      ".v1.AudioSourceR\005items\"\316\001\n\025UploadManifes" +
+      "tRequest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022" +
+      "5\n\005items\030\002 \001(\0132\035.sofer.batch.v1.Manifest" +
+      "ItemsH\000R\005items\022\026\n\005jsonl\030\003 \001(\tH\000R\005jsonl\022<" +
+      "\n\010metadata\030\004 \001(\0132 .sofer.batch.v1.Manife" +
+      "stMetadataR\010metadataB\t\n\007content\"N\n\026Uploa" +
+      "dManifestResponse\0224\n\010manifest\030\001 \001(\0132\030.so" +
+      "fer.batch.v1.ManifestR\010manifest\"\341\001\n\034Crea" +
+      "teManifestFromRssRequest\022\035\n\nrequest_id\030\001" +
+      " \001(\tR\trequestId\022\027\n\007rss_url\030\002 \001(\tR\006rssUrl" +
+      "\022\031\n\005limit\030\003 \001(\005H\000R\005limit\210\001\001\022\033\n\006offset\030\004 " +
+      "\001(\005H\001R\006offset\210\001\001\022<\n\010metadata\030\005 \001(\0132 .sof" +
+      "er.batch.v1.ManifestMetadataR\010metadataB\010" +
+      "\n\006_limitB\t\n\007_offset\"\324\001\n\035CreateManifestFr" +
+      "omRssResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
+      "batch.v1.ManifestR\010manifest\022\026\n\006offset\030\002 " +
+      "\001(\005R\006offset\022\024\n\005limit\030\003 \001(\005R\005limit\022\031\n\010has" +
+      "_more\030\004 \001(\010R\007hasMore\022$\n\013next_offset\030\005 \001(" +
+      "\005H\000R\nnextOffset\210\001\001B\016\n\014_next_offset\"8\n\022Ge" +
+      "tManifestRequest\022\"\n\rbatch_file_id\030\001 \001(\tR" +
+      "\013batchFileId\"K\n\023GetManifestResponse\0224\n\010m" +
+      "anifest\030\001 \001(\0132\030.sofer.batch.v1.ManifestR" +
+      "\010manifest\"R\n\024ListManifestsRequest\022\033\n\tpag" +
+      "e_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001" +
+      "(\tR\tpageToken\"w\n\025ListManifestsResponse\0226" +
+      "\n\tmanifests\030\001 \003(\0132\030.sofer.batch.v1.Manif" +
+      "estR\tmanifests\022&\n\017next_page_token\030\002 \001(\tR" +
+      "\rnextPageToken\"2\n\025GetBatchStatusRequest\022" +
+      "\031\n\010batch_id\030\001 \001(\tR\007batchId\"X\n\026GetBatchSt" +
+      "atusResponse\022>\n\014batch_status\030\001 \001(\0132\033.sof" +
+      "er.batch.v1.BatchStatusR\013batchStatus\"4\n\027" +
+      "WatchBatchStatusRequest\022\031\n\010batch_id\030\001 \001(" +
+      "\tR\007batchId\"Z\n\030WatchBatchStatusResponse\022>" +
+      "\n\014batch_status\030\001 \001(\0132\033.sofer.batch.v1.Ba" +
+      "tchStatusR\013batchStatus\"\315\001\n\035StreamBatchTr" +
+      "anscriptsRequest\022\031\n\010batch_id\030\001 \001(\tR\007batc" +
+      "hId\022[\n\031filter_hebrew_word_format\030\002 \001(\0162 " +
+      ".sofer.batch.v1.HebrewWordFormatR\026filter" +
+      "HebrewWordFormat\0224\n\026skip_transcription_i" +
+      "ds\030\003 \003(\tR\024skipTranscriptionIds\"\344\001\n\036Strea" +
+      "mBatchTranscriptsResponse\0225\n\004info\030\001 \001(\0132" +
+      "!.sofer.batch.v1.TranscriptionInfoR\004info" +
+      "\022C\n\rtranscription\030\002 \001(\0132\035.sofer.batch.v1" +
+      ".TranscriptionR\rtranscription\022%\n\016finishe" +
+      "d_count\030\003 \001(\005R\rfinishedCount\022\037\n\013total_co" +
+      "unt\030\004 \001(\005R\ntotalCount\"V\n\023GetBatchItemReq" +
+      "uest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022$\n\016clien" +
+      "t_item_id\030\002 \001(\tR\014clientItemId\"h\n\024GetBatc" +
+      "hItemResponse\022P\n\022transcription_info\030\001 \001(" +
+      "\0132!.sofer.batch.v1.TranscriptionInfoR\021tr" +
+      "anscriptionInfo\"\241\001\n\027GetTranscriptionRequ" +
+      "est\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
+      "tionId\022[\n\031filter_hebrew_word_format\030\002 \001(" +
+      "\0162 .sofer.batch.v1.HebrewWordFormatR\026fil" +
+      "terHebrewWordFormat\"_\n\030GetTranscriptionR" +
+      "esponse\022C\n\rtranscription\030\001 \001(\0132\035.sofer.b" +
+      "atch.v1.TranscriptionR\rtranscription\"\332\001\n" +
+      "\032ExportTranscriptionRequest\022)\n\020transcrip" +
+      "tion_id\030\001 \001(\tR\017transcriptionId\0224\n\006format" +
+      "\030\002 \001(\0162\034.sofer.batch.v1.ExportFormatR\006fo" +
+      "rmat\022[\n\031filter_hebrew_word_format\030\003 \001(\0162" +
+      " .sofer.batch.v1.HebrewWordFormatR\026filte" +
+      "rHebrewWordFormat\"\321\001\n\033ExportTranscriptio" +
+      "nResponse\022\030\n\007content\030\001 \001(\tR\007content\022\035\n\nm" +
+      "edia_type\030\002 \001(\tR\tmediaType\022%\n\016file_exten" +
+      "sion\030\003 \001(\tR\rfileExtension\0225\n\004info\030\004 \001(\0132" +
+      "!.sofer.batch.v1.TranscriptionInfoR\004info" +
+      "\022\033\n\tcue_count\030\005 \001(\005R\010cueCount\"J\n\035GetTran" +
+      "scriptionStatusRequest\022)\n\020transcription_" +
+      "id\030\001 \001(\tR\017transcriptionId\"r\n\036GetTranscri" +
+      "ptionStatusResponse\022P\n\022transcription_inf" +
+      "o\030\001 \001(\0132!.sofer.batch.v1.TranscriptionIn" +
+      "foR\021transcriptionInfo\"\023\n\021GetBalanceReque" +
+      "st\"G\n\022GetBalanceResponse\0221\n\007balance\030\001 \001(" +
+      "\0132\027.sofer.batch.v1.BalanceR\007balance\"\215\002\n\007" +
+      "Balance\022.\n\023total_balance_cents\030\001 \001(\003R\021to" +
+      "talBalanceCents\0226\n\027available_balance_cen" +
+      "ts\030\002 \001(\003R\025availableBalanceCents\0222\n\025pendi" +
+      "ng_balance_cents\030\003 \001(\003R\023pendingBalanceCe" +
+      "nts\0225\n\027all_time_deposits_cents\030\004 \001(\003R\024al" +
+      "lTimeDepositsCents\022/\n\024all_time_spend_cen" +
+      "ts\030\005 \001(\003R\021allTimeSpendCents\"\266\001\n\023Estimate" +
+      "CostRequest\022.\n\004work\030\001 \001(\0162\032.sofer.batch." +
+      "v1.CostedWorkR\004work\022-\n\004info\030\002 \001(\0132\031.sofe" +
+      "r.batch.v1.BatchInfoR\004info\022@\n\raudio_sour" +
+      "ces\030\003 \003(\0132\033.sofer.batch.v1.AudioSourceR\014" +
+      "audioSources\"\344\001\n\010ItemCost\022\033\n\taudio_url\030\001" +
+      " \001(\tR\010audioUrl\022$\n\016client_item_id\030\002 \001(\tR\014" +
+      "clientItemId\022)\n\020duration_seconds\030\003 \001(\001R\017" +
+      "durationSeconds\022$\n\016cents_per_hour\030\004 \001(\005R" +
+      "\014centsPerHour\022\035\n\ncost_cents\030\005 \001(\003R\tcostC" +
+      "ents\022%\n\016speaker_labels\030\006 \001(\010R\rspeakerLab" +
+      "els\"\246\001\n\024EstimateCostResponse\022.\n\005items\030\001 " +
+      "\003(\0132\030.sofer.batch.v1.ItemCostR\005items\022(\n\020" +
+      "total_cost_cents\030\002 \001(\003R\016totalCostCents\0224" +
+      "\n\026total_duration_seconds\030\003 \001(\001R\024totalDur" +
+      "ationSeconds\"\272\001\n\031ListTranscriptionsReque" +
+      "st\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035\n\npage_" +
+      "token\030\002 \001(\tR\tpageToken\022:\n\006states\030\003 \003(\0162\"" +
+      ".sofer.batch.v1.TranscriptionStateR\006stat" +
+      "es\022%\n\016title_contains\030\004 \001(\tR\rtitleContain" +
+      "s\"\221\001\n\024TranscriptionSummary\022)\n\020transcript" +
+      "ion_id\030\001 \001(\tR\017transcriptionId\022\024\n\005title\030\002" +
+      " \001(\tR\005title\0228\n\005state\030\003 \001(\0162\".sofer.batch" +
+      ".v1.TranscriptionStateR\005state\"\222\001\n\032ListTr" +
+      "anscriptionsResponse\022L\n\016transcriptions\030\001" +
+      " \003(\0132$.sofer.batch.v1.TranscriptionSumma" +
+      "ryR\016transcriptions\022&\n\017next_page_token\030\002 " +
+      "\001(\tR\rnextPageToken\"&\n\022ExtractLinkRequest" +
+      "\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023ExtractLinkRespon" +
+      "se\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024\n\005title" +
+      "\030\002 \001(\tR\005title\022\037\n\013file_format\030\003 \001(\tR\nfile" +
+      "Format\022\033\n\tfile_name\030\004 \001(\tR\010fileName\"\033\n\031L" +
+      "istSupportedSitesRequest\"5\n\rSupportedSit" +
+      "e\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"" +
+      "Q\n\032ListSupportedSitesResponse\0223\n\005sites\030\001" +
+      " \003(\0132\035.sofer.batch.v1.SupportedSiteR\005sit" +
+      "es\"\207\001\n\032CreateTranscriptionRequest\022\035\n\nreq" +
+      "uest_id\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031" +
+      ".sofer.batch.v1.BatchInfoR\004info\022\033\n\taudio" +
+      "_url\030\003 \001(\tR\010audioUrl\"H\n\033CreateTranscript" +
+      "ionResponse\022)\n\020transcription_id\030\001 \001(\tR\017t" +
+      "ranscriptionId\"\201\001\n\032UploadTranscriptionRe" +
+      "quest\022C\n\006header\030\001 \001(\0132).sofer.batch.v1.U" +
+      "ploadTranscriptionHeaderH\000R\006header\022\026\n\005ch" +
+      "unk\030\002 \001(\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTra" +
+      "nscriptionHeader\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
+      "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
+      "atchInfoR\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileN" +
+      "ame\022!\n\014content_type\030\004 \001(\tR\013contentType\"g" +
+      "\n\033UploadTranscriptionResponse\022)\n\020transcr" +
+      "iption_id\030\001 \001(\tR\017transcriptionId\022\035\n\nsize" +
+      "_bytes\030\002 \001(\003R\tsizeBytes\"F\n\031WatchTranscri" +
+      "ptionRequest\022)\n\020transcription_id\030\001 \001(\tR\017" +
+      "transcriptionId\"\253\001\n\032WatchTranscriptionRe" +
+      "sponse\022P\n\022transcription_info\030\001 \001(\0132!.sof" +
+      "er.batch.v1.TranscriptionInfoR\021transcrip" +
+      "tionInfo\022;\n\013observed_at\030\002 \001(\0132\032.google.p" +
+      "rotobuf.TimestampR\nobservedAt*\216\001\n\nCosted" +
+      "Work\022\033\n\027COSTED_WORK_UNSPECIFIED\020\000\022\035\n\031COS" +
+      "TED_WORK_EXPRESS_BATCH\020\001\022\036\n\032COSTED_WORK_" +
+      "STANDARD_BATCH\020\002\022$\n COSTED_WORK_SINGLE_T" +
+      "RANSCRIPTION\020\0032\243\020\n\031BatchTranscriptionSer" +
+      "vice\022V\n\013CreateBatch\022\".sofer.batch.v1.Cre" +
+      "ateBatchRequest\032#.sofer.batch.v1.CreateB" +
+      "atchResponse\022_\n\016UploadManifest\022%.sofer.b" +
+      "atch.v1.UploadManifestRequest\032&.sofer.ba" +
+      "tch.v1.UploadManifestResponse\022t\n\025CreateM" +
+      "anifestFromRss\022,.sofer.batch.v1.CreateMa" +
+      "nifestFromRssRequest\032-.sofer.batch.v1.Cr" +
+      "eateManifestFromRssResponse\022V\n\013GetManife" +
+      "st\022\".sofer.batch.v1.GetManifestRequest\032#" +
+      ".sofer.batch.v1.GetManifestResponse\022\\\n\rL" +
+      "istManifests\022$.sofer.batch.v1.ListManife" +
+      "stsRequest\032%.sofer.batch.v1.ListManifest" +
+      "sResponse\022_\n\016GetBatchStatus\022%.sofer.batc" +
+      "h.v1.GetBatchStatusRequest\032&.sofer.batch" +
+      ".v1.GetBatchStatusResponse\022g\n\020WatchBatch" +
+      "Status\022\'.sofer.batch.v1.WatchBatchStatus" +
+      "Request\032(.sofer.batch.v1.WatchBatchStatu" +
+      "sResponse0\001\022y\n\026StreamBatchTranscripts\022-." +
+      "sofer.batch.v1.StreamBatchTranscriptsReq" +
+      "uest\032..sofer.batch.v1.StreamBatchTranscr" +
+      "iptsResponse0\001\022Y\n\014GetBatchItem\022#.sofer.b" +
+      "atch.v1.GetBatchItemRequest\032$.sofer.batc" +
+      "h.v1.GetBatchItemResponse\022e\n\020GetTranscri" +
+      "ption\022\'.sofer.batch.v1.GetTranscriptionR" +
+      "equest\032(.sofer.batch.v1.GetTranscription" +
+      "Response\022n\n\023ExportTranscription\022*.sofer." +
+      "batch.v1.ExportTranscriptionRequest\032+.so" +
+      "fer.batch.v1.ExportTranscriptionResponse" +
+      "\022w\n\026GetTranscriptionStatus\022-.sofer.batch" +
+      ".v1.GetTranscriptionStatusRequest\032..sofe" +
+      "r.batch.v1.GetTranscriptionStatusRespons" +
+      "e\022S\n\nGetBalance\022!.sofer.batch.v1.GetBala" +
+      "nceRequest\032\".sofer.batch.v1.GetBalanceRe" +
+      "sponse\022Y\n\014EstimateCost\022#.sofer.batch.v1." +
+      "EstimateCostRequest\032$.sofer.batch.v1.Est" +
+      "imateCostResponse\022k\n\022ListTranscriptions\022" +
+      ").sofer.batch.v1.ListTranscriptionsReque" +
+      "st\032*.sofer.batch.v1.ListTranscriptionsRe" +
+      "sponse\022V\n\013ExtractLink\022\".sofer.batch.v1.E" +
+      "xtractLinkRequest\032#.sofer.batch.v1.Extra" +
+      "ctLinkResponse\022k\n\022ListSupportedSites\022).s" +
+      "ofer.batch.v1.ListSupportedSitesRequest\032" +
+      "*.sofer.batch.v1.ListSupportedSitesRespo" +
+      "nse\022n\n\023CreateTranscription\022*.sofer.batch" +
+      ".v1.CreateTranscriptionRequest\032+.sofer.b" +
+      "atch.v1.CreateTranscriptionResponse\022p\n\023U" +
+      "ploadTranscription\022*.sofer.batch.v1.Uplo" +
+      "adTranscriptionRequest\032+.sofer.batch.v1." +
+      "UploadTranscriptionResponse(\001\022m\n\022WatchTr" +
+      "anscription\022).sofer.batch.v1.WatchTransc" +
+      "riptionRequest\032*.sofer.batch.v1.WatchTra" +
+      "nscriptionResponse0\001BQ\n\021ai.sofer.batch.v" +
+      "1B\021BatchServiceProtoP\001Z\'sofer.ai/gateway" +
+      "/sofer/batch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.protobuf.TimestampProto.getDescriptor(),
           ai.sofer.batch.v1.BatchProto.getDescriptor(),
         });
     internal_static_sofer_batch_v1_CreateBatchRequest_descriptor =
@@ -642,6 +709,49 @@ public final class BatchServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_ListSupportedSitesResponse_descriptor,
         new java.lang.String[] { "Sites", });
+    internal_static_sofer_batch_v1_CreateTranscriptionRequest_descriptor =
+      getDescriptor().getMessageTypes().get(39);
+    internal_static_sofer_batch_v1_CreateTranscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CreateTranscriptionRequest_descriptor,
+        new java.lang.String[] { "RequestId", "Info", "AudioUrl", });
+    internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor =
+      getDescriptor().getMessageTypes().get(40);
+    internal_static_sofer_batch_v1_CreateTranscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor,
+        new java.lang.String[] { "TranscriptionId", });
+    internal_static_sofer_batch_v1_UploadTranscriptionRequest_descriptor =
+      getDescriptor().getMessageTypes().get(41);
+    internal_static_sofer_batch_v1_UploadTranscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_UploadTranscriptionRequest_descriptor,
+        new java.lang.String[] { "Header", "Chunk", "Part", });
+    internal_static_sofer_batch_v1_UploadTranscriptionHeader_descriptor =
+      getDescriptor().getMessageTypes().get(42);
+    internal_static_sofer_batch_v1_UploadTranscriptionHeader_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_UploadTranscriptionHeader_descriptor,
+        new java.lang.String[] { "RequestId", "Info", "FileName", "ContentType", });
+    internal_static_sofer_batch_v1_UploadTranscriptionResponse_descriptor =
+      getDescriptor().getMessageTypes().get(43);
+    internal_static_sofer_batch_v1_UploadTranscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_UploadTranscriptionResponse_descriptor,
+        new java.lang.String[] { "TranscriptionId", "SizeBytes", });
+    internal_static_sofer_batch_v1_WatchTranscriptionRequest_descriptor =
+      getDescriptor().getMessageTypes().get(44);
+    internal_static_sofer_batch_v1_WatchTranscriptionRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WatchTranscriptionRequest_descriptor,
+        new java.lang.String[] { "TranscriptionId", });
+    internal_static_sofer_batch_v1_WatchTranscriptionResponse_descriptor =
+      getDescriptor().getMessageTypes().get(45);
+    internal_static_sofer_batch_v1_WatchTranscriptionResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WatchTranscriptionResponse_descriptor,
+        new java.lang.String[] { "TranscriptionInfo", "ObservedAt", });
+    com.google.protobuf.TimestampProto.getDescriptor();
     ai.sofer.batch.v1.BatchProto.getDescriptor();
   }
 

@@ -601,6 +601,99 @@ public final class BatchTranscriptionServiceGrpc {
     return getListSupportedSitesMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateTranscriptionRequest,
+      ai.sofer.batch.v1.CreateTranscriptionResponse> getCreateTranscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CreateTranscription",
+      requestType = ai.sofer.batch.v1.CreateTranscriptionRequest.class,
+      responseType = ai.sofer.batch.v1.CreateTranscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateTranscriptionRequest,
+      ai.sofer.batch.v1.CreateTranscriptionResponse> getCreateTranscriptionMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateTranscriptionRequest, ai.sofer.batch.v1.CreateTranscriptionResponse> getCreateTranscriptionMethod;
+    if ((getCreateTranscriptionMethod = BatchTranscriptionServiceGrpc.getCreateTranscriptionMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getCreateTranscriptionMethod = BatchTranscriptionServiceGrpc.getCreateTranscriptionMethod) == null) {
+          BatchTranscriptionServiceGrpc.getCreateTranscriptionMethod = getCreateTranscriptionMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.CreateTranscriptionRequest, ai.sofer.batch.v1.CreateTranscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CreateTranscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.CreateTranscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.CreateTranscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("CreateTranscription"))
+              .build();
+        }
+      }
+    }
+    return getCreateTranscriptionMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.UploadTranscriptionRequest,
+      ai.sofer.batch.v1.UploadTranscriptionResponse> getUploadTranscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "UploadTranscription",
+      requestType = ai.sofer.batch.v1.UploadTranscriptionRequest.class,
+      responseType = ai.sofer.batch.v1.UploadTranscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.CLIENT_STREAMING)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.UploadTranscriptionRequest,
+      ai.sofer.batch.v1.UploadTranscriptionResponse> getUploadTranscriptionMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.UploadTranscriptionRequest, ai.sofer.batch.v1.UploadTranscriptionResponse> getUploadTranscriptionMethod;
+    if ((getUploadTranscriptionMethod = BatchTranscriptionServiceGrpc.getUploadTranscriptionMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getUploadTranscriptionMethod = BatchTranscriptionServiceGrpc.getUploadTranscriptionMethod) == null) {
+          BatchTranscriptionServiceGrpc.getUploadTranscriptionMethod = getUploadTranscriptionMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.UploadTranscriptionRequest, ai.sofer.batch.v1.UploadTranscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.CLIENT_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "UploadTranscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.UploadTranscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.UploadTranscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("UploadTranscription"))
+              .build();
+        }
+      }
+    }
+    return getUploadTranscriptionMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.WatchTranscriptionRequest,
+      ai.sofer.batch.v1.WatchTranscriptionResponse> getWatchTranscriptionMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchTranscription",
+      requestType = ai.sofer.batch.v1.WatchTranscriptionRequest.class,
+      responseType = ai.sofer.batch.v1.WatchTranscriptionResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.WatchTranscriptionRequest,
+      ai.sofer.batch.v1.WatchTranscriptionResponse> getWatchTranscriptionMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.WatchTranscriptionRequest, ai.sofer.batch.v1.WatchTranscriptionResponse> getWatchTranscriptionMethod;
+    if ((getWatchTranscriptionMethod = BatchTranscriptionServiceGrpc.getWatchTranscriptionMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getWatchTranscriptionMethod = BatchTranscriptionServiceGrpc.getWatchTranscriptionMethod) == null) {
+          BatchTranscriptionServiceGrpc.getWatchTranscriptionMethod = getWatchTranscriptionMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.WatchTranscriptionRequest, ai.sofer.batch.v1.WatchTranscriptionResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchTranscription"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.WatchTranscriptionRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.WatchTranscriptionResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("WatchTranscription"))
+              .build();
+        }
+      }
+    }
+    return getWatchTranscriptionMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -970,6 +1063,67 @@ public final class BatchTranscriptionServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListSupportedSitesMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Creates one transcription of the audio at `audio_url` (upstream POST /v1/transcriptions/,
+     * priced as a single transcription). With a `request_id` the transcription's id is derived from
+     * it and the credential (a UUIDv5), and sent upstream as `info.id`: a retry with the same
+     * `request_id` (after a lost answer, a deadline, a crash of the gateway, with or without Redis)
+     * finds the transcription made the first time instead of paying for a second one, and answers
+     * its id with the trailer `idempotent-replayed: true`. When the transcription found has another
+     * title or language than the retry asks for, the call fails ALREADY_EXISTS (reason
+     * REQUEST_ID_REUSED). Without a `request_id` the upstream picks the id and a retry creates (and
+     * bills) a second transcription. Validated as described on `CreateTranscriptionRequest`;
+     * INVALID_ARGUMENT lists every violation; the upstream's own refusals (a 400 or 422) are
+     * INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST. Other errors as for `CreateBatch`
+     * (OUTCOME_UNKNOWN when the answer was lost: retry with the same `request_id`).
+     * </pre>
+     */
+    public void createTranscription(ai.sofer.batch.v1.CreateTranscriptionRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateTranscriptionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCreateTranscriptionMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Creates one transcription of a local file, sent as a client stream: the first message carries
+     * `header` (settings, `request_id`, file name), every later one a `chunk` of the file's bytes,
+     * in order. The gateway holds the file (its base64 form: 4/3 of its size) until the stream ends,
+     * then sends it upstream as `audio_file` in one request (POST /v1/transcriptions/), with the id
+     * derived from `request_id` exactly as `CreateTranscription` does (retries are safe the same
+     * way). Limits: the file is at most the gateway's --max-upload-bytes (100 MiB by default, the
+     * upstream's own limit), else RESOURCE_EXHAUSTED (reason UPLOAD_TOO_LARGE, a QuotaFailure naming
+     * the flag) as soon as the stream passes it, nothing sent upstream; each message is at most the
+     * gateway's --max-receive-message-bytes (8 MiB by default; send chunks of 1 MiB or less). A
+     * stream whose first message is not a `header`, with a second `header`, or that ends without any
+     * byte fails INVALID_ARGUMENT naming the field; a pause of more than the gateway's
+     * --request-message-timeout between messages ends it DEADLINE_EXCEEDED (reason
+     * REQUEST_MESSAGE_TIMEOUT). The call counts against the caller's quotas and the gateway's
+     * concurrency limit like a unary call.
+     * </pre>
+     */
+    public io.grpc.stub.StreamObserver<ai.sofer.batch.v1.UploadTranscriptionRequest> uploadTranscription(
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.UploadTranscriptionResponse> responseObserver) {
+      return io.grpc.stub.ServerCalls.asyncUnimplementedStreamingCall(getUploadTranscriptionMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams a transcription's state: its current `TranscriptionInfo` at once, then a message
+     * whenever it changes, and ends OK after a terminal state (TRANSCRIPTION_STATE_COMPLETED, FAILED,
+     * CANCELLED or INSUFFICIENT_FUNDS). Every watcher of one transcription and credential shares one
+     * upstream poller (GET /v1/transcriptions/{transcription_id}/status), the one `WatchBatchStatus`
+     * uses for batches, with its cadence, limits and errors: NOT_FOUND (reason
+     * TRANSCRIPTION_NOT_FOUND) when it does not exist for this credential; RESOURCE_EXHAUSTED
+     * (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
+     * resume: the first message is always the current state.
+     * </pre>
+     */
+    public void watchTranscription(ai.sofer.batch.v1.WatchTranscriptionRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchTranscriptionResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchTranscriptionMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -1091,6 +1245,27 @@ public final class BatchTranscriptionServiceGrpc {
                 ai.sofer.batch.v1.ListSupportedSitesRequest,
                 ai.sofer.batch.v1.ListSupportedSitesResponse>(
                   this, METHODID_LIST_SUPPORTED_SITES)))
+          .addMethod(
+            getCreateTranscriptionMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.CreateTranscriptionRequest,
+                ai.sofer.batch.v1.CreateTranscriptionResponse>(
+                  this, METHODID_CREATE_TRANSCRIPTION)))
+          .addMethod(
+            getUploadTranscriptionMethod(),
+            io.grpc.stub.ServerCalls.asyncClientStreamingCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.UploadTranscriptionRequest,
+                ai.sofer.batch.v1.UploadTranscriptionResponse>(
+                  this, METHODID_UPLOAD_TRANSCRIPTION)))
+          .addMethod(
+            getWatchTranscriptionMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.WatchTranscriptionRequest,
+                ai.sofer.batch.v1.WatchTranscriptionResponse>(
+                  this, METHODID_WATCH_TRANSCRIPTION)))
           .build();
     }
   }
@@ -1446,6 +1621,70 @@ public final class BatchTranscriptionServiceGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getListSupportedSitesMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Creates one transcription of the audio at `audio_url` (upstream POST /v1/transcriptions/,
+     * priced as a single transcription). With a `request_id` the transcription's id is derived from
+     * it and the credential (a UUIDv5), and sent upstream as `info.id`: a retry with the same
+     * `request_id` (after a lost answer, a deadline, a crash of the gateway, with or without Redis)
+     * finds the transcription made the first time instead of paying for a second one, and answers
+     * its id with the trailer `idempotent-replayed: true`. When the transcription found has another
+     * title or language than the retry asks for, the call fails ALREADY_EXISTS (reason
+     * REQUEST_ID_REUSED). Without a `request_id` the upstream picks the id and a retry creates (and
+     * bills) a second transcription. Validated as described on `CreateTranscriptionRequest`;
+     * INVALID_ARGUMENT lists every violation; the upstream's own refusals (a 400 or 422) are
+     * INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST. Other errors as for `CreateBatch`
+     * (OUTCOME_UNKNOWN when the answer was lost: retry with the same `request_id`).
+     * </pre>
+     */
+    public void createTranscription(ai.sofer.batch.v1.CreateTranscriptionRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateTranscriptionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCreateTranscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Creates one transcription of a local file, sent as a client stream: the first message carries
+     * `header` (settings, `request_id`, file name), every later one a `chunk` of the file's bytes,
+     * in order. The gateway holds the file (its base64 form: 4/3 of its size) until the stream ends,
+     * then sends it upstream as `audio_file` in one request (POST /v1/transcriptions/), with the id
+     * derived from `request_id` exactly as `CreateTranscription` does (retries are safe the same
+     * way). Limits: the file is at most the gateway's --max-upload-bytes (100 MiB by default, the
+     * upstream's own limit), else RESOURCE_EXHAUSTED (reason UPLOAD_TOO_LARGE, a QuotaFailure naming
+     * the flag) as soon as the stream passes it, nothing sent upstream; each message is at most the
+     * gateway's --max-receive-message-bytes (8 MiB by default; send chunks of 1 MiB or less). A
+     * stream whose first message is not a `header`, with a second `header`, or that ends without any
+     * byte fails INVALID_ARGUMENT naming the field; a pause of more than the gateway's
+     * --request-message-timeout between messages ends it DEADLINE_EXCEEDED (reason
+     * REQUEST_MESSAGE_TIMEOUT). The call counts against the caller's quotas and the gateway's
+     * concurrency limit like a unary call.
+     * </pre>
+     */
+    public io.grpc.stub.StreamObserver<ai.sofer.batch.v1.UploadTranscriptionRequest> uploadTranscription(
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.UploadTranscriptionResponse> responseObserver) {
+      return io.grpc.stub.ClientCalls.asyncClientStreamingCall(
+          getChannel().newCall(getUploadTranscriptionMethod(), getCallOptions()), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams a transcription's state: its current `TranscriptionInfo` at once, then a message
+     * whenever it changes, and ends OK after a terminal state (TRANSCRIPTION_STATE_COMPLETED, FAILED,
+     * CANCELLED or INSUFFICIENT_FUNDS). Every watcher of one transcription and credential shares one
+     * upstream poller (GET /v1/transcriptions/{transcription_id}/status), the one `WatchBatchStatus`
+     * uses for batches, with its cadence, limits and errors: NOT_FOUND (reason
+     * TRANSCRIPTION_NOT_FOUND) when it does not exist for this credential; RESOURCE_EXHAUSTED
+     * (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
+     * resume: the first message is always the current state.
+     * </pre>
+     */
+    public void watchTranscription(ai.sofer.batch.v1.WatchTranscriptionRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchTranscriptionResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchTranscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1784,6 +2023,45 @@ public final class BatchTranscriptionServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getListSupportedSitesMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Creates one transcription of the audio at `audio_url` (upstream POST /v1/transcriptions/,
+     * priced as a single transcription). With a `request_id` the transcription's id is derived from
+     * it and the credential (a UUIDv5), and sent upstream as `info.id`: a retry with the same
+     * `request_id` (after a lost answer, a deadline, a crash of the gateway, with or without Redis)
+     * finds the transcription made the first time instead of paying for a second one, and answers
+     * its id with the trailer `idempotent-replayed: true`. When the transcription found has another
+     * title or language than the retry asks for, the call fails ALREADY_EXISTS (reason
+     * REQUEST_ID_REUSED). Without a `request_id` the upstream picks the id and a retry creates (and
+     * bills) a second transcription. Validated as described on `CreateTranscriptionRequest`;
+     * INVALID_ARGUMENT lists every violation; the upstream's own refusals (a 400 or 422) are
+     * INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST. Other errors as for `CreateBatch`
+     * (OUTCOME_UNKNOWN when the answer was lost: retry with the same `request_id`).
+     * </pre>
+     */
+    public ai.sofer.batch.v1.CreateTranscriptionResponse createTranscription(ai.sofer.batch.v1.CreateTranscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCreateTranscriptionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams a transcription's state: its current `TranscriptionInfo` at once, then a message
+     * whenever it changes, and ends OK after a terminal state (TRANSCRIPTION_STATE_COMPLETED, FAILED,
+     * CANCELLED or INSUFFICIENT_FUNDS). Every watcher of one transcription and credential shares one
+     * upstream poller (GET /v1/transcriptions/{transcription_id}/status), the one `WatchBatchStatus`
+     * uses for batches, with its cadence, limits and errors: NOT_FOUND (reason
+     * TRANSCRIPTION_NOT_FOUND) when it does not exist for this credential; RESOURCE_EXHAUSTED
+     * (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
+     * resume: the first message is always the current state.
+     * </pre>
+     */
+    public java.util.Iterator<ai.sofer.batch.v1.WatchTranscriptionResponse> watchTranscription(
+        ai.sofer.batch.v1.WatchTranscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchTranscriptionMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -2090,6 +2368,28 @@ public final class BatchTranscriptionServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getListSupportedSitesMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Creates one transcription of the audio at `audio_url` (upstream POST /v1/transcriptions/,
+     * priced as a single transcription). With a `request_id` the transcription's id is derived from
+     * it and the credential (a UUIDv5), and sent upstream as `info.id`: a retry with the same
+     * `request_id` (after a lost answer, a deadline, a crash of the gateway, with or without Redis)
+     * finds the transcription made the first time instead of paying for a second one, and answers
+     * its id with the trailer `idempotent-replayed: true`. When the transcription found has another
+     * title or language than the retry asks for, the call fails ALREADY_EXISTS (reason
+     * REQUEST_ID_REUSED). Without a `request_id` the upstream picks the id and a retry creates (and
+     * bills) a second transcription. Validated as described on `CreateTranscriptionRequest`;
+     * INVALID_ARGUMENT lists every violation; the upstream's own refusals (a 400 or 422) are
+     * INVALID_ARGUMENT, reason UPSTREAM_REJECTED_REQUEST. Other errors as for `CreateBatch`
+     * (OUTCOME_UNKNOWN when the answer was lost: retry with the same `request_id`).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.CreateTranscriptionResponse> createTranscription(
+        ai.sofer.batch.v1.CreateTranscriptionRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCreateTranscriptionMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_BATCH = 0;
@@ -2109,6 +2409,9 @@ public final class BatchTranscriptionServiceGrpc {
   private static final int METHODID_LIST_TRANSCRIPTIONS = 14;
   private static final int METHODID_EXTRACT_LINK = 15;
   private static final int METHODID_LIST_SUPPORTED_SITES = 16;
+  private static final int METHODID_CREATE_TRANSCRIPTION = 17;
+  private static final int METHODID_WATCH_TRANSCRIPTION = 18;
+  private static final int METHODID_UPLOAD_TRANSCRIPTION = 19;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -2195,6 +2498,14 @@ public final class BatchTranscriptionServiceGrpc {
           serviceImpl.listSupportedSites((ai.sofer.batch.v1.ListSupportedSitesRequest) request,
               (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListSupportedSitesResponse>) responseObserver);
           break;
+        case METHODID_CREATE_TRANSCRIPTION:
+          serviceImpl.createTranscription((ai.sofer.batch.v1.CreateTranscriptionRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateTranscriptionResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_TRANSCRIPTION:
+          serviceImpl.watchTranscription((ai.sofer.batch.v1.WatchTranscriptionRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchTranscriptionResponse>) responseObserver);
+          break;
         default:
           throw new AssertionError();
       }
@@ -2205,6 +2516,9 @@ public final class BatchTranscriptionServiceGrpc {
     public io.grpc.stub.StreamObserver<Req> invoke(
         io.grpc.stub.StreamObserver<Resp> responseObserver) {
       switch (methodId) {
+        case METHODID_UPLOAD_TRANSCRIPTION:
+          return (io.grpc.stub.StreamObserver<Req>) serviceImpl.uploadTranscription(
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.UploadTranscriptionResponse>) responseObserver);
         default:
           throw new AssertionError();
       }
@@ -2273,6 +2587,9 @@ public final class BatchTranscriptionServiceGrpc {
               .addMethod(getListTranscriptionsMethod())
               .addMethod(getExtractLinkMethod())
               .addMethod(getListSupportedSitesMethod())
+              .addMethod(getCreateTranscriptionMethod())
+              .addMethod(getUploadTranscriptionMethod())
+              .addMethod(getWatchTranscriptionMethod())
               .build();
         }
       }
