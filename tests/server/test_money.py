@@ -275,3 +275,33 @@ async def test_a_retried_create_is_answered_as_before_not_checked_again(
         stub.CreateBatch(express(source(7), request_id=str(uuid.uuid4())), metadata=bearer())
     )
     assert error_info(error).reason == "INSUFFICIENT_BALANCE"
+
+
+@pytest.mark.parametrize("gateway_config", [{"balance_preflight": True}], indirect=True)
+async def test_preflight_guards_single_transcriptions(stub: Stub, sandbox: SandboxServer) -> None:
+    """With --balance-preflight, a CreateTranscription the balance cannot pay fails
+    INSUFFICIENT_BALANCE with no POST upstream, and an UploadTranscription (a file has no
+    duration the gateway can read) fails COST_UNKNOWN with nothing sent; once the balance
+    covers it, the single create goes through."""
+    single = pb.CreateTranscriptionRequest(
+        request_id=str(uuid.uuid4()),
+        info=batch_pb2.BatchInfo(primary_language=batch_pb2.LANGUAGE_HE),
+        audio_url="https://cdn.example.com/single-1.mp3",
+    )
+    await _set_balance(sandbox, 1)
+    error = await rpc_error(stub.CreateTranscription(single, metadata=bearer()))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(error).reason == "INSUFFICIENT_BALANCE"
+
+    async def upload() -> Any:
+        header = pb.UploadTranscriptionHeader(request_id=str(uuid.uuid4()), file_name="a.mp3")
+        yield pb.UploadTranscriptionRequest(header=header)
+        yield pb.UploadTranscriptionRequest(chunk=b"audio bytes")
+
+    error = await rpc_error(stub.UploadTranscription(upload(), metadata=bearer()))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(error).reason == "COST_UNKNOWN"
+    assert (await stats(sandbox))["requests"].get("POST /v1/transcriptions/", 0) == 0
+    await _set_balance(sandbox, 10_000)
+    created = await stub.CreateTranscription(single, metadata=bearer())
+    assert created.transcription_id
