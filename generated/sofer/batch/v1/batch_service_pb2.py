@@ -22,10 +22,11 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from sofer.batch.v1 import batch_pb2 as sofer_dot_batch_dot_v1_dot_batch__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"sofer/batch/v1/batch_service.proto\x12\x0esofer.batch.v1\x1a\x1asofer/batch/v1/batch.proto\"\xea\x01\n\x12\x43reateBatchRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\'\n\x04info\x18\x02 \x01(\x0b\x32\x19.sofer.batch.v1.BatchInfo\x12\x13\n\x0b\x62\x61tch_title\x18\x03 \x01(\t\x12\x37\n\x0fprocessing_mode\x18\x04 \x01(\x0e\x32\x1e.sofer.batch.v1.ProcessingMode\x12\x15\n\rbatch_file_id\x18\x05 \x01(\t\x12\x32\n\raudio_sources\x18\x06 \x03(\x0b\x32\x1b.sofer.batch.v1.AudioSource\"\xbb\x01\n\x13\x43reateBatchResponse\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x19\n\x11transcription_ids\x18\x02 \x03(\t\x12\x13\n\x0btotal_count\x18\x03 \x01(\x05\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.sofer.batch.v1.BatchState\x12\x37\n\x0fprocessing_mode\x18\x05 \x01(\x0e\x32\x1e.sofer.batch.v1.ProcessingMode\";\n\rManifestItems\x12*\n\x05items\x18\x01 \x03(\x0b\x32\x1b.sofer.batch.v1.AudioSource\"\xab\x01\n\x15UploadManifestRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12.\n\x05items\x18\x02 \x01(\x0b\x32\x1d.sofer.batch.v1.ManifestItemsH\x00\x12\x0f\n\x05jsonl\x18\x03 \x01(\tH\x00\x12\x32\n\x08metadata\x18\x04 \x01(\x0b\x32 .sofer.batch.v1.ManifestMetadataB\t\n\x07\x63ontent\"D\n\x16UploadManifestResponse\x12*\n\x08manifest\x18\x01 \x01(\x0b\x32\x18.sofer.batch.v1.Manifest\"\xb5\x01\n\x1c\x43reateManifestFromRssRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07rss_url\x18\x02 \x01(\t\x12\x12\n\x05limit\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x13\n\x06offset\x18\x04 \x01(\x05H\x01\x88\x01\x01\x12\x32\n\x08metadata\x18\x05 \x01(\x0b\x32 .sofer.batch.v1.ManifestMetadataB\x08\n\x06_limitB\t\n\x07_offset\"\xa6\x01\n\x1d\x43reateManifestFromRssResponse\x12*\n\x08manifest\x18\x01 \x01(\x0b\x32\x18.sofer.batch.v1.Manifest\x12\x0e\n\x06offset\x18\x02 \x01(\x05\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x10\n\x08has_more\x18\x04 \x01(\x08\x12\x18\n\x0bnext_offset\x18\x05 \x01(\x05H\x00\x88\x01\x01\x42\x0e\n\x0c_next_offset\"+\n\x12GetManifestRequest\x12\x15\n\rbatch_file_id\x18\x01 \x01(\t\"A\n\x13GetManifestResponse\x12*\n\x08manifest\x18\x01 \x01(\x0b\x32\x18.sofer.batch.v1.Manifest\"=\n\x14ListManifestsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"]\n\x15ListManifestsResponse\x12+\n\tmanifests\x18\x01 \x03(\x0b\x32\x18.sofer.batch.v1.Manifest\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x15GetBatchStatusRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"K\n\x16GetBatchStatusResponse\x12\x31\n\x0c\x62\x61tch_status\x18\x01 \x01(\x0b\x32\x1b.sofer.batch.v1.BatchStatus\"+\n\x17WatchBatchStatusRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"M\n\x18WatchBatchStatusResponse\x12\x31\n\x0c\x62\x61tch_status\x18\x01 \x01(\x0b\x32\x1b.sofer.batch.v1.BatchStatus\"\x96\x01\n\x1dStreamBatchTranscriptsRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x43\n\x19\x66ilter_hebrew_word_format\x18\x02 \x01(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\x12\x1e\n\x16skip_transcription_ids\x18\x03 \x03(\t\"\xb4\x01\n\x1eStreamBatchTranscriptsResponse\x12/\n\x04info\x18\x01 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\x12\x34\n\rtranscription\x18\x02 \x01(\x0b\x32\x1d.sofer.batch.v1.Transcription\x12\x16\n\x0e\x66inished_count\x18\x03 \x01(\x05\x12\x13\n\x0btotal_count\x18\x04 \x01(\x05\"?\n\x13GetBatchItemRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63lient_item_id\x18\x02 \x01(\t\"U\n\x14GetBatchItemResponse\x12=\n\x12transcription_info\x18\x01 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\"x\n\x17GetTranscriptionRequest\x12\x18\n\x10transcription_id\x18\x01 \x01(\t\x12\x43\n\x19\x66ilter_hebrew_word_format\x18\x02 \x01(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\"P\n\x18GetTranscriptionResponse\x12\x34\n\rtranscription\x18\x01 \x01(\x0b\x32\x1d.sofer.batch.v1.Transcription\"\xa9\x01\n\x1a\x45xportTranscriptionRequest\x12\x18\n\x10transcription_id\x18\x01 \x01(\t\x12,\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x1c.sofer.batch.v1.ExportFormat\x12\x43\n\x19\x66ilter_hebrew_word_format\x18\x03 \x01(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\"\x9e\x01\n\x1b\x45xportTranscriptionResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x16\n\x0e\x66ile_extension\x18\x03 \x01(\t\x12/\n\x04info\x18\x04 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\x12\x11\n\tcue_count\x18\x05 \x01(\x05\"9\n\x1dGetTranscriptionStatusRequest\x12\x18\n\x10transcription_id\x18\x01 \x01(\t\"_\n\x1eGetTranscriptionStatusResponse\x12=\n\x12transcription_info\x18\x01 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo2\xf0\t\n\x19\x42\x61tchTranscriptionService\x12V\n\x0b\x43reateBatch\x12\".sofer.batch.v1.CreateBatchRequest\x1a#.sofer.batch.v1.CreateBatchResponse\x12_\n\x0eUploadManifest\x12%.sofer.batch.v1.UploadManifestRequest\x1a&.sofer.batch.v1.UploadManifestResponse\x12t\n\x15\x43reateManifestFromRss\x12,.sofer.batch.v1.CreateManifestFromRssRequest\x1a-.sofer.batch.v1.CreateManifestFromRssResponse\x12V\n\x0bGetManifest\x12\".sofer.batch.v1.GetManifestRequest\x1a#.sofer.batch.v1.GetManifestResponse\x12\\\n\rListManifests\x12$.sofer.batch.v1.ListManifestsRequest\x1a%.sofer.batch.v1.ListManifestsResponse\x12_\n\x0eGetBatchStatus\x12%.sofer.batch.v1.GetBatchStatusRequest\x1a&.sofer.batch.v1.GetBatchStatusResponse\x12g\n\x10WatchBatchStatus\x12\'.sofer.batch.v1.WatchBatchStatusRequest\x1a(.sofer.batch.v1.WatchBatchStatusResponse0\x01\x12y\n\x16StreamBatchTranscripts\x12-.sofer.batch.v1.StreamBatchTranscriptsRequest\x1a..sofer.batch.v1.StreamBatchTranscriptsResponse0\x01\x12Y\n\x0cGetBatchItem\x12#.sofer.batch.v1.GetBatchItemRequest\x1a$.sofer.batch.v1.GetBatchItemResponse\x12\x65\n\x10GetTranscription\x12\'.sofer.batch.v1.GetTranscriptionRequest\x1a(.sofer.batch.v1.GetTranscriptionResponse\x12n\n\x13\x45xportTranscription\x12*.sofer.batch.v1.ExportTranscriptionRequest\x1a+.sofer.batch.v1.ExportTranscriptionResponse\x12w\n\x16GetTranscriptionStatus\x12-.sofer.batch.v1.GetTranscriptionStatusRequest\x1a..sofer.batch.v1.GetTranscriptionStatusResponseBQ\n\x11\x61i.sofer.batch.v1B\x11\x42\x61tchServiceProtoP\x01Z\'sofer.ai/gateway/sofer/batch/v1;batchv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"sofer/batch/v1/batch_service.proto\x12\x0esofer.batch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1asofer/batch/v1/batch.proto\"\xea\x01\n\x12\x43reateBatchRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\'\n\x04info\x18\x02 \x01(\x0b\x32\x19.sofer.batch.v1.BatchInfo\x12\x13\n\x0b\x62\x61tch_title\x18\x03 \x01(\t\x12\x37\n\x0fprocessing_mode\x18\x04 \x01(\x0e\x32\x1e.sofer.batch.v1.ProcessingMode\x12\x15\n\rbatch_file_id\x18\x05 \x01(\t\x12\x32\n\raudio_sources\x18\x06 \x03(\x0b\x32\x1b.sofer.batch.v1.AudioSource\"\xbb\x01\n\x13\x43reateBatchResponse\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x19\n\x11transcription_ids\x18\x02 \x03(\t\x12\x13\n\x0btotal_count\x18\x03 \x01(\x05\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.sofer.batch.v1.BatchState\x12\x37\n\x0fprocessing_mode\x18\x05 \x01(\x0e\x32\x1e.sofer.batch.v1.ProcessingMode\";\n\rManifestItems\x12*\n\x05items\x18\x01 \x03(\x0b\x32\x1b.sofer.batch.v1.AudioSource\"\xab\x01\n\x15UploadManifestRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12.\n\x05items\x18\x02 \x01(\x0b\x32\x1d.sofer.batch.v1.ManifestItemsH\x00\x12\x0f\n\x05jsonl\x18\x03 \x01(\tH\x00\x12\x32\n\x08metadata\x18\x04 \x01(\x0b\x32 .sofer.batch.v1.ManifestMetadataB\t\n\x07\x63ontent\"D\n\x16UploadManifestResponse\x12*\n\x08manifest\x18\x01 \x01(\x0b\x32\x18.sofer.batch.v1.Manifest\"\xb5\x01\n\x1c\x43reateManifestFromRssRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0f\n\x07rss_url\x18\x02 \x01(\t\x12\x12\n\x05limit\x18\x03 \x01(\x05H\x00\x88\x01\x01\x12\x13\n\x06offset\x18\x04 \x01(\x05H\x01\x88\x01\x01\x12\x32\n\x08metadata\x18\x05 \x01(\x0b\x32 .sofer.batch.v1.ManifestMetadataB\x08\n\x06_limitB\t\n\x07_offset\"\xa6\x01\n\x1d\x43reateManifestFromRssResponse\x12*\n\x08manifest\x18\x01 \x01(\x0b\x32\x18.sofer.batch.v1.Manifest\x12\x0e\n\x06offset\x18\x02 \x01(\x05\x12\r\n\x05limit\x18\x03 \x01(\x05\x12\x10\n\x08has_more\x18\x04 \x01(\x08\x12\x18\n\x0bnext_offset\x18\x05 \x01(\x05H\x00\x88\x01\x01\x42\x0e\n\x0c_next_offset\"+\n\x12GetManifestRequest\x12\x15\n\rbatch_file_id\x18\x01 \x01(\t\"A\n\x13GetManifestResponse\x12*\n\x08manifest\x18\x01 \x01(\x0b\x32\x18.sofer.batch.v1.Manifest\"=\n\x14ListManifestsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"]\n\x15ListManifestsResponse\x12+\n\tmanifests\x18\x01 \x03(\x0b\x32\x18.sofer.batch.v1.Manifest\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\")\n\x15GetBatchStatusRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"K\n\x16GetBatchStatusResponse\x12\x31\n\x0c\x62\x61tch_status\x18\x01 \x01(\x0b\x32\x1b.sofer.batch.v1.BatchStatus\"+\n\x17WatchBatchStatusRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\"M\n\x18WatchBatchStatusResponse\x12\x31\n\x0c\x62\x61tch_status\x18\x01 \x01(\x0b\x32\x1b.sofer.batch.v1.BatchStatus\"\x96\x01\n\x1dStreamBatchTranscriptsRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x43\n\x19\x66ilter_hebrew_word_format\x18\x02 \x01(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\x12\x1e\n\x16skip_transcription_ids\x18\x03 \x03(\t\"\xb4\x01\n\x1eStreamBatchTranscriptsResponse\x12/\n\x04info\x18\x01 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\x12\x34\n\rtranscription\x18\x02 \x01(\x0b\x32\x1d.sofer.batch.v1.Transcription\x12\x16\n\x0e\x66inished_count\x18\x03 \x01(\x05\x12\x13\n\x0btotal_count\x18\x04 \x01(\x05\"?\n\x13GetBatchItemRequest\x12\x10\n\x08\x62\x61tch_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63lient_item_id\x18\x02 \x01(\t\"U\n\x14GetBatchItemResponse\x12=\n\x12transcription_info\x18\x01 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\"x\n\x17GetTranscriptionRequest\x12\x18\n\x10transcription_id\x18\x01 \x01(\t\x12\x43\n\x19\x66ilter_hebrew_word_format\x18\x02 \x01(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\"P\n\x18GetTranscriptionResponse\x12\x34\n\rtranscription\x18\x01 \x01(\x0b\x32\x1d.sofer.batch.v1.Transcription\"\xe2\x01\n\x1a\x45xportTranscriptionRequest\x12\x18\n\x10transcription_id\x18\x01 \x01(\t\x12,\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x1c.sofer.batch.v1.ExportFormat\x12\x43\n\x19\x66ilter_hebrew_word_format\x18\x03 \x01(\x0e\x32 .sofer.batch.v1.HebrewWordFormat\x12\x37\n\x0f\x63\x61ption_options\x18\x04 \x01(\x0b\x32\x1e.sofer.batch.v1.CaptionOptions\"\xb6\x01\n\x1b\x45xportTranscriptionResponse\x12\x0f\n\x07\x63ontent\x18\x01 \x01(\t\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x16\n\x0e\x66ile_extension\x18\x03 \x01(\t\x12/\n\x04info\x18\x04 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\x12\x11\n\tcue_count\x18\x05 \x01(\x05\x12\x16\n\x0e\x62inary_content\x18\x06 \x01(\x0c\"9\n\x1dGetTranscriptionStatusRequest\x12\x18\n\x10transcription_id\x18\x01 \x01(\t\"_\n\x1eGetTranscriptionStatusResponse\x12=\n\x12transcription_info\x18\x01 \x01(\x0b\x32!.sofer.batch.v1.TranscriptionInfo\"\xac\x01\n\x0e\x43\x61ptionOptions\x12 \n\x13max_line_characters\x18\x01 \x01(\x05H\x00\x88\x01\x01\x12\x1c\n\x0fmax_cue_seconds\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x1b\n\x0espeaker_labels\x18\x03 \x01(\x08H\x02\x88\x01\x01\x42\x16\n\x14_max_line_charactersB\x12\n\x10_max_cue_secondsB\x11\n\x0f_speaker_labels\"-\n\x14WatchManifestRequest\x12\x15\n\rbatch_file_id\x18\x01 \x01(\t\"t\n\x15WatchManifestResponse\x12*\n\x08manifest\x18\x01 \x01(\x0b\x32\x18.sofer.batch.v1.Manifest\x12/\n\x0bobserved_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xd0\n\n\x19\x42\x61tchTranscriptionService\x12V\n\x0b\x43reateBatch\x12\".sofer.batch.v1.CreateBatchRequest\x1a#.sofer.batch.v1.CreateBatchResponse\x12_\n\x0eUploadManifest\x12%.sofer.batch.v1.UploadManifestRequest\x1a&.sofer.batch.v1.UploadManifestResponse\x12t\n\x15\x43reateManifestFromRss\x12,.sofer.batch.v1.CreateManifestFromRssRequest\x1a-.sofer.batch.v1.CreateManifestFromRssResponse\x12V\n\x0bGetManifest\x12\".sofer.batch.v1.GetManifestRequest\x1a#.sofer.batch.v1.GetManifestResponse\x12\\\n\rListManifests\x12$.sofer.batch.v1.ListManifestsRequest\x1a%.sofer.batch.v1.ListManifestsResponse\x12_\n\x0eGetBatchStatus\x12%.sofer.batch.v1.GetBatchStatusRequest\x1a&.sofer.batch.v1.GetBatchStatusResponse\x12g\n\x10WatchBatchStatus\x12\'.sofer.batch.v1.WatchBatchStatusRequest\x1a(.sofer.batch.v1.WatchBatchStatusResponse0\x01\x12y\n\x16StreamBatchTranscripts\x12-.sofer.batch.v1.StreamBatchTranscriptsRequest\x1a..sofer.batch.v1.StreamBatchTranscriptsResponse0\x01\x12Y\n\x0cGetBatchItem\x12#.sofer.batch.v1.GetBatchItemRequest\x1a$.sofer.batch.v1.GetBatchItemResponse\x12\x65\n\x10GetTranscription\x12\'.sofer.batch.v1.GetTranscriptionRequest\x1a(.sofer.batch.v1.GetTranscriptionResponse\x12n\n\x13\x45xportTranscription\x12*.sofer.batch.v1.ExportTranscriptionRequest\x1a+.sofer.batch.v1.ExportTranscriptionResponse\x12w\n\x16GetTranscriptionStatus\x12-.sofer.batch.v1.GetTranscriptionStatusRequest\x1a..sofer.batch.v1.GetTranscriptionStatusResponse\x12^\n\rWatchManifest\x12$.sofer.batch.v1.WatchManifestRequest\x1a%.sofer.batch.v1.WatchManifestResponse0\x01\x42Q\n\x11\x61i.sofer.batch.v1B\x11\x42\x61tchServiceProtoP\x01Z\'sofer.ai/gateway/sofer/batch/v1;batchv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,56 +34,62 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'sofer.batch.v1.batch_servic
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\021ai.sofer.batch.v1B\021BatchServiceProtoP\001Z\'sofer.ai/gateway/sofer/batch/v1;batchv1'
-  _globals['_CREATEBATCHREQUEST']._serialized_start=83
-  _globals['_CREATEBATCHREQUEST']._serialized_end=317
-  _globals['_CREATEBATCHRESPONSE']._serialized_start=320
-  _globals['_CREATEBATCHRESPONSE']._serialized_end=507
-  _globals['_MANIFESTITEMS']._serialized_start=509
-  _globals['_MANIFESTITEMS']._serialized_end=568
-  _globals['_UPLOADMANIFESTREQUEST']._serialized_start=571
-  _globals['_UPLOADMANIFESTREQUEST']._serialized_end=742
-  _globals['_UPLOADMANIFESTRESPONSE']._serialized_start=744
-  _globals['_UPLOADMANIFESTRESPONSE']._serialized_end=812
-  _globals['_CREATEMANIFESTFROMRSSREQUEST']._serialized_start=815
-  _globals['_CREATEMANIFESTFROMRSSREQUEST']._serialized_end=996
-  _globals['_CREATEMANIFESTFROMRSSRESPONSE']._serialized_start=999
-  _globals['_CREATEMANIFESTFROMRSSRESPONSE']._serialized_end=1165
-  _globals['_GETMANIFESTREQUEST']._serialized_start=1167
-  _globals['_GETMANIFESTREQUEST']._serialized_end=1210
-  _globals['_GETMANIFESTRESPONSE']._serialized_start=1212
-  _globals['_GETMANIFESTRESPONSE']._serialized_end=1277
-  _globals['_LISTMANIFESTSREQUEST']._serialized_start=1279
-  _globals['_LISTMANIFESTSREQUEST']._serialized_end=1340
-  _globals['_LISTMANIFESTSRESPONSE']._serialized_start=1342
-  _globals['_LISTMANIFESTSRESPONSE']._serialized_end=1435
-  _globals['_GETBATCHSTATUSREQUEST']._serialized_start=1437
-  _globals['_GETBATCHSTATUSREQUEST']._serialized_end=1478
-  _globals['_GETBATCHSTATUSRESPONSE']._serialized_start=1480
-  _globals['_GETBATCHSTATUSRESPONSE']._serialized_end=1555
-  _globals['_WATCHBATCHSTATUSREQUEST']._serialized_start=1557
-  _globals['_WATCHBATCHSTATUSREQUEST']._serialized_end=1600
-  _globals['_WATCHBATCHSTATUSRESPONSE']._serialized_start=1602
-  _globals['_WATCHBATCHSTATUSRESPONSE']._serialized_end=1679
-  _globals['_STREAMBATCHTRANSCRIPTSREQUEST']._serialized_start=1682
-  _globals['_STREAMBATCHTRANSCRIPTSREQUEST']._serialized_end=1832
-  _globals['_STREAMBATCHTRANSCRIPTSRESPONSE']._serialized_start=1835
-  _globals['_STREAMBATCHTRANSCRIPTSRESPONSE']._serialized_end=2015
-  _globals['_GETBATCHITEMREQUEST']._serialized_start=2017
-  _globals['_GETBATCHITEMREQUEST']._serialized_end=2080
-  _globals['_GETBATCHITEMRESPONSE']._serialized_start=2082
-  _globals['_GETBATCHITEMRESPONSE']._serialized_end=2167
-  _globals['_GETTRANSCRIPTIONREQUEST']._serialized_start=2169
-  _globals['_GETTRANSCRIPTIONREQUEST']._serialized_end=2289
-  _globals['_GETTRANSCRIPTIONRESPONSE']._serialized_start=2291
-  _globals['_GETTRANSCRIPTIONRESPONSE']._serialized_end=2371
-  _globals['_EXPORTTRANSCRIPTIONREQUEST']._serialized_start=2374
-  _globals['_EXPORTTRANSCRIPTIONREQUEST']._serialized_end=2543
-  _globals['_EXPORTTRANSCRIPTIONRESPONSE']._serialized_start=2546
-  _globals['_EXPORTTRANSCRIPTIONRESPONSE']._serialized_end=2704
-  _globals['_GETTRANSCRIPTIONSTATUSREQUEST']._serialized_start=2706
-  _globals['_GETTRANSCRIPTIONSTATUSREQUEST']._serialized_end=2763
-  _globals['_GETTRANSCRIPTIONSTATUSRESPONSE']._serialized_start=2765
-  _globals['_GETTRANSCRIPTIONSTATUSRESPONSE']._serialized_end=2860
-  _globals['_BATCHTRANSCRIPTIONSERVICE']._serialized_start=2863
-  _globals['_BATCHTRANSCRIPTIONSERVICE']._serialized_end=4127
+  _globals['_CREATEBATCHREQUEST']._serialized_start=116
+  _globals['_CREATEBATCHREQUEST']._serialized_end=350
+  _globals['_CREATEBATCHRESPONSE']._serialized_start=353
+  _globals['_CREATEBATCHRESPONSE']._serialized_end=540
+  _globals['_MANIFESTITEMS']._serialized_start=542
+  _globals['_MANIFESTITEMS']._serialized_end=601
+  _globals['_UPLOADMANIFESTREQUEST']._serialized_start=604
+  _globals['_UPLOADMANIFESTREQUEST']._serialized_end=775
+  _globals['_UPLOADMANIFESTRESPONSE']._serialized_start=777
+  _globals['_UPLOADMANIFESTRESPONSE']._serialized_end=845
+  _globals['_CREATEMANIFESTFROMRSSREQUEST']._serialized_start=848
+  _globals['_CREATEMANIFESTFROMRSSREQUEST']._serialized_end=1029
+  _globals['_CREATEMANIFESTFROMRSSRESPONSE']._serialized_start=1032
+  _globals['_CREATEMANIFESTFROMRSSRESPONSE']._serialized_end=1198
+  _globals['_GETMANIFESTREQUEST']._serialized_start=1200
+  _globals['_GETMANIFESTREQUEST']._serialized_end=1243
+  _globals['_GETMANIFESTRESPONSE']._serialized_start=1245
+  _globals['_GETMANIFESTRESPONSE']._serialized_end=1310
+  _globals['_LISTMANIFESTSREQUEST']._serialized_start=1312
+  _globals['_LISTMANIFESTSREQUEST']._serialized_end=1373
+  _globals['_LISTMANIFESTSRESPONSE']._serialized_start=1375
+  _globals['_LISTMANIFESTSRESPONSE']._serialized_end=1468
+  _globals['_GETBATCHSTATUSREQUEST']._serialized_start=1470
+  _globals['_GETBATCHSTATUSREQUEST']._serialized_end=1511
+  _globals['_GETBATCHSTATUSRESPONSE']._serialized_start=1513
+  _globals['_GETBATCHSTATUSRESPONSE']._serialized_end=1588
+  _globals['_WATCHBATCHSTATUSREQUEST']._serialized_start=1590
+  _globals['_WATCHBATCHSTATUSREQUEST']._serialized_end=1633
+  _globals['_WATCHBATCHSTATUSRESPONSE']._serialized_start=1635
+  _globals['_WATCHBATCHSTATUSRESPONSE']._serialized_end=1712
+  _globals['_STREAMBATCHTRANSCRIPTSREQUEST']._serialized_start=1715
+  _globals['_STREAMBATCHTRANSCRIPTSREQUEST']._serialized_end=1865
+  _globals['_STREAMBATCHTRANSCRIPTSRESPONSE']._serialized_start=1868
+  _globals['_STREAMBATCHTRANSCRIPTSRESPONSE']._serialized_end=2048
+  _globals['_GETBATCHITEMREQUEST']._serialized_start=2050
+  _globals['_GETBATCHITEMREQUEST']._serialized_end=2113
+  _globals['_GETBATCHITEMRESPONSE']._serialized_start=2115
+  _globals['_GETBATCHITEMRESPONSE']._serialized_end=2200
+  _globals['_GETTRANSCRIPTIONREQUEST']._serialized_start=2202
+  _globals['_GETTRANSCRIPTIONREQUEST']._serialized_end=2322
+  _globals['_GETTRANSCRIPTIONRESPONSE']._serialized_start=2324
+  _globals['_GETTRANSCRIPTIONRESPONSE']._serialized_end=2404
+  _globals['_EXPORTTRANSCRIPTIONREQUEST']._serialized_start=2407
+  _globals['_EXPORTTRANSCRIPTIONREQUEST']._serialized_end=2633
+  _globals['_EXPORTTRANSCRIPTIONRESPONSE']._serialized_start=2636
+  _globals['_EXPORTTRANSCRIPTIONRESPONSE']._serialized_end=2818
+  _globals['_GETTRANSCRIPTIONSTATUSREQUEST']._serialized_start=2820
+  _globals['_GETTRANSCRIPTIONSTATUSREQUEST']._serialized_end=2877
+  _globals['_GETTRANSCRIPTIONSTATUSRESPONSE']._serialized_start=2879
+  _globals['_GETTRANSCRIPTIONSTATUSRESPONSE']._serialized_end=2974
+  _globals['_CAPTIONOPTIONS']._serialized_start=2977
+  _globals['_CAPTIONOPTIONS']._serialized_end=3149
+  _globals['_WATCHMANIFESTREQUEST']._serialized_start=3151
+  _globals['_WATCHMANIFESTREQUEST']._serialized_end=3196
+  _globals['_WATCHMANIFESTRESPONSE']._serialized_start=3198
+  _globals['_WATCHMANIFESTRESPONSE']._serialized_end=3314
+  _globals['_BATCHTRANSCRIPTIONSERVICE']._serialized_start=3317
+  _globals['_BATCHTRANSCRIPTIONSERVICE']._serialized_end=4677
 # @@protoc_insertion_point(module_scope)

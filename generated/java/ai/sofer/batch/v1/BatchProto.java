@@ -145,12 +145,14 @@ public final class BatchProto {
       "FEST_STATUS_UNSPECIFIED\020\000\022&\n\"MANIFEST_ST" +
       "ATUS_PENDING_VALIDATION\020\001\022\031\n\025MANIFEST_ST" +
       "ATUS_VALID\020\002\022\033\n\027MANIFEST_STATUS_INVALID\020" +
-      "\003*v\n\014ExportFormat\022\035\n\031EXPORT_FORMAT_UNSPE" +
-      "CIFIED\020\000\022\025\n\021EXPORT_FORMAT_SRT\020\001\022\030\n\024EXPOR" +
-      "T_FORMAT_WEBVTT\020\002\022\026\n\022EXPORT_FORMAT_TEXT\020" +
-      "\003BJ\n\021ai.sofer.batch.v1B\nBatchProtoP\001Z\'so" +
-      "fer.ai/gateway/sofer/batch/v1;batchv1b\006p" +
-      "roto3"
+      "\003*\302\001\n\014ExportFormat\022\035\n\031EXPORT_FORMAT_UNSP" +
+      "ECIFIED\020\000\022\025\n\021EXPORT_FORMAT_SRT\020\001\022\030\n\024EXPO" +
+      "RT_FORMAT_WEBVTT\020\002\022\026\n\022EXPORT_FORMAT_TEXT" +
+      "\020\003\022\032\n\026EXPORT_FORMAT_MARKDOWN\020\004\022\026\n\022EXPORT" +
+      "_FORMAT_DOCX\020\005\022\026\n\022EXPORT_FORMAT_JSON\020\006BJ" +
+      "\n\021ai.sofer.batch.v1B\nBatchProtoP\001Z\'sofer" +
+      ".ai/gateway/sofer/batch/v1;batchv1b\006prot" +
+      "o3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -139,6 +139,21 @@ public final class BatchServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_GetTranscriptionStatusResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CaptionOptions_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CaptionOptions_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WatchManifestRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WatchManifestRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WatchManifestResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WatchManifestResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -149,133 +164,151 @@ public final class BatchServiceProto {
   static {
     java.lang.String[] descriptorData = {
       "\n\"sofer/batch/v1/batch_service.proto\022\016so" +
-      "fer.batch.v1\032\032sofer/batch/v1/batch.proto" +
-      "\"\262\002\n\022CreateBatchRequest\022\035\n\nrequest_id\030\001 " +
-      "\001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer.bat" +
-      "ch.v1.BatchInfoR\004info\022\037\n\013batch_title\030\003 \001" +
-      "(\tR\nbatchTitle\022G\n\017processing_mode\030\004 \001(\0162" +
-      "\036.sofer.batch.v1.ProcessingModeR\016process" +
-      "ingMode\022\"\n\rbatch_file_id\030\005 \001(\tR\013batchFil" +
-      "eId\022@\n\raudio_sources\030\006 \003(\0132\033.sofer.batch" +
-      ".v1.AudioSourceR\014audioSources\"\371\001\n\023Create" +
-      "BatchResponse\022\031\n\010batch_id\030\001 \001(\tR\007batchId" +
-      "\022+\n\021transcription_ids\030\002 \003(\tR\020transcripti" +
-      "onIds\022\037\n\013total_count\030\003 \001(\005R\ntotalCount\0220" +
-      "\n\005state\030\004 \001(\0162\032.sofer.batch.v1.BatchStat" +
-      "eR\005state\022G\n\017processing_mode\030\005 \001(\0162\036.sofe" +
-      "r.batch.v1.ProcessingModeR\016processingMod" +
-      "e\"B\n\rManifestItems\0221\n\005items\030\001 \003(\0132\033.sofe" +
-      "r.batch.v1.AudioSourceR\005items\"\316\001\n\025Upload" +
-      "ManifestRequest\022\035\n\nrequest_id\030\001 \001(\tR\treq" +
-      "uestId\0225\n\005items\030\002 \001(\0132\035.sofer.batch.v1.M" +
-      "anifestItemsH\000R\005items\022\026\n\005jsonl\030\003 \001(\tH\000R\005" +
-      "jsonl\022<\n\010metadata\030\004 \001(\0132 .sofer.batch.v1" +
-      ".ManifestMetadataR\010metadataB\t\n\007content\"N" +
-      "\n\026UploadManifestResponse\0224\n\010manifest\030\001 \001" +
-      "(\0132\030.sofer.batch.v1.ManifestR\010manifest\"\341" +
-      "\001\n\034CreateManifestFromRssRequest\022\035\n\nreque" +
-      "st_id\030\001 \001(\tR\trequestId\022\027\n\007rss_url\030\002 \001(\tR" +
-      "\006rssUrl\022\031\n\005limit\030\003 \001(\005H\000R\005limit\210\001\001\022\033\n\006of" +
-      "fset\030\004 \001(\005H\001R\006offset\210\001\001\022<\n\010metadata\030\005 \001(" +
-      "\0132 .sofer.batch.v1.ManifestMetadataR\010met" +
-      "adataB\010\n\006_limitB\t\n\007_offset\"\324\001\n\035CreateMan" +
-      "ifestFromRssResponse\0224\n\010manifest\030\001 \001(\0132\030" +
-      ".sofer.batch.v1.ManifestR\010manifest\022\026\n\006of" +
-      "fset\030\002 \001(\005R\006offset\022\024\n\005limit\030\003 \001(\005R\005limit" +
-      "\022\031\n\010has_more\030\004 \001(\010R\007hasMore\022$\n\013next_offs" +
-      "et\030\005 \001(\005H\000R\nnextOffset\210\001\001B\016\n\014_next_offse" +
-      "t\"8\n\022GetManifestRequest\022\"\n\rbatch_file_id" +
-      "\030\001 \001(\tR\013batchFileId\"K\n\023GetManifestRespon" +
-      "se\0224\n\010manifest\030\001 \001(\0132\030.sofer.batch.v1.Ma" +
-      "nifestR\010manifest\"R\n\024ListManifestsRequest" +
-      "\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035\n\npage_to" +
-      "ken\030\002 \001(\tR\tpageToken\"w\n\025ListManifestsRes" +
-      "ponse\0226\n\tmanifests\030\001 \003(\0132\030.sofer.batch.v" +
-      "1.ManifestR\tmanifests\022&\n\017next_page_token" +
-      "\030\002 \001(\tR\rnextPageToken\"2\n\025GetBatchStatusR" +
-      "equest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\"X\n\026Get" +
-      "BatchStatusResponse\022>\n\014batch_status\030\001 \001(" +
-      "\0132\033.sofer.batch.v1.BatchStatusR\013batchSta" +
-      "tus\"4\n\027WatchBatchStatusRequest\022\031\n\010batch_" +
-      "id\030\001 \001(\tR\007batchId\"Z\n\030WatchBatchStatusRes" +
-      "ponse\022>\n\014batch_status\030\001 \001(\0132\033.sofer.batc" +
-      "h.v1.BatchStatusR\013batchStatus\"\315\001\n\035Stream" +
-      "BatchTranscriptsRequest\022\031\n\010batch_id\030\001 \001(" +
-      "\tR\007batchId\022[\n\031filter_hebrew_word_format\030" +
-      "\002 \001(\0162 .sofer.batch.v1.HebrewWordFormatR" +
-      "\026filterHebrewWordFormat\0224\n\026skip_transcri" +
-      "ption_ids\030\003 \003(\tR\024skipTranscriptionIds\"\344\001" +
-      "\n\036StreamBatchTranscriptsResponse\0225\n\004info" +
-      "\030\001 \001(\0132!.sofer.batch.v1.TranscriptionInf" +
-      "oR\004info\022C\n\rtranscription\030\002 \001(\0132\035.sofer.b" +
-      "atch.v1.TranscriptionR\rtranscription\022%\n\016" +
-      "finished_count\030\003 \001(\005R\rfinishedCount\022\037\n\013t" +
-      "otal_count\030\004 \001(\005R\ntotalCount\"V\n\023GetBatch" +
-      "ItemRequest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022$" +
-      "\n\016client_item_id\030\002 \001(\tR\014clientItemId\"h\n\024" +
-      "GetBatchItemResponse\022P\n\022transcription_in" +
-      "fo\030\001 \001(\0132!.sofer.batch.v1.TranscriptionI" +
-      "nfoR\021transcriptionInfo\"\241\001\n\027GetTranscript" +
-      "ionRequest\022)\n\020transcription_id\030\001 \001(\tR\017tr" +
-      "anscriptionId\022[\n\031filter_hebrew_word_form" +
-      "at\030\002 \001(\0162 .sofer.batch.v1.HebrewWordForm" +
-      "atR\026filterHebrewWordFormat\"_\n\030GetTranscr" +
-      "iptionResponse\022C\n\rtranscription\030\001 \001(\0132\035." +
-      "sofer.batch.v1.TranscriptionR\rtranscript" +
-      "ion\"\332\001\n\032ExportTranscriptionRequest\022)\n\020tr" +
-      "anscription_id\030\001 \001(\tR\017transcriptionId\0224\n" +
-      "\006format\030\002 \001(\0162\034.sofer.batch.v1.ExportFor" +
-      "matR\006format\022[\n\031filter_hebrew_word_format" +
-      "\030\003 \001(\0162 .sofer.batch.v1.HebrewWordFormat" +
-      "R\026filterHebrewWordFormat\"\321\001\n\033ExportTrans" +
-      "criptionResponse\022\030\n\007content\030\001 \001(\tR\007conte" +
-      "nt\022\035\n\nmedia_type\030\002 \001(\tR\tmediaType\022%\n\016fil" +
-      "e_extension\030\003 \001(\tR\rfileExtension\0225\n\004info" +
-      "\030\004 \001(\0132!.sofer.batch.v1.TranscriptionInf" +
-      "oR\004info\022\033\n\tcue_count\030\005 \001(\005R\010cueCount\"J\n\035" +
-      "GetTranscriptionStatusRequest\022)\n\020transcr" +
-      "iption_id\030\001 \001(\tR\017transcriptionId\"r\n\036GetT" +
-      "ranscriptionStatusResponse\022P\n\022transcript" +
-      "ion_info\030\001 \001(\0132!.sofer.batch.v1.Transcri" +
-      "ptionInfoR\021transcriptionInfo2\360\t\n\031BatchTr" +
-      "anscriptionService\022V\n\013CreateBatch\022\".sofe" +
-      "r.batch.v1.CreateBatchRequest\032#.sofer.ba" +
-      "tch.v1.CreateBatchResponse\022_\n\016UploadMani" +
-      "fest\022%.sofer.batch.v1.UploadManifestRequ" +
-      "est\032&.sofer.batch.v1.UploadManifestRespo" +
-      "nse\022t\n\025CreateManifestFromRss\022,.sofer.bat" +
-      "ch.v1.CreateManifestFromRssRequest\032-.sof" +
-      "er.batch.v1.CreateManifestFromRssRespons" +
-      "e\022V\n\013GetManifest\022\".sofer.batch.v1.GetMan" +
-      "ifestRequest\032#.sofer.batch.v1.GetManifes" +
-      "tResponse\022\\\n\rListManifests\022$.sofer.batch" +
-      ".v1.ListManifestsRequest\032%.sofer.batch.v" +
-      "1.ListManifestsResponse\022_\n\016GetBatchStatu" +
-      "s\022%.sofer.batch.v1.GetBatchStatusRequest" +
-      "\032&.sofer.batch.v1.GetBatchStatusResponse" +
-      "\022g\n\020WatchBatchStatus\022\'.sofer.batch.v1.Wa" +
-      "tchBatchStatusRequest\032(.sofer.batch.v1.W" +
-      "atchBatchStatusResponse0\001\022y\n\026StreamBatch" +
-      "Transcripts\022-.sofer.batch.v1.StreamBatch" +
-      "TranscriptsRequest\032..sofer.batch.v1.Stre" +
-      "amBatchTranscriptsResponse0\001\022Y\n\014GetBatch" +
-      "Item\022#.sofer.batch.v1.GetBatchItemReques" +
-      "t\032$.sofer.batch.v1.GetBatchItemResponse\022" +
-      "e\n\020GetTranscription\022\'.sofer.batch.v1.Get" +
-      "TranscriptionRequest\032(.sofer.batch.v1.Ge" +
-      "tTranscriptionResponse\022n\n\023ExportTranscri" +
-      "ption\022*.sofer.batch.v1.ExportTranscripti" +
-      "onRequest\032+.sofer.batch.v1.ExportTranscr" +
-      "iptionResponse\022w\n\026GetTranscriptionStatus" +
-      "\022-.sofer.batch.v1.GetTranscriptionStatus" +
-      "Request\032..sofer.batch.v1.GetTranscriptio" +
-      "nStatusResponseBQ\n\021ai.sofer.batch.v1B\021Ba" +
-      "tchServiceProtoP\001Z\'sofer.ai/gateway/sofe" +
-      "r/batch/v1;batchv1b\006proto3"
+      "fer.batch.v1\032\037google/protobuf/timestamp." +
+      "proto\032\032sofer/batch/v1/batch.proto\"\262\002\n\022Cr" +
+      "eateBatchRequest\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
+      "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
+      "atchInfoR\004info\022\037\n\013batch_title\030\003 \001(\tR\nbat" +
+      "chTitle\022G\n\017processing_mode\030\004 \001(\0162\036.sofer" +
+      ".batch.v1.ProcessingModeR\016processingMode" +
+      "\022\"\n\rbatch_file_id\030\005 \001(\tR\013batchFileId\022@\n\r" +
+      "audio_sources\030\006 \003(\0132\033.sofer.batch.v1.Aud" +
+      "ioSourceR\014audioSources\"\371\001\n\023CreateBatchRe" +
+      "sponse\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022+\n\021tra" +
+      "nscription_ids\030\002 \003(\tR\020transcriptionIds\022\037" +
+      "\n\013total_count\030\003 \001(\005R\ntotalCount\0220\n\005state" +
+      "\030\004 \001(\0162\032.sofer.batch.v1.BatchStateR\005stat" +
+      "e\022G\n\017processing_mode\030\005 \001(\0162\036.sofer.batch" +
+      ".v1.ProcessingModeR\016processingMode\"B\n\rMa" +
+      "nifestItems\0221\n\005items\030\001 \003(\0132\033.sofer.batch" +
+      ".v1.AudioSourceR\005items\"\316\001\n\025UploadManifes" +
+      "tRequest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022" +
+      "5\n\005items\030\002 \001(\0132\035.sofer.batch.v1.Manifest" +
+      "ItemsH\000R\005items\022\026\n\005jsonl\030\003 \001(\tH\000R\005jsonl\022<" +
+      "\n\010metadata\030\004 \001(\0132 .sofer.batch.v1.Manife" +
+      "stMetadataR\010metadataB\t\n\007content\"N\n\026Uploa" +
+      "dManifestResponse\0224\n\010manifest\030\001 \001(\0132\030.so" +
+      "fer.batch.v1.ManifestR\010manifest\"\341\001\n\034Crea" +
+      "teManifestFromRssRequest\022\035\n\nrequest_id\030\001" +
+      " \001(\tR\trequestId\022\027\n\007rss_url\030\002 \001(\tR\006rssUrl" +
+      "\022\031\n\005limit\030\003 \001(\005H\000R\005limit\210\001\001\022\033\n\006offset\030\004 " +
+      "\001(\005H\001R\006offset\210\001\001\022<\n\010metadata\030\005 \001(\0132 .sof" +
+      "er.batch.v1.ManifestMetadataR\010metadataB\010" +
+      "\n\006_limitB\t\n\007_offset\"\324\001\n\035CreateManifestFr" +
+      "omRssResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
+      "batch.v1.ManifestR\010manifest\022\026\n\006offset\030\002 " +
+      "\001(\005R\006offset\022\024\n\005limit\030\003 \001(\005R\005limit\022\031\n\010has" +
+      "_more\030\004 \001(\010R\007hasMore\022$\n\013next_offset\030\005 \001(" +
+      "\005H\000R\nnextOffset\210\001\001B\016\n\014_next_offset\"8\n\022Ge" +
+      "tManifestRequest\022\"\n\rbatch_file_id\030\001 \001(\tR" +
+      "\013batchFileId\"K\n\023GetManifestResponse\0224\n\010m" +
+      "anifest\030\001 \001(\0132\030.sofer.batch.v1.ManifestR" +
+      "\010manifest\"R\n\024ListManifestsRequest\022\033\n\tpag" +
+      "e_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001" +
+      "(\tR\tpageToken\"w\n\025ListManifestsResponse\0226" +
+      "\n\tmanifests\030\001 \003(\0132\030.sofer.batch.v1.Manif" +
+      "estR\tmanifests\022&\n\017next_page_token\030\002 \001(\tR" +
+      "\rnextPageToken\"2\n\025GetBatchStatusRequest\022" +
+      "\031\n\010batch_id\030\001 \001(\tR\007batchId\"X\n\026GetBatchSt" +
+      "atusResponse\022>\n\014batch_status\030\001 \001(\0132\033.sof" +
+      "er.batch.v1.BatchStatusR\013batchStatus\"4\n\027" +
+      "WatchBatchStatusRequest\022\031\n\010batch_id\030\001 \001(" +
+      "\tR\007batchId\"Z\n\030WatchBatchStatusResponse\022>" +
+      "\n\014batch_status\030\001 \001(\0132\033.sofer.batch.v1.Ba" +
+      "tchStatusR\013batchStatus\"\315\001\n\035StreamBatchTr" +
+      "anscriptsRequest\022\031\n\010batch_id\030\001 \001(\tR\007batc" +
+      "hId\022[\n\031filter_hebrew_word_format\030\002 \001(\0162 " +
+      ".sofer.batch.v1.HebrewWordFormatR\026filter" +
+      "HebrewWordFormat\0224\n\026skip_transcription_i" +
+      "ds\030\003 \003(\tR\024skipTranscriptionIds\"\344\001\n\036Strea" +
+      "mBatchTranscriptsResponse\0225\n\004info\030\001 \001(\0132" +
+      "!.sofer.batch.v1.TranscriptionInfoR\004info" +
+      "\022C\n\rtranscription\030\002 \001(\0132\035.sofer.batch.v1" +
+      ".TranscriptionR\rtranscription\022%\n\016finishe" +
+      "d_count\030\003 \001(\005R\rfinishedCount\022\037\n\013total_co" +
+      "unt\030\004 \001(\005R\ntotalCount\"V\n\023GetBatchItemReq" +
+      "uest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022$\n\016clien" +
+      "t_item_id\030\002 \001(\tR\014clientItemId\"h\n\024GetBatc" +
+      "hItemResponse\022P\n\022transcription_info\030\001 \001(" +
+      "\0132!.sofer.batch.v1.TranscriptionInfoR\021tr" +
+      "anscriptionInfo\"\241\001\n\027GetTranscriptionRequ" +
+      "est\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
+      "tionId\022[\n\031filter_hebrew_word_format\030\002 \001(" +
+      "\0162 .sofer.batch.v1.HebrewWordFormatR\026fil" +
+      "terHebrewWordFormat\"_\n\030GetTranscriptionR" +
+      "esponse\022C\n\rtranscription\030\001 \001(\0132\035.sofer.b" +
+      "atch.v1.TranscriptionR\rtranscription\"\243\002\n" +
+      "\032ExportTranscriptionRequest\022)\n\020transcrip" +
+      "tion_id\030\001 \001(\tR\017transcriptionId\0224\n\006format" +
+      "\030\002 \001(\0162\034.sofer.batch.v1.ExportFormatR\006fo" +
+      "rmat\022[\n\031filter_hebrew_word_format\030\003 \001(\0162" +
+      " .sofer.batch.v1.HebrewWordFormatR\026filte" +
+      "rHebrewWordFormat\022G\n\017caption_options\030\004 \001" +
+      "(\0132\036.sofer.batch.v1.CaptionOptionsR\016capt" +
+      "ionOptions\"\370\001\n\033ExportTranscriptionRespon" +
+      "se\022\030\n\007content\030\001 \001(\tR\007content\022\035\n\nmedia_ty" +
+      "pe\030\002 \001(\tR\tmediaType\022%\n\016file_extension\030\003 " +
+      "\001(\tR\rfileExtension\0225\n\004info\030\004 \001(\0132!.sofer" +
+      ".batch.v1.TranscriptionInfoR\004info\022\033\n\tcue" +
+      "_count\030\005 \001(\005R\010cueCount\022%\n\016binary_content" +
+      "\030\006 \001(\014R\rbinaryContent\"J\n\035GetTranscriptio" +
+      "nStatusRequest\022)\n\020transcription_id\030\001 \001(\t" +
+      "R\017transcriptionId\"r\n\036GetTranscriptionSta" +
+      "tusResponse\022P\n\022transcription_info\030\001 \001(\0132" +
+      "!.sofer.batch.v1.TranscriptionInfoR\021tran" +
+      "scriptionInfo\"\335\001\n\016CaptionOptions\0223\n\023max_" +
+      "line_characters\030\001 \001(\005H\000R\021maxLineCharacte" +
+      "rs\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001H\001R\rmaxCue" +
+      "Seconds\210\001\001\022*\n\016speaker_labels\030\003 \001(\010H\002R\rsp" +
+      "eakerLabels\210\001\001B\026\n\024_max_line_charactersB\022" +
+      "\n\020_max_cue_secondsB\021\n\017_speaker_labels\":\n" +
+      "\024WatchManifestRequest\022\"\n\rbatch_file_id\030\001" +
+      " \001(\tR\013batchFileId\"\212\001\n\025WatchManifestRespo" +
+      "nse\0224\n\010manifest\030\001 \001(\0132\030.sofer.batch.v1.M" +
+      "anifestR\010manifest\022;\n\013observed_at\030\002 \001(\0132\032" +
+      ".google.protobuf.TimestampR\nobservedAt2\320" +
+      "\n\n\031BatchTranscriptionService\022V\n\013CreateBa" +
+      "tch\022\".sofer.batch.v1.CreateBatchRequest\032" +
+      "#.sofer.batch.v1.CreateBatchResponse\022_\n\016" +
+      "UploadManifest\022%.sofer.batch.v1.UploadMa" +
+      "nifestRequest\032&.sofer.batch.v1.UploadMan" +
+      "ifestResponse\022t\n\025CreateManifestFromRss\022," +
+      ".sofer.batch.v1.CreateManifestFromRssReq" +
+      "uest\032-.sofer.batch.v1.CreateManifestFrom" +
+      "RssResponse\022V\n\013GetManifest\022\".sofer.batch" +
+      ".v1.GetManifestRequest\032#.sofer.batch.v1." +
+      "GetManifestResponse\022\\\n\rListManifests\022$.s" +
+      "ofer.batch.v1.ListManifestsRequest\032%.sof" +
+      "er.batch.v1.ListManifestsResponse\022_\n\016Get" +
+      "BatchStatus\022%.sofer.batch.v1.GetBatchSta" +
+      "tusRequest\032&.sofer.batch.v1.GetBatchStat" +
+      "usResponse\022g\n\020WatchBatchStatus\022\'.sofer.b" +
+      "atch.v1.WatchBatchStatusRequest\032(.sofer." +
+      "batch.v1.WatchBatchStatusResponse0\001\022y\n\026S" +
+      "treamBatchTranscripts\022-.sofer.batch.v1.S" +
+      "treamBatchTranscriptsRequest\032..sofer.bat" +
+      "ch.v1.StreamBatchTranscriptsResponse0\001\022Y" +
+      "\n\014GetBatchItem\022#.sofer.batch.v1.GetBatch" +
+      "ItemRequest\032$.sofer.batch.v1.GetBatchIte" +
+      "mResponse\022e\n\020GetTranscription\022\'.sofer.ba" +
+      "tch.v1.GetTranscriptionRequest\032(.sofer.b" +
+      "atch.v1.GetTranscriptionResponse\022n\n\023Expo" +
+      "rtTranscription\022*.sofer.batch.v1.ExportT" +
+      "ranscriptionRequest\032+.sofer.batch.v1.Exp" +
+      "ortTranscriptionResponse\022w\n\026GetTranscrip" +
+      "tionStatus\022-.sofer.batch.v1.GetTranscrip" +
+      "tionStatusRequest\032..sofer.batch.v1.GetTr" +
+      "anscriptionStatusResponse\022^\n\rWatchManife" +
+      "st\022$.sofer.batch.v1.WatchManifestRequest" +
+      "\032%.sofer.batch.v1.WatchManifestResponse0" +
+      "\001BQ\n\021ai.sofer.batch.v1B\021BatchServiceProt" +
+      "oP\001Z\'sofer.ai/gateway/sofer/batch/v1;bat" +
+      "chv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
+          com.google.protobuf.TimestampProto.getDescriptor(),
           ai.sofer.batch.v1.BatchProto.getDescriptor(),
         });
     internal_static_sofer_batch_v1_CreateBatchRequest_descriptor =
@@ -409,13 +442,13 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_ExportTranscriptionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_ExportTranscriptionRequest_descriptor,
-        new java.lang.String[] { "TranscriptionId", "Format", "FilterHebrewWordFormat", });
+        new java.lang.String[] { "TranscriptionId", "Format", "FilterHebrewWordFormat", "CaptionOptions", });
     internal_static_sofer_batch_v1_ExportTranscriptionResponse_descriptor =
       getDescriptor().getMessageTypes().get(22);
     internal_static_sofer_batch_v1_ExportTranscriptionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_ExportTranscriptionResponse_descriptor,
-        new java.lang.String[] { "Content", "MediaType", "FileExtension", "Info", "CueCount", });
+        new java.lang.String[] { "Content", "MediaType", "FileExtension", "Info", "CueCount", "BinaryContent", });
     internal_static_sofer_batch_v1_GetTranscriptionStatusRequest_descriptor =
       getDescriptor().getMessageTypes().get(23);
     internal_static_sofer_batch_v1_GetTranscriptionStatusRequest_fieldAccessorTable = new
@@ -428,6 +461,25 @@ public final class BatchServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_GetTranscriptionStatusResponse_descriptor,
         new java.lang.String[] { "TranscriptionInfo", });
+    internal_static_sofer_batch_v1_CaptionOptions_descriptor =
+      getDescriptor().getMessageTypes().get(25);
+    internal_static_sofer_batch_v1_CaptionOptions_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CaptionOptions_descriptor,
+        new java.lang.String[] { "MaxLineCharacters", "MaxCueSeconds", "SpeakerLabels", "MaxLineCharacters", "MaxCueSeconds", "SpeakerLabels", });
+    internal_static_sofer_batch_v1_WatchManifestRequest_descriptor =
+      getDescriptor().getMessageTypes().get(26);
+    internal_static_sofer_batch_v1_WatchManifestRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WatchManifestRequest_descriptor,
+        new java.lang.String[] { "BatchFileId", });
+    internal_static_sofer_batch_v1_WatchManifestResponse_descriptor =
+      getDescriptor().getMessageTypes().get(27);
+    internal_static_sofer_batch_v1_WatchManifestResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WatchManifestResponse_descriptor,
+        new java.lang.String[] { "Manifest", "ObservedAt", });
+    com.google.protobuf.TimestampProto.getDescriptor();
     ai.sofer.batch.v1.BatchProto.getDescriptor();
   }
 
