@@ -1,5 +1,11 @@
 """The status hub: one upstream poller per (tenant, batch), shared by every watcher of it.
 
+What a topic polls is its `Subject`: a batch's status (`BATCHES`, WatchBatchStatus and
+StreamBatchTranscripts) or a manifest's validation (`MANIFESTS`, WatchManifest: GET
+/v1/transcriptions/batch-files/{id}, until VALID or INVALID). Both share everything below
+(the watch limit, the cadence, the failure policy, shutdown) except sharing through Redis, which
+carries batch statuses only: a manifest topic polls on its own replica.
+
 The shape is grpc_health's async servicer (`grpc_health/v1/_async.py`) with a poller behind it:
 one topic per key, every watcher woken when the value changes, each reading the latest value
 when it is ready, clean-up in `finally`.
@@ -47,6 +53,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 import grpc
 import structlog
@@ -56,6 +63,7 @@ from gateway.contract.errors import GatewayError, Reason
 from gateway.observability import tracing
 from gateway.observability.metrics import Reading
 from gateway.upstream import (
+    BatchFileDetail,
     BatchStatusResponse,
     CallOptions,
     DeadlineExceeded,
@@ -77,6 +85,8 @@ from gateway.watch.exchange import (
 )
 
 TERMINAL_STATES = frozenset({"COMPLETED", "FAILED"})
+MANIFEST_TERMINAL_STATES = frozenset({"VALID", "INVALID"})
+S = TypeVar("S")
 
 log = structlog.get_logger("gateway.watch.hub")
 
@@ -100,10 +110,54 @@ class Cadence:
 
 
 @dataclass(frozen=True)
-class Observation:
-    """A batch status as the poller read it, and when (wall clock, UTC)."""
+class Subject(Generic[S]):
+    """What a topic polls: how to read it, when it is final, and how its errors name it."""
 
-    status: BatchStatusResponse
+    kind: str
+    """"batch", "manifest": keeps topics of different subjects apart, and names the poller."""
+    id_key: str
+    """The ErrorInfo metadata key of the watched id (`batch_id`, `batch_file_id`)."""
+    not_found: Reason
+    """The ErrorInfo reason when the upstream answers 404."""
+    read: Callable[[UpstreamClient, str, CallOptions], Awaitable[S]]
+    """One poll of the upstream."""
+    final: Callable[[S], bool]
+    """Whether a status will not change any more (the watches end after it)."""
+
+
+async def _batch_status(
+    client: UpstreamClient, batch_id: str, opts: CallOptions
+) -> BatchStatusResponse:
+    return await client.get_batch_status(batch_id, opts=opts)
+
+
+async def _manifest(
+    client: UpstreamClient, batch_file_id: str, opts: CallOptions
+) -> BatchFileDetail:
+    return await client.get_batch_file(batch_file_id, opts=opts)
+
+
+BATCHES: Subject[BatchStatusResponse] = Subject(
+    "batch",
+    "batch_id",
+    Reason.BATCH_NOT_FOUND,
+    _batch_status,
+    lambda status: str(status.status) in TERMINAL_STATES,
+)
+MANIFESTS: Subject[BatchFileDetail] = Subject(
+    "manifest",
+    "batch_file_id",
+    Reason.MANIFEST_NOT_FOUND,
+    _manifest,
+    lambda manifest: str(manifest.status) in MANIFEST_TERMINAL_STATES,
+)
+
+
+@dataclass(frozen=True)
+class Observed(Generic[S]):
+    """A status as the poller read it, and when (wall clock, UTC)."""
+
+    status: S
     observed_at: datetime
     version: int = 0
     """The topic's version this observation is (1, 2, ...: one per change the poller saw)."""
@@ -112,11 +166,13 @@ class Observation:
     read_at: float = dataclasses.field(default_factory=time.monotonic, compare=False, repr=False)
     """When it was read, on the hub's clock (time.monotonic unless a test injects one): its age
     for GetBatchStatus (StatusHub.fresh)."""
+    terminal: bool = dataclasses.field(default=False, compare=False)
+    """The status will not change any more (a batch COMPLETED or FAILED, a manifest VALID or
+    INVALID: its Subject's `final`), set by the hub."""
 
-    @property
-    def terminal(self) -> bool:
-        """COMPLETED or FAILED: the batch will not change any more."""
-        return str(self.status.status) in TERMINAL_STATES
+
+Observation = Observed[BatchStatusResponse]
+"""A batch's status as the poller read it."""
 
 
 class _Outcome(enum.Enum):
@@ -133,12 +189,13 @@ class _Outcome(enum.Enum):
 class _Topic:
     """One (tenant, batch): its latest observation, its watchers and its poller."""
 
-    def __init__(self, key: tuple[str, str], credential: Credential) -> None:
+    def __init__(self, key: tuple[str, str], credential: Credential, subject: Subject[Any]) -> None:
         self.key = key
         self.credential = credential
+        self.subject = subject
         self.changed = asyncio.Event()
         """Set (and replaced by a new one) when `latest` or `error` changes."""
-        self.latest: Observation | None = None
+        self.latest: Observed[Any] | None = None
         self.version = 0
         self.error: GatewayError | None = None
         self.watchers = 0
@@ -190,7 +247,8 @@ class StatusHub:
         self._clock = clock
         self._rng = rng
         self._shared = shared
-        self._topics: dict[tuple[str, str], _Topic] = {}
+        self._topics: dict[tuple[str, str, str], _Topic] = {}
+        """By (subject kind, tenant, id)."""
         self._pollers: set[asyncio.Task[None]] = set()
         self._open = 0
         self._closing = False
@@ -213,7 +271,11 @@ class StatusHub:
     def readings(self) -> list[Reading]:
         """The hub's live values, for the metrics (GatewayMetrics.track)."""
         return [
-            Reading("open_watches", "WatchBatchStatus streams open now", self.open_watches),
+            Reading(
+                "open_watches",
+                "WatchBatchStatus, StreamBatchTranscripts and WatchManifest streams open now",
+                self.open_watches,
+            ),
             Reading("active_pollers", "Upstream status pollers running now", self.active_pollers),
             Reading(
                 "poll_leases",
@@ -222,8 +284,16 @@ class StatusHub:
             ),
         ]
 
-    async def watch(self, credential: Credential, batch_id: str) -> AsyncIterator[Observation]:
-        """The batch's current status at once, then each change; returns after a terminal one.
+    def watch(self, credential: Credential, batch_id: str) -> AsyncIterator[Observation]:
+        """The batch's current status at once, then each change; returns after a terminal one
+        (see `watch_subject`)."""
+        return self.watch_subject(credential, batch_id, BATCHES)
+
+    async def watch_subject(
+        self, credential: Credential, batch_id: str, subject: Subject[S]
+    ) -> AsyncIterator[Observed[S]]:
+        """The status of `subject` `batch_id` at once, then each change; returns after a
+        terminal one.
 
         A topic that already has a state gives it at once, whatever its poller is doing.
         Raises GatewayError: RESOURCE_EXHAUSTED past `max_watches`, UNAVAILABLE when shutting
@@ -240,7 +310,7 @@ class StatusHub:
                 "or poll GetBatchStatus",
                 quota_subject="open watches per gateway process",
             )
-        topic = self._join(credential, batch_id)
+        topic = self._join(credential, batch_id, subject)
         traced = tracing.watch_joined(topic)  # the polls' spans link to this watch's span
         try:
             seen = 0
@@ -261,15 +331,17 @@ class StatusHub:
             tracing.watch_left(topic, traced)
             self._leave(topic)
 
-    def _join(self, credential: Credential, batch_id: str) -> _Topic:
+    def _join(self, credential: Credential, batch_id: str, subject: Subject[Any]) -> _Topic:
         key = (credential.tenant, batch_id)
-        topic = self._topics.get(key)
+        topic = self._topics.get((subject.kind, *key))
         if topic is None:
-            topic = self._topics[key] = _Topic(key, credential)
+            topic = self._topics[(subject.kind, *key)] = _Topic(key, credential, subject)
             # A fresh context: the poller serves every watcher, so it must not carry the first
             # watcher's request id and rpc name into its log lines.
             task = asyncio.create_task(
-                self._run(topic), name=f"status-poller {batch_id}", context=contextvars.Context()
+                self._run(topic),
+                name=f"{subject.kind}-poller {batch_id}",
+                context=contextvars.Context(),
             )
             topic.poller = task
             self._pollers.add(task)
@@ -282,8 +354,8 @@ class StatusHub:
         topic.watchers -= 1
         self._open -= 1
         if topic.watchers == 0:
-            if self._topics.get(topic.key) is topic:
-                del self._topics[topic.key]
+            if self._topics.get(_key_of(topic)) is topic:
+                del self._topics[_key_of(topic)]
             if topic.poller is not None:
                 topic.poller.cancel()
 
@@ -297,10 +369,10 @@ class StatusHub:
             task.cancel()
         await asyncio.gather(*pollers, return_exceptions=True)
 
-    async def _publish(self, topic: _Topic, observation: Observation) -> None:
+    async def _publish(self, topic: _Topic, observation: Observed[Any]) -> None:
         self._show(topic, observation)
 
-    def _show(self, topic: _Topic, observation: Observation) -> None:
+    def _show(self, topic: _Topic, observation: Observed[Any]) -> None:
         """Make `observation` the topic's next version and wake its watchers."""
         topic.version += 1
         topic.latest = dataclasses.replace(observation, version=topic.version)
@@ -320,8 +392,8 @@ class StatusHub:
         self._end_here(topic, error)
 
     def _end_here(self, topic: _Topic, error: GatewayError) -> None:
-        if self._topics.get(topic.key) is topic:
-            del self._topics[topic.key]
+        if self._topics.get(_key_of(topic)) is topic:
+            del self._topics[_key_of(topic)]
         if topic.error is None:
             topic.error = error
         topic.turn.set()
@@ -329,7 +401,7 @@ class StatusHub:
 
     async def _run(self, topic: _Topic) -> None:
         """The topic's task: poll (alone, or shared with the other replicas)."""
-        if self._shared is None:
+        if self._shared is None or topic.subject is not BATCHES:  # Redis carries batches only
             await self._poll(topic)
         else:
             await self._coordinate(topic, self._shared)
@@ -417,12 +489,17 @@ class StatusHub:
         if latest is not None and latest.status == shared.status:
             return
         age = max(0.0, (datetime.now(UTC) - shared.observed_at).total_seconds())
-        observation = Observation(shared.status, shared.observed_at, read_at=self._clock() - age)
+        observation = Observation(
+            shared.status,
+            shared.observed_at,
+            read_at=self._clock() - age,
+            terminal=BATCHES.final(shared.status),
+        )
         self._show(topic, observation)
         if observation.terminal:
             topic.turn.set()
 
-    async def _announce(self, topic: _Topic, observation: Observation) -> bool:
+    async def _announce(self, topic: _Topic, observation: Observed[Any]) -> bool:
         """Publish a change this topic's poller read: through Redis first when this replica
         leads (False: its lease was lost, the new holder publishes), then to its watchers."""
         lease, shared = topic.lease, self._shared
@@ -476,7 +553,9 @@ class StatusHub:
             if self._shared is None
             else {"tenant": self._shared.tenant_name(topic.credential.tenant)}
         )
-        bound = structlog.get_logger("gateway.watch.hub").bind(batch_id=topic.batch_id, **named)
+        bound = structlog.get_logger("gateway.watch.hub").bind(
+            **{topic.subject.id_key: topic.batch_id}, **named
+        )
         try:
             while True:
                 options = CallOptions(
@@ -503,6 +582,8 @@ class StatusHub:
                         cap=self.max_retry_after,
                         token=topic.credential.token,
                         batch_id=topic.batch_id,
+                        id_key=topic.subject.id_key,
+                        not_found=topic.subject.not_found,
                     )
                     if ended is not None:
                         bound.info(
@@ -525,7 +606,11 @@ class StatusHub:
                         )
                 except UpstreamError as exc:
                     error = poll_failures.watch_error(
-                        exc, token=topic.credential.token, batch_id=topic.batch_id
+                        exc,
+                        token=topic.credential.token,
+                        batch_id=topic.batch_id,
+                        id_key=topic.subject.id_key,
+                        not_found=topic.subject.not_found,
                     )
                     bound.info("poll ended the watches", code=error.code.name)
                     await self._end(topic, error)
@@ -534,7 +619,12 @@ class StatusHub:
                     failures = 0
                     latest = topic.latest
                     if latest is None or answer != latest.status:
-                        observation = Observation(answer, datetime.now(UTC), read_at=self._clock())
+                        observation = Observed(
+                            answer,
+                            datetime.now(UTC),
+                            read_at=self._clock(),
+                            terminal=topic.subject.final(answer),
+                        )
                         if not await self._announce(topic, observation):
                             return _Outcome.LOST
                         if observation.terminal:
@@ -560,12 +650,12 @@ class StatusHub:
             )
             return _Outcome.DONE
 
-    async def _read(self, topic: _Topic, options: CallOptions) -> BatchStatusResponse:
+    async def _read(self, topic: _Topic, options: CallOptions) -> Any:
         """One poll. A refusal of the rate budget while an upstream 429 pauses it is that
         429's (gateway.watch.poll_failures.paused_by_upstream), and fails the poll as it."""
         try:
             with tracing.poll_span(topic, topic.batch_id):
-                return await self._client.get_batch_status(topic.batch_id, opts=options)
+                return await topic.subject.read(self._client, topic.batch_id, options)
         except QuotaExhausted as exc:
             limited = poll_failures.paused_by_upstream(exc)
             if limited is None:
@@ -591,7 +681,7 @@ class StatusHub:
         """
         if max_age <= 0 or self._closing:
             return None
-        topic = self._topics.get((credential.tenant, batch_id))
+        topic = self._topics.get((BATCHES.kind, credential.tenant, batch_id))
         if topic is None or topic.error is not None or topic.latest is None:
             return None
         observation = topic.latest
@@ -602,6 +692,10 @@ class StatusHub:
         if self._clock() - observation.read_at > max_age:
             return None
         return observation
+
+
+def _key_of(topic: _Topic) -> tuple[str, str, str]:
+    return (topic.subject.kind, *topic.key)
 
 
 def _finished(topic: _Topic) -> bool:

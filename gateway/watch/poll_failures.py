@@ -68,10 +68,13 @@ def give_up(
     cap: float,
     token: str,
     batch_id: str,
+    id_key: str = "batch_id",
+    not_found: Reason = Reason.BATCH_NOT_FOUND,
 ) -> GatewayError | None:
     """The error that ends the watches instead of waiting `wait`, or None to wait.
 
     `silent` is how long (seconds) the topic's poller has been trying without any state.
+    `batch_id` is the watched id, named `id_key` in the error (a manifest's: `batch_file_id`).
     """
     rate_limited = isinstance(exc, RateLimited)
     if rate_limited and wait > cap:
@@ -79,6 +82,8 @@ def give_up(
             exc,
             token=token,
             batch_id=batch_id,
+            id_key=id_key,
+            not_found=not_found,
             note=f"the upstream asked for {wait:.0f} s before the next status poll, longer "
             f"than this gateway waits ({cap:g} s): watch again after the RetryInfo delay, "
             "or poll GetBatchStatus",
@@ -86,11 +91,14 @@ def give_up(
         )
     if has_state or silent + wait <= cap:
         return None
-    note = f"no status of this batch after {silent:.0f} s of failed polls: watch again"
+    what = "manifest" if id_key == "batch_file_id" else "batch"
+    note = f"no status of this {what} after {silent:.0f} s of failed polls: watch again"
     error = watch_error(
         exc,
         token=token,
         batch_id=batch_id,
+        id_key=id_key,
+        not_found=not_found,
         note=note + (" after the RetryInfo delay" if rate_limited else ""),
         retry_after=wait if rate_limited else None,
     )
@@ -105,13 +113,14 @@ def watch_error(
     *,
     token: str,
     batch_id: str,
+    id_key: str = "batch_id",
+    not_found: Reason = Reason.BATCH_NOT_FOUND,
     note: str = "",
     retry_after: float | None = None,
 ) -> GatewayError:
-    """`exc` as the error that ends a batch's watches (translated by the one table)."""
-    error = from_upstream(
-        exc, token=token, metadata={"batch_id": batch_id}, not_found=Reason.BATCH_NOT_FOUND
-    )
+    """`exc` as the error that ends a topic's watches (translated by the one table); the
+    watched id is named `id_key` in its metadata."""
+    error = from_upstream(exc, token=token, metadata={id_key: batch_id}, not_found=not_found)
     if note:
         error = dataclasses.replace(error, message=f"{error.message} ({note})")
     if retry_after is not None:

@@ -1,20 +1,25 @@
-"""Completed transcripts, fetched from the upstream once however many streams want them.
+"""Completed transcripts, fetched from the upstream once however many calls want them.
 
-StreamBatchTranscripts sends each completed item's transcript to every subscriber of its batch.
-A transcript is large (its words with their timestamps) and, once its item has completed, it
-does not change, so the gateway fetches it once per (tenant, transcription, word filter) and
-keeps the message it makes of it, serialized, for the next subscriber:
+StreamBatchTranscripts sends each completed item's transcript to every subscriber of its batch;
+GetTranscription and ExportTranscription (gateway.server.exports) read the same transcripts, an
+export once per format. A transcript is large (its words with their timestamps) and, once its
+item has completed, it does not change, so the gateway fetches it once per (tenant,
+transcription, word filter) and keeps the message it makes of it, serialized, for the next call:
 
 - in flight: concurrent wants of one key share one upstream GET (gateway.state.singleflight); the
   fetch is bounded by the gateway's own timeout and cancelled only when nobody wants it any more;
 - kept: the serialized response, in an LRU bounded by `max_bytes` in all (the oldest go
-  first); a failed fetch is not kept, so the next want tries again;
+  first); a failed fetch is not kept, so the next want tries again, and neither is a transcript
+  not completed yet (it will change);
+- built off the event loop (`build` maps every word: seconds for a transcript of hundreds of
+  thousands of words, which other calls must not wait for);
 - keyed by the tenant hash, never the token, so tenants never share (a foreign credential
   fetches for itself, and gets the upstream's NOT_FOUND).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -50,14 +55,16 @@ class TranscriptCache:
         return [
             Reading(
                 "transcript_fetches",
-                "Transcripts fetched from the upstream for StreamBatchTranscripts (once per "
-                "credential, transcription and filter while kept, however many streams)",
+                "Transcripts fetched from the upstream for StreamBatchTranscripts, "
+                "GetTranscription and ExportTranscription (once per credential, transcription "
+                "and filter while kept, however many calls)",
                 self.fetches,
                 counter=True,
             ),
             Reading(
                 "transcript_cache_bytes",
-                "Bytes of serialized transcripts kept for StreamBatchTranscripts",
+                "Bytes of serialized transcripts kept for StreamBatchTranscripts, "
+                "GetTranscription and ExportTranscription",
                 self.kept_bytes,
             ),
         ]
@@ -93,8 +100,9 @@ class TranscriptCache:
             answer = await self._client.get_transcription(
                 transcription_id, filter_hebrew_word_format=word_format, opts=options
             )
-            data = build(answer)
-            self._keep(key, data)
+            data = await asyncio.to_thread(build, answer)
+            if str(answer.info.status) == "COMPLETED":
+                self._keep(key, data)
             return data
 
         shared = await self._flights.run(key, fetch, tag=request_id)
