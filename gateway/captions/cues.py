@@ -31,8 +31,9 @@ from dataclasses import dataclass
 
 from sofer.batch.v1 import batch_pb2
 
-from gateway.captions.options import DEFAULT_OPTIONS, MAX_LINE_CHARS, CaptionOptions
-from gateway.captions.options import MAX_CUE_SECONDS as MAX_CUE_SECONDS  # the default, re-exported
+from gateway.captions.options import DEFAULT_OPTIONS, CaptionOptions
+from gateway.captions.options import MAX_CUE_SECONDS as MAX_CUE_SECONDS  # the defaults, re-exported
+from gateway.captions.options import MAX_LINE_CHARS as MAX_LINE_CHARS
 from gateway.captions.words import NotTimed, Word, plain_text, squeeze, words_of
 
 MAX_LINES = 2
