@@ -45,8 +45,9 @@ async def upload(stub: Stub, *items: batch_pb2.AudioSource, token: str = TOKEN) 
 
 async def read_all(call: grpc.aio.UnaryStreamCall) -> list[pb.WatchManifestResponse]:  # type: ignore[type-arg]
     """Every message of a WatchManifest call, until it ends."""
-    messages = []
+    messages: list[pb.WatchManifestResponse] = []
     while (message := await call.read()) is not grpc.aio.EOF:  # type: ignore[attr-defined]
+        assert isinstance(message, pb.WatchManifestResponse)
         messages.append(message)
     return messages
 
