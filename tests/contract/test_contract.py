@@ -36,6 +36,7 @@ RPCS = {
     "GetTranscriptionStatus",
     "ExportTranscription",
     "StreamBatchTranscripts",
+    "WatchManifest",
 }
 MESSAGES = {
     "BatchInfo",
@@ -47,6 +48,7 @@ MESSAGES = {
     "Manifest",
     "ManifestMetadata",
     "ManifestItems",
+    "CaptionOptions",
 } | {f"{rpc}{suffix}" for rpc in RPCS for suffix in ("Request", "Response")}
 
 # FileDescriptorProto / DescriptorProto / EnumDescriptorProto / ServiceDescriptorProto field
@@ -146,10 +148,10 @@ def test_each_rpc_has_its_own_request_and_response() -> None:
 
 
 def test_only_the_watches_stream() -> None:
-    """WatchBatchStatus and StreamBatchTranscripts are server-streaming; every other RPC is
-    unary-unary."""
+    """WatchBatchStatus, StreamBatchTranscripts and WatchManifest are server-streaming; every
+    other RPC is unary-unary."""
     streaming = {m.name for m in SERVICE.methods if m.server_streaming or m.client_streaming}
-    assert streaming == {"WatchBatchStatus", "StreamBatchTranscripts"}
+    assert streaming == {"WatchBatchStatus", "StreamBatchTranscripts", "WatchManifest"}
     for name in streaming:
         assert not SERVICE.methods_by_name[name].client_streaming
 
