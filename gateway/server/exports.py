@@ -59,6 +59,7 @@ async def _cached(
         mapping.filter_param(word_filter),
         completed_message,
         request_id=call.request_id,
+        deadline=call.options.deadline,
     )
     if cache.fetches == fetches:
         call.note(transcript_cached="true")  # kept, or fetched by a call in flight

@@ -26,7 +26,14 @@ from collections.abc import Callable
 from gateway.access.credentials import Credential
 from gateway.observability.metrics import Reading
 from gateway.state.singleflight import SingleFlight
-from gateway.upstream import CallOptions, Transcription, UpstreamClient
+from gateway.upstream import (
+    CallOptions,
+    DeadlineExceeded,
+    QuotaExhausted,
+    RateLimited,
+    Transcription,
+    UpstreamClient,
+)
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 """Serialized transcripts kept at most, in bytes (a one-hour shiur is a few hundred KB)."""
@@ -81,20 +88,33 @@ class TranscriptCache:
         build: Callable[[Transcription], bytes],
         *,
         request_id: str,
+        deadline: float | None = None,
     ) -> bytes:
         """The serialized message `build` makes of the transcript, fetched at most once per key
-        while it is kept. Raises the upstream's error (NotFound, ...) when the fetch fails."""
+        while it is kept. Raises the upstream's error (NotFound, ...) when the fetch fails.
+
+        `deadline` (the client's clock) is the caller's, for a unary call: a fetch it leads
+        ends by then, so the rate budget refuses at once what it cannot send in time
+        (QuotaExhausted) as for any read. A call that joined a fetch led by a caller with less
+        time, and got that leader's DeadlineExceeded, RateLimited or QuotaExhausted while it
+        has time of its own left, fetches once more itself (as the servicer's shared reads do).
+        None (a stream): the cache's own timeout."""
         key: Key = (credential.tenant, transcription_id, word_format or "")
         kept = self._kept.get(key)
         if kept is not None:
             self._kept.move_to_end(key)
             return kept
 
+        led = False
+
         async def fetch() -> bytes:
+            nonlocal led
+            led = True
             self.fetches += 1
+            own = self._client.deadline_in(self._timeout)
             options = CallOptions(
                 token=credential.token,
-                deadline=self._client.deadline_in(self._timeout),
+                deadline=own if deadline is None else min(own, deadline),
                 request_id=request_id,
             )
             answer = await self._client.get_transcription(
@@ -105,7 +125,12 @@ class TranscriptCache:
                 self._keep(key, data)
             return data
 
-        shared = await self._flights.run(key, fetch, tag=request_id)
+        try:
+            shared = await self._flights.run(key, fetch, tag=request_id)
+        except (DeadlineExceeded, RateLimited, QuotaExhausted):
+            if led or deadline is None or deadline <= self._client.deadline_in(0):
+                raise
+            shared = await self._flights.run(key, fetch, tag=request_id)  # led by us this time
         return shared.value
 
     def _keep(self, key: Key, data: bytes) -> None:

@@ -116,3 +116,28 @@ async def test_an_unfinished_transcript_is_fetched_again(gateway_config: Gateway
                 answer = await export(stub, transcription_id, file_format)
                 assert answer.info.state != batch_pb2.TRANSCRIPTION_STATE_COMPLETED
             assert await upstream_count(sandbox, TRANSCRIPT_GET) - before == 2
+
+
+async def test_an_export_the_rate_budget_cannot_send_in_time_fails_at_once(
+    gateway_config: GatewayConfig, sandbox: SandboxServer
+) -> None:
+    """Through the cache, an export still answers as every read does under --upstream-rate-limit:
+    with the bucket spent (one request per 5 s), an export with a 2 s deadline fails at once
+    RESOURCE_EXHAUSTED, UPSTREAM_QUOTA_EXHAUSTED (not DEADLINE_EXCEEDED after waiting), and
+    nothing reaches the upstream."""
+    config = dataclasses.replace(gateway_config, upstream_rate_limit=0.2, upstream_burst=1)
+    async with Gateway(config) as gateway, grpc.aio.insecure_channel(gateway.address) as ch:
+        stub = Stub(ch)
+        request = pb.ExportTranscriptionRequest(
+            transcription_id="a1b2c3d4-e5f6-7890-abcd-ef1234567890",
+            format=batch_pb2.EXPORT_FORMAT_TEXT,
+        )
+        spent = await rpc_error(stub.ExportTranscription(request, metadata=bearer()))
+        assert_error(spent, grpc.StatusCode.NOT_FOUND, "TRANSCRIPTION_NOT_FOUND")
+        before = await upstream_count(sandbox, TRANSCRIPT_GET)
+        started = asyncio.get_running_loop().time()
+        error = await rpc_error(stub.ExportTranscription(request, metadata=bearer(), timeout=2.0))
+        took = asyncio.get_running_loop().time() - started
+    assert_error(error, grpc.StatusCode.RESOURCE_EXHAUSTED, "UPSTREAM_QUOTA_EXHAUSTED")
+    assert took < 1.5
+    assert await upstream_count(sandbox, TRANSCRIPT_GET) == before

@@ -22,7 +22,8 @@ from gateway.access.credentials import Credential
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from gateway.upstream import BatchFileDetail
-from gateway.watch.hub import MANIFESTS, Observed
+from gateway.watch.hub import Observed
+from gateway.watch.subjects import MANIFESTS
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.helpers.calls import assert_error, field_violations, rpc_error, source
 from tests.helpers.clock import FakeTime
