@@ -4,7 +4,9 @@ A cue gathers words in time order until the next word would break a rule: a diff
 a pause of more than MAX_PAUSE_SECONDS since the cue's last word, a cue longer than
 MAX_CUE_SECONDS, or text that no longer fits MAX_LINES lines of MAX_LINE_CHARS characters (code
 points; a speaker label written into the text counts). One word that cannot fit the limits on
-its own gets a cue of its own, over the limit: a word is never cut.
+its own gets a cue of its own, over the limit: a word is never cut. MAX_CUE_SECONDS and
+MAX_LINE_CHARS are the defaults of `CaptionOptions` (gateway.captions.options), which a caller
+may change.
 
 Words that overlap in time (the transliteration and the Hebrew letters of one term share their
 timing) are kept together, so consecutive cues do not overlap, up to a cue's worth of them: a
@@ -29,11 +31,12 @@ from dataclasses import dataclass
 
 from sofer.batch.v1 import batch_pb2
 
+from gateway.captions.options import DEFAULT_OPTIONS, CaptionOptions
+from gateway.captions.options import MAX_CUE_SECONDS as MAX_CUE_SECONDS  # the defaults, re-exported
+from gateway.captions.options import MAX_LINE_CHARS as MAX_LINE_CHARS
 from gateway.captions.words import NotTimed, Word, plain_text, squeeze, words_of
 
-MAX_LINE_CHARS = 42
 MAX_LINES = 2
-MAX_CUE_SECONDS = 7.0
 MAX_PAUSE_SECONDS = 1.0
 MAX_SECONDS = 7 * 24 * 3600.0
 """The latest word time captions take (a week): later is no recording's but a broken answer's
@@ -81,18 +84,18 @@ def empty_fill(reserved: int) -> Fill:
     return (0, reserved)
 
 
-def lay(fill: Fill, text: str) -> Fill:
-    """`fill` with one more word laid (OVER stays OVER)."""
+def lay(fill: Fill, text: str, line_chars: int = MAX_LINE_CHARS) -> Fill:
+    """`fill` with one more word laid on lines of `line_chars` (OVER stays OVER)."""
     lines, width = fill
     if lines > MAX_LINES:
         return OVER
     if lines == 0:
         lines, width = 1, width + len(text)
-    elif width + 1 + len(text) <= MAX_LINE_CHARS:
+    elif width + 1 + len(text) <= line_chars:
         width += 1 + len(text)
     else:
         lines, width = lines + 1, len(text)
-    return OVER if lines > MAX_LINES or width > MAX_LINE_CHARS else (lines, width)
+    return OVER if lines > MAX_LINES or width > line_chars else (lines, width)
 
 
 class _Speakers:
@@ -135,18 +138,22 @@ class _Open:
     fill: Fill
 
 
-def build_cues(words: Sequence[Word], label: Label = no_label) -> list[Cue]:
+def build_cues(
+    words: Sequence[Word], label: Label = no_label, options: CaptionOptions = DEFAULT_OPTIONS
+) -> list[Cue]:
     """The cues of `words` (see the module), in time order; `label` is what the format writes
-    before the first line, whose width the line limit counts."""
+    before the first line, whose width the line limit counts; `options` the line and cue
+    limits (today's by default)."""
     ordered = sorted(words, key=_start)  # stable: ties keep the upstream's order
     speakers = _Speakers(label)
     cues: list[Cue] = []
     current: _Open | None = None
-    for unit in _units(ordered, speakers):
+    width = options.line_chars
+    for unit in _units(ordered, speakers, width):
         head = ordered[unit.first]
         name, reserved = speakers(head.speaker)
         if current is not None:
-            fill = _joined(current, unit, ordered, name)
+            fill = _joined(current, unit, ordered, name, options)
             if fill is not OVER:
                 current.stop, current.end, current.fill = (
                     unit.stop,
@@ -154,10 +161,10 @@ def build_cues(words: Sequence[Word], label: Label = no_label) -> list[Cue]:
                     fill,
                 )
                 continue
-            cues.append(_cue(current, ordered))
+            cues.append(_cue(current, ordered, width))
         current = _Open(unit.first, unit.stop, name, reserved, head.start, unit.end, unit.fill)
     if current is not None:
-        cues.append(_cue(current, ordered))
+        cues.append(_cue(current, ordered, width))
     return cues
 
 
@@ -165,7 +172,7 @@ def _start(word: Word) -> float:
     return word.start
 
 
-def _units(ordered: Sequence[Word], speakers: _Speakers) -> list[_Unit]:
+def _units(ordered: Sequence[Word], speakers: _Speakers, width: int) -> list[_Unit]:
     """The ordered words grouped so that a word starting before every earlier word has ended
     joins the group, as long as the group still fits a cue's lines on its own: a cue boundary
     falls where the next word starts after every earlier word ended, or where overlapping
@@ -174,12 +181,12 @@ def _units(ordered: Sequence[Word], speakers: _Speakers) -> list[_Unit]:
     ends_at = -math.inf
     first, end, fill = 0, -math.inf, OVER
     for at, word in enumerate(ordered):
-        grown = lay(fill, word.text) if word.start < ends_at else OVER
+        grown = lay(fill, word.text, width) if word.start < ends_at else OVER
         if grown is OVER:
             if at:
                 units.append(_Unit(first, at, end, fill))
             first, end = at, word.end
-            grown = lay(empty_fill(speakers(word.speaker)[1]), word.text)
+            grown = lay(empty_fill(speakers(word.speaker)[1]), word.text, width)
         fill, end = grown, max(end, word.end)
         ends_at = max(ends_at, word.end)
     if ordered:
@@ -187,35 +194,37 @@ def _units(ordered: Sequence[Word], speakers: _Speakers) -> list[_Unit]:
     return units
 
 
-def _joined(cue: _Open, unit: _Unit, ordered: Sequence[Word], name: str | None) -> Fill:
+def _joined(
+    cue: _Open, unit: _Unit, ordered: Sequence[Word], name: str | None, options: CaptionOptions
+) -> Fill:
     """The cue's lines with `unit` added when it may extend the cue under every rule of the
     module, else OVER. Laying the unit's words stops at the first past the limits."""
     if (
         name != cue.speaker
         or ordered[unit.first].start - cue.end > MAX_PAUSE_SECONDS
-        or unit.end - cue.start > MAX_CUE_SECONDS
+        or unit.end - cue.start > options.cue_seconds
     ):
         return OVER
     fill = cue.fill
     for at in range(unit.first, unit.stop):
-        fill = lay(fill, ordered[at].text)
+        fill = lay(fill, ordered[at].text, options.line_chars)
         if fill is OVER:
             break
     return fill
 
 
-def _cue(cue: _Open, ordered: Sequence[Word]) -> Cue:
+def _cue(cue: _Open, ordered: Sequence[Word], width: int) -> Cue:
     words = tuple(ordered[cue.first : cue.stop])
     return Cue(
         start=cue.start,
         end=cue.end,
         speaker=cue.speaker,
         words=words,
-        lines=_lines([w.text for w in words], cue.reserved),
+        lines=_lines([w.text for w in words], cue.reserved, width),
     )
 
 
-def _lines(texts: Sequence[str], reserved: int) -> tuple[str, ...]:
+def _lines(texts: Sequence[str], reserved: int, width: int) -> tuple[str, ...]:
     """The words on one line when they fit, else on two lines broken where the longer line is
     shortest (the first such break: a shorter top line); a cue over the limits (a word too
     long for them) gets them broken greedily, on as many lines as it takes.
@@ -224,36 +233,36 @@ def _lines(texts: Sequence[str], reserved: int) -> tuple[str, ...]:
     two halves from running sums, and stops once the top line is too long."""
     sizes = [len(t) for t in texts]
     total = sum(sizes) + len(sizes) - 1  # the words joined by spaces
-    if reserved + total <= MAX_LINE_CHARS:
+    if reserved + total <= width:
         return (" ".join(texts),)
     best: tuple[int, int] | None = None  # (longer line's width, break index)
-    if reserved + total <= MAX_LINES * MAX_LINE_CHARS + 1:  # the space at the break goes
+    if reserved + total <= MAX_LINES * width + 1:  # the space at the break goes
         top = reserved - 1
         for at in range(1, len(texts)):
             top += sizes[at - 1] + 1
-            if top > MAX_LINE_CHARS:
+            if top > width:
                 break
             bottom = total - (top - reserved) - 1
-            if bottom <= MAX_LINE_CHARS and (best is None or max(top, bottom) < best[0]):
+            if bottom <= width and (best is None or max(top, bottom) < best[0]):
                 best = (max(top, bottom), at)
     if best is None:
-        return tuple(_greedy_lines(texts, reserved))
+        return tuple(_greedy_lines(texts, reserved, width))
     at = best[1]
     return (" ".join(texts[:at]), " ".join(texts[at:]))
 
 
-def _greedy_lines(texts: Sequence[str], reserved: int) -> list[str]:
-    """The words broken into lines of at most MAX_LINE_CHARS, each taking as many as fit (a
-    word longer than a line gets a line of its own)."""
+def _greedy_lines(texts: Sequence[str], reserved: int, width: int) -> list[str]:
+    """The words broken into lines of at most `width`, each taking as many as fit (a word
+    longer than a line gets a line of its own)."""
     lines = [[texts[0]]]
-    width = reserved + len(texts[0])
+    used = reserved + len(texts[0])
     for text in texts[1:]:
-        if width + 1 + len(text) <= MAX_LINE_CHARS:
+        if used + 1 + len(text) <= width:
             lines[-1].append(text)
-            width += 1 + len(text)
+            used += 1 + len(text)
         else:
             lines.append([text])
-            width = len(text)
+            used = len(text)
     return [" ".join(line) for line in lines]
 
 

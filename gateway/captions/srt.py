@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from sofer.batch.v1 import batch_pb2
 
-from gateway.captions.cues import build_cues, clock, starts_right_to_left, timed_words
+from gateway.captions.cues import (
+    build_cues,
+    clock,
+    no_label,
+    starts_right_to_left,
+    timed_words,
+)
+from gateway.captions.options import DEFAULT_OPTIONS, CaptionOptions
 
 MEDIA_TYPE = "application/x-subrip"
 EXTENSION = "srt"
@@ -28,13 +35,16 @@ def label(name: str | None) -> str:
     return f"{name}: " if name else ""
 
 
-def render(transcription: batch_pb2.Transcription) -> tuple[str, int]:
+def render(
+    transcription: batch_pb2.Transcription, options: CaptionOptions = DEFAULT_OPTIONS
+) -> tuple[str, int]:
     """The transcript as an SRT file and its number of cues; NotTimed without timestamps."""
-    cues = build_cues(timed_words(transcription), label)
+    labelled = options.speaker_labels
+    cues = build_cues(timed_words(transcription), label if labelled else no_label, options)
     blocks = []
     for number, cue in enumerate(cues, start=1):
         lines = [line.replace(_ARROW, _SAFE_ARROW) for line in cue.lines]
-        if cue.speaker:
+        if cue.speaker and labelled:
             mark = RIGHT_TO_LEFT_MARK if starts_right_to_left(lines[0]) else ""
             lines[0] = mark + label(cue.speaker).replace(_ARROW, _SAFE_ARROW) + lines[0]
         timing = f"{clock(cue.start, ',')} --> {clock(cue.end, ',')}"

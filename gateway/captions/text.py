@@ -14,14 +14,18 @@ from itertools import groupby
 from sofer.batch.v1 import batch_pb2
 
 from gateway.captions.cues import speaker_name
+from gateway.captions.options import DEFAULT_OPTIONS, CaptionOptions
 from gateway.captions.words import plain_text, words_of
 
 MEDIA_TYPE = "text/plain; charset=utf-8"
 EXTENSION = "txt"
 
 
-def paragraphs(transcription: batch_pb2.Transcription) -> list[str]:
-    """The paragraphs of the text file, each without its separating blank line."""
+def paragraphs(
+    transcription: batch_pb2.Transcription, options: CaptionOptions = DEFAULT_OPTIONS
+) -> list[str]:
+    """The paragraphs of the text file, each without its separating blank line; with speaker
+    labels off, a paragraph per turn still, without the line naming its speaker."""
     words = words_of(transcription)
     if not any(speaker_name(w.speaker) for w in words):
         body = plain_text(transcription.text) or " ".join(w.text for w in words)
@@ -29,11 +33,13 @@ def paragraphs(transcription: batch_pb2.Transcription) -> list[str]:
     out = []
     for name, turn in groupby(words, key=lambda w: speaker_name(w.speaker)):
         body = " ".join(w.text for w in turn)
-        out.append(f"{name}:\n{body}" if name else body)
+        out.append(f"{name}:\n{body}" if name and options.speaker_labels else body)
     return out
 
 
-def render(transcription: batch_pb2.Transcription) -> tuple[str, int]:
+def render(
+    transcription: batch_pb2.Transcription, options: CaptionOptions = DEFAULT_OPTIONS
+) -> tuple[str, int]:
     """The transcript as plain text and its number of paragraphs."""
-    found = paragraphs(transcription)
+    found = paragraphs(transcription, options)
     return ("\n\n".join(found) + "\n" if found else ""), len(found)

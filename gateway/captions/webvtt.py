@@ -12,6 +12,7 @@ from __future__ import annotations
 from sofer.batch.v1 import batch_pb2
 
 from gateway.captions.cues import build_cues, clock, timed_words
+from gateway.captions.options import DEFAULT_OPTIONS, CaptionOptions
 
 MEDIA_TYPE = "text/vtt"
 EXTENSION = "vtt"
@@ -23,13 +24,15 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def render(transcription: batch_pb2.Transcription) -> tuple[str, int]:
+def render(
+    transcription: batch_pb2.Transcription, options: CaptionOptions = DEFAULT_OPTIONS
+) -> tuple[str, int]:
     """The transcript as a WebVTT file and its number of cues; NotTimed without timestamps."""
-    cues = build_cues(timed_words(transcription))
+    cues = build_cues(timed_words(transcription), options=options)
     blocks = [HEADER]
     for cue in cues:
         lines = [escape(line) for line in cue.lines]
-        if cue.speaker:
+        if cue.speaker and options.speaker_labels:
             lines[0] = f"<v {escape(cue.speaker)}>{lines[0]}"
         timing = f"{clock(cue.start, '.')} --> {clock(cue.end, '.')}"
         blocks.append(f"{timing}\n" + "\n".join(lines) + "\n")

@@ -16,7 +16,7 @@ from sofer.batch.v1 import batch_service_pb2_grpc
 from gateway.cli import upload
 from gateway.cli.channel import add_tls_arguments, open_channel_for
 from gateway.cli.errors import ClientError, ExitCode, UsageError
-from gateway.cli.fetch import DEFAULT_FORMATS, fetch, parse_formats
+from gateway.cli.fetch import DEFAULT_FORMATS, FORMATS, fetch, parse_formats
 from gateway.cli.fetch_folder import Folder
 from gateway.cli.reconnect import ReconnectPolicy
 from gateway.cli.submit import plan_submit, submit
@@ -74,8 +74,8 @@ def _add_format_argument(parser: argparse.ArgumentParser, *, needs: str = "") ->
         default=None,
         dest="formats",
         metavar="LIST",
-        help="the files to write per item, comma-separated among txt, json, srt, vtt (default "
-        f"{','.join(DEFAULT_FORMATS)}){needs}",
+        help=f"the files to write per item, comma-separated among {', '.join(FORMATS)} "
+        f"(default {','.join(DEFAULT_FORMATS)}){needs}",
     )
 
 

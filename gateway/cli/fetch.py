@@ -18,8 +18,10 @@ Three calls, on one channel:
   is not taken for one long failure. It reconnects quietly, and a final error of it stops the
   display, not the fetch.
 
-Formats: `txt`, `srt` and `vtt` are rendered locally by gateway.captions (the renderers of
-ExportTranscription: no RPC per file); `json` is the `Transcription` message as protobuf JSON.
+Formats: `txt`, `srt`, `vtt`, `md`, `docx` and `words.json` are rendered locally by
+gateway.captions (the renderers of ExportTranscription: no RPC per file, and the transcript
+arrives once whatever the number of formats); `json` is the `Transcription` message as protobuf
+JSON.
 """
 
 from __future__ import annotations
@@ -49,7 +51,10 @@ pb = batch_service_pb2
 Sleep = Callable[[float], Awaitable[None]]
 
 RPC = "StreamBatchTranscripts"
-FORMATS = ("txt", "json", "srt", "vtt")
+FORMATS = ("txt", "json", "srt", "vtt", "md", "docx", "words.json")
+_RENDERERS = {"words.json": captions.JSON, **captions.FORMATS}
+"""The captions format of each name but `json` (ExportTranscription's JSON is `words.json`
+here: `json` was the Transcription message first)."""
 DEFAULT_FORMATS = ("txt", "json")
 DISPLAY_GRACE = 2.0
 """Seconds the progress line gets, once every transcript is in, to show the batch's end."""
@@ -71,12 +76,19 @@ def parse_formats(text: str) -> tuple[str, ...]:
     return tuple(chosen)
 
 
-def render_file(transcription: batch_pb2.Transcription, fmt: str) -> str:
-    """The file of one format; captions.NotTimed for captions of a transcript without timing."""
+def render_file(transcription: batch_pb2.Transcription, fmt: str) -> str | bytes:
+    """The file of one format, text or (DOCX) bytes; captions.NotTimed for captions of a
+    transcript without timing."""
     if fmt == "json":
         data = render.message_dict(transcription)
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    return captions.FORMATS[fmt].render(transcription).content
+    rendered = _RENDERERS[fmt].render(transcription)
+    return rendered.binary or rendered.content
+
+
+def _format_of(entry: Entry, name: str) -> str:
+    """The format of one of the entry's files: its name after the stem."""
+    return name.removeprefix(f"{entry.stem}.")
 
 
 def _info(entry: Entry) -> batch_pb2.TranscriptionInfo:
@@ -150,7 +162,7 @@ class _Run:
                 "client_item_id": info.client_item_id,
                 "title": info.title,
                 "state": batch_pb2.TranscriptionState.Name(info.state),
-                "files": [f for f in entry.files if f.rsplit(".", 1)[-1] in self.formats],
+                "files": [f for f in entry.files if _format_of(entry, f) in self.formats],
                 "not_rendered": not_rendered,
                 "finished_count": message.finished_count,
                 "total_count": message.total_count,

@@ -125,9 +125,11 @@ class Folder:
             )
         ]
 
-    def write(self, name: str, content: str) -> None:
-        """Write the file `name` atomically (see the module); `ClientError` when it cannot."""
-        _write_atomic(self.path / name, content.encode("utf-8"))
+    def write(self, name: str, content: str | bytes) -> None:
+        """Write the file `name` atomically (see the module), text as UTF-8; `ClientError`
+        when it cannot."""
+        data = content if isinstance(content, bytes) else content.encode("utf-8")
+        _write_atomic(self.path / name, data)
 
     def save(self) -> None:
         """Write the manifest atomically."""
@@ -163,7 +165,8 @@ def _entry(tid: str, raw: dict[str, Any]) -> Entry:
     _safe(tid, stem)
     for name in files:
         extension = name.removeprefix(f"{stem}.")
-        if extension == name or not extension.isalpha() or not extension.isascii():
+        parts = extension.split(".")  # "txt", or "words.json"
+        if extension == name or not all(p.isalpha() and p.isascii() for p in parts):
             raise ValueError(f"item {tid} lists the file {name!r}, not one of its stem {stem!r}")
     return Entry(
         stem=stem,

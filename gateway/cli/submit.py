@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import grpc
 from google.protobuf import json_format
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
 
 from gateway.cli import render
-from gateway.cli.errors import ManifestRejected, UsageError, call_rpc
+from gateway.cli.errors import ManifestRejected, RpcFailed, UsageError, call_rpc
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 Metadata = Sequence[tuple[str, str]]
 pb = batch_service_pb2
+FINAL_MANIFEST_STATES = (batch_pb2.MANIFEST_STATUS_VALID, batch_pb2.MANIFEST_STATUS_INVALID)
 
 
 @dataclass(frozen=True)
@@ -142,11 +144,14 @@ async def upload_manifest(
     clock: Callable[[], float] = time.monotonic,
     progress: TextIO | None = None,
 ) -> batch_pb2.Manifest:
-    """Upload a manifest (fresh request id) and poll GetManifest until it is VALID.
+    """Upload a manifest (fresh request id) and follow its validation (WatchManifest) until it
+    is VALID.
 
-    Each call has the deadline `rpc_timeout`. Polls every `poll_interval` seconds, growing x1.5
-    up to 5 s. `ManifestRejected` when it is INVALID (the message lists its validation errors)
-    or still pending after `validation_timeout` seconds. Notes for people go to `progress`.
+    The upload has the deadline `rpc_timeout`; the watch `validation_timeout` in all. A watch
+    cut short (UNAVAILABLE: a gateway restarting) is opened again after `poll_interval`
+    seconds, growing x1.5 up to 5 s, while there is time. `ManifestRejected` when the manifest
+    is INVALID (the message lists its validation errors) or still pending after
+    `validation_timeout` seconds. Notes for people go to `progress`.
     """
     upload = pb.UploadManifestRequest()
     upload.CopyFrom(request)
@@ -161,26 +166,28 @@ async def upload_manifest(
         progress.flush()
     deadline = clock() + validation_timeout
     delay = poll_interval
-    while manifest.status not in (
-        batch_pb2.MANIFEST_STATUS_VALID,
-        batch_pb2.MANIFEST_STATUS_INVALID,
-    ):
-        if clock() >= deadline:
+    while manifest.status not in FINAL_MANIFEST_STATES:
+        left = deadline - clock()
+        if left <= 0:
             raise ManifestRejected(
                 f"manifest {manifest.id} still not validated after {validation_timeout:g} s "
                 f"({batch_pb2.ManifestStatus.Name(manifest.status)})"
             )
-        await asyncio.sleep(delay)
-        delay = min(delay * 1.5, 5.0)
-        got: pb.GetManifestResponse = await call_rpc(
-            "GetManifest",
-            stub.GetManifest(
-                pb.GetManifestRequest(batch_file_id=manifest.id),
-                metadata=tuple(metadata),
-                timeout=rpc_timeout,
-            ),
+        call = stub.WatchManifest(
+            pb.WatchManifestRequest(batch_file_id=manifest.id),
+            metadata=tuple(metadata),
+            timeout=left,
         )
-        manifest = got.manifest
+        try:
+            while (message := await call.read()) is not grpc.aio.EOF:  # type: ignore[attr-defined]
+                manifest = message.manifest
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                continue  # the validation timeout: said above, with the last status
+            if error.code() != grpc.StatusCode.UNAVAILABLE or clock() + delay >= deadline:
+                raise RpcFailed.from_error("WatchManifest", error) from None
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, 5.0)
     if manifest.status == batch_pb2.MANIFEST_STATUS_INVALID:
         errors = "".join(f"\n  {e}" for e in manifest.validation_errors) or " (no reason given)"
         raise ManifestRejected(f"manifest {manifest.id} is INVALID:{errors}")

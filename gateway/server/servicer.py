@@ -7,22 +7,29 @@ retries the upstream client's, rules the validation package's, shapes the mappin
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
-import grpc
 from sofer.batch.v1 import batch_service_pb2 as pb
 
-from gateway import captions, validation
+from gateway import validation
 from gateway.access.caller_quota import CallerQuota
 from gateway.access.credentials import CallerAuth
 from gateway.contract import listing as listing_mapping
 from gateway.contract import mapping
-from gateway.contract.errors import GatewayError, Reason
+from gateway.contract.errors import Reason
 from gateway.observability.metrics import GatewayMetrics
-from gateway.server import cost, links, listing, singles, status_replies, uploads
+from gateway.server import (
+    cost,
+    exports,
+    links,
+    listing,
+    manifests,
+    singles,
+    status_replies,
+    uploads,
+)
 from gateway.server.frame import Call, client_stream_rpc, stream_rpc, unary_rpc
 from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
@@ -40,7 +47,7 @@ from gateway.upstream import models as upstream_models
 from gateway.upstream.singles import TranscriptionRequest
 from gateway.watch import fanout, transcripts
 from gateway.watch.hub import Observation, StatusHub
-from gateway.watch.sources import TRANSCRIPTIONS
+from gateway.watch.subjects import TRANSCRIPTIONS
 from gateway.watch.transcript_cache import TranscriptCache
 
 T = TypeVar("T")
@@ -91,7 +98,7 @@ class BatchTranscriptionServicer:
         self.status_replies = status_replies.StatusReplies()
         """GetBatchStatus replies by the upstream answer they were built from (GetBatchStatus)."""
         self.transcripts = TranscriptCache(client, timeout=default_timeout)
-        """Completed transcripts for StreamBatchTranscripts, fetched once for every stream."""
+        """Completed transcripts, fetched once for every stream, read and export of them."""
         self.metrics = metrics
         """Counts RPCs (gateway.server.frame) and replays; None: no metrics."""
         self.caller_quota = caller_quota if caller_quota is not None else CallerQuota()
@@ -329,61 +336,14 @@ class BatchTranscriptionServicer:
     async def GetTranscription(
         self, request: pb.GetTranscriptionRequest, call: Call
     ) -> pb.GetTranscriptionResponse:
-        return await self._transcript(
-            call, request.transcription_id, request.filter_hebrew_word_format
-        )
-
-    async def _transcript(
-        self, call: Call, transcription_id: str, word_filter: int
-    ) -> pb.GetTranscriptionResponse:
-        """GetTranscription's read (shared with ExportTranscription: an export and a read of
-        the same transcript in flight share one upstream call)."""
-        call.note(transcription_id=transcription_id)
-        call.not_found = Reason.TRANSCRIPTION_NOT_FOUND
-        word_format = mapping.filter_param(word_filter)
-
-        async def fetch(options: CallOptions) -> pb.GetTranscriptionResponse:
-            answer = await self.client.get_transcription(
-                transcription_id, filter_hebrew_word_format=word_format, opts=options
-            )
-            # Off the event loop, as an export's rendering: a message per word takes seconds
-            # for a transcript of hundreds of thousands of words.
-            mapped = await asyncio.to_thread(mapping.transcription, answer)
-            return pb.GetTranscriptionResponse(transcription=mapped)
-
-        key = ("GetTranscription", transcription_id, word_format or "")
-        return await self._read(call, key, fetch)
+        # Through the transcript cache (gateway.server.exports), as exports and streams read.
+        return await exports.get_transcription(self.transcripts, call, request)
 
     @unary_rpc("ExportTranscription")
     async def ExportTranscription(
         self, request: pb.ExportTranscriptionRequest, call: Call
     ) -> pb.ExportTranscriptionResponse:
-        file_format = captions.for_export_format(request.format)
-        assert file_format is not None  # validation refuses UNSPECIFIED and unknown formats
-        read = await self._transcript(
-            call, request.transcription_id, request.filter_hebrew_word_format
-        )
-        transcription = read.transcription
-        try:
-            # Off the event loop: a transcript of hundreds of thousands of words takes seconds
-            # to render, which other calls must not wait for (the thread yields the GIL).
-            rendered = await asyncio.to_thread(file_format.render, transcription)
-        except captions.NotTimed as exc:
-            raise GatewayError(
-                grpc.StatusCode.FAILED_PRECONDITION,
-                Reason.TRANSCRIPT_NOT_TIMED,
-                f"cannot export transcription {request.transcription_id} as"
-                f" {file_format.extension}: {exc}; EXPORT_FORMAT_TEXT needs no timestamps",
-                metadata={"transcription_id": request.transcription_id},
-            ) from exc
-        call.note(cue_count=str(rendered.cue_count))
-        return pb.ExportTranscriptionResponse(
-            content=rendered.content,
-            media_type=file_format.media_type,
-            file_extension=file_format.extension,
-            info=transcription.info,
-            cue_count=rendered.cue_count,
-        )
+        return await exports.export_transcription(self.transcripts, call, request)
 
     @unary_rpc("GetTranscriptionStatus")
     async def GetTranscriptionStatus(
@@ -522,7 +482,7 @@ class BatchTranscriptionServicer:
     ) -> AsyncIterator[pb.WatchTranscriptionResponse]:
         call.note(transcription_id=request.transcription_id)
         previous: Observation | None = None
-        watch = self.hub.watch(call.credential, request.transcription_id, source=TRANSCRIPTIONS)
+        watch = self.hub.watch_subject(call.credential, request.transcription_id, TRANSCRIPTIONS)
         async for observation in watch:
             if previous is not None and observation.status == previous.status:
                 continue  # a change and its undoing, skipped: nothing new to say
@@ -532,6 +492,16 @@ class BatchTranscriptionServicer:
             )
             response.observed_at.FromDatetime(observation.observed_at)
             yield response
+
+    # --- issue 22: exports and WatchManifest ---
+
+    @stream_rpc("WatchManifest", watch=True)
+    async def WatchManifest(
+        self, request: pb.WatchManifestRequest, call: Call
+    ) -> AsyncIterator[pb.WatchManifestResponse]:
+        # On the batch watches' hub (gateway.server.manifests): its errors come translated.
+        async for message in manifests.watch_manifest(self.hub, request, call):
+            yield message
 
     async def _read(
         self,

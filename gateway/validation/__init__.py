@@ -21,6 +21,7 @@ from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2
 
 from gateway.validation import money
+from gateway.validation.exports import check_caption_options, validate_watch_manifest
 from gateway.validation.jsonl import check_jsonl
 from gateway.validation.listing import (
     DEFAULT_LIST_PAGE_SIZE,
@@ -268,14 +269,22 @@ def validate_export_transcription(
     request: batch_service_pb2.ExportTranscriptionRequest,
 ) -> Violations:
     """`transcription_id` is a required UUID; `format` is required (a known value other than
-    UNSPECIFIED); the filter is a known enum value, as GetTranscription's."""
+    UNSPECIFIED); the filter is a known enum value, as GetTranscription's; the caption options
+    within their ranges (gateway.validation.exports)."""
     out: Violations = []
     _uuid(out, "transcription_id", request.transcription_id, required=True)
     if request.format == batch_pb2.EXPORT_FORMAT_UNSPECIFIED:
-        out.append(Violation("format", Reason.REQUIRED, "is required (SRT, WEBVTT or TEXT)"))
+        out.append(
+            Violation(
+                "format",
+                Reason.REQUIRED,
+                "is required (SRT, WEBVTT, TEXT, MARKDOWN, DOCX or JSON)",
+            )
+        )
     else:
         _enum(out, "format", request.format, batch_pb2.ExportFormat.DESCRIPTOR)
     _word_filter(out, request.filter_hebrew_word_format)
+    check_caption_options(out, request.caption_options)
     return out
 
 
@@ -309,6 +318,7 @@ _VALIDATORS: Mapping[str, Callable[[Any], Violations]] = {
     "sofer.batch.v1.CreateTranscriptionRequest": validate_create_transcription,
     "sofer.batch.v1.UploadTranscriptionRequest": validate_upload_transcription,
     "sofer.batch.v1.WatchTranscriptionRequest": validate_watch_transcription,
+    "sofer.batch.v1.WatchManifestRequest": validate_watch_manifest,
 }
 
 

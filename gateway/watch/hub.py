@@ -1,5 +1,11 @@
 """The status hub: one upstream poller per (tenant, batch), shared by every watcher of it.
 
+What a topic polls is its `Subject`: a batch's status (`BATCHES`, WatchBatchStatus and
+StreamBatchTranscripts) or a manifest's validation (`MANIFESTS`, WatchManifest: GET
+/v1/transcriptions/batch-files/{id}, until VALID or INVALID). Both share everything below
+(the watch limit, the cadence, the failure policy, shutdown) except sharing through Redis, which
+carries batch statuses only: a manifest topic polls on its own replica.
+
 The shape is grpc_health's async servicer (`grpc_health/v1/_async.py`) with a poller behind it:
 one topic per key, every watcher woken when the value changes, each reading the latest value
 when it is ready, clean-up in `finally`.
@@ -47,6 +53,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
 
 import grpc
 import structlog
@@ -75,9 +82,9 @@ from gateway.watch.exchange import (
     SharedUnavailable,
     StatusExchange,
 )
-from gateway.watch.sources import BATCHES, Source
+from gateway.watch.subjects import BATCHES, Subject
 
-TERMINAL_STATES = frozenset({"COMPLETED", "FAILED"})
+S = TypeVar("S")
 
 log = structlog.get_logger("gateway.watch.hub")
 
@@ -101,10 +108,10 @@ class Cadence:
 
 
 @dataclass(frozen=True)
-class Observation:
-    """A batch status as the poller read it, and when (wall clock, UTC)."""
+class Observed(Generic[S]):
+    """A status as the poller read it, and when (wall clock, UTC)."""
 
-    status: BatchStatusResponse
+    status: S
     observed_at: datetime
     version: int = 0
     """The topic's version this observation is (1, 2, ...: one per change the poller saw)."""
@@ -113,11 +120,13 @@ class Observation:
     read_at: float = dataclasses.field(default_factory=time.monotonic, compare=False, repr=False)
     """When it was read, on the hub's clock (time.monotonic unless a test injects one): its age
     for GetBatchStatus (StatusHub.fresh)."""
+    terminal: bool = dataclasses.field(default=False, compare=False)
+    """The status will not change any more (a batch COMPLETED or FAILED, a manifest VALID or
+    INVALID: its Subject's `final`), set by the hub."""
 
-    @property
-    def terminal(self) -> bool:
-        """COMPLETED or FAILED: the batch will not change any more."""
-        return str(self.status.status) in TERMINAL_STATES
+
+Observation = Observed[BatchStatusResponse]
+"""A batch's status as the poller read it."""
 
 
 class _Outcome(enum.Enum):
@@ -134,18 +143,13 @@ class _Outcome(enum.Enum):
 class _Topic:
     """One (tenant, batch): its latest observation, its watchers and its poller."""
 
-    def __init__(
-        self, key: tuple[str, str], credential: Credential, source: Source, polled: str
-    ) -> None:
+    def __init__(self, key: tuple[str, str], credential: Credential, subject: Subject[Any]) -> None:
         self.key = key
         self.credential = credential
-        self.source = source
-        """What the topic polls (gateway.watch.sources): a batch, or a transcription."""
-        self.polled = polled
-        """The id the topic polls (the key's id without the source's prefix)."""
+        self.subject = subject
         self.changed = asyncio.Event()
         """Set (and replaced by a new one) when `latest` or `error` changes."""
-        self.latest: Observation | None = None
+        self.latest: Observed[Any] | None = None
         self.version = 0
         self.error: GatewayError | None = None
         self.watchers = 0
@@ -163,8 +167,7 @@ class _Topic:
 
     @property
     def batch_id(self) -> str:
-        """The id polled (a batch's, or for WatchTranscription a transcription's)."""
-        return self.polled
+        return self.key[1]
 
     def news_since(self, seen: int) -> bool:
         """A version newer than `seen`, or an error that ends the watches."""
@@ -198,7 +201,8 @@ class StatusHub:
         self._clock = clock
         self._rng = rng
         self._shared = shared
-        self._topics: dict[tuple[str, str], _Topic] = {}
+        self._topics: dict[tuple[str, str, str], _Topic] = {}
+        """By (subject kind, tenant, id)."""
         self._pollers: set[asyncio.Task[None]] = set()
         self._open = 0
         self._closing = False
@@ -221,7 +225,11 @@ class StatusHub:
     def readings(self) -> list[Reading]:
         """The hub's live values, for the metrics (GatewayMetrics.track)."""
         return [
-            Reading("open_watches", "WatchBatchStatus streams open now", self.open_watches),
+            Reading(
+                "open_watches",
+                "WatchBatchStatus, StreamBatchTranscripts and WatchManifest streams open now",
+                self.open_watches,
+            ),
             Reading("active_pollers", "Upstream status pollers running now", self.active_pollers),
             Reading(
                 "poll_leases",
@@ -230,12 +238,16 @@ class StatusHub:
             ),
         ]
 
-    async def watch(
-        self, credential: Credential, batch_id: str, *, source: Source = BATCHES
-    ) -> AsyncIterator[Observation]:
-        """The batch's current status at once, then each change; returns after a terminal one.
-        `source` says what the id names (gateway.watch.sources: a transcription, as a batch of
-        one); topics of different sources never meet.
+    def watch(self, credential: Credential, batch_id: str) -> AsyncIterator[Observation]:
+        """The batch's current status at once, then each change; returns after a terminal one
+        (see `watch_subject`)."""
+        return self.watch_subject(credential, batch_id, BATCHES)
+
+    async def watch_subject(
+        self, credential: Credential, batch_id: str, subject: Subject[S]
+    ) -> AsyncIterator[Observed[S]]:
+        """The status of `subject` `batch_id` at once, then each change; returns after a
+        terminal one.
 
         A topic that already has a state gives it at once, whatever its poller is doing.
         Raises GatewayError: RESOURCE_EXHAUSTED past `max_watches`, UNAVAILABLE when shutting
@@ -252,7 +264,7 @@ class StatusHub:
                 "or poll GetBatchStatus",
                 quota_subject="open watches per gateway process",
             )
-        topic = self._join(credential, batch_id, source)
+        topic = self._join(credential, batch_id, subject)
         traced = tracing.watch_joined(topic)  # the polls' spans link to this watch's span
         try:
             seen = 0
@@ -273,15 +285,17 @@ class StatusHub:
             tracing.watch_left(topic, traced)
             self._leave(topic)
 
-    def _join(self, credential: Credential, batch_id: str, source: Source) -> _Topic:
-        key = (credential.tenant, source.prefix + batch_id)
-        topic = self._topics.get(key)
+    def _join(self, credential: Credential, batch_id: str, subject: Subject[Any]) -> _Topic:
+        key = (credential.tenant, batch_id)
+        topic = self._topics.get((subject.kind, *key))
         if topic is None:
-            topic = self._topics[key] = _Topic(key, credential, source, batch_id)
+            topic = self._topics[(subject.kind, *key)] = _Topic(key, credential, subject)
             # A fresh context: the poller serves every watcher, so it must not carry the first
             # watcher's request id and rpc name into its log lines.
             task = asyncio.create_task(
-                self._run(topic), name=f"status-poller {batch_id}", context=contextvars.Context()
+                self._run(topic),
+                name=f"{subject.kind}-poller {batch_id}",
+                context=contextvars.Context(),
             )
             topic.poller = task
             self._pollers.add(task)
@@ -294,8 +308,8 @@ class StatusHub:
         topic.watchers -= 1
         self._open -= 1
         if topic.watchers == 0:
-            if self._topics.get(topic.key) is topic:
-                del self._topics[topic.key]
+            if self._topics.get(_key_of(topic)) is topic:
+                del self._topics[_key_of(topic)]
             if topic.poller is not None:
                 topic.poller.cancel()
 
@@ -309,10 +323,10 @@ class StatusHub:
             task.cancel()
         await asyncio.gather(*pollers, return_exceptions=True)
 
-    async def _publish(self, topic: _Topic, observation: Observation) -> None:
+    async def _publish(self, topic: _Topic, observation: Observed[Any]) -> None:
         self._show(topic, observation)
 
-    def _show(self, topic: _Topic, observation: Observation) -> None:
+    def _show(self, topic: _Topic, observation: Observed[Any]) -> None:
         """Make `observation` the topic's next version and wake its watchers."""
         topic.version += 1
         topic.latest = dataclasses.replace(observation, version=topic.version)
@@ -332,8 +346,8 @@ class StatusHub:
         self._end_here(topic, error)
 
     def _end_here(self, topic: _Topic, error: GatewayError) -> None:
-        if self._topics.get(topic.key) is topic:
-            del self._topics[topic.key]
+        if self._topics.get(_key_of(topic)) is topic:
+            del self._topics[_key_of(topic)]
         if topic.error is None:
             topic.error = error
         topic.turn.set()
@@ -341,7 +355,7 @@ class StatusHub:
 
     async def _run(self, topic: _Topic) -> None:
         """The topic's task: poll (alone, or shared with the other replicas)."""
-        if self._shared is None:
+        if self._shared is None or topic.subject.exchange_prefix is None:  # batch shapes only
             await self._poll(topic)
         else:
             await self._coordinate(topic, self._shared)
@@ -349,7 +363,8 @@ class StatusHub:
     async def _coordinate(self, topic: _Topic, shared: StatusExchange) -> None:
         """Shared mode: follow the replicas' status, lead when the lease is free, poll locally
         while Redis cannot be reached (gateway.watch.exchange)."""
-        key = shared.key(topic.credential.tenant, topic.key[1])  # the source's prefix kept
+        prefix = topic.subject.exchange_prefix or ""
+        key = shared.key(topic.credential.tenant, prefix + topic.batch_id)
         handler = functools.partial(self._received, topic)
         try:
             while not _finished(topic):
@@ -429,12 +444,17 @@ class StatusHub:
         if latest is not None and latest.status == shared.status:
             return
         age = max(0.0, (datetime.now(UTC) - shared.observed_at).total_seconds())
-        observation = Observation(shared.status, shared.observed_at, read_at=self._clock() - age)
+        observation = Observation(
+            shared.status,
+            shared.observed_at,
+            read_at=self._clock() - age,
+            terminal=topic.subject.final(shared.status),
+        )
         self._show(topic, observation)
         if observation.terminal:
             topic.turn.set()
 
-    async def _announce(self, topic: _Topic, observation: Observation) -> bool:
+    async def _announce(self, topic: _Topic, observation: Observed[Any]) -> bool:
         """Publish a change this topic's poller read: through Redis first when this replica
         leads (False: its lease was lost, the new holder publishes), then to its watchers."""
         lease, shared = topic.lease, self._shared
@@ -489,7 +509,7 @@ class StatusHub:
             else {"tenant": self._shared.tenant_name(topic.credential.tenant)}
         )
         bound = structlog.get_logger("gateway.watch.hub").bind(
-            **{topic.source.id_key: topic.batch_id}, **named
+            **{topic.subject.id_key: topic.batch_id}, **named
         )
         try:
             while True:
@@ -517,8 +537,8 @@ class StatusHub:
                         cap=self.max_retry_after,
                         token=topic.credential.token,
                         batch_id=topic.batch_id,
-                        id_key=topic.source.id_key,
-                        not_found=topic.source.not_found,
+                        id_key=topic.subject.id_key,
+                        not_found=topic.subject.not_found,
                     )
                     if ended is not None:
                         bound.info(
@@ -544,8 +564,8 @@ class StatusHub:
                         exc,
                         token=topic.credential.token,
                         batch_id=topic.batch_id,
-                        id_key=topic.source.id_key,
-                        not_found=topic.source.not_found,
+                        id_key=topic.subject.id_key,
+                        not_found=topic.subject.not_found,
                     )
                     bound.info("poll ended the watches", code=error.code.name)
                     await self._end(topic, error)
@@ -554,7 +574,12 @@ class StatusHub:
                     failures = 0
                     latest = topic.latest
                     if latest is None or answer != latest.status:
-                        observation = Observation(answer, datetime.now(UTC), read_at=self._clock())
+                        observation = Observed(
+                            answer,
+                            datetime.now(UTC),
+                            read_at=self._clock(),
+                            terminal=topic.subject.final(answer),
+                        )
                         if not await self._announce(topic, observation):
                             return _Outcome.LOST
                         if observation.terminal:
@@ -580,12 +605,12 @@ class StatusHub:
             )
             return _Outcome.DONE
 
-    async def _read(self, topic: _Topic, options: CallOptions) -> BatchStatusResponse:
+    async def _read(self, topic: _Topic, options: CallOptions) -> Any:
         """One poll. A refusal of the rate budget while an upstream 429 pauses it is that
         429's (gateway.watch.poll_failures.paused_by_upstream), and fails the poll as it."""
         try:
             with tracing.poll_span(topic, topic.batch_id):
-                return await topic.source.read(self._client, topic.batch_id, options)
+                return await topic.subject.read(self._client, topic.batch_id, options)
         except QuotaExhausted as exc:
             limited = poll_failures.paused_by_upstream(exc)
             if limited is None:
@@ -611,7 +636,7 @@ class StatusHub:
         """
         if max_age <= 0 or self._closing:
             return None
-        topic = self._topics.get((credential.tenant, batch_id))
+        topic = self._topics.get((BATCHES.kind, credential.tenant, batch_id))
         if topic is None or topic.error is not None or topic.latest is None:
             return None
         observation = topic.latest
@@ -622,6 +647,10 @@ class StatusHub:
         if self._clock() - observation.read_at > max_age:
             return None
         return observation
+
+
+def _key_of(topic: _Topic) -> tuple[str, str, str]:
+    return (topic.subject.kind, *topic.key)
 
 
 def _finished(topic: _Topic) -> bool:

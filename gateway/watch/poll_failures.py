@@ -74,7 +74,7 @@ def give_up(
     """The error that ends the watches instead of waiting `wait`, or None to wait.
 
     `silent` is how long (seconds) the topic's poller has been trying without any state.
-    `batch_id` is the id polled, named `id_key` in the ErrorInfo (a transcription's too).
+    `batch_id` is the watched id, named `id_key` in the error (a manifest's: `batch_file_id`).
     """
     rate_limited = isinstance(exc, RateLimited)
     if rate_limited and wait > cap:
@@ -91,7 +91,8 @@ def give_up(
         )
     if has_state or silent + wait <= cap:
         return None
-    note = f"no status of this batch after {silent:.0f} s of failed polls: watch again"
+    what = "manifest" if id_key == "batch_file_id" else "batch"
+    note = f"no status of this {what} after {silent:.0f} s of failed polls: watch again"
     error = watch_error(
         exc,
         token=token,
@@ -117,8 +118,8 @@ def watch_error(
     note: str = "",
     retry_after: float | None = None,
 ) -> GatewayError:
-    """`exc` as the error that ends a batch's (or another polled id's) watches, translated by
-    the one table; the id named `id_key` in the ErrorInfo, a 404 answered `not_found`."""
+    """`exc` as the error that ends a topic's watches (translated by the one table); the
+    watched id is named `id_key` in its metadata."""
     error = from_upstream(exc, token=token, metadata={id_key: batch_id}, not_found=not_found)
     if note:
         error = dataclasses.replace(error, message=f"{error.message} ({note})")

@@ -308,6 +308,9 @@ def test_formats_are_named_by_extension_for_file_writers() -> None:
         "srt": "application/x-subrip",
         "vtt": "text/vtt",
         "txt": "text/plain; charset=utf-8",
+        "md": "text/markdown; charset=utf-8",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "json": "application/json",
     }
     assert captions.for_export_format(batch_pb2.EXPORT_FORMAT_UNSPECIFIED) is None
 

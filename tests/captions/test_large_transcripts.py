@@ -106,10 +106,10 @@ def test_six_hundred_thousand_words_build_in_linear_time(monkeypatch: pytest.Mon
     laid = 0
     real_lay = cues_module.lay
 
-    def counted(fill: Fill, text: str) -> Fill:
+    def counted(fill: Fill, text: str, line_chars: int = MAX_LINE_CHARS) -> Fill:
         nonlocal laid
         laid += 1
-        return real_lay(fill, text)
+        return real_lay(fill, text, line_chars)
 
     monkeypatch.setattr(cues_module, "lay", counted)
     built: list[Cue] = []

@@ -360,6 +360,33 @@ def test_plan_sets_modes_and_speakers() -> None:
 
 
 @dataclass
+class FakeWatch:
+    """A WatchManifest call of FakeStub: its next statuses until a final one, or, after three
+    pending ones, DEADLINE_EXCEEDED (the watch's time ran out)."""
+
+    stub: FakeStub
+    sent: int = 0
+    last: int = batch_pb2.MANIFEST_STATUS_UNSPECIFIED
+
+    async def read(self) -> Any:
+        final = (batch_pb2.MANIFEST_STATUS_VALID, batch_pb2.MANIFEST_STATUS_INVALID)
+        if self.sent and self.last in final:
+            return grpc.aio.EOF  # type: ignore[attr-defined]
+        if self.sent == 3:
+            raise grpc.aio.AioRpcError(
+                grpc.StatusCode.DEADLINE_EXCEEDED,
+                grpc.aio.Metadata(),
+                grpc.aio.Metadata(),
+                "Deadline Exceeded",
+                None,
+            )
+        self.sent += 1
+        manifest = self.stub._manifest()
+        self.last = manifest.status
+        return pb.WatchManifestResponse(manifest=manifest)
+
+
+@dataclass
 class FakeStub:
     """A stand-in for the stub: manifest statuses to answer in turn, and every request seen."""
 
@@ -378,9 +405,9 @@ class FakeStub:
         self.requests.append(request)
         return pb.UploadManifestResponse(manifest=self._manifest())
 
-    async def GetManifest(self, request: Any, **_: Any) -> pb.GetManifestResponse:
+    def WatchManifest(self, request: Any, **_: Any) -> FakeWatch:
         self.requests.append(request)
-        return pb.GetManifestResponse(manifest=self._manifest())
+        return FakeWatch(self)
 
     async def CreateBatch(self, request: Any, **_: Any) -> pb.CreateBatchResponse:
         self.requests.append(request)
@@ -388,7 +415,7 @@ class FakeStub:
 
 
 async def test_an_invalid_manifest_fails_with_its_validation_errors() -> None:
-    """A manifest that turns INVALID after polling fails with exit 4 and every validation
+    """A manifest that turns INVALID while watched fails with exit 4 and every validation
     error, one per line. (The gateway's own checks catch what the sandbox would reject, so a
     fake stub plays the upstream here.)"""
     pending, invalid = (
@@ -408,8 +435,7 @@ async def test_an_invalid_manifest_fails_with_its_validation_errors() -> None:
     assert "\n  line 1: audio_url: not reachable\n  line 2: duplicate client_item_id" in message
     assert [type(r).__name__ for r in fake.requests] == [
         "UploadManifestRequest",
-        "GetManifestRequest",
-        "GetManifestRequest",
+        "WatchManifestRequest",
     ]
 
 

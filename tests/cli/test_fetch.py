@@ -345,7 +345,7 @@ async def test_submit_fetch_into_a_used_folder_creates_nothing(
 
 
 @pytest.mark.parametrize(
-    ("value", "bad"), [("txt,pdf", "'pdf'"), ("txt,,json", "''"), ("docx", "'docx'")]
+    ("value", "bad"), [("txt,pdf", "'pdf'"), ("txt,,json", "''"), ("odt", "'odt'")]
 )
 def test_a_bad_format_is_a_usage_error_naming_it(
     value: str, bad: str, capsys: pytest.CaptureFixture[str]

@@ -47,6 +47,7 @@ RPCS = {
     "CreateTranscription",
     "UploadTranscription",
     "WatchTranscription",
+    "WatchManifest",
 }
 MESSAGES = {
     "BatchInfo",
@@ -60,6 +61,7 @@ MESSAGES = {
     "ManifestItems",
     "TranscriptionSummary",
     "SupportedSite",
+    "CaptionOptions",
 } | {f"{rpc}{suffix}" for rpc in RPCS for suffix in ("Request", "Response")}
 
 # FileDescriptorProto / DescriptorProto / EnumDescriptorProto / ServiceDescriptorProto field
@@ -159,10 +161,11 @@ def test_each_rpc_has_its_own_request_and_response() -> None:
 
 
 def test_only_the_watches_and_the_upload_stream() -> None:
-    """WatchBatchStatus, StreamBatchTranscripts and WatchTranscription are server-streaming,
-    UploadTranscription client-streaming (a file in chunks); every other RPC is unary-unary."""
+    """WatchBatchStatus, StreamBatchTranscripts, WatchTranscription and WatchManifest are
+    server-streaming, UploadTranscription client-streaming (a file in chunks); every other RPC
+    is unary-unary."""
     streaming = {m.name for m in SERVICE.methods if m.server_streaming or m.client_streaming}
-    watches = {"WatchBatchStatus", "StreamBatchTranscripts", "WatchTranscription"}
+    watches = {"WatchBatchStatus", "StreamBatchTranscripts", "WatchTranscription", "WatchManifest"}
     assert streaming == watches | {"UploadTranscription"}
     for name in watches:
         assert not SERVICE.methods_by_name[name].client_streaming

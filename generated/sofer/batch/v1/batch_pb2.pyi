@@ -64,6 +64,9 @@ class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXPORT_FORMAT_SRT: _ClassVar[ExportFormat]
     EXPORT_FORMAT_WEBVTT: _ClassVar[ExportFormat]
     EXPORT_FORMAT_TEXT: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_MARKDOWN: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_DOCX: _ClassVar[ExportFormat]
+    EXPORT_FORMAT_JSON: _ClassVar[ExportFormat]
 PROCESSING_MODE_UNSPECIFIED: ProcessingMode
 PROCESSING_MODE_STANDARD: ProcessingMode
 PROCESSING_MODE_EXPRESS: ProcessingMode
@@ -98,6 +101,9 @@ EXPORT_FORMAT_UNSPECIFIED: ExportFormat
 EXPORT_FORMAT_SRT: ExportFormat
 EXPORT_FORMAT_WEBVTT: ExportFormat
 EXPORT_FORMAT_TEXT: ExportFormat
+EXPORT_FORMAT_MARKDOWN: ExportFormat
+EXPORT_FORMAT_DOCX: ExportFormat
+EXPORT_FORMAT_JSON: ExportFormat
 
 class BatchInfo(_message.Message):
     __slots__ = ("model", "title", "primary_language", "hebrew_word_format", "num_speakers", "auto_detect_speakers")

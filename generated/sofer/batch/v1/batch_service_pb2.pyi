@@ -207,28 +207,32 @@ class GetTranscriptionResponse(_message.Message):
     def __init__(self, transcription: _Optional[_Union[_batch_pb2.Transcription, _Mapping]] = ...) -> None: ...
 
 class ExportTranscriptionRequest(_message.Message):
-    __slots__ = ("transcription_id", "format", "filter_hebrew_word_format")
+    __slots__ = ("transcription_id", "format", "filter_hebrew_word_format", "caption_options")
     TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     FILTER_HEBREW_WORD_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    CAPTION_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     transcription_id: str
     format: _batch_pb2.ExportFormat
     filter_hebrew_word_format: _batch_pb2.HebrewWordFormat
-    def __init__(self, transcription_id: _Optional[str] = ..., format: _Optional[_Union[_batch_pb2.ExportFormat, str]] = ..., filter_hebrew_word_format: _Optional[_Union[_batch_pb2.HebrewWordFormat, str]] = ...) -> None: ...
+    caption_options: CaptionOptions
+    def __init__(self, transcription_id: _Optional[str] = ..., format: _Optional[_Union[_batch_pb2.ExportFormat, str]] = ..., filter_hebrew_word_format: _Optional[_Union[_batch_pb2.HebrewWordFormat, str]] = ..., caption_options: _Optional[_Union[CaptionOptions, _Mapping]] = ...) -> None: ...
 
 class ExportTranscriptionResponse(_message.Message):
-    __slots__ = ("content", "media_type", "file_extension", "info", "cue_count")
+    __slots__ = ("content", "media_type", "file_extension", "info", "cue_count", "binary_content")
     CONTENT_FIELD_NUMBER: _ClassVar[int]
     MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
     FILE_EXTENSION_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     CUE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    BINARY_CONTENT_FIELD_NUMBER: _ClassVar[int]
     content: str
     media_type: str
     file_extension: str
     info: _batch_pb2.TranscriptionInfo
     cue_count: int
-    def __init__(self, content: _Optional[str] = ..., media_type: _Optional[str] = ..., file_extension: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ..., cue_count: _Optional[int] = ...) -> None: ...
+    binary_content: bytes
+    def __init__(self, content: _Optional[str] = ..., media_type: _Optional[str] = ..., file_extension: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ..., cue_count: _Optional[int] = ..., binary_content: _Optional[bytes] = ...) -> None: ...
 
 class GetTranscriptionStatusRequest(_message.Message):
     __slots__ = ("transcription_id",)
@@ -425,3 +429,27 @@ class WatchTranscriptionResponse(_message.Message):
     transcription_info: _batch_pb2.TranscriptionInfo
     observed_at: _timestamp_pb2.Timestamp
     def __init__(self, transcription_info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ..., observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CaptionOptions(_message.Message):
+    __slots__ = ("max_line_characters", "max_cue_seconds", "speaker_labels")
+    MAX_LINE_CHARACTERS_FIELD_NUMBER: _ClassVar[int]
+    MAX_CUE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_LABELS_FIELD_NUMBER: _ClassVar[int]
+    max_line_characters: int
+    max_cue_seconds: float
+    speaker_labels: bool
+    def __init__(self, max_line_characters: _Optional[int] = ..., max_cue_seconds: _Optional[float] = ..., speaker_labels: _Optional[bool] = ...) -> None: ...
+
+class WatchManifestRequest(_message.Message):
+    __slots__ = ("batch_file_id",)
+    BATCH_FILE_ID_FIELD_NUMBER: _ClassVar[int]
+    batch_file_id: str
+    def __init__(self, batch_file_id: _Optional[str] = ...) -> None: ...
+
+class WatchManifestResponse(_message.Message):
+    __slots__ = ("manifest", "observed_at")
+    MANIFEST_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_AT_FIELD_NUMBER: _ClassVar[int]
+    manifest: _batch_pb2.Manifest
+    observed_at: _timestamp_pb2.Timestamp
+    def __init__(self, manifest: _Optional[_Union[_batch_pb2.Manifest, _Mapping]] = ..., observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -194,6 +194,11 @@ class BatchTranscriptionServiceStub:
                 request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionRequest.SerializeToString,
                 response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionResponse.FromString,
                 _registered_method=True)
+        self.WatchManifest = channel.unary_stream(
+                '/sofer.batch.v1.BatchTranscriptionService/WatchManifest',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestResponse.FromString,
+                _registered_method=True)
 
 
 class BatchTranscriptionServiceServicer:
@@ -373,10 +378,13 @@ class BatchTranscriptionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ExportTranscription(self, request, context):
-        """Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
-        transcript is read from the upstream exactly as `GetTranscription` reads it (GET
-        /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
-        errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+        """Renders a transcript as a file (`format`): SRT or WebVTT captions, plain text, Markdown, a
+        Word document (DOCX, in `binary_content`) or JSON with the words. The transcript is read from
+        the upstream exactly as `GetTranscription` reads it (GET /v1/transcriptions/{transcription_id},
+        with the same `filter_hebrew_word_format`), through the gateway's transcript cache: a
+        completed transcript is fetched once per (credential, transcription, filter) while it is
+        kept (the cache `StreamBatchTranscripts` and `GetTranscription` read through as well), so N
+        formats of one transcript cost one upstream GET. The errors are `GetTranscription`'s: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
         not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
         A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
         `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
@@ -386,7 +394,8 @@ class BatchTranscriptionServiceServicer:
         `start` and ends at its last word's `end`, and the next cue begins at the first word that
         would break one of these rules: a different `speaker`; a pause of more than 1 s since the
         cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
-        characters (code points, speaker label included in SRT). Lines break between words, at the
+        characters (code points, speaker label included in SRT). The 42 and the 7 s are the
+        defaults of `caption_options`, which may change them, and leave speaker labels out. Lines break between words, at the
         point that makes the longer line shortest; a single word too long for a line, or for 7 s,
         gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
         are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
@@ -449,14 +458,15 @@ class BatchTranscriptionServiceServicer:
         RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
         read of a manifest's items): send its items as `audio_sources` with
         COSTED_WORK_STANDARD_BATCH instead.
-        --- listing and links ---
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListTranscriptions(self, request, context):
-        """Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
+        """--- listing and links ---
+
+        Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
         orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
         /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
         reads in flight and reused for the same credential for 10 seconds, so a caller walking every
@@ -538,6 +548,25 @@ class BatchTranscriptionServiceServicer:
         TRANSCRIPTION_NOT_FOUND) when it does not exist for this credential; RESOURCE_EXHAUSTED
         (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
         resume: the first message is always the current state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchManifest(self, request, context):
+        """--- exports and WatchManifest ---
+
+        Streams a manifest's validation: its status at once (the `GetManifest` answer), then a
+        message whenever it changes (status, item count, validation errors), and ends OK after
+        MANIFEST_STATUS_VALID or MANIFEST_STATUS_INVALID, so no client polls `GetManifest`. All
+        watchers of one manifest and credential share one upstream poller (GET
+        /v1/transcriptions/batch-files/{batch_file_id}), with `WatchBatchStatus`'s cadence, limits
+        and errors: NOT_FOUND (reason MANIFEST_NOT_FOUND) when the manifest does not exist for this
+        credential; RESOURCE_EXHAUSTED (WATCH_LIMIT_REACHED) at the gateway's maximum of open
+        watches, or (CALLER_QUOTA_EXCEEDED) past the caller's; RESOURCE_EXHAUSTED (RATE_LIMITED, with
+        RetryInfo) when the upstream rate-limits the polls for longer than --watch-max-retry-after;
+        UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
+        gateway shuts down. Reconnect to resume: the first message is always the current status.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -645,6 +674,11 @@ def add_BatchTranscriptionServiceServicer_to_server(servicer, server):
                     servicer.WatchTranscription,
                     request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionRequest.FromString,
                     response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionResponse.SerializeToString,
+            ),
+            'WatchManifest': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchManifest,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1247,6 +1281,33 @@ class BatchTranscriptionService:
             '/sofer.batch.v1.BatchTranscriptionService/WatchTranscription',
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionRequest.SerializeToString,
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchTranscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchManifest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/WatchManifest',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -80,10 +80,13 @@ type BatchTranscriptionServiceClient interface {
 	// /v1/transcriptions/{transcription_id}). NOT_FOUND when the transcription does not exist.
 	// Meaningful once `GetTranscriptionStatus` says TRANSCRIPTION_STATE_COMPLETED.
 	GetTranscription(ctx context.Context, in *GetTranscriptionRequest, opts ...grpc.CallOption) (*GetTranscriptionResponse, error)
-	// Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
-	// transcript is read from the upstream exactly as `GetTranscription` reads it (GET
-	// /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
-	// errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+	// Renders a transcript as a file (`format`): SRT or WebVTT captions, plain text, Markdown, a
+	// Word document (DOCX, in `binary_content`) or JSON with the words. The transcript is read from
+	// the upstream exactly as `GetTranscription` reads it (GET /v1/transcriptions/{transcription_id},
+	// with the same `filter_hebrew_word_format`), through the gateway's transcript cache: a
+	// completed transcript is fetched once per (credential, transcription, filter) while it is
+	// kept (the cache `StreamBatchTranscripts` and `GetTranscription` read through as well), so N
+	// formats of one transcript cost one upstream GET. The errors are `GetTranscription`'s: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
 	// not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
 	// A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
 	// `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
@@ -93,7 +96,8 @@ type BatchTranscriptionServiceClient interface {
 	// `start` and ends at its last word's `end`, and the next cue begins at the first word that
 	// would break one of these rules: a different `speaker`; a pause of more than 1 s since the
 	// cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
-	// characters (code points, speaker label included in SRT). Lines break between words, at the
+	// characters (code points, speaker label included in SRT). The 42 and the 7 s are the
+	// defaults of `caption_options`, which may change them, and leave speaker labels out. Lines break between words, at the
 	// point that makes the longer line shortest; a single word too long for a line, or for 7 s,
 	// gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
 	// are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
@@ -181,6 +185,18 @@ type BatchTranscriptionServiceClient interface {
 	// (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
 	// resume: the first message is always the current state.
 	WatchTranscription(ctx context.Context, in *WatchTranscriptionRequest, opts ...grpc.CallOption) (BatchTranscriptionService_WatchTranscriptionClient, error)
+	// Streams a manifest's validation: its status at once (the `GetManifest` answer), then a
+	// message whenever it changes (status, item count, validation errors), and ends OK after
+	// MANIFEST_STATUS_VALID or MANIFEST_STATUS_INVALID, so no client polls `GetManifest`. All
+	// watchers of one manifest and credential share one upstream poller (GET
+	// /v1/transcriptions/batch-files/{batch_file_id}), with `WatchBatchStatus`'s cadence, limits
+	// and errors: NOT_FOUND (reason MANIFEST_NOT_FOUND) when the manifest does not exist for this
+	// credential; RESOURCE_EXHAUSTED (WATCH_LIMIT_REACHED) at the gateway's maximum of open
+	// watches, or (CALLER_QUOTA_EXCEEDED) past the caller's; RESOURCE_EXHAUSTED (RATE_LIMITED, with
+	// RetryInfo) when the upstream rate-limits the polls for longer than --watch-max-retry-after;
+	// UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
+	// gateway shuts down. Reconnect to resume: the first message is always the current status.
+	WatchManifest(ctx context.Context, in *WatchManifestRequest, opts ...grpc.CallOption) (BatchTranscriptionService_WatchManifestClient, error)
 }
 
 type batchTranscriptionServiceClient struct {
@@ -465,6 +481,38 @@ func (x *batchTranscriptionServiceWatchTranscriptionClient) Recv() (*WatchTransc
 	return m, nil
 }
 
+func (c *batchTranscriptionServiceClient) WatchManifest(ctx context.Context, in *WatchManifestRequest, opts ...grpc.CallOption) (BatchTranscriptionService_WatchManifestClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_BatchTranscriptionService_serviceDesc.Streams[4], "/sofer.batch.v1.BatchTranscriptionService/WatchManifest", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &batchTranscriptionServiceWatchManifestClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type BatchTranscriptionService_WatchManifestClient interface {
+	Recv() (*WatchManifestResponse, error)
+	grpc.ClientStream
+}
+
+type batchTranscriptionServiceWatchManifestClient struct {
+	grpc.ClientStream
+}
+
+func (x *batchTranscriptionServiceWatchManifestClient) Recv() (*WatchManifestResponse, error) {
+	m := new(WatchManifestResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // BatchTranscriptionServiceServer is the server API for BatchTranscriptionService service.
 // All implementations must embed UnimplementedBatchTranscriptionServiceServer
 // for forward compatibility
@@ -532,10 +580,13 @@ type BatchTranscriptionServiceServer interface {
 	// /v1/transcriptions/{transcription_id}). NOT_FOUND when the transcription does not exist.
 	// Meaningful once `GetTranscriptionStatus` says TRANSCRIPTION_STATE_COMPLETED.
 	GetTranscription(context.Context, *GetTranscriptionRequest) (*GetTranscriptionResponse, error)
-	// Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
-	// transcript is read from the upstream exactly as `GetTranscription` reads it (GET
-	// /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
-	// errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+	// Renders a transcript as a file (`format`): SRT or WebVTT captions, plain text, Markdown, a
+	// Word document (DOCX, in `binary_content`) or JSON with the words. The transcript is read from
+	// the upstream exactly as `GetTranscription` reads it (GET /v1/transcriptions/{transcription_id},
+	// with the same `filter_hebrew_word_format`), through the gateway's transcript cache: a
+	// completed transcript is fetched once per (credential, transcription, filter) while it is
+	// kept (the cache `StreamBatchTranscripts` and `GetTranscription` read through as well), so N
+	// formats of one transcript cost one upstream GET. The errors are `GetTranscription`'s: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
 	// not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
 	// A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
 	// `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
@@ -545,7 +596,8 @@ type BatchTranscriptionServiceServer interface {
 	// `start` and ends at its last word's `end`, and the next cue begins at the first word that
 	// would break one of these rules: a different `speaker`; a pause of more than 1 s since the
 	// cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
-	// characters (code points, speaker label included in SRT). Lines break between words, at the
+	// characters (code points, speaker label included in SRT). The 42 and the 7 s are the
+	// defaults of `caption_options`, which may change them, and leave speaker labels out. Lines break between words, at the
 	// point that makes the longer line shortest; a single word too long for a line, or for 7 s,
 	// gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
 	// are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
@@ -633,6 +685,18 @@ type BatchTranscriptionServiceServer interface {
 	// (WATCH_LIMIT_REACHED, or RATE_LIMITED with RetryInfo); UNAVAILABLE (SHUTTING_DOWN). Reconnect to
 	// resume: the first message is always the current state.
 	WatchTranscription(*WatchTranscriptionRequest, BatchTranscriptionService_WatchTranscriptionServer) error
+	// Streams a manifest's validation: its status at once (the `GetManifest` answer), then a
+	// message whenever it changes (status, item count, validation errors), and ends OK after
+	// MANIFEST_STATUS_VALID or MANIFEST_STATUS_INVALID, so no client polls `GetManifest`. All
+	// watchers of one manifest and credential share one upstream poller (GET
+	// /v1/transcriptions/batch-files/{batch_file_id}), with `WatchBatchStatus`'s cadence, limits
+	// and errors: NOT_FOUND (reason MANIFEST_NOT_FOUND) when the manifest does not exist for this
+	// credential; RESOURCE_EXHAUSTED (WATCH_LIMIT_REACHED) at the gateway's maximum of open
+	// watches, or (CALLER_QUOTA_EXCEEDED) past the caller's; RESOURCE_EXHAUSTED (RATE_LIMITED, with
+	// RetryInfo) when the upstream rate-limits the polls for longer than --watch-max-retry-after;
+	// UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
+	// gateway shuts down. Reconnect to resume: the first message is always the current status.
+	WatchManifest(*WatchManifestRequest, BatchTranscriptionService_WatchManifestServer) error
 	mustEmbedUnimplementedBatchTranscriptionServiceServer()
 }
 
@@ -699,6 +763,9 @@ func (UnimplementedBatchTranscriptionServiceServer) UploadTranscription(BatchTra
 }
 func (UnimplementedBatchTranscriptionServiceServer) WatchTranscription(*WatchTranscriptionRequest, BatchTranscriptionService_WatchTranscriptionServer) error {
 	return status.Errorf(codes.Unimplemented, "method WatchTranscription not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) WatchManifest(*WatchManifestRequest, BatchTranscriptionService_WatchManifestServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchManifest not implemented")
 }
 func (UnimplementedBatchTranscriptionServiceServer) mustEmbedUnimplementedBatchTranscriptionServiceServer() {
 }
@@ -1091,6 +1158,27 @@ func (x *batchTranscriptionServiceWatchTranscriptionServer) Send(m *WatchTranscr
 	return x.ServerStream.SendMsg(m)
 }
 
+func _BatchTranscriptionService_WatchManifest_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchManifestRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BatchTranscriptionServiceServer).WatchManifest(m, &batchTranscriptionServiceWatchManifestServer{stream})
+}
+
+type BatchTranscriptionService_WatchManifestServer interface {
+	Send(*WatchManifestResponse) error
+	grpc.ServerStream
+}
+
+type batchTranscriptionServiceWatchManifestServer struct {
+	grpc.ServerStream
+}
+
+func (x *batchTranscriptionServiceWatchManifestServer) Send(m *WatchManifestResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "sofer.batch.v1.BatchTranscriptionService",
 	HandlerType: (*BatchTranscriptionServiceServer)(nil),
@@ -1179,6 +1267,11 @@ var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "WatchTranscription",
 			Handler:       _BatchTranscriptionService_WatchTranscription_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchManifest",
+			Handler:       _BatchTranscriptionService_WatchManifest_Handler,
 			ServerStreams: true,
 		},
 	},

@@ -864,6 +864,37 @@ export enum ExportFormat {
    * @generated from enum value: EXPORT_FORMAT_TEXT = 3;
    */
   TEXT = 3,
+
+  /**
+   * Markdown (.md, media type "text/markdown; charset=utf-8", CommonMark): a "# " heading with
+   * the title when there is one, then one paragraph per speaker turn starting with
+   * "**Speaker 1:**" when speakers are known; transliterations (the transcript's `<i>` markup)
+   * as emphasis (`*...*`); Markdown's special characters backslash-escaped.
+   *
+   * @generated from enum value: EXPORT_FORMAT_MARKDOWN = 4;
+   */
+  MARKDOWN = 4,
+
+  /**
+   * Word document (.docx, media type
+   * "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), in
+   * `ExportTranscriptionResponse.binary_content`: the title as a heading when there is one, one
+   * paragraph per speaker turn starting with the speaker's name in bold, transliterations (the
+   * transcript's `<i>` markup) in italics.
+   *
+   * @generated from enum value: EXPORT_FORMAT_DOCX = 5;
+   */
+  DOCX = 5,
+
+  /**
+   * JSON (.json, media type "application/json"), one object: `transcription_id`, `title`,
+   * `text` (the transcript without markup) and `words`, each word `{"text", "start", "end",
+   * "speaker"}` (its display form, seconds from the start of the audio, the speaker's name or
+   * null); the schema is in docs/api.md ("Export formats").
+   *
+   * @generated from enum value: EXPORT_FORMAT_JSON = 6;
+   */
+  JSON = 6,
 }
 
 /**

@@ -744,6 +744,15 @@ export declare type ExportTranscriptionRequest = Message<"sofer.batch.v1.ExportT
    * @generated from field: sofer.batch.v1.HebrewWordFormat filter_hebrew_word_format = 3;
    */
   filterHebrewWordFormat: HebrewWordFormat;
+
+  /**
+   * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+   * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+   * on `caption_options.<field>`.
+   *
+   * @generated from field: sofer.batch.v1.CaptionOptions caption_options = 4;
+   */
+  captionOptions?: CaptionOptions | undefined;
 };
 
 /**
@@ -789,11 +798,20 @@ export declare type ExportTranscriptionResponse = Message<"sofer.batch.v1.Export
   info?: TranscriptionInfo | undefined;
 
   /**
-   * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT.
+   * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT,
+   * MARKDOWN and DOCX (the title heading not counted); the number of words for JSON.
    *
    * @generated from field: int32 cue_count = 5;
    */
   cueCount: number;
+
+  /**
+   * The rendered file when it is binary (DOCX); empty for the text formats, whose file is
+   * `content` (which is then empty for DOCX).
+   *
+   * @generated from field: bytes binary_content = 6;
+   */
+  binaryContent: Uint8Array;
 };
 
 /**
@@ -1519,6 +1537,92 @@ export declare type WatchTranscriptionResponse = Message<"sofer.batch.v1.WatchTr
 export declare const WatchTranscriptionResponseSchema: GenMessage<WatchTranscriptionResponse>;
 
 /**
+ * How `ExportTranscription` cuts captions and names speakers. Every field unset keeps today's
+ * rules; each set field is checked, and a bad one fails INVALID_ARGUMENT on
+ * `caption_options.<field>` (reason OUT_OF_RANGE).
+ *
+ * @generated from message sofer.batch.v1.CaptionOptions
+ */
+export declare type CaptionOptions = Message<"sofer.batch.v1.CaptionOptions"> & {
+  /**
+   * Characters (code points) per caption line, SRT and WebVTT; unset: 42. From 16 to 200.
+   *
+   * @generated from field: optional int32 max_line_characters = 1;
+   */
+  maxLineCharacters?: number | undefined;
+
+  /**
+   * Longest cue in seconds, SRT and WebVTT (a single word longer than this still gets its own
+   * cue); unset: 7. A finite number from 1 to 60.
+   *
+   * @generated from field: optional double max_cue_seconds = 2;
+   */
+  maxCueSeconds?: number | undefined;
+
+  /**
+   * Whether speakers are named: SRT's "Speaker 1: " prefix, WebVTT's voice span, TEXT's and
+   * MARKDOWN's and DOCX's speaker line, JSON's `speaker` (null when off). Unset: on. Off, cues
+   * and paragraphs still end where the speaker changes.
+   *
+   * @generated from field: optional bool speaker_labels = 3;
+   */
+  speakerLabels?: boolean | undefined;
+};
+
+/**
+ * Describes the message sofer.batch.v1.CaptionOptions.
+ * Use `create(CaptionOptionsSchema)` to create a new message.
+ */
+export declare const CaptionOptionsSchema: GenMessage<CaptionOptions>;
+
+/**
+ * Request of `WatchManifest`.
+ *
+ * @generated from message sofer.batch.v1.WatchManifestRequest
+ */
+export declare type WatchManifestRequest = Message<"sofer.batch.v1.WatchManifestRequest"> & {
+  /**
+   * Id of the manifest. Required, a UUID, else INVALID_ARGUMENT on `batch_file_id`.
+   *
+   * @generated from field: string batch_file_id = 1;
+   */
+  batchFileId: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.WatchManifestRequest.
+ * Use `create(WatchManifestRequestSchema)` to create a new message.
+ */
+export declare const WatchManifestRequestSchema: GenMessage<WatchManifestRequest>;
+
+/**
+ * One message of `WatchManifest`: the manifest as the upstream last described it.
+ *
+ * @generated from message sofer.batch.v1.WatchManifestResponse
+ */
+export declare type WatchManifestResponse = Message<"sofer.batch.v1.WatchManifestResponse"> & {
+  /**
+   * The manifest with its validation status and errors (as in `GetManifestResponse`).
+   *
+   * @generated from field: sofer.batch.v1.Manifest manifest = 1;
+   */
+  manifest?: Manifest | undefined;
+
+  /**
+   * When the gateway's poller read this status from the upstream.
+   *
+   * @generated from field: google.protobuf.Timestamp observed_at = 2;
+   */
+  observedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message sofer.batch.v1.WatchManifestResponse.
+ * Use `create(WatchManifestResponseSchema)` to create a new message.
+ */
+export declare const WatchManifestResponseSchema: GenMessage<WatchManifestResponse>;
+
+/**
  * What kind of work an estimate prices: the price per hour depends on it.
  *
  * @generated from enum sofer.batch.v1.CostedWork
@@ -1768,10 +1872,13 @@ export declare const BatchTranscriptionService: GenService<{
     output: typeof GetTranscriptionResponseSchema;
   },
   /**
-   * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
-   * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
-   * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
-   * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+   * Renders a transcript as a file (`format`): SRT or WebVTT captions, plain text, Markdown, a
+   * Word document (DOCX, in `binary_content`) or JSON with the words. The transcript is read from
+   * the upstream exactly as `GetTranscription` reads it (GET /v1/transcriptions/{transcription_id},
+   * with the same `filter_hebrew_word_format`), through the gateway's transcript cache: a
+   * completed transcript is fetched once per (credential, transcription, filter) while it is
+   * kept (the cache `StreamBatchTranscripts` and `GetTranscription` read through as well), so N
+   * formats of one transcript cost one upstream GET. The errors are `GetTranscription`'s: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
    * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
    * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
    * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
@@ -1781,7 +1888,8 @@ export declare const BatchTranscriptionService: GenService<{
    * `start` and ends at its last word's `end`, and the next cue begins at the first word that
    * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
    * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
-   * characters (code points, speaker label included in SRT). Lines break between words, at the
+   * characters (code points, speaker label included in SRT). The 42 and the 7 s are the
+   * defaults of `caption_options`, which may change them, and leave speaker labels out. Lines break between words, at the
    * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
    * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
    * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
@@ -1836,8 +1944,6 @@ export declare const BatchTranscriptionService: GenService<{
    * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
    * read of a manifest's items): send its items as `audio_sources` with
    * COSTED_WORK_STANDARD_BATCH instead.
-   *
-   * --- listing and links ---
    *
    * @generated from rpc sofer.batch.v1.BatchTranscriptionService.EstimateCost
    */
@@ -1949,6 +2055,26 @@ export declare const BatchTranscriptionService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchTranscriptionRequestSchema;
     output: typeof WatchTranscriptionResponseSchema;
+  },
+  /**
+   * Streams a manifest's validation: its status at once (the `GetManifest` answer), then a
+   * message whenever it changes (status, item count, validation errors), and ends OK after
+   * MANIFEST_STATUS_VALID or MANIFEST_STATUS_INVALID, so no client polls `GetManifest`. All
+   * watchers of one manifest and credential share one upstream poller (GET
+   * /v1/transcriptions/batch-files/{batch_file_id}), with `WatchBatchStatus`'s cadence, limits
+   * and errors: NOT_FOUND (reason MANIFEST_NOT_FOUND) when the manifest does not exist for this
+   * credential; RESOURCE_EXHAUSTED (WATCH_LIMIT_REACHED) at the gateway's maximum of open
+   * watches, or (CALLER_QUOTA_EXCEEDED) past the caller's; RESOURCE_EXHAUSTED (RATE_LIMITED, with
+   * RetryInfo) when the upstream rate-limits the polls for longer than --watch-max-retry-after;
+   * UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
+   * gateway shuts down. Reconnect to resume: the first message is always the current status.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.WatchManifest
+   */
+  watchManifest: {
+    methodKind: "server_streaming";
+    input: typeof WatchManifestRequestSchema;
+    output: typeof WatchManifestResponseSchema;
   },
 }>;
 

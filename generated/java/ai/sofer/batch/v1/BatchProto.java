@@ -145,12 +145,14 @@ public final class BatchProto {
       "*\221\001\n\016ManifestStatus\022\037\n\033MANIFEST_STATUS_U" +
       "NSPECIFIED\020\000\022&\n\"MANIFEST_STATUS_PENDING_" +
       "VALIDATION\020\001\022\031\n\025MANIFEST_STATUS_VALID\020\002\022" +
-      "\033\n\027MANIFEST_STATUS_INVALID\020\003*v\n\014ExportFo" +
-      "rmat\022\035\n\031EXPORT_FORMAT_UNSPECIFIED\020\000\022\025\n\021E" +
-      "XPORT_FORMAT_SRT\020\001\022\030\n\024EXPORT_FORMAT_WEBV" +
-      "TT\020\002\022\026\n\022EXPORT_FORMAT_TEXT\020\003BJ\n\021ai.sofer" +
-      ".batch.v1B\nBatchProtoP\001Z\'sofer.ai/gatewa" +
-      "y/sofer/batch/v1;batchv1b\006proto3"
+      "\033\n\027MANIFEST_STATUS_INVALID\020\003*\302\001\n\014ExportF" +
+      "ormat\022\035\n\031EXPORT_FORMAT_UNSPECIFIED\020\000\022\025\n\021" +
+      "EXPORT_FORMAT_SRT\020\001\022\030\n\024EXPORT_FORMAT_WEB" +
+      "VTT\020\002\022\026\n\022EXPORT_FORMAT_TEXT\020\003\022\032\n\026EXPORT_" +
+      "FORMAT_MARKDOWN\020\004\022\026\n\022EXPORT_FORMAT_DOCX\020" +
+      "\005\022\026\n\022EXPORT_FORMAT_JSON\020\006BJ\n\021ai.sofer.ba" +
+      "tch.v1B\nBatchProtoP\001Z\'sofer.ai/gateway/s" +
+      "ofer/batch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -244,6 +244,21 @@ public final class BatchServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_WatchTranscriptionResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CaptionOptions_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CaptionOptions_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WatchManifestRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WatchManifestRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WatchManifestResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WatchManifestResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -327,147 +342,163 @@ public final class BatchServiceProto {
       "\0162 .sofer.batch.v1.HebrewWordFormatR\026fil" +
       "terHebrewWordFormat\"_\n\030GetTranscriptionR" +
       "esponse\022C\n\rtranscription\030\001 \001(\0132\035.sofer.b" +
-      "atch.v1.TranscriptionR\rtranscription\"\332\001\n" +
+      "atch.v1.TranscriptionR\rtranscription\"\243\002\n" +
       "\032ExportTranscriptionRequest\022)\n\020transcrip" +
       "tion_id\030\001 \001(\tR\017transcriptionId\0224\n\006format" +
       "\030\002 \001(\0162\034.sofer.batch.v1.ExportFormatR\006fo" +
       "rmat\022[\n\031filter_hebrew_word_format\030\003 \001(\0162" +
       " .sofer.batch.v1.HebrewWordFormatR\026filte" +
-      "rHebrewWordFormat\"\321\001\n\033ExportTranscriptio" +
-      "nResponse\022\030\n\007content\030\001 \001(\tR\007content\022\035\n\nm" +
-      "edia_type\030\002 \001(\tR\tmediaType\022%\n\016file_exten" +
-      "sion\030\003 \001(\tR\rfileExtension\0225\n\004info\030\004 \001(\0132" +
-      "!.sofer.batch.v1.TranscriptionInfoR\004info" +
-      "\022\033\n\tcue_count\030\005 \001(\005R\010cueCount\"J\n\035GetTran" +
-      "scriptionStatusRequest\022)\n\020transcription_" +
-      "id\030\001 \001(\tR\017transcriptionId\"r\n\036GetTranscri" +
-      "ptionStatusResponse\022P\n\022transcription_inf" +
-      "o\030\001 \001(\0132!.sofer.batch.v1.TranscriptionIn" +
-      "foR\021transcriptionInfo\"\023\n\021GetBalanceReque" +
-      "st\"G\n\022GetBalanceResponse\0221\n\007balance\030\001 \001(" +
-      "\0132\027.sofer.batch.v1.BalanceR\007balance\"\215\002\n\007" +
-      "Balance\022.\n\023total_balance_cents\030\001 \001(\003R\021to" +
-      "talBalanceCents\0226\n\027available_balance_cen" +
-      "ts\030\002 \001(\003R\025availableBalanceCents\0222\n\025pendi" +
-      "ng_balance_cents\030\003 \001(\003R\023pendingBalanceCe" +
-      "nts\0225\n\027all_time_deposits_cents\030\004 \001(\003R\024al" +
-      "lTimeDepositsCents\022/\n\024all_time_spend_cen" +
-      "ts\030\005 \001(\003R\021allTimeSpendCents\"\266\001\n\023Estimate" +
-      "CostRequest\022.\n\004work\030\001 \001(\0162\032.sofer.batch." +
-      "v1.CostedWorkR\004work\022-\n\004info\030\002 \001(\0132\031.sofe" +
-      "r.batch.v1.BatchInfoR\004info\022@\n\raudio_sour" +
-      "ces\030\003 \003(\0132\033.sofer.batch.v1.AudioSourceR\014" +
-      "audioSources\"\344\001\n\010ItemCost\022\033\n\taudio_url\030\001" +
-      " \001(\tR\010audioUrl\022$\n\016client_item_id\030\002 \001(\tR\014" +
-      "clientItemId\022)\n\020duration_seconds\030\003 \001(\001R\017" +
-      "durationSeconds\022$\n\016cents_per_hour\030\004 \001(\005R" +
-      "\014centsPerHour\022\035\n\ncost_cents\030\005 \001(\003R\tcostC" +
-      "ents\022%\n\016speaker_labels\030\006 \001(\010R\rspeakerLab" +
-      "els\"\246\001\n\024EstimateCostResponse\022.\n\005items\030\001 " +
-      "\003(\0132\030.sofer.batch.v1.ItemCostR\005items\022(\n\020" +
-      "total_cost_cents\030\002 \001(\003R\016totalCostCents\0224" +
-      "\n\026total_duration_seconds\030\003 \001(\001R\024totalDur" +
-      "ationSeconds\"\272\001\n\031ListTranscriptionsReque" +
-      "st\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035\n\npage_" +
-      "token\030\002 \001(\tR\tpageToken\022:\n\006states\030\003 \003(\0162\"" +
-      ".sofer.batch.v1.TranscriptionStateR\006stat" +
-      "es\022%\n\016title_contains\030\004 \001(\tR\rtitleContain" +
-      "s\"\221\001\n\024TranscriptionSummary\022)\n\020transcript" +
-      "ion_id\030\001 \001(\tR\017transcriptionId\022\024\n\005title\030\002" +
-      " \001(\tR\005title\0228\n\005state\030\003 \001(\0162\".sofer.batch" +
-      ".v1.TranscriptionStateR\005state\"\222\001\n\032ListTr" +
-      "anscriptionsResponse\022L\n\016transcriptions\030\001" +
-      " \003(\0132$.sofer.batch.v1.TranscriptionSumma" +
-      "ryR\016transcriptions\022&\n\017next_page_token\030\002 " +
-      "\001(\tR\rnextPageToken\"&\n\022ExtractLinkRequest" +
-      "\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023ExtractLinkRespon" +
-      "se\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024\n\005title" +
-      "\030\002 \001(\tR\005title\022\037\n\013file_format\030\003 \001(\tR\nfile" +
-      "Format\022\033\n\tfile_name\030\004 \001(\tR\010fileName\"\033\n\031L" +
-      "istSupportedSitesRequest\"5\n\rSupportedSit" +
-      "e\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"" +
-      "Q\n\032ListSupportedSitesResponse\0223\n\005sites\030\001" +
-      " \003(\0132\035.sofer.batch.v1.SupportedSiteR\005sit" +
-      "es\"\207\001\n\032CreateTranscriptionRequest\022\035\n\nreq" +
-      "uest_id\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031" +
-      ".sofer.batch.v1.BatchInfoR\004info\022\033\n\taudio" +
-      "_url\030\003 \001(\tR\010audioUrl\"H\n\033CreateTranscript" +
-      "ionResponse\022)\n\020transcription_id\030\001 \001(\tR\017t" +
-      "ranscriptionId\"\201\001\n\032UploadTranscriptionRe" +
-      "quest\022C\n\006header\030\001 \001(\0132).sofer.batch.v1.U" +
-      "ploadTranscriptionHeaderH\000R\006header\022\026\n\005ch" +
-      "unk\030\002 \001(\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTra" +
-      "nscriptionHeader\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
-      "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
-      "atchInfoR\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileN" +
-      "ame\022!\n\014content_type\030\004 \001(\tR\013contentType\"g" +
-      "\n\033UploadTranscriptionResponse\022)\n\020transcr" +
-      "iption_id\030\001 \001(\tR\017transcriptionId\022\035\n\nsize" +
-      "_bytes\030\002 \001(\003R\tsizeBytes\"F\n\031WatchTranscri" +
-      "ptionRequest\022)\n\020transcription_id\030\001 \001(\tR\017" +
-      "transcriptionId\"\253\001\n\032WatchTranscriptionRe" +
-      "sponse\022P\n\022transcription_info\030\001 \001(\0132!.sof" +
-      "er.batch.v1.TranscriptionInfoR\021transcrip" +
-      "tionInfo\022;\n\013observed_at\030\002 \001(\0132\032.google.p" +
-      "rotobuf.TimestampR\nobservedAt*\216\001\n\nCosted" +
-      "Work\022\033\n\027COSTED_WORK_UNSPECIFIED\020\000\022\035\n\031COS" +
-      "TED_WORK_EXPRESS_BATCH\020\001\022\036\n\032COSTED_WORK_" +
-      "STANDARD_BATCH\020\002\022$\n COSTED_WORK_SINGLE_T" +
-      "RANSCRIPTION\020\0032\243\020\n\031BatchTranscriptionSer" +
-      "vice\022V\n\013CreateBatch\022\".sofer.batch.v1.Cre" +
-      "ateBatchRequest\032#.sofer.batch.v1.CreateB" +
-      "atchResponse\022_\n\016UploadManifest\022%.sofer.b" +
-      "atch.v1.UploadManifestRequest\032&.sofer.ba" +
-      "tch.v1.UploadManifestResponse\022t\n\025CreateM" +
-      "anifestFromRss\022,.sofer.batch.v1.CreateMa" +
-      "nifestFromRssRequest\032-.sofer.batch.v1.Cr" +
-      "eateManifestFromRssResponse\022V\n\013GetManife" +
-      "st\022\".sofer.batch.v1.GetManifestRequest\032#" +
-      ".sofer.batch.v1.GetManifestResponse\022\\\n\rL" +
-      "istManifests\022$.sofer.batch.v1.ListManife" +
-      "stsRequest\032%.sofer.batch.v1.ListManifest" +
-      "sResponse\022_\n\016GetBatchStatus\022%.sofer.batc" +
-      "h.v1.GetBatchStatusRequest\032&.sofer.batch" +
-      ".v1.GetBatchStatusResponse\022g\n\020WatchBatch" +
-      "Status\022\'.sofer.batch.v1.WatchBatchStatus" +
-      "Request\032(.sofer.batch.v1.WatchBatchStatu" +
-      "sResponse0\001\022y\n\026StreamBatchTranscripts\022-." +
-      "sofer.batch.v1.StreamBatchTranscriptsReq" +
-      "uest\032..sofer.batch.v1.StreamBatchTranscr" +
-      "iptsResponse0\001\022Y\n\014GetBatchItem\022#.sofer.b" +
-      "atch.v1.GetBatchItemRequest\032$.sofer.batc" +
-      "h.v1.GetBatchItemResponse\022e\n\020GetTranscri" +
-      "ption\022\'.sofer.batch.v1.GetTranscriptionR" +
-      "equest\032(.sofer.batch.v1.GetTranscription" +
-      "Response\022n\n\023ExportTranscription\022*.sofer." +
-      "batch.v1.ExportTranscriptionRequest\032+.so" +
-      "fer.batch.v1.ExportTranscriptionResponse" +
-      "\022w\n\026GetTranscriptionStatus\022-.sofer.batch" +
-      ".v1.GetTranscriptionStatusRequest\032..sofe" +
-      "r.batch.v1.GetTranscriptionStatusRespons" +
-      "e\022S\n\nGetBalance\022!.sofer.batch.v1.GetBala" +
-      "nceRequest\032\".sofer.batch.v1.GetBalanceRe" +
-      "sponse\022Y\n\014EstimateCost\022#.sofer.batch.v1." +
-      "EstimateCostRequest\032$.sofer.batch.v1.Est" +
-      "imateCostResponse\022k\n\022ListTranscriptions\022" +
-      ").sofer.batch.v1.ListTranscriptionsReque" +
-      "st\032*.sofer.batch.v1.ListTranscriptionsRe" +
-      "sponse\022V\n\013ExtractLink\022\".sofer.batch.v1.E" +
-      "xtractLinkRequest\032#.sofer.batch.v1.Extra" +
-      "ctLinkResponse\022k\n\022ListSupportedSites\022).s" +
-      "ofer.batch.v1.ListSupportedSitesRequest\032" +
-      "*.sofer.batch.v1.ListSupportedSitesRespo" +
-      "nse\022n\n\023CreateTranscription\022*.sofer.batch" +
-      ".v1.CreateTranscriptionRequest\032+.sofer.b" +
-      "atch.v1.CreateTranscriptionResponse\022p\n\023U" +
-      "ploadTranscription\022*.sofer.batch.v1.Uplo" +
-      "adTranscriptionRequest\032+.sofer.batch.v1." +
-      "UploadTranscriptionResponse(\001\022m\n\022WatchTr" +
-      "anscription\022).sofer.batch.v1.WatchTransc" +
-      "riptionRequest\032*.sofer.batch.v1.WatchTra" +
-      "nscriptionResponse0\001BQ\n\021ai.sofer.batch.v" +
-      "1B\021BatchServiceProtoP\001Z\'sofer.ai/gateway" +
-      "/sofer/batch/v1;batchv1b\006proto3"
+      "rHebrewWordFormat\022G\n\017caption_options\030\004 \001" +
+      "(\0132\036.sofer.batch.v1.CaptionOptionsR\016capt" +
+      "ionOptions\"\370\001\n\033ExportTranscriptionRespon" +
+      "se\022\030\n\007content\030\001 \001(\tR\007content\022\035\n\nmedia_ty" +
+      "pe\030\002 \001(\tR\tmediaType\022%\n\016file_extension\030\003 " +
+      "\001(\tR\rfileExtension\0225\n\004info\030\004 \001(\0132!.sofer" +
+      ".batch.v1.TranscriptionInfoR\004info\022\033\n\tcue" +
+      "_count\030\005 \001(\005R\010cueCount\022%\n\016binary_content" +
+      "\030\006 \001(\014R\rbinaryContent\"J\n\035GetTranscriptio" +
+      "nStatusRequest\022)\n\020transcription_id\030\001 \001(\t" +
+      "R\017transcriptionId\"r\n\036GetTranscriptionSta" +
+      "tusResponse\022P\n\022transcription_info\030\001 \001(\0132" +
+      "!.sofer.batch.v1.TranscriptionInfoR\021tran" +
+      "scriptionInfo\"\023\n\021GetBalanceRequest\"G\n\022Ge" +
+      "tBalanceResponse\0221\n\007balance\030\001 \001(\0132\027.sofe" +
+      "r.batch.v1.BalanceR\007balance\"\215\002\n\007Balance\022" +
+      ".\n\023total_balance_cents\030\001 \001(\003R\021totalBalan" +
+      "ceCents\0226\n\027available_balance_cents\030\002 \001(\003" +
+      "R\025availableBalanceCents\0222\n\025pending_balan" +
+      "ce_cents\030\003 \001(\003R\023pendingBalanceCents\0225\n\027a" +
+      "ll_time_deposits_cents\030\004 \001(\003R\024allTimeDep" +
+      "ositsCents\022/\n\024all_time_spend_cents\030\005 \001(\003" +
+      "R\021allTimeSpendCents\"\266\001\n\023EstimateCostRequ" +
+      "est\022.\n\004work\030\001 \001(\0162\032.sofer.batch.v1.Coste" +
+      "dWorkR\004work\022-\n\004info\030\002 \001(\0132\031.sofer.batch." +
+      "v1.BatchInfoR\004info\022@\n\raudio_sources\030\003 \003(" +
+      "\0132\033.sofer.batch.v1.AudioSourceR\014audioSou" +
+      "rces\"\344\001\n\010ItemCost\022\033\n\taudio_url\030\001 \001(\tR\010au" +
+      "dioUrl\022$\n\016client_item_id\030\002 \001(\tR\014clientIt" +
+      "emId\022)\n\020duration_seconds\030\003 \001(\001R\017duration" +
+      "Seconds\022$\n\016cents_per_hour\030\004 \001(\005R\014centsPe" +
+      "rHour\022\035\n\ncost_cents\030\005 \001(\003R\tcostCents\022%\n\016" +
+      "speaker_labels\030\006 \001(\010R\rspeakerLabels\"\246\001\n\024" +
+      "EstimateCostResponse\022.\n\005items\030\001 \003(\0132\030.so" +
+      "fer.batch.v1.ItemCostR\005items\022(\n\020total_co" +
+      "st_cents\030\002 \001(\003R\016totalCostCents\0224\n\026total_" +
+      "duration_seconds\030\003 \001(\001R\024totalDurationSec" +
+      "onds\"\272\001\n\031ListTranscriptionsRequest\022\033\n\tpa" +
+      "ge_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 " +
+      "\001(\tR\tpageToken\022:\n\006states\030\003 \003(\0162\".sofer.b" +
+      "atch.v1.TranscriptionStateR\006states\022%\n\016ti" +
+      "tle_contains\030\004 \001(\tR\rtitleContains\"\221\001\n\024Tr" +
+      "anscriptionSummary\022)\n\020transcription_id\030\001" +
+      " \001(\tR\017transcriptionId\022\024\n\005title\030\002 \001(\tR\005ti" +
+      "tle\0228\n\005state\030\003 \001(\0162\".sofer.batch.v1.Tran" +
+      "scriptionStateR\005state\"\222\001\n\032ListTranscript" +
+      "ionsResponse\022L\n\016transcriptions\030\001 \003(\0132$.s" +
+      "ofer.batch.v1.TranscriptionSummaryR\016tran" +
+      "scriptions\022&\n\017next_page_token\030\002 \001(\tR\rnex" +
+      "tPageToken\"&\n\022ExtractLinkRequest\022\020\n\003url\030" +
+      "\001 \001(\tR\003url\"\206\001\n\023ExtractLinkResponse\022\033\n\tau" +
+      "dio_url\030\001 \001(\tR\010audioUrl\022\024\n\005title\030\002 \001(\tR\005" +
+      "title\022\037\n\013file_format\030\003 \001(\tR\nfileFormat\022\033" +
+      "\n\tfile_name\030\004 \001(\tR\010fileName\"\033\n\031ListSuppo" +
+      "rtedSitesRequest\"5\n\rSupportedSite\022\022\n\004nam" +
+      "e\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"Q\n\032ListS" +
+      "upportedSitesResponse\0223\n\005sites\030\001 \003(\0132\035.s" +
+      "ofer.batch.v1.SupportedSiteR\005sites\"\207\001\n\032C" +
+      "reateTranscriptionRequest\022\035\n\nrequest_id\030" +
+      "\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer.b" +
+      "atch.v1.BatchInfoR\004info\022\033\n\taudio_url\030\003 \001" +
+      "(\tR\010audioUrl\"H\n\033CreateTranscriptionRespo" +
+      "nse\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
+      "tionId\"\201\001\n\032UploadTranscriptionRequest\022C\n" +
+      "\006header\030\001 \001(\0132).sofer.batch.v1.UploadTra" +
+      "nscriptionHeaderH\000R\006header\022\026\n\005chunk\030\002 \001(" +
+      "\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTranscripti" +
+      "onHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022" +
+      "-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.BatchInfo" +
+      "R\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n\014c" +
+      "ontent_type\030\004 \001(\tR\013contentType\"g\n\033Upload" +
+      "TranscriptionResponse\022)\n\020transcription_i" +
+      "d\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_bytes\030\002" +
+      " \001(\003R\tsizeBytes\"F\n\031WatchTranscriptionReq" +
+      "uest\022)\n\020transcription_id\030\001 \001(\tR\017transcri" +
+      "ptionId\"\253\001\n\032WatchTranscriptionResponse\022P" +
+      "\n\022transcription_info\030\001 \001(\0132!.sofer.batch" +
+      ".v1.TranscriptionInfoR\021transcriptionInfo" +
+      "\022;\n\013observed_at\030\002 \001(\0132\032.google.protobuf." +
+      "TimestampR\nobservedAt\"\335\001\n\016CaptionOptions" +
+      "\0223\n\023max_line_characters\030\001 \001(\005H\000R\021maxLine" +
+      "Characters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001H\001" +
+      "R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labels\030\003 \001" +
+      "(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_line_char" +
+      "actersB\022\n\020_max_cue_secondsB\021\n\017_speaker_l" +
+      "abels\":\n\024WatchManifestRequest\022\"\n\rbatch_f" +
+      "ile_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchManif" +
+      "estResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer.ba" +
+      "tch.v1.ManifestR\010manifest\022;\n\013observed_at" +
+      "\030\002 \001(\0132\032.google.protobuf.TimestampR\nobse" +
+      "rvedAt*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_UNS" +
+      "PECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATCH\020" +
+      "\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022$\n COS" +
+      "TED_WORK_SINGLE_TRANSCRIPTION\020\0032\203\021\n\031Batc" +
+      "hTranscriptionService\022V\n\013CreateBatch\022\".s" +
+      "ofer.batch.v1.CreateBatchRequest\032#.sofer" +
+      ".batch.v1.CreateBatchResponse\022_\n\016UploadM" +
+      "anifest\022%.sofer.batch.v1.UploadManifestR" +
+      "equest\032&.sofer.batch.v1.UploadManifestRe" +
+      "sponse\022t\n\025CreateManifestFromRss\022,.sofer." +
+      "batch.v1.CreateManifestFromRssRequest\032-." +
+      "sofer.batch.v1.CreateManifestFromRssResp" +
+      "onse\022V\n\013GetManifest\022\".sofer.batch.v1.Get" +
+      "ManifestRequest\032#.sofer.batch.v1.GetMani" +
+      "festResponse\022\\\n\rListManifests\022$.sofer.ba" +
+      "tch.v1.ListManifestsRequest\032%.sofer.batc" +
+      "h.v1.ListManifestsResponse\022_\n\016GetBatchSt" +
+      "atus\022%.sofer.batch.v1.GetBatchStatusRequ" +
+      "est\032&.sofer.batch.v1.GetBatchStatusRespo" +
+      "nse\022g\n\020WatchBatchStatus\022\'.sofer.batch.v1" +
+      ".WatchBatchStatusRequest\032(.sofer.batch.v" +
+      "1.WatchBatchStatusResponse0\001\022y\n\026StreamBa" +
+      "tchTranscripts\022-.sofer.batch.v1.StreamBa" +
+      "tchTranscriptsRequest\032..sofer.batch.v1.S" +
+      "treamBatchTranscriptsResponse0\001\022Y\n\014GetBa" +
+      "tchItem\022#.sofer.batch.v1.GetBatchItemReq" +
+      "uest\032$.sofer.batch.v1.GetBatchItemRespon" +
+      "se\022e\n\020GetTranscription\022\'.sofer.batch.v1." +
+      "GetTranscriptionRequest\032(.sofer.batch.v1" +
+      ".GetTranscriptionResponse\022n\n\023ExportTrans" +
+      "cription\022*.sofer.batch.v1.ExportTranscri" +
+      "ptionRequest\032+.sofer.batch.v1.ExportTran" +
+      "scriptionResponse\022w\n\026GetTranscriptionSta" +
+      "tus\022-.sofer.batch.v1.GetTranscriptionSta" +
+      "tusRequest\032..sofer.batch.v1.GetTranscrip" +
+      "tionStatusResponse\022S\n\nGetBalance\022!.sofer" +
+      ".batch.v1.GetBalanceRequest\032\".sofer.batc" +
+      "h.v1.GetBalanceResponse\022Y\n\014EstimateCost\022" +
+      "#.sofer.batch.v1.EstimateCostRequest\032$.s" +
+      "ofer.batch.v1.EstimateCostResponse\022k\n\022Li" +
+      "stTranscriptions\022).sofer.batch.v1.ListTr" +
+      "anscriptionsRequest\032*.sofer.batch.v1.Lis" +
+      "tTranscriptionsResponse\022V\n\013ExtractLink\022\"" +
+      ".sofer.batch.v1.ExtractLinkRequest\032#.sof" +
+      "er.batch.v1.ExtractLinkResponse\022k\n\022ListS" +
+      "upportedSites\022).sofer.batch.v1.ListSuppo" +
+      "rtedSitesRequest\032*.sofer.batch.v1.ListSu" +
+      "pportedSitesResponse\022n\n\023CreateTranscript" +
+      "ion\022*.sofer.batch.v1.CreateTranscription" +
+      "Request\032+.sofer.batch.v1.CreateTranscrip" +
+      "tionResponse\022p\n\023UploadTranscription\022*.so" +
+      "fer.batch.v1.UploadTranscriptionRequest\032" +
+      "+.sofer.batch.v1.UploadTranscriptionResp" +
+      "onse(\001\022m\n\022WatchTranscription\022).sofer.bat" +
+      "ch.v1.WatchTranscriptionRequest\032*.sofer." +
+      "batch.v1.WatchTranscriptionResponse0\001\022^\n" +
+      "\rWatchManifest\022$.sofer.batch.v1.WatchMan" +
+      "ifestRequest\032%.sofer.batch.v1.WatchManif" +
+      "estResponse0\001BQ\n\021ai.sofer.batch.v1B\021Batc" +
+      "hServiceProtoP\001Z\'sofer.ai/gateway/sofer/" +
+      "batch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -606,13 +637,13 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_ExportTranscriptionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_ExportTranscriptionRequest_descriptor,
-        new java.lang.String[] { "TranscriptionId", "Format", "FilterHebrewWordFormat", });
+        new java.lang.String[] { "TranscriptionId", "Format", "FilterHebrewWordFormat", "CaptionOptions", });
     internal_static_sofer_batch_v1_ExportTranscriptionResponse_descriptor =
       getDescriptor().getMessageTypes().get(22);
     internal_static_sofer_batch_v1_ExportTranscriptionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_ExportTranscriptionResponse_descriptor,
-        new java.lang.String[] { "Content", "MediaType", "FileExtension", "Info", "CueCount", });
+        new java.lang.String[] { "Content", "MediaType", "FileExtension", "Info", "CueCount", "BinaryContent", });
     internal_static_sofer_batch_v1_GetTranscriptionStatusRequest_descriptor =
       getDescriptor().getMessageTypes().get(23);
     internal_static_sofer_batch_v1_GetTranscriptionStatusRequest_fieldAccessorTable = new
@@ -751,6 +782,24 @@ public final class BatchServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_WatchTranscriptionResponse_descriptor,
         new java.lang.String[] { "TranscriptionInfo", "ObservedAt", });
+    internal_static_sofer_batch_v1_CaptionOptions_descriptor =
+      getDescriptor().getMessageTypes().get(46);
+    internal_static_sofer_batch_v1_CaptionOptions_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CaptionOptions_descriptor,
+        new java.lang.String[] { "MaxLineCharacters", "MaxCueSeconds", "SpeakerLabels", "MaxLineCharacters", "MaxCueSeconds", "SpeakerLabels", });
+    internal_static_sofer_batch_v1_WatchManifestRequest_descriptor =
+      getDescriptor().getMessageTypes().get(47);
+    internal_static_sofer_batch_v1_WatchManifestRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WatchManifestRequest_descriptor,
+        new java.lang.String[] { "BatchFileId", });
+    internal_static_sofer_batch_v1_WatchManifestResponse_descriptor =
+      getDescriptor().getMessageTypes().get(48);
+    internal_static_sofer_batch_v1_WatchManifestResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WatchManifestResponse_descriptor,
+        new java.lang.String[] { "Manifest", "ObservedAt", });
     com.google.protobuf.TimestampProto.getDescriptor();
     ai.sofer.batch.v1.BatchProto.getDescriptor();
   }

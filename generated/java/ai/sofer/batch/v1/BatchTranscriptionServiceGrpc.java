@@ -694,6 +694,37 @@ public final class BatchTranscriptionServiceGrpc {
     return getWatchTranscriptionMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.WatchManifestRequest,
+      ai.sofer.batch.v1.WatchManifestResponse> getWatchManifestMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchManifest",
+      requestType = ai.sofer.batch.v1.WatchManifestRequest.class,
+      responseType = ai.sofer.batch.v1.WatchManifestResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.WatchManifestRequest,
+      ai.sofer.batch.v1.WatchManifestResponse> getWatchManifestMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.WatchManifestRequest, ai.sofer.batch.v1.WatchManifestResponse> getWatchManifestMethod;
+    if ((getWatchManifestMethod = BatchTranscriptionServiceGrpc.getWatchManifestMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getWatchManifestMethod = BatchTranscriptionServiceGrpc.getWatchManifestMethod) == null) {
+          BatchTranscriptionServiceGrpc.getWatchManifestMethod = getWatchManifestMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.WatchManifestRequest, ai.sofer.batch.v1.WatchManifestResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchManifest"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.WatchManifestRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.WatchManifestResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("WatchManifest"))
+              .build();
+        }
+      }
+    }
+    return getWatchManifestMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -946,10 +977,13 @@ public final class BatchTranscriptionServiceGrpc {
 
     /**
      * <pre>
-     * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
-     * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
-     * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
-     * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+     * Renders a transcript as a file (`format`): SRT or WebVTT captions, plain text, Markdown, a
+     * Word document (DOCX, in `binary_content`) or JSON with the words. The transcript is read from
+     * the upstream exactly as `GetTranscription` reads it (GET /v1/transcriptions/{transcription_id},
+     * with the same `filter_hebrew_word_format`), through the gateway's transcript cache: a
+     * completed transcript is fetched once per (credential, transcription, filter) while it is
+     * kept (the cache `StreamBatchTranscripts` and `GetTranscription` read through as well), so N
+     * formats of one transcript cost one upstream GET. The errors are `GetTranscription`'s: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
      * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
      * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
      * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
@@ -958,7 +992,8 @@ public final class BatchTranscriptionServiceGrpc {
      * `start` and ends at its last word's `end`, and the next cue begins at the first word that
      * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
      * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
-     * characters (code points, speaker label included in SRT). Lines break between words, at the
+     * characters (code points, speaker label included in SRT). The 42 and the 7 s are the
+     * defaults of `caption_options`, which may change them, and leave speaker labels out. Lines break between words, at the
      * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
      * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
      * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
@@ -1124,6 +1159,26 @@ public final class BatchTranscriptionServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchTranscriptionMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Streams a manifest's validation: its status at once (the `GetManifest` answer), then a
+     * message whenever it changes (status, item count, validation errors), and ends OK after
+     * MANIFEST_STATUS_VALID or MANIFEST_STATUS_INVALID, so no client polls `GetManifest`. All
+     * watchers of one manifest and credential share one upstream poller (GET
+     * /v1/transcriptions/batch-files/{batch_file_id}), with `WatchBatchStatus`'s cadence, limits
+     * and errors: NOT_FOUND (reason MANIFEST_NOT_FOUND) when the manifest does not exist for this
+     * credential; RESOURCE_EXHAUSTED (WATCH_LIMIT_REACHED) at the gateway's maximum of open
+     * watches, or (CALLER_QUOTA_EXCEEDED) past the caller's; RESOURCE_EXHAUSTED (RATE_LIMITED, with
+     * RetryInfo) when the upstream rate-limits the polls for longer than --watch-max-retry-after;
+     * UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
+     * gateway shuts down. Reconnect to resume: the first message is always the current status.
+     * </pre>
+     */
+    public void watchManifest(ai.sofer.batch.v1.WatchManifestRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchManifestResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchManifestMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -1266,6 +1321,13 @@ public final class BatchTranscriptionServiceGrpc {
                 ai.sofer.batch.v1.WatchTranscriptionRequest,
                 ai.sofer.batch.v1.WatchTranscriptionResponse>(
                   this, METHODID_WATCH_TRANSCRIPTION)))
+          .addMethod(
+            getWatchManifestMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.WatchManifestRequest,
+                ai.sofer.batch.v1.WatchManifestResponse>(
+                  this, METHODID_WATCH_MANIFEST)))
           .build();
     }
   }
@@ -1498,10 +1560,13 @@ public final class BatchTranscriptionServiceGrpc {
 
     /**
      * <pre>
-     * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
-     * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
-     * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
-     * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+     * Renders a transcript as a file (`format`): SRT or WebVTT captions, plain text, Markdown, a
+     * Word document (DOCX, in `binary_content`) or JSON with the words. The transcript is read from
+     * the upstream exactly as `GetTranscription` reads it (GET /v1/transcriptions/{transcription_id},
+     * with the same `filter_hebrew_word_format`), through the gateway's transcript cache: a
+     * completed transcript is fetched once per (credential, transcription, filter) while it is
+     * kept (the cache `StreamBatchTranscripts` and `GetTranscription` read through as well), so N
+     * formats of one transcript cost one upstream GET. The errors are `GetTranscription`'s: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
      * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
      * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
      * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
@@ -1510,7 +1575,8 @@ public final class BatchTranscriptionServiceGrpc {
      * `start` and ends at its last word's `end`, and the next cue begins at the first word that
      * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
      * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
-     * characters (code points, speaker label included in SRT). Lines break between words, at the
+     * characters (code points, speaker label included in SRT). The 42 and the 7 s are the
+     * defaults of `caption_options`, which may change them, and leave speaker labels out. Lines break between words, at the
      * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
      * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
      * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
@@ -1684,6 +1750,27 @@ public final class BatchTranscriptionServiceGrpc {
         io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchTranscriptionResponse> responseObserver) {
       io.grpc.stub.ClientCalls.asyncServerStreamingCall(
           getChannel().newCall(getWatchTranscriptionMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Streams a manifest's validation: its status at once (the `GetManifest` answer), then a
+     * message whenever it changes (status, item count, validation errors), and ends OK after
+     * MANIFEST_STATUS_VALID or MANIFEST_STATUS_INVALID, so no client polls `GetManifest`. All
+     * watchers of one manifest and credential share one upstream poller (GET
+     * /v1/transcriptions/batch-files/{batch_file_id}), with `WatchBatchStatus`'s cadence, limits
+     * and errors: NOT_FOUND (reason MANIFEST_NOT_FOUND) when the manifest does not exist for this
+     * credential; RESOURCE_EXHAUSTED (WATCH_LIMIT_REACHED) at the gateway's maximum of open
+     * watches, or (CALLER_QUOTA_EXCEEDED) past the caller's; RESOURCE_EXHAUSTED (RATE_LIMITED, with
+     * RetryInfo) when the upstream rate-limits the polls for longer than --watch-max-retry-after;
+     * UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
+     * gateway shuts down. Reconnect to resume: the first message is always the current status.
+     * </pre>
+     */
+    public void watchManifest(ai.sofer.batch.v1.WatchManifestRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchManifestResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchManifestMethod(), getCallOptions()), request, responseObserver);
     }
   }
 
@@ -1907,10 +1994,13 @@ public final class BatchTranscriptionServiceGrpc {
 
     /**
      * <pre>
-     * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
-     * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
-     * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
-     * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+     * Renders a transcript as a file (`format`): SRT or WebVTT captions, plain text, Markdown, a
+     * Word document (DOCX, in `binary_content`) or JSON with the words. The transcript is read from
+     * the upstream exactly as `GetTranscription` reads it (GET /v1/transcriptions/{transcription_id},
+     * with the same `filter_hebrew_word_format`), through the gateway's transcript cache: a
+     * completed transcript is fetched once per (credential, transcription, filter) while it is
+     * kept (the cache `StreamBatchTranscripts` and `GetTranscription` read through as well), so N
+     * formats of one transcript cost one upstream GET. The errors are `GetTranscription`'s: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
      * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
      * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
      * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
@@ -1919,7 +2009,8 @@ public final class BatchTranscriptionServiceGrpc {
      * `start` and ends at its last word's `end`, and the next cue begins at the first word that
      * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
      * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
-     * characters (code points, speaker label included in SRT). Lines break between words, at the
+     * characters (code points, speaker label included in SRT). The 42 and the 7 s are the
+     * defaults of `caption_options`, which may change them, and leave speaker labels out. Lines break between words, at the
      * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
      * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
      * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
@@ -2061,6 +2152,27 @@ public final class BatchTranscriptionServiceGrpc {
         ai.sofer.batch.v1.WatchTranscriptionRequest request) {
       return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
           getChannel(), getWatchTranscriptionMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Streams a manifest's validation: its status at once (the `GetManifest` answer), then a
+     * message whenever it changes (status, item count, validation errors), and ends OK after
+     * MANIFEST_STATUS_VALID or MANIFEST_STATUS_INVALID, so no client polls `GetManifest`. All
+     * watchers of one manifest and credential share one upstream poller (GET
+     * /v1/transcriptions/batch-files/{batch_file_id}), with `WatchBatchStatus`'s cadence, limits
+     * and errors: NOT_FOUND (reason MANIFEST_NOT_FOUND) when the manifest does not exist for this
+     * credential; RESOURCE_EXHAUSTED (WATCH_LIMIT_REACHED) at the gateway's maximum of open
+     * watches, or (CALLER_QUOTA_EXCEEDED) past the caller's; RESOURCE_EXHAUSTED (RATE_LIMITED, with
+     * RetryInfo) when the upstream rate-limits the polls for longer than --watch-max-retry-after;
+     * UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
+     * gateway shuts down. Reconnect to resume: the first message is always the current status.
+     * </pre>
+     */
+    public java.util.Iterator<ai.sofer.batch.v1.WatchManifestResponse> watchManifest(
+        ai.sofer.batch.v1.WatchManifestRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchManifestMethod(), getCallOptions(), request);
     }
   }
 
@@ -2245,10 +2357,13 @@ public final class BatchTranscriptionServiceGrpc {
 
     /**
      * <pre>
-     * Renders a transcript as a file: SRT or WebVTT captions, or plain text (`format`). The
-     * transcript is read from the upstream exactly as `GetTranscription` reads it (GET
-     * /v1/transcriptions/{transcription_id}, with the same `filter_hebrew_word_format`), so the
-     * errors are the same: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
+     * Renders a transcript as a file (`format`): SRT or WebVTT captions, plain text, Markdown, a
+     * Word document (DOCX, in `binary_content`) or JSON with the words. The transcript is read from
+     * the upstream exactly as `GetTranscription` reads it (GET /v1/transcriptions/{transcription_id},
+     * with the same `filter_hebrew_word_format`), through the gateway's transcript cache: a
+     * completed transcript is fetched once per (credential, transcription, filter) while it is
+     * kept (the cache `StreamBatchTranscripts` and `GetTranscription` read through as well), so N
+     * formats of one transcript cost one upstream GET. The errors are `GetTranscription`'s: NOT_FOUND (reason TRANSCRIPTION_NOT_FOUND) when the transcription does
      * not exist for this credential, INVALID_ARGUMENT (UPSTREAM_REJECTED_REQUEST) for a FAILED one.
      * A transcription not completed yet is answered as `GetTranscription` answers it: OK, with its
      * `info.state`, no cues and an empty transcript (an SRT or text `content` of "", a WebVTT one of
@@ -2257,7 +2372,8 @@ public final class BatchTranscriptionServiceGrpc {
      * `start` and ends at its last word's `end`, and the next cue begins at the first word that
      * would break one of these rules: a different `speaker`; a pause of more than 1 s since the
      * cue's last word ended; a cue longer than 7 s; text that no longer fits 2 lines of 42
-     * characters (code points, speaker label included in SRT). Lines break between words, at the
+     * characters (code points, speaker label included in SRT). The 42 and the 7 s are the
+     * defaults of `caption_options`, which may change them, and leave speaker labels out. Lines break between words, at the
      * point that makes the longer line shortest; a single word too long for a line, or for 7 s,
      * gets a cue of its own. Words that overlap in time (the two forms of a Hebrew term when both
      * are asked for, or crosstalk) stay in one cue, so cues do not overlap, up to what one cue can
@@ -2411,7 +2527,8 @@ public final class BatchTranscriptionServiceGrpc {
   private static final int METHODID_LIST_SUPPORTED_SITES = 16;
   private static final int METHODID_CREATE_TRANSCRIPTION = 17;
   private static final int METHODID_WATCH_TRANSCRIPTION = 18;
-  private static final int METHODID_UPLOAD_TRANSCRIPTION = 19;
+  private static final int METHODID_WATCH_MANIFEST = 19;
+  private static final int METHODID_UPLOAD_TRANSCRIPTION = 20;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -2506,6 +2623,10 @@ public final class BatchTranscriptionServiceGrpc {
           serviceImpl.watchTranscription((ai.sofer.batch.v1.WatchTranscriptionRequest) request,
               (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchTranscriptionResponse>) responseObserver);
           break;
+        case METHODID_WATCH_MANIFEST:
+          serviceImpl.watchManifest((ai.sofer.batch.v1.WatchManifestRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchManifestResponse>) responseObserver);
+          break;
         default:
           throw new AssertionError();
       }
@@ -2590,6 +2711,7 @@ public final class BatchTranscriptionServiceGrpc {
               .addMethod(getCreateTranscriptionMethod())
               .addMethod(getUploadTranscriptionMethod())
               .addMethod(getWatchTranscriptionMethod())
+              .addMethod(getWatchManifestMethod())
               .build();
         }
       }

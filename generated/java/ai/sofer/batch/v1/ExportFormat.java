@@ -50,6 +50,40 @@ public enum ExportFormat
    * <code>EXPORT_FORMAT_TEXT = 3;</code>
    */
   EXPORT_FORMAT_TEXT(3),
+  /**
+   * <pre>
+   * Markdown (.md, media type "text/markdown; charset=utf-8", CommonMark): a "# " heading with
+   * the title when there is one, then one paragraph per speaker turn starting with
+   * "**Speaker 1:**" when speakers are known; transliterations (the transcript's `&lt;i&gt;` markup)
+   * as emphasis (`*...*`); Markdown's special characters backslash-escaped.
+   * </pre>
+   *
+   * <code>EXPORT_FORMAT_MARKDOWN = 4;</code>
+   */
+  EXPORT_FORMAT_MARKDOWN(4),
+  /**
+   * <pre>
+   * Word document (.docx, media type
+   * "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), in
+   * `ExportTranscriptionResponse.binary_content`: the title as a heading when there is one, one
+   * paragraph per speaker turn starting with the speaker's name in bold, transliterations (the
+   * transcript's `&lt;i&gt;` markup) in italics.
+   * </pre>
+   *
+   * <code>EXPORT_FORMAT_DOCX = 5;</code>
+   */
+  EXPORT_FORMAT_DOCX(5),
+  /**
+   * <pre>
+   * JSON (.json, media type "application/json"), one object: `transcription_id`, `title`,
+   * `text` (the transcript without markup) and `words`, each word `{"text", "start", "end",
+   * "speaker"}` (its display form, seconds from the start of the audio, the speaker's name or
+   * null); the schema is in docs/api.md ("Export formats").
+   * </pre>
+   *
+   * <code>EXPORT_FORMAT_JSON = 6;</code>
+   */
+  EXPORT_FORMAT_JSON(6),
   UNRECOGNIZED(-1),
   ;
 
@@ -89,6 +123,40 @@ public enum ExportFormat
    * <code>EXPORT_FORMAT_TEXT = 3;</code>
    */
   public static final int EXPORT_FORMAT_TEXT_VALUE = 3;
+  /**
+   * <pre>
+   * Markdown (.md, media type "text/markdown; charset=utf-8", CommonMark): a "# " heading with
+   * the title when there is one, then one paragraph per speaker turn starting with
+   * "**Speaker 1:**" when speakers are known; transliterations (the transcript's `&lt;i&gt;` markup)
+   * as emphasis (`*...*`); Markdown's special characters backslash-escaped.
+   * </pre>
+   *
+   * <code>EXPORT_FORMAT_MARKDOWN = 4;</code>
+   */
+  public static final int EXPORT_FORMAT_MARKDOWN_VALUE = 4;
+  /**
+   * <pre>
+   * Word document (.docx, media type
+   * "application/vnd.openxmlformats-officedocument.wordprocessingml.document"), in
+   * `ExportTranscriptionResponse.binary_content`: the title as a heading when there is one, one
+   * paragraph per speaker turn starting with the speaker's name in bold, transliterations (the
+   * transcript's `&lt;i&gt;` markup) in italics.
+   * </pre>
+   *
+   * <code>EXPORT_FORMAT_DOCX = 5;</code>
+   */
+  public static final int EXPORT_FORMAT_DOCX_VALUE = 5;
+  /**
+   * <pre>
+   * JSON (.json, media type "application/json"), one object: `transcription_id`, `title`,
+   * `text` (the transcript without markup) and `words`, each word `{"text", "start", "end",
+   * "speaker"}` (its display form, seconds from the start of the audio, the speaker's name or
+   * null); the schema is in docs/api.md ("Export formats").
+   * </pre>
+   *
+   * <code>EXPORT_FORMAT_JSON = 6;</code>
+   */
+  public static final int EXPORT_FORMAT_JSON_VALUE = 6;
 
 
   public final int getNumber() {
@@ -119,6 +187,9 @@ public enum ExportFormat
       case 1: return EXPORT_FORMAT_SRT;
       case 2: return EXPORT_FORMAT_WEBVTT;
       case 3: return EXPORT_FORMAT_TEXT;
+      case 4: return EXPORT_FORMAT_MARKDOWN;
+      case 5: return EXPORT_FORMAT_DOCX;
+      case 6: return EXPORT_FORMAT_JSON;
       default: return null;
     }
   }

@@ -157,6 +157,50 @@ private static final long serialVersionUID = 0L;
     return result == null ? ai.sofer.batch.v1.HebrewWordFormat.UNRECOGNIZED : result;
   }
 
+  public static final int CAPTION_OPTIONS_FIELD_NUMBER = 4;
+  private ai.sofer.batch.v1.CaptionOptions captionOptions_;
+  /**
+   * <pre>
+   * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+   * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+   * on `caption_options.&lt;field&gt;`.
+   * </pre>
+   *
+   * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+   * @return Whether the captionOptions field is set.
+   */
+  @java.lang.Override
+  public boolean hasCaptionOptions() {
+    return captionOptions_ != null;
+  }
+  /**
+   * <pre>
+   * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+   * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+   * on `caption_options.&lt;field&gt;`.
+   * </pre>
+   *
+   * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+   * @return The captionOptions.
+   */
+  @java.lang.Override
+  public ai.sofer.batch.v1.CaptionOptions getCaptionOptions() {
+    return captionOptions_ == null ? ai.sofer.batch.v1.CaptionOptions.getDefaultInstance() : captionOptions_;
+  }
+  /**
+   * <pre>
+   * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+   * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+   * on `caption_options.&lt;field&gt;`.
+   * </pre>
+   *
+   * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+   */
+  @java.lang.Override
+  public ai.sofer.batch.v1.CaptionOptionsOrBuilder getCaptionOptionsOrBuilder() {
+    return captionOptions_ == null ? ai.sofer.batch.v1.CaptionOptions.getDefaultInstance() : captionOptions_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -180,6 +224,9 @@ private static final long serialVersionUID = 0L;
     if (filterHebrewWordFormat_ != ai.sofer.batch.v1.HebrewWordFormat.HEBREW_WORD_FORMAT_UNSPECIFIED.getNumber()) {
       output.writeEnum(3, filterHebrewWordFormat_);
     }
+    if (captionOptions_ != null) {
+      output.writeMessage(4, getCaptionOptions());
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -200,6 +247,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(3, filterHebrewWordFormat_);
     }
+    if (captionOptions_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(4, getCaptionOptions());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -219,6 +270,11 @@ private static final long serialVersionUID = 0L;
         .equals(other.getTranscriptionId())) return false;
     if (format_ != other.format_) return false;
     if (filterHebrewWordFormat_ != other.filterHebrewWordFormat_) return false;
+    if (hasCaptionOptions() != other.hasCaptionOptions()) return false;
+    if (hasCaptionOptions()) {
+      if (!getCaptionOptions()
+          .equals(other.getCaptionOptions())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -236,6 +292,10 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + format_;
     hash = (37 * hash) + FILTER_HEBREW_WORD_FORMAT_FIELD_NUMBER;
     hash = (53 * hash) + filterHebrewWordFormat_;
+    if (hasCaptionOptions()) {
+      hash = (37 * hash) + CAPTION_OPTIONS_FIELD_NUMBER;
+      hash = (53 * hash) + getCaptionOptions().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -372,6 +432,11 @@ private static final long serialVersionUID = 0L;
       transcriptionId_ = "";
       format_ = 0;
       filterHebrewWordFormat_ = 0;
+      captionOptions_ = null;
+      if (captionOptionsBuilder_ != null) {
+        captionOptionsBuilder_.dispose();
+        captionOptionsBuilder_ = null;
+      }
       return this;
     }
 
@@ -413,6 +478,11 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000004) != 0)) {
         result.filterHebrewWordFormat_ = filterHebrewWordFormat_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.captionOptions_ = captionOptionsBuilder_ == null
+            ? captionOptions_
+            : captionOptionsBuilder_.build();
       }
     }
 
@@ -471,6 +541,9 @@ private static final long serialVersionUID = 0L;
       if (other.filterHebrewWordFormat_ != 0) {
         setFilterHebrewWordFormatValue(other.getFilterHebrewWordFormatValue());
       }
+      if (other.hasCaptionOptions()) {
+        mergeCaptionOptions(other.getCaptionOptions());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -512,6 +585,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 24
+            case 34: {
+              input.readMessage(
+                  getCaptionOptionsFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -785,6 +865,179 @@ private static final long serialVersionUID = 0L;
       filterHebrewWordFormat_ = 0;
       onChanged();
       return this;
+    }
+
+    private ai.sofer.batch.v1.CaptionOptions captionOptions_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        ai.sofer.batch.v1.CaptionOptions, ai.sofer.batch.v1.CaptionOptions.Builder, ai.sofer.batch.v1.CaptionOptionsOrBuilder> captionOptionsBuilder_;
+    /**
+     * <pre>
+     * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+     * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+     * on `caption_options.&lt;field&gt;`.
+     * </pre>
+     *
+     * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+     * @return Whether the captionOptions field is set.
+     */
+    public boolean hasCaptionOptions() {
+      return ((bitField0_ & 0x00000008) != 0);
+    }
+    /**
+     * <pre>
+     * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+     * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+     * on `caption_options.&lt;field&gt;`.
+     * </pre>
+     *
+     * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+     * @return The captionOptions.
+     */
+    public ai.sofer.batch.v1.CaptionOptions getCaptionOptions() {
+      if (captionOptionsBuilder_ == null) {
+        return captionOptions_ == null ? ai.sofer.batch.v1.CaptionOptions.getDefaultInstance() : captionOptions_;
+      } else {
+        return captionOptionsBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+     * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+     * on `caption_options.&lt;field&gt;`.
+     * </pre>
+     *
+     * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+     */
+    public Builder setCaptionOptions(ai.sofer.batch.v1.CaptionOptions value) {
+      if (captionOptionsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        captionOptions_ = value;
+      } else {
+        captionOptionsBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+     * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+     * on `caption_options.&lt;field&gt;`.
+     * </pre>
+     *
+     * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+     */
+    public Builder setCaptionOptions(
+        ai.sofer.batch.v1.CaptionOptions.Builder builderForValue) {
+      if (captionOptionsBuilder_ == null) {
+        captionOptions_ = builderForValue.build();
+      } else {
+        captionOptionsBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+     * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+     * on `caption_options.&lt;field&gt;`.
+     * </pre>
+     *
+     * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+     */
+    public Builder mergeCaptionOptions(ai.sofer.batch.v1.CaptionOptions value) {
+      if (captionOptionsBuilder_ == null) {
+        if (((bitField0_ & 0x00000008) != 0) &&
+          captionOptions_ != null &&
+          captionOptions_ != ai.sofer.batch.v1.CaptionOptions.getDefaultInstance()) {
+          getCaptionOptionsBuilder().mergeFrom(value);
+        } else {
+          captionOptions_ = value;
+        }
+      } else {
+        captionOptionsBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+     * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+     * on `caption_options.&lt;field&gt;`.
+     * </pre>
+     *
+     * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+     */
+    public Builder clearCaptionOptions() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      captionOptions_ = null;
+      if (captionOptionsBuilder_ != null) {
+        captionOptionsBuilder_.dispose();
+        captionOptionsBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+     * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+     * on `caption_options.&lt;field&gt;`.
+     * </pre>
+     *
+     * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+     */
+    public ai.sofer.batch.v1.CaptionOptions.Builder getCaptionOptionsBuilder() {
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return getCaptionOptionsFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+     * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+     * on `caption_options.&lt;field&gt;`.
+     * </pre>
+     *
+     * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+     */
+    public ai.sofer.batch.v1.CaptionOptionsOrBuilder getCaptionOptionsOrBuilder() {
+      if (captionOptionsBuilder_ != null) {
+        return captionOptionsBuilder_.getMessageOrBuilder();
+      } else {
+        return captionOptions_ == null ?
+            ai.sofer.batch.v1.CaptionOptions.getDefaultInstance() : captionOptions_;
+      }
+    }
+    /**
+     * <pre>
+     * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+     * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+     * on `caption_options.&lt;field&gt;`.
+     * </pre>
+     *
+     * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        ai.sofer.batch.v1.CaptionOptions, ai.sofer.batch.v1.CaptionOptions.Builder, ai.sofer.batch.v1.CaptionOptionsOrBuilder> 
+        getCaptionOptionsFieldBuilder() {
+      if (captionOptionsBuilder_ == null) {
+        captionOptionsBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            ai.sofer.batch.v1.CaptionOptions, ai.sofer.batch.v1.CaptionOptions.Builder, ai.sofer.batch.v1.CaptionOptionsOrBuilder>(
+                getCaptionOptions(),
+                getParentForChildren(),
+                isClean());
+        captionOptions_ = null;
+      }
+      return captionOptionsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -72,4 +72,37 @@ public interface ExportTranscriptionRequestOrBuilder extends
    * @return The filterHebrewWordFormat.
    */
   ai.sofer.batch.v1.HebrewWordFormat getFilterHebrewWordFormat();
+
+  /**
+   * <pre>
+   * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+   * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+   * on `caption_options.&lt;field&gt;`.
+   * </pre>
+   *
+   * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+   * @return Whether the captionOptions field is set.
+   */
+  boolean hasCaptionOptions();
+  /**
+   * <pre>
+   * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+   * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+   * on `caption_options.&lt;field&gt;`.
+   * </pre>
+   *
+   * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+   * @return The captionOptions.
+   */
+  ai.sofer.batch.v1.CaptionOptions getCaptionOptions();
+  /**
+   * <pre>
+   * How captions are cut and whether speakers are named. Unset fields take today's rules (42
+   * characters per line, 7 s per cue, speaker labels on); invalid values fail INVALID_ARGUMENT
+   * on `caption_options.&lt;field&gt;`.
+   * </pre>
+   *
+   * <code>.sofer.batch.v1.CaptionOptions caption_options = 4 [json_name = "captionOptions"];</code>
+   */
+  ai.sofer.batch.v1.CaptionOptionsOrBuilder getCaptionOptionsOrBuilder();
 }

@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     content_ = "";
     mediaType_ = "";
     fileExtension_ = "";
+    binaryContent_ = com.google.protobuf.ByteString.EMPTY;
   }
 
   @java.lang.Override
@@ -238,7 +239,8 @@ private static final long serialVersionUID = 0L;
   private int cueCount_ = 0;
   /**
    * <pre>
-   * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT.
+   * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT,
+   * MARKDOWN and DOCX (the title heading not counted); the number of words for JSON.
    * </pre>
    *
    * <code>int32 cue_count = 5 [json_name = "cueCount"];</code>
@@ -247,6 +249,22 @@ private static final long serialVersionUID = 0L;
   @java.lang.Override
   public int getCueCount() {
     return cueCount_;
+  }
+
+  public static final int BINARY_CONTENT_FIELD_NUMBER = 6;
+  private com.google.protobuf.ByteString binaryContent_ = com.google.protobuf.ByteString.EMPTY;
+  /**
+   * <pre>
+   * The rendered file when it is binary (DOCX); empty for the text formats, whose file is
+   * `content` (which is then empty for DOCX).
+   * </pre>
+   *
+   * <code>bytes binary_content = 6 [json_name = "binaryContent"];</code>
+   * @return The binaryContent.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString getBinaryContent() {
+    return binaryContent_;
   }
 
   private byte memoizedIsInitialized = -1;
@@ -278,6 +296,9 @@ private static final long serialVersionUID = 0L;
     if (cueCount_ != 0) {
       output.writeInt32(5, cueCount_);
     }
+    if (!binaryContent_.isEmpty()) {
+      output.writeBytes(6, binaryContent_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -303,6 +324,10 @@ private static final long serialVersionUID = 0L;
     if (cueCount_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt32Size(5, cueCount_);
+    }
+    if (!binaryContent_.isEmpty()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBytesSize(6, binaryContent_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -332,6 +357,8 @@ private static final long serialVersionUID = 0L;
     }
     if (getCueCount()
         != other.getCueCount()) return false;
+    if (!getBinaryContent()
+        .equals(other.getBinaryContent())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -355,6 +382,8 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + CUE_COUNT_FIELD_NUMBER;
     hash = (53 * hash) + getCueCount();
+    hash = (37 * hash) + BINARY_CONTENT_FIELD_NUMBER;
+    hash = (53 * hash) + getBinaryContent().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -497,6 +526,7 @@ private static final long serialVersionUID = 0L;
         infoBuilder_ = null;
       }
       cueCount_ = 0;
+      binaryContent_ = com.google.protobuf.ByteString.EMPTY;
       return this;
     }
 
@@ -546,6 +576,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.cueCount_ = cueCount_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.binaryContent_ = binaryContent_;
       }
     }
 
@@ -614,6 +647,9 @@ private static final long serialVersionUID = 0L;
       if (other.getCueCount() != 0) {
         setCueCount(other.getCueCount());
       }
+      if (other.getBinaryContent() != com.google.protobuf.ByteString.EMPTY) {
+        setBinaryContent(other.getBinaryContent());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -667,6 +703,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 40
+            case 50: {
+              binaryContent_ = input.readBytes();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1132,7 +1173,8 @@ private static final long serialVersionUID = 0L;
     private int cueCount_ ;
     /**
      * <pre>
-     * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT.
+     * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT,
+     * MARKDOWN and DOCX (the title heading not counted); the number of words for JSON.
      * </pre>
      *
      * <code>int32 cue_count = 5 [json_name = "cueCount"];</code>
@@ -1144,7 +1186,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT.
+     * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT,
+     * MARKDOWN and DOCX (the title heading not counted); the number of words for JSON.
      * </pre>
      *
      * <code>int32 cue_count = 5 [json_name = "cueCount"];</code>
@@ -1160,7 +1203,8 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT.
+     * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT,
+     * MARKDOWN and DOCX (the title heading not counted); the number of words for JSON.
      * </pre>
      *
      * <code>int32 cue_count = 5 [json_name = "cueCount"];</code>
@@ -1169,6 +1213,53 @@ private static final long serialVersionUID = 0L;
     public Builder clearCueCount() {
       bitField0_ = (bitField0_ & ~0x00000010);
       cueCount_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.ByteString binaryContent_ = com.google.protobuf.ByteString.EMPTY;
+    /**
+     * <pre>
+     * The rendered file when it is binary (DOCX); empty for the text formats, whose file is
+     * `content` (which is then empty for DOCX).
+     * </pre>
+     *
+     * <code>bytes binary_content = 6 [json_name = "binaryContent"];</code>
+     * @return The binaryContent.
+     */
+    @java.lang.Override
+    public com.google.protobuf.ByteString getBinaryContent() {
+      return binaryContent_;
+    }
+    /**
+     * <pre>
+     * The rendered file when it is binary (DOCX); empty for the text formats, whose file is
+     * `content` (which is then empty for DOCX).
+     * </pre>
+     *
+     * <code>bytes binary_content = 6 [json_name = "binaryContent"];</code>
+     * @param value The binaryContent to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBinaryContent(com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      binaryContent_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The rendered file when it is binary (DOCX); empty for the text formats, whose file is
+     * `content` (which is then empty for DOCX).
+     * </pre>
+     *
+     * <code>bytes binary_content = 6 [json_name = "binaryContent"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearBinaryContent() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      binaryContent_ = getDefaultInstance().getBinaryContent();
       onChanged();
       return this;
     }

@@ -101,11 +101,23 @@ public interface ExportTranscriptionResponseOrBuilder extends
 
   /**
    * <pre>
-   * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT.
+   * Number of caption cues in `content` (SRT, WebVTT); the number of paragraphs for TEXT,
+   * MARKDOWN and DOCX (the title heading not counted); the number of words for JSON.
    * </pre>
    *
    * <code>int32 cue_count = 5 [json_name = "cueCount"];</code>
    * @return The cueCount.
    */
   int getCueCount();
+
+  /**
+   * <pre>
+   * The rendered file when it is binary (DOCX); empty for the text formats, whose file is
+   * `content` (which is then empty for DOCX).
+   * </pre>
+   *
+   * <code>bytes binary_content = 6 [json_name = "binaryContent"];</code>
+   * @return The binaryContent.
+   */
+  com.google.protobuf.ByteString getBinaryContent();
 }

@@ -1,4 +1,4 @@
-"""A transcription's status as the status hub sees it: a batch of one (gateway.watch.sources)."""
+"""A transcription's status as the status hub sees it: a batch of one (gateway.watch.subjects)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from gateway.upstream import TranscriptionInfo
 from gateway.watch.hub import Observation
-from gateway.watch.sources import batch_of_one
+from gateway.watch.subjects import batch_of_one
 
 
 def info(status: str) -> TranscriptionInfo:
