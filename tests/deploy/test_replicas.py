@@ -610,9 +610,16 @@ def test_envoy_never_cuts_a_watch_stream() -> None:
 
 
 def _creates() -> list[str]:
-    """The batch service's mutating RPCs: those whose request has a request_id."""
+    """The batch service's mutating RPCs: those whose request (or, for an upload, its first
+    message's header) has a request_id."""
     service = batch_service_pb2.DESCRIPTOR.services_by_name["BatchTranscriptionService"]
-    creates = [m.name for m in service.methods if "request_id" in m.input_type.fields_by_name]
+
+    def keyed(message: Any) -> bool:
+        fields = message.fields_by_name
+        header = fields.get("header")
+        return "request_id" in fields or (header is not None and keyed(header.message_type))
+
+    creates = [m.name for m in service.methods if keyed(m.input_type)]
     assert creates, "the proto's creates carry request_id"
     return creates
 

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gateway.upstream import TranscriptionInfo
-from gateway.watch.hub import Observation
-from gateway.watch.subjects import batch_of_one
+from gateway.watch.subjects import TRANSCRIPTIONS, batch_of_one
 
 
 def info(status: str) -> TranscriptionInfo:
@@ -39,7 +38,7 @@ def info(status: str) -> TranscriptionInfo:
 def test_a_watch_ends_at_every_final_state_of_a_transcription(status: str, terminal: bool) -> None:
     """The batch of one is terminal exactly when the transcription is final, and carries it."""
     batch = batch_of_one(info(status))
-    assert Observation(batch, datetime.now(UTC)).terminal is terminal
+    assert TRANSCRIPTIONS.final(batch) is terminal
     assert batch.transcriptions == (info(status),)
     assert batch.batch_id == "t-1"
     assert batch.completed_count + batch.failed_count + batch.pending_count == 1
