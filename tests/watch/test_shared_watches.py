@@ -195,6 +195,49 @@ async def test_watchers_on_three_replicas_cost_one_poller(
         assert_clean(await watcher.end())
 
 
+async def test_transcription_watchers_on_three_replicas_cost_one_poller(
+    shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways, sandbox_clock: FakeTime
+) -> None:
+    """WatchTranscription rides the same exchange: three watchers of one single transcription
+    on each of three replicas cost one poller's worth of status reads (not three), at no moment
+    do two replicas lead, and every watcher ends at COMPLETED once the transcription is done."""
+    group = [await gateways.start(shared) for _ in range(3)]
+    created = await group[0].stub.CreateTranscription(
+        pb.CreateTranscriptionRequest(
+            info=batch_pb2.BatchInfo(), audio_url="https://cdn.example.com/single.mp3"
+        ),
+        metadata=bearer(),
+        timeout=10,
+    )
+    transcription_id = created.transcription_id
+    seen: list[list[pb.WatchTranscriptionResponse]] = [[] for _ in range(9)]
+
+    async def watch(stub: Stub, into: list[pb.WatchTranscriptionResponse]) -> None:
+        request = pb.WatchTranscriptionRequest(transcription_id=transcription_id)
+        async for message in stub.WatchTranscription(request, metadata=bearer(), timeout=60):
+            into.append(message)
+
+    tasks = [
+        asyncio.ensure_future(watch(r.stub, seen[3 * i + k]))
+        for i, r in enumerate(group)
+        for k in range(3)
+    ]
+    await until(lambda: all(seen), within=20)
+    path = "GET /v1/transcriptions/{transcription_id}/status"
+    before = await upstream_count(sandbox, path)
+
+    async def leading() -> float:
+        return sum(r.gateway.hub.leading for r in group if r.gateway.hub)
+
+    leaders, seconds = await sampled(leading)
+    assert await upstream_count(sandbox, path) - before <= one_poller(seconds)
+    assert max(leaders) <= 1
+    sandbox_clock.advance(3 * ITEM)
+    await asyncio.gather(*tasks)
+    for messages in seen:
+        assert messages[-1].transcription_info.state == batch_pb2.TRANSCRIPTION_STATE_COMPLETED
+
+
 async def test_a_new_watcher_on_another_replica_gets_the_state_without_an_upstream_call(
     shared: GatewayConfig, sandbox: SandboxServer, gateways: Gateways
 ) -> None:
