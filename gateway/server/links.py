@@ -1,4 +1,5 @@
-"""Page links: ExtractLink's call, and CreateBatch items that name a `page_url` resolved first.
+"""Page links: ExtractLink's call, and the `page_url` of CreateBatch items or of a
+CreateTranscription, resolved before the create.
 
 Resolution is all or nothing: every link of the request is resolved (at most
 `MAX_CONCURRENT_RESOLVES` at once, each within the deadline it is given) before the create is
@@ -40,6 +41,21 @@ async def extract(client: UpstreamClient, url: str, options: CallOptions) -> Lin
         if error is None:
             raise
         raise error from exc
+
+
+async def resolve_page(
+    client: UpstreamClient, url: str, field: str, options: CallOptions
+) -> LinkResponse:
+    """The page `url` resolved (CreateTranscription's `page_url`): a link that fails for its
+    own reason is INVALID_ARGUMENT PAGE_URL_NOT_RESOLVED with a violation on `field`; any other
+    failure ends the call with its own status."""
+    try:
+        return await client.extract_link(url, opts=options)
+    except UpstreamError as exc:
+        failure = link_failure(exc)
+        if failure is None:
+            raise
+        raise page_urls_not_resolved([link_violation(field, failure, exc)]) from exc
 
 
 async def resolve_sources(

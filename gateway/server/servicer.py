@@ -429,8 +429,16 @@ class BatchTranscriptionServicer:
     async def CreateTranscription(
         self, request: pb.CreateTranscriptionRequest, call: Call
     ) -> pb.CreateTranscriptionResponse:
-        body = TranscriptionRequest(singles.settings(request.info), audio_url=request.audio_url)
-        work, key = cost.single_work(request.info, request.audio_url), budget_key(request)
+        audio_url, title = request.audio_url, ""
+        if request.page_url:  # a read, resolved again on a retry (it has no side effect)
+            page = await links.resolve_page(
+                self.client, request.page_url, "page_url", tracked_options(call)
+            )
+            audio_url, title = page.download_url, page.title
+        body = TranscriptionRequest(
+            singles.settings(request.info, title=title), audio_url=audio_url
+        )
+        work, key = cost.single_work(request.info, audio_url), budget_key(request)
         transcription_id = await singles.create(
             self.client,
             self.idempotency,

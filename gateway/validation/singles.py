@@ -32,7 +32,18 @@ def validate_create_transcription(
     out: Violations = []
     _uuid(out, "request_id", request.request_id, required=False)
     _info(out, request.info)
-    _url(out, "audio_url", request.audio_url)
+    if request.page_url and request.audio_url:
+        out.append(
+            Violation(
+                "page_url",
+                Reason.NOT_ALLOWED,
+                "must be empty when audio_url is given (exactly one of the two)",
+            )
+        )
+    elif request.page_url:
+        _url(out, "page_url", request.page_url)
+    else:
+        _url(out, "audio_url", request.audio_url)
     return out
 
 

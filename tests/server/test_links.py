@@ -191,3 +191,40 @@ async def test_resolution_runs_within_the_callers_deadline_and_creates_nothing_l
     )
     assert_error(error, grpc.StatusCode.DEADLINE_EXCEEDED, "UPSTREAM_TIMEOUT")
     assert await upstream_count(sandbox, CREATE) == 0
+
+
+async def test_a_single_transcription_may_name_a_page(stub: Stub, sandbox: SandboxServer) -> None:
+    """CreateTranscription with a `page_url` creates the transcription of the page's audio,
+    titled as the page; a page that does not resolve fails INVALID_ARGUMENT
+    PAGE_URL_NOT_RESOLVED on `page_url` and creates nothing; both fields at once are refused."""
+    created = await stub.CreateTranscription(
+        pb.CreateTranscriptionRequest(
+            request_id=str(uuid.uuid4()), page_url="https://youtu.be/single7"
+        ),
+        metadata=bearer(),
+    )
+    status = await stub.GetTranscriptionStatus(
+        pb.GetTranscriptionStatusRequest(transcription_id=created.transcription_id),
+        metadata=bearer(),
+    )
+    assert status.transcription_info.title == "YouTube video single7"
+    before = await upstream_count(sandbox, "POST /v1/transcriptions/")
+    error = await rpc_error(
+        stub.CreateTranscription(
+            pb.CreateTranscriptionRequest(page_url="https://example.org/not-a-site"),
+            metadata=bearer(),
+        )
+    )
+    assert_error(error, grpc.StatusCode.INVALID_ARGUMENT, "PAGE_URL_NOT_RESOLVED")
+    assert field_violations(error) == {"page_url": "LINK_NOT_SUPPORTED"}
+    both = await rpc_error(
+        stub.CreateTranscription(
+            pb.CreateTranscriptionRequest(
+                audio_url=f"{MEDIA}/a.mp3", page_url="https://youtu.be/single7"
+            ),
+            metadata=bearer(),
+        )
+    )
+    assert_error(both, grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_INVALID")
+    assert list(field_violations(both)) == ["page_url"]
+    assert await upstream_count(sandbox, "POST /v1/transcriptions/") == before

@@ -1343,12 +1343,26 @@ export declare type CreateTranscriptionRequest = Message<"sofer.batch.v1.CreateT
   info?: BatchInfo | undefined;
 
   /**
-   * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-   * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+   * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+   * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+   * control characters; else INVALID_ARGUMENT on `audio_url`.
    *
    * @generated from field: string audio_url = 3;
    */
   audioUrl: string;
+
+  /**
+   * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+   * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+   * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+   * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+   * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+   * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+   * page again (a read) and then finds the first call's transcription as any retry does.
+   *
+   * @generated from field: string page_url = 4;
+   */
+  pageUrl: string;
 };
 
 /**

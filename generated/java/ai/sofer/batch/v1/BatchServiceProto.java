@@ -405,100 +405,101 @@ public final class BatchServiceProto {
       "rtedSitesRequest\"5\n\rSupportedSite\022\022\n\004nam" +
       "e\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"Q\n\032ListS" +
       "upportedSitesResponse\0223\n\005sites\030\001 \003(\0132\035.s" +
-      "ofer.batch.v1.SupportedSiteR\005sites\"\207\001\n\032C" +
+      "ofer.batch.v1.SupportedSiteR\005sites\"\242\001\n\032C" +
       "reateTranscriptionRequest\022\035\n\nrequest_id\030" +
       "\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer.b" +
       "atch.v1.BatchInfoR\004info\022\033\n\taudio_url\030\003 \001" +
-      "(\tR\010audioUrl\"H\n\033CreateTranscriptionRespo" +
-      "nse\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
-      "tionId\"\201\001\n\032UploadTranscriptionRequest\022C\n" +
-      "\006header\030\001 \001(\0132).sofer.batch.v1.UploadTra" +
-      "nscriptionHeaderH\000R\006header\022\026\n\005chunk\030\002 \001(" +
-      "\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTranscripti" +
-      "onHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022" +
-      "-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.BatchInfo" +
-      "R\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n\014c" +
-      "ontent_type\030\004 \001(\tR\013contentType\"g\n\033Upload" +
-      "TranscriptionResponse\022)\n\020transcription_i" +
-      "d\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_bytes\030\002" +
-      " \001(\003R\tsizeBytes\"F\n\031WatchTranscriptionReq" +
-      "uest\022)\n\020transcription_id\030\001 \001(\tR\017transcri" +
-      "ptionId\"\253\001\n\032WatchTranscriptionResponse\022P" +
-      "\n\022transcription_info\030\001 \001(\0132!.sofer.batch" +
-      ".v1.TranscriptionInfoR\021transcriptionInfo" +
-      "\022;\n\013observed_at\030\002 \001(\0132\032.google.protobuf." +
-      "TimestampR\nobservedAt\"\335\001\n\016CaptionOptions" +
-      "\0223\n\023max_line_characters\030\001 \001(\005H\000R\021maxLine" +
-      "Characters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001H\001" +
-      "R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labels\030\003 \001" +
-      "(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_line_char" +
-      "actersB\022\n\020_max_cue_secondsB\021\n\017_speaker_l" +
-      "abels\":\n\024WatchManifestRequest\022\"\n\rbatch_f" +
-      "ile_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchManif" +
-      "estResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer.ba" +
-      "tch.v1.ManifestR\010manifest\022;\n\013observed_at" +
-      "\030\002 \001(\0132\032.google.protobuf.TimestampR\nobse" +
-      "rvedAt*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_UNS" +
-      "PECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATCH\020" +
-      "\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022$\n COS" +
-      "TED_WORK_SINGLE_TRANSCRIPTION\020\0032\203\021\n\031Batc" +
-      "hTranscriptionService\022V\n\013CreateBatch\022\".s" +
-      "ofer.batch.v1.CreateBatchRequest\032#.sofer" +
-      ".batch.v1.CreateBatchResponse\022_\n\016UploadM" +
-      "anifest\022%.sofer.batch.v1.UploadManifestR" +
-      "equest\032&.sofer.batch.v1.UploadManifestRe" +
-      "sponse\022t\n\025CreateManifestFromRss\022,.sofer." +
-      "batch.v1.CreateManifestFromRssRequest\032-." +
-      "sofer.batch.v1.CreateManifestFromRssResp" +
-      "onse\022V\n\013GetManifest\022\".sofer.batch.v1.Get" +
-      "ManifestRequest\032#.sofer.batch.v1.GetMani" +
-      "festResponse\022\\\n\rListManifests\022$.sofer.ba" +
-      "tch.v1.ListManifestsRequest\032%.sofer.batc" +
-      "h.v1.ListManifestsResponse\022_\n\016GetBatchSt" +
-      "atus\022%.sofer.batch.v1.GetBatchStatusRequ" +
-      "est\032&.sofer.batch.v1.GetBatchStatusRespo" +
-      "nse\022g\n\020WatchBatchStatus\022\'.sofer.batch.v1" +
-      ".WatchBatchStatusRequest\032(.sofer.batch.v" +
-      "1.WatchBatchStatusResponse0\001\022y\n\026StreamBa" +
-      "tchTranscripts\022-.sofer.batch.v1.StreamBa" +
-      "tchTranscriptsRequest\032..sofer.batch.v1.S" +
-      "treamBatchTranscriptsResponse0\001\022Y\n\014GetBa" +
-      "tchItem\022#.sofer.batch.v1.GetBatchItemReq" +
-      "uest\032$.sofer.batch.v1.GetBatchItemRespon" +
-      "se\022e\n\020GetTranscription\022\'.sofer.batch.v1." +
-      "GetTranscriptionRequest\032(.sofer.batch.v1" +
-      ".GetTranscriptionResponse\022n\n\023ExportTrans" +
-      "cription\022*.sofer.batch.v1.ExportTranscri" +
-      "ptionRequest\032+.sofer.batch.v1.ExportTran" +
-      "scriptionResponse\022w\n\026GetTranscriptionSta" +
-      "tus\022-.sofer.batch.v1.GetTranscriptionSta" +
-      "tusRequest\032..sofer.batch.v1.GetTranscrip" +
-      "tionStatusResponse\022S\n\nGetBalance\022!.sofer" +
-      ".batch.v1.GetBalanceRequest\032\".sofer.batc" +
-      "h.v1.GetBalanceResponse\022Y\n\014EstimateCost\022" +
-      "#.sofer.batch.v1.EstimateCostRequest\032$.s" +
-      "ofer.batch.v1.EstimateCostResponse\022k\n\022Li" +
-      "stTranscriptions\022).sofer.batch.v1.ListTr" +
-      "anscriptionsRequest\032*.sofer.batch.v1.Lis" +
-      "tTranscriptionsResponse\022V\n\013ExtractLink\022\"" +
-      ".sofer.batch.v1.ExtractLinkRequest\032#.sof" +
-      "er.batch.v1.ExtractLinkResponse\022k\n\022ListS" +
-      "upportedSites\022).sofer.batch.v1.ListSuppo" +
-      "rtedSitesRequest\032*.sofer.batch.v1.ListSu" +
-      "pportedSitesResponse\022n\n\023CreateTranscript" +
-      "ion\022*.sofer.batch.v1.CreateTranscription" +
-      "Request\032+.sofer.batch.v1.CreateTranscrip" +
-      "tionResponse\022p\n\023UploadTranscription\022*.so" +
-      "fer.batch.v1.UploadTranscriptionRequest\032" +
-      "+.sofer.batch.v1.UploadTranscriptionResp" +
-      "onse(\001\022m\n\022WatchTranscription\022).sofer.bat" +
-      "ch.v1.WatchTranscriptionRequest\032*.sofer." +
-      "batch.v1.WatchTranscriptionResponse0\001\022^\n" +
-      "\rWatchManifest\022$.sofer.batch.v1.WatchMan" +
-      "ifestRequest\032%.sofer.batch.v1.WatchManif" +
-      "estResponse0\001BQ\n\021ai.sofer.batch.v1B\021Batc" +
-      "hServiceProtoP\001Z\'sofer.ai/gateway/sofer/" +
-      "batch/v1;batchv1b\006proto3"
+      "(\tR\010audioUrl\022\031\n\010page_url\030\004 \001(\tR\007pageUrl\"" +
+      "H\n\033CreateTranscriptionResponse\022)\n\020transc" +
+      "ription_id\030\001 \001(\tR\017transcriptionId\"\201\001\n\032Up" +
+      "loadTranscriptionRequest\022C\n\006header\030\001 \001(\013" +
+      "2).sofer.batch.v1.UploadTranscriptionHea" +
+      "derH\000R\006header\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\006\n" +
+      "\004part\"\251\001\n\031UploadTranscriptionHeader\022\035\n\nr" +
+      "equest_id\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\013" +
+      "2\031.sofer.batch.v1.BatchInfoR\004info\022\033\n\tfil" +
+      "e_name\030\003 \001(\tR\010fileName\022!\n\014content_type\030\004" +
+      " \001(\tR\013contentType\"g\n\033UploadTranscription" +
+      "Response\022)\n\020transcription_id\030\001 \001(\tR\017tran" +
+      "scriptionId\022\035\n\nsize_bytes\030\002 \001(\003R\tsizeByt" +
+      "es\"F\n\031WatchTranscriptionRequest\022)\n\020trans" +
+      "cription_id\030\001 \001(\tR\017transcriptionId\"\253\001\n\032W" +
+      "atchTranscriptionResponse\022P\n\022transcripti" +
+      "on_info\030\001 \001(\0132!.sofer.batch.v1.Transcrip" +
+      "tionInfoR\021transcriptionInfo\022;\n\013observed_" +
+      "at\030\002 \001(\0132\032.google.protobuf.TimestampR\nob" +
+      "servedAt\"\335\001\n\016CaptionOptions\0223\n\023max_line_" +
+      "characters\030\001 \001(\005H\000R\021maxLineCharacters\210\001\001" +
+      "\022+\n\017max_cue_seconds\030\002 \001(\001H\001R\rmaxCueSecon" +
+      "ds\210\001\001\022*\n\016speaker_labels\030\003 \001(\010H\002R\rspeaker" +
+      "Labels\210\001\001B\026\n\024_max_line_charactersB\022\n\020_ma" +
+      "x_cue_secondsB\021\n\017_speaker_labels\":\n\024Watc" +
+      "hManifestRequest\022\"\n\rbatch_file_id\030\001 \001(\tR" +
+      "\013batchFileId\"\212\001\n\025WatchManifestResponse\0224" +
+      "\n\010manifest\030\001 \001(\0132\030.sofer.batch.v1.Manife" +
+      "stR\010manifest\022;\n\013observed_at\030\002 \001(\0132\032.goog" +
+      "le.protobuf.TimestampR\nobservedAt*\216\001\n\nCo" +
+      "stedWork\022\033\n\027COSTED_WORK_UNSPECIFIED\020\000\022\035\n" +
+      "\031COSTED_WORK_EXPRESS_BATCH\020\001\022\036\n\032COSTED_W" +
+      "ORK_STANDARD_BATCH\020\002\022$\n COSTED_WORK_SING" +
+      "LE_TRANSCRIPTION\020\0032\203\021\n\031BatchTranscriptio" +
+      "nService\022V\n\013CreateBatch\022\".sofer.batch.v1" +
+      ".CreateBatchRequest\032#.sofer.batch.v1.Cre" +
+      "ateBatchResponse\022_\n\016UploadManifest\022%.sof" +
+      "er.batch.v1.UploadManifestRequest\032&.sofe" +
+      "r.batch.v1.UploadManifestResponse\022t\n\025Cre" +
+      "ateManifestFromRss\022,.sofer.batch.v1.Crea" +
+      "teManifestFromRssRequest\032-.sofer.batch.v" +
+      "1.CreateManifestFromRssResponse\022V\n\013GetMa" +
+      "nifest\022\".sofer.batch.v1.GetManifestReque" +
+      "st\032#.sofer.batch.v1.GetManifestResponse\022" +
+      "\\\n\rListManifests\022$.sofer.batch.v1.ListMa" +
+      "nifestsRequest\032%.sofer.batch.v1.ListMani" +
+      "festsResponse\022_\n\016GetBatchStatus\022%.sofer." +
+      "batch.v1.GetBatchStatusRequest\032&.sofer.b" +
+      "atch.v1.GetBatchStatusResponse\022g\n\020WatchB" +
+      "atchStatus\022\'.sofer.batch.v1.WatchBatchSt" +
+      "atusRequest\032(.sofer.batch.v1.WatchBatchS" +
+      "tatusResponse0\001\022y\n\026StreamBatchTranscript" +
+      "s\022-.sofer.batch.v1.StreamBatchTranscript" +
+      "sRequest\032..sofer.batch.v1.StreamBatchTra" +
+      "nscriptsResponse0\001\022Y\n\014GetBatchItem\022#.sof" +
+      "er.batch.v1.GetBatchItemRequest\032$.sofer." +
+      "batch.v1.GetBatchItemResponse\022e\n\020GetTran" +
+      "scription\022\'.sofer.batch.v1.GetTranscript" +
+      "ionRequest\032(.sofer.batch.v1.GetTranscrip" +
+      "tionResponse\022n\n\023ExportTranscription\022*.so" +
+      "fer.batch.v1.ExportTranscriptionRequest\032" +
+      "+.sofer.batch.v1.ExportTranscriptionResp" +
+      "onse\022w\n\026GetTranscriptionStatus\022-.sofer.b" +
+      "atch.v1.GetTranscriptionStatusRequest\032.." +
+      "sofer.batch.v1.GetTranscriptionStatusRes" +
+      "ponse\022S\n\nGetBalance\022!.sofer.batch.v1.Get" +
+      "BalanceRequest\032\".sofer.batch.v1.GetBalan" +
+      "ceResponse\022Y\n\014EstimateCost\022#.sofer.batch" +
+      ".v1.EstimateCostRequest\032$.sofer.batch.v1" +
+      ".EstimateCostResponse\022k\n\022ListTranscripti" +
+      "ons\022).sofer.batch.v1.ListTranscriptionsR" +
+      "equest\032*.sofer.batch.v1.ListTranscriptio" +
+      "nsResponse\022V\n\013ExtractLink\022\".sofer.batch." +
+      "v1.ExtractLinkRequest\032#.sofer.batch.v1.E" +
+      "xtractLinkResponse\022k\n\022ListSupportedSites" +
+      "\022).sofer.batch.v1.ListSupportedSitesRequ" +
+      "est\032*.sofer.batch.v1.ListSupportedSitesR" +
+      "esponse\022n\n\023CreateTranscription\022*.sofer.b" +
+      "atch.v1.CreateTranscriptionRequest\032+.sof" +
+      "er.batch.v1.CreateTranscriptionResponse\022" +
+      "p\n\023UploadTranscription\022*.sofer.batch.v1." +
+      "UploadTranscriptionRequest\032+.sofer.batch" +
+      ".v1.UploadTranscriptionResponse(\001\022m\n\022Wat" +
+      "chTranscription\022).sofer.batch.v1.WatchTr" +
+      "anscriptionRequest\032*.sofer.batch.v1.Watc" +
+      "hTranscriptionResponse0\001\022^\n\rWatchManifes" +
+      "t\022$.sofer.batch.v1.WatchManifestRequest\032" +
+      "%.sofer.batch.v1.WatchManifestResponse0\001" +
+      "BQ\n\021ai.sofer.batch.v1B\021BatchServiceProto" +
+      "P\001Z\'sofer.ai/gateway/sofer/batch/v1;batc" +
+      "hv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -745,7 +746,7 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_CreateTranscriptionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_CreateTranscriptionRequest_descriptor,
-        new java.lang.String[] { "RequestId", "Info", "AudioUrl", });
+        new java.lang.String[] { "RequestId", "Info", "AudioUrl", "PageUrl", });
     internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor =
       getDescriptor().getMessageTypes().get(40);
     internal_static_sofer_batch_v1_CreateTranscriptionResponse_fieldAccessorTable = new

@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
   private CreateTranscriptionRequest() {
     requestId_ = "";
     audioUrl_ = "";
+    pageUrl_ = "";
   }
 
   @java.lang.Override
@@ -152,8 +153,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object audioUrl_ = "";
   /**
    * <pre>
-   * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-   * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+   * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+   * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+   * control characters; else INVALID_ARGUMENT on `audio_url`.
    * </pre>
    *
    * <code>string audio_url = 3 [json_name = "audioUrl"];</code>
@@ -174,8 +176,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-   * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+   * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+   * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+   * control characters; else INVALID_ARGUMENT on `audio_url`.
    * </pre>
    *
    * <code>string audio_url = 3 [json_name = "audioUrl"];</code>
@@ -190,6 +193,65 @@ private static final long serialVersionUID = 0L;
           com.google.protobuf.ByteString.copyFromUtf8(
               (java.lang.String) ref);
       audioUrl_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int PAGE_URL_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object pageUrl_ = "";
+  /**
+   * <pre>
+   * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+   * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+   * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+   * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+   * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+   * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+   * page again (a read) and then finds the first call's transcription as any retry does.
+   * </pre>
+   *
+   * <code>string page_url = 4 [json_name = "pageUrl"];</code>
+   * @return The pageUrl.
+   */
+  @java.lang.Override
+  public java.lang.String getPageUrl() {
+    java.lang.Object ref = pageUrl_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      pageUrl_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+   * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+   * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+   * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+   * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+   * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+   * page again (a read) and then finds the first call's transcription as any retry does.
+   * </pre>
+   *
+   * <code>string page_url = 4 [json_name = "pageUrl"];</code>
+   * @return The bytes for pageUrl.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getPageUrlBytes() {
+    java.lang.Object ref = pageUrl_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      pageUrl_ = b;
       return b;
     } else {
       return (com.google.protobuf.ByteString) ref;
@@ -219,6 +281,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(audioUrl_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 3, audioUrl_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageUrl_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 4, pageUrl_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -237,6 +302,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(audioUrl_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(3, audioUrl_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageUrl_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, pageUrl_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -262,6 +330,8 @@ private static final long serialVersionUID = 0L;
     }
     if (!getAudioUrl()
         .equals(other.getAudioUrl())) return false;
+    if (!getPageUrl()
+        .equals(other.getPageUrl())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -281,6 +351,8 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + AUDIO_URL_FIELD_NUMBER;
     hash = (53 * hash) + getAudioUrl().hashCode();
+    hash = (37 * hash) + PAGE_URL_FIELD_NUMBER;
+    hash = (53 * hash) + getPageUrl().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -422,6 +494,7 @@ private static final long serialVersionUID = 0L;
         infoBuilder_ = null;
       }
       audioUrl_ = "";
+      pageUrl_ = "";
       return this;
     }
 
@@ -465,6 +538,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000004) != 0)) {
         result.audioUrl_ = audioUrl_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.pageUrl_ = pageUrl_;
       }
     }
 
@@ -525,6 +601,11 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000004;
         onChanged();
       }
+      if (!other.getPageUrl().isEmpty()) {
+        pageUrl_ = other.pageUrl_;
+        bitField0_ |= 0x00000008;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -568,6 +649,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000004;
               break;
             } // case 26
+            case 34: {
+              pageUrl_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -868,8 +954,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object audioUrl_ = "";
     /**
      * <pre>
-     * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-     * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+     * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+     * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+     * control characters; else INVALID_ARGUMENT on `audio_url`.
      * </pre>
      *
      * <code>string audio_url = 3 [json_name = "audioUrl"];</code>
@@ -889,8 +976,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-     * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+     * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+     * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+     * control characters; else INVALID_ARGUMENT on `audio_url`.
      * </pre>
      *
      * <code>string audio_url = 3 [json_name = "audioUrl"];</code>
@@ -911,8 +999,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-     * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+     * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+     * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+     * control characters; else INVALID_ARGUMENT on `audio_url`.
      * </pre>
      *
      * <code>string audio_url = 3 [json_name = "audioUrl"];</code>
@@ -929,8 +1018,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-     * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+     * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+     * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+     * control characters; else INVALID_ARGUMENT on `audio_url`.
      * </pre>
      *
      * <code>string audio_url = 3 [json_name = "audioUrl"];</code>
@@ -944,8 +1034,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-     * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+     * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+     * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+     * control characters; else INVALID_ARGUMENT on `audio_url`.
      * </pre>
      *
      * <code>string audio_url = 3 [json_name = "audioUrl"];</code>
@@ -958,6 +1049,128 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       audioUrl_ = value;
       bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object pageUrl_ = "";
+    /**
+     * <pre>
+     * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+     * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+     * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+     * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+     * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+     * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+     * page again (a read) and then finds the first call's transcription as any retry does.
+     * </pre>
+     *
+     * <code>string page_url = 4 [json_name = "pageUrl"];</code>
+     * @return The pageUrl.
+     */
+    public java.lang.String getPageUrl() {
+      java.lang.Object ref = pageUrl_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        pageUrl_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+     * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+     * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+     * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+     * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+     * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+     * page again (a read) and then finds the first call's transcription as any retry does.
+     * </pre>
+     *
+     * <code>string page_url = 4 [json_name = "pageUrl"];</code>
+     * @return The bytes for pageUrl.
+     */
+    public com.google.protobuf.ByteString
+        getPageUrlBytes() {
+      java.lang.Object ref = pageUrl_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        pageUrl_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+     * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+     * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+     * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+     * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+     * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+     * page again (a read) and then finds the first call's transcription as any retry does.
+     * </pre>
+     *
+     * <code>string page_url = 4 [json_name = "pageUrl"];</code>
+     * @param value The pageUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPageUrl(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      pageUrl_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+     * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+     * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+     * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+     * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+     * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+     * page again (a read) and then finds the first call's transcription as any retry does.
+     * </pre>
+     *
+     * <code>string page_url = 4 [json_name = "pageUrl"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPageUrl() {
+      pageUrl_ = getDefaultInstance().getPageUrl();
+      bitField0_ = (bitField0_ & ~0x00000008);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+     * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+     * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+     * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+     * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+     * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+     * page again (a read) and then finds the first call's transcription as any retry does.
+     * </pre>
+     *
+     * <code>string page_url = 4 [json_name = "pageUrl"];</code>
+     * @param value The bytes for pageUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPageUrlBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      pageUrl_ = value;
+      bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }

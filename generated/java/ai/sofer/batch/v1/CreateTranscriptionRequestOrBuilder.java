@@ -68,8 +68,9 @@ public interface CreateTranscriptionRequestOrBuilder extends
 
   /**
    * <pre>
-   * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-   * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+   * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+   * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+   * control characters; else INVALID_ARGUMENT on `audio_url`.
    * </pre>
    *
    * <code>string audio_url = 3 [json_name = "audioUrl"];</code>
@@ -78,8 +79,9 @@ public interface CreateTranscriptionRequestOrBuilder extends
   java.lang.String getAudioUrl();
   /**
    * <pre>
-   * Direct download URL of the audio. Required; an absolute http or https URL with a host, at most
-   * 2048 characters, no whitespace or control characters; else INVALID_ARGUMENT on `audio_url`.
+   * Direct download URL of the audio. Required unless `page_url` is given (exactly one of the
+   * two); an absolute http or https URL with a host, at most 2048 characters, no whitespace or
+   * control characters; else INVALID_ARGUMENT on `audio_url`.
    * </pre>
    *
    * <code>string audio_url = 3 [json_name = "audioUrl"];</code>
@@ -87,4 +89,36 @@ public interface CreateTranscriptionRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getAudioUrlBytes();
+
+  /**
+   * <pre>
+   * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+   * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+   * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+   * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+   * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+   * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+   * page again (a read) and then finds the first call's transcription as any retry does.
+   * </pre>
+   *
+   * <code>string page_url = 4 [json_name = "pageUrl"];</code>
+   * @return The pageUrl.
+   */
+  java.lang.String getPageUrl();
+  /**
+   * <pre>
+   * A page of a supported site (`ListSupportedSites`: a YouTube video, a Google Drive file, ...)
+   * instead of `audio_url`: the gateway resolves it (as `ExtractLink`) before the create, and an
+   * empty `info.title` becomes the page's title. Exactly one of `audio_url` and `page_url`, an
+   * absolute http or https URL of at most 2048 characters, else INVALID_ARGUMENT on `page_url`. A
+   * link that does not resolve fails INVALID_ARGUMENT (reason PAGE_URL_NOT_RESOLVED, a field
+   * violation on `page_url` with the link's reason) and nothing is created; a retry resolves the
+   * page again (a read) and then finds the first call's transcription as any retry does.
+   * </pre>
+   *
+   * <code>string page_url = 4 [json_name = "pageUrl"];</code>
+   * @return The bytes for pageUrl.
+   */
+  com.google.protobuf.ByteString
+      getPageUrlBytes();
 }
