@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import json
 
-import httpx
 from sofer_sandbox import SandboxServer
 
 from gateway.cli.money import dollars
 from gateway.server.process import Gateway
 from tests.cli.test_client import AUDIO, assert_one_line_error, cli, to
-from tests.conftest import TOKEN
-
-
-async def _set_balance(sandbox: SandboxServer, cents: int) -> None:
-    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10.0) as http:
-        response = await http.post(
-            "/_sandbox/balance",
-            json={"total_balance": cents},
-            headers={"authorization": f"Bearer {TOKEN}"},
-        )
-    response.raise_for_status()
+from tests.helpers.sandbox_http import set_balance
 
 
 def test_dollars() -> None:
@@ -33,7 +22,7 @@ def test_dollars() -> None:
 
 async def test_balance_prints_dollars(gateway: Gateway, sandbox: SandboxServer) -> None:
     """balance prints the available balance in dollars, and --json the proto's fields."""
-    await _set_balance(sandbox, 12_345)
+    await set_balance(sandbox.url, 12_345)
     result = await cli("balance", *to(gateway))
     assert result.code == 0, result.err
     assert result.out.startswith("available $123.45 (total $123.45, pending $0.00;")

@@ -7,12 +7,10 @@ build block builds and runs it as printed."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.helpers import REPO
 from tests.helpers.calls import fault, upstream_count
@@ -33,23 +31,6 @@ RETRYING = {"GRPC_GO_RETRY": "on"}
 """What the README says Debian's grpc-go 1.33 needs to apply a retry policy at all."""
 SERVICE_CONFIG = ", grpc.WithDefaultServiceConfig(serviceConfig())"
 STATUS_READ = "GET /v1/transcriptions/batch/{batch_id}/status"
-
-
-@pytest.fixture
-async def embedded() -> AsyncIterator[Gateway]:
-    """`make run`'s gateway: no upstream URL and no key, so the embedded sandbox and its key, on
-    loopback; quick items, and one upstream attempt per call so that an upstream 503 reaches
-    the client as UNAVAILABLE."""
-    config = GatewayConfig(
-        listen="127.0.0.1:0",
-        upstream_url=None,
-        api_key=None,
-        sandbox_item_seconds=0.3,
-        max_attempts=1,
-        shutdown_grace=0.5,
-    )
-    async with Gateway(config) as running:
-        yield running
 
 
 async def run_example(

@@ -6,7 +6,6 @@ and BadRequest field violations; its service config makes gRPC retry an UNAVAILA
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -27,22 +26,6 @@ UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # runs it outlast the default 120 s on a loaded 2-core machine.
 # One worker compiles the generated Java code once for these tests (make test: --dist loadgroup).
 pytestmark = [pytest.mark.timeout(300), pytest.mark.xdist_group("java")]
-
-
-@pytest.fixture
-async def embedded() -> AsyncIterator[Gateway]:
-    """`make run`'s gateway: embedded sandbox, its own key, loopback, quick items; one upstream
-    attempt per call, so that an upstream 503 reaches the client as UNAVAILABLE."""
-    config = GatewayConfig(
-        listen="127.0.0.1:0",
-        upstream_url=None,
-        api_key=None,
-        sandbox_item_seconds=0.3,
-        max_attempts=1,
-        shutdown_grace=0.5,
-    )
-    async with Gateway(config) as running:
-        yield running
 
 
 async def run_example(

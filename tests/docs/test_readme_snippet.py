@@ -8,13 +8,10 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sofer_gateway_client import SERVICE_CONFIG
 
-from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.helpers import REPO
 from tests.helpers.calls import fault, upstream_count
@@ -29,30 +26,6 @@ GUARD = 60.0
 CHANNEL = "with channel(target) as ch:"
 NO_RETRIES = 'with channel(target, options=[("grpc.enable_retries", 0)]) as ch:'
 STATUS_READ = "GET /v1/transcriptions/batch/{batch_id}/status"
-
-
-@pytest.fixture
-def gateway_config() -> GatewayConfig:
-    """`make run`'s gateway: no upstream URL and no key, so the embedded sandbox and its key, on
-    loopback; quick items, and one upstream attempt per call so that an upstream 503 reaches
-    the client as UNAVAILABLE."""
-    return GatewayConfig(
-        listen="127.0.0.1:0",
-        upstream_url=None,
-        api_key=None,
-        sandbox_item_seconds=0.3,
-        max_attempts=1,
-        shutdown_grace=0.5,
-    )
-
-
-@pytest.fixture
-async def embedded(gateway_config: GatewayConfig) -> AsyncIterator[Gateway]:
-    """The gateway with its embedded sandbox (the `gateway` fixture of conftest uses a sandbox
-    of the test's, with no key)."""
-    assert gateway_config.embedded_sandbox
-    async with Gateway(gateway_config) as running:
-        yield running
 
 
 async def run_snippet(gateway: Gateway, code: str = SNIPPET) -> tuple[int, str, str]:

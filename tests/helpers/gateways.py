@@ -3,7 +3,8 @@ on one Redis, or gateways with settings of their own; all stopped when the test 
 
 `gateways` is a fixture (offered to every module through tests/conftest.py):
 `running = await gateways.start(config, max_watches=1)` starts one on `config` with those
-changes and gives it with a stub on a channel of its own.
+changes and gives it with a stub on a channel of its own. `embedded` is `make run`'s gateway,
+which the README's examples are run against.
 """
 
 from __future__ import annotations
@@ -62,3 +63,23 @@ async def gateways() -> AsyncIterator[Gateways]:
         yield started
     finally:
         await started.stop_all()
+
+
+MAKE_RUN = GatewayConfig(
+    listen="127.0.0.1:0",
+    upstream_url=None,
+    api_key=None,
+    sandbox_item_seconds=0.3,
+    max_attempts=1,
+    shutdown_grace=0.5,
+)
+"""`make run`'s gateway: no upstream URL and no key, so the embedded sandbox and its own key, on
+loopback; quick items, and one upstream attempt per call, so that an upstream 503 reaches the
+client as UNAVAILABLE (what the README's retry service configs are shown to retry)."""
+
+
+@pytest.fixture
+async def embedded() -> AsyncIterator[Gateway]:
+    """A gateway on MAKE_RUN, stopped when the test ends."""
+    async with Gateway(MAKE_RUN) as running:
+        yield running

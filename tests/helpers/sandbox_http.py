@@ -93,3 +93,27 @@ def episode(n: int, *, guid: bool = True, mime: str = "audio/mpeg", ext: str = "
         + (f"<guid>ep-{n}</guid>" if guid else "")
         + f'<enclosure url="https://cdn.example.com/{n}.{ext}" type="{mime}" length="1"/></item>'
     )
+
+
+async def set_balance(url: str, cents: int, token: str = TOKEN) -> None:
+    """Set the total balance of `token`'s account on the sandbox at `url` (its admin API)."""
+    async with httpx.AsyncClient(base_url=url, timeout=10.0, verify=SSL_CONTEXT) as http:
+        response = await http.post(
+            "/_sandbox/balance",
+            json={"total_balance": cents},
+            headers={"authorization": f"Bearer {token}"},
+        )
+    response.raise_for_status()
+
+
+async def audio_seconds(url: str, audio_url: str, token: str = TOKEN) -> float:
+    """What the sandbox at `url` says the audio at `audio_url` lasts (POST /v1/utils/duration)."""
+    async with httpx.AsyncClient(base_url=url, timeout=10.0, verify=SSL_CONTEXT) as http:
+        response = await http.post(
+            "/v1/utils/duration",
+            json={"audio_url": audio_url},
+            headers={"authorization": f"Bearer {token}"},
+        )
+    response.raise_for_status()
+    seconds: float = response.json()["duration_seconds"]
+    return seconds

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import grpc
-import httpx
 import pytest
 from google.rpc import error_details_pb2
 from sofer_sandbox import SandboxServer
@@ -19,23 +18,17 @@ from tests.helpers.calls import detail, error_info, express, fault, retry_delay,
 from tests.helpers.clock import FakeTime
 from tests.helpers.gateways import Gateways, Running
 from tests.helpers.redis_server import RedisServer
+from tests.helpers.sandbox_http import audio_seconds
 
 CREATE = "POST /v1/transcriptions/batch"
 # 2026-12-08 23:00:00 UTC: an hour before the day rolls over.
 LATE = 1_796_770_800.0
 
 
-async def _seconds(config: GatewayConfig, url: str) -> float:
-    """What the sandbox says the audio at `url` lasts."""
+def _upstream(config: GatewayConfig) -> str:
+    """The sandbox URL the gateways of `config` call."""
     assert config.upstream_url is not None
-    async with httpx.AsyncClient(base_url=config.upstream_url, timeout=10.0) as http:
-        response = await http.post(
-            "/v1/utils/duration",
-            json={"audio_url": url},
-            headers={"authorization": f"Bearer {TOKEN}"},
-        )
-    seconds: float = response.json()["duration_seconds"]
-    return seconds
+    return config.upstream_url
 
 
 async def _start(
@@ -60,7 +53,7 @@ async def test_a_create_past_the_budget_is_refused_until_midnight(
     RESOURCE_EXHAUSTED (CALLER_BUDGET_EXCEEDED) with a QuotaFailure and a RetryInfo until
     midnight UTC, nothing sent; after midnight the caller may create again."""
     url = source("budget").audio_url
-    seconds = await _seconds(gateway_config, url)
+    seconds = await audio_seconds(_upstream(gateway_config), url)
     clock = FakeTime(wall=LATE)
     running = await _start(gateways, gateway_config, 2.5 * seconds / 3600, clock)
     stub = running.stub
@@ -89,7 +82,7 @@ async def test_a_create_that_failed_gives_its_hours_back_and_an_unknown_one_keep
 ) -> None:
     """A create the upstream refused (400) costs the caller nothing; one whose outcome is
     unknown (a 500 after sending) stays counted: the next create no longer fits."""
-    seconds = await _seconds(gateway_config, source("budget").audio_url)
+    seconds = await audio_seconds(_upstream(gateway_config), source("budget").audio_url)
     running = await _start(gateways, gateway_config, 1.5 * seconds / 3600, FakeTime(wall=LATE))
     stub = running.stub
     await fault(sandbox, status=400, count=1, path_prefix="/v1/transcriptions/batch")
@@ -109,7 +102,7 @@ async def test_a_retry_with_the_same_request_id_is_not_counted_twice(
 ) -> None:
     """A create retried with its request_id is the same create: a budget of one audio's length
     lets it through as often as it is retried, and refuses another."""
-    seconds = await _seconds(gateway_config, source("budget").audio_url)
+    seconds = await audio_seconds(_upstream(gateway_config), source("budget").audio_url)
     running = await _start(gateways, gateway_config, 1.2 * seconds / 3600, FakeTime(wall=LATE))
     request = express(source("budget"), request_id=str(uuid.uuid4()))
     first = await running.stub.CreateBatch(request, metadata=bearer())
@@ -128,7 +121,7 @@ async def test_replicas_on_one_redis_never_let_a_caller_past_its_budget(
     """Two gateways on one Redis share a caller's budget: of twelve concurrent creates through
     both, exactly as many as fit (three) are sent upstream, the others refused
     CALLER_BUDGET_EXCEEDED; Redis holds no token."""
-    seconds = await _seconds(gateway_config, source("budget").audio_url)
+    seconds = await audio_seconds(_upstream(gateway_config), source("budget").audio_url)
     hours, clock = 3.5 * seconds / 3600, FakeTime(wall=LATE)
     replicas = [
         await _start(gateways, gateway_config, hours, clock, redis_url=redis_server.url)

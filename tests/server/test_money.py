@@ -28,6 +28,7 @@ from tests.helpers.calls import (
 )
 from tests.helpers.clock import FakeTime
 from tests.helpers.gateways import Stub
+from tests.helpers.sandbox_http import audio_seconds, set_balance
 
 DURATION = "POST /v1/utils/duration"
 
@@ -38,27 +39,6 @@ def sandbox_config(sandbox_clock: FakeTime) -> SandboxConfig:
     return SandboxConfig(item_seconds=5.0, manifest_validation_seconds=0.0, clock=sandbox_clock)
 
 
-async def _set_balance(sandbox: SandboxServer, cents: int, token: str = TOKEN) -> None:
-    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10.0) as http:
-        response = await http.post(
-            "/_sandbox/balance",
-            json={"total_balance": cents},
-            headers={"authorization": f"Bearer {token}"},
-        )
-    response.raise_for_status()
-
-
-async def _duration(sandbox: SandboxServer, url: str) -> float:
-    async with httpx.AsyncClient(base_url=sandbox.url, timeout=10.0) as http:
-        response = await http.post(
-            "/v1/utils/duration",
-            json={"audio_url": url},
-            headers={"authorization": f"Bearer {TOKEN}"},
-        )
-    seconds: float = response.json()["duration_seconds"]
-    return seconds
-
-
 async def _balance(stub: Any) -> pb.Balance:
     answer = await stub.GetBalance(pb.GetBalanceRequest(), metadata=bearer())
     balance: pb.Balance = answer.balance
@@ -67,7 +47,7 @@ async def _balance(stub: Any) -> pb.Balance:
 
 async def test_balance_is_the_upstream_balance_in_cents(stub: Stub, sandbox: SandboxServer) -> None:
     """GetBalance answers the key's balance in cents, field for field as the upstream has it."""
-    await _set_balance(sandbox, 12_345)
+    await set_balance(sandbox.url, 12_345)
     balance = await _balance(stub)
     assert balance.total_balance_cents == 12_345
     assert balance.available_balance_cents == 12_345
@@ -99,7 +79,7 @@ async def test_estimate_prices_each_item_by_the_documented_table(
         audio_sources=[source(1), source(2, num_speakers=1), source(1, client_item_id="again")],
     )
     answer = await stub.EstimateCost(request, metadata=bearer())
-    seconds = [await _duration(sandbox, url) for url in urls]
+    seconds = [await audio_seconds(sandbox.url, url) for url in urls]
     rates = [150, 120, 150]
     durations = [seconds[0], seconds[1], seconds[0]]
     expected = [-(-int(d) * r // 3600) for d, r in zip(durations, rates, strict=True)]
@@ -181,7 +161,7 @@ async def test_preflight_refuses_a_create_the_balance_cannot_pay(
     """With --balance-preflight, a create costing more than the available balance fails
     FAILED_PRECONDITION, INSUFFICIENT_BALANCE, naming the need and the balance, and nothing is
     sent upstream; one the balance covers goes through."""
-    await _set_balance(sandbox, 1)
+    await set_balance(sandbox.url, 1)
     before = (await stats(sandbox))["requests"]
     error = await rpc_error(
         stub.CreateBatch(express(source(1), request_id=str(uuid.uuid4())), metadata=bearer())
@@ -194,7 +174,7 @@ async def test_preflight_refuses_a_create_the_balance_cannot_pay(
     after = (await stats(sandbox))["requests"]
     assert after.get("POST /v1/transcriptions/batch", 0) == 0
     assert after[DURATION] == before.get(DURATION, 0) + 1
-    await _set_balance(sandbox, 10_000)
+    await set_balance(sandbox.url, 10_000)
     created = await stub.CreateBatch(express(source(1)), metadata=bearer())
     assert created.batch_id
 
@@ -265,7 +245,7 @@ async def test_a_retried_create_is_answered_as_before_not_checked_again(
         pb.EstimateCostRequest(work=pb.COSTED_WORK_EXPRESS_BATCH, audio_sources=[source(7)]),
         metadata=bearer(),
     )
-    await _set_balance(sandbox, estimate.total_cost_cents)
+    await set_balance(sandbox.url, estimate.total_cost_cents)
     request = express(source(7), request_id=str(uuid.uuid4()))
     first = await stub.CreateBatch(request, metadata=bearer())
     again = await stub.CreateBatch(request, metadata=bearer())
@@ -288,7 +268,7 @@ async def test_preflight_guards_single_transcriptions(stub: Stub, sandbox: Sandb
         info=batch_pb2.BatchInfo(primary_language=batch_pb2.LANGUAGE_HE),
         audio_url="https://cdn.example.com/single-1.mp3",
     )
-    await _set_balance(sandbox, 1)
+    await set_balance(sandbox.url, 1)
     error = await rpc_error(stub.CreateTranscription(single, metadata=bearer()))
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_info(error).reason == "INSUFFICIENT_BALANCE"
@@ -302,6 +282,6 @@ async def test_preflight_guards_single_transcriptions(stub: Stub, sandbox: Sandb
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_info(error).reason == "COST_UNKNOWN"
     assert (await stats(sandbox))["requests"].get("POST /v1/transcriptions/", 0) == 0
-    await _set_balance(sandbox, 10_000)
+    await set_balance(sandbox.url, 10_000)
     created = await stub.CreateTranscription(single, metadata=bearer())
     assert created.transcription_id

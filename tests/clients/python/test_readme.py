@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import AsyncIterator
 
-import pytest
-
-from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.helpers import REPO
 from tests.helpers.processes import run_program
@@ -20,16 +16,6 @@ SECTION = (REPO / "README.md").read_text().split("\n### Python\n", 1)[1].split("
 EXAMPLE = re.search(r"```python\n(.*?)```", SECTION, re.S).group(1)  # type: ignore[union-attr]
 OUTPUT = re.search(r"```text\n(.*?)```", SECTION, re.S).group(1)  # type: ignore[union-attr]
 GUARD = 60.0
-
-
-@pytest.fixture
-async def embedded() -> AsyncIterator[Gateway]:
-    """`make run`'s gateway: embedded sandbox, its own key, loopback, quick items."""
-    config = GatewayConfig(
-        listen="127.0.0.1:0", upstream_url=None, api_key=None, sandbox_item_seconds=0.3
-    )
-    async with Gateway(config) as running:
-        yield running
 
 
 async def test_the_python_client_example_runs_as_printed(embedded: Gateway) -> None:

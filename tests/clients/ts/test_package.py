@@ -13,13 +13,12 @@ import re
 import shutil
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.conftest import TOKEN
 from tests.helpers import REPO
@@ -143,20 +142,6 @@ def packed(tmp_path_factory: pytest.TempPathFactory) -> Packed:
     tarball = str(folder / info["filename"])
     run(npm, "install", "--no-audit", "--no-fund", "--prefer-offline", tarball, *pins, cwd=project)
     return Packed(info, project)
-
-
-@pytest.fixture
-async def embedded() -> AsyncIterator[Gateway]:
-    """`make run`'s gateway: the embedded sandbox and its own key (no token), quick items."""
-    config = GatewayConfig(
-        listen="127.0.0.1:0",
-        upstream_url=None,
-        api_key=None,
-        sandbox_item_seconds=0.3,
-        shutdown_grace=0.5,
-    )
-    async with Gateway(config) as running:
-        yield running
 
 
 @pytest.fixture
