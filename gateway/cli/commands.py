@@ -30,7 +30,8 @@ DEFAULT_RECONNECT_TIMEOUT = 300.0
 Body = Callable[[argparse.Namespace, TextIO, TextIO], Coroutine[Any, Any, int]]
 
 
-def _positive_int(text: str) -> int:
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -40,7 +41,8 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def positive_float(text: str) -> float:
+    """An argparse type: a number above 0."""
     try:
         value = float(text)
     except ValueError:
@@ -91,7 +93,8 @@ def _add_reconnect_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """--json, --target, --token and the TLS flags, which every client command takes."""
     parser.add_argument(
         "--json",
         action="store_true",
@@ -108,11 +111,6 @@ def _add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "none: the gateway uses its configured key). Prefer the variable: flags show in ps",
     )
     add_tls_arguments(parser)
-
-
-# The shared flags and types, for the commands of other modules (gateway.cli.listing).
-add_common_arguments = _add_common_arguments
-positive_float = _positive_float
 
 
 def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
@@ -152,7 +150,7 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-title", default="", metavar="T", help="the batch's title")
     speakers = parser.add_mutually_exclusive_group()
     speakers.add_argument(
-        "--num-speakers", type=_positive_int, metavar="N", help="expected speakers per item"
+        "--num-speakers", type=positive_int, metavar="N", help="expected speakers per item"
     )
     speakers.add_argument(
         "--auto-speakers", action="store_true", help="detect the number of speakers"
@@ -165,14 +163,14 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=positive_float,
         default=30.0,
         metavar="SECONDS",
         help="deadline of each call before the watch (default 30; the watch has none)",
     )
     parser.add_argument(
         "--validation-timeout",
-        type=_positive_float,
+        type=positive_float,
         default=300.0,
         metavar="SECONDS",
         help="how long to wait for the manifest to be validated (default 300)",
@@ -188,7 +186,7 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     _add_format_argument(parser, needs="; with --fetch")
     _add_reconnect_argument(parser)
-    _add_common_arguments(parser)
+    add_common_arguments(parser)
     parser.set_defaults(client_parser=parser, client_body=_submit_body)
 
 
@@ -196,7 +194,7 @@ def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of `watch`."""
     parser.add_argument("batch_id", metavar="BATCH_ID", help="the batch to follow")
     _add_reconnect_argument(parser)
-    _add_common_arguments(parser)
+    add_common_arguments(parser)
     parser.set_defaults(client_parser=parser, client_body=_watch_body)
 
 
@@ -213,21 +211,15 @@ def add_fetch_arguments(parser: argparse.ArgumentParser) -> None:
     _add_format_argument(parser)
     parser.add_argument(
         "--timeout",
-        type=_positive_float,
+        type=positive_float,
         default=30.0,
         metavar="SECONDS",
         help="deadline of the GetBatchStatus call that starts the fetch (default 30; the "
         "streams have none)",
     )
     _add_reconnect_argument(parser)
-    _add_common_arguments(parser)
+    add_common_arguments(parser)
     parser.set_defaults(client_parser=parser, client_body=_fetch_body)
-
-
-add_common_arguments = _add_common_arguments
-"""--json, --target, --token and the TLS flags, for the commands of other modules."""
-positive_int = _positive_int
-"""An argparse type: a whole number >= 1."""
 
 
 def target_of(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> str:

@@ -62,8 +62,14 @@ def add_list_arguments(parser: argparse.ArgumentParser) -> None:
         help="transcriptions asked for per call, 1 to 200 (default 50)",
     )
     parser.add_argument(
-        "--limit", type=_at_least_one, metavar="N", help="stop after N transcriptions"
+        "--limit", type=commands.positive_int, metavar="N", help="stop after N transcriptions"
     )
+    _add_timeout_and_common(parser)
+    parser.set_defaults(client_parser=parser, client_body=_list_body)
+
+
+def _add_timeout_and_common(parser: argparse.ArgumentParser) -> None:
+    """--timeout (each call's deadline) and the flags every client command takes."""
     parser.add_argument(
         "--timeout",
         type=commands.positive_float,
@@ -72,30 +78,12 @@ def add_list_arguments(parser: argparse.ArgumentParser) -> None:
         help="deadline of each call (default 30)",
     )
     commands.add_common_arguments(parser)
-    parser.set_defaults(client_parser=parser, client_body=_list_body)
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
     """The flags of `extract`."""
     parser.add_argument("urls", nargs="+", metavar="URL", help="a page link of a supported site")
-    parser.add_argument(
-        "--timeout",
-        type=commands.positive_float,
-        default=30.0,
-        metavar="SECONDS",
-        help="deadline of each call (default 30)",
-    )
-    commands.add_common_arguments(parser)
+    _add_timeout_and_common(parser)
     parser.set_defaults(client_parser=parser, client_body=_extract_body)
 
 
