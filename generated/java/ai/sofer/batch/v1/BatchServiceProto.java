@@ -385,120 +385,125 @@ public final class BatchServiceProto {
       "fer.batch.v1.ItemCostR\005items\022(\n\020total_co" +
       "st_cents\030\002 \001(\003R\016totalCostCents\0224\n\026total_" +
       "duration_seconds\030\003 \001(\001R\024totalDurationSec" +
-      "onds\"\272\001\n\031ListTranscriptionsRequest\022\033\n\tpa" +
+      "onds\"\355\002\n\031ListTranscriptionsRequest\022\033\n\tpa" +
       "ge_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 " +
       "\001(\tR\tpageToken\022:\n\006states\030\003 \003(\0162\".sofer.b" +
       "atch.v1.TranscriptionStateR\006states\022%\n\016ti" +
-      "tle_contains\030\004 \001(\tR\rtitleContains\"\221\001\n\024Tr" +
-      "anscriptionSummary\022)\n\020transcription_id\030\001" +
-      " \001(\tR\017transcriptionId\022\024\n\005title\030\002 \001(\tR\005ti" +
-      "tle\0228\n\005state\030\003 \001(\0162\".sofer.batch.v1.Tran" +
-      "scriptionStateR\005state\"\222\001\n\032ListTranscript" +
-      "ionsResponse\022L\n\016transcriptions\030\001 \003(\0132$.s" +
-      "ofer.batch.v1.TranscriptionSummaryR\016tran" +
-      "scriptions\022&\n\017next_page_token\030\002 \001(\tR\rnex" +
-      "tPageToken\"&\n\022ExtractLinkRequest\022\020\n\003url\030" +
-      "\001 \001(\tR\003url\"\206\001\n\023ExtractLinkResponse\022\033\n\tau" +
-      "dio_url\030\001 \001(\tR\010audioUrl\022\024\n\005title\030\002 \001(\tR\005" +
-      "title\022\037\n\013file_format\030\003 \001(\tR\nfileFormat\022\033" +
-      "\n\tfile_name\030\004 \001(\tR\010fileName\"\033\n\031ListSuppo" +
-      "rtedSitesRequest\"5\n\rSupportedSite\022\022\n\004nam" +
-      "e\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"Q\n\032ListS" +
-      "upportedSitesResponse\0223\n\005sites\030\001 \003(\0132\035.s" +
-      "ofer.batch.v1.SupportedSiteR\005sites\"\207\001\n\032C" +
-      "reateTranscriptionRequest\022\035\n\nrequest_id\030" +
-      "\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer.b" +
-      "atch.v1.BatchInfoR\004info\022\033\n\taudio_url\030\003 \001" +
-      "(\tR\010audioUrl\"H\n\033CreateTranscriptionRespo" +
-      "nse\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
-      "tionId\"\201\001\n\032UploadTranscriptionRequest\022C\n" +
-      "\006header\030\001 \001(\0132).sofer.batch.v1.UploadTra" +
-      "nscriptionHeaderH\000R\006header\022\026\n\005chunk\030\002 \001(" +
-      "\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTranscripti" +
-      "onHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022" +
-      "-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.BatchInfo" +
-      "R\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n\014c" +
-      "ontent_type\030\004 \001(\tR\013contentType\"g\n\033Upload" +
-      "TranscriptionResponse\022)\n\020transcription_i" +
-      "d\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_bytes\030\002" +
-      " \001(\003R\tsizeBytes\"F\n\031WatchTranscriptionReq" +
-      "uest\022)\n\020transcription_id\030\001 \001(\tR\017transcri" +
-      "ptionId\"\253\001\n\032WatchTranscriptionResponse\022P" +
-      "\n\022transcription_info\030\001 \001(\0132!.sofer.batch" +
-      ".v1.TranscriptionInfoR\021transcriptionInfo" +
-      "\022;\n\013observed_at\030\002 \001(\0132\032.google.protobuf." +
-      "TimestampR\nobservedAt\"\335\001\n\016CaptionOptions" +
-      "\0223\n\023max_line_characters\030\001 \001(\005H\000R\021maxLine" +
-      "Characters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001H\001" +
-      "R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labels\030\003 \001" +
-      "(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_line_char" +
-      "actersB\022\n\020_max_cue_secondsB\021\n\017_speaker_l" +
-      "abels\":\n\024WatchManifestRequest\022\"\n\rbatch_f" +
-      "ile_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchManif" +
-      "estResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer.ba" +
-      "tch.v1.ManifestR\010manifest\022;\n\013observed_at" +
-      "\030\002 \001(\0132\032.google.protobuf.TimestampR\nobse" +
-      "rvedAt*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_UNS" +
-      "PECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATCH\020" +
-      "\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022$\n COS" +
-      "TED_WORK_SINGLE_TRANSCRIPTION\020\0032\203\021\n\031Batc" +
-      "hTranscriptionService\022V\n\013CreateBatch\022\".s" +
-      "ofer.batch.v1.CreateBatchRequest\032#.sofer" +
-      ".batch.v1.CreateBatchResponse\022_\n\016UploadM" +
-      "anifest\022%.sofer.batch.v1.UploadManifestR" +
-      "equest\032&.sofer.batch.v1.UploadManifestRe" +
-      "sponse\022t\n\025CreateManifestFromRss\022,.sofer." +
-      "batch.v1.CreateManifestFromRssRequest\032-." +
-      "sofer.batch.v1.CreateManifestFromRssResp" +
-      "onse\022V\n\013GetManifest\022\".sofer.batch.v1.Get" +
-      "ManifestRequest\032#.sofer.batch.v1.GetMani" +
-      "festResponse\022\\\n\rListManifests\022$.sofer.ba" +
-      "tch.v1.ListManifestsRequest\032%.sofer.batc" +
-      "h.v1.ListManifestsResponse\022_\n\016GetBatchSt" +
-      "atus\022%.sofer.batch.v1.GetBatchStatusRequ" +
-      "est\032&.sofer.batch.v1.GetBatchStatusRespo" +
-      "nse\022g\n\020WatchBatchStatus\022\'.sofer.batch.v1" +
-      ".WatchBatchStatusRequest\032(.sofer.batch.v" +
-      "1.WatchBatchStatusResponse0\001\022y\n\026StreamBa" +
-      "tchTranscripts\022-.sofer.batch.v1.StreamBa" +
-      "tchTranscriptsRequest\032..sofer.batch.v1.S" +
-      "treamBatchTranscriptsResponse0\001\022Y\n\014GetBa" +
-      "tchItem\022#.sofer.batch.v1.GetBatchItemReq" +
-      "uest\032$.sofer.batch.v1.GetBatchItemRespon" +
-      "se\022e\n\020GetTranscription\022\'.sofer.batch.v1." +
-      "GetTranscriptionRequest\032(.sofer.batch.v1" +
-      ".GetTranscriptionResponse\022n\n\023ExportTrans" +
-      "cription\022*.sofer.batch.v1.ExportTranscri" +
-      "ptionRequest\032+.sofer.batch.v1.ExportTran" +
-      "scriptionResponse\022w\n\026GetTranscriptionSta" +
-      "tus\022-.sofer.batch.v1.GetTranscriptionSta" +
-      "tusRequest\032..sofer.batch.v1.GetTranscrip" +
-      "tionStatusResponse\022S\n\nGetBalance\022!.sofer" +
-      ".batch.v1.GetBalanceRequest\032\".sofer.batc" +
-      "h.v1.GetBalanceResponse\022Y\n\014EstimateCost\022" +
-      "#.sofer.batch.v1.EstimateCostRequest\032$.s" +
-      "ofer.batch.v1.EstimateCostResponse\022k\n\022Li" +
-      "stTranscriptions\022).sofer.batch.v1.ListTr" +
-      "anscriptionsRequest\032*.sofer.batch.v1.Lis" +
-      "tTranscriptionsResponse\022V\n\013ExtractLink\022\"" +
-      ".sofer.batch.v1.ExtractLinkRequest\032#.sof" +
-      "er.batch.v1.ExtractLinkResponse\022k\n\022ListS" +
-      "upportedSites\022).sofer.batch.v1.ListSuppo" +
-      "rtedSitesRequest\032*.sofer.batch.v1.ListSu" +
-      "pportedSitesResponse\022n\n\023CreateTranscript" +
-      "ion\022*.sofer.batch.v1.CreateTranscription" +
-      "Request\032+.sofer.batch.v1.CreateTranscrip" +
-      "tionResponse\022p\n\023UploadTranscription\022*.so" +
-      "fer.batch.v1.UploadTranscriptionRequest\032" +
-      "+.sofer.batch.v1.UploadTranscriptionResp" +
-      "onse(\001\022m\n\022WatchTranscription\022).sofer.bat" +
-      "ch.v1.WatchTranscriptionRequest\032*.sofer." +
-      "batch.v1.WatchTranscriptionResponse0\001\022^\n" +
-      "\rWatchManifest\022$.sofer.batch.v1.WatchMan" +
-      "ifestRequest\032%.sofer.batch.v1.WatchManif" +
-      "estResponse0\001BQ\n\021ai.sofer.batch.v1B\021Batc" +
-      "hServiceProtoP\001Z\'sofer.ai/gateway/sofer/" +
-      "batch/v1;batchv1b\006proto3"
+      "tle_contains\030\004 \001(\tR\rtitleContains\022D\n\rcre" +
+      "ated_after\030\005 \001(\0132\032.google.protobuf.Times" +
+      "tampH\000R\014createdAfter\210\001\001\022F\n\016created_befor" +
+      "e\030\006 \001(\0132\032.google.protobuf.TimestampH\001R\rc" +
+      "reatedBefore\210\001\001B\020\n\016_created_afterB\021\n\017_cr" +
+      "eated_before\"\221\001\n\024TranscriptionSummary\022)\n" +
+      "\020transcription_id\030\001 \001(\tR\017transcriptionId" +
+      "\022\024\n\005title\030\002 \001(\tR\005title\0228\n\005state\030\003 \001(\0162\"." +
+      "sofer.batch.v1.TranscriptionStateR\005state" +
+      "\"\222\001\n\032ListTranscriptionsResponse\022L\n\016trans" +
+      "criptions\030\001 \003(\0132$.sofer.batch.v1.Transcr" +
+      "iptionSummaryR\016transcriptions\022&\n\017next_pa" +
+      "ge_token\030\002 \001(\tR\rnextPageToken\"&\n\022Extract" +
+      "LinkRequest\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023Extrac" +
+      "tLinkResponse\022\033\n\taudio_url\030\001 \001(\tR\010audioU" +
+      "rl\022\024\n\005title\030\002 \001(\tR\005title\022\037\n\013file_format\030" +
+      "\003 \001(\tR\nfileFormat\022\033\n\tfile_name\030\004 \001(\tR\010fi" +
+      "leName\"\033\n\031ListSupportedSitesRequest\"5\n\rS" +
+      "upportedSite\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030" +
+      "\002 \001(\tR\003url\"Q\n\032ListSupportedSitesResponse" +
+      "\0223\n\005sites\030\001 \003(\0132\035.sofer.batch.v1.Support" +
+      "edSiteR\005sites\"\207\001\n\032CreateTranscriptionReq" +
+      "uest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022-\n\004i" +
+      "nfo\030\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004in" +
+      "fo\022\033\n\taudio_url\030\003 \001(\tR\010audioUrl\"H\n\033Creat" +
+      "eTranscriptionResponse\022)\n\020transcription_" +
+      "id\030\001 \001(\tR\017transcriptionId\"\201\001\n\032UploadTran" +
+      "scriptionRequest\022C\n\006header\030\001 \001(\0132).sofer" +
+      ".batch.v1.UploadTranscriptionHeaderH\000R\006h" +
+      "eader\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\006\n\004part\"\251\001" +
+      "\n\031UploadTranscriptionHeader\022\035\n\nrequest_i" +
+      "d\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer" +
+      ".batch.v1.BatchInfoR\004info\022\033\n\tfile_name\030\003" +
+      " \001(\tR\010fileName\022!\n\014content_type\030\004 \001(\tR\013co" +
+      "ntentType\"g\n\033UploadTranscriptionResponse" +
+      "\022)\n\020transcription_id\030\001 \001(\tR\017transcriptio" +
+      "nId\022\035\n\nsize_bytes\030\002 \001(\003R\tsizeBytes\"F\n\031Wa" +
+      "tchTranscriptionRequest\022)\n\020transcription" +
+      "_id\030\001 \001(\tR\017transcriptionId\"\253\001\n\032WatchTran" +
+      "scriptionResponse\022P\n\022transcription_info\030" +
+      "\001 \001(\0132!.sofer.batch.v1.TranscriptionInfo" +
+      "R\021transcriptionInfo\022;\n\013observed_at\030\002 \001(\013" +
+      "2\032.google.protobuf.TimestampR\nobservedAt" +
+      "\"\335\001\n\016CaptionOptions\0223\n\023max_line_characte" +
+      "rs\030\001 \001(\005H\000R\021maxLineCharacters\210\001\001\022+\n\017max_" +
+      "cue_seconds\030\002 \001(\001H\001R\rmaxCueSeconds\210\001\001\022*\n" +
+      "\016speaker_labels\030\003 \001(\010H\002R\rspeakerLabels\210\001" +
+      "\001B\026\n\024_max_line_charactersB\022\n\020_max_cue_se" +
+      "condsB\021\n\017_speaker_labels\":\n\024WatchManifes" +
+      "tRequest\022\"\n\rbatch_file_id\030\001 \001(\tR\013batchFi" +
+      "leId\"\212\001\n\025WatchManifestResponse\0224\n\010manife" +
+      "st\030\001 \001(\0132\030.sofer.batch.v1.ManifestR\010mani" +
+      "fest\022;\n\013observed_at\030\002 \001(\0132\032.google.proto" +
+      "buf.TimestampR\nobservedAt*\216\001\n\nCostedWork" +
+      "\022\033\n\027COSTED_WORK_UNSPECIFIED\020\000\022\035\n\031COSTED_" +
+      "WORK_EXPRESS_BATCH\020\001\022\036\n\032COSTED_WORK_STAN" +
+      "DARD_BATCH\020\002\022$\n COSTED_WORK_SINGLE_TRANS" +
+      "CRIPTION\020\0032\203\021\n\031BatchTranscriptionService" +
+      "\022V\n\013CreateBatch\022\".sofer.batch.v1.CreateB" +
+      "atchRequest\032#.sofer.batch.v1.CreateBatch" +
+      "Response\022_\n\016UploadManifest\022%.sofer.batch" +
+      ".v1.UploadManifestRequest\032&.sofer.batch." +
+      "v1.UploadManifestResponse\022t\n\025CreateManif" +
+      "estFromRss\022,.sofer.batch.v1.CreateManife" +
+      "stFromRssRequest\032-.sofer.batch.v1.Create" +
+      "ManifestFromRssResponse\022V\n\013GetManifest\022\"" +
+      ".sofer.batch.v1.GetManifestRequest\032#.sof" +
+      "er.batch.v1.GetManifestResponse\022\\\n\rListM" +
+      "anifests\022$.sofer.batch.v1.ListManifestsR" +
+      "equest\032%.sofer.batch.v1.ListManifestsRes" +
+      "ponse\022_\n\016GetBatchStatus\022%.sofer.batch.v1" +
+      ".GetBatchStatusRequest\032&.sofer.batch.v1." +
+      "GetBatchStatusResponse\022g\n\020WatchBatchStat" +
+      "us\022\'.sofer.batch.v1.WatchBatchStatusRequ" +
+      "est\032(.sofer.batch.v1.WatchBatchStatusRes" +
+      "ponse0\001\022y\n\026StreamBatchTranscripts\022-.sofe" +
+      "r.batch.v1.StreamBatchTranscriptsRequest" +
+      "\032..sofer.batch.v1.StreamBatchTranscripts" +
+      "Response0\001\022Y\n\014GetBatchItem\022#.sofer.batch" +
+      ".v1.GetBatchItemRequest\032$.sofer.batch.v1" +
+      ".GetBatchItemResponse\022e\n\020GetTranscriptio" +
+      "n\022\'.sofer.batch.v1.GetTranscriptionReque" +
+      "st\032(.sofer.batch.v1.GetTranscriptionResp" +
+      "onse\022n\n\023ExportTranscription\022*.sofer.batc" +
+      "h.v1.ExportTranscriptionRequest\032+.sofer." +
+      "batch.v1.ExportTranscriptionResponse\022w\n\026" +
+      "GetTranscriptionStatus\022-.sofer.batch.v1." +
+      "GetTranscriptionStatusRequest\032..sofer.ba" +
+      "tch.v1.GetTranscriptionStatusResponse\022S\n" +
+      "\nGetBalance\022!.sofer.batch.v1.GetBalanceR" +
+      "equest\032\".sofer.batch.v1.GetBalanceRespon" +
+      "se\022Y\n\014EstimateCost\022#.sofer.batch.v1.Esti" +
+      "mateCostRequest\032$.sofer.batch.v1.Estimat" +
+      "eCostResponse\022k\n\022ListTranscriptions\022).so" +
+      "fer.batch.v1.ListTranscriptionsRequest\032*" +
+      ".sofer.batch.v1.ListTranscriptionsRespon" +
+      "se\022V\n\013ExtractLink\022\".sofer.batch.v1.Extra" +
+      "ctLinkRequest\032#.sofer.batch.v1.ExtractLi" +
+      "nkResponse\022k\n\022ListSupportedSites\022).sofer" +
+      ".batch.v1.ListSupportedSitesRequest\032*.so" +
+      "fer.batch.v1.ListSupportedSitesResponse\022" +
+      "n\n\023CreateTranscription\022*.sofer.batch.v1." +
+      "CreateTranscriptionRequest\032+.sofer.batch" +
+      ".v1.CreateTranscriptionResponse\022p\n\023Uploa" +
+      "dTranscription\022*.sofer.batch.v1.UploadTr" +
+      "anscriptionRequest\032+.sofer.batch.v1.Uplo" +
+      "adTranscriptionResponse(\001\022m\n\022WatchTransc" +
+      "ription\022).sofer.batch.v1.WatchTranscript" +
+      "ionRequest\032*.sofer.batch.v1.WatchTranscr" +
+      "iptionResponse0\001\022^\n\rWatchManifest\022$.sofe" +
+      "r.batch.v1.WatchManifestRequest\032%.sofer." +
+      "batch.v1.WatchManifestResponse0\001BQ\n\021ai.s" +
+      "ofer.batch.v1B\021BatchServiceProtoP\001Z\'sofe" +
+      "r.ai/gateway/sofer/batch/v1;batchv1b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -697,7 +702,7 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_ListTranscriptionsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_ListTranscriptionsRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "States", "TitleContains", });
+        new java.lang.String[] { "PageSize", "PageToken", "States", "TitleContains", "CreatedAfter", "CreatedBefore", "CreatedAfter", "CreatedBefore", });
     internal_static_sofer_batch_v1_TranscriptionSummary_descriptor =
       getDescriptor().getMessageTypes().get(32);
     internal_static_sofer_batch_v1_TranscriptionSummary_fieldAccessorTable = new
