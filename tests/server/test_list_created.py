@@ -5,6 +5,7 @@ an upstream list found out of creation order."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import grpc
 import pytest
@@ -54,13 +55,22 @@ def _at(seconds: int) -> Timestamp:
     return Timestamp(seconds=seconds)
 
 
-async def _walk(stub: Stub, size: int = 20, **bounds: Timestamp) -> tuple[list[str], list[int]]:
-    """Every page of a walk with these bounds: the titles, newest first, and the page sizes."""
+def _request(
+    after: Timestamp | None = None, before: Timestamp | None = None, **fields: Any
+) -> pb.ListTranscriptionsRequest:
+    return pb.ListTranscriptionsRequest(created_after=after, created_before=before, **fields)
+
+
+async def _walk(
+    stub: Stub, after: Timestamp | None = None, before: Timestamp | None = None
+) -> tuple[list[str], list[int]]:
+    """Every page of 20 of a walk with these bounds: the titles, newest first, and the page
+    sizes."""
     titles: list[str] = []
     sizes: list[int] = []
     token = ""
     while True:
-        request = pb.ListTranscriptionsRequest(page_size=size, page_token=token, **bounds)
+        request = _request(after, before, page_size=20, page_token=token)
         page = await stub.ListTranscriptions(request, metadata=bearer())
         titles += [t.title for t in page.transcriptions]
         sizes.append(len(page.transcriptions))
@@ -82,23 +92,23 @@ async def test_creation_time_filters_cost_a_few_status_reads_then_none(
     transcription), and walking again costs none (creation times are kept)."""
     times = await _make(stub, sandbox_clock, COUNT)
     before = await count(sandbox, STATUS)
-    titles, sizes = await _walk(stub, created_after=_at(times[29]))  # t29 itself is out
+    titles, sizes = await _walk(stub, after=_at(times[29]))  # t29 itself is out
     first_walk = await count(sandbox, STATUS) - before
     assert titles == _titles(range(30, COUNT))
     assert sizes == [20, 20, 20, 10]
     assert 0 < first_walk <= READS_PER_FILTER
 
     again = await count(sandbox, STATUS)
-    assert (await _walk(stub, created_after=_at(times[29])))[0] == _titles(range(30, COUNT))
+    assert (await _walk(stub, after=_at(times[29])))[0] == _titles(range(30, COUNT))
     assert await count(sandbox, STATUS) == again
 
-    titles, _ = await _walk(stub, created_before=_at(times[80] + 30))
+    titles, _ = await _walk(stub, before=_at(times[80] + 30))
     reads = await count(sandbox, STATUS) - again
     assert titles == _titles(range(81))
     assert 0 < reads <= READS_PER_FILTER
 
     both = await count(sandbox, STATUS)
-    titles, sizes = await _walk(stub, created_after=_at(times[29]), created_before=_at(times[80]))
+    titles, sizes = await _walk(stub, after=_at(times[29]), before=_at(times[80]))
     assert titles == _titles(range(30, 80))
     assert sizes == [20, 20, 10]
     assert await count(sandbox, STATUS) - both <= READS_PER_FILTER
@@ -110,12 +120,12 @@ async def test_a_range_with_nothing_in_it_is_one_empty_page(
     """Bounds before the first or after the last transcription, or between two of them, list
     nothing: one empty page, no token."""
     times = await _make(stub, sandbox_clock, 5)
-    for bounds in (
-        {"created_before": _at(times[0])},
-        {"created_after": _at(times[4])},
-        {"created_after": _at(times[2]), "created_before": _at(times[2] + 1)},
+    for after, before in (
+        (None, _at(times[0])),
+        (_at(times[4]), None),
+        (_at(times[2]), _at(times[2] + 1)),
     ):
-        assert await _walk(stub, **bounds) == ([], [0])
+        assert await _walk(stub, after, before) == ([], [0])
 
 
 async def test_bad_ranges_are_refused_naming_the_field_before_any_upstream_call(
@@ -125,13 +135,12 @@ async def test_bad_ranges_are_refused_naming_the_field_before_any_upstream_call(
     time past year 9999 or with bad nanos on its own field; none of them reads the upstream."""
     lists = await count(sandbox, LIST)
     cases = [
-        ({"created_after": _at(100), "created_before": _at(100)}, "created_before"),
-        ({"created_after": _at(200), "created_before": _at(100)}, "created_before"),
-        ({"created_after": _at(253_402_300_800)}, "created_after"),
-        ({"created_before": Timestamp(seconds=1, nanos=-1)}, "created_before"),
+        (_request(_at(100), _at(100)), "created_before"),
+        (_request(_at(200), _at(100)), "created_before"),
+        (_request(_at(253_402_300_800)), "created_after"),
+        (_request(before=Timestamp(seconds=1, nanos=-1)), "created_before"),
     ]
-    for bounds, field in cases:
-        request = pb.ListTranscriptionsRequest(**bounds)
+    for request, field in cases:
         error = await rpc_error(stub.ListTranscriptions(request, metadata=bearer()))
         assert_error(error, grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_INVALID")
         assert field_violations(error) == {field: "OUT_OF_RANGE"}
@@ -143,12 +152,10 @@ async def test_a_page_token_is_bound_to_its_creation_time_filters(
 ) -> None:
     """A token made with one `created_after` is refused with another, or with none."""
     times = await _make(stub, sandbox_clock, 4)
-    first = await stub.ListTranscriptions(
-        pb.ListTranscriptionsRequest(page_size=1, created_after=_at(times[0])), metadata=bearer()
-    )
+    first = await stub.ListTranscriptions(_request(_at(times[0]), page_size=1), metadata=bearer())
     assert first.next_page_token
-    for bounds in ({"created_after": _at(times[1])}, {}):
-        request = pb.ListTranscriptionsRequest(page_token=first.next_page_token, **bounds)
+    for after in (_at(times[1]), None):
+        request = _request(after, page_token=first.next_page_token)
         error = await rpc_error(stub.ListTranscriptions(request, metadata=bearer()))
         assert field_violations(error) == {"page_token": "INVALID_PAGE_TOKEN"}
 
@@ -161,7 +168,7 @@ async def test_a_list_out_of_creation_order_fails_precondition(
     FAILED_PRECONDITION LIST_NOT_ORDERED instead of answering a wrong page; the other filters
     still work."""
     times = await _make(stub, sandbox_clock, 8, step=-MINUTE)
-    request = pb.ListTranscriptionsRequest(created_after=_at(times[4]))
+    request = _request(_at(times[4]))
     error = await rpc_error(stub.ListTranscriptions(request, metadata=bearer()))
     assert_error(error, grpc.StatusCode.FAILED_PRECONDITION, "LIST_NOT_ORDERED")
     violation = detail(error, error_details_pb2.PreconditionFailure).violations[0]
