@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TextIO
 
+from google.protobuf.timestamp_pb2 import Timestamp
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
 
 from gateway.cli import commands, render
@@ -28,6 +30,22 @@ def _state(text: str) -> int:
     if text.strip().lower() not in STATES:
         raise argparse.ArgumentTypeError(f"expected one of {', '.join(STATES)}; got {text!r}")
     return batch_pb2.TranscriptionState.Value(f"{_STATE_PREFIX}{text.strip().upper()}")
+
+
+def _time(text: str) -> Timestamp:
+    """An ISO 8601 date or time ("2026-03-01", "2026-03-01T09:30:00+02:00"); UTC when it has
+    no offset."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an ISO 8601 date or time such as 2026-03-01T09:30:00Z, got {text!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
 
 
 def _page_size(text: str) -> int:
@@ -53,6 +71,18 @@ def add_list_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--title", default="", metavar="TEXT", help="only titles containing TEXT (any case)"
+    )
+    parser.add_argument(
+        "--created-after",
+        type=_time,
+        metavar="TIME",
+        help="only transcriptions created after TIME (ISO 8601; UTC without an offset)",
+    )
+    parser.add_argument(
+        "--created-before",
+        type=_time,
+        metavar="TIME",
+        help="only transcriptions created before TIME (ISO 8601; UTC without an offset)",
     )
     parser.add_argument(
         "--page-size",
@@ -159,7 +189,11 @@ async def extract_links(
 
 async def _list_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     request = pb.ListTranscriptionsRequest(
-        page_size=args.page_size, states=args.states, title_contains=args.title
+        page_size=args.page_size,
+        states=args.states,
+        title_contains=args.title,
+        created_after=args.created_after,
+        created_before=args.created_before,
     )
     async with open_channel_for(args, commands.target_of(args)) as channel:
         await list_transcriptions(

@@ -93,6 +93,9 @@ class Reason(enum.StrEnum):
     LINK_NOT_FOUND = "LINK_NOT_FOUND"
     LINK_EXTRACTION_FAILED = "LINK_EXTRACTION_FAILED"
     PAGE_URL_NOT_RESOLVED = "PAGE_URL_NOT_RESOLVED"
+    # ListTranscriptions' creation-time filters met an upstream list out of order
+    # (gateway.server.created)
+    LIST_NOT_ORDERED = "LIST_NOT_ORDERED"
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from gateway import validation
 from gateway.contract.errors import GatewayError, invalid_argument
 from gateway.contract.listing import transcription_summary
 from gateway.contract.mapping import transcription_state
+from gateway.server.created import CreatedTimes
 from gateway.upstream.models import TranscriptionList, TranscriptionSummary
 
 LIST_REUSE_SECONDS = 10.0
@@ -43,7 +44,9 @@ TOKEN_VERSION = 1
 
 
 class ListCache:
-    """Each tenant's last list, for `LIST_REUSE_SECONDS`; the least recently stored go first."""
+    """Each tenant's last list, for `LIST_REUSE_SECONDS`; the least recently stored go first.
+    Beside them, the creation times read for the creation-time filters (`created`), which
+    outlive the lists: a creation time never changes."""
 
     def __init__(
         self,
@@ -56,6 +59,7 @@ class ListCache:
         self.max_lists = max_lists
         self._clock = clock
         self._lists: OrderedDict[str, tuple[float, TranscriptionList]] = OrderedDict()
+        self.created = CreatedTimes()
 
     def get(self, tenant: str) -> TranscriptionList | None:
         """The tenant's list if it is younger than `seconds`, else None."""
@@ -123,10 +127,21 @@ def tenant_digest(tenant: str) -> str:
     return _digest("ListTranscriptions tenant", tenant)
 
 
+def _time(request: pb.ListTranscriptionsRequest, name: str) -> str:
+    return str(getattr(request, name).ToNanoseconds()) if request.HasField(name) else "-"
+
+
 def filters_digest(request: pb.ListTranscriptionsRequest) -> str:
-    """The filters as a page token names them: the same for the same set of states and text."""
+    """The filters as a page token names them: the same for the same set of states, text and
+    creation-time bounds."""
     states = ",".join(str(s) for s in sorted(set(request.states)))
-    return _digest("ListTranscriptions filters", states, request.title_contains.casefold())
+    return _digest(
+        "ListTranscriptions filters",
+        states,
+        request.title_contains.casefold(),
+        _time(request, "created_after"),
+        _time(request, "created_before"),
+    )
 
 
 def bad_token(rule: str) -> GatewayError:
@@ -147,8 +162,8 @@ def start_token(request: pb.ListTranscriptionsRequest, tenant: str) -> PageToken
         raise bad_token("was made for another credential")
     if token.filters != filters_digest(request):
         raise bad_token(
-            "was made for other filters (states, title_contains): send the same filters with"
-            " every page, or start again without a token"
+            "was made for other filters (states, title_contains, created_after, created_before):"
+            " send the same filters with every page, or start again without a token"
         )
     return token
 
@@ -170,9 +185,11 @@ def page(
     request: pb.ListTranscriptionsRequest,
     tenant: str,
     token: PageToken | None,
+    window: tuple[int, int] | None = None,
 ) -> pb.ListTranscriptionsResponse:
     """The page of `listed` that `request` asks for, and the token of the next one (empty when
-    no matching transcription follows)."""
+    no matching transcription follows); only positions in `window` [start, end) when given (the
+    creation-time filters: gateway.server.created)."""
     items = listed.items
     size = request.page_size or validation.DEFAULT_LIST_PAGE_SIZE
     states = set(request.states)
@@ -184,9 +201,10 @@ def page(
         return not text or text in item.title.casefold()
 
     response = pb.ListTranscriptionsResponse()
-    start = 0 if token is None else _resume_at(items, token)
+    low, high = (0, len(items)) if window is None else window
+    start = max(low, 0 if token is None else _resume_at(items, token))
     last = -1
-    for index in range(start, len(items)):
+    for index in range(start, high):
         if not matches(items[index]):
             continue
         if len(response.transcriptions) == size:  # one more matches: there is a next page

@@ -22,6 +22,7 @@ from gateway.contract.errors import Reason
 from gateway.observability.metrics import GatewayMetrics
 from gateway.server import (
     cost,
+    created,
     exports,
     links,
     listing,
@@ -389,7 +390,9 @@ class BatchTranscriptionServicer:
         self, request: pb.ListTranscriptionsRequest, call: Call
     ) -> pb.ListTranscriptionsResponse:
         """A page cut from the tenant's upstream list: held `listing.LIST_REUSE_SECONDS`, and
-        one GET shared by identical reads in flight (gateway.server.listing)."""
+        one GET shared by identical reads in flight (gateway.server.listing); the creation-time
+        bounds found by binary search, one status read per probe not yet known
+        (gateway.server.created)."""
         tenant = call.credential.tenant
         token = listing.start_token(request, tenant)  # a bad token costs nothing upstream
         listed = self.lists.get(tenant)
@@ -401,7 +404,28 @@ class BatchTranscriptionServicer:
                 lambda o: self.client.list_transcriptions(opts=o),
             )
             self.lists.put(tenant, listed)
-        return listing.page(listed, request, tenant, token)
+        bounds = created.Bounds.of(request)
+        if bounds is None:
+            return listing.page(listed, request, tenant, token)
+        reads = 0
+
+        async def created_at(transcription_id: str) -> int:
+            nonlocal reads
+            reads += 1
+            # GetTranscriptionStatus's key and answer: probes share its reads in flight.
+            key = ("GetTranscriptionStatus", transcription_id)
+            answer = await self._read(
+                call, key, created.status_fetch(self.client, transcription_id)
+            )
+            return answer.transcription_info.created_at.ToNanoseconds()
+
+        try:
+            window = await created.window(
+                listed.items, bounds, tenant, self.lists.created, created_at
+            )
+        finally:
+            call.note(created_reads=str(reads))
+        return listing.page(listed, request, tenant, token, window)
 
     @unary_rpc("ExtractLink")
     async def ExtractLink(

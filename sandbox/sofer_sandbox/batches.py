@@ -49,6 +49,8 @@ class Work:
     model: str
     now: float
     item_seconds: float
+    # Epoch seconds of the creation (the `created_at` stamp); None: the real time.
+    wall: float | None = None
 
 
 def plan_and_cost(
@@ -85,7 +87,7 @@ def build_batch(
     batch_id = new_id()
     language = info.primary_language or "en"
     formats = default_formats(info, language)
-    created_at = utc_now_iso()
+    created_at = utc_now_iso(work.wall)
     items = []
     for index, source in enumerate(sources):
         audio = url_audio(source.audio_url)

@@ -46,7 +46,13 @@ async def create_batch(request: Request) -> JSONResponse:
         sources = list(check_express(body))
     else:
         sources = _manifest_sources(tenant, body, now)
-    work = Work(body.processing_mode, body.info.model or "v1", now, runtime.config.item_seconds)
+    work = Work(
+        body.processing_mode,
+        body.info.model or "v1",
+        now,
+        runtime.config.item_seconds,
+        runtime.config.wall_clock(),
+    )
     batch = build_batch(sources, body.info, body.batch_title, work, Funds(tenant.available_cents()))
     tenant.add_batch(batch)
     runtime.stats.created("batches")

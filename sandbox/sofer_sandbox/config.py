@@ -12,8 +12,8 @@ class SandboxConfig:
     """How the sandbox upstream behaves; every field has a default fit for tests.
 
     `clock` drives every time-dependent answer (item progress, manifest validation, the rate
-    limiter) so that a test can step time by hand; wall-clock `created_at` stamps come from
-    `datetime.now` and never affect behaviour.
+    limiter) so that a test can step time by hand; `wall_clock` (epoch seconds) stamps the
+    `created_at` of batches and transcriptions, and never affects behaviour.
     """
 
     # Each item goes RECEIVED -> PROCESSING -> COMPLETED (or FAILED) in this many seconds.
@@ -26,6 +26,8 @@ class SandboxConfig:
     api_keys: frozenset[str] = frozenset()
     # Monotonic seconds; injectable for deterministic tests.
     clock: Callable[[], float] = field(default=time.monotonic)
+    # Epoch seconds for `created_at` stamps; injectable so a test can create at known times.
+    wall_clock: Callable[[], float] = field(default=time.time)
     # Manifest listing: default and maximum page size of GET /v1/transcriptions/batch-files.
     list_page_size: int = 50
     list_max_page_size: int = 100

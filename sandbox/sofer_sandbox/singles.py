@@ -116,7 +116,7 @@ def build_single(request: SingleRequest, work: Work, funds: Funds) -> Transcript
         hebrew_word_format=default_formats(request.info, language),
         model=work.model,
         num_speakers=speaker_count(speakers, request.audio),
-        created_at=utc_now_iso(),
+        created_at=utc_now_iso(work.wall),
         plan=plan,
         cost_cents=cents,
     )

@@ -15,9 +15,11 @@ from sofer_sandbox.timeline import Schedule
 from sofer_sandbox.validation import AudioSource
 
 
-def utc_now_iso() -> str:
-    """A wall-clock timestamp in the spec's format (RFC 3339, UTC, trailing Z)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def utc_now_iso(epoch: float | None = None) -> str:
+    """A wall-clock timestamp in the spec's format (RFC 3339, UTC, trailing Z): now, or at
+    `epoch` seconds."""
+    moment = datetime.now(UTC) if epoch is None else datetime.fromtimestamp(epoch, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def new_id() -> str:

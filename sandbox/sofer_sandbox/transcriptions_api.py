@@ -32,7 +32,10 @@ async def create_transcription(request: Request) -> JSONResponse:
         body.transcription_id
     ):
         raise ApiError(409, f"Transcription {body.transcription_id} already exists")
-    work = Work(SINGLE, body.info.model or "v1", runtime.now(), runtime.config.item_seconds)
+    config = runtime.config
+    work = Work(
+        SINGLE, body.info.model or "v1", runtime.now(), config.item_seconds, config.wall_clock()
+    )
     item = build_single(body, work, Funds(tenant.available_cents()))
     tenant.add_transcription(item)
     runtime.stats.created("transcriptions")

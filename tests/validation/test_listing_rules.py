@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from google.protobuf import timestamp_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2
 
 from gateway import validation
@@ -68,3 +69,31 @@ def test_extract_link_needs_a_url() -> None:
     """ExtractLink's url is required and must be an absolute http(s) URL."""
     assert reasons(validation.validate(pb.ExtractLinkRequest())) == {"url": "REQUIRED"}
     assert validation.validate(pb.ExtractLinkRequest(url=PAGE)) == []
+
+
+def test_creation_time_bounds_are_real_times_in_order() -> None:
+    """A bound outside years 1 to 9999 or with nanos out of range is OUT_OF_RANGE on its own
+    field; created_before must be later than created_after (OUT_OF_RANGE on created_before);
+    one bound alone, or an ordered pair one nanosecond apart, is valid."""
+    stamp = timestamp_pb2.Timestamp
+
+    def listed(
+        created_after: timestamp_pb2.Timestamp | None = None,
+        created_before: timestamp_pb2.Timestamp | None = None,
+    ) -> dict[str, str]:
+        request = pb.ListTranscriptionsRequest(
+            created_after=created_after, created_before=created_before
+        )
+        return reasons(validation.validate(request))
+
+    assert listed(created_after=stamp(seconds=5)) == {}
+    assert listed(created_after=stamp(seconds=5), created_before=stamp(seconds=5, nanos=1)) == {}
+    assert listed(created_after=stamp(seconds=5), created_before=stamp(seconds=5)) == {
+        "created_before": "OUT_OF_RANGE"
+    }
+    assert listed(created_before=stamp(seconds=-62_135_596_801)) == {
+        "created_before": "OUT_OF_RANGE"
+    }
+    assert listed(created_after=stamp(nanos=1_000_000_000), created_before=stamp(seconds=1)) == {
+        "created_after": "OUT_OF_RANGE"
+    }

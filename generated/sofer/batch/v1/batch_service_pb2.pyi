@@ -307,16 +307,20 @@ class EstimateCostResponse(_message.Message):
     def __init__(self, items: _Optional[_Iterable[_Union[ItemCost, _Mapping]]] = ..., total_cost_cents: _Optional[int] = ..., total_duration_seconds: _Optional[float] = ...) -> None: ...
 
 class ListTranscriptionsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "states", "title_contains")
+    __slots__ = ("page_size", "page_token", "states", "title_contains", "created_after", "created_before")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STATES_FIELD_NUMBER: _ClassVar[int]
     TITLE_CONTAINS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     states: _containers.RepeatedScalarFieldContainer[_batch_pb2.TranscriptionState]
     title_contains: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., states: _Optional[_Iterable[_Union[_batch_pb2.TranscriptionState, str]]] = ..., title_contains: _Optional[str] = ...) -> None: ...
+    created_after: _timestamp_pb2.Timestamp
+    created_before: _timestamp_pb2.Timestamp
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., states: _Optional[_Iterable[_Union[_batch_pb2.TranscriptionState, str]]] = ..., title_contains: _Optional[str] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class TranscriptionSummary(_message.Message):
     __slots__ = ("transcription_id", "title", "state")

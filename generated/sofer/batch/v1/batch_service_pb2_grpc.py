@@ -471,9 +471,12 @@ class BatchTranscriptionServiceServicer:
         /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
         reads in flight and reused for the same credential for 10 seconds, so a caller walking every
         page within that window costs one list GET in all, and at most one per 10 seconds however
-        slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
-        INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
-        another credential, or from a request with other filters).
+        slowly it walks; `states` and `title_contains` cost nothing upstream, `created_after` and
+        `created_before` a few status reads (see them). The list may thus be up to 10 seconds old.
+        INVALID_ARGUMENT on `page_size`, `title_contains`, `states`, `created_after`,
+        `created_before` or `page_token` (malformed, from another credential, or from a request with
+        other filters); FAILED_PRECONDITION (reason LIST_NOT_ORDERED) when a creation-time filter
+        finds the upstream's list out of creation order.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -1101,7 +1101,8 @@ export declare type ListTranscriptionsRequest = Message<"sofer.batch.v1.ListTran
    * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
    * the last transcription it returned, not a position), for the same credential and the same
    * filters only: a malformed token, one from another credential, or one from a request with
-   * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+   * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+   * on `page_token`.
    *
    * @generated from field: string page_token = 2;
    */
@@ -1122,6 +1123,31 @@ export declare type ListTranscriptionsRequest = Message<"sofer.batch.v1.ListTran
    * @generated from field: string title_contains = 4;
    */
   titleContains: string;
+
+  /**
+   * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+   * list has no creation time, but it is ordered newest first, so the gateway finds where the
+   * bound falls by binary search over the list, reading `created_at` from the status of the
+   * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+   * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+   * against the caller's quotas and deadline like any read. A creation time never changes, so the
+   * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+   * walks with the same bound cost no status read. Each probe checks the order; a list found out
+   * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+   * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+   *
+   * @generated from field: optional google.protobuf.Timestamp created_after = 5;
+   */
+  createdAfter?: Timestamp | undefined;
+
+  /**
+   * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+   * rules as for `created_after`. When both are set it must be later than `created_after`, else
+   * INVALID_ARGUMENT on `created_before`.
+   *
+   * @generated from field: optional google.protobuf.Timestamp created_before = 6;
+   */
+  createdBefore?: Timestamp | undefined;
 };
 
 /**
@@ -1972,9 +1998,12 @@ export declare const BatchTranscriptionService: GenService<{
    * /v1/transcriptions/). Cost upstream: a page is cut from one list GET, shared by identical
    * reads in flight and reused for the same credential for 10 seconds, so a caller walking every
    * page within that window costs one list GET in all, and at most one per 10 seconds however
-   * slowly it walks; filters cost nothing upstream. The list may thus be up to 10 seconds old.
-   * INVALID_ARGUMENT on `page_size`, `title_contains`, `states` or `page_token` (malformed, from
-   * another credential, or from a request with other filters).
+   * slowly it walks; `states` and `title_contains` cost nothing upstream, `created_after` and
+   * `created_before` a few status reads (see them). The list may thus be up to 10 seconds old.
+   * INVALID_ARGUMENT on `page_size`, `title_contains`, `states`, `created_after`,
+   * `created_before` or `page_token` (malformed, from another credential, or from a request with
+   * other filters); FAILED_PRECONDITION (reason LIST_NOT_ORDERED) when a creation-time filter
+   * finds the upstream's list out of creation order.
    *
    * @generated from rpc sofer.batch.v1.BatchTranscriptionService.ListTranscriptions
    */

@@ -385,121 +385,125 @@ public final class BatchServiceProto {
       "fer.batch.v1.ItemCostR\005items\022(\n\020total_co" +
       "st_cents\030\002 \001(\003R\016totalCostCents\0224\n\026total_" +
       "duration_seconds\030\003 \001(\001R\024totalDurationSec" +
-      "onds\"\272\001\n\031ListTranscriptionsRequest\022\033\n\tpa" +
+      "onds\"\355\002\n\031ListTranscriptionsRequest\022\033\n\tpa" +
       "ge_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 " +
       "\001(\tR\tpageToken\022:\n\006states\030\003 \003(\0162\".sofer.b" +
       "atch.v1.TranscriptionStateR\006states\022%\n\016ti" +
-      "tle_contains\030\004 \001(\tR\rtitleContains\"\221\001\n\024Tr" +
-      "anscriptionSummary\022)\n\020transcription_id\030\001" +
-      " \001(\tR\017transcriptionId\022\024\n\005title\030\002 \001(\tR\005ti" +
-      "tle\0228\n\005state\030\003 \001(\0162\".sofer.batch.v1.Tran" +
-      "scriptionStateR\005state\"\222\001\n\032ListTranscript" +
-      "ionsResponse\022L\n\016transcriptions\030\001 \003(\0132$.s" +
-      "ofer.batch.v1.TranscriptionSummaryR\016tran" +
-      "scriptions\022&\n\017next_page_token\030\002 \001(\tR\rnex" +
-      "tPageToken\"&\n\022ExtractLinkRequest\022\020\n\003url\030" +
-      "\001 \001(\tR\003url\"\206\001\n\023ExtractLinkResponse\022\033\n\tau" +
-      "dio_url\030\001 \001(\tR\010audioUrl\022\024\n\005title\030\002 \001(\tR\005" +
-      "title\022\037\n\013file_format\030\003 \001(\tR\nfileFormat\022\033" +
-      "\n\tfile_name\030\004 \001(\tR\010fileName\"\033\n\031ListSuppo" +
-      "rtedSitesRequest\"5\n\rSupportedSite\022\022\n\004nam" +
-      "e\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"Q\n\032ListS" +
-      "upportedSitesResponse\0223\n\005sites\030\001 \003(\0132\035.s" +
-      "ofer.batch.v1.SupportedSiteR\005sites\"\242\001\n\032C" +
-      "reateTranscriptionRequest\022\035\n\nrequest_id\030" +
-      "\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer.b" +
-      "atch.v1.BatchInfoR\004info\022\033\n\taudio_url\030\003 \001" +
-      "(\tR\010audioUrl\022\031\n\010page_url\030\004 \001(\tR\007pageUrl\"" +
-      "H\n\033CreateTranscriptionResponse\022)\n\020transc" +
-      "ription_id\030\001 \001(\tR\017transcriptionId\"\201\001\n\032Up" +
-      "loadTranscriptionRequest\022C\n\006header\030\001 \001(\013" +
-      "2).sofer.batch.v1.UploadTranscriptionHea" +
-      "derH\000R\006header\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\006\n" +
-      "\004part\"\251\001\n\031UploadTranscriptionHeader\022\035\n\nr" +
-      "equest_id\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\013" +
-      "2\031.sofer.batch.v1.BatchInfoR\004info\022\033\n\tfil" +
-      "e_name\030\003 \001(\tR\010fileName\022!\n\014content_type\030\004" +
-      " \001(\tR\013contentType\"g\n\033UploadTranscription" +
-      "Response\022)\n\020transcription_id\030\001 \001(\tR\017tran" +
-      "scriptionId\022\035\n\nsize_bytes\030\002 \001(\003R\tsizeByt" +
-      "es\"F\n\031WatchTranscriptionRequest\022)\n\020trans" +
-      "cription_id\030\001 \001(\tR\017transcriptionId\"\253\001\n\032W" +
-      "atchTranscriptionResponse\022P\n\022transcripti" +
-      "on_info\030\001 \001(\0132!.sofer.batch.v1.Transcrip" +
-      "tionInfoR\021transcriptionInfo\022;\n\013observed_" +
-      "at\030\002 \001(\0132\032.google.protobuf.TimestampR\nob" +
-      "servedAt\"\335\001\n\016CaptionOptions\0223\n\023max_line_" +
-      "characters\030\001 \001(\005H\000R\021maxLineCharacters\210\001\001" +
-      "\022+\n\017max_cue_seconds\030\002 \001(\001H\001R\rmaxCueSecon" +
-      "ds\210\001\001\022*\n\016speaker_labels\030\003 \001(\010H\002R\rspeaker" +
-      "Labels\210\001\001B\026\n\024_max_line_charactersB\022\n\020_ma" +
-      "x_cue_secondsB\021\n\017_speaker_labels\":\n\024Watc" +
-      "hManifestRequest\022\"\n\rbatch_file_id\030\001 \001(\tR" +
-      "\013batchFileId\"\212\001\n\025WatchManifestResponse\0224" +
-      "\n\010manifest\030\001 \001(\0132\030.sofer.batch.v1.Manife" +
-      "stR\010manifest\022;\n\013observed_at\030\002 \001(\0132\032.goog" +
-      "le.protobuf.TimestampR\nobservedAt*\216\001\n\nCo" +
-      "stedWork\022\033\n\027COSTED_WORK_UNSPECIFIED\020\000\022\035\n" +
-      "\031COSTED_WORK_EXPRESS_BATCH\020\001\022\036\n\032COSTED_W" +
-      "ORK_STANDARD_BATCH\020\002\022$\n COSTED_WORK_SING" +
-      "LE_TRANSCRIPTION\020\0032\203\021\n\031BatchTranscriptio" +
-      "nService\022V\n\013CreateBatch\022\".sofer.batch.v1" +
-      ".CreateBatchRequest\032#.sofer.batch.v1.Cre" +
-      "ateBatchResponse\022_\n\016UploadManifest\022%.sof" +
-      "er.batch.v1.UploadManifestRequest\032&.sofe" +
-      "r.batch.v1.UploadManifestResponse\022t\n\025Cre" +
-      "ateManifestFromRss\022,.sofer.batch.v1.Crea" +
-      "teManifestFromRssRequest\032-.sofer.batch.v" +
-      "1.CreateManifestFromRssResponse\022V\n\013GetMa" +
-      "nifest\022\".sofer.batch.v1.GetManifestReque" +
-      "st\032#.sofer.batch.v1.GetManifestResponse\022" +
-      "\\\n\rListManifests\022$.sofer.batch.v1.ListMa" +
-      "nifestsRequest\032%.sofer.batch.v1.ListMani" +
-      "festsResponse\022_\n\016GetBatchStatus\022%.sofer." +
-      "batch.v1.GetBatchStatusRequest\032&.sofer.b" +
-      "atch.v1.GetBatchStatusResponse\022g\n\020WatchB" +
-      "atchStatus\022\'.sofer.batch.v1.WatchBatchSt" +
-      "atusRequest\032(.sofer.batch.v1.WatchBatchS" +
-      "tatusResponse0\001\022y\n\026StreamBatchTranscript" +
-      "s\022-.sofer.batch.v1.StreamBatchTranscript" +
-      "sRequest\032..sofer.batch.v1.StreamBatchTra" +
-      "nscriptsResponse0\001\022Y\n\014GetBatchItem\022#.sof" +
-      "er.batch.v1.GetBatchItemRequest\032$.sofer." +
-      "batch.v1.GetBatchItemResponse\022e\n\020GetTran" +
-      "scription\022\'.sofer.batch.v1.GetTranscript" +
-      "ionRequest\032(.sofer.batch.v1.GetTranscrip" +
-      "tionResponse\022n\n\023ExportTranscription\022*.so" +
-      "fer.batch.v1.ExportTranscriptionRequest\032" +
-      "+.sofer.batch.v1.ExportTranscriptionResp" +
-      "onse\022w\n\026GetTranscriptionStatus\022-.sofer.b" +
-      "atch.v1.GetTranscriptionStatusRequest\032.." +
-      "sofer.batch.v1.GetTranscriptionStatusRes" +
-      "ponse\022S\n\nGetBalance\022!.sofer.batch.v1.Get" +
-      "BalanceRequest\032\".sofer.batch.v1.GetBalan" +
-      "ceResponse\022Y\n\014EstimateCost\022#.sofer.batch" +
-      ".v1.EstimateCostRequest\032$.sofer.batch.v1" +
-      ".EstimateCostResponse\022k\n\022ListTranscripti" +
-      "ons\022).sofer.batch.v1.ListTranscriptionsR" +
-      "equest\032*.sofer.batch.v1.ListTranscriptio" +
-      "nsResponse\022V\n\013ExtractLink\022\".sofer.batch." +
-      "v1.ExtractLinkRequest\032#.sofer.batch.v1.E" +
-      "xtractLinkResponse\022k\n\022ListSupportedSites" +
-      "\022).sofer.batch.v1.ListSupportedSitesRequ" +
-      "est\032*.sofer.batch.v1.ListSupportedSitesR" +
-      "esponse\022n\n\023CreateTranscription\022*.sofer.b" +
-      "atch.v1.CreateTranscriptionRequest\032+.sof" +
-      "er.batch.v1.CreateTranscriptionResponse\022" +
-      "p\n\023UploadTranscription\022*.sofer.batch.v1." +
-      "UploadTranscriptionRequest\032+.sofer.batch" +
-      ".v1.UploadTranscriptionResponse(\001\022m\n\022Wat" +
-      "chTranscription\022).sofer.batch.v1.WatchTr" +
-      "anscriptionRequest\032*.sofer.batch.v1.Watc" +
-      "hTranscriptionResponse0\001\022^\n\rWatchManifes" +
-      "t\022$.sofer.batch.v1.WatchManifestRequest\032" +
-      "%.sofer.batch.v1.WatchManifestResponse0\001" +
-      "BQ\n\021ai.sofer.batch.v1B\021BatchServiceProto" +
-      "P\001Z\'sofer.ai/gateway/sofer/batch/v1;batc" +
-      "hv1b\006proto3"
+      "tle_contains\030\004 \001(\tR\rtitleContains\022D\n\rcre" +
+      "ated_after\030\005 \001(\0132\032.google.protobuf.Times" +
+      "tampH\000R\014createdAfter\210\001\001\022F\n\016created_befor" +
+      "e\030\006 \001(\0132\032.google.protobuf.TimestampH\001R\rc" +
+      "reatedBefore\210\001\001B\020\n\016_created_afterB\021\n\017_cr" +
+      "eated_before\"\221\001\n\024TranscriptionSummary\022)\n" +
+      "\020transcription_id\030\001 \001(\tR\017transcriptionId" +
+      "\022\024\n\005title\030\002 \001(\tR\005title\0228\n\005state\030\003 \001(\0162\"." +
+      "sofer.batch.v1.TranscriptionStateR\005state" +
+      "\"\222\001\n\032ListTranscriptionsResponse\022L\n\016trans" +
+      "criptions\030\001 \003(\0132$.sofer.batch.v1.Transcr" +
+      "iptionSummaryR\016transcriptions\022&\n\017next_pa" +
+      "ge_token\030\002 \001(\tR\rnextPageToken\"&\n\022Extract" +
+      "LinkRequest\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023Extrac" +
+      "tLinkResponse\022\033\n\taudio_url\030\001 \001(\tR\010audioU" +
+      "rl\022\024\n\005title\030\002 \001(\tR\005title\022\037\n\013file_format\030" +
+      "\003 \001(\tR\nfileFormat\022\033\n\tfile_name\030\004 \001(\tR\010fi" +
+      "leName\"\033\n\031ListSupportedSitesRequest\"5\n\rS" +
+      "upportedSite\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030" +
+      "\002 \001(\tR\003url\"Q\n\032ListSupportedSitesResponse" +
+      "\0223\n\005sites\030\001 \003(\0132\035.sofer.batch.v1.Support" +
+      "edSiteR\005sites\"\242\001\n\032CreateTranscriptionReq" +
+      "uest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022-\n\004i" +
+      "nfo\030\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004in" +
+      "fo\022\033\n\taudio_url\030\003 \001(\tR\010audioUrl\022\031\n\010page_" +
+      "url\030\004 \001(\tR\007pageUrl\"H\n\033CreateTranscriptio" +
+      "nResponse\022)\n\020transcription_id\030\001 \001(\tR\017tra" +
+      "nscriptionId\"\201\001\n\032UploadTranscriptionRequ" +
+      "est\022C\n\006header\030\001 \001(\0132).sofer.batch.v1.Upl" +
+      "oadTranscriptionHeaderH\000R\006header\022\026\n\005chun" +
+      "k\030\002 \001(\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTrans" +
+      "criptionHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequ" +
+      "estId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.Bat" +
+      "chInfoR\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileNam" +
+      "e\022!\n\014content_type\030\004 \001(\tR\013contentType\"g\n\033" +
+      "UploadTranscriptionResponse\022)\n\020transcrip" +
+      "tion_id\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_b" +
+      "ytes\030\002 \001(\003R\tsizeBytes\"F\n\031WatchTranscript" +
+      "ionRequest\022)\n\020transcription_id\030\001 \001(\tR\017tr" +
+      "anscriptionId\"\253\001\n\032WatchTranscriptionResp" +
+      "onse\022P\n\022transcription_info\030\001 \001(\0132!.sofer" +
+      ".batch.v1.TranscriptionInfoR\021transcripti" +
+      "onInfo\022;\n\013observed_at\030\002 \001(\0132\032.google.pro" +
+      "tobuf.TimestampR\nobservedAt\"\335\001\n\016CaptionO" +
+      "ptions\0223\n\023max_line_characters\030\001 \001(\005H\000R\021m" +
+      "axLineCharacters\210\001\001\022+\n\017max_cue_seconds\030\002" +
+      " \001(\001H\001R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labe" +
+      "ls\030\003 \001(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_lin" +
+      "e_charactersB\022\n\020_max_cue_secondsB\021\n\017_spe" +
+      "aker_labels\":\n\024WatchManifestRequest\022\"\n\rb" +
+      "atch_file_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025Watc" +
+      "hManifestResponse\0224\n\010manifest\030\001 \001(\0132\030.so" +
+      "fer.batch.v1.ManifestR\010manifest\022;\n\013obser" +
+      "ved_at\030\002 \001(\0132\032.google.protobuf.Timestamp" +
+      "R\nobservedAt*\216\001\n\nCostedWork\022\033\n\027COSTED_WO" +
+      "RK_UNSPECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_" +
+      "BATCH\020\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022" +
+      "$\n COSTED_WORK_SINGLE_TRANSCRIPTION\020\0032\203\021" +
+      "\n\031BatchTranscriptionService\022V\n\013CreateBat" +
+      "ch\022\".sofer.batch.v1.CreateBatchRequest\032#" +
+      ".sofer.batch.v1.CreateBatchResponse\022_\n\016U" +
+      "ploadManifest\022%.sofer.batch.v1.UploadMan" +
+      "ifestRequest\032&.sofer.batch.v1.UploadMani" +
+      "festResponse\022t\n\025CreateManifestFromRss\022,." +
+      "sofer.batch.v1.CreateManifestFromRssRequ" +
+      "est\032-.sofer.batch.v1.CreateManifestFromR" +
+      "ssResponse\022V\n\013GetManifest\022\".sofer.batch." +
+      "v1.GetManifestRequest\032#.sofer.batch.v1.G" +
+      "etManifestResponse\022\\\n\rListManifests\022$.so" +
+      "fer.batch.v1.ListManifestsRequest\032%.sofe" +
+      "r.batch.v1.ListManifestsResponse\022_\n\016GetB" +
+      "atchStatus\022%.sofer.batch.v1.GetBatchStat" +
+      "usRequest\032&.sofer.batch.v1.GetBatchStatu" +
+      "sResponse\022g\n\020WatchBatchStatus\022\'.sofer.ba" +
+      "tch.v1.WatchBatchStatusRequest\032(.sofer.b" +
+      "atch.v1.WatchBatchStatusResponse0\001\022y\n\026St" +
+      "reamBatchTranscripts\022-.sofer.batch.v1.St" +
+      "reamBatchTranscriptsRequest\032..sofer.batc" +
+      "h.v1.StreamBatchTranscriptsResponse0\001\022Y\n" +
+      "\014GetBatchItem\022#.sofer.batch.v1.GetBatchI" +
+      "temRequest\032$.sofer.batch.v1.GetBatchItem" +
+      "Response\022e\n\020GetTranscription\022\'.sofer.bat" +
+      "ch.v1.GetTranscriptionRequest\032(.sofer.ba" +
+      "tch.v1.GetTranscriptionResponse\022n\n\023Expor" +
+      "tTranscription\022*.sofer.batch.v1.ExportTr" +
+      "anscriptionRequest\032+.sofer.batch.v1.Expo" +
+      "rtTranscriptionResponse\022w\n\026GetTranscript" +
+      "ionStatus\022-.sofer.batch.v1.GetTranscript" +
+      "ionStatusRequest\032..sofer.batch.v1.GetTra" +
+      "nscriptionStatusResponse\022S\n\nGetBalance\022!" +
+      ".sofer.batch.v1.GetBalanceRequest\032\".sofe" +
+      "r.batch.v1.GetBalanceResponse\022Y\n\014Estimat" +
+      "eCost\022#.sofer.batch.v1.EstimateCostReque" +
+      "st\032$.sofer.batch.v1.EstimateCostResponse" +
+      "\022k\n\022ListTranscriptions\022).sofer.batch.v1." +
+      "ListTranscriptionsRequest\032*.sofer.batch." +
+      "v1.ListTranscriptionsResponse\022V\n\013Extract" +
+      "Link\022\".sofer.batch.v1.ExtractLinkRequest" +
+      "\032#.sofer.batch.v1.ExtractLinkResponse\022k\n" +
+      "\022ListSupportedSites\022).sofer.batch.v1.Lis" +
+      "tSupportedSitesRequest\032*.sofer.batch.v1." +
+      "ListSupportedSitesResponse\022n\n\023CreateTran" +
+      "scription\022*.sofer.batch.v1.CreateTranscr" +
+      "iptionRequest\032+.sofer.batch.v1.CreateTra" +
+      "nscriptionResponse\022p\n\023UploadTranscriptio" +
+      "n\022*.sofer.batch.v1.UploadTranscriptionRe" +
+      "quest\032+.sofer.batch.v1.UploadTranscripti" +
+      "onResponse(\001\022m\n\022WatchTranscription\022).sof" +
+      "er.batch.v1.WatchTranscriptionRequest\032*." +
+      "sofer.batch.v1.WatchTranscriptionRespons" +
+      "e0\001\022^\n\rWatchManifest\022$.sofer.batch.v1.Wa" +
+      "tchManifestRequest\032%.sofer.batch.v1.Watc" +
+      "hManifestResponse0\001BQ\n\021ai.sofer.batch.v1" +
+      "B\021BatchServiceProtoP\001Z\'sofer.ai/gateway/" +
+      "sofer/batch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -698,7 +702,7 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_ListTranscriptionsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_ListTranscriptionsRequest_descriptor,
-        new java.lang.String[] { "PageSize", "PageToken", "States", "TitleContains", });
+        new java.lang.String[] { "PageSize", "PageToken", "States", "TitleContains", "CreatedAfter", "CreatedBefore", "CreatedAfter", "CreatedBefore", });
     internal_static_sofer_batch_v1_TranscriptionSummary_descriptor =
       getDescriptor().getMessageTypes().get(32);
     internal_static_sofer_batch_v1_TranscriptionSummary_fieldAccessorTable = new

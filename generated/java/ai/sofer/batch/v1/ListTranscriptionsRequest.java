@@ -53,6 +53,7 @@ private static final long serialVersionUID = 0L;
             ai.sofer.batch.v1.ListTranscriptionsRequest.class, ai.sofer.batch.v1.ListTranscriptionsRequest.Builder.class);
   }
 
+  private int bitField0_;
   public static final int PAGE_SIZE_FIELD_NUMBER = 1;
   private int pageSize_ = 0;
   /**
@@ -78,7 +79,8 @@ private static final long serialVersionUID = 0L;
    * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
    * the last transcription it returned, not a position), for the same credential and the same
    * filters only: a malformed token, one from another credential, or one from a request with
-   * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+   * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+   * on `page_token`.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -103,7 +105,8 @@ private static final long serialVersionUID = 0L;
    * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
    * the last transcription it returned, not a position), for the same credential and the same
    * filters only: a malformed token, one from another credential, or one from a request with
-   * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+   * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+   * on `page_token`.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -256,6 +259,115 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int CREATED_AFTER_FIELD_NUMBER = 5;
+  private com.google.protobuf.Timestamp createdAfter_;
+  /**
+   * <pre>
+   * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+   * list has no creation time, but it is ordered newest first, so the gateway finds where the
+   * bound falls by binary search over the list, reading `created_at` from the status of the
+   * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+   * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+   * against the caller's quotas and deadline like any read. A creation time never changes, so the
+   * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+   * walks with the same bound cost no status read. Each probe checks the order; a list found out
+   * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+   * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+   * @return Whether the createdAfter field is set.
+   */
+  @java.lang.Override
+  public boolean hasCreatedAfter() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+   * list has no creation time, but it is ordered newest first, so the gateway finds where the
+   * bound falls by binary search over the list, reading `created_at` from the status of the
+   * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+   * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+   * against the caller's quotas and deadline like any read. A creation time never changes, so the
+   * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+   * walks with the same bound cost no status read. Each probe checks the order; a list found out
+   * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+   * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+   * @return The createdAfter.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getCreatedAfter() {
+    return createdAfter_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdAfter_;
+  }
+  /**
+   * <pre>
+   * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+   * list has no creation time, but it is ordered newest first, so the gateway finds where the
+   * bound falls by binary search over the list, reading `created_at` from the status of the
+   * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+   * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+   * against the caller's quotas and deadline like any read. A creation time never changes, so the
+   * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+   * walks with the same bound cost no status read. Each probe checks the order; a list found out
+   * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+   * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getCreatedAfterOrBuilder() {
+    return createdAfter_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdAfter_;
+  }
+
+  public static final int CREATED_BEFORE_FIELD_NUMBER = 6;
+  private com.google.protobuf.Timestamp createdBefore_;
+  /**
+   * <pre>
+   * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+   * rules as for `created_after`. When both are set it must be later than `created_after`, else
+   * INVALID_ARGUMENT on `created_before`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+   * @return Whether the createdBefore field is set.
+   */
+  @java.lang.Override
+  public boolean hasCreatedBefore() {
+    return ((bitField0_ & 0x00000002) != 0);
+  }
+  /**
+   * <pre>
+   * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+   * rules as for `created_after`. When both are set it must be later than `created_after`, else
+   * INVALID_ARGUMENT on `created_before`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+   * @return The createdBefore.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getCreatedBefore() {
+    return createdBefore_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdBefore_;
+  }
+  /**
+   * <pre>
+   * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+   * rules as for `created_after`. When both are set it must be later than `created_after`, else
+   * INVALID_ARGUMENT on `created_before`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getCreatedBeforeOrBuilder() {
+    return createdBefore_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdBefore_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -286,6 +398,12 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(titleContains_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 4, titleContains_);
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeMessage(5, getCreatedAfter());
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      output.writeMessage(6, getCreatedBefore());
     }
     getUnknownFields().writeTo(output);
   }
@@ -318,6 +436,14 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(titleContains_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, titleContains_);
     }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(5, getCreatedAfter());
+    }
+    if (((bitField0_ & 0x00000002) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(6, getCreatedBefore());
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -340,6 +466,16 @@ private static final long serialVersionUID = 0L;
     if (!states_.equals(other.states_)) return false;
     if (!getTitleContains()
         .equals(other.getTitleContains())) return false;
+    if (hasCreatedAfter() != other.hasCreatedAfter()) return false;
+    if (hasCreatedAfter()) {
+      if (!getCreatedAfter()
+          .equals(other.getCreatedAfter())) return false;
+    }
+    if (hasCreatedBefore() != other.hasCreatedBefore()) return false;
+    if (hasCreatedBefore()) {
+      if (!getCreatedBefore()
+          .equals(other.getCreatedBefore())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -361,6 +497,14 @@ private static final long serialVersionUID = 0L;
     }
     hash = (37 * hash) + TITLE_CONTAINS_FIELD_NUMBER;
     hash = (53 * hash) + getTitleContains().hashCode();
+    if (hasCreatedAfter()) {
+      hash = (37 * hash) + CREATED_AFTER_FIELD_NUMBER;
+      hash = (53 * hash) + getCreatedAfter().hashCode();
+    }
+    if (hasCreatedBefore()) {
+      hash = (37 * hash) + CREATED_BEFORE_FIELD_NUMBER;
+      hash = (53 * hash) + getCreatedBefore().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -485,13 +629,20 @@ private static final long serialVersionUID = 0L;
 
     // Construct using ai.sofer.batch.v1.ListTranscriptionsRequest.newBuilder()
     private Builder() {
-
+      maybeForceBuilderInitialization();
     }
 
     private Builder(
         com.google.protobuf.GeneratedMessageV3.BuilderParent parent) {
       super(parent);
-
+      maybeForceBuilderInitialization();
+    }
+    private void maybeForceBuilderInitialization() {
+      if (com.google.protobuf.GeneratedMessageV3
+              .alwaysUseFieldBuilders) {
+        getCreatedAfterFieldBuilder();
+        getCreatedBeforeFieldBuilder();
+      }
     }
     @java.lang.Override
     public Builder clear() {
@@ -502,6 +653,16 @@ private static final long serialVersionUID = 0L;
       states_ = java.util.Collections.emptyList();
       bitField0_ = (bitField0_ & ~0x00000004);
       titleContains_ = "";
+      createdAfter_ = null;
+      if (createdAfterBuilder_ != null) {
+        createdAfterBuilder_.dispose();
+        createdAfterBuilder_ = null;
+      }
+      createdBefore_ = null;
+      if (createdBeforeBuilder_ != null) {
+        createdBeforeBuilder_.dispose();
+        createdBeforeBuilder_ = null;
+      }
       return this;
     }
 
@@ -553,6 +714,20 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.titleContains_ = titleContains_;
       }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.createdAfter_ = createdAfterBuilder_ == null
+            ? createdAfter_
+            : createdAfterBuilder_.build();
+        to_bitField0_ |= 0x00000001;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.createdBefore_ = createdBeforeBuilder_ == null
+            ? createdBefore_
+            : createdBeforeBuilder_.build();
+        to_bitField0_ |= 0x00000002;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     @java.lang.Override
@@ -622,6 +797,12 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000008;
         onChanged();
       }
+      if (other.hasCreatedAfter()) {
+        mergeCreatedAfter(other.getCreatedAfter());
+      }
+      if (other.hasCreatedBefore()) {
+        mergeCreatedBefore(other.getCreatedBefore());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -680,6 +861,20 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 34
+            case 42: {
+              input.readMessage(
+                  getCreatedAfterFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
+            case 50: {
+              input.readMessage(
+                  getCreatedBeforeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -751,7 +946,8 @@ private static final long serialVersionUID = 0L;
      * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
      * the last transcription it returned, not a position), for the same credential and the same
      * filters only: a malformed token, one from another credential, or one from a request with
-     * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+     * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+     * on `page_token`.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -775,7 +971,8 @@ private static final long serialVersionUID = 0L;
      * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
      * the last transcription it returned, not a position), for the same credential and the same
      * filters only: a malformed token, one from another credential, or one from a request with
-     * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+     * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+     * on `page_token`.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -800,7 +997,8 @@ private static final long serialVersionUID = 0L;
      * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
      * the last transcription it returned, not a position), for the same credential and the same
      * filters only: a malformed token, one from another credential, or one from a request with
-     * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+     * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+     * on `page_token`.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -821,7 +1019,8 @@ private static final long serialVersionUID = 0L;
      * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
      * the last transcription it returned, not a position), for the same credential and the same
      * filters only: a malformed token, one from another credential, or one from a request with
-     * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+     * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+     * on `page_token`.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -839,7 +1038,8 @@ private static final long serialVersionUID = 0L;
      * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
      * the last transcription it returned, not a position), for the same credential and the same
      * filters only: a malformed token, one from another credential, or one from a request with
-     * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+     * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+     * on `page_token`.
      * </pre>
      *
      * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -1151,6 +1351,415 @@ private static final long serialVersionUID = 0L;
       bitField0_ |= 0x00000008;
       onChanged();
       return this;
+    }
+
+    private com.google.protobuf.Timestamp createdAfter_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> createdAfterBuilder_;
+    /**
+     * <pre>
+     * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+     * list has no creation time, but it is ordered newest first, so the gateway finds where the
+     * bound falls by binary search over the list, reading `created_at` from the status of the
+     * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+     * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+     * against the caller's quotas and deadline like any read. A creation time never changes, so the
+     * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+     * walks with the same bound cost no status read. Each probe checks the order; a list found out
+     * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+     * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+     * @return Whether the createdAfter field is set.
+     */
+    public boolean hasCreatedAfter() {
+      return ((bitField0_ & 0x00000010) != 0);
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+     * list has no creation time, but it is ordered newest first, so the gateway finds where the
+     * bound falls by binary search over the list, reading `created_at` from the status of the
+     * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+     * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+     * against the caller's quotas and deadline like any read. A creation time never changes, so the
+     * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+     * walks with the same bound cost no status read. Each probe checks the order; a list found out
+     * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+     * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+     * @return The createdAfter.
+     */
+    public com.google.protobuf.Timestamp getCreatedAfter() {
+      if (createdAfterBuilder_ == null) {
+        return createdAfter_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdAfter_;
+      } else {
+        return createdAfterBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+     * list has no creation time, but it is ordered newest first, so the gateway finds where the
+     * bound falls by binary search over the list, reading `created_at` from the status of the
+     * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+     * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+     * against the caller's quotas and deadline like any read. A creation time never changes, so the
+     * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+     * walks with the same bound cost no status read. Each probe checks the order; a list found out
+     * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+     * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+     */
+    public Builder setCreatedAfter(com.google.protobuf.Timestamp value) {
+      if (createdAfterBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        createdAfter_ = value;
+      } else {
+        createdAfterBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+     * list has no creation time, but it is ordered newest first, so the gateway finds where the
+     * bound falls by binary search over the list, reading `created_at` from the status of the
+     * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+     * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+     * against the caller's quotas and deadline like any read. A creation time never changes, so the
+     * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+     * walks with the same bound cost no status read. Each probe checks the order; a list found out
+     * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+     * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+     */
+    public Builder setCreatedAfter(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (createdAfterBuilder_ == null) {
+        createdAfter_ = builderForValue.build();
+      } else {
+        createdAfterBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+     * list has no creation time, but it is ordered newest first, so the gateway finds where the
+     * bound falls by binary search over the list, reading `created_at` from the status of the
+     * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+     * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+     * against the caller's quotas and deadline like any read. A creation time never changes, so the
+     * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+     * walks with the same bound cost no status read. Each probe checks the order; a list found out
+     * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+     * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+     */
+    public Builder mergeCreatedAfter(com.google.protobuf.Timestamp value) {
+      if (createdAfterBuilder_ == null) {
+        if (((bitField0_ & 0x00000010) != 0) &&
+          createdAfter_ != null &&
+          createdAfter_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getCreatedAfterBuilder().mergeFrom(value);
+        } else {
+          createdAfter_ = value;
+        }
+      } else {
+        createdAfterBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+     * list has no creation time, but it is ordered newest first, so the gateway finds where the
+     * bound falls by binary search over the list, reading `created_at` from the status of the
+     * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+     * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+     * against the caller's quotas and deadline like any read. A creation time never changes, so the
+     * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+     * walks with the same bound cost no status read. Each probe checks the order; a list found out
+     * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+     * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+     */
+    public Builder clearCreatedAfter() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      createdAfter_ = null;
+      if (createdAfterBuilder_ != null) {
+        createdAfterBuilder_.dispose();
+        createdAfterBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+     * list has no creation time, but it is ordered newest first, so the gateway finds where the
+     * bound falls by binary search over the list, reading `created_at` from the status of the
+     * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+     * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+     * against the caller's quotas and deadline like any read. A creation time never changes, so the
+     * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+     * walks with the same bound cost no status read. Each probe checks the order; a list found out
+     * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+     * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getCreatedAfterBuilder() {
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return getCreatedAfterFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+     * list has no creation time, but it is ordered newest first, so the gateway finds where the
+     * bound falls by binary search over the list, reading `created_at` from the status of the
+     * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+     * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+     * against the caller's quotas and deadline like any read. A creation time never changes, so the
+     * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+     * walks with the same bound cost no status read. Each probe checks the order; a list found out
+     * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+     * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getCreatedAfterOrBuilder() {
+      if (createdAfterBuilder_ != null) {
+        return createdAfterBuilder_.getMessageOrBuilder();
+      } else {
+        return createdAfter_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : createdAfter_;
+      }
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+     * list has no creation time, but it is ordered newest first, so the gateway finds where the
+     * bound falls by binary search over the list, reading `created_at` from the status of the
+     * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+     * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+     * against the caller's quotas and deadline like any read. A creation time never changes, so the
+     * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+     * walks with the same bound cost no status read. Each probe checks the order; a list found out
+     * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+     * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        getCreatedAfterFieldBuilder() {
+      if (createdAfterBuilder_ == null) {
+        createdAfterBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getCreatedAfter(),
+                getParentForChildren(),
+                isClean());
+        createdAfter_ = null;
+      }
+      return createdAfterBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp createdBefore_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> createdBeforeBuilder_;
+    /**
+     * <pre>
+     * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+     * rules as for `created_after`. When both are set it must be later than `created_after`, else
+     * INVALID_ARGUMENT on `created_before`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+     * @return Whether the createdBefore field is set.
+     */
+    public boolean hasCreatedBefore() {
+      return ((bitField0_ & 0x00000020) != 0);
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+     * rules as for `created_after`. When both are set it must be later than `created_after`, else
+     * INVALID_ARGUMENT on `created_before`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+     * @return The createdBefore.
+     */
+    public com.google.protobuf.Timestamp getCreatedBefore() {
+      if (createdBeforeBuilder_ == null) {
+        return createdBefore_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : createdBefore_;
+      } else {
+        return createdBeforeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+     * rules as for `created_after`. When both are set it must be later than `created_after`, else
+     * INVALID_ARGUMENT on `created_before`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+     */
+    public Builder setCreatedBefore(com.google.protobuf.Timestamp value) {
+      if (createdBeforeBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        createdBefore_ = value;
+      } else {
+        createdBeforeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+     * rules as for `created_after`. When both are set it must be later than `created_after`, else
+     * INVALID_ARGUMENT on `created_before`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+     */
+    public Builder setCreatedBefore(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (createdBeforeBuilder_ == null) {
+        createdBefore_ = builderForValue.build();
+      } else {
+        createdBeforeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+     * rules as for `created_after`. When both are set it must be later than `created_after`, else
+     * INVALID_ARGUMENT on `created_before`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+     */
+    public Builder mergeCreatedBefore(com.google.protobuf.Timestamp value) {
+      if (createdBeforeBuilder_ == null) {
+        if (((bitField0_ & 0x00000020) != 0) &&
+          createdBefore_ != null &&
+          createdBefore_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getCreatedBeforeBuilder().mergeFrom(value);
+        } else {
+          createdBefore_ = value;
+        }
+      } else {
+        createdBeforeBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+     * rules as for `created_after`. When both are set it must be later than `created_after`, else
+     * INVALID_ARGUMENT on `created_before`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+     */
+    public Builder clearCreatedBefore() {
+      bitField0_ = (bitField0_ & ~0x00000020);
+      createdBefore_ = null;
+      if (createdBeforeBuilder_ != null) {
+        createdBeforeBuilder_.dispose();
+        createdBeforeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+     * rules as for `created_after`. When both are set it must be later than `created_after`, else
+     * INVALID_ARGUMENT on `created_before`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getCreatedBeforeBuilder() {
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return getCreatedBeforeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+     * rules as for `created_after`. When both are set it must be later than `created_after`, else
+     * INVALID_ARGUMENT on `created_before`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getCreatedBeforeOrBuilder() {
+      if (createdBeforeBuilder_ != null) {
+        return createdBeforeBuilder_.getMessageOrBuilder();
+      } else {
+        return createdBefore_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : createdBefore_;
+      }
+    }
+    /**
+     * <pre>
+     * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+     * rules as for `created_after`. When both are set it must be later than `created_after`, else
+     * INVALID_ARGUMENT on `created_before`.
+     * </pre>
+     *
+     * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        getCreatedBeforeFieldBuilder() {
+      if (createdBeforeBuilder_ == null) {
+        createdBeforeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getCreatedBefore(),
+                getParentForChildren(),
+                isClean());
+        createdBefore_ = null;
+      }
+      return createdBeforeBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

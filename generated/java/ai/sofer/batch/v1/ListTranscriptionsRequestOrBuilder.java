@@ -24,7 +24,8 @@ public interface ListTranscriptionsRequestOrBuilder extends
    * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
    * the last transcription it returned, not a position), for the same credential and the same
    * filters only: a malformed token, one from another credential, or one from a request with
-   * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+   * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+   * on `page_token`.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -37,7 +38,8 @@ public interface ListTranscriptionsRequestOrBuilder extends
    * Opaque; at most 1024 characters. It stays valid while transcriptions are created (it names
    * the last transcription it returned, not a position), for the same credential and the same
    * filters only: a malformed token, one from another credential, or one from a request with
-   * other `states` or `title_contains` fails INVALID_ARGUMENT on `page_token`.
+   * other `states`, `title_contains`, `created_after` or `created_before` fails INVALID_ARGUMENT
+   * on `page_token`.
    * </pre>
    *
    * <code>string page_token = 2 [json_name = "pageToken"];</code>
@@ -121,4 +123,91 @@ public interface ListTranscriptionsRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getTitleContainsBytes();
+
+  /**
+   * <pre>
+   * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+   * list has no creation time, but it is ordered newest first, so the gateway finds where the
+   * bound falls by binary search over the list, reading `created_at` from the status of the
+   * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+   * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+   * against the caller's quotas and deadline like any read. A creation time never changes, so the
+   * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+   * walks with the same bound cost no status read. Each probe checks the order; a list found out
+   * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+   * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+   * @return Whether the createdAfter field is set.
+   */
+  boolean hasCreatedAfter();
+  /**
+   * <pre>
+   * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+   * list has no creation time, but it is ordered newest first, so the gateway finds where the
+   * bound falls by binary search over the list, reading `created_at` from the status of the
+   * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+   * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+   * against the caller's quotas and deadline like any read. A creation time never changes, so the
+   * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+   * walks with the same bound cost no status read. Each probe checks the order; a list found out
+   * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+   * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+   * @return The createdAfter.
+   */
+  com.google.protobuf.Timestamp getCreatedAfter();
+  /**
+   * <pre>
+   * Only transcriptions created strictly after this time; unset: no lower bound. The upstream's
+   * list has no creation time, but it is ordered newest first, so the gateway finds where the
+   * bound falls by binary search over the list, reading `created_at` from the status of the
+   * transcriptions it probes (upstream GET /v1/transcriptions/{transcription_id}/status): about
+   * log2(N) + 1 status reads for a list of N, shared with identical reads in flight and counted
+   * against the caller's quotas and deadline like any read. A creation time never changes, so the
+   * gateway keeps it (per credential and transcription, the 10,000 most recent): later pages and
+   * walks with the same bound cost no status read. Each probe checks the order; a list found out
+   * of creation order fails FAILED_PRECONDITION (reason LIST_NOT_ORDERED). A time outside years
+   * 1 to 9999 or with nanos outside 0..999999999 fails INVALID_ARGUMENT on `created_after`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_after = 5 [json_name = "createdAfter"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getCreatedAfterOrBuilder();
+
+  /**
+   * <pre>
+   * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+   * rules as for `created_after`. When both are set it must be later than `created_after`, else
+   * INVALID_ARGUMENT on `created_before`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+   * @return Whether the createdBefore field is set.
+   */
+  boolean hasCreatedBefore();
+  /**
+   * <pre>
+   * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+   * rules as for `created_after`. When both are set it must be later than `created_after`, else
+   * INVALID_ARGUMENT on `created_before`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+   * @return The createdBefore.
+   */
+  com.google.protobuf.Timestamp getCreatedBefore();
+  /**
+   * <pre>
+   * Only transcriptions created strictly before this time; unset: no upper bound. Costs and
+   * rules as for `created_after`. When both are set it must be later than `created_after`, else
+   * INVALID_ARGUMENT on `created_before`.
+   * </pre>
+   *
+   * <code>optional .google.protobuf.Timestamp created_before = 6 [json_name = "createdBefore"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getCreatedBeforeOrBuilder();
 }
