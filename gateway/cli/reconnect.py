@@ -30,29 +30,10 @@ __all__ = [
     "Reconnect",
     "ReconnectPolicy",
     "Reconnector",
-    "StatusDetails",
-    "status_details",
 ]
 
 TIMEOUT_FLAG = "--reconnect-timeout"
 """How a message that gives up names the reconnect timeout: the flag that sets it."""
-
-
-@dataclass(frozen=True)
-class StatusDetails:
-    """What the rich error model (the `grpc-status-details-bin` trailer) says about an error."""
-
-    reason: str = ""
-    """The ErrorInfo reason (`SHUTTING_DOWN`), or empty."""
-    retry_delay: float | None = None
-    """The RetryInfo delay in seconds, or None without a RetryInfo."""
-
-
-def status_details(error: grpc.aio.AioRpcError) -> StatusDetails:
-    """The ErrorInfo reason and RetryInfo delay in `error`'s trailer; empty when there is none
-    or it cannot be read (an error from another server, or from gRPC itself)."""
-    typed = from_rpc_error(error)
-    return StatusDetails(typed.reason, typed.retry_after)
 
 
 class GaveUp(RpcFailed):

@@ -381,7 +381,7 @@ class FakeWatch:
                 None,
             )
         self.sent += 1
-        manifest = self.stub._manifest()
+        manifest = self.stub.next_manifest()
         self.last = manifest.status
         return pb.WatchManifestResponse(manifest=manifest)
 
@@ -394,7 +394,8 @@ class FakeStub:
     errors: Sequence[str] = ()
     requests: list[Any] = field(default_factory=list)
 
-    def _manifest(self) -> batch_pb2.Manifest:
+    def next_manifest(self) -> batch_pb2.Manifest:
+        """The next status in turn, as the manifest the gateway would answer."""
         status = self.statuses.pop(0)
         errors = self.errors if status == batch_pb2.MANIFEST_STATUS_INVALID else ()
         return batch_pb2.Manifest(
@@ -403,7 +404,7 @@ class FakeStub:
 
     async def UploadManifest(self, request: Any, **_: Any) -> pb.UploadManifestResponse:
         self.requests.append(request)
-        return pb.UploadManifestResponse(manifest=self._manifest())
+        return pb.UploadManifestResponse(manifest=self.next_manifest())
 
     def WatchManifest(self, request: Any, **_: Any) -> FakeWatch:
         self.requests.append(request)

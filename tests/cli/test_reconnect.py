@@ -24,11 +24,12 @@ import pytest
 from google.protobuf import any_pb2, duration_pb2
 from google.rpc import error_details_pb2, status_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2
+from sofer_gateway_client import from_rpc_error
 from sofer_sandbox import SandboxConfig
 
 from gateway.cli import commands
 from gateway.cli.errors import ExitCode, RpcFailed
-from gateway.cli.reconnect import GaveUp, Reconnector, ReconnectPolicy, status_details
+from gateway.cli.reconnect import GaveUp, Reconnector, ReconnectPolicy
 from gateway.cli.watch import Stub, watch
 from gateway.config import GatewayConfig
 from gateway.main import build_parser
@@ -245,17 +246,18 @@ class Clock:
 UNAVAILABLE = rpc_error(grpc.StatusCode.UNAVAILABLE, "gone", reason="SHUTTING_DOWN")
 
 
-def test_status_details_reads_the_reason_and_the_retry_delay() -> None:
-    """The ErrorInfo reason and the RetryInfo delay come out of the trailer; an error without
-    one (from gRPC itself) has neither."""
+def test_the_cli_reads_the_reason_and_the_retry_delay_through_the_client_package() -> None:
+    """The ErrorInfo reason and the RetryInfo delay come out of the trailer (the client
+    package's from_rpc_error, which the reconnect policy reads); an error without one (from
+    gRPC itself) has neither."""
     error = rpc_error(grpc.StatusCode.RESOURCE_EXHAUSTED, reason="RATE_LIMITED", retry_delay=2.5)
-    assert status_details(error).reason == "RATE_LIMITED"
-    assert status_details(error).retry_delay == 2.5
+    assert from_rpc_error(error).reason == "RATE_LIMITED"
+    assert from_rpc_error(error).retry_after == 2.5
     bare = grpc.aio.AioRpcError(
         grpc.StatusCode.UNAVAILABLE, grpc.aio.Metadata(), grpc.aio.Metadata(), "refused", None
     )
-    assert status_details(bare).reason == ""
-    assert status_details(bare).retry_delay is None
+    assert from_rpc_error(bare).reason == ""
+    assert from_rpc_error(bare).retry_after is None
 
 
 def test_backoff_grows_is_capped_and_restarts_after_a_stream() -> None:
