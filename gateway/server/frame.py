@@ -122,6 +122,14 @@ class Call:
         """Upstream attempts the call made, its own and those of work done for it."""
         return self.options.attempts + sum(o.attempts for o in self.tracked)
 
+    def tracked_options(self) -> CallOptions:
+        """Options of their own for one upstream request done for the call (a shared read, a
+        link, a price): its credential and deadline, its attempts counted in `attempts` but
+        not in the call's own (so a read done for a create never makes its outcome doubtful)."""
+        options = self.options.fresh()
+        self.tracked.append(options)
+        return options
+
     def note(self, **fields: str) -> None:
         """Add fields (batch id, ...) to the call's summary line and error metadata."""
         given = {k: v for k, v in fields.items() if v}

@@ -34,7 +34,7 @@ from gateway.server import (
 from gateway.server.frame import Call, client_stream_rpc, stream_rpc, unary_rpc
 from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
-from gateway.server.spend_guard import SpendGuard, budget_key, tracked_options
+from gateway.server.spend_guard import SpendGuard, budget_key
 from gateway.state.idempotency import Idempotency, IdempotencyStore, fingerprint
 from gateway.state.singleflight import SingleFlight
 from gateway.upstream import (
@@ -170,9 +170,7 @@ class BatchTranscriptionServicer:
             # Inside the (recorded) create: a retry of one that was made neither resolves its
             # links again nor passes the spending guards again. The guards price the resolved
             # audio, so they come after the links.
-            resolved = await links.resolve_sources(
-                self.client, request, lambda: tracked_options(call)
-            )
+            resolved = await links.resolve_sources(self.client, request, call.tracked_options)
             body = mapping.create_batch_body(resolved, mode)
             return await self.spend_guard.guarded(
                 call,
@@ -381,7 +379,7 @@ class BatchTranscriptionServicer:
     ) -> pb.EstimateCostResponse:
         call.note(items=str(len(request.audio_sources)))
         work = cost.request_work(request)
-        return await cost.estimate(self.client, work, lambda: tracked_options(call))
+        return await cost.estimate(self.client, work, call.tracked_options)
 
     # --- issue 22: listing and links ---
 
@@ -456,7 +454,7 @@ class BatchTranscriptionServicer:
         audio_url, title = request.audio_url, ""
         if request.page_url:  # a read, resolved again on a retry (it has no side effect)
             page = await links.resolve_page(
-                self.client, request.page_url, "page_url", tracked_options(call)
+                self.client, request.page_url, "page_url", call.tracked_options()
             )
             audio_url, title = page.download_url, page.title
         body = TranscriptionRequest(
@@ -561,9 +559,7 @@ class BatchTranscriptionServicer:
         async def lead() -> T:
             nonlocal led
             led = True
-            options = call.options.fresh()
-            call.tracked.append(options)
-            return await fetch(options)
+            return await fetch(call.tracked_options())
 
         group_key = (call.credential.tenant, *key)
         try:

@@ -139,9 +139,7 @@ async def create(
         # The outcome of an earlier try is unknown (a crash, a lost answer, Redis out of reach):
         # with the derived id, sending again finds it rather than making a second one.
         call.note(outcome_resolved="true")
-        again = call.options.fresh()
-        call.tracked.append(again)
-        created, replayed = await _send_or_find(client, request, again), False
+        created, replayed = await _send_or_find(client, request, call.tracked_options()), False
     if created.found or replayed:
         call.set_trailing_metadata(((REPLAYED_KEY, "true"),))
         call.note(idempotent_replay="true")

@@ -41,7 +41,7 @@ from gateway.server import cost
 from gateway.server.frame import Call
 from gateway.state.audio_budget import AudioBudgets, BudgetStoreUnavailable
 from gateway.state.idempotency import fingerprint
-from gateway.upstream import CallOptions, NotFound, UpstreamClient, UpstreamError
+from gateway.upstream import NotFound, UpstreamClient, UpstreamError
 
 T = TypeVar("T")
 WallClock = Callable[[], float]
@@ -98,7 +98,7 @@ class SpendGuard:
                 "checks what creates cost (--balance-preflight or --caller-daily-audio-hours): "
                 "create an express batch or from a URL, or use a gateway without these guards",
             )
-        priced = await cost.estimate(self.client, work, lambda: tracked_options(call))
+        priced = await cost.estimate(self.client, work, call.tracked_options)
         if self.preflight:
             await self._check_balance(call, priced)
         if not self.daily_audio_hours:
@@ -120,7 +120,7 @@ class SpendGuard:
 
     async def _check_balance(self, call: Call, priced: pb.EstimateCostResponse) -> None:
         try:
-            answer = await self.client.get_balance(opts=tracked_options(call))
+            answer = await self.client.get_balance(opts=call.tracked_options())
             available = answer.available_balance
         except NotFound:  # a key without an account can pay for nothing
             available = 0
@@ -194,14 +194,6 @@ def budget_key(request: Message) -> str:
     retry is the same create; the id reused for another request is not); empty: no request_id."""
     request_id = getattr(request, "request_id", "")
     return f"{request_id}:{fingerprint(request)}" if request_id else ""
-
-
-def tracked_options(call: Call) -> CallOptions:
-    """Options of their own for one upstream read done for `call` (counted in its attempts;
-    not in its create's, so a pre-flight read never makes the create's outcome doubtful)."""
-    options = call.options.fresh()
-    call.tracked.append(options)
-    return options
 
 
 def _reservation_key(tenant: str, key: str) -> str:
