@@ -285,3 +285,21 @@ async def test_preflight_guards_single_transcriptions(stub: Stub, sandbox: Sandb
     await set_balance(sandbox.url, 10_000)
     created = await stub.CreateTranscription(single, metadata=bearer())
     assert created.transcription_id
+
+
+@pytest.mark.parametrize("gateway_config", [{"balance_preflight": True}], indirect=True)
+async def test_preflight_prices_a_batch_of_pages_by_their_resolved_audio(
+    stub: Stub, sandbox: SandboxServer
+) -> None:
+    """With --balance-preflight, a CreateBatch whose item names a page is priced by the page's
+    audio, once resolved: refused INSUFFICIENT_BALANCE when the balance cannot pay it (no batch
+    POST), created once it can."""
+    request = express(batch_pb2.AudioSource(page_url="https://youtu.be/priced1"))
+    await set_balance(sandbox.url, 1)
+    error = await rpc_error(stub.CreateBatch(request, metadata=bearer()))
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error_info(error).reason == "INSUFFICIENT_BALANCE"
+    assert (await stats(sandbox))["requests"].get("POST /v1/transcriptions/batch", 0) == 0
+    await set_balance(sandbox.url, 10_000)
+    created = await stub.CreateBatch(request, metadata=bearer())
+    assert created.batch_id
