@@ -39,6 +39,7 @@ from gateway.server.tls import load_tls
 from gateway.state.audio_budget import MemoryAudioBudgets, RedisAudioBudgets
 from gateway.state.idempotency import Idempotency, IdempotencyStore
 from gateway.state.idempotency_redis import RedisIdempotencyStore
+from gateway.state.manifest_items import MemoryManifestItems, RedisManifestItems
 from gateway.state.rate_budget_redis import RedisRateBuckets
 from gateway.state.redis_client import RedisConnection, redis_settings
 from gateway.upstream import UpstreamClient
@@ -332,6 +333,9 @@ class Gateway:
             max_response_bytes=config.max_send_message_bytes,
             spend_guard=self.spend_guard,
             max_upload_bytes=config.max_upload_bytes,
+            manifest_items=(
+                MemoryManifestItems() if self.redis is None else RedisManifestItems(self.redis)
+            ),
         )
         if self.metrics is not None:
             self.metrics.track(

@@ -36,6 +36,7 @@ from gateway.server.inflight import InFlight
 from gateway.server.limiter import ConcurrencyLimiter
 from gateway.server.spend_guard import SpendGuard, budget_key
 from gateway.state.idempotency import Idempotency, IdempotencyStore, fingerprint
+from gateway.state.manifest_items import ManifestItems, MemoryManifestItems
 from gateway.state.singleflight import SingleFlight
 from gateway.upstream import (
     CallOptions,
@@ -77,6 +78,7 @@ class BatchTranscriptionServicer:
         max_response_bytes: int = 16 * 1024 * 1024,
         spend_guard: SpendGuard | None = None,
         max_upload_bytes: int = 100 * 1024 * 1024,
+        manifest_items: ManifestItems | None = None,
     ) -> None:
         self.client = client
         self.hub = hub
@@ -114,6 +116,10 @@ class BatchTranscriptionServicer:
         """Each tenant's upstream list of transcriptions for a few seconds (ListTranscriptions)."""
         self.max_upload_bytes = max_upload_bytes
         """The largest file UploadTranscription takes (--max-upload-bytes)."""
+        self.manifest_items = (
+            manifest_items if manifest_items is not None else MemoryManifestItems()
+        )
+        """The items of the manifests uploaded here, which price standard batches."""
 
     async def _create(
         self,
@@ -172,9 +178,13 @@ class BatchTranscriptionServicer:
             # audio, so they come after the links.
             resolved = await links.resolve_sources(self.client, request, call.tracked_options)
             body = mapping.create_batch_body(resolved, mode)
+            work = None
+            if self.spend_guard.active:  # unguarded, a standard create costs no manifest read
+                tenant = call.credential.tenant
+                work = await cost.batch_work(resolved, mode, tenant, self.manifest_items)
             return await self.spend_guard.guarded(
                 call,
-                cost.batch_work(resolved, mode),
+                work,
                 key,
                 lambda: self.client.create_batch(body, opts=options),
             )
@@ -192,6 +202,9 @@ class BatchTranscriptionServicer:
             call, "UploadManifest", request, lambda o: self.client.upload_batch_file(body, opts=o)
         )
         call.note(batch_file_id=answer.batch_file_id)
+        # Remembered for pricing its standard batch (the upstream has no read of its items).
+        items = cost.manifest_items(request)
+        await self.manifest_items.remember(call.credential.tenant, answer.batch_file_id, items)
         return pb.UploadManifestResponse(manifest=mapping.manifest(answer))
 
     @unary_rpc("CreateManifestFromRss")
@@ -377,8 +390,8 @@ class BatchTranscriptionServicer:
     async def EstimateCost(
         self, request: pb.EstimateCostRequest, call: Call
     ) -> pb.EstimateCostResponse:
-        call.note(items=str(len(request.audio_sources)))
-        work = cost.request_work(request)
+        call.note(items=str(len(request.audio_sources)), batch_file_id=request.batch_file_id)
+        work = await cost.request_work(request, call.credential.tenant, self.manifest_items)
         return await cost.estimate(self.client, work, call.tracked_options)
 
     # --- issue 22: listing and links ---

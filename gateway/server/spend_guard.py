@@ -3,8 +3,8 @@ audio hours. `SpendGuard.guarded(call, work, key, create)` is the one entry ever
 through (CreateBatch; single creates), after validation and before anything is sent upstream:
 
 1. with either guard on, the create is priced (gateway.server.cost: one duration read per URL);
-   a create that cannot be priced (a standard batch from a manifest) fails FAILED_PRECONDITION,
-   COST_UNKNOWN;
+   a create that cannot be priced (an uploaded file; a standard batch of a manifest this
+   gateway did not see uploaded: gateway.server.cost) fails FAILED_PRECONDITION, COST_UNKNOWN;
 2. `--balance-preflight`: the balance is read (a key without an account has none); when the
    available balance is less than the cost, FAILED_PRECONDITION, INSUFFICIENT_BALANCE, with a
    PreconditionFailure naming both figures. A read that fails fails the create with its error
@@ -93,10 +93,10 @@ class SpendGuard:
             raise GatewayError(
                 grpc.StatusCode.FAILED_PRECONDITION,
                 Reason.COST_UNKNOWN,
-                "this create cannot be priced (neither a standard batch's manifest items nor an "
-                "uploaded file have a duration the gateway can read upstream) and this gateway "
-                "checks what creates cost (--balance-preflight or --caller-daily-audio-hours): "
-                "create an express batch or from a URL, or use a gateway without these guards",
+                "this create cannot be priced (an uploaded file has no duration the gateway can "
+                "read upstream) and this gateway checks what creates cost (--balance-preflight "
+                "or --caller-daily-audio-hours): create from a URL, or use a gateway without "
+                "these guards",
             )
         priced = await cost.estimate(self.client, work, call.tracked_options)
         if self.preflight:

@@ -20,6 +20,7 @@ from gateway.validation.rules import (
     _count,
     _enum,
     _info,
+    _uuid,
 )
 
 _MAX_ITEMS = {
@@ -36,7 +37,7 @@ def validate_get_balance(request: pb.GetBalanceRequest) -> Violations:
 
 def validate_estimate_cost(request: pb.EstimateCostRequest) -> Violations:
     """`work` a known kind; `info`'s rules when given; the items' count for the kind and each
-    item's rules."""
+    item's rules, or instead of the items a manifest's `batch_file_id` (a standard batch only)."""
     out: Violations = []
     _enum(out, "work", request.work, pb.CostedWork.DESCRIPTOR)
     if request.work == pb.COSTED_WORK_UNSPECIFIED:
@@ -44,6 +45,21 @@ def validate_estimate_cost(request: pb.EstimateCostRequest) -> Violations:
     if request.HasField("info"):
         _info(out, request.info)
     sources = request.audio_sources
+    if request.batch_file_id:
+        _uuid(out, "batch_file_id", request.batch_file_id, required=True)
+        if request.work not in (pb.COSTED_WORK_STANDARD_BATCH, pb.COSTED_WORK_UNSPECIFIED):
+            out.append(
+                Violation("batch_file_id", Reason.NOT_ALLOWED, "is only for a standard batch")
+            )
+        if sources:
+            out.append(
+                Violation(
+                    "audio_sources",
+                    Reason.NOT_ALLOWED,
+                    "must be empty with batch_file_id (exactly one of the two)",
+                )
+            )
+        return out
     limit = _MAX_ITEMS.get(request.work)
     if limit is not None:
         high, what = limit

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 
+from sofer.batch.v1 import batch_pb2
+from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer_sandbox import SandboxServer
 
 from gateway.cli.money import dollars
 from gateway.server.process import Gateway
 from tests.cli.test_client import AUDIO, assert_one_line_error, cli, to
+from tests.conftest import bearer
+from tests.helpers.gateways import Stub
 from tests.helpers.sandbox_http import set_balance
 
 
@@ -60,3 +64,25 @@ async def test_estimate_of_a_single_needs_one_url(gateway: Gateway) -> None:
     )
     assert result.code != 0
     assert_one_line_error(result, "EstimateCost", "INVALID_ARGUMENT", "audio_sources")
+
+
+async def test_estimate_of_a_manifest_uploaded_through_the_gateway(
+    gateway: Gateway, stub: Stub
+) -> None:
+    """estimate --manifest ID prices the standard batch of a manifest uploaded through the
+    gateway, item by item at the standard price; one it never saw is a one-line
+    FAILED_PRECONDITION saying so."""
+    items = [batch_pb2.AudioSource(audio_url=AUDIO.format(n)) for n in (1, 2)]
+    uploaded = await stub.UploadManifest(
+        pb.UploadManifestRequest(items=pb.ManifestItems(items=items)), metadata=bearer()
+    )
+    result = await cli("estimate", "--manifest", uploaded.manifest.id, *to(gateway))
+    assert result.code == 0, result.err
+    assert [line.split("\t")[2:] for line in result.lines[:2]] == [
+        ["90 c/h", AUDIO.format(1)],
+        ["90 c/h", AUDIO.format(2)],
+    ]
+    unknown = await cli(
+        "estimate", "--manifest", "a1b2c3d4-e5f6-7890-abcd-ef1234567890", *to(gateway)
+    )
+    assert_one_line_error(unknown, "EstimateCost", "FAILED_PRECONDITION", "not uploaded through")

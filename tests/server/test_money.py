@@ -194,8 +194,9 @@ async def test_preflight_fails_closed_when_the_balance_cannot_be_read(
 
 @pytest.mark.parametrize("gateway_config", [{"balance_preflight": True}], indirect=True)
 async def test_preflight_cannot_price_a_manifest_batch(stub: Stub, sandbox: SandboxServer) -> None:
-    """A standard batch from a manifest cannot be priced: with the pre-flight on it fails
-    FAILED_PRECONDITION, COST_UNKNOWN, nothing sent."""
+    """A standard batch of a manifest not uploaded through this gateway cannot be priced:
+    with the pre-flight on it fails FAILED_PRECONDITION, COST_UNKNOWN, nothing sent
+    (tests/server/test_manifest_cost.py: one uploaded here is priced)."""
     request = pb.CreateBatchRequest(
         info=batch_pb2.BatchInfo(),
         processing_mode=batch_pb2.PROCESSING_MODE_STANDARD,

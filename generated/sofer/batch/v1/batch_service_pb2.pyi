@@ -271,14 +271,16 @@ class Balance(_message.Message):
     def __init__(self, total_balance_cents: _Optional[int] = ..., available_balance_cents: _Optional[int] = ..., pending_balance_cents: _Optional[int] = ..., all_time_deposits_cents: _Optional[int] = ..., all_time_spend_cents: _Optional[int] = ...) -> None: ...
 
 class EstimateCostRequest(_message.Message):
-    __slots__ = ("work", "info", "audio_sources")
+    __slots__ = ("work", "info", "audio_sources", "batch_file_id")
     WORK_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     AUDIO_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FILE_ID_FIELD_NUMBER: _ClassVar[int]
     work: CostedWork
     info: _batch_pb2.BatchInfo
     audio_sources: _containers.RepeatedCompositeFieldContainer[_batch_pb2.AudioSource]
-    def __init__(self, work: _Optional[_Union[CostedWork, str]] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., audio_sources: _Optional[_Iterable[_Union[_batch_pb2.AudioSource, _Mapping]]] = ...) -> None: ...
+    batch_file_id: str
+    def __init__(self, work: _Optional[_Union[CostedWork, str]] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., audio_sources: _Optional[_Iterable[_Union[_batch_pb2.AudioSource, _Mapping]]] = ..., batch_file_id: _Optional[str] = ...) -> None: ...
 
 class ItemCost(_message.Message):
     __slots__ = ("audio_url", "client_item_id", "duration_seconds", "cents_per_hour", "cost_cents", "speaker_labels")

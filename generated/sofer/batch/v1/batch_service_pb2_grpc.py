@@ -438,8 +438,13 @@ class BatchTranscriptionServiceServicer:
         google.rpc.RetryInfo until the next UTC midnight. The hours are reserved before the create is
         sent and given back only when it certainly failed (an OUTCOME_UNKNOWN keeps them); a retry with
         the same `request_id` is not counted twice.
-        A standard CreateBatch (`batch_file_id`) cannot be priced, the upstream having no read of a
-        manifest's items: with either guard on it fails FAILED_PRECONDITION, reason COST_UNKNOWN.
+        A standard CreateBatch (`batch_file_id`) is priced from the manifest's items as the gateway
+        remembered them when it was uploaded through it (`UploadManifest`; the upstream has no read
+        of a manifest's items): kept in memory (the newest 1,000 manifests per process), or with
+        `--redis-url` on Redis for 7 days, for every replica. A manifest the gateway does not know
+        (uploaded elsewhere, made from an RSS feed, forgotten or expired) cannot be priced: with
+        either guard on, its CreateBatch fails FAILED_PRECONDITION, reason COST_UNKNOWN, nothing sent;
+        when Redis cannot be read, UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE (fail closed).
 
         Returns the account balance of the credential's key, in US cents (upstream GET
         /v1/balance/). NOT_FOUND (reason ACCOUNT_NOT_FOUND) when the key has no account: nothing was
@@ -455,9 +460,11 @@ class BatchTranscriptionServiceServicer:
         few at once, all within the call's deadline) priced by the documented table (see
         `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
         duration that cannot be read fails the call with that read's error (UNAVAILABLE,
-        RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
-        read of a manifest's items): send its items as `audio_sources` with
-        COSTED_WORK_STANDARD_BATCH instead.
+        RESOURCE_EXHAUSTED, ...). A manifest (`EstimateCostRequest.batch_file_id`) is priced from
+        its items as the gateway remembered them at `UploadManifest` (see the guards above); one it
+        does not know fails FAILED_PRECONDITION, reason COST_UNKNOWN (send its items as
+        `audio_sources` with COSTED_WORK_STANDARD_BATCH instead), and one it cannot read from Redis
+        UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -125,9 +125,11 @@ type BatchTranscriptionServiceClient interface {
 	// few at once, all within the call's deadline) priced by the documented table (see
 	// `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
 	// duration that cannot be read fails the call with that read's error (UNAVAILABLE,
-	// RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
-	// read of a manifest's items): send its items as `audio_sources` with
-	// COSTED_WORK_STANDARD_BATCH instead.
+	// RESOURCE_EXHAUSTED, ...). A manifest (`EstimateCostRequest.batch_file_id`) is priced from
+	// its items as the gateway remembered them at `UploadManifest` (see the guards above); one it
+	// does not know fails FAILED_PRECONDITION, reason COST_UNKNOWN (send its items as
+	// `audio_sources` with COSTED_WORK_STANDARD_BATCH instead), and one it cannot read from Redis
+	// UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
 	EstimateCost(ctx context.Context, in *EstimateCostRequest, opts ...grpc.CallOption) (*EstimateCostResponse, error)
 	// Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
 	// orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET
@@ -628,9 +630,11 @@ type BatchTranscriptionServiceServer interface {
 	// few at once, all within the call's deadline) priced by the documented table (see
 	// `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
 	// duration that cannot be read fails the call with that read's error (UNAVAILABLE,
-	// RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
-	// read of a manifest's items): send its items as `audio_sources` with
-	// COSTED_WORK_STANDARD_BATCH instead.
+	// RESOURCE_EXHAUSTED, ...). A manifest (`EstimateCostRequest.batch_file_id`) is priced from
+	// its items as the gateway remembered them at `UploadManifest` (see the guards above); one it
+	// does not know fails FAILED_PRECONDITION, reason COST_UNKNOWN (send its items as
+	// `audio_sources` with COSTED_WORK_STANDARD_BATCH instead), and one it cannot read from Redis
+	// UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
 	EstimateCost(context.Context, *EstimateCostRequest) (*EstimateCostResponse, error)
 	// Lists the caller's transcriptions (batch items and single ones), newest first as the upstream
 	// orders them, in pages (AIP-158) with optional filters, over the upstream's unpaged list (GET

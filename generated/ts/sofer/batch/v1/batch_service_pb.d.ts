@@ -973,10 +973,24 @@ export declare type EstimateCostRequest = Message<"sofer.batch.v1.EstimateCostRe
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    *
    * @generated from field: repeated sofer.batch.v1.AudioSource audio_sources = 3;
    */
   audioSources: AudioSource[];
+
+  /**
+   * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+   * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+   * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+   * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+   * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+   * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+   *
+   * @generated from field: string batch_file_id = 4;
+   */
+  batchFileId: string;
 };
 
 /**
@@ -1684,7 +1698,8 @@ export enum CostedWork {
 
   /**
    * A standard batch (`CreateBatch` in PROCESSING_MODE_STANDARD), priced from its manifest's
-   * items given here: 1 to 500 items.
+   * items given here (1 to 500 items), or from a manifest uploaded through the gateway
+   * (`EstimateCostRequest.batch_file_id`).
    *
    * @generated from enum value: COSTED_WORK_STANDARD_BATCH = 2;
    */
@@ -1981,9 +1996,11 @@ export declare const BatchTranscriptionService: GenService<{
    * few at once, all within the call's deadline) priced by the documented table (see
    * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
    * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
-   * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
-   * read of a manifest's items): send its items as `audio_sources` with
-   * COSTED_WORK_STANDARD_BATCH instead.
+   * RESOURCE_EXHAUSTED, ...). A manifest (`EstimateCostRequest.batch_file_id`) is priced from
+   * its items as the gateway remembered them at `UploadManifest` (see the guards above); one it
+   * does not know fails FAILED_PRECONDITION, reason COST_UNKNOWN (send its items as
+   * `audio_sources` with COSTED_WORK_STANDARD_BATCH instead), and one it cannot read from Redis
+   * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
    *
    * @generated from rpc sofer.batch.v1.BatchTranscriptionService.EstimateCost
    */

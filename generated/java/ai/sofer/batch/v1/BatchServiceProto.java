@@ -370,140 +370,141 @@ public final class BatchServiceProto {
       "ce_cents\030\003 \001(\003R\023pendingBalanceCents\0225\n\027a" +
       "ll_time_deposits_cents\030\004 \001(\003R\024allTimeDep" +
       "ositsCents\022/\n\024all_time_spend_cents\030\005 \001(\003" +
-      "R\021allTimeSpendCents\"\266\001\n\023EstimateCostRequ" +
+      "R\021allTimeSpendCents\"\332\001\n\023EstimateCostRequ" +
       "est\022.\n\004work\030\001 \001(\0162\032.sofer.batch.v1.Coste" +
       "dWorkR\004work\022-\n\004info\030\002 \001(\0132\031.sofer.batch." +
       "v1.BatchInfoR\004info\022@\n\raudio_sources\030\003 \003(" +
       "\0132\033.sofer.batch.v1.AudioSourceR\014audioSou" +
-      "rces\"\344\001\n\010ItemCost\022\033\n\taudio_url\030\001 \001(\tR\010au" +
-      "dioUrl\022$\n\016client_item_id\030\002 \001(\tR\014clientIt" +
-      "emId\022)\n\020duration_seconds\030\003 \001(\001R\017duration" +
-      "Seconds\022$\n\016cents_per_hour\030\004 \001(\005R\014centsPe" +
-      "rHour\022\035\n\ncost_cents\030\005 \001(\003R\tcostCents\022%\n\016" +
-      "speaker_labels\030\006 \001(\010R\rspeakerLabels\"\246\001\n\024" +
-      "EstimateCostResponse\022.\n\005items\030\001 \003(\0132\030.so" +
-      "fer.batch.v1.ItemCostR\005items\022(\n\020total_co" +
-      "st_cents\030\002 \001(\003R\016totalCostCents\0224\n\026total_" +
-      "duration_seconds\030\003 \001(\001R\024totalDurationSec" +
-      "onds\"\355\002\n\031ListTranscriptionsRequest\022\033\n\tpa" +
-      "ge_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 " +
-      "\001(\tR\tpageToken\022:\n\006states\030\003 \003(\0162\".sofer.b" +
-      "atch.v1.TranscriptionStateR\006states\022%\n\016ti" +
-      "tle_contains\030\004 \001(\tR\rtitleContains\022D\n\rcre" +
-      "ated_after\030\005 \001(\0132\032.google.protobuf.Times" +
-      "tampH\000R\014createdAfter\210\001\001\022F\n\016created_befor" +
-      "e\030\006 \001(\0132\032.google.protobuf.TimestampH\001R\rc" +
-      "reatedBefore\210\001\001B\020\n\016_created_afterB\021\n\017_cr" +
-      "eated_before\"\221\001\n\024TranscriptionSummary\022)\n" +
-      "\020transcription_id\030\001 \001(\tR\017transcriptionId" +
-      "\022\024\n\005title\030\002 \001(\tR\005title\0228\n\005state\030\003 \001(\0162\"." +
-      "sofer.batch.v1.TranscriptionStateR\005state" +
-      "\"\222\001\n\032ListTranscriptionsResponse\022L\n\016trans" +
-      "criptions\030\001 \003(\0132$.sofer.batch.v1.Transcr" +
-      "iptionSummaryR\016transcriptions\022&\n\017next_pa" +
-      "ge_token\030\002 \001(\tR\rnextPageToken\"&\n\022Extract" +
-      "LinkRequest\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023Extrac" +
-      "tLinkResponse\022\033\n\taudio_url\030\001 \001(\tR\010audioU" +
-      "rl\022\024\n\005title\030\002 \001(\tR\005title\022\037\n\013file_format\030" +
-      "\003 \001(\tR\nfileFormat\022\033\n\tfile_name\030\004 \001(\tR\010fi" +
-      "leName\"\033\n\031ListSupportedSitesRequest\"5\n\rS" +
-      "upportedSite\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030" +
-      "\002 \001(\tR\003url\"Q\n\032ListSupportedSitesResponse" +
-      "\0223\n\005sites\030\001 \003(\0132\035.sofer.batch.v1.Support" +
-      "edSiteR\005sites\"\242\001\n\032CreateTranscriptionReq" +
-      "uest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022-\n\004i" +
-      "nfo\030\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004in" +
-      "fo\022\033\n\taudio_url\030\003 \001(\tR\010audioUrl\022\031\n\010page_" +
-      "url\030\004 \001(\tR\007pageUrl\"H\n\033CreateTranscriptio" +
-      "nResponse\022)\n\020transcription_id\030\001 \001(\tR\017tra" +
-      "nscriptionId\"\201\001\n\032UploadTranscriptionRequ" +
-      "est\022C\n\006header\030\001 \001(\0132).sofer.batch.v1.Upl" +
-      "oadTranscriptionHeaderH\000R\006header\022\026\n\005chun" +
-      "k\030\002 \001(\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTrans" +
-      "criptionHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequ" +
-      "estId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.Bat" +
-      "chInfoR\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileNam" +
-      "e\022!\n\014content_type\030\004 \001(\tR\013contentType\"g\n\033" +
-      "UploadTranscriptionResponse\022)\n\020transcrip" +
-      "tion_id\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_b" +
-      "ytes\030\002 \001(\003R\tsizeBytes\"F\n\031WatchTranscript" +
-      "ionRequest\022)\n\020transcription_id\030\001 \001(\tR\017tr" +
-      "anscriptionId\"\253\001\n\032WatchTranscriptionResp" +
-      "onse\022P\n\022transcription_info\030\001 \001(\0132!.sofer" +
-      ".batch.v1.TranscriptionInfoR\021transcripti" +
-      "onInfo\022;\n\013observed_at\030\002 \001(\0132\032.google.pro" +
-      "tobuf.TimestampR\nobservedAt\"\335\001\n\016CaptionO" +
-      "ptions\0223\n\023max_line_characters\030\001 \001(\005H\000R\021m" +
-      "axLineCharacters\210\001\001\022+\n\017max_cue_seconds\030\002" +
-      " \001(\001H\001R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labe" +
-      "ls\030\003 \001(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_lin" +
-      "e_charactersB\022\n\020_max_cue_secondsB\021\n\017_spe" +
-      "aker_labels\":\n\024WatchManifestRequest\022\"\n\rb" +
-      "atch_file_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025Watc" +
-      "hManifestResponse\0224\n\010manifest\030\001 \001(\0132\030.so" +
-      "fer.batch.v1.ManifestR\010manifest\022;\n\013obser" +
-      "ved_at\030\002 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\nobservedAt*\216\001\n\nCostedWork\022\033\n\027COSTED_WO" +
-      "RK_UNSPECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_" +
-      "BATCH\020\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022" +
-      "$\n COSTED_WORK_SINGLE_TRANSCRIPTION\020\0032\203\021" +
-      "\n\031BatchTranscriptionService\022V\n\013CreateBat" +
-      "ch\022\".sofer.batch.v1.CreateBatchRequest\032#" +
-      ".sofer.batch.v1.CreateBatchResponse\022_\n\016U" +
-      "ploadManifest\022%.sofer.batch.v1.UploadMan" +
-      "ifestRequest\032&.sofer.batch.v1.UploadMani" +
-      "festResponse\022t\n\025CreateManifestFromRss\022,." +
-      "sofer.batch.v1.CreateManifestFromRssRequ" +
-      "est\032-.sofer.batch.v1.CreateManifestFromR" +
-      "ssResponse\022V\n\013GetManifest\022\".sofer.batch." +
-      "v1.GetManifestRequest\032#.sofer.batch.v1.G" +
-      "etManifestResponse\022\\\n\rListManifests\022$.so" +
-      "fer.batch.v1.ListManifestsRequest\032%.sofe" +
-      "r.batch.v1.ListManifestsResponse\022_\n\016GetB" +
-      "atchStatus\022%.sofer.batch.v1.GetBatchStat" +
-      "usRequest\032&.sofer.batch.v1.GetBatchStatu" +
-      "sResponse\022g\n\020WatchBatchStatus\022\'.sofer.ba" +
-      "tch.v1.WatchBatchStatusRequest\032(.sofer.b" +
-      "atch.v1.WatchBatchStatusResponse0\001\022y\n\026St" +
-      "reamBatchTranscripts\022-.sofer.batch.v1.St" +
-      "reamBatchTranscriptsRequest\032..sofer.batc" +
-      "h.v1.StreamBatchTranscriptsResponse0\001\022Y\n" +
-      "\014GetBatchItem\022#.sofer.batch.v1.GetBatchI" +
-      "temRequest\032$.sofer.batch.v1.GetBatchItem" +
-      "Response\022e\n\020GetTranscription\022\'.sofer.bat" +
-      "ch.v1.GetTranscriptionRequest\032(.sofer.ba" +
-      "tch.v1.GetTranscriptionResponse\022n\n\023Expor" +
-      "tTranscription\022*.sofer.batch.v1.ExportTr" +
-      "anscriptionRequest\032+.sofer.batch.v1.Expo" +
-      "rtTranscriptionResponse\022w\n\026GetTranscript" +
-      "ionStatus\022-.sofer.batch.v1.GetTranscript" +
-      "ionStatusRequest\032..sofer.batch.v1.GetTra" +
-      "nscriptionStatusResponse\022S\n\nGetBalance\022!" +
-      ".sofer.batch.v1.GetBalanceRequest\032\".sofe" +
-      "r.batch.v1.GetBalanceResponse\022Y\n\014Estimat" +
-      "eCost\022#.sofer.batch.v1.EstimateCostReque" +
-      "st\032$.sofer.batch.v1.EstimateCostResponse" +
-      "\022k\n\022ListTranscriptions\022).sofer.batch.v1." +
-      "ListTranscriptionsRequest\032*.sofer.batch." +
-      "v1.ListTranscriptionsResponse\022V\n\013Extract" +
-      "Link\022\".sofer.batch.v1.ExtractLinkRequest" +
-      "\032#.sofer.batch.v1.ExtractLinkResponse\022k\n" +
-      "\022ListSupportedSites\022).sofer.batch.v1.Lis" +
-      "tSupportedSitesRequest\032*.sofer.batch.v1." +
-      "ListSupportedSitesResponse\022n\n\023CreateTran" +
-      "scription\022*.sofer.batch.v1.CreateTranscr" +
-      "iptionRequest\032+.sofer.batch.v1.CreateTra" +
-      "nscriptionResponse\022p\n\023UploadTranscriptio" +
-      "n\022*.sofer.batch.v1.UploadTranscriptionRe" +
-      "quest\032+.sofer.batch.v1.UploadTranscripti" +
-      "onResponse(\001\022m\n\022WatchTranscription\022).sof" +
-      "er.batch.v1.WatchTranscriptionRequest\032*." +
-      "sofer.batch.v1.WatchTranscriptionRespons" +
-      "e0\001\022^\n\rWatchManifest\022$.sofer.batch.v1.Wa" +
-      "tchManifestRequest\032%.sofer.batch.v1.Watc" +
-      "hManifestResponse0\001BQ\n\021ai.sofer.batch.v1" +
-      "B\021BatchServiceProtoP\001Z\'sofer.ai/gateway/" +
-      "sofer/batch/v1;batchv1b\006proto3"
+      "rces\022\"\n\rbatch_file_id\030\004 \001(\tR\013batchFileId" +
+      "\"\344\001\n\010ItemCost\022\033\n\taudio_url\030\001 \001(\tR\010audioU" +
+      "rl\022$\n\016client_item_id\030\002 \001(\tR\014clientItemId" +
+      "\022)\n\020duration_seconds\030\003 \001(\001R\017durationSeco" +
+      "nds\022$\n\016cents_per_hour\030\004 \001(\005R\014centsPerHou" +
+      "r\022\035\n\ncost_cents\030\005 \001(\003R\tcostCents\022%\n\016spea" +
+      "ker_labels\030\006 \001(\010R\rspeakerLabels\"\246\001\n\024Esti" +
+      "mateCostResponse\022.\n\005items\030\001 \003(\0132\030.sofer." +
+      "batch.v1.ItemCostR\005items\022(\n\020total_cost_c" +
+      "ents\030\002 \001(\003R\016totalCostCents\0224\n\026total_dura" +
+      "tion_seconds\030\003 \001(\001R\024totalDurationSeconds" +
+      "\"\355\002\n\031ListTranscriptionsRequest\022\033\n\tpage_s" +
+      "ize\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001(\tR" +
+      "\tpageToken\022:\n\006states\030\003 \003(\0162\".sofer.batch" +
+      ".v1.TranscriptionStateR\006states\022%\n\016title_" +
+      "contains\030\004 \001(\tR\rtitleContains\022D\n\rcreated" +
+      "_after\030\005 \001(\0132\032.google.protobuf.Timestamp" +
+      "H\000R\014createdAfter\210\001\001\022F\n\016created_before\030\006 " +
+      "\001(\0132\032.google.protobuf.TimestampH\001R\rcreat" +
+      "edBefore\210\001\001B\020\n\016_created_afterB\021\n\017_create" +
+      "d_before\"\221\001\n\024TranscriptionSummary\022)\n\020tra" +
+      "nscription_id\030\001 \001(\tR\017transcriptionId\022\024\n\005" +
+      "title\030\002 \001(\tR\005title\0228\n\005state\030\003 \001(\0162\".sofe" +
+      "r.batch.v1.TranscriptionStateR\005state\"\222\001\n" +
+      "\032ListTranscriptionsResponse\022L\n\016transcrip" +
+      "tions\030\001 \003(\0132$.sofer.batch.v1.Transcripti" +
+      "onSummaryR\016transcriptions\022&\n\017next_page_t" +
+      "oken\030\002 \001(\tR\rnextPageToken\"&\n\022ExtractLink" +
+      "Request\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023ExtractLin" +
+      "kResponse\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024" +
+      "\n\005title\030\002 \001(\tR\005title\022\037\n\013file_format\030\003 \001(" +
+      "\tR\nfileFormat\022\033\n\tfile_name\030\004 \001(\tR\010fileNa" +
+      "me\"\033\n\031ListSupportedSitesRequest\"5\n\rSuppo" +
+      "rtedSite\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(" +
+      "\tR\003url\"Q\n\032ListSupportedSitesResponse\0223\n\005" +
+      "sites\030\001 \003(\0132\035.sofer.batch.v1.SupportedSi" +
+      "teR\005sites\"\242\001\n\032CreateTranscriptionRequest" +
+      "\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022-\n\004info\030" +
+      "\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004info\022\033" +
+      "\n\taudio_url\030\003 \001(\tR\010audioUrl\022\031\n\010page_url\030" +
+      "\004 \001(\tR\007pageUrl\"H\n\033CreateTranscriptionRes" +
+      "ponse\022)\n\020transcription_id\030\001 \001(\tR\017transcr" +
+      "iptionId\"\201\001\n\032UploadTranscriptionRequest\022" +
+      "C\n\006header\030\001 \001(\0132).sofer.batch.v1.UploadT" +
+      "ranscriptionHeaderH\000R\006header\022\026\n\005chunk\030\002 " +
+      "\001(\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTranscrip" +
+      "tionHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequestI" +
+      "d\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.BatchIn" +
+      "foR\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n" +
+      "\014content_type\030\004 \001(\tR\013contentType\"g\n\033Uplo" +
+      "adTranscriptionResponse\022)\n\020transcription" +
+      "_id\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_bytes" +
+      "\030\002 \001(\003R\tsizeBytes\"F\n\031WatchTranscriptionR" +
+      "equest\022)\n\020transcription_id\030\001 \001(\tR\017transc" +
+      "riptionId\"\253\001\n\032WatchTranscriptionResponse" +
+      "\022P\n\022transcription_info\030\001 \001(\0132!.sofer.bat" +
+      "ch.v1.TranscriptionInfoR\021transcriptionIn" +
+      "fo\022;\n\013observed_at\030\002 \001(\0132\032.google.protobu" +
+      "f.TimestampR\nobservedAt\"\335\001\n\016CaptionOptio" +
+      "ns\0223\n\023max_line_characters\030\001 \001(\005H\000R\021maxLi" +
+      "neCharacters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001" +
+      "H\001R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labels\030\003" +
+      " \001(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_line_ch" +
+      "aractersB\022\n\020_max_cue_secondsB\021\n\017_speaker" +
+      "_labels\":\n\024WatchManifestRequest\022\"\n\rbatch" +
+      "_file_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchMan" +
+      "ifestResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
+      "batch.v1.ManifestR\010manifest\022;\n\013observed_" +
+      "at\030\002 \001(\0132\032.google.protobuf.TimestampR\nob" +
+      "servedAt*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_U" +
+      "NSPECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATC" +
+      "H\020\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022$\n C" +
+      "OSTED_WORK_SINGLE_TRANSCRIPTION\020\0032\203\021\n\031Ba" +
+      "tchTranscriptionService\022V\n\013CreateBatch\022\"" +
+      ".sofer.batch.v1.CreateBatchRequest\032#.sof" +
+      "er.batch.v1.CreateBatchResponse\022_\n\016Uploa" +
+      "dManifest\022%.sofer.batch.v1.UploadManifes" +
+      "tRequest\032&.sofer.batch.v1.UploadManifest" +
+      "Response\022t\n\025CreateManifestFromRss\022,.sofe" +
+      "r.batch.v1.CreateManifestFromRssRequest\032" +
+      "-.sofer.batch.v1.CreateManifestFromRssRe" +
+      "sponse\022V\n\013GetManifest\022\".sofer.batch.v1.G" +
+      "etManifestRequest\032#.sofer.batch.v1.GetMa" +
+      "nifestResponse\022\\\n\rListManifests\022$.sofer." +
+      "batch.v1.ListManifestsRequest\032%.sofer.ba" +
+      "tch.v1.ListManifestsResponse\022_\n\016GetBatch" +
+      "Status\022%.sofer.batch.v1.GetBatchStatusRe" +
+      "quest\032&.sofer.batch.v1.GetBatchStatusRes" +
+      "ponse\022g\n\020WatchBatchStatus\022\'.sofer.batch." +
+      "v1.WatchBatchStatusRequest\032(.sofer.batch" +
+      ".v1.WatchBatchStatusResponse0\001\022y\n\026Stream" +
+      "BatchTranscripts\022-.sofer.batch.v1.Stream" +
+      "BatchTranscriptsRequest\032..sofer.batch.v1" +
+      ".StreamBatchTranscriptsResponse0\001\022Y\n\014Get" +
+      "BatchItem\022#.sofer.batch.v1.GetBatchItemR" +
+      "equest\032$.sofer.batch.v1.GetBatchItemResp" +
+      "onse\022e\n\020GetTranscription\022\'.sofer.batch.v" +
+      "1.GetTranscriptionRequest\032(.sofer.batch." +
+      "v1.GetTranscriptionResponse\022n\n\023ExportTra" +
+      "nscription\022*.sofer.batch.v1.ExportTransc" +
+      "riptionRequest\032+.sofer.batch.v1.ExportTr" +
+      "anscriptionResponse\022w\n\026GetTranscriptionS" +
+      "tatus\022-.sofer.batch.v1.GetTranscriptionS" +
+      "tatusRequest\032..sofer.batch.v1.GetTranscr" +
+      "iptionStatusResponse\022S\n\nGetBalance\022!.sof" +
+      "er.batch.v1.GetBalanceRequest\032\".sofer.ba" +
+      "tch.v1.GetBalanceResponse\022Y\n\014EstimateCos" +
+      "t\022#.sofer.batch.v1.EstimateCostRequest\032$" +
+      ".sofer.batch.v1.EstimateCostResponse\022k\n\022" +
+      "ListTranscriptions\022).sofer.batch.v1.List" +
+      "TranscriptionsRequest\032*.sofer.batch.v1.L" +
+      "istTranscriptionsResponse\022V\n\013ExtractLink" +
+      "\022\".sofer.batch.v1.ExtractLinkRequest\032#.s" +
+      "ofer.batch.v1.ExtractLinkResponse\022k\n\022Lis" +
+      "tSupportedSites\022).sofer.batch.v1.ListSup" +
+      "portedSitesRequest\032*.sofer.batch.v1.List" +
+      "SupportedSitesResponse\022n\n\023CreateTranscri" +
+      "ption\022*.sofer.batch.v1.CreateTranscripti" +
+      "onRequest\032+.sofer.batch.v1.CreateTranscr" +
+      "iptionResponse\022p\n\023UploadTranscription\022*." +
+      "sofer.batch.v1.UploadTranscriptionReques" +
+      "t\032+.sofer.batch.v1.UploadTranscriptionRe" +
+      "sponse(\001\022m\n\022WatchTranscription\022).sofer.b" +
+      "atch.v1.WatchTranscriptionRequest\032*.sofe" +
+      "r.batch.v1.WatchTranscriptionResponse0\001\022" +
+      "^\n\rWatchManifest\022$.sofer.batch.v1.WatchM" +
+      "anifestRequest\032%.sofer.batch.v1.WatchMan" +
+      "ifestResponse0\001BQ\n\021ai.sofer.batch.v1B\021Ba" +
+      "tchServiceProtoP\001Z\'sofer.ai/gateway/sofe" +
+      "r/batch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -684,7 +685,7 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_EstimateCostRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_EstimateCostRequest_descriptor,
-        new java.lang.String[] { "Work", "Info", "AudioSources", });
+        new java.lang.String[] { "Work", "Info", "AudioSources", "BatchFileId", });
     internal_static_sofer_batch_v1_ItemCost_descriptor =
       getDescriptor().getMessageTypes().get(29);
     internal_static_sofer_batch_v1_ItemCost_fieldAccessorTable = new

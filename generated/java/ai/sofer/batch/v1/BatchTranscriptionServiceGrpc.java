@@ -1045,9 +1045,11 @@ public final class BatchTranscriptionServiceGrpc {
      * few at once, all within the call's deadline) priced by the documented table (see
      * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
      * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
-     * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
-     * read of a manifest's items): send its items as `audio_sources` with
-     * COSTED_WORK_STANDARD_BATCH instead.
+     * RESOURCE_EXHAUSTED, ...). A manifest (`EstimateCostRequest.batch_file_id`) is priced from
+     * its items as the gateway remembered them at `UploadManifest` (see the guards above); one it
+     * does not know fails FAILED_PRECONDITION, reason COST_UNKNOWN (send its items as
+     * `audio_sources` with COSTED_WORK_STANDARD_BATCH instead), and one it cannot read from Redis
+     * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
      * </pre>
      */
     public void estimateCost(ai.sofer.batch.v1.EstimateCostRequest request,
@@ -1634,9 +1636,11 @@ public final class BatchTranscriptionServiceGrpc {
      * few at once, all within the call's deadline) priced by the documented table (see
      * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
      * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
-     * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
-     * read of a manifest's items): send its items as `audio_sources` with
-     * COSTED_WORK_STANDARD_BATCH instead.
+     * RESOURCE_EXHAUSTED, ...). A manifest (`EstimateCostRequest.batch_file_id`) is priced from
+     * its items as the gateway remembered them at `UploadManifest` (see the guards above); one it
+     * does not know fails FAILED_PRECONDITION, reason COST_UNKNOWN (send its items as
+     * `audio_sources` with COSTED_WORK_STANDARD_BATCH instead), and one it cannot read from Redis
+     * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
      * </pre>
      */
     public void estimateCost(ai.sofer.batch.v1.EstimateCostRequest request,
@@ -2068,9 +2072,11 @@ public final class BatchTranscriptionServiceGrpc {
      * few at once, all within the call's deadline) priced by the documented table (see
      * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
      * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
-     * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
-     * read of a manifest's items): send its items as `audio_sources` with
-     * COSTED_WORK_STANDARD_BATCH instead.
+     * RESOURCE_EXHAUSTED, ...). A manifest (`EstimateCostRequest.batch_file_id`) is priced from
+     * its items as the gateway remembered them at `UploadManifest` (see the guards above); one it
+     * does not know fails FAILED_PRECONDITION, reason COST_UNKNOWN (send its items as
+     * `audio_sources` with COSTED_WORK_STANDARD_BATCH instead), and one it cannot read from Redis
+     * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
      * </pre>
      */
     public ai.sofer.batch.v1.EstimateCostResponse estimateCost(ai.sofer.batch.v1.EstimateCostRequest request) {
@@ -2437,9 +2443,11 @@ public final class BatchTranscriptionServiceGrpc {
      * few at once, all within the call's deadline) priced by the documented table (see
      * `EstimateCostResponse`). Creates nothing and costs nothing upstream but those reads. A
      * duration that cannot be read fails the call with that read's error (UNAVAILABLE,
-     * RESOURCE_EXHAUSTED, ...); a manifest (`batch_file_id`) cannot be priced (the upstream has no
-     * read of a manifest's items): send its items as `audio_sources` with
-     * COSTED_WORK_STANDARD_BATCH instead.
+     * RESOURCE_EXHAUSTED, ...). A manifest (`EstimateCostRequest.batch_file_id`) is priced from
+     * its items as the gateway remembered them at `UploadManifest` (see the guards above); one it
+     * does not know fails FAILED_PRECONDITION, reason COST_UNKNOWN (send its items as
+     * `audio_sources` with COSTED_WORK_STANDARD_BATCH instead), and one it cannot read from Redis
+     * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.EstimateCostResponse> estimateCost(

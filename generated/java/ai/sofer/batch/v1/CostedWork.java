@@ -31,7 +31,8 @@ public enum CostedWork
   /**
    * <pre>
    * A standard batch (`CreateBatch` in PROCESSING_MODE_STANDARD), priced from its manifest's
-   * items given here: 1 to 500 items.
+   * items given here (1 to 500 items), or from a manifest uploaded through the gateway
+   * (`EstimateCostRequest.batch_file_id`).
    * </pre>
    *
    * <code>COSTED_WORK_STANDARD_BATCH = 2;</code>
@@ -67,7 +68,8 @@ public enum CostedWork
   /**
    * <pre>
    * A standard batch (`CreateBatch` in PROCESSING_MODE_STANDARD), priced from its manifest's
-   * items given here: 1 to 500 items.
+   * items given here (1 to 500 items), or from a manifest uploaded through the gateway
+   * (`EstimateCostRequest.batch_file_id`).
    * </pre>
    *
    * <code>COSTED_WORK_STANDARD_BATCH = 2;</code>

@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
   private EstimateCostRequest() {
     work_ = 0;
     audioSources_ = java.util.Collections.emptyList();
+    batchFileId_ = "";
   }
 
   @java.lang.Override
@@ -128,6 +129,8 @@ private static final long serialVersionUID = 0L;
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -141,6 +144,8 @@ private static final long serialVersionUID = 0L;
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -155,6 +160,8 @@ private static final long serialVersionUID = 0L;
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -168,6 +175,8 @@ private static final long serialVersionUID = 0L;
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -181,6 +190,8 @@ private static final long serialVersionUID = 0L;
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -189,6 +200,63 @@ private static final long serialVersionUID = 0L;
   public ai.sofer.batch.v1.AudioSourceOrBuilder getAudioSourcesOrBuilder(
       int index) {
     return audioSources_.get(index);
+  }
+
+  public static final int BATCH_FILE_ID_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object batchFileId_ = "";
+  /**
+   * <pre>
+   * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+   * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+   * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+   * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+   * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+   * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+   * </pre>
+   *
+   * <code>string batch_file_id = 4 [json_name = "batchFileId"];</code>
+   * @return The batchFileId.
+   */
+  @java.lang.Override
+  public java.lang.String getBatchFileId() {
+    java.lang.Object ref = batchFileId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      batchFileId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+   * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+   * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+   * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+   * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+   * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+   * </pre>
+   *
+   * <code>string batch_file_id = 4 [json_name = "batchFileId"];</code>
+   * @return The bytes for batchFileId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getBatchFileIdBytes() {
+    java.lang.Object ref = batchFileId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      batchFileId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
   }
 
   private byte memoizedIsInitialized = -1;
@@ -214,6 +282,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < audioSources_.size(); i++) {
       output.writeMessage(3, audioSources_.get(i));
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(batchFileId_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 4, batchFileId_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -234,6 +305,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < audioSources_.size(); i++) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(3, audioSources_.get(i));
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(batchFileId_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, batchFileId_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -258,6 +332,8 @@ private static final long serialVersionUID = 0L;
     }
     if (!getAudioSourcesList()
         .equals(other.getAudioSourcesList())) return false;
+    if (!getBatchFileId()
+        .equals(other.getBatchFileId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -279,6 +355,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + AUDIO_SOURCES_FIELD_NUMBER;
       hash = (53 * hash) + getAudioSourcesList().hashCode();
     }
+    hash = (37 * hash) + BATCH_FILE_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getBatchFileId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -426,6 +504,7 @@ private static final long serialVersionUID = 0L;
         audioSourcesBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000004);
+      batchFileId_ = "";
       return this;
     }
 
@@ -479,6 +558,9 @@ private static final long serialVersionUID = 0L;
         result.info_ = infoBuilder_ == null
             ? info_
             : infoBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.batchFileId_ = batchFileId_;
       }
     }
 
@@ -558,6 +640,11 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (!other.getBatchFileId().isEmpty()) {
+        batchFileId_ = other.batchFileId_;
+        bitField0_ |= 0x00000008;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -609,6 +696,11 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 26
+            case 34: {
+              batchFileId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -889,6 +981,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -905,6 +999,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -921,6 +1017,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -937,6 +1035,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -960,6 +1060,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -980,6 +1082,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1002,6 +1106,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1025,6 +1131,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1045,6 +1153,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1065,6 +1175,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1086,6 +1198,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1105,6 +1219,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1124,6 +1240,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1137,6 +1255,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1153,6 +1273,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1170,6 +1292,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1183,6 +1307,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1197,6 +1323,8 @@ private static final long serialVersionUID = 0L;
      * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
      * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
      * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+     * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+     * `audio_sources`.
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -1218,6 +1346,123 @@ private static final long serialVersionUID = 0L;
         audioSources_ = null;
       }
       return audioSourcesBuilder_;
+    }
+
+    private java.lang.Object batchFileId_ = "";
+    /**
+     * <pre>
+     * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+     * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+     * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+     * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+     * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+     * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+     * </pre>
+     *
+     * <code>string batch_file_id = 4 [json_name = "batchFileId"];</code>
+     * @return The batchFileId.
+     */
+    public java.lang.String getBatchFileId() {
+      java.lang.Object ref = batchFileId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        batchFileId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+     * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+     * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+     * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+     * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+     * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+     * </pre>
+     *
+     * <code>string batch_file_id = 4 [json_name = "batchFileId"];</code>
+     * @return The bytes for batchFileId.
+     */
+    public com.google.protobuf.ByteString
+        getBatchFileIdBytes() {
+      java.lang.Object ref = batchFileId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        batchFileId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+     * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+     * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+     * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+     * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+     * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+     * </pre>
+     *
+     * <code>string batch_file_id = 4 [json_name = "batchFileId"];</code>
+     * @param value The batchFileId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBatchFileId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      batchFileId_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+     * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+     * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+     * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+     * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+     * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+     * </pre>
+     *
+     * <code>string batch_file_id = 4 [json_name = "batchFileId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearBatchFileId() {
+      batchFileId_ = getDefaultInstance().getBatchFileId();
+      bitField0_ = (bitField0_ & ~0x00000008);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+     * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+     * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+     * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+     * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+     * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+     * </pre>
+     *
+     * <code>string batch_file_id = 4 [json_name = "batchFileId"];</code>
+     * @param value The bytes for batchFileId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBatchFileIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      batchFileId_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

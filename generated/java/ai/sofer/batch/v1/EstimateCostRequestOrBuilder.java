@@ -64,6 +64,8 @@ public interface EstimateCostRequestOrBuilder extends
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -75,6 +77,8 @@ public interface EstimateCostRequestOrBuilder extends
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -85,6 +89,8 @@ public interface EstimateCostRequestOrBuilder extends
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -95,6 +101,8 @@ public interface EstimateCostRequestOrBuilder extends
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
@@ -106,10 +114,42 @@ public interface EstimateCostRequestOrBuilder extends
    * The items: 1 to 10 for an express batch, 1 to 500 for a standard one, exactly 1 for a single
    * transcription, else INVALID_ARGUMENT on `audio_sources`. Each item's rules are `AudioSource`'s
    * (path e.g. `audio_sources[2].audio_url`); an item's speaker setting overrides `info`'s.
+   * Empty when `batch_file_id` is set (exactly one of the two), else INVALID_ARGUMENT on
+   * `audio_sources`.
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.AudioSource audio_sources = 3 [json_name = "audioSources"];</code>
    */
   ai.sofer.batch.v1.AudioSourceOrBuilder getAudioSourcesOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+   * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+   * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+   * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+   * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+   * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+   * </pre>
+   *
+   * <code>string batch_file_id = 4 [json_name = "batchFileId"];</code>
+   * @return The batchFileId.
+   */
+  java.lang.String getBatchFileId();
+  /**
+   * <pre>
+   * A manifest uploaded through this gateway (`UploadManifest`), whose items are priced as a
+   * standard batch of it with `info`'s settings; only with COSTED_WORK_STANDARD_BATCH (else
+   * INVALID_ARGUMENT on `batch_file_id`) and a UUID. Empty: the items are `audio_sources`. A
+   * manifest the gateway does not know (uploaded elsewhere, made from an RSS feed, forgotten or
+   * expired) fails FAILED_PRECONDITION, reason COST_UNKNOWN; the shared store unreadable,
+   * UNAVAILABLE, reason BUDGET_STORE_UNAVAILABLE.
+   * </pre>
+   *
+   * <code>string batch_file_id = 4 [json_name = "batchFileId"];</code>
+   * @return The bytes for batchFileId.
+   */
+  com.google.protobuf.ByteString
+      getBatchFileIdBytes();
 }
