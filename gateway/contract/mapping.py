@@ -340,3 +340,8 @@ def watch_message(
 def transcription_state(status: object) -> batch_pb2.TranscriptionState:
     """An upstream transcription status -> TranscriptionState (UNSPECIFIED when unknown)."""
     return _TRANSCRIPTION_STATE(status)  # type: ignore[return-value]
+
+
+def batch_state(status: object) -> batch_pb2.BatchState:
+    """An upstream batch status -> BatchState (UNSPECIFIED when unknown)."""
+    return _BATCH_STATE(status)  # type: ignore[return-value]

@@ -67,6 +67,13 @@ class ExportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXPORT_FORMAT_MARKDOWN: _ClassVar[ExportFormat]
     EXPORT_FORMAT_DOCX: _ClassVar[ExportFormat]
     EXPORT_FORMAT_JSON: _ClassVar[ExportFormat]
+
+class BatchEventType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BATCH_EVENT_TYPE_UNSPECIFIED: _ClassVar[BatchEventType]
+    BATCH_EVENT_TYPE_BATCH_UPDATED: _ClassVar[BatchEventType]
+    BATCH_EVENT_TYPE_TRANSCRIPTION_UPDATED: _ClassVar[BatchEventType]
+    BATCH_EVENT_TYPE_TRANSCRIPTION_COMPLETED: _ClassVar[BatchEventType]
 PROCESSING_MODE_UNSPECIFIED: ProcessingMode
 PROCESSING_MODE_STANDARD: ProcessingMode
 PROCESSING_MODE_EXPRESS: ProcessingMode
@@ -104,6 +111,10 @@ EXPORT_FORMAT_TEXT: ExportFormat
 EXPORT_FORMAT_MARKDOWN: ExportFormat
 EXPORT_FORMAT_DOCX: ExportFormat
 EXPORT_FORMAT_JSON: ExportFormat
+BATCH_EVENT_TYPE_UNSPECIFIED: BatchEventType
+BATCH_EVENT_TYPE_BATCH_UPDATED: BatchEventType
+BATCH_EVENT_TYPE_TRANSCRIPTION_UPDATED: BatchEventType
+BATCH_EVENT_TYPE_TRANSCRIPTION_COMPLETED: BatchEventType
 
 class BatchInfo(_message.Message):
     __slots__ = ("model", "title", "primary_language", "hebrew_word_format", "num_speakers", "auto_detect_speakers")
@@ -158,6 +169,34 @@ class BatchStatus(_message.Message):
     observed_at: _timestamp_pb2.Timestamp
     changed_transcription_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, batch_id: _Optional[str] = ..., state: _Optional[_Union[BatchState, str]] = ..., total_count: _Optional[int] = ..., completed_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., pending_count: _Optional[int] = ..., transcriptions: _Optional[_Iterable[_Union[TranscriptionInfo, _Mapping]]] = ..., observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., changed_transcription_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class BatchEvent(_message.Message):
+    __slots__ = ("event_id", "type", "batch_id", "observed_at", "batch_state", "total_count", "completed_count", "failed_count", "pending_count", "transcription_id", "client_item_id", "transcription_state")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    OBSERVED_AT_FIELD_NUMBER: _ClassVar[int]
+    BATCH_STATE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PENDING_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_ITEM_ID_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPTION_STATE_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    type: BatchEventType
+    batch_id: str
+    observed_at: _timestamp_pb2.Timestamp
+    batch_state: BatchState
+    total_count: int
+    completed_count: int
+    failed_count: int
+    pending_count: int
+    transcription_id: str
+    client_item_id: str
+    transcription_state: TranscriptionState
+    def __init__(self, event_id: _Optional[str] = ..., type: _Optional[_Union[BatchEventType, str]] = ..., batch_id: _Optional[str] = ..., observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., batch_state: _Optional[_Union[BatchState, str]] = ..., total_count: _Optional[int] = ..., completed_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., pending_count: _Optional[int] = ..., transcription_id: _Optional[str] = ..., client_item_id: _Optional[str] = ..., transcription_state: _Optional[_Union[TranscriptionState, str]] = ...) -> None: ...
 
 class TranscriptionInfo(_message.Message):
     __slots__ = ("id", "client_item_id", "title", "created_at", "primary_language", "hebrew_word_format", "num_speakers", "state", "duration", "model")

@@ -261,6 +261,106 @@ export declare type BatchStatus = Message<"sofer.batch.v1.BatchStatus"> & {
 export declare const BatchStatusSchema: GenMessage<BatchStatus>;
 
 /**
+ * One change the gateway observed in a batch, as its poller saw it: kept in the batch's event
+ * log, handed to resumable streams and delivered to webhooks (the `data` of the payload).
+ *
+ * @generated from message sofer.batch.v1.BatchEvent
+ */
+export declare type BatchEvent = Message<"sofer.batch.v1.BatchEvent"> & {
+  /**
+   * Position of the event in its batch's log: opaque, increasing within the batch, the same on
+   * every replica. Webhook deliveries of this event carry it in their `webhook-id`.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * What happened.
+   *
+   * @generated from field: sofer.batch.v1.BatchEventType type = 2;
+   */
+  type: BatchEventType;
+
+  /**
+   * Id of the batch (a UUID).
+   *
+   * @generated from field: string batch_id = 3;
+   */
+  batchId: string;
+
+  /**
+   * When the gateway read the change from the upstream.
+   *
+   * @generated from field: google.protobuf.Timestamp observed_at = 4;
+   */
+  observedAt?: Timestamp | undefined;
+
+  /**
+   * The batch's state after the change (every type).
+   *
+   * @generated from field: sofer.batch.v1.BatchState batch_state = 5;
+   */
+  batchState: BatchState;
+
+  /**
+   * Number of transcriptions in the batch after the change (every type).
+   *
+   * @generated from field: int32 total_count = 6;
+   */
+  totalCount: number;
+
+  /**
+   * Number of transcriptions completed after the change (every type).
+   *
+   * @generated from field: int32 completed_count = 7;
+   */
+  completedCount: number;
+
+  /**
+   * Number of transcriptions failed after the change (every type).
+   *
+   * @generated from field: int32 failed_count = 8;
+   */
+  failedCount: number;
+
+  /**
+   * Number of transcriptions still queued or in progress after the change (every type).
+   *
+   * @generated from field: int32 pending_count = 9;
+   */
+  pendingCount: number;
+
+  /**
+   * The transcription that changed (TRANSCRIPTION_UPDATED and TRANSCRIPTION_COMPLETED; empty for
+   * BATCH_UPDATED).
+   *
+   * @generated from field: string transcription_id = 10;
+   */
+  transcriptionId: string;
+
+  /**
+   * Its `client_item_id` as submitted; empty when it had none or for BATCH_UPDATED.
+   *
+   * @generated from field: string client_item_id = 11;
+   */
+  clientItemId: string;
+
+  /**
+   * Its state after the change (UNSPECIFIED for BATCH_UPDATED).
+   *
+   * @generated from field: sofer.batch.v1.TranscriptionState transcription_state = 12;
+   */
+  transcriptionState: TranscriptionState;
+};
+
+/**
+ * Describes the message sofer.batch.v1.BatchEvent.
+ * Use `create(BatchEventSchema)` to create a new message.
+ */
+export declare const BatchEventSchema: GenMessage<BatchEvent>;
+
+/**
  * Settings and state of one transcription (upstream `TranscriptionInfo`).
  *
  * @generated from message sofer.batch.v1.TranscriptionInfo
@@ -901,4 +1001,45 @@ export enum ExportFormat {
  * Describes the enum sofer.batch.v1.ExportFormat.
  */
 export declare const ExportFormatSchema: GenEnum<ExportFormat>;
+
+/**
+ * What a `BatchEvent` says happened.
+ *
+ * @generated from enum sofer.batch.v1.BatchEventType
+ */
+export enum BatchEventType {
+  /**
+   * Not an event type; never sent.
+   *
+   * @generated from enum value: BATCH_EVENT_TYPE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The batch's state or one of its counts changed (`batch.updated` in webhook payloads).
+   *
+   * @generated from enum value: BATCH_EVENT_TYPE_BATCH_UPDATED = 1;
+   */
+  BATCH_UPDATED = 1,
+
+  /**
+   * A transcription's state changed, to anything but COMPLETED (`transcription.updated`).
+   *
+   * @generated from enum value: BATCH_EVENT_TYPE_TRANSCRIPTION_UPDATED = 2;
+   */
+  TRANSCRIPTION_UPDATED = 2,
+
+  /**
+   * A transcription reached COMPLETED: its transcript is ready to read with `GetTranscription`
+   * (`transcription.completed`). Events carry ids, never transcripts.
+   *
+   * @generated from enum value: BATCH_EVENT_TYPE_TRANSCRIPTION_COMPLETED = 3;
+   */
+  TRANSCRIPTION_COMPLETED = 3,
+}
+
+/**
+ * Describes the enum sofer.batch.v1.BatchEventType.
+ */
+export declare const BatchEventTypeSchema: GenEnum<BatchEventType>;
 

@@ -30,6 +30,11 @@ public final class BatchProto {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_BatchStatus_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_BatchEvent_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_BatchEvent_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_sofer_batch_v1_TranscriptionInfo_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -89,70 +94,89 @@ public final class BatchProto {
       "anscriptions\022;\n\013observed_at\030\010 \001(\0132\032.goog" +
       "le.protobuf.TimestampR\nobservedAt\022:\n\031cha" +
       "nged_transcription_ids\030\t \003(\tR\027changedTra" +
-      "nscriptionIds\"\346\003\n\021TranscriptionInfo\022\016\n\002i" +
-      "d\030\001 \001(\tR\002id\022$\n\016client_item_id\030\002 \001(\tR\014cli" +
-      "entItemId\022\024\n\005title\030\003 \001(\tR\005title\0229\n\ncreat" +
-      "ed_at\030\004 \001(\0132\032.google.protobuf.TimestampR" +
-      "\tcreatedAt\022C\n\020primary_language\030\005 \001(\0162\030.s" +
-      "ofer.batch.v1.LanguageR\017primaryLanguage\022" +
-      "N\n\022hebrew_word_format\030\006 \003(\0162 .sofer.batc" +
-      "h.v1.HebrewWordFormatR\020hebrewWordFormat\022" +
-      "&\n\014num_speakers\030\007 \001(\005H\000R\013numSpeakers\210\001\001\022" +
-      "8\n\005state\030\010 \001(\0162\".sofer.batch.v1.Transcri" +
-      "ptionStateR\005state\022\037\n\010duration\030\t \001(\001H\001R\010d" +
-      "uration\210\001\001\022\024\n\005model\030\n \001(\tR\005modelB\017\n\r_num" +
-      "_speakersB\013\n\t_duration\"\306\001\n\rWordTimestamp" +
-      "\022\022\n\004word\030\001 \001(\tR\004word\022N\n\022hebrew_word_form" +
-      "at\030\002 \003(\0162 .sofer.batch.v1.HebrewWordForm" +
-      "atR\020hebrewWordFormat\022\024\n\005start\030\003 \001(\001R\005sta" +
-      "rt\022\020\n\003end\030\004 \001(\001R\003end\022\035\n\007speaker\030\005 \001(\tH\000R" +
-      "\007speaker\210\001\001B\n\n\010_speaker\"\231\001\n\rTranscriptio" +
-      "n\022\022\n\004text\030\001 \001(\tR\004text\022=\n\ntimestamps\030\002 \003(" +
-      "\0132\035.sofer.batch.v1.WordTimestampR\ntimest" +
-      "amps\0225\n\004info\030\003 \001(\0132!.sofer.batch.v1.Tran" +
-      "scriptionInfoR\004info\"\314\002\n\010Manifest\022\016\n\002id\030\001" +
-      " \001(\tR\002id\0229\n\ncreated_at\030\002 \001(\0132\032.google.pr" +
-      "otobuf.TimestampR\tcreatedAt\022\035\n\nitem_coun" +
-      "t\030\003 \001(\005R\titemCount\022\035\n\nsize_bytes\030\004 \001(\003R\t" +
-      "sizeBytes\0226\n\006status\030\005 \001(\0162\036.sofer.batch." +
-      "v1.ManifestStatusR\006status\022\032\n\010checksum\030\006 " +
-      "\001(\tR\010checksum\022\024\n\005title\030\007 \001(\tR\005title\022 \n\013d" +
-      "escription\030\010 \001(\tR\013description\022+\n\021validat" +
-      "ion_errors\030\t \003(\tR\020validationErrors\"J\n\020Ma" +
-      "nifestMetadata\022\024\n\005title\030\001 \001(\tR\005title\022 \n\013" +
-      "description\030\002 \001(\tR\013description*l\n\016Proces" +
-      "singMode\022\037\n\033PROCESSING_MODE_UNSPECIFIED\020" +
-      "\000\022\034\n\030PROCESSING_MODE_STANDARD\020\001\022\033\n\027PROCE" +
-      "SSING_MODE_EXPRESS\020\002*h\n\010Language\022\030\n\024LANG" +
-      "UAGE_UNSPECIFIED\020\000\022\017\n\013LANGUAGE_EN\020\001\022\017\n\013L" +
-      "ANGUAGE_HE\020\002\022\017\n\013LANGUAGE_YI\020\003\022\017\n\013LANGUAG" +
-      "E_FR\020\004*\213\001\n\020HebrewWordFormat\022\"\n\036HEBREW_WO" +
-      "RD_FORMAT_UNSPECIFIED\020\000\022\031\n\025HEBREW_WORD_F" +
-      "ORMAT_EN\020\001\022\031\n\025HEBREW_WORD_FORMAT_HE\020\002\022\035\n" +
-      "\031HEBREW_WORD_FORMAT_HYBRID\020\003*\222\001\n\nBatchSt" +
-      "ate\022\033\n\027BATCH_STATE_UNSPECIFIED\020\000\022\030\n\024BATC" +
-      "H_STATE_RECEIVED\020\001\022\032\n\026BATCH_STATE_PROCES" +
-      "SING\020\002\022\031\n\025BATCH_STATE_COMPLETED\020\003\022\026\n\022BAT" +
-      "CH_STATE_FAILED\020\004*\324\002\n\022TranscriptionState" +
-      "\022#\n\037TRANSCRIPTION_STATE_UNSPECIFIED\020\000\022 \n" +
-      "\034TRANSCRIPTION_STATE_RECEIVED\020\001\022\037\n\033TRANS" +
-      "CRIPTION_STATE_PENDING\020\002\022\"\n\036TRANSCRIPTIO" +
-      "N_STATE_PROCESSING\020\003\022!\n\035TRANSCRIPTION_ST" +
-      "ATE_COMPLETED\020\004\022!\n\035TRANSCRIPTION_STATE_C" +
-      "ANCELLED\020\005\022\036\n\032TRANSCRIPTION_STATE_FAILED" +
-      "\020\006\022 \n\034TRANSCRIPTION_STATE_UPLOADED\020\007\022*\n&" +
-      "TRANSCRIPTION_STATE_INSUFFICIENT_FUNDS\020\010" +
-      "*\221\001\n\016ManifestStatus\022\037\n\033MANIFEST_STATUS_U" +
-      "NSPECIFIED\020\000\022&\n\"MANIFEST_STATUS_PENDING_" +
-      "VALIDATION\020\001\022\031\n\025MANIFEST_STATUS_VALID\020\002\022" +
-      "\033\n\027MANIFEST_STATUS_INVALID\020\003*\302\001\n\014ExportF" +
-      "ormat\022\035\n\031EXPORT_FORMAT_UNSPECIFIED\020\000\022\025\n\021" +
-      "EXPORT_FORMAT_SRT\020\001\022\030\n\024EXPORT_FORMAT_WEB" +
-      "VTT\020\002\022\026\n\022EXPORT_FORMAT_TEXT\020\003\022\032\n\026EXPORT_" +
-      "FORMAT_MARKDOWN\020\004\022\026\n\022EXPORT_FORMAT_DOCX\020" +
-      "\005\022\026\n\022EXPORT_FORMAT_JSON\020\006BJ\n\021ai.sofer.ba" +
-      "tch.v1B\nBatchProtoP\001Z\'sofer.ai/gateway/s" +
-      "ofer/batch/v1;batchv1b\006proto3"
+      "nscriptionIds\"\250\004\n\nBatchEvent\022\031\n\010event_id" +
+      "\030\001 \001(\tR\007eventId\0222\n\004type\030\002 \001(\0162\036.sofer.ba" +
+      "tch.v1.BatchEventTypeR\004type\022\031\n\010batch_id\030" +
+      "\003 \001(\tR\007batchId\022;\n\013observed_at\030\004 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\nobservedAt\022;\n\013b" +
+      "atch_state\030\005 \001(\0162\032.sofer.batch.v1.BatchS" +
+      "tateR\nbatchState\022\037\n\013total_count\030\006 \001(\005R\nt" +
+      "otalCount\022\'\n\017completed_count\030\007 \001(\005R\016comp" +
+      "letedCount\022!\n\014failed_count\030\010 \001(\005R\013failed" +
+      "Count\022#\n\rpending_count\030\t \001(\005R\014pendingCou" +
+      "nt\022)\n\020transcription_id\030\n \001(\tR\017transcript" +
+      "ionId\022$\n\016client_item_id\030\013 \001(\tR\014clientIte" +
+      "mId\022S\n\023transcription_state\030\014 \001(\0162\".sofer" +
+      ".batch.v1.TranscriptionStateR\022transcript" +
+      "ionState\"\346\003\n\021TranscriptionInfo\022\016\n\002id\030\001 \001" +
+      "(\tR\002id\022$\n\016client_item_id\030\002 \001(\tR\014clientIt" +
+      "emId\022\024\n\005title\030\003 \001(\tR\005title\0229\n\ncreated_at" +
+      "\030\004 \001(\0132\032.google.protobuf.TimestampR\tcrea" +
+      "tedAt\022C\n\020primary_language\030\005 \001(\0162\030.sofer." +
+      "batch.v1.LanguageR\017primaryLanguage\022N\n\022he" +
+      "brew_word_format\030\006 \003(\0162 .sofer.batch.v1." +
+      "HebrewWordFormatR\020hebrewWordFormat\022&\n\014nu" +
+      "m_speakers\030\007 \001(\005H\000R\013numSpeakers\210\001\001\0228\n\005st" +
+      "ate\030\010 \001(\0162\".sofer.batch.v1.Transcription" +
+      "StateR\005state\022\037\n\010duration\030\t \001(\001H\001R\010durati" +
+      "on\210\001\001\022\024\n\005model\030\n \001(\tR\005modelB\017\n\r_num_spea" +
+      "kersB\013\n\t_duration\"\306\001\n\rWordTimestamp\022\022\n\004w" +
+      "ord\030\001 \001(\tR\004word\022N\n\022hebrew_word_format\030\002 " +
+      "\003(\0162 .sofer.batch.v1.HebrewWordFormatR\020h" +
+      "ebrewWordFormat\022\024\n\005start\030\003 \001(\001R\005start\022\020\n" +
+      "\003end\030\004 \001(\001R\003end\022\035\n\007speaker\030\005 \001(\tH\000R\007spea" +
+      "ker\210\001\001B\n\n\010_speaker\"\231\001\n\rTranscription\022\022\n\004" +
+      "text\030\001 \001(\tR\004text\022=\n\ntimestamps\030\002 \003(\0132\035.s" +
+      "ofer.batch.v1.WordTimestampR\ntimestamps\022" +
+      "5\n\004info\030\003 \001(\0132!.sofer.batch.v1.Transcrip" +
+      "tionInfoR\004info\"\314\002\n\010Manifest\022\016\n\002id\030\001 \001(\tR" +
+      "\002id\0229\n\ncreated_at\030\002 \001(\0132\032.google.protobu" +
+      "f.TimestampR\tcreatedAt\022\035\n\nitem_count\030\003 \001" +
+      "(\005R\titemCount\022\035\n\nsize_bytes\030\004 \001(\003R\tsizeB" +
+      "ytes\0226\n\006status\030\005 \001(\0162\036.sofer.batch.v1.Ma" +
+      "nifestStatusR\006status\022\032\n\010checksum\030\006 \001(\tR\010" +
+      "checksum\022\024\n\005title\030\007 \001(\tR\005title\022 \n\013descri" +
+      "ption\030\010 \001(\tR\013description\022+\n\021validation_e" +
+      "rrors\030\t \003(\tR\020validationErrors\"J\n\020Manifes" +
+      "tMetadata\022\024\n\005title\030\001 \001(\tR\005title\022 \n\013descr" +
+      "iption\030\002 \001(\tR\013description*l\n\016ProcessingM" +
+      "ode\022\037\n\033PROCESSING_MODE_UNSPECIFIED\020\000\022\034\n\030" +
+      "PROCESSING_MODE_STANDARD\020\001\022\033\n\027PROCESSING" +
+      "_MODE_EXPRESS\020\002*h\n\010Language\022\030\n\024LANGUAGE_" +
+      "UNSPECIFIED\020\000\022\017\n\013LANGUAGE_EN\020\001\022\017\n\013LANGUA" +
+      "GE_HE\020\002\022\017\n\013LANGUAGE_YI\020\003\022\017\n\013LANGUAGE_FR\020" +
+      "\004*\213\001\n\020HebrewWordFormat\022\"\n\036HEBREW_WORD_FO" +
+      "RMAT_UNSPECIFIED\020\000\022\031\n\025HEBREW_WORD_FORMAT" +
+      "_EN\020\001\022\031\n\025HEBREW_WORD_FORMAT_HE\020\002\022\035\n\031HEBR" +
+      "EW_WORD_FORMAT_HYBRID\020\003*\222\001\n\nBatchState\022\033" +
+      "\n\027BATCH_STATE_UNSPECIFIED\020\000\022\030\n\024BATCH_STA" +
+      "TE_RECEIVED\020\001\022\032\n\026BATCH_STATE_PROCESSING\020" +
+      "\002\022\031\n\025BATCH_STATE_COMPLETED\020\003\022\026\n\022BATCH_ST" +
+      "ATE_FAILED\020\004*\324\002\n\022TranscriptionState\022#\n\037T" +
+      "RANSCRIPTION_STATE_UNSPECIFIED\020\000\022 \n\034TRAN" +
+      "SCRIPTION_STATE_RECEIVED\020\001\022\037\n\033TRANSCRIPT" +
+      "ION_STATE_PENDING\020\002\022\"\n\036TRANSCRIPTION_STA" +
+      "TE_PROCESSING\020\003\022!\n\035TRANSCRIPTION_STATE_C" +
+      "OMPLETED\020\004\022!\n\035TRANSCRIPTION_STATE_CANCEL" +
+      "LED\020\005\022\036\n\032TRANSCRIPTION_STATE_FAILED\020\006\022 \n" +
+      "\034TRANSCRIPTION_STATE_UPLOADED\020\007\022*\n&TRANS" +
+      "CRIPTION_STATE_INSUFFICIENT_FUNDS\020\010*\221\001\n\016" +
+      "ManifestStatus\022\037\n\033MANIFEST_STATUS_UNSPEC" +
+      "IFIED\020\000\022&\n\"MANIFEST_STATUS_PENDING_VALID" +
+      "ATION\020\001\022\031\n\025MANIFEST_STATUS_VALID\020\002\022\033\n\027MA" +
+      "NIFEST_STATUS_INVALID\020\003*\302\001\n\014ExportFormat" +
+      "\022\035\n\031EXPORT_FORMAT_UNSPECIFIED\020\000\022\025\n\021EXPOR" +
+      "T_FORMAT_SRT\020\001\022\030\n\024EXPORT_FORMAT_WEBVTT\020\002" +
+      "\022\026\n\022EXPORT_FORMAT_TEXT\020\003\022\032\n\026EXPORT_FORMA" +
+      "T_MARKDOWN\020\004\022\026\n\022EXPORT_FORMAT_DOCX\020\005\022\026\n\022" +
+      "EXPORT_FORMAT_JSON\020\006*\260\001\n\016BatchEventType\022" +
+      " \n\034BATCH_EVENT_TYPE_UNSPECIFIED\020\000\022\"\n\036BAT" +
+      "CH_EVENT_TYPE_BATCH_UPDATED\020\001\022*\n&BATCH_E" +
+      "VENT_TYPE_TRANSCRIPTION_UPDATED\020\002\022,\n(BAT" +
+      "CH_EVENT_TYPE_TRANSCRIPTION_COMPLETED\020\003B" +
+      "J\n\021ai.sofer.batch.v1B\nBatchProtoP\001Z\'sofe" +
+      "r.ai/gateway/sofer/batch/v1;batchv1b\006pro" +
+      "to3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -177,32 +201,38 @@ public final class BatchProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_BatchStatus_descriptor,
         new java.lang.String[] { "BatchId", "State", "TotalCount", "CompletedCount", "FailedCount", "PendingCount", "Transcriptions", "ObservedAt", "ChangedTranscriptionIds", });
-    internal_static_sofer_batch_v1_TranscriptionInfo_descriptor =
+    internal_static_sofer_batch_v1_BatchEvent_descriptor =
       getDescriptor().getMessageTypes().get(3);
+    internal_static_sofer_batch_v1_BatchEvent_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_BatchEvent_descriptor,
+        new java.lang.String[] { "EventId", "Type", "BatchId", "ObservedAt", "BatchState", "TotalCount", "CompletedCount", "FailedCount", "PendingCount", "TranscriptionId", "ClientItemId", "TranscriptionState", });
+    internal_static_sofer_batch_v1_TranscriptionInfo_descriptor =
+      getDescriptor().getMessageTypes().get(4);
     internal_static_sofer_batch_v1_TranscriptionInfo_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_TranscriptionInfo_descriptor,
         new java.lang.String[] { "Id", "ClientItemId", "Title", "CreatedAt", "PrimaryLanguage", "HebrewWordFormat", "NumSpeakers", "State", "Duration", "Model", "NumSpeakers", "Duration", });
     internal_static_sofer_batch_v1_WordTimestamp_descriptor =
-      getDescriptor().getMessageTypes().get(4);
+      getDescriptor().getMessageTypes().get(5);
     internal_static_sofer_batch_v1_WordTimestamp_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_WordTimestamp_descriptor,
         new java.lang.String[] { "Word", "HebrewWordFormat", "Start", "End", "Speaker", "Speaker", });
     internal_static_sofer_batch_v1_Transcription_descriptor =
-      getDescriptor().getMessageTypes().get(5);
+      getDescriptor().getMessageTypes().get(6);
     internal_static_sofer_batch_v1_Transcription_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_Transcription_descriptor,
         new java.lang.String[] { "Text", "Timestamps", "Info", });
     internal_static_sofer_batch_v1_Manifest_descriptor =
-      getDescriptor().getMessageTypes().get(6);
+      getDescriptor().getMessageTypes().get(7);
     internal_static_sofer_batch_v1_Manifest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_Manifest_descriptor,
         new java.lang.String[] { "Id", "CreatedAt", "ItemCount", "SizeBytes", "Status", "Checksum", "Title", "Description", "ValidationErrors", });
     internal_static_sofer_batch_v1_ManifestMetadata_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(8);
     internal_static_sofer_batch_v1_ManifestMetadata_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_ManifestMetadata_descriptor,

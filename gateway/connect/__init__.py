@@ -1,0 +1,1 @@
+"""The Connect protocol (JSON and binary, unary and streaming) serving the gRPC servicer."""

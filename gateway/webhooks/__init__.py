@@ -1,0 +1,1 @@
+"""Webhooks: endpoints per tenant, signed deliveries of batch events (Standard Webhooks)."""
