@@ -83,3 +83,26 @@ def test_the_readme_settings_table_is_generated_from_the_config() -> None:
     start = README.index("<!-- flags:start")
     body = README[README.index("\n", start) + 1 : README.index("<!-- flags:end -->")]
     assert body == flags_table()
+
+
+def _retry_block(start: str, end: str) -> set[str]:
+    block = README[README.index(start) :]
+    block = block[: block.index(end)]
+    return set(re.findall(r"\b(?:Get|List|Create|Upload|Export|Estimate|Extract)[A-Za-z]+", block))
+
+
+@pytest.mark.parametrize(
+    ("language", "start", "end"),
+    [
+        ("go", "func serviceConfig() string {", "names = append"),
+        ("java", "List<Map<String, String>> names = Stream.of(", ".map(m ->"),
+    ],
+)
+def test_the_readme_retry_lists_name_what_the_client_package_retries(
+    language: str, start: str, end: str
+) -> None:
+    """The Go and Java examples retry the same RPCs as sofer-gateway-client's service config:
+    every read and every create with a request_id, the workflow's new RPCs included."""
+    from sofer_gateway_client.channel import CREATES, READS
+
+    assert _retry_block(start, end) == set(READS) | set(CREATES), language
