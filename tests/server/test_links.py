@@ -228,3 +228,17 @@ async def test_a_single_transcription_may_name_a_page(stub: Stub, sandbox: Sandb
     assert_error(both, grpc.StatusCode.INVALID_ARGUMENT, "REQUEST_INVALID")
     assert list(field_violations(both)) == ["page_url"]
     assert await upstream_count(sandbox, "POST /v1/transcriptions/") == before
+
+
+async def test_a_batch_of_pages_resolves_at_most_four_at_once(
+    stub: Stub, sandbox: SandboxServer
+) -> None:
+    """Ten pages in one batch are resolved in parallel but never more than four at a time
+    (links.MAX_CONCURRENT_RESOLVES), so one create cannot flood the upstream's extractor."""
+    await fault(sandbox, delay=0.1, count=10, method="POST", path_prefix="/v1/link/extract")
+    request = express(*(page(f"https://youtu.be/many{n}") for n in range(10)))
+    created = await stub.CreateBatch(request, metadata=bearer())
+    assert len(created.transcription_ids) == 10
+    counts = await stats(sandbox)
+    assert counts["requests"][EXTRACT] == 10
+    assert 2 <= counts["peak_in_flight"] <= 4

@@ -91,6 +91,22 @@ async def test_estimate_prices_each_item_by_the_documented_table(
     assert (await stats(sandbox))["requests"][DURATION] == 2 + 2  # two here, two by the test
 
 
+async def test_an_estimate_reads_at_most_eight_durations_at_once(
+    stub: Stub, sandbox: SandboxServer
+) -> None:
+    """Ten distinct URLs are priced in parallel but never more than eight duration reads at
+    a time (cost.MAX_DURATION_READS), so one estimate cannot flood the upstream."""
+    await fault(sandbox, delay=0.1, count=10, method="POST", path_prefix="/v1/utils/duration")
+    request = pb.EstimateCostRequest(
+        work=pb.COSTED_WORK_EXPRESS_BATCH, audio_sources=[source(n) for n in range(10)]
+    )
+    answer = await stub.EstimateCost(request, metadata=bearer())
+    assert len(answer.items) == 10
+    counts = await stats(sandbox)
+    assert counts["requests"][DURATION] == 10
+    assert 2 <= counts["peak_in_flight"] <= 8
+
+
 async def test_estimate_of_a_standard_batch_and_a_single(stub: Stub) -> None:
     """A standard batch item costs $0.90/h and a single transcription $1.20/h (model v0:
     $1.00/h)."""
