@@ -243,7 +243,7 @@ def metadata_of(args: argparse.Namespace, environ: Mapping[str, str] | None = No
 async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     files = [a for a in args.urls if not upload.is_url(a)]
     if files:
-        return await _submit_files(args, files, out)
+        return await _submit_files(args, files, out, err)
     if args.fetch is not None:
         if args.watch:
             raise UsageError(
@@ -301,7 +301,9 @@ async def _submit_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
         )
 
 
-async def _submit_files(args: argparse.Namespace, files: list[str], out: TextIO) -> int:
+async def _submit_files(
+    args: argparse.Namespace, files: list[str], out: TextIO, err: TextIO
+) -> int:
     """`submit FILE...`: each file uploaded as a single transcription (gateway.cli.upload)."""
     if len(files) != len(args.urls):
         raise UsageError(
@@ -330,7 +332,15 @@ async def _submit_files(args: argparse.Namespace, files: list[str], out: TextIO)
         )
         if not args.watch:
             return ExitCode.OK
-        return await upload.watch_transcriptions(stub, ids, out, json=args.json, metadata=metadata)
+        return await upload.watch_transcriptions(
+            stub,
+            ids,
+            out,
+            json=args.json,
+            metadata=metadata,
+            reconnect=reconnect_policy_of(args),
+            err=err,
+        )
 
 
 async def _watch_body(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -9,8 +9,9 @@ transcription per file. URLs and files do not mix in one command (a batch takes 
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -20,10 +21,14 @@ from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
 
 from gateway.cli import render
 from gateway.cli.errors import ExitCode, RpcFailed, UsageError, call_rpc
+from gateway.cli.reconnect import Reconnector, ReconnectPolicy
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 Metadata = Sequence[tuple[str, str]]
 pb = batch_service_pb2
+
+WATCH = "WatchTranscription"
+Sleep = Callable[[float], Awaitable[None]]
 
 CHUNK_BYTES = 1 << 20
 """Bytes per UploadTranscription message: well under the gateway's --max-receive-message-bytes."""
@@ -126,36 +131,78 @@ async def upload_files(
 
 
 async def watch_transcriptions(
-    stub: Stub, ids: Sequence[str], out: TextIO, *, json: bool = False, metadata: Metadata = ()
+    stub: Stub,
+    ids: Sequence[str],
+    out: TextIO,
+    *,
+    json: bool = False,
+    metadata: Metadata = (),
+    reconnect: ReconnectPolicy | None = None,
+    err: TextIO | None = None,
+    sleep: Sleep = asyncio.sleep,
 ) -> int:
     """Follow each transcription until it ends, one line per state it shows (`ID STATE`, or
     the WatchTranscriptionResponse as JSON); exit 0 when all COMPLETED, 1 when any ended
-    otherwise. A stream that breaks is an RPC error (exit 3): no reconnect."""
-    states = await asyncio.gather(*(_watch_one(stub, i, out, json, metadata) for i in ids))
+    otherwise. A stream that breaks is reopened as `reconnect` says (as `watch` does:
+    gateway.cli.reconnect), announced on `err` (stderr), a state already shown never shown
+    again; a final error, or giving up, is an RPC error (exit 3)."""
+    policy = reconnect or ReconnectPolicy()
+    states = await asyncio.gather(
+        *(
+            _watch_one(stub, i, out, json, metadata, Reconnector(policy, rpc=WATCH), err, sleep)
+            for i in ids
+        )
+    )
     if all(s == batch_pb2.TRANSCRIPTION_STATE_COMPLETED for s in states):
         return ExitCode.OK
     return ExitCode.BATCH_FAILED
 
 
 async def _watch_one(
-    stub: Stub, transcription_id: str, out: TextIO, json: bool, metadata: Metadata
+    stub: Stub,
+    transcription_id: str,
+    out: TextIO,
+    json: bool,
+    metadata: Metadata,
+    reconnector: Reconnector,
+    err: TextIO | None,
+    sleep: Sleep,
 ) -> int:
     request = pb.WatchTranscriptionRequest(transcription_id=transcription_id)
     state: int = batch_pb2.TRANSCRIPTION_STATE_UNSPECIFIED
-    try:
-        async for message in stub.WatchTranscription(request, metadata=tuple(metadata)):
-            state = message.transcription_info.state
-            if json:
-                render.write_json_line(out, render.message_dict(message))
-            else:
-                name = batch_pb2.TranscriptionState.Name(state).removeprefix("TRANSCRIPTION_STATE_")
-                out.write(f"{transcription_id} {name}\n")
-                out.flush()
-    except grpc.aio.AioRpcError as error:
-        raise RpcFailed.from_error("WatchTranscription", error) from None
+    shown: int | None = None
+    while True:
+        try:
+            async for message in stub.WatchTranscription(request, metadata=tuple(metadata)):
+                reconnector.connected()
+                state = message.transcription_info.state
+                if state == shown:  # a reopened stream starts with the state already shown
+                    continue
+                shown = state
+                if json:
+                    render.write_json_line(out, render.message_dict(message))
+                else:
+                    name = batch_pb2.TranscriptionState.Name(state)
+                    out.write(f"{transcription_id} {name.removeprefix('TRANSCRIPTION_STATE_')}\n")
+                    out.flush()
+            break
+        except grpc.aio.AioRpcError as error:
+            step = reconnector.failed(error)  # raises RpcFailed when final, GaveUp when spent
+            note = render.reconnect_note(
+                WATCH,
+                step.code.name,
+                step.reason,
+                step.details,
+                wait=step.wait,
+                attempt=step.attempt,
+            )
+            target = sys.stderr if err is None else err
+            target.write(f"{transcription_id}: {note}\n")
+            target.flush()
+            await sleep(step.wait)
     if state not in _ENDED:
         raise RpcFailed(
-            "WatchTranscription",
+            WATCH,
             grpc.StatusCode.UNAVAILABLE,
             f"the stream of {transcription_id} ended before a final state",
         )

@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 import grpc
@@ -466,3 +467,30 @@ def test_reconnect_timeout_flag() -> None:
         with pytest.raises(SystemExit) as exited:
             build_parser().parse_args(["watch", "b", "--reconnect-timeout", bad])
         assert exited.value.code == ExitCode.USAGE
+
+
+async def test_submit_watch_of_a_file_goes_on_across_a_gateway_restart(
+    gateway_config: GatewayConfig, gateways: list[Gateway], tmp_path: Path
+) -> None:
+    """`submit FILE --watch`: the gateway stops mid-watch and a new one starts on the same
+    port; the transcription's watch reconnects (saying so on stderr), follows it to COMPLETED
+    and exits 0, no state printed twice in a row (before: exit 3 at the first break)."""
+    first = await start(gateways, gateway_config)
+    address = first.address
+    audio = tmp_path / "shiur.mp3"
+    audio.write_bytes(b"\x01\x02\x03" * 1000)
+    running = Running("submit", str(audio), "--watch", *to(first))
+    await running.until(lambda: len(running.out.getvalue().splitlines()) >= 2)  # id, a state
+    await first.stop()
+    await running.until(lambda: "reconnecting in" in running.err.getvalue())
+    await start(gateways, dataclasses.replace(gateway_config, listen=address))
+    result = await running.result()
+
+    assert result.code == ExitCode.OK, result.err
+    transcription_id, *states = result.lines
+    assert states[-1] == f"{transcription_id} COMPLETED"
+    assert all(a != b for a, b in itertools.pairwise(states))
+    notes = result.err.splitlines()
+    assert notes
+    assert all(n.startswith(f"{transcription_id}: WatchTranscription ") for n in notes)
+    assert "UNAVAILABLE (SHUTTING_DOWN)" in notes[0]
