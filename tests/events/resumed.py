@@ -50,7 +50,7 @@ class Watch:
 
     async def next(self) -> pb.WatchBatchStatusResponse:
         message = await asyncio.wait_for(self.call.read(), 30)
-        assert message is not grpc.aio.EOF, "the stream ended"
+        assert message is not grpc.aio.EOF, "the stream ended"  # type: ignore[attr-defined]
         assert isinstance(message, pb.WatchBatchStatusResponse)
         self.messages.append(message)
         return message
