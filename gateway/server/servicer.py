@@ -305,10 +305,13 @@ class BatchTranscriptionServicer:
         # Events and resume tokens: gateway.watch.resume.
         call.note(batch_id=request.batch_id)
         after = resume.start(request.resume_token, request.batch_id)
-        async for data in resume.watch_messages(
-            self.hub, self.events, call.credential, request.batch_id, after
-        ):
-            yield data
+        stream = resume.WatchStream(self.events, call.credential, request.batch_id, after)
+        async for observation in self.hub.watch(call.credential, request.batch_id):
+            data = stream.fast(observation)
+            if data is None:
+                data = await stream.slow(observation)
+            if data:
+                yield data
 
     @stream_rpc("StreamBatchTranscripts", watch=True)
     async def StreamBatchTranscripts(

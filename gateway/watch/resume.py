@@ -16,7 +16,7 @@ whose message gives the way back (open without a token).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import grpc
 from sofer.batch.v1 import batch_pb2
@@ -28,7 +28,7 @@ from gateway.events.model import EventLogReader, EventsExpired
 from gateway.validation import Violation
 from gateway.validation.rules import Reason as FieldReason
 from gateway.watch import fanout
-from gateway.watch.hub import Observation, StatusHub
+from gateway.watch.hub import Observation
 
 PAGE = 1000
 """Events read from the log at once."""
@@ -124,41 +124,51 @@ class Cursor:
         return positions.make_token(self.batch_id, self.position) if self.position else ""
 
 
-async def watch_messages(
-    hub: StatusHub,
-    log: EventLogReader,
-    credential: Credential,
-    batch_id: str,
-    after: str | None,
-) -> AsyncIterator[bytes]:
-    """The serialized WatchBatchStatus messages of one stream, resumed after the position
-    `after` (None: from the current state, no events in the first message)."""
-    cursor = Cursor(log, credential, batch_id, after)
-    previous: Observation | None = None
-    async for observation in hub.watch(credential, batch_id):
+class WatchStream:
+    """One WatchBatchStatus stream's messages, resumed after the position `after` (None: from
+    the current state, no events in its first message).
+
+    The servicer iterates the hub's observations itself and asks `fast` for each message's
+    bytes, then `slow` when `fast` cannot tell without the log: a stream that kept up costs
+    one dict lookup per message, no extra generator or coroutine."""
+
+    def __init__(
+        self, log: EventLogReader, credential: Credential, batch_id: str, after: str | None
+    ) -> None:
+        self.cursor = Cursor(log, credential, batch_id, after)
+        self.batch_id = batch_id
+        self.after = after
+        self.previous: Observation | None = None
+
+    def fast(self, observation: Observation) -> bytes | None:
+        """The message for `observation` (b"": none to send), or None: ask `slow`."""
+        previous, cursor = self.previous, self.cursor
+        if previous is None:
+            if self.after is not None:
+                return None
+            cursor.position = observation.position
+            self.previous = observation
+            return fanout.with_events(observation, None, self.batch_id)
         if (
-            previous is not None
-            and observation.version != previous.version + 1
+            observation.version != previous.version + 1
             and observation.status == previous.status
             and observation.position in ("", cursor.position)
         ):
-            continue  # a watcher that skipped a change and its undoing: nothing new to say
-        if previous is None and after is None:
+            return b""  # a watcher that skipped a change and its undoing: nothing new to say
+        if observation.events is None or observation.since != cursor.position:
+            return None
+        if observation.position:
             cursor.position = observation.position
-            data = fanout.with_events(observation, None, batch_id)
-        elif (
-            previous is not None
-            and observation.events is not None
-            and observation.since == cursor.position
-        ):
-            await cursor.read_to(observation)
-            data = fanout.with_events(observation, previous, batch_id)
-        else:
-            events: Sequence[batch_pb2.BatchEvent] = await cursor.read_to(
-                observation, strict=previous is None
-            )
-            data = fanout.message_bytes(observation, previous) + fanout.tail(
-                batch_id, events, cursor.position
-            )
-        yield data
-        previous = observation
+        self.previous = observation
+        return fanout.with_events(observation, previous, self.batch_id)
+
+    async def slow(self, observation: Observation) -> bytes:
+        """The message for `observation`, its events read from the log."""
+        previous = self.previous
+        events: Sequence[batch_pb2.BatchEvent] = await self.cursor.read_to(
+            observation, strict=previous is None
+        )
+        self.previous = observation
+        return fanout.message_bytes(observation, previous) + fanout.tail(
+            self.batch_id, events, self.cursor.position
+        )
