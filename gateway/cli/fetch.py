@@ -38,6 +38,7 @@ from typing import Any, TextIO
 import grpc
 from google.protobuf import json_format
 from sofer.batch.v1 import batch_pb2, batch_service_pb2
+from sofer_gateway_client import from_rpc_error
 
 from gateway import captions
 from gateway.cli import render
@@ -46,6 +47,8 @@ from gateway.cli.fetch_folder import NOT_COMPLETED, Entry, Folder
 from gateway.cli.filenames import assign_stems
 from gateway.cli.reconnect import Reconnect, Reconnector, ReconnectPolicy
 from gateway.cli.watch import Metadata, Stub, follow_status
+
+RESUME_EXPIRED = "RESUME_TOKEN_EXPIRED"
 
 pb = batch_service_pb2
 Sleep = Callable[[float], Awaitable[None]]
@@ -267,13 +270,21 @@ async def fetch(
 
     shown_task = asyncio.create_task(display())
     try:
+        resume = _Resume()
         while True:
-            skip = [tid for tid in folder.entries if folder.done(tid, formats)]
+            # Reopened with the last message's token: the gateway sends what came after it.
+            # Without one (the first stream, or an expired token), the files already there.
+            skip = (
+                [] if resume.token else [tid for tid in folder.entries if folder.done(tid, formats)]
+            )
             try:
-                await _stream(stub, batch_id, skip, metadata, reconnector, run.take)
+                await _stream(stub, batch_id, skip, metadata, reconnector, run.take, resume)
                 break
             except grpc.aio.AioRpcError as error:
                 failure = error
+            if resume.token and from_rpc_error(failure).reason == RESUME_EXPIRED:
+                resume.token = ""  # the gateway no longer holds it: open afresh, at once
+                continue
             step = reconnector.failed(failure)  # raises when it is final or time is up
             announce(step)
             await sleep(step.wait)
@@ -310,6 +321,12 @@ async def _batch_status(
         await sleep(step.wait)
 
 
+class _Resume:
+    """The resume token of the last StreamBatchTranscripts message received."""
+
+    token = ""
+
+
 async def _stream(
     stub: Stub,
     batch_id: str,
@@ -317,15 +334,20 @@ async def _stream(
     metadata: Metadata,
     reconnector: Reconnector,
     take: Callable[[pb.StreamBatchTranscriptsResponse], None],
+    resume: _Resume,
 ) -> None:
-    """One StreamBatchTranscripts stream to its end, each message to `take`; an RPC error
-    propagates, and the call is cancelled on the way out."""
-    request = pb.StreamBatchTranscriptsRequest(batch_id=batch_id, skip_transcription_ids=skip)
+    """One StreamBatchTranscripts stream to its end (resumed from `resume.token`), each message
+    to `take`, its token kept in `resume`; an RPC error propagates, and the call is cancelled
+    on the way out."""
+    request = pb.StreamBatchTranscriptsRequest(
+        batch_id=batch_id, skip_transcription_ids=skip, resume_token=resume.token
+    )
     call = stub.StreamBatchTranscripts(request, metadata=tuple(metadata), wait_for_ready=False)
     try:
         async for message in call:
             reconnector.connected()
             take(message)
+            resume.token = message.resume_token or resume.token
     finally:
         call.cancel()  # a no-op once the stream has ended
 

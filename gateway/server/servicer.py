@@ -19,6 +19,7 @@ from gateway.access.credentials import CallerAuth
 from gateway.contract import listing as listing_mapping
 from gateway.contract import mapping
 from gateway.contract.errors import Reason
+from gateway.events.model import EventLogReader
 from gateway.observability.metrics import GatewayMetrics
 from gateway.server import (
     cost,
@@ -47,7 +48,7 @@ from gateway.upstream import (
 )
 from gateway.upstream import models as upstream_models
 from gateway.upstream.singles import TranscriptionRequest
-from gateway.watch import fanout, transcripts
+from gateway.watch import resume, transcripts
 from gateway.watch.hub import Observation, StatusHub
 from gateway.watch.subjects import TRANSCRIPTIONS
 from gateway.watch.transcript_cache import TranscriptCache
@@ -79,6 +80,7 @@ class BatchTranscriptionServicer:
         spend_guard: SpendGuard | None = None,
         max_upload_bytes: int = 100 * 1024 * 1024,
         manifest_items: ManifestItems | None = None,
+        events: EventLogReader | None = None,
     ) -> None:
         self.client = client
         self.hub = hub
@@ -120,6 +122,8 @@ class BatchTranscriptionServicer:
             manifest_items if manifest_items is not None else MemoryManifestItems()
         )
         """The items of the manifests uploaded here, which price standard batches."""
+        self.events: EventLogReader = events if events is not None else hub.events
+        """The batches' event logs, which resumable streams read (gateway.watch.resume)."""
 
     async def _create(
         self,
@@ -298,17 +302,16 @@ class BatchTranscriptionServicer:
     ) -> AsyncIterator[bytes]:
         # Bytes made once per topic version and passed through as they are (gateway.watch.fanout,
         # gateway.server.passthrough): a change costs one build, not one per watcher.
+        # Events and resume tokens: gateway.watch.resume.
         call.note(batch_id=request.batch_id)
-        previous: Observation | None = None
+        after = resume.start(request.resume_token, request.batch_id)
+        stream = resume.WatchStream(self.events, call.credential, request.batch_id, after)
         async for observation in self.hub.watch(call.credential, request.batch_id):
-            if (
-                previous is not None
-                and observation.version != previous.version + 1
-                and observation.status == previous.status
-            ):
-                continue  # a watcher that skipped a change and its undoing: nothing new to say
-            yield fanout.message_bytes(observation, previous)
-            previous = observation
+            data = stream.fast(observation)
+            if data is None:
+                data = await stream.slow(observation)
+            if data:
+                yield data
 
     @stream_rpc("StreamBatchTranscripts", watch=True)
     async def StreamBatchTranscripts(
@@ -323,6 +326,7 @@ class BatchTranscriptionServicer:
             self.transcripts,
             request,
             call.credential,
+            log=self.events,
             request_id=call.request_id,
             note=lambda transcription_id: call.note(transcription_id=transcription_id),
         ):

@@ -66,6 +66,8 @@ class Reason(enum.StrEnum):
     LINK_NOT_SUPPORTED = "LINK_NOT_SUPPORTED"
     LINK_NOT_FOUND = "LINK_NOT_FOUND"
     LINK_EXTRACTION_FAILED = "LINK_EXTRACTION_FAILED"
+    # A stream's resume_token that is not one, or another batch's (gateway.watch.resume).
+    INVALID_RESUME_TOKEN = "INVALID_RESUME_TOKEN"  # noqa: S105 (a reason, not a secret)
 
 
 @dataclass(frozen=True, slots=True)

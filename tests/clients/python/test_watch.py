@@ -18,6 +18,7 @@ import grpc
 import pytest
 from google.protobuf import json_format
 from sofer.batch.v1 import batch_pb2, batch_service_pb2_grpc
+from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer_gateway_client import (
     GaveUp,
     NotFound,
@@ -204,3 +205,61 @@ async def test_it_gives_up_once_the_timeout_is_spent() -> None:
     assert raised.value.code is grpc.StatusCode.UNAVAILABLE
     assert sum(slept) == pytest.approx(5.0)
     assert stub.opened == len(slept) + 1
+
+
+class MessageCall:
+    """A WatchBatchStatus call answering `messages` in turn, then `error` (or EOF)."""
+
+    def __init__(self, messages: list[Any], error: grpc.aio.AioRpcError | None = None) -> None:
+        self.messages = messages
+        self.error = error
+
+    async def read(self) -> Any:
+        if self.messages:
+            return self.messages.pop(0)
+        if self.error is not None:
+            raise self.error
+        return grpc.aio.EOF  # type: ignore[attr-defined]
+
+    def cancel(self) -> bool:
+        return True
+
+
+class Opened:
+    """A stub whose WatchBatchStatus answers the given calls in turn, noting each request's
+    resume token."""
+
+    def __init__(self, *calls: Any) -> None:
+        self.calls = list(calls)
+        self.tokens: list[str] = []
+
+    def WatchBatchStatus(self, request: Any, **_: Any) -> Any:
+        self.tokens.append(request.resume_token)
+        return self.calls.pop(0)
+
+
+async def test_a_reopened_watch_resumes_with_its_last_token_and_falls_back_when_expired() -> None:
+    """The stream breaks: it is reopened with the last message's resume_token; that token
+    expired (RESUME_TOKEN_EXPIRED): it is opened again at once without one (no wait, no
+    reconnect counted), and the watch goes on to COMPLETED."""
+
+    def message(state: int, done: int, token: str) -> pb.WatchBatchStatusResponse:
+        return pb.WatchBatchStatusResponse(batch_status=status(state, done), resume_token=token)
+
+    expired = rpc_error(grpc.StatusCode.OUT_OF_RANGE, "expired", reason="RESUME_TOKEN_EXPIRED")
+    stub = Opened(
+        MessageCall([message(batch_pb2.BATCH_STATE_PROCESSING, 0, "t1")], UNAVAILABLE),
+        MessageCall([message(batch_pb2.BATCH_STATE_PROCESSING, 1, "t2")], UNAVAILABLE),
+        MessageCall([], expired),
+        MessageCall([message(batch_pb2.BATCH_STATE_COMPLETED, 2, "t3")]),
+    )
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    watch = watch_batch_async(cast(Any, stub), "b", sleep=sleep, rng=lambda: 0.0)
+    statuses = [s async for s in watch]
+    assert [s.completed_count for s in statuses] == [0, 1, 2]
+    assert stub.tokens == ["", "t1", "t2", ""]
+    assert len(slept) == 2  # the two breaks; the expired token cost no wait

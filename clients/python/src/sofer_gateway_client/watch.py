@@ -6,9 +6,11 @@ these iterators reopen it as `sofer_gateway_client.reconnect` says (UNAVAILABLE,
 included; RESOURCE_EXHAUSTED with a RetryInfo, waiting at least its delay), and yield each new
 status once, in order, ending after the terminal one (COMPLETED or FAILED).
 
-A reopened stream starts again with the batch's current state, usually the one already
-yielded, and a lagging gateway could even send an older one: neither is yielded. Once the
-streams take resume tokens (issue 23), the iterators will resume from their last event instead.
+A reopened stream resumes with the `resume_token` of the last message received, so the
+gateway (any replica) goes on from there; when the token has expired (RESUME_TOKEN_EXPIRED: the
+gateway no longer holds the events after it) the stream is opened again at once without one,
+from the current state. A reopened stream's first status is usually the one already yielded,
+and a lagging replica could even send an older one: neither is yielded.
 """
 
 from __future__ import annotations
@@ -72,8 +74,12 @@ class Latest:
         return True
 
 
-def _request(batch_id: str) -> batch_service_pb2.WatchBatchStatusRequest:
-    return batch_service_pb2.WatchBatchStatusRequest(batch_id=batch_id)
+EXPIRED = "RESUME_TOKEN_EXPIRED"
+"""The reason of a resume token the gateway no longer holds: open without one."""
+
+
+def _request(batch_id: str, token: str) -> batch_service_pb2.WatchBatchStatusRequest:
+    return batch_service_pb2.WatchBatchStatusRequest(batch_id=batch_id, resume_token=token)
 
 
 async def watch_batch_async(
@@ -101,9 +107,10 @@ async def watch_batch_async(
     """
     reconnects = Reconnects(policy, clock=clock, rng=rng, timeout_name=timeout_name)
     latest = Latest()
+    token = ""
     while True:
         call = stub.WatchBatchStatus(
-            _request(batch_id), metadata=tuple(metadata), wait_for_ready=False
+            _request(batch_id, token), metadata=tuple(metadata), wait_for_ready=False
         )
         try:
             while True:
@@ -111,6 +118,7 @@ async def watch_batch_async(
                 if not isinstance(message, batch_service_pb2.WatchBatchStatusResponse):  # EOF
                     return
                 reconnects.connected()  # a stream that delivers ends a run of failures
+                token = message.resume_token or token
                 status = message.batch_status
                 if on_received is not None:
                     on_received(status)
@@ -123,6 +131,9 @@ async def watch_batch_async(
             failure.__cause__ = error  # raised below, outside this handler
         finally:
             call.cancel()  # a no-op once the stream has ended
+        if token and failure.reason == EXPIRED:
+            token = ""  # the events after it are gone: from the current state, at once
+            continue
         step = reconnects.failed(failure)  # raises when it is final or time is up
         if on_reconnect is not None:
             on_reconnect(step)
@@ -146,13 +157,15 @@ def watch_batch(
     the same statuses, reconnects, errors and hooks; closing the iterator cancels the call."""
     reconnects = Reconnects(policy, clock=clock, rng=rng, timeout_name=timeout_name)
     latest = Latest()
+    token = ""
     while True:
         call = stub.WatchBatchStatus(
-            _request(batch_id), metadata=tuple(metadata), wait_for_ready=False
+            _request(batch_id, token), metadata=tuple(metadata), wait_for_ready=False
         )
         try:
             for message in call:
                 reconnects.connected()
+                token = message.resume_token or token
                 status = message.batch_status
                 if on_received is not None:
                     on_received(status)
@@ -166,6 +179,9 @@ def watch_batch(
             failure.__cause__ = error  # raised below, outside this handler
         finally:
             call.cancel()
+        if token and failure.reason == EXPIRED:
+            token = ""
+            continue
         step = reconnects.failed(failure)
         if on_reconnect is not None:
             on_reconnect(step)

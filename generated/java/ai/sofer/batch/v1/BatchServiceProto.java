@@ -316,195 +316,200 @@ public final class BatchServiceProto {
       "\rnextPageToken\"2\n\025GetBatchStatusRequest\022" +
       "\031\n\010batch_id\030\001 \001(\tR\007batchId\"X\n\026GetBatchSt" +
       "atusResponse\022>\n\014batch_status\030\001 \001(\0132\033.sof" +
-      "er.batch.v1.BatchStatusR\013batchStatus\"4\n\027" +
+      "er.batch.v1.BatchStatusR\013batchStatus\"W\n\027" +
       "WatchBatchStatusRequest\022\031\n\010batch_id\030\001 \001(" +
-      "\tR\007batchId\"Z\n\030WatchBatchStatusResponse\022>" +
-      "\n\014batch_status\030\001 \001(\0132\033.sofer.batch.v1.Ba" +
-      "tchStatusR\013batchStatus\"\315\001\n\035StreamBatchTr" +
-      "anscriptsRequest\022\031\n\010batch_id\030\001 \001(\tR\007batc" +
-      "hId\022[\n\031filter_hebrew_word_format\030\002 \001(\0162 " +
-      ".sofer.batch.v1.HebrewWordFormatR\026filter" +
-      "HebrewWordFormat\0224\n\026skip_transcription_i" +
-      "ds\030\003 \003(\tR\024skipTranscriptionIds\"\344\001\n\036Strea" +
-      "mBatchTranscriptsResponse\0225\n\004info\030\001 \001(\0132" +
-      "!.sofer.batch.v1.TranscriptionInfoR\004info" +
-      "\022C\n\rtranscription\030\002 \001(\0132\035.sofer.batch.v1" +
-      ".TranscriptionR\rtranscription\022%\n\016finishe" +
-      "d_count\030\003 \001(\005R\rfinishedCount\022\037\n\013total_co" +
-      "unt\030\004 \001(\005R\ntotalCount\"V\n\023GetBatchItemReq" +
-      "uest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022$\n\016clien" +
-      "t_item_id\030\002 \001(\tR\014clientItemId\"h\n\024GetBatc" +
-      "hItemResponse\022P\n\022transcription_info\030\001 \001(" +
-      "\0132!.sofer.batch.v1.TranscriptionInfoR\021tr" +
-      "anscriptionInfo\"\241\001\n\027GetTranscriptionRequ" +
-      "est\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
-      "tionId\022[\n\031filter_hebrew_word_format\030\002 \001(" +
+      "\tR\007batchId\022!\n\014resume_token\030\002 \001(\tR\013resume" +
+      "Token\"\261\001\n\030WatchBatchStatusResponse\022>\n\014ba" +
+      "tch_status\030\001 \001(\0132\033.sofer.batch.v1.BatchS" +
+      "tatusR\013batchStatus\022!\n\014resume_token\030\002 \001(\t" +
+      "R\013resumeToken\0222\n\006events\030\003 \003(\0132\032.sofer.ba" +
+      "tch.v1.BatchEventR\006events\"\360\001\n\035StreamBatc" +
+      "hTranscriptsRequest\022\031\n\010batch_id\030\001 \001(\tR\007b" +
+      "atchId\022[\n\031filter_hebrew_word_format\030\002 \001(" +
       "\0162 .sofer.batch.v1.HebrewWordFormatR\026fil" +
-      "terHebrewWordFormat\"_\n\030GetTranscriptionR" +
-      "esponse\022C\n\rtranscription\030\001 \001(\0132\035.sofer.b" +
-      "atch.v1.TranscriptionR\rtranscription\"\243\002\n" +
-      "\032ExportTranscriptionRequest\022)\n\020transcrip" +
-      "tion_id\030\001 \001(\tR\017transcriptionId\0224\n\006format" +
-      "\030\002 \001(\0162\034.sofer.batch.v1.ExportFormatR\006fo" +
-      "rmat\022[\n\031filter_hebrew_word_format\030\003 \001(\0162" +
-      " .sofer.batch.v1.HebrewWordFormatR\026filte" +
-      "rHebrewWordFormat\022G\n\017caption_options\030\004 \001" +
-      "(\0132\036.sofer.batch.v1.CaptionOptionsR\016capt" +
-      "ionOptions\"\370\001\n\033ExportTranscriptionRespon" +
-      "se\022\030\n\007content\030\001 \001(\tR\007content\022\035\n\nmedia_ty" +
-      "pe\030\002 \001(\tR\tmediaType\022%\n\016file_extension\030\003 " +
-      "\001(\tR\rfileExtension\0225\n\004info\030\004 \001(\0132!.sofer" +
-      ".batch.v1.TranscriptionInfoR\004info\022\033\n\tcue" +
-      "_count\030\005 \001(\005R\010cueCount\022%\n\016binary_content" +
-      "\030\006 \001(\014R\rbinaryContent\"J\n\035GetTranscriptio" +
-      "nStatusRequest\022)\n\020transcription_id\030\001 \001(\t" +
-      "R\017transcriptionId\"r\n\036GetTranscriptionSta" +
-      "tusResponse\022P\n\022transcription_info\030\001 \001(\0132" +
-      "!.sofer.batch.v1.TranscriptionInfoR\021tran" +
-      "scriptionInfo\"\023\n\021GetBalanceRequest\"G\n\022Ge" +
-      "tBalanceResponse\0221\n\007balance\030\001 \001(\0132\027.sofe" +
-      "r.batch.v1.BalanceR\007balance\"\215\002\n\007Balance\022" +
-      ".\n\023total_balance_cents\030\001 \001(\003R\021totalBalan" +
-      "ceCents\0226\n\027available_balance_cents\030\002 \001(\003" +
-      "R\025availableBalanceCents\0222\n\025pending_balan" +
-      "ce_cents\030\003 \001(\003R\023pendingBalanceCents\0225\n\027a" +
-      "ll_time_deposits_cents\030\004 \001(\003R\024allTimeDep" +
-      "ositsCents\022/\n\024all_time_spend_cents\030\005 \001(\003" +
-      "R\021allTimeSpendCents\"\332\001\n\023EstimateCostRequ" +
-      "est\022.\n\004work\030\001 \001(\0162\032.sofer.batch.v1.Coste" +
-      "dWorkR\004work\022-\n\004info\030\002 \001(\0132\031.sofer.batch." +
-      "v1.BatchInfoR\004info\022@\n\raudio_sources\030\003 \003(" +
-      "\0132\033.sofer.batch.v1.AudioSourceR\014audioSou" +
-      "rces\022\"\n\rbatch_file_id\030\004 \001(\tR\013batchFileId" +
-      "\"\344\001\n\010ItemCost\022\033\n\taudio_url\030\001 \001(\tR\010audioU" +
-      "rl\022$\n\016client_item_id\030\002 \001(\tR\014clientItemId" +
-      "\022)\n\020duration_seconds\030\003 \001(\001R\017durationSeco" +
-      "nds\022$\n\016cents_per_hour\030\004 \001(\005R\014centsPerHou" +
-      "r\022\035\n\ncost_cents\030\005 \001(\003R\tcostCents\022%\n\016spea" +
-      "ker_labels\030\006 \001(\010R\rspeakerLabels\"\246\001\n\024Esti" +
-      "mateCostResponse\022.\n\005items\030\001 \003(\0132\030.sofer." +
-      "batch.v1.ItemCostR\005items\022(\n\020total_cost_c" +
-      "ents\030\002 \001(\003R\016totalCostCents\0224\n\026total_dura" +
-      "tion_seconds\030\003 \001(\001R\024totalDurationSeconds" +
-      "\"\355\002\n\031ListTranscriptionsRequest\022\033\n\tpage_s" +
-      "ize\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001(\tR" +
-      "\tpageToken\022:\n\006states\030\003 \003(\0162\".sofer.batch" +
-      ".v1.TranscriptionStateR\006states\022%\n\016title_" +
-      "contains\030\004 \001(\tR\rtitleContains\022D\n\rcreated" +
-      "_after\030\005 \001(\0132\032.google.protobuf.Timestamp" +
-      "H\000R\014createdAfter\210\001\001\022F\n\016created_before\030\006 " +
-      "\001(\0132\032.google.protobuf.TimestampH\001R\rcreat" +
-      "edBefore\210\001\001B\020\n\016_created_afterB\021\n\017_create" +
-      "d_before\"\221\001\n\024TranscriptionSummary\022)\n\020tra" +
-      "nscription_id\030\001 \001(\tR\017transcriptionId\022\024\n\005" +
-      "title\030\002 \001(\tR\005title\0228\n\005state\030\003 \001(\0162\".sofe" +
-      "r.batch.v1.TranscriptionStateR\005state\"\222\001\n" +
-      "\032ListTranscriptionsResponse\022L\n\016transcrip" +
-      "tions\030\001 \003(\0132$.sofer.batch.v1.Transcripti" +
-      "onSummaryR\016transcriptions\022&\n\017next_page_t" +
-      "oken\030\002 \001(\tR\rnextPageToken\"&\n\022ExtractLink" +
-      "Request\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023ExtractLin" +
-      "kResponse\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024" +
-      "\n\005title\030\002 \001(\tR\005title\022\037\n\013file_format\030\003 \001(" +
-      "\tR\nfileFormat\022\033\n\tfile_name\030\004 \001(\tR\010fileNa" +
-      "me\"\033\n\031ListSupportedSitesRequest\"5\n\rSuppo" +
-      "rtedSite\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(" +
-      "\tR\003url\"Q\n\032ListSupportedSitesResponse\0223\n\005" +
-      "sites\030\001 \003(\0132\035.sofer.batch.v1.SupportedSi" +
-      "teR\005sites\"\242\001\n\032CreateTranscriptionRequest" +
-      "\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022-\n\004info\030" +
-      "\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004info\022\033" +
-      "\n\taudio_url\030\003 \001(\tR\010audioUrl\022\031\n\010page_url\030" +
-      "\004 \001(\tR\007pageUrl\"H\n\033CreateTranscriptionRes" +
-      "ponse\022)\n\020transcription_id\030\001 \001(\tR\017transcr" +
-      "iptionId\"\201\001\n\032UploadTranscriptionRequest\022" +
-      "C\n\006header\030\001 \001(\0132).sofer.batch.v1.UploadT" +
-      "ranscriptionHeaderH\000R\006header\022\026\n\005chunk\030\002 " +
-      "\001(\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTranscrip" +
-      "tionHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequestI" +
-      "d\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.BatchIn" +
-      "foR\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n" +
-      "\014content_type\030\004 \001(\tR\013contentType\"g\n\033Uplo" +
-      "adTranscriptionResponse\022)\n\020transcription" +
-      "_id\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_bytes" +
-      "\030\002 \001(\003R\tsizeBytes\"F\n\031WatchTranscriptionR" +
-      "equest\022)\n\020transcription_id\030\001 \001(\tR\017transc" +
-      "riptionId\"\253\001\n\032WatchTranscriptionResponse" +
-      "\022P\n\022transcription_info\030\001 \001(\0132!.sofer.bat" +
-      "ch.v1.TranscriptionInfoR\021transcriptionIn" +
-      "fo\022;\n\013observed_at\030\002 \001(\0132\032.google.protobu" +
-      "f.TimestampR\nobservedAt\"\335\001\n\016CaptionOptio" +
-      "ns\0223\n\023max_line_characters\030\001 \001(\005H\000R\021maxLi" +
-      "neCharacters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001" +
-      "H\001R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labels\030\003" +
-      " \001(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_line_ch" +
-      "aractersB\022\n\020_max_cue_secondsB\021\n\017_speaker" +
-      "_labels\":\n\024WatchManifestRequest\022\"\n\rbatch" +
-      "_file_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchMan" +
-      "ifestResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
-      "batch.v1.ManifestR\010manifest\022;\n\013observed_" +
-      "at\030\002 \001(\0132\032.google.protobuf.TimestampR\nob" +
-      "servedAt*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_U" +
-      "NSPECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATC" +
-      "H\020\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022$\n C" +
-      "OSTED_WORK_SINGLE_TRANSCRIPTION\020\0032\203\021\n\031Ba" +
-      "tchTranscriptionService\022V\n\013CreateBatch\022\"" +
-      ".sofer.batch.v1.CreateBatchRequest\032#.sof" +
-      "er.batch.v1.CreateBatchResponse\022_\n\016Uploa" +
-      "dManifest\022%.sofer.batch.v1.UploadManifes" +
-      "tRequest\032&.sofer.batch.v1.UploadManifest" +
-      "Response\022t\n\025CreateManifestFromRss\022,.sofe" +
-      "r.batch.v1.CreateManifestFromRssRequest\032" +
-      "-.sofer.batch.v1.CreateManifestFromRssRe" +
-      "sponse\022V\n\013GetManifest\022\".sofer.batch.v1.G" +
-      "etManifestRequest\032#.sofer.batch.v1.GetMa" +
-      "nifestResponse\022\\\n\rListManifests\022$.sofer." +
-      "batch.v1.ListManifestsRequest\032%.sofer.ba" +
-      "tch.v1.ListManifestsResponse\022_\n\016GetBatch" +
-      "Status\022%.sofer.batch.v1.GetBatchStatusRe" +
-      "quest\032&.sofer.batch.v1.GetBatchStatusRes" +
-      "ponse\022g\n\020WatchBatchStatus\022\'.sofer.batch." +
-      "v1.WatchBatchStatusRequest\032(.sofer.batch" +
-      ".v1.WatchBatchStatusResponse0\001\022y\n\026Stream" +
-      "BatchTranscripts\022-.sofer.batch.v1.Stream" +
-      "BatchTranscriptsRequest\032..sofer.batch.v1" +
-      ".StreamBatchTranscriptsResponse0\001\022Y\n\014Get" +
-      "BatchItem\022#.sofer.batch.v1.GetBatchItemR" +
-      "equest\032$.sofer.batch.v1.GetBatchItemResp" +
-      "onse\022e\n\020GetTranscription\022\'.sofer.batch.v" +
-      "1.GetTranscriptionRequest\032(.sofer.batch." +
-      "v1.GetTranscriptionResponse\022n\n\023ExportTra" +
-      "nscription\022*.sofer.batch.v1.ExportTransc" +
-      "riptionRequest\032+.sofer.batch.v1.ExportTr" +
-      "anscriptionResponse\022w\n\026GetTranscriptionS" +
-      "tatus\022-.sofer.batch.v1.GetTranscriptionS" +
-      "tatusRequest\032..sofer.batch.v1.GetTranscr" +
-      "iptionStatusResponse\022S\n\nGetBalance\022!.sof" +
-      "er.batch.v1.GetBalanceRequest\032\".sofer.ba" +
-      "tch.v1.GetBalanceResponse\022Y\n\014EstimateCos" +
-      "t\022#.sofer.batch.v1.EstimateCostRequest\032$" +
-      ".sofer.batch.v1.EstimateCostResponse\022k\n\022" +
-      "ListTranscriptions\022).sofer.batch.v1.List" +
-      "TranscriptionsRequest\032*.sofer.batch.v1.L" +
-      "istTranscriptionsResponse\022V\n\013ExtractLink" +
-      "\022\".sofer.batch.v1.ExtractLinkRequest\032#.s" +
-      "ofer.batch.v1.ExtractLinkResponse\022k\n\022Lis" +
-      "tSupportedSites\022).sofer.batch.v1.ListSup" +
-      "portedSitesRequest\032*.sofer.batch.v1.List" +
-      "SupportedSitesResponse\022n\n\023CreateTranscri" +
-      "ption\022*.sofer.batch.v1.CreateTranscripti" +
-      "onRequest\032+.sofer.batch.v1.CreateTranscr" +
-      "iptionResponse\022p\n\023UploadTranscription\022*." +
-      "sofer.batch.v1.UploadTranscriptionReques" +
-      "t\032+.sofer.batch.v1.UploadTranscriptionRe" +
-      "sponse(\001\022m\n\022WatchTranscription\022).sofer.b" +
-      "atch.v1.WatchTranscriptionRequest\032*.sofe" +
-      "r.batch.v1.WatchTranscriptionResponse0\001\022" +
-      "^\n\rWatchManifest\022$.sofer.batch.v1.WatchM" +
-      "anifestRequest\032%.sofer.batch.v1.WatchMan" +
-      "ifestResponse0\001BQ\n\021ai.sofer.batch.v1B\021Ba" +
-      "tchServiceProtoP\001Z\'sofer.ai/gateway/sofe" +
-      "r/batch/v1;batchv1b\006proto3"
+      "terHebrewWordFormat\0224\n\026skip_transcriptio" +
+      "n_ids\030\003 \003(\tR\024skipTranscriptionIds\022!\n\014res" +
+      "ume_token\030\004 \001(\tR\013resumeToken\"\207\002\n\036StreamB" +
+      "atchTranscriptsResponse\0225\n\004info\030\001 \001(\0132!." +
+      "sofer.batch.v1.TranscriptionInfoR\004info\022C" +
+      "\n\rtranscription\030\002 \001(\0132\035.sofer.batch.v1.T" +
+      "ranscriptionR\rtranscription\022%\n\016finished_" +
+      "count\030\003 \001(\005R\rfinishedCount\022\037\n\013total_coun" +
+      "t\030\004 \001(\005R\ntotalCount\022!\n\014resume_token\030\005 \001(" +
+      "\tR\013resumeToken\"V\n\023GetBatchItemRequest\022\031\n" +
+      "\010batch_id\030\001 \001(\tR\007batchId\022$\n\016client_item_" +
+      "id\030\002 \001(\tR\014clientItemId\"h\n\024GetBatchItemRe" +
+      "sponse\022P\n\022transcription_info\030\001 \001(\0132!.sof" +
+      "er.batch.v1.TranscriptionInfoR\021transcrip" +
+      "tionInfo\"\241\001\n\027GetTranscriptionRequest\022)\n\020" +
+      "transcription_id\030\001 \001(\tR\017transcriptionId\022" +
+      "[\n\031filter_hebrew_word_format\030\002 \001(\0162 .sof" +
+      "er.batch.v1.HebrewWordFormatR\026filterHebr" +
+      "ewWordFormat\"_\n\030GetTranscriptionResponse" +
+      "\022C\n\rtranscription\030\001 \001(\0132\035.sofer.batch.v1" +
+      ".TranscriptionR\rtranscription\"\243\002\n\032Export" +
+      "TranscriptionRequest\022)\n\020transcription_id" +
+      "\030\001 \001(\tR\017transcriptionId\0224\n\006format\030\002 \001(\0162" +
+      "\034.sofer.batch.v1.ExportFormatR\006format\022[\n" +
+      "\031filter_hebrew_word_format\030\003 \001(\0162 .sofer" +
+      ".batch.v1.HebrewWordFormatR\026filterHebrew" +
+      "WordFormat\022G\n\017caption_options\030\004 \001(\0132\036.so" +
+      "fer.batch.v1.CaptionOptionsR\016captionOpti" +
+      "ons\"\370\001\n\033ExportTranscriptionResponse\022\030\n\007c" +
+      "ontent\030\001 \001(\tR\007content\022\035\n\nmedia_type\030\002 \001(" +
+      "\tR\tmediaType\022%\n\016file_extension\030\003 \001(\tR\rfi" +
+      "leExtension\0225\n\004info\030\004 \001(\0132!.sofer.batch." +
+      "v1.TranscriptionInfoR\004info\022\033\n\tcue_count\030" +
+      "\005 \001(\005R\010cueCount\022%\n\016binary_content\030\006 \001(\014R" +
+      "\rbinaryContent\"J\n\035GetTranscriptionStatus" +
+      "Request\022)\n\020transcription_id\030\001 \001(\tR\017trans" +
+      "criptionId\"r\n\036GetTranscriptionStatusResp" +
+      "onse\022P\n\022transcription_info\030\001 \001(\0132!.sofer" +
+      ".batch.v1.TranscriptionInfoR\021transcripti" +
+      "onInfo\"\023\n\021GetBalanceRequest\"G\n\022GetBalanc" +
+      "eResponse\0221\n\007balance\030\001 \001(\0132\027.sofer.batch" +
+      ".v1.BalanceR\007balance\"\215\002\n\007Balance\022.\n\023tota" +
+      "l_balance_cents\030\001 \001(\003R\021totalBalanceCents" +
+      "\0226\n\027available_balance_cents\030\002 \001(\003R\025avail" +
+      "ableBalanceCents\0222\n\025pending_balance_cent" +
+      "s\030\003 \001(\003R\023pendingBalanceCents\0225\n\027all_time" +
+      "_deposits_cents\030\004 \001(\003R\024allTimeDepositsCe" +
+      "nts\022/\n\024all_time_spend_cents\030\005 \001(\003R\021allTi" +
+      "meSpendCents\"\332\001\n\023EstimateCostRequest\022.\n\004" +
+      "work\030\001 \001(\0162\032.sofer.batch.v1.CostedWorkR\004" +
+      "work\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.Batc" +
+      "hInfoR\004info\022@\n\raudio_sources\030\003 \003(\0132\033.sof" +
+      "er.batch.v1.AudioSourceR\014audioSources\022\"\n" +
+      "\rbatch_file_id\030\004 \001(\tR\013batchFileId\"\344\001\n\010It" +
+      "emCost\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022$\n\016c" +
+      "lient_item_id\030\002 \001(\tR\014clientItemId\022)\n\020dur" +
+      "ation_seconds\030\003 \001(\001R\017durationSeconds\022$\n\016" +
+      "cents_per_hour\030\004 \001(\005R\014centsPerHour\022\035\n\nco" +
+      "st_cents\030\005 \001(\003R\tcostCents\022%\n\016speaker_lab" +
+      "els\030\006 \001(\010R\rspeakerLabels\"\246\001\n\024EstimateCos" +
+      "tResponse\022.\n\005items\030\001 \003(\0132\030.sofer.batch.v" +
+      "1.ItemCostR\005items\022(\n\020total_cost_cents\030\002 " +
+      "\001(\003R\016totalCostCents\0224\n\026total_duration_se" +
+      "conds\030\003 \001(\001R\024totalDurationSeconds\"\355\002\n\031Li" +
+      "stTranscriptionsRequest\022\033\n\tpage_size\030\001 \001" +
+      "(\005R\010pageSize\022\035\n\npage_token\030\002 \001(\tR\tpageTo" +
+      "ken\022:\n\006states\030\003 \003(\0162\".sofer.batch.v1.Tra" +
+      "nscriptionStateR\006states\022%\n\016title_contain" +
+      "s\030\004 \001(\tR\rtitleContains\022D\n\rcreated_after\030" +
+      "\005 \001(\0132\032.google.protobuf.TimestampH\000R\014cre" +
+      "atedAfter\210\001\001\022F\n\016created_before\030\006 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampH\001R\rcreatedBefor" +
+      "e\210\001\001B\020\n\016_created_afterB\021\n\017_created_befor" +
+      "e\"\221\001\n\024TranscriptionSummary\022)\n\020transcript" +
+      "ion_id\030\001 \001(\tR\017transcriptionId\022\024\n\005title\030\002" +
+      " \001(\tR\005title\0228\n\005state\030\003 \001(\0162\".sofer.batch" +
+      ".v1.TranscriptionStateR\005state\"\222\001\n\032ListTr" +
+      "anscriptionsResponse\022L\n\016transcriptions\030\001" +
+      " \003(\0132$.sofer.batch.v1.TranscriptionSumma" +
+      "ryR\016transcriptions\022&\n\017next_page_token\030\002 " +
+      "\001(\tR\rnextPageToken\"&\n\022ExtractLinkRequest" +
+      "\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023ExtractLinkRespon" +
+      "se\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024\n\005title" +
+      "\030\002 \001(\tR\005title\022\037\n\013file_format\030\003 \001(\tR\nfile" +
+      "Format\022\033\n\tfile_name\030\004 \001(\tR\010fileName\"\033\n\031L" +
+      "istSupportedSitesRequest\"5\n\rSupportedSit" +
+      "e\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"" +
+      "Q\n\032ListSupportedSitesResponse\0223\n\005sites\030\001" +
+      " \003(\0132\035.sofer.batch.v1.SupportedSiteR\005sit" +
+      "es\"\242\001\n\032CreateTranscriptionRequest\022\035\n\nreq" +
+      "uest_id\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031" +
+      ".sofer.batch.v1.BatchInfoR\004info\022\033\n\taudio" +
+      "_url\030\003 \001(\tR\010audioUrl\022\031\n\010page_url\030\004 \001(\tR\007" +
+      "pageUrl\"H\n\033CreateTranscriptionResponse\022)" +
+      "\n\020transcription_id\030\001 \001(\tR\017transcriptionI" +
+      "d\"\201\001\n\032UploadTranscriptionRequest\022C\n\006head" +
+      "er\030\001 \001(\0132).sofer.batch.v1.UploadTranscri" +
+      "ptionHeaderH\000R\006header\022\026\n\005chunk\030\002 \001(\014H\000R\005" +
+      "chunkB\006\n\004part\"\251\001\n\031UploadTranscriptionHea" +
+      "der\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022-\n\004in" +
+      "fo\030\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004inf" +
+      "o\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n\014conten" +
+      "t_type\030\004 \001(\tR\013contentType\"g\n\033UploadTrans" +
+      "criptionResponse\022)\n\020transcription_id\030\001 \001" +
+      "(\tR\017transcriptionId\022\035\n\nsize_bytes\030\002 \001(\003R" +
+      "\tsizeBytes\"F\n\031WatchTranscriptionRequest\022" +
+      ")\n\020transcription_id\030\001 \001(\tR\017transcription" +
+      "Id\"\253\001\n\032WatchTranscriptionResponse\022P\n\022tra" +
+      "nscription_info\030\001 \001(\0132!.sofer.batch.v1.T" +
+      "ranscriptionInfoR\021transcriptionInfo\022;\n\013o" +
+      "bserved_at\030\002 \001(\0132\032.google.protobuf.Times" +
+      "tampR\nobservedAt\"\335\001\n\016CaptionOptions\0223\n\023m" +
+      "ax_line_characters\030\001 \001(\005H\000R\021maxLineChara" +
+      "cters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001H\001R\rmax" +
+      "CueSeconds\210\001\001\022*\n\016speaker_labels\030\003 \001(\010H\002R" +
+      "\rspeakerLabels\210\001\001B\026\n\024_max_line_character" +
+      "sB\022\n\020_max_cue_secondsB\021\n\017_speaker_labels" +
+      "\":\n\024WatchManifestRequest\022\"\n\rbatch_file_i" +
+      "d\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchManifestRe" +
+      "sponse\0224\n\010manifest\030\001 \001(\0132\030.sofer.batch.v" +
+      "1.ManifestR\010manifest\022;\n\013observed_at\030\002 \001(" +
+      "\0132\032.google.protobuf.TimestampR\nobservedA" +
+      "t*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_UNSPECIF" +
+      "IED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATCH\020\001\022\036\n\032" +
+      "COSTED_WORK_STANDARD_BATCH\020\002\022$\n COSTED_W" +
+      "ORK_SINGLE_TRANSCRIPTION\020\0032\203\021\n\031BatchTran" +
+      "scriptionService\022V\n\013CreateBatch\022\".sofer." +
+      "batch.v1.CreateBatchRequest\032#.sofer.batc" +
+      "h.v1.CreateBatchResponse\022_\n\016UploadManife" +
+      "st\022%.sofer.batch.v1.UploadManifestReques" +
+      "t\032&.sofer.batch.v1.UploadManifestRespons" +
+      "e\022t\n\025CreateManifestFromRss\022,.sofer.batch" +
+      ".v1.CreateManifestFromRssRequest\032-.sofer" +
+      ".batch.v1.CreateManifestFromRssResponse\022" +
+      "V\n\013GetManifest\022\".sofer.batch.v1.GetManif" +
+      "estRequest\032#.sofer.batch.v1.GetManifestR" +
+      "esponse\022\\\n\rListManifests\022$.sofer.batch.v" +
+      "1.ListManifestsRequest\032%.sofer.batch.v1." +
+      "ListManifestsResponse\022_\n\016GetBatchStatus\022" +
+      "%.sofer.batch.v1.GetBatchStatusRequest\032&" +
+      ".sofer.batch.v1.GetBatchStatusResponse\022g" +
+      "\n\020WatchBatchStatus\022\'.sofer.batch.v1.Watc" +
+      "hBatchStatusRequest\032(.sofer.batch.v1.Wat" +
+      "chBatchStatusResponse0\001\022y\n\026StreamBatchTr" +
+      "anscripts\022-.sofer.batch.v1.StreamBatchTr" +
+      "anscriptsRequest\032..sofer.batch.v1.Stream" +
+      "BatchTranscriptsResponse0\001\022Y\n\014GetBatchIt" +
+      "em\022#.sofer.batch.v1.GetBatchItemRequest\032" +
+      "$.sofer.batch.v1.GetBatchItemResponse\022e\n" +
+      "\020GetTranscription\022\'.sofer.batch.v1.GetTr" +
+      "anscriptionRequest\032(.sofer.batch.v1.GetT" +
+      "ranscriptionResponse\022n\n\023ExportTranscript" +
+      "ion\022*.sofer.batch.v1.ExportTranscription" +
+      "Request\032+.sofer.batch.v1.ExportTranscrip" +
+      "tionResponse\022w\n\026GetTranscriptionStatus\022-" +
+      ".sofer.batch.v1.GetTranscriptionStatusRe" +
+      "quest\032..sofer.batch.v1.GetTranscriptionS" +
+      "tatusResponse\022S\n\nGetBalance\022!.sofer.batc" +
+      "h.v1.GetBalanceRequest\032\".sofer.batch.v1." +
+      "GetBalanceResponse\022Y\n\014EstimateCost\022#.sof" +
+      "er.batch.v1.EstimateCostRequest\032$.sofer." +
+      "batch.v1.EstimateCostResponse\022k\n\022ListTra" +
+      "nscriptions\022).sofer.batch.v1.ListTranscr" +
+      "iptionsRequest\032*.sofer.batch.v1.ListTran" +
+      "scriptionsResponse\022V\n\013ExtractLink\022\".sofe" +
+      "r.batch.v1.ExtractLinkRequest\032#.sofer.ba" +
+      "tch.v1.ExtractLinkResponse\022k\n\022ListSuppor" +
+      "tedSites\022).sofer.batch.v1.ListSupportedS" +
+      "itesRequest\032*.sofer.batch.v1.ListSupport" +
+      "edSitesResponse\022n\n\023CreateTranscription\022*" +
+      ".sofer.batch.v1.CreateTranscriptionReque" +
+      "st\032+.sofer.batch.v1.CreateTranscriptionR" +
+      "esponse\022p\n\023UploadTranscription\022*.sofer.b" +
+      "atch.v1.UploadTranscriptionRequest\032+.sof" +
+      "er.batch.v1.UploadTranscriptionResponse(" +
+      "\001\022m\n\022WatchTranscription\022).sofer.batch.v1" +
+      ".WatchTranscriptionRequest\032*.sofer.batch" +
+      ".v1.WatchTranscriptionResponse0\001\022^\n\rWatc" +
+      "hManifest\022$.sofer.batch.v1.WatchManifest" +
+      "Request\032%.sofer.batch.v1.WatchManifestRe" +
+      "sponse0\001BQ\n\021ai.sofer.batch.v1B\021BatchServ" +
+      "iceProtoP\001Z\'sofer.ai/gateway/sofer/batch" +
+      "/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -595,25 +600,25 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_WatchBatchStatusRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_WatchBatchStatusRequest_descriptor,
-        new java.lang.String[] { "BatchId", });
+        new java.lang.String[] { "BatchId", "ResumeToken", });
     internal_static_sofer_batch_v1_WatchBatchStatusResponse_descriptor =
       getDescriptor().getMessageTypes().get(14);
     internal_static_sofer_batch_v1_WatchBatchStatusResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_WatchBatchStatusResponse_descriptor,
-        new java.lang.String[] { "BatchStatus", });
+        new java.lang.String[] { "BatchStatus", "ResumeToken", "Events", });
     internal_static_sofer_batch_v1_StreamBatchTranscriptsRequest_descriptor =
       getDescriptor().getMessageTypes().get(15);
     internal_static_sofer_batch_v1_StreamBatchTranscriptsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_StreamBatchTranscriptsRequest_descriptor,
-        new java.lang.String[] { "BatchId", "FilterHebrewWordFormat", "SkipTranscriptionIds", });
+        new java.lang.String[] { "BatchId", "FilterHebrewWordFormat", "SkipTranscriptionIds", "ResumeToken", });
     internal_static_sofer_batch_v1_StreamBatchTranscriptsResponse_descriptor =
       getDescriptor().getMessageTypes().get(16);
     internal_static_sofer_batch_v1_StreamBatchTranscriptsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_StreamBatchTranscriptsResponse_descriptor,
-        new java.lang.String[] { "Info", "Transcription", "FinishedCount", "TotalCount", });
+        new java.lang.String[] { "Info", "Transcription", "FinishedCount", "TotalCount", "ResumeToken", });
     internal_static_sofer_batch_v1_GetBatchItemRequest_descriptor =
       getDescriptor().getMessageTypes().get(17);
     internal_static_sofer_batch_v1_GetBatchItemRequest_fieldAccessorTable = new
