@@ -105,9 +105,12 @@ class ConnectCallContext:
 
     def encode(self, message: Message | bytes) -> bytes:
         """protobuf's JSON form (proto3 JSON mapping, lowerCamelCase names) for a JSON call,
-        its binary form otherwise; bytes pass as they are."""
+        its binary form otherwise. Bytes are an answer the servicer keeps encoded (a shared
+        status): they pass as they are in binary, and are read back for JSON."""
         if isinstance(message, bytes):
-            return message
+            if self._codec != JSON:
+                return message
+            message = self._ctx.method.output.FromString(message)
         if self._codec == JSON:
             text: str = json_format.MessageToJson(message, indent=None)
             return text.encode()
