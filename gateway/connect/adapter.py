@@ -107,15 +107,12 @@ class ConnectCallContext:
         """protobuf's JSON form (proto3 JSON mapping, lowerCamelCase names) for a JSON call,
         its binary form otherwise. Bytes are an answer the servicer keeps encoded (a shared
         status): they pass as they are in binary, and are read back for JSON."""
+        if self._codec != JSON:
+            return message if isinstance(message, bytes) else message.SerializeToString()
         if isinstance(message, bytes):
-            if self._codec != JSON:
-                return message
             message = self._ctx.method.output.FromString(message)
-        if self._codec == JSON:
-            text: str = json_format.MessageToJson(message, indent=None)
-            return text.encode()
-        data: bytes = message.SerializeToString()
-        return data
+        text: str = json_format.MessageToJson(message, indent=None)
+        return text.encode()
 
     async def send_initial_metadata(self, metadata: Metadata) -> None:
         """Response headers: sent with the first message (a stream) or the answer (unary)."""
