@@ -109,9 +109,10 @@ class ConnectCallContext:
         status): they pass as they are in binary, and are read back for JSON."""
         if self._codec != JSON:
             return message if isinstance(message, bytes) else message.SerializeToString()
-        if isinstance(message, bytes):
-            message = self._ctx.method.output.FromString(message)
-        text: str = json_format.MessageToJson(message, indent=None)
+        answer: Message = (
+            self._ctx.method.output.FromString(message) if isinstance(message, bytes) else message
+        )
+        text: str = json_format.MessageToJson(answer, indent=None)
         return text.encode()
 
     async def send_initial_metadata(self, metadata: Metadata) -> None:
