@@ -36,7 +36,7 @@ from google.protobuf.message import DecodeError, Message
 from google.protobuf.message_factory import GetMessageClass
 from protobuf.wkt import Any as AnyDetail
 
-from gateway.contract.errors import GatewayError
+from gateway.contract.errors import GatewayError, Reason
 from gateway.server.call_context import CallContext, Metadata
 from gateway.server.decoding import UndecodableRequest
 
@@ -132,12 +132,44 @@ class ConnectCallContext:
         raise to_connect_error(error)
 
 
+class BodyRefused(ConnectError):
+    """A request body the HTTP layer refused (too large, too slow): the ConnectError the
+    runtime answers with where it reads the body itself, and the GatewayError the frame ends
+    the call with where the servicer reads it (an upload's later messages)."""
+
+    def __init__(self, error: GatewayError) -> None:
+        status = error.to_status()
+        details = [
+            ErrorDetail(AnyDetail(type_url=d.type_url, value=d.value)) for d in status.details
+        ]
+        super().__init__(connect_code(error.code), error.message, details)
+        self.error = error
+
+
 def to_connect_error(error: GatewayError) -> ConnectError:
     """The ConnectError of `error`: the same code, message and google.rpc details (ErrorInfo
     first) as the gRPC side's `grpc-status-details-bin`, in Connect's error body."""
-    status = error.to_status()
-    details = [ErrorDetail(AnyDetail(type_url=d.type_url, value=d.value)) for d in status.details]
-    return ConnectError(connect_code(error.code), error.message, details)
+    return BodyRefused(error)
+
+
+def grpc_code(code: Code) -> grpc.StatusCode:
+    """gRPC's name of a Connect code."""
+    if code is Code.CANCELED:
+        return grpc.StatusCode.CANCELLED
+    return grpc.StatusCode[code.name]
+
+
+async def _read_requests(requests: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    """An upload's request stream as the frame reads it: a body the HTTP layer refused, or one
+    the runtime could not read (a truncated envelope, ...), ends the call with a GatewayError
+    (its summary line, its ErrorInfo), never INTERNAL."""
+    try:
+        async for request in requests:
+            yield request
+    except BodyRefused as exc:
+        raise exc.error from None
+    except ConnectError as exc:
+        raise GatewayError(grpc_code(exc.code), Reason.REQUEST_INVALID, exc.message) from None
 
 
 def connect_code(code: grpc.StatusCode) -> Code:
@@ -221,7 +253,7 @@ def endpoints(
         if kind is StreamType.SERVER_STREAM:
             mapped[path] = Endpoint.server_stream(info, _streaming(serve, context_of))
         elif kind is StreamType.CLIENT_STREAM:
-            mapped[path] = Endpoint.client_stream(info, _unary(serve, context_of))
+            mapped[path] = Endpoint.client_stream(info, _upload(serve, context_of))
         else:
             mapped[path] = Endpoint.unary(info, _unary(serve, context_of))
     return mapped
@@ -240,6 +272,15 @@ def _unary(
 ) -> Callable[[Any, RequestContext[Any, Any]], Awaitable[Any]]:
     async def method(request: Any, ctx: RequestContext[Any, Any]) -> Any:
         return await serve(request, context_of(ctx))
+
+    return method
+
+
+def _upload(
+    serve: Callable[[Any, CallContext], Awaitable[Any]], context_of: ContextOf
+) -> Callable[[AsyncIterator[Any], RequestContext[Any, Any]], Awaitable[Any]]:
+    async def method(requests: AsyncIterator[Any], ctx: RequestContext[Any, Any]) -> Any:
+        return await serve(_read_requests(requests), context_of(ctx))
 
     return method
 

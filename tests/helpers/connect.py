@@ -22,6 +22,7 @@ import struct
 from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any
 
+import aiohttp
 import grpc
 import httpx
 from google.protobuf import any_pb2, json_format
@@ -75,7 +76,9 @@ class ConnectStub:
         self.codec = codec
         self.client = client
         for rpc in SERVICE.methods:
-            method = _Stream(self, rpc) if rpc.server_streaming else _Unary(self, rpc)
+            method: Any = _Stream(self, rpc) if rpc.server_streaming else _Unary(self, rpc)
+            if rpc.client_streaming:
+                method = _Upload(self, rpc)
             setattr(self, rpc.name, method)
 
     def __getattr__(self, name: str) -> Any:
@@ -178,6 +181,47 @@ class UnaryCall:
         except grpc.aio.AioRpcError as error:
             return error.code()
         return grpc.StatusCode.OK
+
+
+class _Upload(_Unary):
+    """A client-streaming RPC: its messages enveloped in one request body (Connect's
+    streaming protocol), its one answer in the streaming response's frames."""
+
+    async def _call(
+        self, call: UnaryCall, request: Any, metadata: Any, seconds: float | None
+    ) -> Any:
+        stub = self.stub
+
+        async def body() -> AsyncIterator[bytes]:  # sent as the messages come
+            async for message in request:
+                payload = stub.encode(message)
+                yield struct.pack(">BI", 0, len(payload)) + payload
+
+        headers = stub.headers(metadata, seconds, f"application/connect+{stub.codec}")
+        # aiohttp, not httpx: it writes the body in a task of its own while it reads the
+        # answer, so an upload the server refuses midway (a stalled client) gets its answer.
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(stub.url + self.path, data=body(), headers=headers) as answer,
+        ):
+            call.initial = list(answer.headers.items())
+            content = await answer.read()
+            if answer.status != 200:
+                raise error_from(json.loads(content), call.initial, [])
+        data, response = content, None
+        while data:
+            flags, size = struct.unpack(">BI", data[:5])
+            frame, data = data[5 : 5 + size], data[5 + size :]
+            if not flags & END_STREAM:
+                response = stub.decode(frame, self.output)
+                continue
+            end = json.loads(frame)
+            for key, values in (end.get("metadata") or {}).items():
+                call.trailing.extend((key, v) for v in values)
+            if end.get("error") is not None:
+                raise error_from(end["error"], call.initial, call.trailing)
+        assert response is not None, "the answer carried no message"
+        return response
 
 
 class _Stream:
