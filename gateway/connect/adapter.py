@@ -21,6 +21,7 @@ import base64
 import contextlib
 import dataclasses
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, NoReturn
 
 import grpc
@@ -37,6 +38,7 @@ from google.protobuf.message_factory import GetMessageClass
 from protobuf.wkt import Any as AnyDetail
 
 from gateway.contract.errors import GatewayError, Reason
+from gateway.observability import tracing
 from gateway.server.call_context import CallContext, Metadata
 from gateway.server.decoding import UndecodableRequest
 
@@ -267,11 +269,18 @@ def _stream_type(rpc: MethodDescriptor) -> StreamType:
     return StreamType.SERVER_STREAM if rpc.server_streaming else StreamType.UNARY
 
 
+def _span(ctx: RequestContext[Any, Any], context: CallContext) -> AbstractContextManager[object]:
+    path = f"/{ctx.method.service_name}/{ctx.method.name}"
+    return tracing.http_server_span(path, context.protocol, ctx.request_headers.allitems())
+
+
 def _unary(
     serve: Callable[[Any, CallContext], Awaitable[Any]], context_of: ContextOf
 ) -> Callable[[Any, RequestContext[Any, Any]], Awaitable[Any]]:
     async def method(request: Any, ctx: RequestContext[Any, Any]) -> Any:
-        return await serve(request, context_of(ctx))
+        context = context_of(ctx)
+        with _span(ctx, context):
+            return await serve(request, context)
 
     return method
 
@@ -280,7 +289,9 @@ def _upload(
     serve: Callable[[Any, CallContext], Awaitable[Any]], context_of: ContextOf
 ) -> Callable[[AsyncIterator[Any], RequestContext[Any, Any]], Awaitable[Any]]:
     async def method(requests: AsyncIterator[Any], ctx: RequestContext[Any, Any]) -> Any:
-        return await serve(_read_requests(requests), context_of(ctx))
+        context = context_of(ctx)
+        with _span(ctx, context):
+            return await serve(_read_requests(requests), context)
 
     return method
 
@@ -289,10 +300,12 @@ def _streaming(
     serve: Callable[[Any, CallContext], AsyncGenerator[Any, None]], context_of: ContextOf
 ) -> Callable[[Any, RequestContext[Any, Any]], AsyncIterator[Any]]:
     async def method(request: Any, ctx: RequestContext[Any, Any]) -> AsyncIterator[Any]:
+        context = context_of(ctx)
         # Closed with this generator, however the runtime stops reading it: the servicer's
         # stream (its frame's summary line) ends now, not later in the loop's finalizer.
-        async with contextlib.aclosing(serve(request, context_of(ctx))) as responses:
-            async for response in responses:
-                yield response
+        with _span(ctx, context):
+            async with contextlib.aclosing(serve(request, context)) as responses:
+                async for response in responses:
+                    yield response
 
     return method
