@@ -26,6 +26,7 @@ from gateway.config import GatewayConfig
 from gateway.connect.server import faces_of
 from gateway.server.process import Gateway
 from tests.conftest import TOKEN
+from tests.helpers import REPO
 from tests.helpers.calls import batch_request, eventually, rpc_lines
 from tests.helpers.connect import SERVICE, ConnectStub
 from tests.helpers.metrics import scrape
@@ -304,3 +305,59 @@ async def test_the_protocol_is_named_in_the_log_line_and_the_metrics(
         ),
     )
     assert seen.value("sofer_gateway_rpcs_total", method="CreateBatch", protocol="grpc") == 0
+
+
+async def buf_curl(*args: str) -> tuple[int, str]:
+    """`buf curl` (from node_modules) with the protos as its schema: (status, output)."""
+    process = await asyncio.create_subprocess_exec(
+        str(REPO / "node_modules" / ".bin" / "buf"),
+        "curl",
+        "--schema",
+        str(REPO / "protos"),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=REPO,
+    )
+    out, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+async def test_buf_curl_watches_over_connect(url: str, client: httpx.AsyncClient) -> None:
+    """An independent Connect client (`buf curl --protocol connect`) reads WatchBatchStatus to
+    COMPLETED: the streaming framing is Connect's own."""
+    batch_id = await created(url, client)
+    status, out = await buf_curl(
+        "--protocol",
+        "connect",
+        "-H",
+        f"authorization: Bearer {TOKEN}",
+        "-d",
+        json.dumps({"batch_id": batch_id}),
+        f"{url}{PATH}/WatchBatchStatus",
+    )
+    assert status == 0, out
+    assert out.rstrip().endswith("}")
+    assert "BATCH_STATE_COMPLETED" in out
+
+
+async def test_grpc_web_answers_with_the_same_error(url: str) -> None:
+    """gRPC-Web (`buf curl --protocol grpcweb`) gets the same code, message and details as
+    Connect and gRPC for a bad request."""
+    status, out = await buf_curl(
+        "--protocol",
+        "grpcweb",
+        "-H",
+        f"authorization: Bearer {TOKEN}",
+        "-d",
+        '{"batch_id": "nope"}',
+        f"{url}{PATH}/GetBatchStatus",
+    )
+    assert status != 0
+    error = json.loads(out[out.index("{") :])
+    assert error["code"] == "invalid_argument"
+    assert [d["type"] for d in error["details"]] == [
+        "google.rpc.ErrorInfo",
+        "google.rpc.BadRequest",
+    ]
