@@ -15,6 +15,8 @@ import struct
 import time
 from collections.abc import AsyncIterator
 
+import h2.errors
+import h2.settings
 import httpx
 import pytest
 from google.rpc import error_details_pb2
@@ -23,10 +25,14 @@ from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.conftest import TOKEN
 from tests.helpers.connect import SERVICE
+from tests.helpers.raw_h2 import RawConnection
 
 PATH = f"/{SERVICE.full_name}"
 LIMIT = 64 * 1024
 BODY_TIMEOUT = 0.5
+STREAMS = 8
+"""--max-concurrent-streams in this module."""
+JSON = "application/json"
 ANSWER_WITHIN = 10.0
 """Seconds any answer here must come in (a hang fails the test rather than the suite)."""
 
@@ -39,6 +45,7 @@ def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
         http_listen="127.0.0.1:0",
         max_receive_message_bytes=LIMIT,
         request_message_timeout=BODY_TIMEOUT,
+        max_concurrent_streams=STREAMS,
     )
 
 
@@ -287,3 +294,52 @@ async def test_callers_that_go_away_mid_body_leave_the_port_serving(
         raw.close()
     await assert_serving(client)
     assert "Traceback" not in logs.getvalue()
+
+
+# -- HTTP/2 ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def h2c(port: int) -> AsyncIterator[RawConnection]:
+    """One raw HTTP/2 connection (prior knowledge) to the HTTP port, closed afterwards."""
+    connection = await RawConnection.open(f"127.0.0.1:{port}")
+    try:
+        await connection.handshake()
+        yield connection
+    finally:
+        await connection.close()
+
+
+async def test_an_http2_stream_that_never_sends_its_body_is_answered(
+    h2c: RawConnection,
+) -> None:
+    """An HTTP/2 stream whose HEADERS promise a body that never comes is answered 504
+    (DEADLINE_EXCEEDED, REQUEST_MESSAGE_TIMEOUT) after --request-message-timeout, on Connect
+    and on gRPC over the HTTP port alike, not held while the connection lives."""
+    started = time.monotonic()
+    connect = h2c.start(f"{PATH}/GetBatchStatus", b'{"batch', end=False, content_type=JSON)
+    grpc_stream = h2c.start(f"{PATH}/WatchBatchStatus", b"\x00\x00\x00\x00\x10ab", end=False)
+    answer = await h2c.answer(connect)
+    assert answer.headers[":status"] == "504"
+    assert answer.at - started >= BODY_TIMEOUT / 2
+    answer = await h2c.answer(grpc_stream)
+    assert answer.headers["grpc-status"] == "4"  # DEADLINE_EXCEEDED
+    assert answer.error_info().reason == "REQUEST_MESSAGE_TIMEOUT"
+
+
+async def test_more_http2_streams_than_allowed_are_refused(
+    h2c: RawConnection, client: httpx.AsyncClient
+) -> None:
+    """One connection opening more streams than --max-concurrent-streams (which the port
+    advertises) is closed (GOAWAY, PROTOCOL_ERROR): it holds nothing more, and the port keeps
+    serving others."""
+    assert h2c.settings[h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS] == STREAMS
+    h2c.ignore_stream_limit()
+    opened = [
+        h2c.start(f"{PATH}/GetBatchStatus", b"{", end=False, content_type=JSON)
+        for _ in range(STREAMS + 5)
+    ]
+    await h2c.wait(lambda: h2c.terminated is not None)
+    assert h2c.terminated is h2.errors.ErrorCodes.PROTOCOL_ERROR
+    assert len(opened) == STREAMS + 5
+    await assert_serving(client)
