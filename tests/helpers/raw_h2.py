@@ -83,7 +83,7 @@ class RawConnection:
 
     def _record(self, event: h2.events.Event) -> None:
         if isinstance(event, h2.events.ConnectionTerminated):
-            self.terminated = h2.errors.ErrorCodes(event.error_code)
+            self.terminated = h2.errors.ErrorCodes(event.error_code or 0)
             return
         if isinstance(event, h2.events.RemoteSettingsChanged):
             self.settings.update({k: v.new_value for k, v in event.changed_settings.items()})
