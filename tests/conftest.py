@@ -135,7 +135,16 @@ async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
 
 
 @pytest.fixture
-async def stub(channel: grpc.aio.Channel, gateway: Gateway, protocol: str) -> AsyncIterator[Any]:
+def connect_codec() -> str:
+    """The form the Connect `stub` sends messages in: JSON (what curl and browsers send), or
+    "proto" where a module overrides it."""
+    return "json"
+
+
+@pytest.fixture
+async def stub(
+    channel: grpc.aio.Channel, gateway: Gateway, protocol: str, connect_codec: str
+) -> AsyncIterator[Any]:
     """A BatchTranscriptionService stub on the test's channel; for `protocol` "connect", a
     Connect client of the same methods on the gateway's HTTP port (tests/helpers/connect.py)."""
     if protocol == "grpc":
@@ -143,5 +152,6 @@ async def stub(channel: grpc.aio.Channel, gateway: Gateway, protocol: str) -> As
         return
     from tests.helpers.connect import ConnectStub
 
+    url = f"http://127.0.0.1:{gateway.faces[0].port}"
     async with httpx.AsyncClient() as client:
-        yield ConnectStub(f"http://127.0.0.1:{gateway.faces[0].port}", client=client)
+        yield ConnectStub(url, client=client, codec=connect_codec)
