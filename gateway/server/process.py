@@ -406,6 +406,7 @@ class Gateway:
             caller_tokens=callers.tokens,
             health_port=self.health_port or None,
             metrics_port=self.metrics_port or None,
+            http_port=self.faces[0].port if self.faces else None,  # --- connect ---
             event_loop=type(asyncio.get_running_loop()).__module__.partition(".")[0],
         )
 
