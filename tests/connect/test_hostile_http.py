@@ -343,3 +343,37 @@ async def test_more_http2_streams_than_allowed_are_refused(
     assert h2c.terminated is h2.errors.ErrorCodes.PROTOCOL_ERROR
     assert len(opened) == STREAMS + 5
     await assert_serving(client)
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: -5\r\n\r\n",
+        b"POST "
+        + PATH.encode()
+        + b"/GetBatchStatus HTTP/1.1\r\nx-big: "
+        + b"a" * 70_000
+        + b"\r\n\r\n",
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64,  # a TLS hello, in plaintext
+    ],
+    ids=["not-http", "negative-length", "huge-header", "tls-hello"],
+)
+async def test_malformed_http_is_refused_by_the_server(
+    port: int, client: httpx.AsyncClient, logs: io.StringIO, request_bytes: bytes
+) -> None:
+    """What is not HTTP, or breaks its limits before a request exists (a header past 16 KiB),
+    is answered 4xx or the connection closed by the HTTP server itself: no call, no
+    traceback, and the port keeps serving."""
+    raw = await Raw.open(port)
+    try:
+        await raw.send(request_bytes)
+        async with asyncio.timeout(ANSWER_WITHIN):
+            answer = await raw.reader.read(65536)
+    finally:
+        raw.close()
+    if answer:
+        status = int(answer.split(b" ", 2)[1])
+        assert 400 <= status < 500, answer[:200]
+    await assert_serving(client)
+    assert "Traceback" not in logs.getvalue()
