@@ -5,12 +5,14 @@ is."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
+from gateway import config
 from gateway.config import ConfigError, GatewayConfig
 from gateway.connect.server import cors_origins
 from gateway.server.process import Gateway
@@ -19,12 +21,13 @@ from tests.helpers.connect import SERVICE
 
 PATH = f"/{SERVICE.full_name}/ListSupportedSites"
 APP = "https://app.example.com"
+LOCAL = "http://localhost:5173"
 
 
 @pytest.fixture
 def gateway_config(gateway_config: GatewayConfig, request: pytest.FixtureRequest) -> GatewayConfig:
     """The HTTP port on, with the test's allowed origins (APP and a local page by default)."""
-    origins = getattr(request, "param", f"{APP}, http://localhost:5173")
+    origins = getattr(request, "param", f"{APP}, {LOCAL}")
     return dataclasses.replace(gateway_config, http_listen="127.0.0.1:0", http_cors_origin=origins)
 
 
@@ -101,3 +104,16 @@ def test_an_origin_that_is_not_an_origin_is_refused_naming_the_flag(flag: str) -
     with an error naming the flag (a browser sends scheme://host[:port] exactly)."""
     with pytest.raises(ConfigError, match="--http-cors-origin"):
         cors_origins(flag)
+
+
+def test_the_origin_flag_repeats_and_the_environment_lists_with_commas() -> None:
+    """`--http-cors-origin A --http-cors-origin B` allows both, as does
+    SOFER_GATEWAY_HTTP_CORS_ORIGIN="A,B"; the flag wins over the variable."""
+    parser = argparse.ArgumentParser()
+    config.add_arguments(parser)
+    args = parser.parse_args(["--http-cors-origin", APP, "--http-cors-origin", LOCAL])
+    assert cors_origins(config.from_args(args, {}).http_cors_origin) == [APP, LOCAL]
+    environ = {"SOFER_GATEWAY_HTTP_CORS_ORIGIN": f"{LOCAL},{APP}"}
+    from_env = config.from_args(parser.parse_args([]), environ)
+    assert cors_origins(from_env.http_cors_origin) == [LOCAL, APP]
+    assert cors_origins(config.from_args(args, environ).http_cors_origin) == [APP, LOCAL]
