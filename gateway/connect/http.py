@@ -17,7 +17,9 @@ the call's codec for its CallContext.
   need; from any other origin 403, with no CORS header. Answers to allowed origins expose the
   headers Connect, gRPC-Web and the gateway send (`grpc-status`, `x-request-id`, ...).
 - the call's scope is kept in a context variable for `call_context` (the codec a GET names in its
-  query string is not in connectrpc's RequestContext).
+  query string is not in connectrpc's RequestContext);
+- `routes`: other ASGI applications at paths of their own (a document the port serves beside
+  the service), behind the same CORS.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import time
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -100,9 +102,11 @@ class Guard:
         *,
         streaming_uploads: Iterable[str] = (),
         cors_origins: Iterable[str] = (),
+        routes: Mapping[str, App] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._app = app
+        self._routes = dict(routes or {})
         self._limits = limits
         self._uploads = frozenset(streaming_uploads)
         self._origins = frozenset(cors_origins)
@@ -121,6 +125,10 @@ class Guard:
         if allowed:
             assert origin is not None
             send = _exposing(send, origin)
+        route = self._routes.get(scope["path"])
+        if route is not None:  # a document of the port's own (GET), beside the service
+            await route(scope, receive, send)
+            return
         body = _Body(receive, self._limits, self._clock, upload=scope["path"] in self._uploads)
         announced = headers.get("content-length", "")
         if announced.isdigit() and int(announced) > body.limit:

@@ -28,7 +28,7 @@ from hypercorn.config import Config
 
 from gateway.config import ConfigError, GatewayConfig
 from gateway.connect.adapter import CODECS, endpoints
-from gateway.connect.http import Guard, Limits, call_context
+from gateway.connect.http import App, Guard, Limits, call_context
 from gateway.server.process import FaceStarter
 from gateway.server.tls import TlsMaterial
 
@@ -80,8 +80,14 @@ class HttpFace:
             self._task.cancel()
 
 
-def build_app(servicer: object, service: ServiceDescriptor, config: GatewayConfig) -> Guard:
-    """The ASGI application of the HTTP port: the Guard in front of the Connect service."""
+def build_app(
+    servicer: object,
+    service: ServiceDescriptor,
+    config: GatewayConfig,
+    routes: Mapping[str, App] | None = None,
+) -> Guard:
+    """The ASGI application of the HTTP port: the Guard in front of the Connect service, and
+    `routes` (other ASGI applications by path, e.g. a document) beside it."""
     app = ServiceApplication(servicer, service, config.max_receive_message_bytes)
     uploads = [f"/{service.full_name}/{m.name}" for m in service.methods if m.client_streaming]
     return Guard(
@@ -93,6 +99,7 @@ def build_app(servicer: object, service: ServiceDescriptor, config: GatewayConfi
         ),
         streaming_uploads=uploads,
         cors_origins=cors_origins(config.http_cors_origin),
+        routes=routes,
     )
 
 

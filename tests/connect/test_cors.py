@@ -14,6 +14,7 @@ import pytest
 
 from gateway import config
 from gateway.config import ConfigError, GatewayConfig
+from gateway.connect.http import Guard, Limits, Receive, Scope, Send
 from gateway.connect.server import cors_origins
 from gateway.server.process import Gateway
 from tests.conftest import TOKEN
@@ -117,3 +118,26 @@ def test_the_origin_flag_repeats_and_the_environment_lists_with_commas() -> None
     from_env = config.from_args(parser.parse_args([]), environ)
     assert cors_origins(from_env.http_cors_origin) == [LOCAL, APP]
     assert cors_origins(config.from_args(args, environ).http_cors_origin) == [APP, LOCAL]
+
+
+async def test_a_route_beside_the_service_answers_with_the_same_cors() -> None:
+    """An application at a path of its own (a document the port serves beside the service)
+    answers its GET, with the CORS headers of an allowed origin; other paths go to the
+    service."""
+
+    async def document(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def service(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limits = Limits(max_message_bytes=10, max_upload_bytes=10, body_timeout=1.0)
+    guard = Guard(service, limits, cors_origins=[APP], routes={"/document.json": document})
+    transport = httpx.ASGITransport(app=guard)
+    async with httpx.AsyncClient(transport=transport, base_url="http://port") as client:
+        answer = await client.get("/document.json", headers={"origin": APP})
+        assert (answer.status_code, answer.content) == (200, b"{}")
+        assert answer.headers["access-control-allow-origin"] == APP
+        assert (await client.get("/elsewhere")).status_code == 418
