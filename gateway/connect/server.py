@@ -36,6 +36,8 @@ log = structlog.get_logger("gateway.connect.server")
 
 KEEP_ALIVE_SECONDS = 75.0
 """Seconds an idle HTTP/1.1 connection is kept (longer than common proxies' 60 s)."""
+NO_REQUEST_LIMIT = 2**62
+"""Requests a connection may carry: no limit."""
 
 
 class ServiceApplication(ConnectASGIApplication[object]):
@@ -133,6 +135,10 @@ async def start_http(
     hyper.alpn_protocols = ["h2", "http/1.1"]
     hyper.h2_max_concurrent_streams = config.max_concurrent_streams
     hyper.keep_alive_timeout = KEEP_ALIVE_SECONDS
+    # Hypercorn closes a connection after 1,000 requests by default: an HTTP/2 client's
+    # requests in flight then fail on the GOAWAY. The gRPC port never does (max-connection-age
+    # off), and neither does this one.
+    hyper.keep_alive_max_requests = NO_REQUEST_LIMIT
     hyper.graceful_timeout = config.shutdown_grace
     hyper.errorlog = logging.getLogger("gateway.connect.hypercorn")
     hyper.accesslog = None

@@ -361,3 +361,20 @@ async def test_grpc_web_answers_with_the_same_error(url: str) -> None:
         "google.rpc.ErrorInfo",
         "google.rpc.BadRequest",
     ]
+
+
+async def test_one_http2_connection_carries_many_calls(url: str) -> None:
+    """Past a thousand calls on one HTTP/2 connection the port still answers: it does not
+    close a connection after a number of requests (Hypercorn's default did, failing calls in
+    flight)."""
+    async with httpx.AsyncClient(http1=False, http2=True, timeout=30.0) as client:
+        batch_id = await created(url, client)
+        body = json.dumps({"batch_id": batch_id}).encode()
+        headers = {"content-type": "application/json", "authorization": f"Bearer {TOKEN}"}
+
+        async def read() -> int:
+            answer = await client.post(f"{url}{PATH}/GetBatchStatus", content=body, headers=headers)
+            return answer.status_code
+
+        for _ in range(55):  # 1,100 calls, 20 at a time
+            assert await asyncio.gather(*(read() for _ in range(20))) == [200] * 20
