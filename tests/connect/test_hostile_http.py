@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import gzip
 import io
 import json
 import struct
@@ -377,3 +378,22 @@ async def test_malformed_http_is_refused_by_the_server(
         assert 400 <= status < 500, answer[:200]
     await assert_serving(client)
     assert "Traceback" not in logs.getvalue()
+
+
+async def test_a_compressed_body_is_bounded_as_it_inflates(client: httpx.AsyncClient) -> None:
+    """A small gzip body that inflates past the limit (a decompression bomb) is refused
+    resource_exhausted while it inflates, never inflated whole."""
+    bomb = gzip.compress(b'{"batch_id": "' + b"0" * (100 * LIMIT) + b'"}')
+    assert len(bomb) < LIMIT
+    answer = await client.post(
+        f"{PATH}/GetBatchStatus",
+        content=bomb,
+        headers={
+            "content-type": JSON,
+            "content-encoding": "gzip",
+            "authorization": f"Bearer {TOKEN}",
+        },
+    )
+    assert answer.status_code == 429, answer.text
+    assert answer.json()["code"] == "resource_exhausted"
+    await assert_serving(client)
