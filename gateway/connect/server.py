@@ -1,6 +1,6 @@
 """The HTTP port (--http-listen): the batch service over Connect, served by Hypercorn.
 
-`start_http(servicer, config, tls)` builds the ASGI application (connectrpc's
+`start_http(servicer, service, config, tls)` builds the ASGI application (connectrpc's
 `ConnectASGIApplication` over the servicer's methods, behind gateway.connect.http's `Guard`) and
 serves it with Hypercorn on its own socket: HTTP/1.1 and HTTP/2 (h2c with prior knowledge in
 plaintext, ALPN h2/http/1.1 with TLS), with the gRPC port's TLS flags, message size limits,
@@ -14,6 +14,7 @@ the content type), so a browser can use gRPC-Web as well as Connect; docs/connec
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import socket
 import ssl
@@ -155,7 +156,9 @@ async def start_http(
         serve(cast(Any, app), hyper, shutdown_trigger=stopping.wait, mode="asgi"),
         name="http port",
     )
-    await asyncio.sleep(0)  # let it take the socket before anyone connects
+    # The socket listens already: a connection that comes before Hypercorn serves waits in its
+    # backlog. Should Hypercorn stop before it was asked to, the log says so at once.
+    task.add_done_callback(functools.partial(_ended, stopping))
     log.info(
         "http port serving",
         address=f"{config.http_listen.rpartition(':')[0]}:{port}",
@@ -164,6 +167,12 @@ async def start_http(
         cors_origins=len(cors_origins(config.http_cors_origin)),
     )
     return HttpFace(task, stopping, port)
+
+
+def _ended(stopping: asyncio.Event, task: asyncio.Task[None]) -> None:
+    if stopping.is_set() or task.cancelled():
+        return
+    log.error("http port stopped by itself", error=repr(task.exception()))
 
 
 def faces_of(config: GatewayConfig) -> list[FaceStarter]:
