@@ -62,9 +62,10 @@ lock-upgrade: LOCK_ARGS := --upgrade
 lock-upgrade: lock
 
 ## The gateway with the embedded sandbox upstream, ready for a client (the README's clients
-## included: `buf curl` comes from node_modules).
+## included: `buf curl` comes from node_modules): gRPC on 127.0.0.1:50051, and the same service
+## over HTTP (Connect, gRPC-Web: curl, browsers; docs/connect.md) on 127.0.0.1:8080.
 run: $(STAMP) node-deps
-	$(BIN)/sofer-gateway serve
+	$(BIN)/sofer-gateway serve --http-listen 127.0.0.1:8080
 
 ## Everything green: the whole test suite (the Node interop test needs node-deps; the Go and Java
 ## clients' tests need polyglot-tools; the Redis tests need redis-server, which they start

@@ -44,6 +44,7 @@ def _flag(
     zero_ok: bool = False,
     metavar: str | None = None,
     upstream: str | None = None,
+    repeatable: bool = False,
 ) -> Any:
     """A setting with a `serve` flag of the same name (`--default-timeout` for default_timeout).
 
@@ -60,6 +61,7 @@ def _flag(
             "zero_ok": zero_ok,
             "metavar": metavar,
             "upstream": upstream,
+            "repeatable": repeatable,
         },
     )
 
@@ -312,6 +314,22 @@ class GatewayConfig:
         "without --redis-url: batches whose event logs are kept in memory (the least recently "
         "used goes first; the logs are lost on restart)",
     )
+    # --- connect ---
+    http_listen: str = _flag(
+        "",
+        "also serve the batch service over HTTP on this HOST:PORT: Connect (JSON and protobuf, "
+        "GET for side-effect-free reads), gRPC-Web and gRPC, HTTP/1.1 and HTTP/2, with the gRPC "
+        "port's TLS, limits and credentials (docs/connect.md); empty = off",
+        metavar="HOST:PORT",
+    )
+    http_cors_origin: str = _flag(
+        "",
+        "with --http-listen: a browser origin allowed to call it (CORS), e.g. "
+        "https://app.example.com; repeat the flag (or separate with commas) for more; none "
+        "by default",
+        metavar="ORIGIN",
+        repeatable=True,
+    )
 
     @property
     def embedded_sandbox(self) -> bool:
@@ -387,6 +405,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if type(f.default) is bool:
             parser.add_argument(flag, action="store_const", const=True, help=help_text)
             continue
+        if f.metadata.get("repeatable"):  # --- connect --- each use adds one (comma-joined)
+            parser.add_argument(
+                flag, action="append", metavar=f.metadata["metavar"], help=help_text
+            )
+            continue
         parser.add_argument(
             flag, type=_parser_of(f), default=None, metavar=f.metadata["metavar"], help=help_text
         )
@@ -403,6 +426,8 @@ def from_args(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     settings: dict[str, Any] = {}
     for f in _flagged():
         given = getattr(args, f.name, None)
+        if isinstance(given, list):  # a repeatable flag's uses
+            given = ",".join(given)
         if given is not None:
             settings[f.name] = given
         elif env_name(f.name) in env:

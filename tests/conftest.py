@@ -9,12 +9,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
+import httpx
 import pytest
 import structlog
 from sofer.batch.v1 import batch_service_pb2_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
+from gateway.connect.server import faces_of
 from gateway.observability.logs import configure_logging
 from gateway.server.process import Gateway
 
@@ -90,9 +92,38 @@ def gateway_config(sandbox: SandboxServer, request: pytest.FixtureRequest) -> Ga
 
 
 @pytest.fixture
-async def gateway(gateway_config: GatewayConfig) -> AsyncIterator[Gateway]:
-    """The real gateway (grpc.aio server) on 127.0.0.1, port 0, in front of the sandbox."""
-    async with Gateway(gateway_config) as running:
+def protocol() -> str:
+    """The protocol the `stub` fixture speaks: "grpc", unless a module runs its cases through
+    both (`pytestmark = BOTH_PROTOCOLS`): then "connect" too, over the gateway's HTTP port."""
+    return "grpc"
+
+
+BOTH_PROTOCOLS = pytest.mark.both_protocols
+"""Runs every test (of a module, as `pytestmark`) that uses a gateway once per protocol: the
+same cases, the same assertions; tests without one run once."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_protocols: run the test once over gRPC and once over Connect"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise `protocol` for the tests marked `both_protocols` that use it."""
+    marked = metafunc.definition.get_closest_marker("both_protocols") is not None
+    if marked and "protocol" in metafunc.fixturenames:
+        metafunc.parametrize("protocol", ["grpc", "connect"])
+
+
+@pytest.fixture
+async def gateway(gateway_config: GatewayConfig, protocol: str) -> AsyncIterator[Gateway]:
+    """The real gateway (grpc.aio server) on 127.0.0.1, port 0, in front of the sandbox; with
+    `http_listen` set, or a `protocol` other than gRPC, its HTTP port too (`gateway.faces`)."""
+    config = gateway_config
+    if protocol != "grpc" and not config.http_listen:
+        config = dataclasses.replace(config, http_listen="127.0.0.1:0")
+    async with Gateway(config, faces_of(config)) as running:
         yield running
 
 
@@ -104,6 +135,23 @@ async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
 
 
 @pytest.fixture
-def stub(channel: grpc.aio.Channel) -> batch_service_pb2_grpc.BatchTranscriptionServiceStub:
-    """A BatchTranscriptionService stub on the test's channel."""
-    return batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
+def connect_codec() -> str:
+    """The form the Connect `stub` sends messages in: JSON (what curl and browsers send), or
+    "proto" where a module overrides it."""
+    return "json"
+
+
+@pytest.fixture
+async def stub(
+    channel: grpc.aio.Channel, gateway: Gateway, protocol: str, connect_codec: str
+) -> AsyncIterator[Any]:
+    """A BatchTranscriptionService stub on the test's channel; for `protocol` "connect", a
+    Connect client of the same methods on the gateway's HTTP port (tests/helpers/connect.py)."""
+    if protocol == "grpc":
+        yield batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
+        return
+    from tests.helpers.connect import ConnectStub
+
+    url = f"http://127.0.0.1:{gateway.faces[0].port}"
+    async with httpx.AsyncClient() as client:
+        yield ConnectStub(url, client=client, codec=connect_codec)

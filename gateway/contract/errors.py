@@ -99,6 +99,9 @@ class Reason(enum.StrEnum):
     # --- issue 23: events ---
     # A stream's resume_token whose events the log no longer holds (gateway.watch.resume)
     RESUME_TOKEN_EXPIRED = "RESUME_TOKEN_EXPIRED"  # noqa: S105 (a reason, not a secret)
+    # --- connect ---
+    # A request body on the HTTP port larger than its limit (gateway.connect.http)
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 
 
 @dataclass(frozen=True)

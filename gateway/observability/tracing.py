@@ -33,7 +33,7 @@ import contextlib
 import itertools
 import os
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Final
@@ -300,9 +300,36 @@ async def _describe_attempt(span: trace.Span, request: RequestInfo) -> None:
         span.set_attribute(_CAPTURED_AUTHORIZATION, REDACTED)
 
 
-def annotate_rpc(request_id: str) -> None:
-    """Put the call's request id on its server span (a no-op when off or not traced)."""
-    trace.get_current_span().set_attribute("sofer.request_id", request_id)
+def annotate_rpc(request_id: str, protocol: str = "grpc") -> None:
+    """Put the call's request id and protocol (grpc, connect, grpc-web) on its server span (a
+    no-op when off or not traced)."""
+    span = trace.get_current_span()
+    span.set_attribute("sofer.request_id", request_id)
+    span.set_attribute("sofer.protocol", protocol)
+
+
+def http_server_span(
+    path: str, protocol: str, headers: Iterable[tuple[str, str]]
+) -> contextlib.AbstractContextManager[object]:
+    """The server span of one call on the HTTP port (gateway.connect): named by its path as the
+    gRPC server span is (`/<service>/<method>`), a child of the caller's W3C `traceparent`,
+    with `sofer.protocol` (connect, grpc-web, grpc); a shared null context when off."""
+    active = _active
+    if active is None:
+        return _OFF
+    carrier = {key.lower(): value for key, value in headers}
+    service, _, method = path.strip("/").rpartition("/")
+    return active.tracer.start_as_current_span(
+        path,
+        context=propagate.extract(carrier),
+        kind=trace.SpanKind.SERVER,
+        attributes={
+            "rpc.system": "connect_rpc",
+            "rpc.service": service,
+            "rpc.method": method,
+            "sofer.protocol": protocol,
+        },
+    )
 
 
 def watch_joined(topic: object) -> int | None:

@@ -1,5 +1,6 @@
 """Credentials end to end: the caller's bearer token, the gateway's configured key, neither, a
-malformed one, and tenants that never see each other's data."""
+malformed one, and tenants that never see each other's data; over gRPC and over Connect alike
+(the credential is the `authorization` header on either port)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
-from tests.conftest import OTHER_TOKEN, TOKEN, bearer
+from tests.conftest import BOTH_PROTOCOLS, OTHER_TOKEN, TOKEN, bearer
 from tests.helpers.calls import (
     assert_error,
     batch_status,
@@ -23,6 +24,7 @@ from tests.helpers.calls import (
 )
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
+pytestmark = BOTH_PROTOCOLS  # every case over gRPC and over Connect (the HTTP port)
 pb = batch_service_pb2
 CONFIGURED_KEY = "gateway-own-key"
 UNKNOWN = "0f0e0d0c-0b0a-4988-8776-655443322110"
@@ -73,10 +75,12 @@ async def test_credentials_are_checked_before_validation(
     ids=["basic", "bearer-alone", "bearer-blank", "two-words", "no-scheme", "too-long"],
 )
 async def test_malformed_authorization_is_unauthenticated(
-    stub: Stub, sandbox: SandboxServer, header: str
+    stub: Stub, sandbox: SandboxServer, header: str, protocol: str
 ) -> None:
     """An authorization value that is not 'Bearer <token>' is UNAUTHENTICATED, reason
     CREDENTIALS_MALFORMED, without an upstream call and without echoing the value."""
+    if protocol == "connect" and header != header.strip():
+        pytest.skip("HTTP/1.1 header values carry no trailing blanks ('Bearer' alone is tested)")
     error = await rpc_error(
         stub.ListManifests(pb.ListManifestsRequest(), metadata=(("authorization", header),))
     )

@@ -9,10 +9,12 @@ import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gateway.config import GatewayConfig
+from gateway.connect.server import faces_of
 from gateway.server.process import Gateway
 from tests.helpers import REPO
 from tests.helpers.processes import run_program
@@ -61,6 +63,38 @@ async def test_buf_curl_creates_a_batch_through_reflection(embedded: Gateway) ->
     answer = json.loads(await run_block(script, REPO))
     assert answer["batchId"]
     assert len(answer["transcriptionIds"]) == 1
+
+
+async def test_curl_creates_a_batch_and_reads_it_by_post_and_get(tmp_path: Path) -> None:
+    """The `curl` block against `make run`'s HTTP port (Connect): the create answers a batch
+    id, and the read answers that batch by POST and by GET alike."""
+    config = GatewayConfig(
+        listen="127.0.0.1:0",
+        upstream_url=None,
+        api_key=None,
+        sandbox_item_seconds=0.3,
+        http_listen="127.0.0.1:0",
+    )
+    async with Gateway(config, faces_of(config)) as running:
+        script = block("curl -sS -H 'content-type: application/json'").replace(
+            "127.0.0.1:8080", f"127.0.0.1:{running.faces[0].port}"
+        )
+        out = await run_block(script, tmp_path)
+    created, by_post, by_get = json_values(out)
+    assert created["batchId"]
+    assert by_post["batchStatus"]["batchId"] == created["batchId"]
+    assert by_get["batchStatus"]["batchId"] == created["batchId"]
+
+
+def json_values(text: str) -> list[Any]:
+    """The JSON values printed one after another (curl ends none with a newline)."""
+    decoder, values, at = json.JSONDecoder(), [], 0
+    while at < len(text):
+        value, at = decoder.raw_decode(text, at)
+        values.append(value)
+        while at < len(text) and text[at].isspace():
+            at += 1
+    return values
 
 
 async def test_the_client_commands_submit_watch_and_fetch(

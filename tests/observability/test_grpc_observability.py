@@ -1,4 +1,5 @@
-"""What operators and callers can trace: the x-request-id round trip, one log line per RPC."""
+"""What operators and callers can trace: the x-request-id round trip, one log line per RPC; over
+gRPC and over Connect alike (the cases with a `stub` run through both)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from sofer_sandbox import SandboxServer
 
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
-from tests.conftest import TOKEN, bearer
+from tests.conftest import BOTH_PROTOCOLS, TOKEN, bearer
 from tests.helpers.calls import (
     REQUEST_ID_KEY,
     assert_error,
@@ -33,6 +34,7 @@ from tests.helpers.calls import (
 )
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
+pytestmark = BOTH_PROTOCOLS  # the tests with a `stub`: over gRPC and over Connect
 pb = batch_service_pb2
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 UNKNOWN = "0f0e0d0c-0b0a-4988-8776-655443322110"

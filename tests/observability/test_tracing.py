@@ -12,6 +12,7 @@ import signal
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import httpx
@@ -33,6 +34,7 @@ from sofer.batch.v1 import batch_service_pb2_grpc as pb_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import ConfigError, GatewayConfig
+from gateway.connect.server import faces_of
 from gateway.observability import tracing
 from gateway.server.process import Gateway
 from gateway.upstream import CallOptions, NotFound, UpstreamClient, UpstreamConfig
@@ -115,9 +117,15 @@ def gateway_config(gateway_config: GatewayConfig) -> GatewayConfig:
 
 
 @pytest.fixture
-async def gateway(traced: Traced, gateway_config: GatewayConfig) -> AsyncIterator[Gateway]:
-    """The real gateway, started after tracing was installed (as the process does)."""
-    async with Gateway(gateway_config) as running:
+async def gateway(
+    traced: Traced, gateway_config: GatewayConfig, protocol: str
+) -> AsyncIterator[Gateway]:
+    """The real gateway, started after tracing was installed (as the process does); its HTTP
+    port too for a `protocol` other than gRPC."""
+    config = gateway_config
+    if protocol != "grpc":
+        config = dataclasses.replace(config, http_listen="127.0.0.1:0")
+    async with Gateway(config, faces_of(config)) as running:
         yield running
 
 
@@ -592,3 +600,28 @@ async def test_serve_exports_over_otlp_http() -> None:
     spans = set(received.spans())
     assert ("gw-under-test", SERVICE + "CreateBatch") in spans
     assert ("gw-under-test", "POST /v1/transcriptions/batch") in spans
+
+
+# -- the HTTP port --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("protocol", ["connect"])
+async def test_a_connect_call_has_a_server_span_naming_its_protocol(
+    traced: Traced, stub: Any, gateway: Gateway
+) -> None:
+    """A call on the HTTP port gets a server span named as a gRPC call's, a child of the
+    caller's `traceparent`, with its protocol (connect) and request id."""
+    metadata = (
+        *bearer(),
+        (REQUEST_ID_KEY, "ticket-4712"),
+        ("traceparent", f"00-{CALLER_TRACE}-{CALLER_SPAN}-01"),
+    )
+    await rpc_error(
+        stub.GetBatchStatus(pb.GetBatchStatusRequest(batch_id=UNKNOWN), metadata=metadata)
+    )
+    server = await traced.server_span(SERVICE + "GetBatchStatus")
+    assert server.kind is SpanKind.SERVER
+    assert server.context.trace_id == int(CALLER_TRACE, 16)
+    assert attribute(server, "sofer.protocol") == "connect"
+    assert attribute(server, "rpc.system") == "connect_rpc"
+    assert attribute(server, "sofer.request_id") == "ticket-4712"

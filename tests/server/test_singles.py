@@ -1,4 +1,5 @@
-"""CreateTranscription, UploadTranscription and WatchTranscription against the real sandbox."""
+"""CreateTranscription, UploadTranscription and WatchTranscription against the real sandbox, over
+gRPC and over Connect alike (each case runs through both; the upload as a Connect client stream)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sofer_sandbox import SandboxServer
 
 from gateway.server.process import Gateway
 from gateway.server.singles import transcription_id_for
-from tests.conftest import TOKEN, bearer
+from tests.conftest import BOTH_PROTOCOLS, TOKEN, bearer
 from tests.helpers.calls import (
     assert_error,
     error_info,
@@ -27,6 +28,7 @@ from tests.helpers.calls import (
     upstream_count,
 )
 
+pytestmark = BOTH_PROTOCOLS
 POST = "POST /v1/transcriptions/"
 AUDIO = "https://e.com/lecture-{}.mp3"
 

@@ -24,13 +24,14 @@ from gateway.server.process import Gateway
 from gateway.upstream import BatchFileDetail
 from gateway.watch.hub import Observed
 from gateway.watch.subjects import MANIFESTS
-from tests.conftest import OTHER_TOKEN, TOKEN, bearer
+from tests.conftest import BOTH_PROTOCOLS, OTHER_TOKEN, TOKEN, bearer
 from tests.helpers.calls import assert_error, field_violations, rpc_error, source
 from tests.helpers.clock import FakeTime
 from tests.helpers.hub import sandbox_hub
 from tests.helpers.sandbox_http import client, upload_json
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
+pytestmark = BOTH_PROTOCOLS  # the tests with a `stub`: over gRPC and over Connect
 UNKNOWN = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 PENDING = batch_pb2.MANIFEST_STATUS_PENDING_VALIDATION
 

@@ -452,7 +452,7 @@ public final class BatchServiceProto {
       "t*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_UNSPECIF" +
       "IED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATCH\020\001\022\036\n\032" +
       "COSTED_WORK_STANDARD_BATCH\020\002\022$\n COSTED_W" +
-      "ORK_SINGLE_TRANSCRIPTION\020\0032\203\021\n\031BatchTran" +
+      "ORK_SINGLE_TRANSCRIPTION\020\0032\277\021\n\031BatchTran" +
       "scriptionService\022V\n\013CreateBatch\022\".sofer." +
       "batch.v1.CreateBatchRequest\032#.sofer.batc" +
       "h.v1.CreateBatchResponse\022_\n\016UploadManife" +
@@ -461,55 +461,56 @@ public final class BatchServiceProto {
       "e\022t\n\025CreateManifestFromRss\022,.sofer.batch" +
       ".v1.CreateManifestFromRssRequest\032-.sofer" +
       ".batch.v1.CreateManifestFromRssResponse\022" +
-      "V\n\013GetManifest\022\".sofer.batch.v1.GetManif" +
+      "[\n\013GetManifest\022\".sofer.batch.v1.GetManif" +
       "estRequest\032#.sofer.batch.v1.GetManifestR" +
-      "esponse\022\\\n\rListManifests\022$.sofer.batch.v" +
-      "1.ListManifestsRequest\032%.sofer.batch.v1." +
-      "ListManifestsResponse\022_\n\016GetBatchStatus\022" +
-      "%.sofer.batch.v1.GetBatchStatusRequest\032&" +
-      ".sofer.batch.v1.GetBatchStatusResponse\022g" +
-      "\n\020WatchBatchStatus\022\'.sofer.batch.v1.Watc" +
-      "hBatchStatusRequest\032(.sofer.batch.v1.Wat" +
-      "chBatchStatusResponse0\001\022y\n\026StreamBatchTr" +
-      "anscripts\022-.sofer.batch.v1.StreamBatchTr" +
-      "anscriptsRequest\032..sofer.batch.v1.Stream" +
-      "BatchTranscriptsResponse0\001\022Y\n\014GetBatchIt" +
-      "em\022#.sofer.batch.v1.GetBatchItemRequest\032" +
-      "$.sofer.batch.v1.GetBatchItemResponse\022e\n" +
-      "\020GetTranscription\022\'.sofer.batch.v1.GetTr" +
-      "anscriptionRequest\032(.sofer.batch.v1.GetT" +
-      "ranscriptionResponse\022n\n\023ExportTranscript" +
-      "ion\022*.sofer.batch.v1.ExportTranscription" +
-      "Request\032+.sofer.batch.v1.ExportTranscrip" +
-      "tionResponse\022w\n\026GetTranscriptionStatus\022-" +
-      ".sofer.batch.v1.GetTranscriptionStatusRe" +
-      "quest\032..sofer.batch.v1.GetTranscriptionS" +
-      "tatusResponse\022S\n\nGetBalance\022!.sofer.batc" +
-      "h.v1.GetBalanceRequest\032\".sofer.batch.v1." +
-      "GetBalanceResponse\022Y\n\014EstimateCost\022#.sof" +
+      "esponse\"\003\220\002\001\022a\n\rListManifests\022$.sofer.ba" +
+      "tch.v1.ListManifestsRequest\032%.sofer.batc" +
+      "h.v1.ListManifestsResponse\"\003\220\002\001\022d\n\016GetBa" +
+      "tchStatus\022%.sofer.batch.v1.GetBatchStatu" +
+      "sRequest\032&.sofer.batch.v1.GetBatchStatus" +
+      "Response\"\003\220\002\001\022g\n\020WatchBatchStatus\022\'.sofe" +
+      "r.batch.v1.WatchBatchStatusRequest\032(.sof" +
+      "er.batch.v1.WatchBatchStatusResponse0\001\022y" +
+      "\n\026StreamBatchTranscripts\022-.sofer.batch.v" +
+      "1.StreamBatchTranscriptsRequest\032..sofer." +
+      "batch.v1.StreamBatchTranscriptsResponse0" +
+      "\001\022^\n\014GetBatchItem\022#.sofer.batch.v1.GetBa" +
+      "tchItemRequest\032$.sofer.batch.v1.GetBatch" +
+      "ItemResponse\"\003\220\002\001\022j\n\020GetTranscription\022\'." +
+      "sofer.batch.v1.GetTranscriptionRequest\032(" +
+      ".sofer.batch.v1.GetTranscriptionResponse" +
+      "\"\003\220\002\001\022s\n\023ExportTranscription\022*.sofer.bat" +
+      "ch.v1.ExportTranscriptionRequest\032+.sofer" +
+      ".batch.v1.ExportTranscriptionResponse\"\003\220" +
+      "\002\001\022|\n\026GetTranscriptionStatus\022-.sofer.bat" +
+      "ch.v1.GetTranscriptionStatusRequest\032..so" +
+      "fer.batch.v1.GetTranscriptionStatusRespo" +
+      "nse\"\003\220\002\001\022X\n\nGetBalance\022!.sofer.batch.v1." +
+      "GetBalanceRequest\032\".sofer.batch.v1.GetBa" +
+      "lanceResponse\"\003\220\002\001\022^\n\014EstimateCost\022#.sof" +
       "er.batch.v1.EstimateCostRequest\032$.sofer." +
-      "batch.v1.EstimateCostResponse\022k\n\022ListTra" +
-      "nscriptions\022).sofer.batch.v1.ListTranscr" +
-      "iptionsRequest\032*.sofer.batch.v1.ListTran" +
-      "scriptionsResponse\022V\n\013ExtractLink\022\".sofe" +
-      "r.batch.v1.ExtractLinkRequest\032#.sofer.ba" +
-      "tch.v1.ExtractLinkResponse\022k\n\022ListSuppor" +
-      "tedSites\022).sofer.batch.v1.ListSupportedS" +
-      "itesRequest\032*.sofer.batch.v1.ListSupport" +
-      "edSitesResponse\022n\n\023CreateTranscription\022*" +
-      ".sofer.batch.v1.CreateTranscriptionReque" +
-      "st\032+.sofer.batch.v1.CreateTranscriptionR" +
-      "esponse\022p\n\023UploadTranscription\022*.sofer.b" +
-      "atch.v1.UploadTranscriptionRequest\032+.sof" +
-      "er.batch.v1.UploadTranscriptionResponse(" +
-      "\001\022m\n\022WatchTranscription\022).sofer.batch.v1" +
-      ".WatchTranscriptionRequest\032*.sofer.batch" +
-      ".v1.WatchTranscriptionResponse0\001\022^\n\rWatc" +
-      "hManifest\022$.sofer.batch.v1.WatchManifest" +
-      "Request\032%.sofer.batch.v1.WatchManifestRe" +
-      "sponse0\001BQ\n\021ai.sofer.batch.v1B\021BatchServ" +
-      "iceProtoP\001Z\'sofer.ai/gateway/sofer/batch" +
-      "/v1;batchv1b\006proto3"
+      "batch.v1.EstimateCostResponse\"\003\220\002\001\022p\n\022Li" +
+      "stTranscriptions\022).sofer.batch.v1.ListTr" +
+      "anscriptionsRequest\032*.sofer.batch.v1.Lis" +
+      "tTranscriptionsResponse\"\003\220\002\001\022[\n\013ExtractL" +
+      "ink\022\".sofer.batch.v1.ExtractLinkRequest\032" +
+      "#.sofer.batch.v1.ExtractLinkResponse\"\003\220\002" +
+      "\001\022p\n\022ListSupportedSites\022).sofer.batch.v1" +
+      ".ListSupportedSitesRequest\032*.sofer.batch" +
+      ".v1.ListSupportedSitesResponse\"\003\220\002\001\022n\n\023C" +
+      "reateTranscription\022*.sofer.batch.v1.Crea" +
+      "teTranscriptionRequest\032+.sofer.batch.v1." +
+      "CreateTranscriptionResponse\022p\n\023UploadTra" +
+      "nscription\022*.sofer.batch.v1.UploadTransc" +
+      "riptionRequest\032+.sofer.batch.v1.UploadTr" +
+      "anscriptionResponse(\001\022m\n\022WatchTranscript" +
+      "ion\022).sofer.batch.v1.WatchTranscriptionR" +
+      "equest\032*.sofer.batch.v1.WatchTranscripti" +
+      "onResponse0\001\022^\n\rWatchManifest\022$.sofer.ba" +
+      "tch.v1.WatchManifestRequest\032%.sofer.batc" +
+      "h.v1.WatchManifestResponse0\001BQ\n\021ai.sofer" +
+      ".batch.v1B\021BatchServiceProtoP\001Z\'sofer.ai" +
+      "/gateway/sofer/batch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
