@@ -138,19 +138,25 @@ lint: $(STAMP) buf-lint buf-breaking
 ## a relative link to it); the Go and Java clients in generated/go/ and generated/java/ (buf
 ## generate, as buf.gen.yaml says; the Go and Java generators are Debian's, from
 ## polyglot-tools); the TypeScript code in generated/ts/, with google/rpc's error details, which
-## the package clients/ts/ ships (buf.gen.ts.yaml).
+## the package clients/ts/ ships (buf.gen.ts.yaml); and the OpenAPI document of the Connect
+## JSON endpoints, $(OPENAPI) (package data of the wheel, served at /openapi.json;
+## docs/openapi.md), which tools/connect_openapi.py writes from the descriptor set `buf build`
+## makes of protos/ (with source info: the proto comments become its descriptions).
+OPENAPI := gateway/connect/openapi.json
 generate: $(STAMP) node-deps polyglot-tools
 	rm -rf generated/sofer
 	$(BIN)/python -m grpc_tools.protoc -Iprotos \
 		--python_out=generated --pyi_out=generated --grpc_python_out=generated $(PROTOS)
 	$(BUF) generate
 	$(BUF) generate --template buf.gen.ts.yaml
+	set -o pipefail; $(BUF) build --as-file-descriptor-set -o - \
+		| $(BIN)/python tools/connect_openapi.py - $(OPENAPI)
 
 check-generated: generate
-	@git diff --exit-code --stat -- generated/ || \
-		{ echo "generated/ is stale: run 'make generate' and commit the result"; exit 1; }
-	@test -z "$$(git status --porcelain -- generated/)" || \
-		{ echo "generated/ has untracked files: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code --stat -- generated/ $(OPENAPI) || \
+		{ echo "generated/ or $(OPENAPI) is stale: run 'make generate' and commit the result"; exit 1; }
+	@test -z "$$(git status --porcelain -- generated/ $(OPENAPI))" || \
+		{ echo "generated/ or $(OPENAPI) is untracked: run 'make generate' and commit"; exit 1; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info .coverage .coverage.* htmlcov
