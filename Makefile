@@ -68,15 +68,15 @@ run: $(STAMP) node-deps
 
 ## Everything green: the whole test suite (the Node interop test needs node-deps; the Go and Java
 ## clients' tests need polyglot-tools; the Redis tests need redis-server, which they start
-## themselves on a free loopback port).
-test: $(STAMP) node-deps redis-server polyglot-tools
+## themselves on a free loopback port; the browser test needs browser-tools).
+test: $(STAMP) node-deps redis-server polyglot-tools browser-tools
 	$(BIN)/python -m pytest -n 4 --dist loadgroup --durations=15
 
 ## The whole suite under coverage.py (pytest-cov, in the same 4 workers as `make test`): the
 ## gateway's and the sandbox's statements and branches, the `serve` processes the tests start
 ## included; missing lines per module in the terminal, the report in htmlcov/. Fails below the
 ## floor in pyproject.toml ([tool.coverage.report] fail_under).
-coverage: $(STAMP) node-deps redis-server polyglot-tools
+coverage: $(STAMP) node-deps redis-server polyglot-tools browser-tools
 	$(BIN)/python -m pytest -n 4 --dist loadgroup -p no:cacheprovider --cov --cov-report=term-missing:skip-covered --cov-report=html
 
 ## The Performance benchmark (bench/README.md): every scenario, figures beside the targets;
@@ -107,6 +107,15 @@ JAVA_PACKAGES := default-jdk-headless libprotobuf-java libgrpc-java libnetty-jav
 .PHONY: polyglot-tools
 polyglot-tools:
 	@bash tools/debian-packages.sh protobuf-compiler $(GO_PACKAGES) $(JAVA_PACKAGES)
+
+## The browser of the browser test (tests/browser/: a page calls the gateway over Connect):
+## Debian's chromium, driven headless by Playwright (a dev dependency) through its
+## executable_path, so no browser is ever downloaded; fonts-dejavu-core so that its screenshot
+## (docs/first-call.md) has text.
+BROWSER_PACKAGES := chromium fonts-dejavu-core
+.PHONY: browser-tools
+browser-tools:
+	@bash tools/debian-packages.sh $(BROWSER_PACKAGES)
 
 ## redis-server for the Redis tests (docs/redis.md): Debian's package, installed with apt-get
 ## when the command is missing. It only installs: the tests start their own servers (never a
