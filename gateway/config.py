@@ -296,6 +296,20 @@ class GatewayConfig:
         zero_ok=True,
         metavar="N",
     )
+    # --- connect ---
+    http_listen: str = _flag(
+        "",
+        "also serve the batch service over HTTP on this HOST:PORT: Connect (JSON and protobuf, "
+        "GET for side-effect-free reads), gRPC-Web and gRPC, HTTP/1.1 and HTTP/2, with the gRPC "
+        "port's TLS, limits and credentials (docs/connect.md); empty = off",
+        metavar="HOST:PORT",
+    )
+    http_cors_origin: str = _flag(
+        "",
+        "with --http-listen: browser origins allowed to call it (CORS), comma-separated, e.g. "
+        "https://app.example.com; empty = none",
+        metavar="ORIGINS",
+    )
 
     @property
     def embedded_sandbox(self) -> bool:

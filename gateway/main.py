@@ -46,7 +46,10 @@ def _serve(args: argparse.Namespace) -> int:
     # collect young objects less often.
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    return run(serve(settings))
+    # --- connect --- the HTTP port (--http-listen) over the same servicer
+    from gateway.connect.server import faces_of
+
+    return run(serve(settings, faces_of(settings)))
 
 
 def _sandbox() -> tuple[_Registrar, _Runner]:

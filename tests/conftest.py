@@ -15,6 +15,7 @@ from sofer.batch.v1 import batch_service_pb2_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
+from gateway.connect.server import faces_of
 from gateway.observability.logs import configure_logging
 from gateway.server.process import Gateway
 
@@ -91,8 +92,9 @@ def gateway_config(sandbox: SandboxServer, request: pytest.FixtureRequest) -> Ga
 
 @pytest.fixture
 async def gateway(gateway_config: GatewayConfig) -> AsyncIterator[Gateway]:
-    """The real gateway (grpc.aio server) on 127.0.0.1, port 0, in front of the sandbox."""
-    async with Gateway(gateway_config) as running:
+    """The real gateway (grpc.aio server) on 127.0.0.1, port 0, in front of the sandbox; with
+    `http_listen` set, its HTTP port too (`gateway.faces[0].port`)."""
+    async with Gateway(gateway_config, faces_of(gateway_config)) as running:
         yield running
 
 

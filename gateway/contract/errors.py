@@ -96,6 +96,9 @@ class Reason(enum.StrEnum):
     # ListTranscriptions' creation-time filters met an upstream list out of order
     # (gateway.server.created)
     LIST_NOT_ORDERED = "LIST_NOT_ORDERED"
+    # --- connect ---
+    # A request body on the HTTP port larger than its limit (gateway.connect.http)
+    REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
 
 
 @dataclass(frozen=True)

@@ -123,7 +123,13 @@ class GatewayMetrics:
         def histogram(name: str, doc: str, *labels: str) -> Histogram:
             return Histogram(PREFIX + name, doc, labels, registry=registry, buckets=BUCKETS)
 
-        rpcs = counter("rpcs_total", "RPCs ended, by method and gRPC code", "method", "code")
+        rpcs = counter(
+            "rpcs_total",
+            "RPCs ended, by method, gRPC code and protocol (grpc, connect, grpc-web)",
+            "method",
+            "code",
+            "protocol",
+        )
         durations = histogram(
             "rpc_duration_seconds", "Unary RPC latency, start to answer, by method", "method"
         )
@@ -163,7 +169,7 @@ class GatewayMetrics:
             "its share, by kind (calls or watches); never by caller",
             "kind",
         )
-        self._rpcs: _Children[tuple[str, str]] = _Children(rpcs, lambda key: key)
+        self._rpcs: _Children[tuple[str, str, str]] = _Children(rpcs, lambda key: key)
         self._durations: _Children[str] = _Children(durations, lambda key: (key,))
         self._messages: _Children[str] = _Children(messages, lambda key: (key,))
         self._requests: _Children[tuple[Route, str]] = _Children(
@@ -202,7 +208,7 @@ class GatewayMetrics:
         for kind in quota_kinds:  # each shows a 0 before the first refusal
             self._caller_refusals.bind(kind)
         for method in _SERVICE.methods:  # every RPC shows a 0 before its first call
-            self._rpcs.bind((method.name, "OK"))
+            self._rpcs.bind((method.name, "OK", "grpc"))
             if method.server_streaming:
                 self._messages.bind(method.name)
             else:
@@ -215,10 +221,13 @@ class GatewayMetrics:
     # Hooks: called on the event loop, once per RPC or attempt; they never block, and use the
     # children bound once per label set above instead of looking the labels up on each call.
 
-    def rpc_ended(self, method: str, code: str, seconds: float, messages: int | None) -> None:
-        """An RPC ended with `code` after `seconds`; `messages` is None for a unary RPC, else
-        what its stream sent (a watch's duration is its batch's, so it gets no histogram)."""
-        self._rpcs[method, code].inc()
+    def rpc_ended(
+        self, method: str, code: str, seconds: float, messages: int | None, protocol: str = "grpc"
+    ) -> None:
+        """An RPC carried by `protocol` ended with `code` after `seconds`; `messages` is None for
+        a unary RPC, else what its stream sent (a watch's duration is its batch's, so it gets
+        no histogram)."""
+        self._rpcs[method, code, protocol].inc()
         if messages is None:
             self._durations[method].observe(seconds)
         elif messages:

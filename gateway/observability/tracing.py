@@ -300,9 +300,12 @@ async def _describe_attempt(span: trace.Span, request: RequestInfo) -> None:
         span.set_attribute(_CAPTURED_AUTHORIZATION, REDACTED)
 
 
-def annotate_rpc(request_id: str) -> None:
-    """Put the call's request id on its server span (a no-op when off or not traced)."""
-    trace.get_current_span().set_attribute("sofer.request_id", request_id)
+def annotate_rpc(request_id: str, protocol: str = "grpc") -> None:
+    """Put the call's request id and protocol (grpc, connect, grpc-web) on its server span (a
+    no-op when off or not traced)."""
+    span = trace.get_current_span()
+    span.set_attribute("sofer.request_id", request_id)
+    span.set_attribute("sofer.protocol", protocol)
 
 
 def watch_joined(topic: object) -> int | None:

@@ -25,6 +25,12 @@ Metadata = Sequence[tuple[str, str]]
 class CallContext(Protocol):
     """One call's transport, as the frame and the servicer use it."""
 
+    @property
+    def protocol(self) -> str:
+        """The protocol that carries the call ("grpc", "connect", "grpc-web"), named in its
+        summary line, its metrics and its span."""
+        ...
+
     def metadata(self) -> Iterable[tuple[str, str | bytes]]:
         """The request's metadata (HTTP headers) as (key, value) pairs, in the order sent
         (bytes for binary `-bin` keys)."""

@@ -31,7 +31,8 @@ same for every RPC, in this order:
    the servicer's `max_response_bytes` (--max-send-message-bytes) ends the call RESOURCE_EXHAUSTED
    (RESPONSE_TOO_LARGE, with ErrorInfo, the line and the count saying so) instead of leaving the
    protocol to refuse it bare after the call was counted OK;
-7. one summary line per RPC: method, code, duration, request id, batch id, upstream attempts.
+7. one summary line per RPC: method, protocol, code, duration, request id, batch id, upstream
+   attempts.
 """
 
 from __future__ import annotations
@@ -180,8 +181,10 @@ class _Frame:
         self.messages: int | None = None
         self.lease: Lease | None = None
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(rpc=name, request_id=self.request_id)
-        tracing.annotate_rpc(self.request_id)
+        structlog.contextvars.bind_contextvars(
+            rpc=name, protocol=context.protocol, request_id=self.request_id
+        )
+        tracing.annotate_rpc(self.request_id, context.protocol)
 
     async def __aenter__(self) -> _Frame:
         return self
@@ -287,7 +290,7 @@ class _Frame:
             fields["messages"] = self.messages
         metrics = self.owner.metrics
         if metrics is not None:
-            metrics.rpc_ended(self.name, code, seconds, self.messages)
+            metrics.rpc_ended(self.name, code, seconds, self.messages, self.context.protocol)
         log.info(
             "rpc",
             code=code,

@@ -36,6 +36,10 @@ class GrpcCallContext:
     def __init__(self, context: Context) -> None:
         self._context = context
 
+    @property
+    def protocol(self) -> str:
+        return "grpc"
+
     def metadata(self) -> Iterable[tuple[str, str | bytes]]:
         """grpc's invocation metadata (keys lower-case, bytes for `-bin` keys)."""
         return self._context.invocation_metadata() or ()

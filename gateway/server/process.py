@@ -11,11 +11,13 @@ import asyncio
 import contextlib
 import signal
 import sys
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 import grpc
 import structlog
+from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
@@ -35,7 +37,7 @@ from gateway.server.passthrough import PassThrough
 from gateway.server.request_message import RequestMessageTimeout
 from gateway.server.servicer import BatchTranscriptionServicer
 from gateway.server.spend_guard import SpendGuard
-from gateway.server.tls import load_tls
+from gateway.server.tls import TlsMaterial, load_tls
 from gateway.state.audio_budget import MemoryAudioBudgets, RedisAudioBudgets
 from gateway.state.idempotency import Idempotency, IdempotencyStore
 from gateway.state.idempotency_redis import RedisIdempotencyStore
@@ -139,11 +141,33 @@ REDIS_HEALTH_INTERVAL = 0.5
 """Seconds between looks at Redis's availability for REDIS_HEALTH_SERVICE."""
 
 
-class Gateway:
-    """A running gateway: `async with Gateway(config) as gw:` serves on `gw.address`."""
+# --- connect ---
+class Face(Protocol):
+    """Another protocol's port serving the same servicer (gateway.connect: --http-listen)."""
 
-    def __init__(self, config: GatewayConfig) -> None:
+    port: int
+
+    async def stop(self, grace: float) -> None:
+        """Stop taking calls; in-flight ones get `grace` seconds."""
+        ...
+
+
+FaceStarter = Callable[
+    [BatchTranscriptionServicer, ServiceDescriptor, GatewayConfig, TlsMaterial | None],
+    Awaitable[Face],
+]
+"""Starts a Face once the gRPC server serves (the layers above the server provide them)."""
+
+
+class Gateway:
+    """A running gateway: `async with Gateway(config) as gw:` serves on `gw.address`; `faces`
+    start other protocols' ports over the same servicer (gateway.connect)."""
+
+    def __init__(self, config: GatewayConfig, faces: Sequence[FaceStarter] = ()) -> None:
         self.config = config
+        # --- connect ---
+        self._face_starters = tuple(faces)
+        self.faces: list[Face] = []
         self.sandbox: SandboxServer | None = None
         self.client: UpstreamClient | None = None
         self.rate_budget: RateBudget | None = None
@@ -357,6 +381,9 @@ class Gateway:
         credentials = None if tls is None else tls.server_credentials()
         self.port = bind(self.server, config.listen, "--listen", credentials)
         await self.server.start()
+        # --- connect ---
+        for start_face in self._face_starters:
+            self.faces.append(await start_face(servicer, SERVICE, config, tls))
         serving = health_pb2.HealthCheckResponse.SERVING
         await self.health.set(health.OVERALL_HEALTH, serving)
         await self.health.set(SERVICE_NAME, serving)
@@ -400,12 +427,16 @@ class Gateway:
             await asyncio.sleep(drain)
         if self.hub is not None:
             await self.hub.close()
+        # --- connect --- the other ports stop with the gRPC one, under the same grace
+        faces = [asyncio.create_task(face.stop(grace)) for face in self.faces]
+        self.faces = []
         if self.server is not None:
             stopping = asyncio.create_task(self.server.stop(grace))
             await self.in_flight.wait_idle(grace - min(SHUTDOWN_MARGIN, grace / 4))
             self.in_flight.interrupt()
             await stopping
             self.server = None
+        await asyncio.gather(*faces)
         if self.health_server is not None:  # after the main server: probes saw the drain
             await self.health_server.stop(0)
             self.health_server = None
@@ -445,7 +476,7 @@ class Gateway:
         await self.stop()
 
 
-async def serve(config: GatewayConfig) -> int:
+async def serve(config: GatewayConfig, faces: Sequence[FaceStarter] = ()) -> int:
     """Run the gateway until SIGINT or SIGTERM; then shut down gracefully and return 0.
 
     Settings that cannot work (gateway.config.ConfigError) print one line naming the flag to
@@ -455,7 +486,7 @@ async def serve(config: GatewayConfig) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with Gateway(config) as gateway:
+        async with Gateway(config, faces) as gateway:
             await stop.wait()
             log.info(
                 "shutting down",

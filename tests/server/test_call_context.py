@@ -43,6 +43,8 @@ class MemoryContext:
     trailing: list[Metadata] = field(default_factory=list)
     ended: list[tuple[GatewayError, Metadata]] = field(default_factory=list)
 
+    protocol = "memory"
+
     def metadata(self) -> Iterable[tuple[str, str | bytes]]:
         return self.sent
 
