@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
+import httpx
 import pytest
 import structlog
 from sofer.batch.v1 import batch_service_pb2_grpc
@@ -91,10 +92,38 @@ def gateway_config(sandbox: SandboxServer, request: pytest.FixtureRequest) -> Ga
 
 
 @pytest.fixture
-async def gateway(gateway_config: GatewayConfig) -> AsyncIterator[Gateway]:
+def protocol() -> str:
+    """The protocol the `stub` fixture speaks: "grpc", unless a module runs its cases through
+    both (`pytestmark = BOTH_PROTOCOLS`): then "connect" too, over the gateway's HTTP port."""
+    return "grpc"
+
+
+BOTH_PROTOCOLS = pytest.mark.both_protocols
+"""Runs every test (of a module, as `pytestmark`) that uses a gateway once per protocol: the
+same cases, the same assertions; tests without one run once."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_protocols: run the test once over gRPC and once over Connect"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise `protocol` for the tests marked `both_protocols` that use it."""
+    marked = metafunc.definition.get_closest_marker("both_protocols") is not None
+    if marked and "protocol" in metafunc.fixturenames:
+        metafunc.parametrize("protocol", ["grpc", "connect"])
+
+
+@pytest.fixture
+async def gateway(gateway_config: GatewayConfig, protocol: str) -> AsyncIterator[Gateway]:
     """The real gateway (grpc.aio server) on 127.0.0.1, port 0, in front of the sandbox; with
-    `http_listen` set, its HTTP port too (`gateway.faces[0].port`)."""
-    async with Gateway(gateway_config, faces_of(gateway_config)) as running:
+    `http_listen` set, or a `protocol` other than gRPC, its HTTP port too (`gateway.faces`)."""
+    config = gateway_config
+    if protocol != "grpc" and not config.http_listen:
+        config = dataclasses.replace(config, http_listen="127.0.0.1:0")
+    async with Gateway(config, faces_of(config)) as running:
         yield running
 
 
@@ -106,6 +135,13 @@ async def channel(gateway: Gateway) -> AsyncIterator[grpc.aio.Channel]:
 
 
 @pytest.fixture
-def stub(channel: grpc.aio.Channel) -> batch_service_pb2_grpc.BatchTranscriptionServiceStub:
-    """A BatchTranscriptionService stub on the test's channel."""
-    return batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
+async def stub(channel: grpc.aio.Channel, gateway: Gateway, protocol: str) -> AsyncIterator[Any]:
+    """A BatchTranscriptionService stub on the test's channel; for `protocol` "connect", a
+    Connect client of the same methods on the gateway's HTTP port (tests/helpers/connect.py)."""
+    if protocol == "grpc":
+        yield batch_service_pb2_grpc.BatchTranscriptionServiceStub(channel)
+        return
+    from tests.helpers.connect import ConnectStub
+
+    async with httpx.AsyncClient() as client:
+        yield ConnectStub(f"http://127.0.0.1:{gateway.faces[0].port}", client=client)

@@ -105,14 +105,15 @@ class ConnectCallContext:
 
     def encode(self, message: Message | bytes) -> bytes:
         """protobuf's JSON form (proto3 JSON mapping, lowerCamelCase names) for a JSON call,
-        its binary form otherwise; bytes pass as they are."""
-        if isinstance(message, bytes):
-            return message
-        if self._codec == JSON:
-            text: str = json_format.MessageToJson(message, indent=None)
-            return text.encode()
-        data: bytes = message.SerializeToString()
-        return data
+        its binary form otherwise. Bytes are an answer the servicer keeps encoded (a shared
+        status): they pass as they are in binary, and are read back for JSON."""
+        if self._codec != JSON:
+            return message if isinstance(message, bytes) else message.SerializeToString()
+        answer: Message = (
+            self._ctx.method.output.FromString(message) if isinstance(message, bytes) else message
+        )
+        text: str = json_format.MessageToJson(answer, indent=None)
+        return text.encode()
 
     async def send_initial_metadata(self, metadata: Metadata) -> None:
         """Response headers: sent with the first message (a stream) or the answer (unary)."""

@@ -1,7 +1,8 @@
 """Fair shares per caller: `--max-watches-per-caller` and `--max-calls-per-caller` refuse one
 caller past its share (RESOURCE_EXHAUSTED, CALLER_QUOTA_EXCEEDED, a QuotaFailure naming its
 quota) before anything is done for the call, never stop another caller, and give the share back
-however a call ends."""
+however a call ends; over gRPC and over Connect alike (each case runs through both: a caller is
+the same caller on either port)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from gateway.access.credentials import Credential
 from gateway.config import GatewayConfig
 from gateway.contract.errors import GatewayError, Reason
 from gateway.server.process import Gateway
-from tests.conftest import OTHER_TOKEN, TOKEN, bearer
+from tests.conftest import BOTH_PROTOCOLS, OTHER_TOKEN, TOKEN, bearer
 from tests.helpers.calls import (
     assert_error,
     assert_secret_free,
@@ -38,6 +39,7 @@ from tests.helpers.calls import (
 from tests.helpers.metrics import scrape
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
+pytestmark = BOTH_PROTOCOLS  # every case over gRPC and over Connect (the HTTP port)
 pb = batch_service_pb2
 
 CONFIGURED_KEY = "organisation-service-key"

@@ -1,5 +1,6 @@
-"""Upstream failures through the sandbox's fault injection, as the gRPC caller sees them: the code,
-the ErrorInfo reason and details, what was retried, and how many requests the upstream got."""
+"""Upstream failures through the sandbox's fault injection, as the caller sees them: the code, the
+ErrorInfo reason and details, what was retried, and how many requests the upstream got; over
+gRPC and over Connect alike (each case runs through both)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
 from sofer_sandbox import SandboxConfig, SandboxServer
 
-from tests.conftest import TOKEN, bearer
+from tests.conftest import BOTH_PROTOCOLS, TOKEN, bearer
 from tests.helpers.calls import (
     assert_error,
     batch_status,
@@ -31,6 +32,7 @@ from tests.helpers.calls import (
 )
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
+pytestmark = BOTH_PROTOCOLS  # every case over gRPC and over Connect (the HTTP port)
 pb = batch_service_pb2
 STATUS = "GET /v1/transcriptions/batch/{batch_id}/status"
 STATUS_PREFIX = "/v1/transcriptions/batch/"

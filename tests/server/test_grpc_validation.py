@@ -1,5 +1,6 @@
 """Validation over the wire: every rule of the contract is INVALID_ARGUMENT with a BadRequest
-naming each broken field, reason REQUEST_INVALID, and no upstream request at all."""
+naming each broken field, reason REQUEST_INVALID, and no upstream request at all; over gRPC and
+over Connect alike (each case runs through both)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from google.rpc import error_details_pb2
 from sofer.batch.v1 import batch_pb2, batch_service_pb2, batch_service_pb2_grpc
 from sofer_sandbox import SandboxServer
 
-from tests.conftest import bearer
+from tests.conftest import BOTH_PROTOCOLS, bearer
 from tests.helpers.calls import (
     AUDIO,
     assert_error,
@@ -25,6 +26,7 @@ from tests.helpers.calls import (
 )
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
+pytestmark = BOTH_PROTOCOLS  # every case over gRPC and over Connect (the HTTP port)
 pb = batch_service_pb2
 UUID = "a1b2c3d4-e5f6-7890-abcd-ef1234567890"
 EXPRESS = batch_pb2.PROCESSING_MODE_EXPRESS

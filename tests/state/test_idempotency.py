@@ -1,4 +1,5 @@
-"""Idempotent creates: a request_id makes retries safe, and no create is ever silently doubled."""
+"""Idempotent creates: a request_id makes retries safe, and no create is ever silently doubled;
+over gRPC and over Connect alike (each case runs through both)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from sofer_sandbox import SandboxServer
 
 from gateway.contract.errors import GatewayError
 from gateway.state.idempotency import IdempotencyStore
-from tests.conftest import OTHER_TOKEN, bearer
+from tests.conftest import BOTH_PROTOCOLS, OTHER_TOKEN, bearer
 from tests.helpers.calls import batch_request, error_info, fault, upstream_count
 
 Stub = pb_grpc.BatchTranscriptionServiceStub
+pytestmark = BOTH_PROTOCOLS  # every case over gRPC and over Connect (the HTTP port)
 CREATE = "POST /v1/transcriptions/batch"
 UPLOAD = "POST /v1/transcriptions/batch-files"
 

@@ -447,7 +447,7 @@ public final class BatchServiceProto {
       "servedAt*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_U" +
       "NSPECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATC" +
       "H\020\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022$\n C" +
-      "OSTED_WORK_SINGLE_TRANSCRIPTION\020\0032\203\021\n\031Ba" +
+      "OSTED_WORK_SINGLE_TRANSCRIPTION\020\0032\277\021\n\031Ba" +
       "tchTranscriptionService\022V\n\013CreateBatch\022\"" +
       ".sofer.batch.v1.CreateBatchRequest\032#.sof" +
       "er.batch.v1.CreateBatchResponse\022_\n\016Uploa" +
@@ -456,55 +456,57 @@ public final class BatchServiceProto {
       "Response\022t\n\025CreateManifestFromRss\022,.sofe" +
       "r.batch.v1.CreateManifestFromRssRequest\032" +
       "-.sofer.batch.v1.CreateManifestFromRssRe" +
-      "sponse\022V\n\013GetManifest\022\".sofer.batch.v1.G" +
+      "sponse\022[\n\013GetManifest\022\".sofer.batch.v1.G" +
       "etManifestRequest\032#.sofer.batch.v1.GetMa" +
-      "nifestResponse\022\\\n\rListManifests\022$.sofer." +
-      "batch.v1.ListManifestsRequest\032%.sofer.ba" +
-      "tch.v1.ListManifestsResponse\022_\n\016GetBatch" +
-      "Status\022%.sofer.batch.v1.GetBatchStatusRe" +
-      "quest\032&.sofer.batch.v1.GetBatchStatusRes" +
-      "ponse\022g\n\020WatchBatchStatus\022\'.sofer.batch." +
-      "v1.WatchBatchStatusRequest\032(.sofer.batch" +
-      ".v1.WatchBatchStatusResponse0\001\022y\n\026Stream" +
-      "BatchTranscripts\022-.sofer.batch.v1.Stream" +
-      "BatchTranscriptsRequest\032..sofer.batch.v1" +
-      ".StreamBatchTranscriptsResponse0\001\022Y\n\014Get" +
-      "BatchItem\022#.sofer.batch.v1.GetBatchItemR" +
-      "equest\032$.sofer.batch.v1.GetBatchItemResp" +
-      "onse\022e\n\020GetTranscription\022\'.sofer.batch.v" +
-      "1.GetTranscriptionRequest\032(.sofer.batch." +
-      "v1.GetTranscriptionResponse\022n\n\023ExportTra" +
-      "nscription\022*.sofer.batch.v1.ExportTransc" +
-      "riptionRequest\032+.sofer.batch.v1.ExportTr" +
-      "anscriptionResponse\022w\n\026GetTranscriptionS" +
-      "tatus\022-.sofer.batch.v1.GetTranscriptionS" +
-      "tatusRequest\032..sofer.batch.v1.GetTranscr" +
-      "iptionStatusResponse\022S\n\nGetBalance\022!.sof" +
-      "er.batch.v1.GetBalanceRequest\032\".sofer.ba" +
-      "tch.v1.GetBalanceResponse\022Y\n\014EstimateCos" +
+      "nifestResponse\"\003\220\002\001\022a\n\rListManifests\022$.s" +
+      "ofer.batch.v1.ListManifestsRequest\032%.sof" +
+      "er.batch.v1.ListManifestsResponse\"\003\220\002\001\022d" +
+      "\n\016GetBatchStatus\022%.sofer.batch.v1.GetBat" +
+      "chStatusRequest\032&.sofer.batch.v1.GetBatc" +
+      "hStatusResponse\"\003\220\002\001\022g\n\020WatchBatchStatus" +
+      "\022\'.sofer.batch.v1.WatchBatchStatusReques" +
+      "t\032(.sofer.batch.v1.WatchBatchStatusRespo" +
+      "nse0\001\022y\n\026StreamBatchTranscripts\022-.sofer." +
+      "batch.v1.StreamBatchTranscriptsRequest\032." +
+      ".sofer.batch.v1.StreamBatchTranscriptsRe" +
+      "sponse0\001\022^\n\014GetBatchItem\022#.sofer.batch.v" +
+      "1.GetBatchItemRequest\032$.sofer.batch.v1.G" +
+      "etBatchItemResponse\"\003\220\002\001\022j\n\020GetTranscrip" +
+      "tion\022\'.sofer.batch.v1.GetTranscriptionRe" +
+      "quest\032(.sofer.batch.v1.GetTranscriptionR" +
+      "esponse\"\003\220\002\001\022s\n\023ExportTranscription\022*.so" +
+      "fer.batch.v1.ExportTranscriptionRequest\032" +
+      "+.sofer.batch.v1.ExportTranscriptionResp" +
+      "onse\"\003\220\002\001\022|\n\026GetTranscriptionStatus\022-.so" +
+      "fer.batch.v1.GetTranscriptionStatusReque" +
+      "st\032..sofer.batch.v1.GetTranscriptionStat" +
+      "usResponse\"\003\220\002\001\022X\n\nGetBalance\022!.sofer.ba" +
+      "tch.v1.GetBalanceRequest\032\".sofer.batch.v" +
+      "1.GetBalanceResponse\"\003\220\002\001\022^\n\014EstimateCos" +
       "t\022#.sofer.batch.v1.EstimateCostRequest\032$" +
-      ".sofer.batch.v1.EstimateCostResponse\022k\n\022" +
-      "ListTranscriptions\022).sofer.batch.v1.List" +
-      "TranscriptionsRequest\032*.sofer.batch.v1.L" +
-      "istTranscriptionsResponse\022V\n\013ExtractLink" +
-      "\022\".sofer.batch.v1.ExtractLinkRequest\032#.s" +
-      "ofer.batch.v1.ExtractLinkResponse\022k\n\022Lis" +
-      "tSupportedSites\022).sofer.batch.v1.ListSup" +
-      "portedSitesRequest\032*.sofer.batch.v1.List" +
-      "SupportedSitesResponse\022n\n\023CreateTranscri" +
-      "ption\022*.sofer.batch.v1.CreateTranscripti" +
-      "onRequest\032+.sofer.batch.v1.CreateTranscr" +
-      "iptionResponse\022p\n\023UploadTranscription\022*." +
-      "sofer.batch.v1.UploadTranscriptionReques" +
-      "t\032+.sofer.batch.v1.UploadTranscriptionRe" +
-      "sponse(\001\022m\n\022WatchTranscription\022).sofer.b" +
-      "atch.v1.WatchTranscriptionRequest\032*.sofe" +
-      "r.batch.v1.WatchTranscriptionResponse0\001\022" +
-      "^\n\rWatchManifest\022$.sofer.batch.v1.WatchM" +
-      "anifestRequest\032%.sofer.batch.v1.WatchMan" +
-      "ifestResponse0\001BQ\n\021ai.sofer.batch.v1B\021Ba" +
-      "tchServiceProtoP\001Z\'sofer.ai/gateway/sofe" +
-      "r/batch/v1;batchv1b\006proto3"
+      ".sofer.batch.v1.EstimateCostResponse\"\003\220\002" +
+      "\001\022p\n\022ListTranscriptions\022).sofer.batch.v1" +
+      ".ListTranscriptionsRequest\032*.sofer.batch" +
+      ".v1.ListTranscriptionsResponse\"\003\220\002\001\022[\n\013E" +
+      "xtractLink\022\".sofer.batch.v1.ExtractLinkR" +
+      "equest\032#.sofer.batch.v1.ExtractLinkRespo" +
+      "nse\"\003\220\002\001\022p\n\022ListSupportedSites\022).sofer.b" +
+      "atch.v1.ListSupportedSitesRequest\032*.sofe" +
+      "r.batch.v1.ListSupportedSitesResponse\"\003\220" +
+      "\002\001\022n\n\023CreateTranscription\022*.sofer.batch." +
+      "v1.CreateTranscriptionRequest\032+.sofer.ba" +
+      "tch.v1.CreateTranscriptionResponse\022p\n\023Up" +
+      "loadTranscription\022*.sofer.batch.v1.Uploa" +
+      "dTranscriptionRequest\032+.sofer.batch.v1.U" +
+      "ploadTranscriptionResponse(\001\022m\n\022WatchTra" +
+      "nscription\022).sofer.batch.v1.WatchTranscr" +
+      "iptionRequest\032*.sofer.batch.v1.WatchTran" +
+      "scriptionResponse0\001\022^\n\rWatchManifest\022$.s" +
+      "ofer.batch.v1.WatchManifestRequest\032%.sof" +
+      "er.batch.v1.WatchManifestResponse0\001BQ\n\021a" +
+      "i.sofer.batch.v1B\021BatchServiceProtoP\001Z\'s" +
+      "ofer.ai/gateway/sofer/batch/v1;batchv1b\006" +
+      "proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -185,6 +185,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetManifestRequest, ai.sofer.batch.v1.GetManifestResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetManifest"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.GetManifestRequest.getDefaultInstance()))
@@ -216,6 +217,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ListManifestsRequest, ai.sofer.batch.v1.ListManifestsResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListManifests"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.ListManifestsRequest.getDefaultInstance()))
@@ -247,6 +249,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetBatchStatusRequest, ai.sofer.batch.v1.GetBatchStatusResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetBatchStatus"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.GetBatchStatusRequest.getDefaultInstance()))
@@ -340,6 +343,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetBatchItemRequest, ai.sofer.batch.v1.GetBatchItemResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetBatchItem"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.GetBatchItemRequest.getDefaultInstance()))
@@ -371,6 +375,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetTranscriptionRequest, ai.sofer.batch.v1.GetTranscriptionResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetTranscription"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.GetTranscriptionRequest.getDefaultInstance()))
@@ -402,6 +407,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ExportTranscriptionRequest, ai.sofer.batch.v1.ExportTranscriptionResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ExportTranscription"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.ExportTranscriptionRequest.getDefaultInstance()))
@@ -433,6 +439,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetTranscriptionStatusRequest, ai.sofer.batch.v1.GetTranscriptionStatusResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetTranscriptionStatus"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.GetTranscriptionStatusRequest.getDefaultInstance()))
@@ -464,6 +471,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.GetBalanceRequest, ai.sofer.batch.v1.GetBalanceResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetBalance"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.GetBalanceRequest.getDefaultInstance()))
@@ -495,6 +503,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.EstimateCostRequest, ai.sofer.batch.v1.EstimateCostResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "EstimateCost"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.EstimateCostRequest.getDefaultInstance()))
@@ -526,6 +535,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ListTranscriptionsRequest, ai.sofer.batch.v1.ListTranscriptionsResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListTranscriptions"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.ListTranscriptionsRequest.getDefaultInstance()))
@@ -557,6 +567,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ExtractLinkRequest, ai.sofer.batch.v1.ExtractLinkResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ExtractLink"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.ExtractLinkRequest.getDefaultInstance()))
@@ -588,6 +599,7 @@ public final class BatchTranscriptionServiceGrpc {
               io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ListSupportedSitesRequest, ai.sofer.batch.v1.ListSupportedSitesResponse>newBuilder()
               .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
               .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListSupportedSites"))
+              .setSafe(true)
               .setSampledToLocalTracing(true)
               .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
                   ai.sofer.batch.v1.ListSupportedSitesRequest.getDefaultInstance()))
