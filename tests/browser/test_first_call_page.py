@@ -109,7 +109,7 @@ async def test_a_browser_page_creates_a_batch_and_watches_it_to_completed(
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM))
         try:
-            page = await browser.new_page(viewport={"width": 900, "height": 560})
+            page = await browser.new_page(viewport={"width": 900, "height": 380})
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
             await page.goto(f"{origin}/index.html#gateway={gateway_url}&token={CALLER_TOKEN}")
