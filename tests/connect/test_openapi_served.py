@@ -69,6 +69,7 @@ def check_unary(method: str, response: httpx.Response) -> None:
     status = str(response.status_code)
     assert status in operation["responses"], f"{method}: status {status} is not documented"
     if status == "200":
+        assert response.headers["x-request-id"], "the documented X-Request-Id header"
         pointer = f"/paths/{SERVICE.replace('/', '~1')}~1{method}/post/responses/200"
     else:
         pointer = operation["responses"][status]["$ref"].removeprefix("#")
