@@ -44,6 +44,16 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+async def test_the_page_type_checks_against_the_generated_client() -> None:
+    """app.ts compiles under TypeScript's strict checks against generated/ts/ and the pinned
+    Connect packages: a renamed field or RPC in the protos breaks the example here."""
+    require_packages(["typescript", "@connectrpc/connect-web"])
+    status, out, err = await run_program(
+        str(REPO / "node_modules" / ".bin" / "tsc"), "-p", str(PAGE / "tsconfig.json"), cwd=REPO
+    )
+    assert status == 0, out + err
+
+
 class _Quiet(SimpleHTTPRequestHandler):
     """Static files, without a log line per request."""
 
