@@ -169,7 +169,10 @@ class _PassThrough:
         message = message_class()
         try:
             if self.codec_name == JSON:
-                json_format.Parse(bytes(data), message)
+                text = bytes(data)
+                if not text.lstrip().startswith(b"{"):  # protobuf's parser takes `[]` as `{}`
+                    raise json_format.ParseError("expected a JSON object")
+                json_format.Parse(text, message)
             else:
                 message.ParseFromString(bytes(data))
         except (json_format.ParseError, DecodeError, UnicodeDecodeError, ValueError) as exc:

@@ -78,6 +78,10 @@ class ConnectStub:
             method = _Stream(self, rpc) if rpc.server_streaming else _Unary(self, rpc)
             setattr(self, rpc.name, method)
 
+    def __getattr__(self, name: str) -> Any:
+        """Only for names that are no RPC (the RPCs are set in __init__)."""
+        raise AttributeError(f"{SERVICE.full_name} has no RPC {name}")
+
     def headers(self, metadata: Any, timeout: float | None, content_type: str) -> dict[str, str]:
         headers = {"content-type": content_type, "connect-protocol-version": "1"}
         for key, value in metadata or ():
