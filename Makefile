@@ -69,15 +69,15 @@ run: $(STAMP) node-deps
 
 ## Everything green: the whole test suite (the Node interop test needs node-deps; the Go and Java
 ## clients' tests need polyglot-tools; the Redis tests need redis-server, which they start
-## themselves on a free loopback port).
-test: $(STAMP) node-deps redis-server polyglot-tools
+## themselves on a free loopback port; the browser test needs browser-tools).
+test: $(STAMP) node-deps redis-server polyglot-tools browser-tools
 	$(BIN)/python -m pytest -n 4 --dist loadgroup --durations=15
 
 ## The whole suite under coverage.py (pytest-cov, in the same 4 workers as `make test`): the
 ## gateway's and the sandbox's statements and branches, the `serve` processes the tests start
 ## included; missing lines per module in the terminal, the report in htmlcov/. Fails below the
 ## floor in pyproject.toml ([tool.coverage.report] fail_under).
-coverage: $(STAMP) node-deps redis-server polyglot-tools
+coverage: $(STAMP) node-deps redis-server polyglot-tools browser-tools
 	$(BIN)/python -m pytest -n 4 --dist loadgroup -p no:cacheprovider --cov --cov-report=term-missing:skip-covered --cov-report=html
 
 ## The Performance benchmark (bench/README.md): every scenario, figures beside the targets;
@@ -109,6 +109,15 @@ JAVA_PACKAGES := default-jdk-headless libprotobuf-java libgrpc-java libnetty-jav
 polyglot-tools:
 	@bash tools/debian-packages.sh protobuf-compiler $(GO_PACKAGES) $(JAVA_PACKAGES)
 
+## The browser of the browser test (tests/browser/: a page calls the gateway over Connect):
+## Debian's chromium, driven headless by Playwright (a dev dependency) through its
+## executable_path, so no browser is ever downloaded; fonts-dejavu-core so that its screenshot
+## (docs/first-call.md) has text.
+BROWSER_PACKAGES := chromium fonts-dejavu-core
+.PHONY: browser-tools
+browser-tools:
+	@bash tools/debian-packages.sh $(BROWSER_PACKAGES)
+
 ## redis-server for the Redis tests (docs/redis.md): Debian's package, installed with apt-get
 ## when the command is missing. It only installs: the tests start their own servers (never a
 ## system one). Elsewhere it fails saying how to install it (docs/redis.md has the commands).
@@ -139,19 +148,25 @@ lint: $(STAMP) buf-lint buf-breaking
 ## a relative link to it); the Go and Java clients in generated/go/ and generated/java/ (buf
 ## generate, as buf.gen.yaml says; the Go and Java generators are Debian's, from
 ## polyglot-tools); the TypeScript code in generated/ts/, with google/rpc's error details, which
-## the package clients/ts/ ships (buf.gen.ts.yaml).
+## the package clients/ts/ ships (buf.gen.ts.yaml); and the OpenAPI document of the Connect
+## JSON endpoints, $(OPENAPI) (package data of the wheel, served at /openapi.json;
+## docs/openapi.md), which tools/connect_openapi.py writes from the descriptor set `buf build`
+## makes of protos/ (with source info: the proto comments become its descriptions).
+OPENAPI := gateway/connect/openapi.json
 generate: $(STAMP) node-deps polyglot-tools
 	rm -rf generated/sofer
 	$(BIN)/python -m grpc_tools.protoc -Iprotos \
 		--python_out=generated --pyi_out=generated --grpc_python_out=generated $(PROTOS)
 	$(BUF) generate
 	$(BUF) generate --template buf.gen.ts.yaml
+	set -o pipefail; $(BUF) build --as-file-descriptor-set -o - \
+		| $(BIN)/python tools/connect_openapi.py - $(OPENAPI)
 
 check-generated: generate
-	@git diff --exit-code --stat -- generated/ || \
-		{ echo "generated/ is stale: run 'make generate' and commit the result"; exit 1; }
-	@test -z "$$(git status --porcelain -- generated/)" || \
-		{ echo "generated/ has untracked files: run 'make generate' and commit"; exit 1; }
+	@git diff --exit-code --stat -- generated/ $(OPENAPI) || \
+		{ echo "generated/ or $(OPENAPI) is stale: run 'make generate' and commit the result"; exit 1; }
+	@test -z "$$(git status --porcelain -- generated/ $(OPENAPI))" || \
+		{ echo "generated/ or $(OPENAPI) is untracked: run 'make generate' and commit"; exit 1; }
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info .coverage .coverage.* htmlcov

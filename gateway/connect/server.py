@@ -30,6 +30,7 @@ from hypercorn.config import Config
 from gateway.config import ConfigError, GatewayConfig
 from gateway.connect.adapter import CODECS, endpoints
 from gateway.connect.http import App, Guard, Limits, call_context
+from gateway.connect.openapi import OpenApi
 from gateway.server.process import FaceStarter
 from gateway.server.tls import TlsMaterial
 
@@ -91,7 +92,8 @@ def build_app(
 ) -> Guard:
     """The ASGI application of the HTTP port: the Guard in front of the Connect service, and
     `routes` (other ASGI applications by path, e.g. a document) beside it."""
-    app = ServiceApplication(servicer, service, config.max_receive_message_bytes)
+    # --- openapi --- GET /openapi.json: the document of these endpoints.
+    app = OpenApi(ServiceApplication(servicer, service, config.max_receive_message_bytes))
     uploads = [f"/{service.full_name}/{m.name}" for m in service.methods if m.client_streaming]
     return Guard(
         app,
