@@ -296,6 +296,21 @@ class GatewayConfig:
         zero_ok=True,
         metavar="N",
     )
+    # --- webhooks ---
+    webhook_retry_for: float = _flag(
+        24 * 3600.0,
+        "seconds a webhook delivery is retried (exponential backoff, full jitter) before it is "
+        "given up and the endpoint's next event goes",
+    )
+    webhook_allow_http: bool = _flag(
+        False,
+        "accept http:// webhook URLs (local development; https only by default)",
+    )
+    webhook_allow_private_addresses: bool = _flag(
+        False,
+        "deliver webhooks to loopback, private and link-local addresses (local development; "
+        "refused by default, as is any cloud metadata address)",
+    )
 
     @property
     def embedded_sandbox(self) -> bool:

@@ -96,6 +96,10 @@ class Reason(enum.StrEnum):
     # ListTranscriptions' creation-time filters met an upstream list out of order
     # (gateway.server.created)
     LIST_NOT_ORDERED = "LIST_NOT_ORDERED"
+    # --- webhooks ---
+    WEBHOOK_URL_NOT_ALLOWED = "WEBHOOK_URL_NOT_ALLOWED"
+    WEBHOOK_NOT_FOUND = "WEBHOOK_NOT_FOUND"
+    WEBHOOK_LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED"
 
 
 @dataclass(frozen=True)

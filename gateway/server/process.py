@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
@@ -23,6 +25,7 @@ from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 from gateway.access.caller_quota import CallerQuota, Kind
 from gateway.access.credentials import CallerAuth, check_exposure
 from gateway.config import SANDBOX_KEY, ConfigError, GatewayConfig
+from gateway.events.model import EventLogReader
 from gateway.observability import tracing
 from gateway.observability.metrics import GatewayMetrics, Reading, upstream_readings
 from gateway.server.decoding import DecodeGuard
@@ -46,6 +49,13 @@ from gateway.upstream import UpstreamClient
 from gateway.upstream.rate_budget import RateBudget
 from gateway.watch.exchange import StatusExchange
 from gateway.watch.hub import Cadence, StatusHub
+from gateway.webhooks.addresses import Policy as AddressPolicy
+from gateway.webhooks.deliveries import Deliveries
+from gateway.webhooks.deliveries import Policy as DeliveryPolicy
+from gateway.webhooks.sender import Sender
+from gateway.webhooks.service import Webhooks
+from gateway.webhooks.store import MemoryWebhookStore, WebhookStore
+from gateway.webhooks.store_redis import RedisWebhookStore
 
 if TYPE_CHECKING:
     from sofer_sandbox import SandboxServer
@@ -165,6 +175,13 @@ class Gateway:
         self.metrics_port = 0
         self.port = 0
         self.upstream_url = ""
+        # --- webhooks ---
+        self.event_log: EventLogReader | None = None
+        """The batches' event log (gateway.events); webhooks are delivered from it."""
+        self.webhooks: Webhooks | None = None
+        self.webhook_clock: Callable[[], float] = time.monotonic
+        self.webhook_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        """What times and waits out webhook retries (tests inject a clock that never sleeps)."""
 
     @property
     def redis_available(self) -> bool | None:
@@ -202,6 +219,42 @@ class Gateway:
                     status = health_pb2.HealthCheckResponse.NOT_SERVING
                 await self.health.set(REDIS_HEALTH_SERVICE, status)
             await asyncio.sleep(REDIS_HEALTH_INTERVAL)
+
+    # --- webhooks ---
+    async def _start_webhooks(self) -> Webhooks | None:
+        """Webhooks over the event log: endpoints in Redis with --redis-url, else in memory."""
+        if self.event_log is None or self.hub is None:
+            return None
+        config = self.config
+        policy = AddressPolicy(
+            allow_http=config.webhook_allow_http,
+            allow_private=config.webhook_allow_private_addresses,
+        )
+        sender = Sender(policy)
+        await sender.start()
+        store: WebhookStore = (
+            MemoryWebhookStore() if self.redis is None else RedisWebhookStore(self.redis)
+        )
+        deliveries = Deliveries(
+            store,
+            self.event_log,
+            sender,
+            DeliveryPolicy(retry_for=config.webhook_retry_for),
+            clock=self.webhook_clock,
+            sleep=self.webhook_sleep,
+            counted=self.metrics.webhook_attempted if self.metrics is not None else None,
+        )
+        deliveries.start()
+        return Webhooks(store, deliveries, self.hub, policy)
+
+    def _webhook_readings(self) -> list[Reading]:
+        hooks = self.webhooks
+        if hooks is None:
+            return []
+        return [
+            Reading("webhook_lanes", "Webhook delivery lanes running now", hooks.deliveries.lanes),
+            Reading("webhook_batches_followed", "Batches watched for webhooks", hooks.followed),
+        ]
 
     @property
     def address(self) -> str:
@@ -317,6 +370,8 @@ class Gateway:
             daily_audio_hours=config.caller_daily_audio_hours,
             budgets=MemoryAudioBudgets() if self.redis is None else RedisAudioBudgets(self.redis),
         )
+        # --- webhooks ---
+        self.webhooks = await self._start_webhooks()
         servicer = BatchTranscriptionServicer(
             self.client,
             self.hub,
@@ -336,6 +391,7 @@ class Gateway:
             manifest_items=(
                 MemoryManifestItems() if self.redis is None else RedisManifestItems(self.redis)
             ),
+            webhooks=self.webhooks,  # --- webhooks ---
         )
         if self.metrics is not None:
             self.metrics.track(
@@ -345,6 +401,7 @@ class Gateway:
                 servicer.transcripts.readings,
                 self._redis_readings,
                 self.limiter.readings,
+                self._webhook_readings,  # --- webhooks ---
             )
         batch_service_pb2_grpc.add_BatchTranscriptionServiceServicer_to_server(
             for_grpc(servicer, SERVICE), self.server
@@ -398,6 +455,10 @@ class Gateway:
         if drain > 0 and self.server is not None:
             log.info("draining: health NOT_SERVING, still serving", drain_seconds=drain)
             await asyncio.sleep(drain)
+        if self.webhooks is not None:  # --- webhooks --- before the hub: their watches end
+            await self.webhooks.close()
+            await self.webhooks.deliveries.sender.close()
+            self.webhooks = None
         if self.hub is not None:
             await self.hub.close()
         if self.server is not None:

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
+import grpc
 from sofer.batch.v1 import batch_service_pb2 as pb
 
 from gateway import validation
@@ -18,7 +19,7 @@ from gateway.access.caller_quota import CallerQuota
 from gateway.access.credentials import CallerAuth
 from gateway.contract import listing as listing_mapping
 from gateway.contract import mapping
-from gateway.contract.errors import Reason
+from gateway.contract.errors import GatewayError, Reason
 from gateway.observability.metrics import GatewayMetrics
 from gateway.server import (
     cost,
@@ -51,6 +52,8 @@ from gateway.watch import fanout, transcripts
 from gateway.watch.hub import Observation, StatusHub
 from gateway.watch.subjects import TRANSCRIPTIONS
 from gateway.watch.transcript_cache import TranscriptCache
+from gateway.webhooks import service as webhook_service
+from gateway.webhooks.service import Webhooks
 
 T = TypeVar("T")
 # Trailing metadata on a create answered from an earlier call with the same request_id.
@@ -79,6 +82,7 @@ class BatchTranscriptionServicer:
         spend_guard: SpendGuard | None = None,
         max_upload_bytes: int = 100 * 1024 * 1024,
         manifest_items: ManifestItems | None = None,
+        webhooks: Webhooks | None = None,
     ) -> None:
         self.client = client
         self.hub = hub
@@ -120,6 +124,8 @@ class BatchTranscriptionServicer:
             manifest_items if manifest_items is not None else MemoryManifestItems()
         )
         """The items of the manifests uploaded here, which price standard batches."""
+        self.webhooks = webhooks
+        """Webhook endpoints and deliveries (gateway.webhooks.service); None: none."""
 
     async def _create(
         self,
@@ -189,9 +195,13 @@ class BatchTranscriptionServicer:
                 lambda: self.client.create_batch(body, opts=options),
             )
 
+        if request.webhook_url and self.webhooks is not None:  # refused before anything is sent
+            await self.webhooks.check_url(request.webhook_url, "webhook_url")
         answer = await self._create(call, "CreateBatch", request, send)
         call.note(batch_id=answer.batch_id)
-        return mapping.create_batch_response(answer, mode)
+        response = mapping.create_batch_response(answer, mode)
+        await self._webhook_of_create(call, request, response)
+        return response
 
     @unary_rpc("UploadManifest")
     async def UploadManifest(
@@ -545,6 +555,95 @@ class BatchTranscriptionServicer:
         # On the batch watches' hub (gateway.server.manifests): its errors come translated.
         async for message in manifests.watch_manifest(self.hub, request, call):
             yield message
+
+    # --- webhooks ---
+    # The logic is gateway.webhooks.service's; None (no webhooks wired): the RPCs answer
+    # UNIMPLEMENTED-free errors from `_hooks`.
+
+    def _hooks(self) -> Webhooks:
+        if self.webhooks is None:
+            raise GatewayError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                Reason.WEBHOOK_NOT_FOUND,
+                "this gateway delivers no webhooks",
+            )
+        return self.webhooks
+
+    @unary_rpc("CreateWebhook")
+    async def CreateWebhook(
+        self, request: pb.CreateWebhookRequest, call: Call
+    ) -> pb.CreateWebhookResponse:
+        endpoint = await self._hooks().create(
+            call.credential, request.request_id, request.url, tuple(request.event_types)
+        )
+        call.note(webhook_id=endpoint.id)
+        return pb.CreateWebhookResponse(
+            webhook=webhook_service.webhook_message(endpoint), secret=endpoint.secret
+        )
+
+    @unary_rpc("ListWebhooks")
+    async def ListWebhooks(
+        self, request: pb.ListWebhooksRequest, call: Call
+    ) -> pb.ListWebhooksResponse:
+        endpoints = await self._hooks().endpoints(call.credential)
+        return pb.ListWebhooksResponse(
+            webhooks=[webhook_service.webhook_message(e) for e in endpoints]
+        )
+
+    @unary_rpc("DeleteWebhook")
+    async def DeleteWebhook(
+        self, request: pb.DeleteWebhookRequest, call: Call
+    ) -> pb.DeleteWebhookResponse:
+        call.note(webhook_id=request.webhook_id)
+        await self._hooks().delete(call.credential, request.webhook_id)
+        return pb.DeleteWebhookResponse()
+
+    @unary_rpc("RotateWebhookSecret")
+    async def RotateWebhookSecret(
+        self, request: pb.RotateWebhookSecretRequest, call: Call
+    ) -> pb.RotateWebhookSecretResponse:
+        call.note(webhook_id=request.webhook_id)
+        grace = (
+            request.grace_seconds
+            if request.HasField("grace_seconds")
+            else webhook_service.DEFAULT_GRACE_SECONDS
+        )
+        endpoint = await self._hooks().rotate(call.credential, request.webhook_id, grace)
+        return pb.RotateWebhookSecretResponse(
+            webhook=webhook_service.webhook_message(endpoint), secret=endpoint.secret
+        )
+
+    @unary_rpc("ListWebhookDeliveries")
+    async def ListWebhookDeliveries(
+        self, request: pb.ListWebhookDeliveriesRequest, call: Call
+    ) -> pb.ListWebhookDeliveriesResponse:
+        call.note(webhook_id=request.webhook_id)
+        hooks = self._hooks()
+        endpoint = await hooks.endpoint(call.credential, request.webhook_id)
+        attempts = await hooks.store.attempts(endpoint.id)
+        return pb.ListWebhookDeliveriesResponse(
+            deliveries=[webhook_service.delivery_message(a) for a in attempts]
+        )
+
+    async def _webhook_of_create(
+        self, call: Call, request: pb.CreateBatchRequest, response: pb.CreateBatchResponse
+    ) -> None:
+        """After a CreateBatch: its `webhook_url`'s endpoint (the same on a replay), and a
+        watch of the batch when the tenant has endpoints."""
+        hooks = self.webhooks
+        if hooks is None:
+            return
+        if request.webhook_url:
+            endpoint = await hooks.create(
+                call.credential,
+                request.request_id,
+                request.webhook_url,
+                (),
+                batch_id=response.batch_id,
+                field="webhook_url",
+            )
+            response.webhook_id, response.webhook_secret = endpoint.id, endpoint.secret
+        await hooks.follow(call.credential, response.batch_id, named=bool(request.webhook_url))
 
     async def _read(
         self,

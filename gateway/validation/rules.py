@@ -66,6 +66,10 @@ class Reason(enum.StrEnum):
     LINK_NOT_SUPPORTED = "LINK_NOT_SUPPORTED"
     LINK_NOT_FOUND = "LINK_NOT_FOUND"
     LINK_EXTRACTION_FAILED = "LINK_EXTRACTION_FAILED"
+    # --- webhooks --- a webhook URL the gateway may not deliver to (gateway.webhooks.addresses)
+    URL_NOT_HTTPS = "URL_NOT_HTTPS"
+    ADDRESS_NOT_ALLOWED = "ADDRESS_NOT_ALLOWED"
+    HOST_NOT_RESOLVED = "HOST_NOT_RESOLVED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,6 +259,66 @@ public final class BatchServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_WatchManifestResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_Webhook_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_Webhook_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CreateWebhookRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CreateWebhookRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CreateWebhookResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CreateWebhookResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListWebhooksRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListWebhooksRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListWebhooksResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListWebhooksResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_DeleteWebhookRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_DeleteWebhookRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_DeleteWebhookResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_DeleteWebhookResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_RotateWebhookSecretRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_RotateWebhookSecretRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_RotateWebhookSecretResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_RotateWebhookSecretResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WebhookDelivery_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WebhookDelivery_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -270,7 +330,7 @@ public final class BatchServiceProto {
     java.lang.String[] descriptorData = {
       "\n\"sofer/batch/v1/batch_service.proto\022\016so" +
       "fer.batch.v1\032\037google/protobuf/timestamp." +
-      "proto\032\032sofer/batch/v1/batch.proto\"\262\002\n\022Cr" +
+      "proto\032\032sofer/batch/v1/batch.proto\"\323\002\n\022Cr" +
       "eateBatchRequest\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
       "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
       "atchInfoR\004info\022\037\n\013batch_title\030\003 \001(\tR\nbat" +
@@ -278,233 +338,284 @@ public final class BatchServiceProto {
       ".batch.v1.ProcessingModeR\016processingMode" +
       "\022\"\n\rbatch_file_id\030\005 \001(\tR\013batchFileId\022@\n\r" +
       "audio_sources\030\006 \003(\0132\033.sofer.batch.v1.Aud" +
-      "ioSourceR\014audioSources\"\371\001\n\023CreateBatchRe" +
-      "sponse\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022+\n\021tra" +
-      "nscription_ids\030\002 \003(\tR\020transcriptionIds\022\037" +
-      "\n\013total_count\030\003 \001(\005R\ntotalCount\0220\n\005state" +
-      "\030\004 \001(\0162\032.sofer.batch.v1.BatchStateR\005stat" +
-      "e\022G\n\017processing_mode\030\005 \001(\0162\036.sofer.batch" +
-      ".v1.ProcessingModeR\016processingMode\"B\n\rMa" +
-      "nifestItems\0221\n\005items\030\001 \003(\0132\033.sofer.batch" +
-      ".v1.AudioSourceR\005items\"\316\001\n\025UploadManifes" +
-      "tRequest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022" +
-      "5\n\005items\030\002 \001(\0132\035.sofer.batch.v1.Manifest" +
-      "ItemsH\000R\005items\022\026\n\005jsonl\030\003 \001(\tH\000R\005jsonl\022<" +
-      "\n\010metadata\030\004 \001(\0132 .sofer.batch.v1.Manife" +
-      "stMetadataR\010metadataB\t\n\007content\"N\n\026Uploa" +
-      "dManifestResponse\0224\n\010manifest\030\001 \001(\0132\030.so" +
-      "fer.batch.v1.ManifestR\010manifest\"\341\001\n\034Crea" +
-      "teManifestFromRssRequest\022\035\n\nrequest_id\030\001" +
-      " \001(\tR\trequestId\022\027\n\007rss_url\030\002 \001(\tR\006rssUrl" +
-      "\022\031\n\005limit\030\003 \001(\005H\000R\005limit\210\001\001\022\033\n\006offset\030\004 " +
-      "\001(\005H\001R\006offset\210\001\001\022<\n\010metadata\030\005 \001(\0132 .sof" +
-      "er.batch.v1.ManifestMetadataR\010metadataB\010" +
-      "\n\006_limitB\t\n\007_offset\"\324\001\n\035CreateManifestFr" +
-      "omRssResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
-      "batch.v1.ManifestR\010manifest\022\026\n\006offset\030\002 " +
-      "\001(\005R\006offset\022\024\n\005limit\030\003 \001(\005R\005limit\022\031\n\010has" +
-      "_more\030\004 \001(\010R\007hasMore\022$\n\013next_offset\030\005 \001(" +
-      "\005H\000R\nnextOffset\210\001\001B\016\n\014_next_offset\"8\n\022Ge" +
-      "tManifestRequest\022\"\n\rbatch_file_id\030\001 \001(\tR" +
-      "\013batchFileId\"K\n\023GetManifestResponse\0224\n\010m" +
-      "anifest\030\001 \001(\0132\030.sofer.batch.v1.ManifestR" +
-      "\010manifest\"R\n\024ListManifestsRequest\022\033\n\tpag" +
-      "e_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001" +
-      "(\tR\tpageToken\"w\n\025ListManifestsResponse\0226" +
-      "\n\tmanifests\030\001 \003(\0132\030.sofer.batch.v1.Manif" +
-      "estR\tmanifests\022&\n\017next_page_token\030\002 \001(\tR" +
-      "\rnextPageToken\"2\n\025GetBatchStatusRequest\022" +
-      "\031\n\010batch_id\030\001 \001(\tR\007batchId\"X\n\026GetBatchSt" +
-      "atusResponse\022>\n\014batch_status\030\001 \001(\0132\033.sof" +
-      "er.batch.v1.BatchStatusR\013batchStatus\"4\n\027" +
-      "WatchBatchStatusRequest\022\031\n\010batch_id\030\001 \001(" +
-      "\tR\007batchId\"Z\n\030WatchBatchStatusResponse\022>" +
-      "\n\014batch_status\030\001 \001(\0132\033.sofer.batch.v1.Ba" +
-      "tchStatusR\013batchStatus\"\315\001\n\035StreamBatchTr" +
-      "anscriptsRequest\022\031\n\010batch_id\030\001 \001(\tR\007batc" +
-      "hId\022[\n\031filter_hebrew_word_format\030\002 \001(\0162 " +
-      ".sofer.batch.v1.HebrewWordFormatR\026filter" +
-      "HebrewWordFormat\0224\n\026skip_transcription_i" +
-      "ds\030\003 \003(\tR\024skipTranscriptionIds\"\344\001\n\036Strea" +
-      "mBatchTranscriptsResponse\0225\n\004info\030\001 \001(\0132" +
-      "!.sofer.batch.v1.TranscriptionInfoR\004info" +
-      "\022C\n\rtranscription\030\002 \001(\0132\035.sofer.batch.v1" +
-      ".TranscriptionR\rtranscription\022%\n\016finishe" +
-      "d_count\030\003 \001(\005R\rfinishedCount\022\037\n\013total_co" +
-      "unt\030\004 \001(\005R\ntotalCount\"V\n\023GetBatchItemReq" +
-      "uest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022$\n\016clien" +
-      "t_item_id\030\002 \001(\tR\014clientItemId\"h\n\024GetBatc" +
-      "hItemResponse\022P\n\022transcription_info\030\001 \001(" +
-      "\0132!.sofer.batch.v1.TranscriptionInfoR\021tr" +
-      "anscriptionInfo\"\241\001\n\027GetTranscriptionRequ" +
-      "est\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
-      "tionId\022[\n\031filter_hebrew_word_format\030\002 \001(" +
-      "\0162 .sofer.batch.v1.HebrewWordFormatR\026fil" +
-      "terHebrewWordFormat\"_\n\030GetTranscriptionR" +
-      "esponse\022C\n\rtranscription\030\001 \001(\0132\035.sofer.b" +
-      "atch.v1.TranscriptionR\rtranscription\"\243\002\n" +
-      "\032ExportTranscriptionRequest\022)\n\020transcrip" +
-      "tion_id\030\001 \001(\tR\017transcriptionId\0224\n\006format" +
-      "\030\002 \001(\0162\034.sofer.batch.v1.ExportFormatR\006fo" +
-      "rmat\022[\n\031filter_hebrew_word_format\030\003 \001(\0162" +
-      " .sofer.batch.v1.HebrewWordFormatR\026filte" +
-      "rHebrewWordFormat\022G\n\017caption_options\030\004 \001" +
-      "(\0132\036.sofer.batch.v1.CaptionOptionsR\016capt" +
-      "ionOptions\"\370\001\n\033ExportTranscriptionRespon" +
-      "se\022\030\n\007content\030\001 \001(\tR\007content\022\035\n\nmedia_ty" +
-      "pe\030\002 \001(\tR\tmediaType\022%\n\016file_extension\030\003 " +
-      "\001(\tR\rfileExtension\0225\n\004info\030\004 \001(\0132!.sofer" +
-      ".batch.v1.TranscriptionInfoR\004info\022\033\n\tcue" +
-      "_count\030\005 \001(\005R\010cueCount\022%\n\016binary_content" +
-      "\030\006 \001(\014R\rbinaryContent\"J\n\035GetTranscriptio" +
-      "nStatusRequest\022)\n\020transcription_id\030\001 \001(\t" +
-      "R\017transcriptionId\"r\n\036GetTranscriptionSta" +
-      "tusResponse\022P\n\022transcription_info\030\001 \001(\0132" +
-      "!.sofer.batch.v1.TranscriptionInfoR\021tran" +
-      "scriptionInfo\"\023\n\021GetBalanceRequest\"G\n\022Ge" +
-      "tBalanceResponse\0221\n\007balance\030\001 \001(\0132\027.sofe" +
-      "r.batch.v1.BalanceR\007balance\"\215\002\n\007Balance\022" +
-      ".\n\023total_balance_cents\030\001 \001(\003R\021totalBalan" +
-      "ceCents\0226\n\027available_balance_cents\030\002 \001(\003" +
-      "R\025availableBalanceCents\0222\n\025pending_balan" +
-      "ce_cents\030\003 \001(\003R\023pendingBalanceCents\0225\n\027a" +
-      "ll_time_deposits_cents\030\004 \001(\003R\024allTimeDep" +
-      "ositsCents\022/\n\024all_time_spend_cents\030\005 \001(\003" +
-      "R\021allTimeSpendCents\"\332\001\n\023EstimateCostRequ" +
-      "est\022.\n\004work\030\001 \001(\0162\032.sofer.batch.v1.Coste" +
-      "dWorkR\004work\022-\n\004info\030\002 \001(\0132\031.sofer.batch." +
-      "v1.BatchInfoR\004info\022@\n\raudio_sources\030\003 \003(" +
-      "\0132\033.sofer.batch.v1.AudioSourceR\014audioSou" +
-      "rces\022\"\n\rbatch_file_id\030\004 \001(\tR\013batchFileId" +
-      "\"\344\001\n\010ItemCost\022\033\n\taudio_url\030\001 \001(\tR\010audioU" +
-      "rl\022$\n\016client_item_id\030\002 \001(\tR\014clientItemId" +
-      "\022)\n\020duration_seconds\030\003 \001(\001R\017durationSeco" +
-      "nds\022$\n\016cents_per_hour\030\004 \001(\005R\014centsPerHou" +
-      "r\022\035\n\ncost_cents\030\005 \001(\003R\tcostCents\022%\n\016spea" +
-      "ker_labels\030\006 \001(\010R\rspeakerLabels\"\246\001\n\024Esti" +
-      "mateCostResponse\022.\n\005items\030\001 \003(\0132\030.sofer." +
-      "batch.v1.ItemCostR\005items\022(\n\020total_cost_c" +
-      "ents\030\002 \001(\003R\016totalCostCents\0224\n\026total_dura" +
-      "tion_seconds\030\003 \001(\001R\024totalDurationSeconds" +
-      "\"\355\002\n\031ListTranscriptionsRequest\022\033\n\tpage_s" +
-      "ize\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001(\tR" +
-      "\tpageToken\022:\n\006states\030\003 \003(\0162\".sofer.batch" +
-      ".v1.TranscriptionStateR\006states\022%\n\016title_" +
-      "contains\030\004 \001(\tR\rtitleContains\022D\n\rcreated" +
-      "_after\030\005 \001(\0132\032.google.protobuf.Timestamp" +
-      "H\000R\014createdAfter\210\001\001\022F\n\016created_before\030\006 " +
-      "\001(\0132\032.google.protobuf.TimestampH\001R\rcreat" +
-      "edBefore\210\001\001B\020\n\016_created_afterB\021\n\017_create" +
-      "d_before\"\221\001\n\024TranscriptionSummary\022)\n\020tra" +
-      "nscription_id\030\001 \001(\tR\017transcriptionId\022\024\n\005" +
-      "title\030\002 \001(\tR\005title\0228\n\005state\030\003 \001(\0162\".sofe" +
-      "r.batch.v1.TranscriptionStateR\005state\"\222\001\n" +
-      "\032ListTranscriptionsResponse\022L\n\016transcrip" +
-      "tions\030\001 \003(\0132$.sofer.batch.v1.Transcripti" +
-      "onSummaryR\016transcriptions\022&\n\017next_page_t" +
-      "oken\030\002 \001(\tR\rnextPageToken\"&\n\022ExtractLink" +
-      "Request\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023ExtractLin" +
-      "kResponse\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024" +
-      "\n\005title\030\002 \001(\tR\005title\022\037\n\013file_format\030\003 \001(" +
-      "\tR\nfileFormat\022\033\n\tfile_name\030\004 \001(\tR\010fileNa" +
-      "me\"\033\n\031ListSupportedSitesRequest\"5\n\rSuppo" +
-      "rtedSite\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(" +
-      "\tR\003url\"Q\n\032ListSupportedSitesResponse\0223\n\005" +
-      "sites\030\001 \003(\0132\035.sofer.batch.v1.SupportedSi" +
-      "teR\005sites\"\242\001\n\032CreateTranscriptionRequest" +
-      "\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022-\n\004info\030" +
-      "\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004info\022\033" +
-      "\n\taudio_url\030\003 \001(\tR\010audioUrl\022\031\n\010page_url\030" +
-      "\004 \001(\tR\007pageUrl\"H\n\033CreateTranscriptionRes" +
-      "ponse\022)\n\020transcription_id\030\001 \001(\tR\017transcr" +
-      "iptionId\"\201\001\n\032UploadTranscriptionRequest\022" +
-      "C\n\006header\030\001 \001(\0132).sofer.batch.v1.UploadT" +
-      "ranscriptionHeaderH\000R\006header\022\026\n\005chunk\030\002 " +
-      "\001(\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTranscrip" +
-      "tionHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequestI" +
-      "d\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.BatchIn" +
-      "foR\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n" +
-      "\014content_type\030\004 \001(\tR\013contentType\"g\n\033Uplo" +
-      "adTranscriptionResponse\022)\n\020transcription" +
-      "_id\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_bytes" +
-      "\030\002 \001(\003R\tsizeBytes\"F\n\031WatchTranscriptionR" +
-      "equest\022)\n\020transcription_id\030\001 \001(\tR\017transc" +
-      "riptionId\"\253\001\n\032WatchTranscriptionResponse" +
-      "\022P\n\022transcription_info\030\001 \001(\0132!.sofer.bat" +
-      "ch.v1.TranscriptionInfoR\021transcriptionIn" +
-      "fo\022;\n\013observed_at\030\002 \001(\0132\032.google.protobu" +
-      "f.TimestampR\nobservedAt\"\335\001\n\016CaptionOptio" +
-      "ns\0223\n\023max_line_characters\030\001 \001(\005H\000R\021maxLi" +
-      "neCharacters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001" +
-      "H\001R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labels\030\003" +
-      " \001(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_line_ch" +
-      "aractersB\022\n\020_max_cue_secondsB\021\n\017_speaker" +
-      "_labels\":\n\024WatchManifestRequest\022\"\n\rbatch" +
-      "_file_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchMan" +
-      "ifestResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
-      "batch.v1.ManifestR\010manifest\022;\n\013observed_" +
-      "at\030\002 \001(\0132\032.google.protobuf.TimestampR\nob" +
-      "servedAt*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_U" +
-      "NSPECIFIED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATC" +
-      "H\020\001\022\036\n\032COSTED_WORK_STANDARD_BATCH\020\002\022$\n C" +
-      "OSTED_WORK_SINGLE_TRANSCRIPTION\020\0032\203\021\n\031Ba" +
-      "tchTranscriptionService\022V\n\013CreateBatch\022\"" +
-      ".sofer.batch.v1.CreateBatchRequest\032#.sof" +
-      "er.batch.v1.CreateBatchResponse\022_\n\016Uploa" +
-      "dManifest\022%.sofer.batch.v1.UploadManifes" +
-      "tRequest\032&.sofer.batch.v1.UploadManifest" +
-      "Response\022t\n\025CreateManifestFromRss\022,.sofe" +
-      "r.batch.v1.CreateManifestFromRssRequest\032" +
-      "-.sofer.batch.v1.CreateManifestFromRssRe" +
-      "sponse\022V\n\013GetManifest\022\".sofer.batch.v1.G" +
-      "etManifestRequest\032#.sofer.batch.v1.GetMa" +
-      "nifestResponse\022\\\n\rListManifests\022$.sofer." +
-      "batch.v1.ListManifestsRequest\032%.sofer.ba" +
-      "tch.v1.ListManifestsResponse\022_\n\016GetBatch" +
-      "Status\022%.sofer.batch.v1.GetBatchStatusRe" +
-      "quest\032&.sofer.batch.v1.GetBatchStatusRes" +
-      "ponse\022g\n\020WatchBatchStatus\022\'.sofer.batch." +
-      "v1.WatchBatchStatusRequest\032(.sofer.batch" +
-      ".v1.WatchBatchStatusResponse0\001\022y\n\026Stream" +
-      "BatchTranscripts\022-.sofer.batch.v1.Stream" +
-      "BatchTranscriptsRequest\032..sofer.batch.v1" +
-      ".StreamBatchTranscriptsResponse0\001\022Y\n\014Get" +
-      "BatchItem\022#.sofer.batch.v1.GetBatchItemR" +
-      "equest\032$.sofer.batch.v1.GetBatchItemResp" +
-      "onse\022e\n\020GetTranscription\022\'.sofer.batch.v" +
-      "1.GetTranscriptionRequest\032(.sofer.batch." +
-      "v1.GetTranscriptionResponse\022n\n\023ExportTra" +
-      "nscription\022*.sofer.batch.v1.ExportTransc" +
-      "riptionRequest\032+.sofer.batch.v1.ExportTr" +
-      "anscriptionResponse\022w\n\026GetTranscriptionS" +
-      "tatus\022-.sofer.batch.v1.GetTranscriptionS" +
-      "tatusRequest\032..sofer.batch.v1.GetTranscr" +
-      "iptionStatusResponse\022S\n\nGetBalance\022!.sof" +
-      "er.batch.v1.GetBalanceRequest\032\".sofer.ba" +
-      "tch.v1.GetBalanceResponse\022Y\n\014EstimateCos" +
-      "t\022#.sofer.batch.v1.EstimateCostRequest\032$" +
-      ".sofer.batch.v1.EstimateCostResponse\022k\n\022" +
-      "ListTranscriptions\022).sofer.batch.v1.List" +
-      "TranscriptionsRequest\032*.sofer.batch.v1.L" +
-      "istTranscriptionsResponse\022V\n\013ExtractLink" +
-      "\022\".sofer.batch.v1.ExtractLinkRequest\032#.s" +
-      "ofer.batch.v1.ExtractLinkResponse\022k\n\022Lis" +
-      "tSupportedSites\022).sofer.batch.v1.ListSup" +
-      "portedSitesRequest\032*.sofer.batch.v1.List" +
-      "SupportedSitesResponse\022n\n\023CreateTranscri" +
-      "ption\022*.sofer.batch.v1.CreateTranscripti" +
-      "onRequest\032+.sofer.batch.v1.CreateTranscr" +
-      "iptionResponse\022p\n\023UploadTranscription\022*." +
-      "sofer.batch.v1.UploadTranscriptionReques" +
-      "t\032+.sofer.batch.v1.UploadTranscriptionRe" +
-      "sponse(\001\022m\n\022WatchTranscription\022).sofer.b" +
-      "atch.v1.WatchTranscriptionRequest\032*.sofe" +
-      "r.batch.v1.WatchTranscriptionResponse0\001\022" +
-      "^\n\rWatchManifest\022$.sofer.batch.v1.WatchM" +
-      "anifestRequest\032%.sofer.batch.v1.WatchMan" +
-      "ifestResponse0\001BQ\n\021ai.sofer.batch.v1B\021Ba" +
-      "tchServiceProtoP\001Z\'sofer.ai/gateway/sofe" +
-      "r/batch/v1;batchv1b\006proto3"
+      "ioSourceR\014audioSources\022\037\n\013webhook_url\030\024 " +
+      "\001(\tR\nwebhookUrl\"\277\002\n\023CreateBatchResponse\022" +
+      "\031\n\010batch_id\030\001 \001(\tR\007batchId\022+\n\021transcript" +
+      "ion_ids\030\002 \003(\tR\020transcriptionIds\022\037\n\013total" +
+      "_count\030\003 \001(\005R\ntotalCount\0220\n\005state\030\004 \001(\0162" +
+      "\032.sofer.batch.v1.BatchStateR\005state\022G\n\017pr" +
+      "ocessing_mode\030\005 \001(\0162\036.sofer.batch.v1.Pro" +
+      "cessingModeR\016processingMode\022\035\n\nwebhook_i" +
+      "d\030\024 \001(\tR\twebhookId\022%\n\016webhook_secret\030\025 \001" +
+      "(\tR\rwebhookSecret\"B\n\rManifestItems\0221\n\005it" +
+      "ems\030\001 \003(\0132\033.sofer.batch.v1.AudioSourceR\005" +
+      "items\"\316\001\n\025UploadManifestRequest\022\035\n\nreque" +
+      "st_id\030\001 \001(\tR\trequestId\0225\n\005items\030\002 \001(\0132\035." +
+      "sofer.batch.v1.ManifestItemsH\000R\005items\022\026\n" +
+      "\005jsonl\030\003 \001(\tH\000R\005jsonl\022<\n\010metadata\030\004 \001(\0132" +
+      " .sofer.batch.v1.ManifestMetadataR\010metad" +
+      "ataB\t\n\007content\"N\n\026UploadManifestResponse" +
+      "\0224\n\010manifest\030\001 \001(\0132\030.sofer.batch.v1.Mani" +
+      "festR\010manifest\"\341\001\n\034CreateManifestFromRss" +
+      "Request\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\027" +
+      "\n\007rss_url\030\002 \001(\tR\006rssUrl\022\031\n\005limit\030\003 \001(\005H\000" +
+      "R\005limit\210\001\001\022\033\n\006offset\030\004 \001(\005H\001R\006offset\210\001\001\022" +
+      "<\n\010metadata\030\005 \001(\0132 .sofer.batch.v1.Manif" +
+      "estMetadataR\010metadataB\010\n\006_limitB\t\n\007_offs" +
+      "et\"\324\001\n\035CreateManifestFromRssResponse\0224\n\010" +
+      "manifest\030\001 \001(\0132\030.sofer.batch.v1.Manifest" +
+      "R\010manifest\022\026\n\006offset\030\002 \001(\005R\006offset\022\024\n\005li" +
+      "mit\030\003 \001(\005R\005limit\022\031\n\010has_more\030\004 \001(\010R\007hasM" +
+      "ore\022$\n\013next_offset\030\005 \001(\005H\000R\nnextOffset\210\001" +
+      "\001B\016\n\014_next_offset\"8\n\022GetManifestRequest\022" +
+      "\"\n\rbatch_file_id\030\001 \001(\tR\013batchFileId\"K\n\023G" +
+      "etManifestResponse\0224\n\010manifest\030\001 \001(\0132\030.s" +
+      "ofer.batch.v1.ManifestR\010manifest\"R\n\024List" +
+      "ManifestsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pag" +
+      "eSize\022\035\n\npage_token\030\002 \001(\tR\tpageToken\"w\n\025" +
+      "ListManifestsResponse\0226\n\tmanifests\030\001 \003(\013" +
+      "2\030.sofer.batch.v1.ManifestR\tmanifests\022&\n" +
+      "\017next_page_token\030\002 \001(\tR\rnextPageToken\"2\n" +
+      "\025GetBatchStatusRequest\022\031\n\010batch_id\030\001 \001(\t" +
+      "R\007batchId\"X\n\026GetBatchStatusResponse\022>\n\014b" +
+      "atch_status\030\001 \001(\0132\033.sofer.batch.v1.Batch" +
+      "StatusR\013batchStatus\"4\n\027WatchBatchStatusR" +
+      "equest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\"Z\n\030Wat" +
+      "chBatchStatusResponse\022>\n\014batch_status\030\001 " +
+      "\001(\0132\033.sofer.batch.v1.BatchStatusR\013batchS" +
+      "tatus\"\315\001\n\035StreamBatchTranscriptsRequest\022" +
+      "\031\n\010batch_id\030\001 \001(\tR\007batchId\022[\n\031filter_heb" +
+      "rew_word_format\030\002 \001(\0162 .sofer.batch.v1.H" +
+      "ebrewWordFormatR\026filterHebrewWordFormat\022" +
+      "4\n\026skip_transcription_ids\030\003 \003(\tR\024skipTra" +
+      "nscriptionIds\"\344\001\n\036StreamBatchTranscripts" +
+      "Response\0225\n\004info\030\001 \001(\0132!.sofer.batch.v1." +
+      "TranscriptionInfoR\004info\022C\n\rtranscription" +
+      "\030\002 \001(\0132\035.sofer.batch.v1.TranscriptionR\rt" +
+      "ranscription\022%\n\016finished_count\030\003 \001(\005R\rfi" +
+      "nishedCount\022\037\n\013total_count\030\004 \001(\005R\ntotalC" +
+      "ount\"V\n\023GetBatchItemRequest\022\031\n\010batch_id\030" +
+      "\001 \001(\tR\007batchId\022$\n\016client_item_id\030\002 \001(\tR\014" +
+      "clientItemId\"h\n\024GetBatchItemResponse\022P\n\022" +
+      "transcription_info\030\001 \001(\0132!.sofer.batch.v" +
+      "1.TranscriptionInfoR\021transcriptionInfo\"\241" +
+      "\001\n\027GetTranscriptionRequest\022)\n\020transcript" +
+      "ion_id\030\001 \001(\tR\017transcriptionId\022[\n\031filter_" +
+      "hebrew_word_format\030\002 \001(\0162 .sofer.batch.v" +
+      "1.HebrewWordFormatR\026filterHebrewWordForm" +
+      "at\"_\n\030GetTranscriptionResponse\022C\n\rtransc" +
+      "ription\030\001 \001(\0132\035.sofer.batch.v1.Transcrip" +
+      "tionR\rtranscription\"\243\002\n\032ExportTranscript" +
+      "ionRequest\022)\n\020transcription_id\030\001 \001(\tR\017tr" +
+      "anscriptionId\0224\n\006format\030\002 \001(\0162\034.sofer.ba" +
+      "tch.v1.ExportFormatR\006format\022[\n\031filter_he" +
+      "brew_word_format\030\003 \001(\0162 .sofer.batch.v1." +
+      "HebrewWordFormatR\026filterHebrewWordFormat" +
+      "\022G\n\017caption_options\030\004 \001(\0132\036.sofer.batch." +
+      "v1.CaptionOptionsR\016captionOptions\"\370\001\n\033Ex" +
+      "portTranscriptionResponse\022\030\n\007content\030\001 \001" +
+      "(\tR\007content\022\035\n\nmedia_type\030\002 \001(\tR\tmediaTy" +
+      "pe\022%\n\016file_extension\030\003 \001(\tR\rfileExtensio" +
+      "n\0225\n\004info\030\004 \001(\0132!.sofer.batch.v1.Transcr" +
+      "iptionInfoR\004info\022\033\n\tcue_count\030\005 \001(\005R\010cue" +
+      "Count\022%\n\016binary_content\030\006 \001(\014R\rbinaryCon" +
+      "tent\"J\n\035GetTranscriptionStatusRequest\022)\n" +
+      "\020transcription_id\030\001 \001(\tR\017transcriptionId" +
+      "\"r\n\036GetTranscriptionStatusResponse\022P\n\022tr" +
+      "anscription_info\030\001 \001(\0132!.sofer.batch.v1." +
+      "TranscriptionInfoR\021transcriptionInfo\"\023\n\021" +
+      "GetBalanceRequest\"G\n\022GetBalanceResponse\022" +
+      "1\n\007balance\030\001 \001(\0132\027.sofer.batch.v1.Balanc" +
+      "eR\007balance\"\215\002\n\007Balance\022.\n\023total_balance_" +
+      "cents\030\001 \001(\003R\021totalBalanceCents\0226\n\027availa" +
+      "ble_balance_cents\030\002 \001(\003R\025availableBalanc" +
+      "eCents\0222\n\025pending_balance_cents\030\003 \001(\003R\023p" +
+      "endingBalanceCents\0225\n\027all_time_deposits_" +
+      "cents\030\004 \001(\003R\024allTimeDepositsCents\022/\n\024all" +
+      "_time_spend_cents\030\005 \001(\003R\021allTimeSpendCen" +
+      "ts\"\332\001\n\023EstimateCostRequest\022.\n\004work\030\001 \001(\016" +
+      "2\032.sofer.batch.v1.CostedWorkR\004work\022-\n\004in" +
+      "fo\030\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004inf" +
+      "o\022@\n\raudio_sources\030\003 \003(\0132\033.sofer.batch.v" +
+      "1.AudioSourceR\014audioSources\022\"\n\rbatch_fil" +
+      "e_id\030\004 \001(\tR\013batchFileId\"\344\001\n\010ItemCost\022\033\n\t" +
+      "audio_url\030\001 \001(\tR\010audioUrl\022$\n\016client_item" +
+      "_id\030\002 \001(\tR\014clientItemId\022)\n\020duration_seco" +
+      "nds\030\003 \001(\001R\017durationSeconds\022$\n\016cents_per_" +
+      "hour\030\004 \001(\005R\014centsPerHour\022\035\n\ncost_cents\030\005" +
+      " \001(\003R\tcostCents\022%\n\016speaker_labels\030\006 \001(\010R" +
+      "\rspeakerLabels\"\246\001\n\024EstimateCostResponse\022" +
+      ".\n\005items\030\001 \003(\0132\030.sofer.batch.v1.ItemCost" +
+      "R\005items\022(\n\020total_cost_cents\030\002 \001(\003R\016total" +
+      "CostCents\0224\n\026total_duration_seconds\030\003 \001(" +
+      "\001R\024totalDurationSeconds\"\355\002\n\031ListTranscri" +
+      "ptionsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pageSi" +
+      "ze\022\035\n\npage_token\030\002 \001(\tR\tpageToken\022:\n\006sta" +
+      "tes\030\003 \003(\0162\".sofer.batch.v1.Transcription" +
+      "StateR\006states\022%\n\016title_contains\030\004 \001(\tR\rt" +
+      "itleContains\022D\n\rcreated_after\030\005 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampH\000R\014createdAfter\210" +
+      "\001\001\022F\n\016created_before\030\006 \001(\0132\032.google.prot" +
+      "obuf.TimestampH\001R\rcreatedBefore\210\001\001B\020\n\016_c" +
+      "reated_afterB\021\n\017_created_before\"\221\001\n\024Tran" +
+      "scriptionSummary\022)\n\020transcription_id\030\001 \001" +
+      "(\tR\017transcriptionId\022\024\n\005title\030\002 \001(\tR\005titl" +
+      "e\0228\n\005state\030\003 \001(\0162\".sofer.batch.v1.Transc" +
+      "riptionStateR\005state\"\222\001\n\032ListTranscriptio" +
+      "nsResponse\022L\n\016transcriptions\030\001 \003(\0132$.sof" +
+      "er.batch.v1.TranscriptionSummaryR\016transc" +
+      "riptions\022&\n\017next_page_token\030\002 \001(\tR\rnextP" +
+      "ageToken\"&\n\022ExtractLinkRequest\022\020\n\003url\030\001 " +
+      "\001(\tR\003url\"\206\001\n\023ExtractLinkResponse\022\033\n\taudi" +
+      "o_url\030\001 \001(\tR\010audioUrl\022\024\n\005title\030\002 \001(\tR\005ti" +
+      "tle\022\037\n\013file_format\030\003 \001(\tR\nfileFormat\022\033\n\t" +
+      "file_name\030\004 \001(\tR\010fileName\"\033\n\031ListSupport" +
+      "edSitesRequest\"5\n\rSupportedSite\022\022\n\004name\030" +
+      "\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"Q\n\032ListSup" +
+      "portedSitesResponse\0223\n\005sites\030\001 \003(\0132\035.sof" +
+      "er.batch.v1.SupportedSiteR\005sites\"\242\001\n\032Cre" +
+      "ateTranscriptionRequest\022\035\n\nrequest_id\030\001 " +
+      "\001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer.bat" +
+      "ch.v1.BatchInfoR\004info\022\033\n\taudio_url\030\003 \001(\t" +
+      "R\010audioUrl\022\031\n\010page_url\030\004 \001(\tR\007pageUrl\"H\n" +
+      "\033CreateTranscriptionResponse\022)\n\020transcri" +
+      "ption_id\030\001 \001(\tR\017transcriptionId\"\201\001\n\032Uplo" +
+      "adTranscriptionRequest\022C\n\006header\030\001 \001(\0132)" +
+      ".sofer.batch.v1.UploadTranscriptionHeade" +
+      "rH\000R\006header\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\006\n\004p" +
+      "art\"\251\001\n\031UploadTranscriptionHeader\022\035\n\nreq" +
+      "uest_id\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031" +
+      ".sofer.batch.v1.BatchInfoR\004info\022\033\n\tfile_" +
+      "name\030\003 \001(\tR\010fileName\022!\n\014content_type\030\004 \001" +
+      "(\tR\013contentType\"g\n\033UploadTranscriptionRe" +
+      "sponse\022)\n\020transcription_id\030\001 \001(\tR\017transc" +
+      "riptionId\022\035\n\nsize_bytes\030\002 \001(\003R\tsizeBytes" +
+      "\"F\n\031WatchTranscriptionRequest\022)\n\020transcr" +
+      "iption_id\030\001 \001(\tR\017transcriptionId\"\253\001\n\032Wat" +
+      "chTranscriptionResponse\022P\n\022transcription" +
+      "_info\030\001 \001(\0132!.sofer.batch.v1.Transcripti" +
+      "onInfoR\021transcriptionInfo\022;\n\013observed_at" +
+      "\030\002 \001(\0132\032.google.protobuf.TimestampR\nobse" +
+      "rvedAt\"\335\001\n\016CaptionOptions\0223\n\023max_line_ch" +
+      "aracters\030\001 \001(\005H\000R\021maxLineCharacters\210\001\001\022+" +
+      "\n\017max_cue_seconds\030\002 \001(\001H\001R\rmaxCueSeconds" +
+      "\210\001\001\022*\n\016speaker_labels\030\003 \001(\010H\002R\rspeakerLa" +
+      "bels\210\001\001B\026\n\024_max_line_charactersB\022\n\020_max_" +
+      "cue_secondsB\021\n\017_speaker_labels\":\n\024WatchM" +
+      "anifestRequest\022\"\n\rbatch_file_id\030\001 \001(\tR\013b" +
+      "atchFileId\"\212\001\n\025WatchManifestResponse\0224\n\010" +
+      "manifest\030\001 \001(\0132\030.sofer.batch.v1.Manifest" +
+      "R\010manifest\022;\n\013observed_at\030\002 \001(\0132\032.google" +
+      ".protobuf.TimestampR\nobservedAt\"\267\002\n\007Webh" +
+      "ook\022\035\n\nwebhook_id\030\001 \001(\tR\twebhookId\022\020\n\003ur" +
+      "l\030\002 \001(\tR\003url\022\037\n\013event_types\030\003 \003(\tR\nevent" +
+      "Types\022\031\n\010batch_id\030\004 \001(\tR\007batchId\022;\n\013crea" +
+      "te_time\030\005 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\ncreateTime\022\'\n\017disabled_reason\030\006 \001(\tR\016" +
+      "disabledReason\022Y\n\033previous_secret_expire" +
+      "_time\030\007 \001(\0132\032.google.protobuf.TimestampR" +
+      "\030previousSecretExpireTime\"h\n\024CreateWebho" +
+      "okRequest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId" +
+      "\022\020\n\003url\030\002 \001(\tR\003url\022\037\n\013event_types\030\003 \003(\tR" +
+      "\neventTypes\"b\n\025CreateWebhookResponse\0221\n\007" +
+      "webhook\030\001 \001(\0132\027.sofer.batch.v1.WebhookR\007" +
+      "webhook\022\026\n\006secret\030\002 \001(\tR\006secret\"\025\n\023ListW" +
+      "ebhooksRequest\"K\n\024ListWebhooksResponse\0223" +
+      "\n\010webhooks\030\001 \003(\0132\027.sofer.batch.v1.Webhoo" +
+      "kR\010webhooks\"5\n\024DeleteWebhookRequest\022\035\n\nw" +
+      "ebhook_id\030\001 \001(\tR\twebhookId\"\027\n\025DeleteWebh" +
+      "ookResponse\"w\n\032RotateWebhookSecretReques" +
+      "t\022\035\n\nwebhook_id\030\001 \001(\tR\twebhookId\022(\n\rgrac" +
+      "e_seconds\030\002 \001(\005H\000R\014graceSeconds\210\001\001B\020\n\016_g" +
+      "race_seconds\"h\n\033RotateWebhookSecretRespo" +
+      "nse\0221\n\007webhook\030\001 \001(\0132\027.sofer.batch.v1.We" +
+      "bhookR\007webhook\022\026\n\006secret\030\002 \001(\tR\006secret\"=" +
+      "\n\034ListWebhookDeliveriesRequest\022\035\n\nwebhoo" +
+      "k_id\030\001 \001(\tR\twebhookId\"\277\002\n\017WebhookDeliver" +
+      "y\022\035\n\nmessage_id\030\001 \001(\tR\tmessageId\022\031\n\010even" +
+      "t_id\030\002 \001(\tR\007eventId\022\035\n\nevent_type\030\003 \001(\tR" +
+      "\teventType\022\031\n\010batch_id\030\004 \001(\tR\007batchId\022=\n" +
+      "\014attempt_time\030\005 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\013attemptTime\022\037\n\013status_code\030\006 \001(" +
+      "\005R\nstatusCode\022\024\n\005error\030\007 \001(\tR\005error\022B\n\017n" +
+      "ext_retry_time\030\010 \001(\0132\032.google.protobuf.T" +
+      "imestampR\rnextRetryTime\"`\n\035ListWebhookDe" +
+      "liveriesResponse\022?\n\ndeliveries\030\001 \003(\0132\037.s" +
+      "ofer.batch.v1.WebhookDeliveryR\ndeliverie" +
+      "s*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_UNSPECIF" +
+      "IED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATCH\020\001\022\036\n\032" +
+      "COSTED_WORK_STANDARD_BATCH\020\002\022$\n COSTED_W" +
+      "ORK_SINGLE_TRANSCRIPTION\020\0032\200\025\n\031BatchTran" +
+      "scriptionService\022V\n\013CreateBatch\022\".sofer." +
+      "batch.v1.CreateBatchRequest\032#.sofer.batc" +
+      "h.v1.CreateBatchResponse\022_\n\016UploadManife" +
+      "st\022%.sofer.batch.v1.UploadManifestReques" +
+      "t\032&.sofer.batch.v1.UploadManifestRespons" +
+      "e\022t\n\025CreateManifestFromRss\022,.sofer.batch" +
+      ".v1.CreateManifestFromRssRequest\032-.sofer" +
+      ".batch.v1.CreateManifestFromRssResponse\022" +
+      "V\n\013GetManifest\022\".sofer.batch.v1.GetManif" +
+      "estRequest\032#.sofer.batch.v1.GetManifestR" +
+      "esponse\022\\\n\rListManifests\022$.sofer.batch.v" +
+      "1.ListManifestsRequest\032%.sofer.batch.v1." +
+      "ListManifestsResponse\022_\n\016GetBatchStatus\022" +
+      "%.sofer.batch.v1.GetBatchStatusRequest\032&" +
+      ".sofer.batch.v1.GetBatchStatusResponse\022g" +
+      "\n\020WatchBatchStatus\022\'.sofer.batch.v1.Watc" +
+      "hBatchStatusRequest\032(.sofer.batch.v1.Wat" +
+      "chBatchStatusResponse0\001\022y\n\026StreamBatchTr" +
+      "anscripts\022-.sofer.batch.v1.StreamBatchTr" +
+      "anscriptsRequest\032..sofer.batch.v1.Stream" +
+      "BatchTranscriptsResponse0\001\022Y\n\014GetBatchIt" +
+      "em\022#.sofer.batch.v1.GetBatchItemRequest\032" +
+      "$.sofer.batch.v1.GetBatchItemResponse\022e\n" +
+      "\020GetTranscription\022\'.sofer.batch.v1.GetTr" +
+      "anscriptionRequest\032(.sofer.batch.v1.GetT" +
+      "ranscriptionResponse\022n\n\023ExportTranscript" +
+      "ion\022*.sofer.batch.v1.ExportTranscription" +
+      "Request\032+.sofer.batch.v1.ExportTranscrip" +
+      "tionResponse\022w\n\026GetTranscriptionStatus\022-" +
+      ".sofer.batch.v1.GetTranscriptionStatusRe" +
+      "quest\032..sofer.batch.v1.GetTranscriptionS" +
+      "tatusResponse\022S\n\nGetBalance\022!.sofer.batc" +
+      "h.v1.GetBalanceRequest\032\".sofer.batch.v1." +
+      "GetBalanceResponse\022Y\n\014EstimateCost\022#.sof" +
+      "er.batch.v1.EstimateCostRequest\032$.sofer." +
+      "batch.v1.EstimateCostResponse\022k\n\022ListTra" +
+      "nscriptions\022).sofer.batch.v1.ListTranscr" +
+      "iptionsRequest\032*.sofer.batch.v1.ListTran" +
+      "scriptionsResponse\022V\n\013ExtractLink\022\".sofe" +
+      "r.batch.v1.ExtractLinkRequest\032#.sofer.ba" +
+      "tch.v1.ExtractLinkResponse\022k\n\022ListSuppor" +
+      "tedSites\022).sofer.batch.v1.ListSupportedS" +
+      "itesRequest\032*.sofer.batch.v1.ListSupport" +
+      "edSitesResponse\022n\n\023CreateTranscription\022*" +
+      ".sofer.batch.v1.CreateTranscriptionReque" +
+      "st\032+.sofer.batch.v1.CreateTranscriptionR" +
+      "esponse\022p\n\023UploadTranscription\022*.sofer.b" +
+      "atch.v1.UploadTranscriptionRequest\032+.sof" +
+      "er.batch.v1.UploadTranscriptionResponse(" +
+      "\001\022m\n\022WatchTranscription\022).sofer.batch.v1" +
+      ".WatchTranscriptionRequest\032*.sofer.batch" +
+      ".v1.WatchTranscriptionResponse0\001\022^\n\rWatc" +
+      "hManifest\022$.sofer.batch.v1.WatchManifest" +
+      "Request\032%.sofer.batch.v1.WatchManifestRe" +
+      "sponse0\001\022\\\n\rCreateWebhook\022$.sofer.batch." +
+      "v1.CreateWebhookRequest\032%.sofer.batch.v1" +
+      ".CreateWebhookResponse\022Y\n\014ListWebhooks\022#" +
+      ".sofer.batch.v1.ListWebhooksRequest\032$.so" +
+      "fer.batch.v1.ListWebhooksResponse\022\\\n\rDel" +
+      "eteWebhook\022$.sofer.batch.v1.DeleteWebhoo" +
+      "kRequest\032%.sofer.batch.v1.DeleteWebhookR" +
+      "esponse\022n\n\023RotateWebhookSecret\022*.sofer.b" +
+      "atch.v1.RotateWebhookSecretRequest\032+.sof" +
+      "er.batch.v1.RotateWebhookSecretResponse\022" +
+      "t\n\025ListWebhookDeliveries\022,.sofer.batch.v" +
+      "1.ListWebhookDeliveriesRequest\032-.sofer.b" +
+      "atch.v1.ListWebhookDeliveriesResponseBQ\n" +
+      "\021ai.sofer.batch.v1B\021BatchServiceProtoP\001Z" +
+      "\'sofer.ai/gateway/sofer/batch/v1;batchv1" +
+      "b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -517,13 +628,13 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_CreateBatchRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_CreateBatchRequest_descriptor,
-        new java.lang.String[] { "RequestId", "Info", "BatchTitle", "ProcessingMode", "BatchFileId", "AudioSources", });
+        new java.lang.String[] { "RequestId", "Info", "BatchTitle", "ProcessingMode", "BatchFileId", "AudioSources", "WebhookUrl", });
     internal_static_sofer_batch_v1_CreateBatchResponse_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_sofer_batch_v1_CreateBatchResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_CreateBatchResponse_descriptor,
-        new java.lang.String[] { "BatchId", "TranscriptionIds", "TotalCount", "State", "ProcessingMode", });
+        new java.lang.String[] { "BatchId", "TranscriptionIds", "TotalCount", "State", "ProcessingMode", "WebhookId", "WebhookSecret", });
     internal_static_sofer_batch_v1_ManifestItems_descriptor =
       getDescriptor().getMessageTypes().get(2);
     internal_static_sofer_batch_v1_ManifestItems_fieldAccessorTable = new
@@ -806,6 +917,78 @@ public final class BatchServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_WatchManifestResponse_descriptor,
         new java.lang.String[] { "Manifest", "ObservedAt", });
+    internal_static_sofer_batch_v1_Webhook_descriptor =
+      getDescriptor().getMessageTypes().get(49);
+    internal_static_sofer_batch_v1_Webhook_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_Webhook_descriptor,
+        new java.lang.String[] { "WebhookId", "Url", "EventTypes", "BatchId", "CreateTime", "DisabledReason", "PreviousSecretExpireTime", });
+    internal_static_sofer_batch_v1_CreateWebhookRequest_descriptor =
+      getDescriptor().getMessageTypes().get(50);
+    internal_static_sofer_batch_v1_CreateWebhookRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CreateWebhookRequest_descriptor,
+        new java.lang.String[] { "RequestId", "Url", "EventTypes", });
+    internal_static_sofer_batch_v1_CreateWebhookResponse_descriptor =
+      getDescriptor().getMessageTypes().get(51);
+    internal_static_sofer_batch_v1_CreateWebhookResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CreateWebhookResponse_descriptor,
+        new java.lang.String[] { "Webhook", "Secret", });
+    internal_static_sofer_batch_v1_ListWebhooksRequest_descriptor =
+      getDescriptor().getMessageTypes().get(52);
+    internal_static_sofer_batch_v1_ListWebhooksRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListWebhooksRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_sofer_batch_v1_ListWebhooksResponse_descriptor =
+      getDescriptor().getMessageTypes().get(53);
+    internal_static_sofer_batch_v1_ListWebhooksResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListWebhooksResponse_descriptor,
+        new java.lang.String[] { "Webhooks", });
+    internal_static_sofer_batch_v1_DeleteWebhookRequest_descriptor =
+      getDescriptor().getMessageTypes().get(54);
+    internal_static_sofer_batch_v1_DeleteWebhookRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_DeleteWebhookRequest_descriptor,
+        new java.lang.String[] { "WebhookId", });
+    internal_static_sofer_batch_v1_DeleteWebhookResponse_descriptor =
+      getDescriptor().getMessageTypes().get(55);
+    internal_static_sofer_batch_v1_DeleteWebhookResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_DeleteWebhookResponse_descriptor,
+        new java.lang.String[] { });
+    internal_static_sofer_batch_v1_RotateWebhookSecretRequest_descriptor =
+      getDescriptor().getMessageTypes().get(56);
+    internal_static_sofer_batch_v1_RotateWebhookSecretRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_RotateWebhookSecretRequest_descriptor,
+        new java.lang.String[] { "WebhookId", "GraceSeconds", "GraceSeconds", });
+    internal_static_sofer_batch_v1_RotateWebhookSecretResponse_descriptor =
+      getDescriptor().getMessageTypes().get(57);
+    internal_static_sofer_batch_v1_RotateWebhookSecretResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_RotateWebhookSecretResponse_descriptor,
+        new java.lang.String[] { "Webhook", "Secret", });
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_descriptor =
+      getDescriptor().getMessageTypes().get(58);
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_descriptor,
+        new java.lang.String[] { "WebhookId", });
+    internal_static_sofer_batch_v1_WebhookDelivery_descriptor =
+      getDescriptor().getMessageTypes().get(59);
+    internal_static_sofer_batch_v1_WebhookDelivery_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WebhookDelivery_descriptor,
+        new java.lang.String[] { "MessageId", "EventId", "EventType", "BatchId", "AttemptTime", "StatusCode", "Error", "NextRetryTime", });
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_descriptor =
+      getDescriptor().getMessageTypes().get(60);
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_descriptor,
+        new java.lang.String[] { "Deliveries", });
     com.google.protobuf.TimestampProto.getDescriptor();
     ai.sofer.batch.v1.BatchProto.getDescriptor();
   }
