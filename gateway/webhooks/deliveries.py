@@ -119,6 +119,11 @@ class Deliveries:
         """Lanes running on this replica."""
         return len(self._lanes)
 
+    @property
+    def busy(self) -> bool:
+        """A lane runs, or one is being started."""
+        return bool(self._lanes or self._tasks)
+
     def start(self) -> None:
         self.events.add_listener(self.poke)
         self._sweeper = asyncio.create_task(self._sweep(), name="webhook sweep")
