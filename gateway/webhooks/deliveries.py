@@ -119,10 +119,11 @@ class Deliveries:
         """Lanes running on this replica."""
         return len(self._lanes)
 
-    @property
-    def busy(self) -> bool:
-        """A lane runs, or one is being started."""
-        return bool(self._lanes or self._tasks)
+    async def settled(self) -> None:
+        """Return once no lane runs and none is being started (the lanes of events appended
+        before the call have run to their end: delivered, given up, or stopped)."""
+        while self._lanes or self._tasks:
+            await asyncio.gather(*self._lanes.values(), *self._tasks, return_exceptions=True)
 
     def start(self) -> None:
         self.events.add_listener(self.poke)

@@ -39,7 +39,7 @@ class Rig:
         made = Endpoint(endpoint_id, receiver.url, types, signing.new_secret(), 1.0)
         return await self.store.add(TENANT, made)
 
-    async def append(self, *types: int) -> list[batch_pb2.BatchEvent]:
+    async def append(self, *types: batch_pb2.BatchEventType) -> list[batch_pb2.BatchEvent]:
         events = []
         for i, kind in enumerate(types):
             event = batch_pb2.BatchEvent(type=kind, batch_id=BATCH, completed_count=i)
@@ -50,13 +50,12 @@ class Rig:
     async def idle(self) -> None:
         """Wait (at most 30 s) until no lane runs."""
         async with asyncio.timeout(30):
-            while self.deliveries.busy:
-                await asyncio.sleep(0.01)
+            await self.deliveries.settled()
 
 
 @pytest.fixture
 async def rig() -> AsyncIterator[Rig]:
-    time, counted = FakeTime(), []
+    time, counted = FakeTime(), list[str]()
     log, store = MemoryEventLog(), MemoryWebhookStore()
     sender = Sender(AddressPolicy(allow_http=True, allow_private=True))
     await sender.start()
