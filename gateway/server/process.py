@@ -239,7 +239,12 @@ class Gateway:
             store,
             self.event_log,
             sender,
-            DeliveryPolicy(retry_for=config.webhook_retry_for),
+            DeliveryPolicy(
+                retry_for=config.webhook_retry_for,
+                # A lane's lease is a poller's: a dead replica's lanes move within about as long.
+                lease=config.poll_lease,
+                sweep_every=config.poll_lease / 2,
+            ),
             clock=self.webhook_clock,
             sleep=self.webhook_sleep,
             counted=self.metrics.webhook_attempted if self.metrics is not None else None,
