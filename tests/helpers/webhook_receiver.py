@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,8 @@ class Receiver:
     status: int = 200
     hold: asyncio.Event | None = None
     redirect_to: str = ""
+    started: int = 0
+    """Requests received so far, answered or not (held ones included)."""
     deliveries: list[Delivery] = field(default_factory=list)
     arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
     url: str = ""
@@ -71,6 +73,9 @@ class Receiver:
 
     async def _receive(self, request: web.Request) -> web.Response:
         body = await request.read()
+        self.started += 1
+        async with self.arrived:
+            self.arrived.notify_all()
         if self.hold is not None:
             await self.hold.wait()
         status = self.answers.pop(0) if self.answers else self.status
@@ -81,6 +86,17 @@ class Receiver:
         if self.redirect_to:
             raise web.HTTPFound(self.redirect_to)
         return web.Response(status=status, text="x" * 100_000 if status == 200 else "")
+
+    async def wait_started(self, count: int) -> None:
+        """Wait (at most 30 s) until `count` requests arrived, answered or not."""
+        async with asyncio.timeout(30), self.arrived:
+            await self.arrived.wait_for(lambda: self.started >= count)
+
+    async def wait_until(self, done: Callable[[list[Delivery]], bool]) -> list[Delivery]:
+        """Wait (at most 60 s) until `done(deliveries)`; the deliveries."""
+        async with asyncio.timeout(60), self.arrived:
+            await self.arrived.wait_for(lambda: done(self.deliveries))
+        return list(self.deliveries)
 
     async def wait_for(self, count: int) -> list[Delivery]:
         """Wait (at most 30 s) until `count` requests were answered 2xx; all requests so far."""
