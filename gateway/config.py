@@ -296,6 +296,22 @@ class GatewayConfig:
         zero_ok=True,
         metavar="N",
     )
+    # --- issue 23: events ---
+    event_log_max_events: int = _flag(
+        5000,
+        "events kept per batch in its event log (resume tokens and webhook deliveries read it; "
+        "older ones are trimmed and a token before them answers RESUME_TOKEN_EXPIRED)",
+    )
+    event_log_max_age: float = _flag(
+        25 * 3600.0,
+        "seconds an event is kept in its batch's log (the default covers a day of webhook "
+        "retries); on Redis, a batch's stream expires this long after its last event",
+    )
+    event_log_max_batches: int = _flag(
+        500,
+        "without --redis-url: batches whose event logs are kept in memory (the least recently "
+        "used goes first; the logs are lost on restart)",
+    )
     # --- webhooks ---
     webhook_retry_for: float = _flag(
         24 * 3600.0,

@@ -96,6 +96,9 @@ class Reason(enum.StrEnum):
     # ListTranscriptions' creation-time filters met an upstream list out of order
     # (gateway.server.created)
     LIST_NOT_ORDERED = "LIST_NOT_ORDERED"
+    # --- issue 23: events ---
+    # A stream's resume_token whose events the log no longer holds (gateway.watch.resume)
+    RESUME_TOKEN_EXPIRED = "RESUME_TOKEN_EXPIRED"  # noqa: S105 (a reason, not a secret)
     # --- webhooks ---
     WEBHOOK_URL_NOT_ALLOWED = "WEBHOOK_URL_NOT_ALLOWED"
     WEBHOOK_NOT_FOUND = "WEBHOOK_NOT_FOUND"

@@ -96,6 +96,8 @@ class _Batch:
     events: list[batch_pb2.BatchEvent] = field(default_factory=list)
     last: int = 0
     """The number of the last event appended (kept or not)."""
+    status: object = None
+    """The batch status the last events were made from (`remember`)."""
 
     def drop(self, count: int) -> None:
         del self.numbers[:count], self.previous[:count], self.times[:count], self.events[:count]
@@ -157,6 +159,22 @@ class MemoryEventLog(Listeners):
         stale = bisect.bisect_left(batch.times, oldest)
         if stale:
             batch.drop(stale)
+
+    def remember(self, tenant: str, batch_id: str, status: object) -> None:
+        """Keep `status` as the one the batch's next events are made against: a poller that
+        starts again (its topic ended with its last watcher) diffs against it, not against
+        nothing (which would make every change of the batch an event again)."""
+        batch = self._batches.get((tenant, batch_id))
+        if batch is not None:
+            batch.status = status
+
+    def last_seen(self, tenant: str, batch_id: str) -> tuple[object, str]:
+        """The status `remember`ed for the batch (None: none) and the id of its last event
+        ("": none)."""
+        batch = self._batches.get((tenant, batch_id))
+        if batch is None or not batch.last:
+            return None, ""
+        return batch.status, self._id(batch.last)
 
     async def read_after(
         self, tenant: str, batch_id: str, after: str | None, *, limit: int

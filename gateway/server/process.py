@@ -25,7 +25,8 @@ from sofer.batch.v1 import batch_service_pb2, batch_service_pb2_grpc
 from gateway.access.caller_quota import CallerQuota, Kind
 from gateway.access.credentials import CallerAuth, check_exposure
 from gateway.config import SANDBOX_KEY, ConfigError, GatewayConfig
-from gateway.events.model import EventLogReader
+from gateway.events.log import EventLog, LogBounds, MemoryEventLog
+from gateway.events.redis_log import RedisEventLog
 from gateway.observability import tracing
 from gateway.observability.metrics import GatewayMetrics, Reading, upstream_readings
 from gateway.server.decoding import DecodeGuard
@@ -163,6 +164,8 @@ class Gateway:
         self.idempotency: Idempotency | None = None
         self.redis: RedisConnection | None = None
         self.exchange: StatusExchange | None = None
+        self.events: EventLog | None = None
+        """The batches' event log (gateway.events), once started."""
         self._redis_health: asyncio.Task[None] | None = None
         self.limiter: ConcurrencyLimiter | None = None
         self.caller_quota: CallerQuota | None = None
@@ -176,8 +179,6 @@ class Gateway:
         self.port = 0
         self.upstream_url = ""
         # --- webhooks ---
-        self.event_log: EventLogReader | None = None
-        """The batches' event log (gateway.events); webhooks are delivered from it."""
         self.webhooks: Webhooks | None = None
         self.webhook_clock: Callable[[], float] = time.monotonic
         self.webhook_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -223,7 +224,7 @@ class Gateway:
     # --- webhooks ---
     async def _start_webhooks(self) -> Webhooks | None:
         """Webhooks over the event log: endpoints in Redis with --redis-url, else in memory."""
-        if self.event_log is None or self.hub is None:
+        if self.events is None or self.hub is None:
             return None
         config = self.config
         policy = AddressPolicy(
@@ -237,7 +238,7 @@ class Gateway:
         )
         deliveries = Deliveries(
             store,
-            self.event_log,
+            self.events,
             sender,
             DeliveryPolicy(
                 retry_for=config.webhook_retry_for,
@@ -337,7 +338,18 @@ class Gateway:
             )
             await store.start()
             self.idempotency = store
-            self.exchange = StatusExchange(self.redis, lease=config.poll_lease)
+        # --- issue 23: events ---
+        bounds = LogBounds(
+            max_events=config.event_log_max_events,
+            max_age=config.event_log_max_age,
+            max_batches=config.event_log_max_batches,
+        )
+        self.events = (
+            MemoryEventLog(bounds) if self.redis is None else RedisEventLog(self.redis, bounds)
+        )
+        if self.redis is not None:
+            stream = self.events if isinstance(self.events, RedisEventLog) else None
+            self.exchange = StatusExchange(self.redis, lease=config.poll_lease, events=stream)
             await self.exchange.start()
         self.hub = StatusHub(
             self.client,
@@ -349,6 +361,7 @@ class Gateway:
             max_watches=config.max_watches,
             max_retry_after=config.watch_max_retry_after,
             shared=self.exchange,
+            events=self.events,
         )
         self.server = grpc.aio.server(
             # Outermost first: the timeout reads each request with the guard's deserializer;

@@ -20,6 +20,7 @@ from gateway.access.credentials import CallerAuth
 from gateway.contract import listing as listing_mapping
 from gateway.contract import mapping
 from gateway.contract.errors import GatewayError, Reason
+from gateway.events.model import EventLogReader
 from gateway.observability.metrics import GatewayMetrics
 from gateway.server import (
     cost,
@@ -48,7 +49,7 @@ from gateway.upstream import (
 )
 from gateway.upstream import models as upstream_models
 from gateway.upstream.singles import TranscriptionRequest
-from gateway.watch import fanout, transcripts
+from gateway.watch import resume, transcripts
 from gateway.watch.hub import Observation, StatusHub
 from gateway.watch.subjects import TRANSCRIPTIONS
 from gateway.watch.transcript_cache import TranscriptCache
@@ -82,6 +83,7 @@ class BatchTranscriptionServicer:
         spend_guard: SpendGuard | None = None,
         max_upload_bytes: int = 100 * 1024 * 1024,
         manifest_items: ManifestItems | None = None,
+        events: EventLogReader | None = None,
         webhooks: Webhooks | None = None,
     ) -> None:
         self.client = client
@@ -124,6 +126,8 @@ class BatchTranscriptionServicer:
             manifest_items if manifest_items is not None else MemoryManifestItems()
         )
         """The items of the manifests uploaded here, which price standard batches."""
+        self.events: EventLogReader = events if events is not None else hub.events
+        """The batches' event logs, which resumable streams read (gateway.watch.resume)."""
         self.webhooks = webhooks
         """Webhook endpoints and deliveries (gateway.webhooks.service); None: none."""
 
@@ -308,17 +312,13 @@ class BatchTranscriptionServicer:
     ) -> AsyncIterator[bytes]:
         # Bytes made once per topic version and passed through as they are (gateway.watch.fanout,
         # gateway.server.passthrough): a change costs one build, not one per watcher.
+        # Events and resume tokens: gateway.watch.resume.
         call.note(batch_id=request.batch_id)
-        previous: Observation | None = None
-        async for observation in self.hub.watch(call.credential, request.batch_id):
-            if (
-                previous is not None
-                and observation.version != previous.version + 1
-                and observation.status == previous.status
-            ):
-                continue  # a watcher that skipped a change and its undoing: nothing new to say
-            yield fanout.message_bytes(observation, previous)
-            previous = observation
+        after = resume.start(request.resume_token, request.batch_id)
+        async for data in resume.watch_messages(
+            self.hub, self.events, call.credential, request.batch_id, after
+        ):
+            yield data
 
     @stream_rpc("StreamBatchTranscripts", watch=True)
     async def StreamBatchTranscripts(
@@ -333,6 +333,7 @@ class BatchTranscriptionServicer:
             self.transcripts,
             request,
             call.credential,
+            log=self.events,
             request_id=call.request_id,
             note=lambda transcription_id: call.note(transcription_id=transcription_id),
         ):

@@ -16,6 +16,14 @@ The status hub (gateway.watch.hub) of every replica with watchers of a batch tak
   `body`), and PUBLISHes it on the channel of that name. An error that ends the watches (404,
   401, a long Retry-After) is published the same way, not kept: a watcher that joins later
   starts afresh.
+- **Events** (gateway.events.redis_log): the same script appends the events the holder made
+  of the change (diffed against the status at the version it names: a publication made
+  against any other version is refused, so a new holder never diffs against a status older
+  or newer than the last published one) to the batch's stream `sgw:events:<tenant hmac>:
+  <batch>`, trims it, and keeps the last event id in the hash (`pos`). The channel message
+  carries the position before and the ids; a follower that had the version before remakes the
+  same events (gateway.events.model.changes is a pure function of the two statuses) and checks
+  their number; else its watchers read them from the stream.
 - **Followers**: every other replica with watchers subscribes to the channel (one pub/sub
   connection per replica for all its topics) and reads the hash when its topic starts, so a
   new watcher gets the current state at once, without an upstream call. A message with a
@@ -35,7 +43,7 @@ import asyncio
 import contextlib
 import dataclasses
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, TypeVar, cast
@@ -45,8 +53,10 @@ import msgspec
 import structlog
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
+from sofer.batch.v1 import batch_pb2
 
 from gateway.contract.errors import GatewayError, Reason
+from gateway.events.redis_log import APPEND_FUNCTION, EVENTS_PREFIX, RedisEventLog, with_ids
 from gateway.state.redis_client import Reachability, RedisConnection
 from gateway.upstream import BatchStatusResponse
 
@@ -66,15 +76,27 @@ a follower's next try (0.25) make a take-over within one lease of the holder's d
 STATUS_TTL = 3600.0
 """Seconds the latest status outlives its last write or lease renewal."""
 
-_PUBLISH = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end
+_PUBLISH = (
+    APPEND_FUNCTION
+    + """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
+if tonumber(redis.call('HGET', KEYS[2], 'v') or '0') ~= tonumber(ARGV[5]) then return {-2} end
+local since = redis.call('HGET', KEYS[2], 'pos') or ''
+local pos = since
+local ids = {}
+if #ARGV >= 9 then
+  ids = append_events(KEYS[3], tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8]), 9, #ARGV)
+  pos = ids[#ids]
+end
 local v = redis.call('HINCRBY', KEYS[2], 'v', 1)
-redis.call('HSET', KEYS[2], 'body', ARGV[2])
+redis.call('HSET', KEYS[2], 'body', ARGV[2], 'pos', pos)
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
-redis.call('PUBLISH', KEYS[2], 's|' .. v .. '|' .. ARGV[2])
-return v
+local listed = table.concat(ids, ',')
+redis.call('PUBLISH', KEYS[2], 's|' .. v .. '|' .. since .. '|' .. listed .. '|' .. ARGV[2])
+return {v, since, unpack(ids)}
 """
+)
 _PUBLISH_ERROR = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('PUBLISH', KEYS[2], 'e|' .. ARGV[2])
@@ -98,6 +120,11 @@ class SharedUnavailable(Exception):
     """Redis could not be reached: the hub polls for itself until it is back."""
 
 
+class StaleBase(Exception):
+    """A publication diffed against another version than the latest shared one: nothing was
+    written; take in the latest and diff again."""
+
+
 @dataclass(frozen=True)
 class SharedKey:
     """The Redis names of one (tenant, batch)."""
@@ -105,6 +132,8 @@ class SharedKey:
     lease: str
     status: str
     """The hash of the latest status, and the channel its changes are published on."""
+    events: str = ""
+    """The batch's event stream (gateway.events.redis_log)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +151,25 @@ class SharedStatus:
     version: int
     status: BatchStatusResponse
     observed_at: datetime
+    position: str = ""
+    """The id of the batch's last event as of this status ("": none known)."""
+    since: str = ""
+    """On the channel: the position before this version's events."""
+    event_ids: tuple[str, ...] = ()
+    """On the channel: the ids of this version's events, in order."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a fenced publication wrote: the version, and the events with their ids."""
+
+    version: int
+    since: str
+    events: list[batch_pb2.BatchEvent]
+
+    @property
+    def position(self) -> str:
+        return self.events[-1].event_id if self.events else self.since
 
 
 @dataclass(frozen=True)
@@ -155,10 +203,10 @@ def encode_status(status: BatchStatusResponse, observed_at: datetime) -> bytes:
     return msgspec.json.encode(_Body(observed_at, status))
 
 
-def decode_status(version: int, body: bytes) -> SharedStatus:
+def decode_status(version: int, body: bytes, position: str = "") -> SharedStatus:
     """The inverse of `encode_status`; raises msgspec.DecodeError on a foreign body."""
     parsed = msgspec.json.decode(body, type=_Body)
-    return SharedStatus(version, parsed.status, parsed.observed_at)
+    return SharedStatus(version, parsed.status, parsed.observed_at, position)
 
 
 def encode_error(error: GatewayError) -> bytes:
@@ -189,11 +237,16 @@ def decode_error(body: bytes) -> GatewayError:
 
 
 def parse_news(data: bytes) -> SharedNews:
-    """A channel message: `s|<version>|<body>`, `e|<error>` or `r|`."""
+    """A channel message: `s|<version>|<since>|<event ids>|<body>`, `e|<error>` or `r|`."""
     kind, _, rest = data.partition(b"|")
     if kind == b"s":
-        version, _, body = rest.partition(b"|")
-        return SharedNews("status", shared=decode_status(int(version), body))
+        version, since, listed, body = rest.split(b"|", 3)
+        ids = tuple(listed.decode().split(",")) if listed else ()
+        position = ids[-1] if ids else since.decode()
+        shared = decode_status(int(version), body, position)
+        return SharedNews(
+            "status", shared=dataclasses.replace(shared, since=since.decode(), event_ids=ids)
+        )
     if kind == b"e":
         return SharedNews("error", error=decode_error(rest))
     if kind == b"r":
@@ -206,8 +259,12 @@ class StatusExchange:
 
     `start()` in the running loop, `close()` on stop (the connection is the caller's)."""
 
-    def __init__(self, redis: RedisConnection, *, lease: float) -> None:
+    def __init__(
+        self, redis: RedisConnection, *, lease: float, events: RedisEventLog | None = None
+    ) -> None:
+        """`events`: the log the holder's publications append to (None: no events)."""
         self._redis = redis
+        self.events = events
         self.lease_seconds = lease
         self.lease_ms = max(int(lease * LEASE_TTL * 1000), 1)
         self.renew_every = lease / 4
@@ -246,7 +303,7 @@ class StatusExchange:
     def key(self, tenant: str, batch_id: str) -> SharedKey:
         """The Redis names of (tenant, batch): the tenant only as its HMAC."""
         scope = f"{self._redis.hash_tenant(tenant)}:{batch_id}"
-        return SharedKey(LEASE_PREFIX + scope, STATUS_PREFIX + scope)
+        return SharedKey(LEASE_PREFIX + scope, STATUS_PREFIX + scope, EVENTS_PREFIX + scope)
 
     def tenant_name(self, tenant: str) -> str:
         """How Redis names a tenant (its tenant key, HMAC'd): what a log line may say of it."""
@@ -287,23 +344,43 @@ class StatusExchange:
         return bool(kept)
 
     async def publish(
-        self, lease: Lease, status: BatchStatusResponse, observed_at: datetime
-    ) -> int | None:
-        """Keep and publish a new status, fenced by the lease: its version, or None when the
-        lease is no longer this replica's (nothing was written)."""
-        version = await self._run(
+        self,
+        lease: Lease,
+        status: BatchStatusResponse,
+        observed_at: datetime,
+        *,
+        base: int,
+        events: Sequence[batch_pb2.BatchEvent] = (),
+    ) -> Published | None:
+        """Keep and publish a new status, with `events` (made against the status of version
+        `base`) appended to the batch's log, fenced by the lease: what was written, or None
+        when the lease is no longer this replica's (nothing was written). Raises StaleBase
+        when the latest version is not `base` (nothing was written)."""
+        appended = [] if self.events is None else list(events)
+        bounds = [] if not appended or self.events is None else self.events.bounds_args()
+        answer = await self._run(
             self._publish(
-                keys=[lease.key.lease, lease.key.status],
+                keys=[lease.key.lease, lease.key.status, lease.key.events],
                 args=[
                     lease.token,
                     encode_status(status, observed_at),
                     self.status_ttl_ms,
                     self.lease_ms,
+                    base,
+                    *bounds,
+                    *(event.SerializeToString() for event in appended),
                 ],
             )
         )
-        version = int(cast(int, version))
-        return None if version < 0 else version
+        fields = cast(list[int | bytes], answer)
+        version = int(fields[0])
+        if version == -2:
+            raise StaleBase(f"the shared status moved past version {base}")
+        if version < 0:
+            return None
+        since = fields[1].decode() if isinstance(fields[1], bytes) else ""
+        ids = [bytes(cast(bytes, i)) for i in fields[2:]]
+        return Published(version, since, with_ids(appended, ids))
 
     async def publish_error(self, lease: Lease, error: GatewayError) -> bool:
         """Tell the other replicas' watchers the error that ended the watches (fenced)."""
@@ -321,12 +398,12 @@ class StatusExchange:
 
     async def latest(self, key: SharedKey) -> SharedStatus | None:
         """The batch's latest shared status, if any replica has published one."""
-        fields = await self._run(self._redis.client.hmget(key.status, ["v", "body"]))
-        version, body = cast(list[bytes | None], fields)
+        fields = await self._run(self._redis.client.hmget(key.status, ["v", "body", "pos"]))
+        version, body, position = cast(list[bytes | None], fields)
         if version is None or body is None:
             return None
         try:
-            return decode_status(int(version), body)
+            return decode_status(int(version), body, (position or b"").decode())
         except (msgspec.DecodeError, ValueError):
             log.warning("unreadable shared status ignored", key=key.status)
             return None

@@ -32,6 +32,13 @@ when it is ready, clean-up in `finally`.
 - Each observation carries its topic `version` and a `memo` shared by every watcher that reads
   it, so what is made of it for them (gateway.watch.fanout: the message bytes) is made once.
 - `close()` (shutdown) ends every open watch with UNAVAILABLE and stops every poller.
+- Events (gateway.events): a change of a batch is diffed against the status announced before
+  it (`changes`) and appended to the batch's event log once cluster-wide, by the poller that
+  read it: in memory, or with Redis within the lease holder's fenced publication (diffed
+  against the last published status, exactly). Each observation carries the events it added
+  and the log's position before and after them, for resumable streams (gateway.watch.resume).
+  In local mode nothing is appended: the next holder's diff against the last published status
+  covers the gap, coarser (one event per item for several changes) but without a loss.
 - Shared by replicas (`--redis-url`: gateway.watch.exchange): a topic's task then polls only
   while this replica holds the batch's lease, publishing each change through Redis (fenced by
   the lease) as well as to its own watchers; otherwise it follows what the holder publishes,
@@ -57,9 +64,12 @@ from typing import Any, Generic, TypeVar
 
 import grpc
 import structlog
+from sofer.batch.v1 import batch_pb2
 
 from gateway.access.credentials import Credential
 from gateway.contract.errors import GatewayError, Reason
+from gateway.events.log import EventLog, MemoryEventLog
+from gateway.events.model import changes
 from gateway.observability import tracing
 from gateway.observability.metrics import Reading
 from gateway.upstream import (
@@ -77,9 +87,11 @@ from gateway.upstream.backoff import full_jitter
 from gateway.watch import poll_failures
 from gateway.watch.exchange import (
     Lease,
+    Published,
     SharedNews,
     SharedStatus,
     SharedUnavailable,
+    StaleBase,
     StatusExchange,
 )
 from gateway.watch.subjects import BATCHES, Subject
@@ -123,6 +135,15 @@ class Observed(Generic[S]):
     terminal: bool = dataclasses.field(default=False, compare=False)
     """The status will not change any more (a batch COMPLETED or FAILED, a manifest VALID or
     INVALID: its Subject's `final`), set by the hub."""
+    events: tuple[batch_pb2.BatchEvent, ...] | None = dataclasses.field(
+        default=(), compare=False, repr=False
+    )
+    """The events appended to the batch's log with this observation, with their ids (None:
+    appended by another replica and not known here: read the log from `since`)."""
+    since: str = dataclasses.field(default="", compare=False)
+    """The log's position (an event id) before `events` ("": none known)."""
+    position: str = dataclasses.field(default="", compare=False)
+    """The log's position after `events`: the id of the batch's last event ("": none known)."""
 
 
 Observation = Observed[BatchStatusResponse]
@@ -156,6 +177,10 @@ class _Topic:
         self.poller: asyncio.Task[None] | None = None
         self.shared_version = 0
         """Shared mode: the newest version of the replicas' status this topic has taken in."""
+        self.shared_status: Any = None
+        """Shared mode: the status of `shared_version` (what the next publication diffs against)."""
+        self.position = ""
+        """The event log's position as of `latest`."""
         self.lease: Lease | None = None
         """Shared mode: this replica's lease while it polls for every replica."""
         self.local = False
@@ -188,11 +213,14 @@ class StatusHub:
         clock: Callable[[], float] = time.monotonic,
         rng: Callable[[], float] = random.random,
         shared: StatusExchange | None = None,
+        events: EventLog | None = None,
     ) -> None:
         """`max_retry_after` (seconds, --watch-max-retry-after) is the longest Retry-After a
         poller waits out, and the longest a topic without any state spends on failed polls.
         `sleep`, `clock` (monotonic) and `rng` (uniform in [0, 1)) make the policy testable.
-        `shared` (--redis-url) shares each batch's poller with the other replicas."""
+        `shared` (--redis-url) shares each batch's poller with the other replicas. `events`:
+        the batches' event log (with `shared`, the Redis one its publications append to, whose
+        listeners the hub tells); None: no events."""
         self._client = client
         self.cadence = cadence or Cadence()
         self.max_watches = max_watches
@@ -201,6 +229,12 @@ class StatusHub:
         self._clock = clock
         self._rng = rng
         self._shared = shared
+        self.events: EventLog = events if events is not None else MemoryEventLog()
+        """The batches' event log (in memory unless given)."""
+        self._events: EventLog | None = (
+            self.events if events is not None or shared is None else None
+        )
+        """The log appended to: None in shared mode without one (no events)."""
         self._topics: dict[tuple[str, str, str], _Topic] = {}
         """By (subject kind, tenant, id)."""
         self._pollers: set[asyncio.Task[None]] = set()
@@ -439,17 +473,28 @@ class StatusHub:
         latest (a new holder's first poll, this replica's own echo)."""
         if shared.version <= topic.shared_version:
             return
-        topic.shared_version = shared.version
+        contiguous = shared.version == topic.shared_version + 1
+        base, topic.shared_version, topic.shared_status = (
+            topic.shared_status,
+            shared.version,
+            shared.status,
+        )
+        position = shared.position or topic.position
         latest = topic.latest
-        if latest is not None and latest.status == shared.status:
+        if latest is not None and latest.status == shared.status and position == topic.position:
             return
+        events = _remade(base, shared) if contiguous and shared.since == topic.position else None
         age = max(0.0, (datetime.now(UTC) - shared.observed_at).total_seconds())
         observation = Observation(
             shared.status,
             shared.observed_at,
             read_at=self._clock() - age,
             terminal=topic.subject.final(shared.status),
+            events=events if position != topic.position else (),
+            since=topic.position,
+            position=position,
         )
+        topic.position = position
         self._show(topic, observation)
         if observation.terminal:
             topic.turn.set()
@@ -458,18 +503,68 @@ class StatusHub:
         """Publish a change this topic's poller read: through Redis first when this replica
         leads (False: its lease was lost, the new holder publishes), then to its watchers."""
         lease, shared = topic.lease, self._shared
+        logged = topic.subject is BATCHES
+        since = topic.position
+        events: tuple[batch_pb2.BatchEvent, ...] = ()
         if lease is not None and shared is not None:
             try:
-                version = await shared.publish(lease, observation.status, observation.observed_at)
+                published = await self._publish_shared(topic, shared, lease, observation)
             except SharedUnavailable:
                 topic.lease, topic.local = None, True  # go on for this replica's watchers
             else:
-                if version is None:
+                if published is None:
                     topic.lease = None
                     return False
-                topic.shared_version = version
+                topic.shared_version, topic.shared_status = published.version, observation.status
+                since, events = published.since or topic.position, tuple(published.events)
+                if events and self._events is not None:
+                    self._events.appended(topic.credential.tenant, topic.batch_id)
+        elif shared is None and self._events is not None and logged:
+            tenant, log = topic.credential.tenant, self._events
+            previous: Any = None if topic.latest is None else topic.latest.status
+            if topic.latest is None and isinstance(log, MemoryEventLog):
+                # A poller starting again (its topic ended with its last watcher): on from
+                # where the log is, not from nothing (every change an event again).
+                previous, since = log.last_seen(tenant, topic.batch_id)
+            made = changes(previous, observation.status, observation.observed_at)
+            events = tuple(await log.append(tenant, topic.batch_id, made))
+            if isinstance(log, MemoryEventLog):
+                log.remember(tenant, topic.batch_id, observation.status)
+        position = events[-1].event_id if events else since
+        topic.position = position
+        observation = dataclasses.replace(
+            observation, events=events, since=since, position=position
+        )
         await self._publish(topic, observation)
         return True
+
+    async def _publish_shared(
+        self, topic: _Topic, shared: StatusExchange, lease: Lease, observation: Observed[Any]
+    ) -> Published | None:
+        """The fenced publication of a change this replica read, with its events diffed
+        against the last published status: when another publication came between (the
+        previous holder's last), take that one in and diff again."""
+        for _ in range(3):
+            made = (
+                changes(topic.shared_status, observation.status, observation.observed_at)
+                if topic.subject is BATCHES
+                else []
+            )
+            try:
+                return await shared.publish(
+                    lease,
+                    observation.status,
+                    observation.observed_at,
+                    base=topic.shared_version,
+                    events=made,
+                )
+            except StaleBase:
+                snapshot = await shared.latest(lease.key)
+                if snapshot is None:  # expired: nothing to diff against
+                    topic.shared_version, topic.shared_status = 0, None
+                else:
+                    self._adopt(topic, snapshot)
+        raise SharedUnavailable("the shared status kept moving under the lease holder")
 
     async def _wait(self, topic: _Topic, seconds: float) -> _Outcome | None:
         """Wait between polls; in shared mode, cut short by losing the lease or (local mode)
@@ -647,6 +742,20 @@ class StatusHub:
         if self._clock() - observation.read_at > max_age:
             return None
         return observation
+
+
+def _remade(base: Any, shared: SharedStatus) -> tuple[batch_pb2.BatchEvent, ...] | None:
+    """The events of a publication, made again from the status before it (`changes` is a pure
+    function of the two), with the ids the holder's append gave them; None when their number
+    differs (a replica of another version): then the log is read instead."""
+    if not shared.event_ids:
+        return ()
+    made = changes(base, shared.status, shared.observed_at)
+    if len(made) != len(shared.event_ids):
+        return None
+    for event, event_id in zip(made, shared.event_ids, strict=True):
+        event.event_id = event_id
+    return tuple(made)
 
 
 def _key_of(topic: _Topic) -> tuple[str, str, str]:

@@ -9,6 +9,12 @@ that reached a terminal state since the stream's last look; for each one, in the
 - any other terminal state (FAILED, CANCELLED, INSUFFICIENT_FUNDS): its info alone.
 
 Items the caller named in `skip_transcription_ids` are passed over, fetched by nobody for it.
+
+Resuming (gateway.watch.resume): items go out in the order of their last event in the batch's
+log, each message's `resume_token` the position of its item's last event, so a stream resumed
+from it sends again exactly the items whose last event is after it. An item whose change the
+log does not show (Redis was unreachable when it happened) goes first, with the token the
+stream had: resumed from there, it may be sent again (at least once, never lost).
 When the batch is terminal, items still not terminal (the upstream gave up on them) are sent
 as their info, and the stream ends OK.
 
@@ -26,7 +32,10 @@ from sofer.batch.v1 import batch_service_pb2 as pb
 
 from gateway.access.credentials import Credential
 from gateway.contract import mapping
+from gateway.events import positions
+from gateway.events.model import EventLogReader
 from gateway.upstream import Transcription
+from gateway.watch import resume
 from gateway.watch.hub import StatusHub
 from gateway.watch.transcript_cache import TranscriptCache
 
@@ -49,28 +58,57 @@ async def batch_transcripts(
     request: pb.StreamBatchTranscriptsRequest,
     credential: Credential,
     *,
+    log: EventLogReader,
     request_id: str,
     note: Callable[[str], None],
 ) -> AsyncIterator[bytes]:
     """The serialized messages of one StreamBatchTranscripts stream (see the module), for the
     call of `credential` and `request_id`; `note` is told each transcript id fetched (the
-    call's log line and error metadata name the last)."""
+    call's log line and error metadata name the last). Raises GatewayError for a bad or
+    expired `resume_token` (gateway.watch.resume)."""
     skip = frozenset(request.skip_transcription_ids)
     done: set[str] = set()
     word_format = mapping.filter_param(request.filter_hebrew_word_format)
+    after = resume.start(request.resume_token, request.batch_id)
+    cursor = resume.Cursor(log, credential, request.batch_id, after)
+    first = True
     async for observation in hub.watch(credential, request.batch_id):
         status = observation.status
+        before = cursor.position
+        if first and after is None:
+            # The whole log up to now: where each item's last change is, for the tokens.
+            events = (
+                await cursor.read_between(None, observation.position)
+                if observation.position
+                else []
+            )
+            cursor.position = observation.position
+        else:
+            events = await cursor.read_to(observation, strict=first)
+        last_event = {e.transcription_id: e.event_id for e in events if e.transcription_id}
         states = [(item, str(item.status)) for item in status.transcriptions]
+        if first and after is not None:
+            # Resumed: an item that was where it is now at the token was sent then (or skipped).
+            done.update(item.id for item, _ in states if item.id not in last_event)
+        first = False
         finished = sum(1 for _, state in states if state in TERMINAL_ITEM_STATES)
-        counts: bytes = pb.StreamBatchTranscriptsResponse(
+        counts = pb.StreamBatchTranscriptsResponse(
             finished_count=finished, total_count=status.total_count
-        ).SerializeToString()
-        for item, state in states:
-            if item.id in done or item.id in skip:
-                continue
-            if state not in TERMINAL_ITEM_STATES and not observation.terminal:
-                continue
+        )
+        due = [
+            (item, state)
+            for item, state in states
+            if item.id not in done
+            and item.id not in skip
+            and (state in TERMINAL_ITEM_STATES or observation.terminal)
+        ]
+        # In the order of their last events (those the log did not show first): the token of
+        # each message then covers exactly the items sent before it.
+        due.sort(key=lambda pair: positions.order(last_event.get(pair[0].id, "")))
+        position = before
+        for item, state in due:
             done.add(item.id)
+            position = last_event.get(item.id, position)
             if state == "COMPLETED":
                 note(item.id)
                 data = await cache.message(
@@ -84,4 +122,7 @@ async def batch_transcripts(
                 data = pb.StreamBatchTranscriptsResponse(
                     info=mapping.transcription_info(item)
                 ).SerializeToString()
-            yield data + counts
+            counts.resume_token = (
+                positions.make_token(request.batch_id, position) if position else ""
+            )
+            yield data + counts.SerializeToString()

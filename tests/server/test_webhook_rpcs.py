@@ -13,7 +13,6 @@ from sofer.batch.v1 import batch_service_pb2 as pb
 from sofer.batch.v1 import batch_service_pb2_grpc
 
 from gateway.config import GatewayConfig
-from gateway.events.log import MemoryEventLog
 from gateway.server.process import Gateway
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.helpers.calls import assert_error, detail, rpc_error, source, upstream_total
@@ -24,24 +23,21 @@ REQUEST_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
 @pytest.fixture
 async def gateway(gateway_config: GatewayConfig) -> AsyncIterator[Gateway]:
-    """The gateway with webhooks over an in-memory event log (loopback allowed)."""
+    """The gateway with webhooks allowed to reach loopback over http."""
     config = dataclasses.replace(
         gateway_config, webhook_allow_http=True, webhook_allow_private_addresses=True
     )
-    running = Gateway(config)
-    if running.event_log is None:
-        running.event_log = MemoryEventLog()
-    async with running:
+    async with Gateway(config) as running:
         yield running
 
 
 @pytest.fixture
 async def strict(gateway_config: GatewayConfig) -> AsyncIterator[Stub]:
     """A gateway with the default (safe) webhook rules, and a stub on it."""
-    running = Gateway(gateway_config)
-    if running.event_log is None:
-        running.event_log = MemoryEventLog()
-    async with running, grpc.aio.insecure_channel(running.address) as channel:
+    async with (
+        Gateway(gateway_config) as running,
+        grpc.aio.insecure_channel(running.address) as channel,
+    ):
         yield Stub(channel)
 
 

@@ -4,10 +4,11 @@ watches it serves end to end are in test_shared_watches.py."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 
 from gateway.upstream import BatchStatusResponse
-from gateway.watch.exchange import StatusExchange
+from gateway.watch.exchange import Published, StatusExchange
 from tests.helpers.calls import eventually
 from tests.helpers.redis_server import RedisConnections
 
@@ -42,12 +43,12 @@ async def test_a_stale_holder_cannot_publish_after_another_took_over(
     lease_a = await a.acquire(key)
     assert lease_a is not None
     assert await b.acquire(key) is None  # held
-    assert await a.publish(lease_a, status(1), datetime.now(UTC)) == 1
+    assert await version(a.publish(lease_a, status(1), datetime.now(UTC), base=0)) == 1
     # A stalls (renews no more): Redis expires its lease within 0.75 x 40 ms, and B takes it.
     lease_b = await eventually(lambda: b.acquire(key), lambda got: got is not None, interval=0.01)
     assert lease_b is not None
-    assert await b.publish(lease_b, status(2), datetime.now(UTC)) == 2
-    assert await a.publish(lease_a, status(1), datetime.now(UTC)) is None
+    assert await version(b.publish(lease_b, status(2), datetime.now(UTC), base=1)) == 2
+    assert await a.publish(lease_a, status(1), datetime.now(UTC), base=2) is None
     assert not await a.renew(lease_a)
     latest = await b.latest(key)
     assert latest is not None
@@ -65,10 +66,16 @@ async def test_a_follower_hears_each_version_once(redis_connections: RedisConnec
     lease = await a.acquire(key)
     assert lease is not None
     for completed in range(3):
-        await a.publish(lease, status(completed), datetime.now(UTC))
+        await a.publish(lease, status(completed), datetime.now(UTC), base=completed)
     await eventually(lambda: _value(heard), lambda got: len(got) >= 3, within=10)
     assert heard == [1, 2, 3]
     await b.close()
+
+
+async def version(publication: Awaitable[Published | None]) -> int | None:
+    """The version a publication wrote (None: the lease was not the publisher's)."""
+    published = await publication
+    return None if published is None else published.version
 
 
 async def _value(items: list[int]) -> list[int]:

@@ -151,38 +151,48 @@ class GetBatchStatusResponse(_message.Message):
     def __init__(self, batch_status: _Optional[_Union[_batch_pb2.BatchStatus, _Mapping]] = ...) -> None: ...
 
 class WatchBatchStatusRequest(_message.Message):
-    __slots__ = ("batch_id",)
+    __slots__ = ("batch_id", "resume_token")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
-    def __init__(self, batch_id: _Optional[str] = ...) -> None: ...
+    resume_token: str
+    def __init__(self, batch_id: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class WatchBatchStatusResponse(_message.Message):
-    __slots__ = ("batch_status",)
+    __slots__ = ("batch_status", "resume_token", "events")
     BATCH_STATUS_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
     batch_status: _batch_pb2.BatchStatus
-    def __init__(self, batch_status: _Optional[_Union[_batch_pb2.BatchStatus, _Mapping]] = ...) -> None: ...
+    resume_token: str
+    events: _containers.RepeatedCompositeFieldContainer[_batch_pb2.BatchEvent]
+    def __init__(self, batch_status: _Optional[_Union[_batch_pb2.BatchStatus, _Mapping]] = ..., resume_token: _Optional[str] = ..., events: _Optional[_Iterable[_Union[_batch_pb2.BatchEvent, _Mapping]]] = ...) -> None: ...
 
 class StreamBatchTranscriptsRequest(_message.Message):
-    __slots__ = ("batch_id", "filter_hebrew_word_format", "skip_transcription_ids")
+    __slots__ = ("batch_id", "filter_hebrew_word_format", "skip_transcription_ids", "resume_token")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     FILTER_HEBREW_WORD_FORMAT_FIELD_NUMBER: _ClassVar[int]
     SKIP_TRANSCRIPTION_IDS_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     filter_hebrew_word_format: _batch_pb2.HebrewWordFormat
     skip_transcription_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, batch_id: _Optional[str] = ..., filter_hebrew_word_format: _Optional[_Union[_batch_pb2.HebrewWordFormat, str]] = ..., skip_transcription_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    resume_token: str
+    def __init__(self, batch_id: _Optional[str] = ..., filter_hebrew_word_format: _Optional[_Union[_batch_pb2.HebrewWordFormat, str]] = ..., skip_transcription_ids: _Optional[_Iterable[str]] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class StreamBatchTranscriptsResponse(_message.Message):
-    __slots__ = ("info", "transcription", "finished_count", "total_count")
+    __slots__ = ("info", "transcription", "finished_count", "total_count", "resume_token")
     INFO_FIELD_NUMBER: _ClassVar[int]
     TRANSCRIPTION_FIELD_NUMBER: _ClassVar[int]
     FINISHED_COUNT_FIELD_NUMBER: _ClassVar[int]
     TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     info: _batch_pb2.TranscriptionInfo
     transcription: _batch_pb2.Transcription
     finished_count: int
     total_count: int
-    def __init__(self, info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ..., transcription: _Optional[_Union[_batch_pb2.Transcription, _Mapping]] = ..., finished_count: _Optional[int] = ..., total_count: _Optional[int] = ...) -> None: ...
+    resume_token: str
+    def __init__(self, info: _Optional[_Union[_batch_pb2.TranscriptionInfo, _Mapping]] = ..., transcription: _Optional[_Union[_batch_pb2.Transcription, _Mapping]] = ..., finished_count: _Optional[int] = ..., total_count: _Optional[int] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class GetBatchItemRequest(_message.Message):
     __slots__ = ("batch_id", "client_item_id")

@@ -16,7 +16,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { AudioSource, BatchInfo, BatchState, BatchStatus, ExportFormat, HebrewWordFormat, Manifest, ManifestMetadata, ProcessingMode, Transcription, TranscriptionInfo, TranscriptionState } from "./batch_pb.js";
+import type { AudioSource, BatchEvent, BatchInfo, BatchState, BatchStatus, ExportFormat, HebrewWordFormat, Manifest, ManifestMetadata, ProcessingMode, Transcription, TranscriptionInfo, TranscriptionState } from "./batch_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -530,6 +530,19 @@ export declare type WatchBatchStatusRequest = Message<"sofer.batch.v1.WatchBatch
    * @generated from field: string batch_id = 1;
    */
   batchId: string;
+
+  /**
+   * The `resume_token` of the last message received from an earlier stream of this batch: this
+   * stream's first message then carries, in `events`, exactly the events after it (none twice,
+   * none missing, in order), on any replica. Empty: the current state, no events. A token of
+   * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+   * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+   * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+   * for the current state.
+   *
+   * @generated from field: string resume_token = 2;
+   */
+  resumeToken: string;
 };
 
 /**
@@ -552,6 +565,27 @@ export declare type WatchBatchStatusResponse = Message<"sofer.batch.v1.WatchBatc
    * @generated from field: sofer.batch.v1.BatchStatus batch_status = 1;
    */
   batchStatus?: BatchStatus | undefined;
+
+  /**
+   * Opaque position in the batch's event log after this message's events: pass it as the
+   * request's `resume_token` to resume after this message. Valid on every replica sharing the
+   * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+   * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+   * gateway cannot place the message in the log (Redis unreachable): resume with the last
+   * token received, or open without one.
+   *
+   * @generated from field: string resume_token = 2;
+   */
+  resumeToken: string;
+
+  /**
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   *
+   * @generated from field: repeated sofer.batch.v1.BatchEvent events = 3;
+   */
+  events: BatchEvent[];
 };
 
 /**
@@ -590,6 +624,17 @@ export declare type StreamBatchTranscriptsRequest = Message<"sofer.batch.v1.Stre
    * @generated from field: repeated string skip_transcription_ids = 3;
    */
   skipTranscriptionIds: string[];
+
+  /**
+   * The `resume_token` of the last message received from an earlier stream of this batch: the
+   * items whose terminal event is at or before it are not sent again, the others are. Errors
+   * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+   * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+   * `skip_transcription_ids`).
+   *
+   * @generated from field: string resume_token = 4;
+   */
+  resumeToken: string;
 };
 
 /**
@@ -633,6 +678,16 @@ export declare type StreamBatchTranscriptsResponse = Message<"sofer.batch.v1.Str
    * @generated from field: int32 total_count = 4;
    */
   totalCount: number;
+
+  /**
+   * Opaque position in the batch's event log up to which this stream's items were sent: pass
+   * it as the request's `resume_token` to resume after this message (validity as
+   * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+   * in the log (Redis unreachable).
+   *
+   * @generated from field: string resume_token = 5;
+   */
+  resumeToken: string;
 };
 
 /**

@@ -379,243 +379,248 @@ public final class BatchServiceProto {
       "\025GetBatchStatusRequest\022\031\n\010batch_id\030\001 \001(\t" +
       "R\007batchId\"X\n\026GetBatchStatusResponse\022>\n\014b" +
       "atch_status\030\001 \001(\0132\033.sofer.batch.v1.Batch" +
-      "StatusR\013batchStatus\"4\n\027WatchBatchStatusR" +
-      "equest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\"Z\n\030Wat" +
-      "chBatchStatusResponse\022>\n\014batch_status\030\001 " +
-      "\001(\0132\033.sofer.batch.v1.BatchStatusR\013batchS" +
-      "tatus\"\315\001\n\035StreamBatchTranscriptsRequest\022" +
-      "\031\n\010batch_id\030\001 \001(\tR\007batchId\022[\n\031filter_heb" +
-      "rew_word_format\030\002 \001(\0162 .sofer.batch.v1.H" +
-      "ebrewWordFormatR\026filterHebrewWordFormat\022" +
-      "4\n\026skip_transcription_ids\030\003 \003(\tR\024skipTra" +
-      "nscriptionIds\"\344\001\n\036StreamBatchTranscripts" +
-      "Response\0225\n\004info\030\001 \001(\0132!.sofer.batch.v1." +
-      "TranscriptionInfoR\004info\022C\n\rtranscription" +
-      "\030\002 \001(\0132\035.sofer.batch.v1.TranscriptionR\rt" +
-      "ranscription\022%\n\016finished_count\030\003 \001(\005R\rfi" +
-      "nishedCount\022\037\n\013total_count\030\004 \001(\005R\ntotalC" +
-      "ount\"V\n\023GetBatchItemRequest\022\031\n\010batch_id\030" +
-      "\001 \001(\tR\007batchId\022$\n\016client_item_id\030\002 \001(\tR\014" +
-      "clientItemId\"h\n\024GetBatchItemResponse\022P\n\022" +
-      "transcription_info\030\001 \001(\0132!.sofer.batch.v" +
-      "1.TranscriptionInfoR\021transcriptionInfo\"\241" +
-      "\001\n\027GetTranscriptionRequest\022)\n\020transcript" +
-      "ion_id\030\001 \001(\tR\017transcriptionId\022[\n\031filter_" +
+      "StatusR\013batchStatus\"W\n\027WatchBatchStatusR" +
+      "equest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022!\n\014res" +
+      "ume_token\030\002 \001(\tR\013resumeToken\"\261\001\n\030WatchBa" +
+      "tchStatusResponse\022>\n\014batch_status\030\001 \001(\0132" +
+      "\033.sofer.batch.v1.BatchStatusR\013batchStatu" +
+      "s\022!\n\014resume_token\030\002 \001(\tR\013resumeToken\0222\n\006" +
+      "events\030\003 \003(\0132\032.sofer.batch.v1.BatchEvent" +
+      "R\006events\"\360\001\n\035StreamBatchTranscriptsReque" +
+      "st\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022[\n\031filter_" +
       "hebrew_word_format\030\002 \001(\0162 .sofer.batch.v" +
       "1.HebrewWordFormatR\026filterHebrewWordForm" +
-      "at\"_\n\030GetTranscriptionResponse\022C\n\rtransc" +
-      "ription\030\001 \001(\0132\035.sofer.batch.v1.Transcrip" +
-      "tionR\rtranscription\"\243\002\n\032ExportTranscript" +
-      "ionRequest\022)\n\020transcription_id\030\001 \001(\tR\017tr" +
-      "anscriptionId\0224\n\006format\030\002 \001(\0162\034.sofer.ba" +
-      "tch.v1.ExportFormatR\006format\022[\n\031filter_he" +
-      "brew_word_format\030\003 \001(\0162 .sofer.batch.v1." +
-      "HebrewWordFormatR\026filterHebrewWordFormat" +
-      "\022G\n\017caption_options\030\004 \001(\0132\036.sofer.batch." +
-      "v1.CaptionOptionsR\016captionOptions\"\370\001\n\033Ex" +
-      "portTranscriptionResponse\022\030\n\007content\030\001 \001" +
-      "(\tR\007content\022\035\n\nmedia_type\030\002 \001(\tR\tmediaTy" +
-      "pe\022%\n\016file_extension\030\003 \001(\tR\rfileExtensio" +
-      "n\0225\n\004info\030\004 \001(\0132!.sofer.batch.v1.Transcr" +
-      "iptionInfoR\004info\022\033\n\tcue_count\030\005 \001(\005R\010cue" +
-      "Count\022%\n\016binary_content\030\006 \001(\014R\rbinaryCon" +
-      "tent\"J\n\035GetTranscriptionStatusRequest\022)\n" +
-      "\020transcription_id\030\001 \001(\tR\017transcriptionId" +
-      "\"r\n\036GetTranscriptionStatusResponse\022P\n\022tr" +
-      "anscription_info\030\001 \001(\0132!.sofer.batch.v1." +
-      "TranscriptionInfoR\021transcriptionInfo\"\023\n\021" +
-      "GetBalanceRequest\"G\n\022GetBalanceResponse\022" +
-      "1\n\007balance\030\001 \001(\0132\027.sofer.batch.v1.Balanc" +
-      "eR\007balance\"\215\002\n\007Balance\022.\n\023total_balance_" +
-      "cents\030\001 \001(\003R\021totalBalanceCents\0226\n\027availa" +
-      "ble_balance_cents\030\002 \001(\003R\025availableBalanc" +
-      "eCents\0222\n\025pending_balance_cents\030\003 \001(\003R\023p" +
-      "endingBalanceCents\0225\n\027all_time_deposits_" +
-      "cents\030\004 \001(\003R\024allTimeDepositsCents\022/\n\024all" +
-      "_time_spend_cents\030\005 \001(\003R\021allTimeSpendCen" +
-      "ts\"\332\001\n\023EstimateCostRequest\022.\n\004work\030\001 \001(\016" +
-      "2\032.sofer.batch.v1.CostedWorkR\004work\022-\n\004in" +
-      "fo\030\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004inf" +
-      "o\022@\n\raudio_sources\030\003 \003(\0132\033.sofer.batch.v" +
-      "1.AudioSourceR\014audioSources\022\"\n\rbatch_fil" +
-      "e_id\030\004 \001(\tR\013batchFileId\"\344\001\n\010ItemCost\022\033\n\t" +
-      "audio_url\030\001 \001(\tR\010audioUrl\022$\n\016client_item" +
-      "_id\030\002 \001(\tR\014clientItemId\022)\n\020duration_seco" +
-      "nds\030\003 \001(\001R\017durationSeconds\022$\n\016cents_per_" +
-      "hour\030\004 \001(\005R\014centsPerHour\022\035\n\ncost_cents\030\005" +
-      " \001(\003R\tcostCents\022%\n\016speaker_labels\030\006 \001(\010R" +
-      "\rspeakerLabels\"\246\001\n\024EstimateCostResponse\022" +
-      ".\n\005items\030\001 \003(\0132\030.sofer.batch.v1.ItemCost" +
-      "R\005items\022(\n\020total_cost_cents\030\002 \001(\003R\016total" +
-      "CostCents\0224\n\026total_duration_seconds\030\003 \001(" +
-      "\001R\024totalDurationSeconds\"\355\002\n\031ListTranscri" +
-      "ptionsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pageSi" +
-      "ze\022\035\n\npage_token\030\002 \001(\tR\tpageToken\022:\n\006sta" +
-      "tes\030\003 \003(\0162\".sofer.batch.v1.Transcription" +
-      "StateR\006states\022%\n\016title_contains\030\004 \001(\tR\rt" +
-      "itleContains\022D\n\rcreated_after\030\005 \001(\0132\032.go" +
-      "ogle.protobuf.TimestampH\000R\014createdAfter\210" +
-      "\001\001\022F\n\016created_before\030\006 \001(\0132\032.google.prot" +
-      "obuf.TimestampH\001R\rcreatedBefore\210\001\001B\020\n\016_c" +
-      "reated_afterB\021\n\017_created_before\"\221\001\n\024Tran" +
-      "scriptionSummary\022)\n\020transcription_id\030\001 \001" +
-      "(\tR\017transcriptionId\022\024\n\005title\030\002 \001(\tR\005titl" +
-      "e\0228\n\005state\030\003 \001(\0162\".sofer.batch.v1.Transc" +
-      "riptionStateR\005state\"\222\001\n\032ListTranscriptio" +
-      "nsResponse\022L\n\016transcriptions\030\001 \003(\0132$.sof" +
-      "er.batch.v1.TranscriptionSummaryR\016transc" +
-      "riptions\022&\n\017next_page_token\030\002 \001(\tR\rnextP" +
-      "ageToken\"&\n\022ExtractLinkRequest\022\020\n\003url\030\001 " +
-      "\001(\tR\003url\"\206\001\n\023ExtractLinkResponse\022\033\n\taudi" +
-      "o_url\030\001 \001(\tR\010audioUrl\022\024\n\005title\030\002 \001(\tR\005ti" +
-      "tle\022\037\n\013file_format\030\003 \001(\tR\nfileFormat\022\033\n\t" +
-      "file_name\030\004 \001(\tR\010fileName\"\033\n\031ListSupport" +
-      "edSitesRequest\"5\n\rSupportedSite\022\022\n\004name\030" +
-      "\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"Q\n\032ListSup" +
-      "portedSitesResponse\0223\n\005sites\030\001 \003(\0132\035.sof" +
-      "er.batch.v1.SupportedSiteR\005sites\"\242\001\n\032Cre" +
-      "ateTranscriptionRequest\022\035\n\nrequest_id\030\001 " +
-      "\001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer.bat" +
-      "ch.v1.BatchInfoR\004info\022\033\n\taudio_url\030\003 \001(\t" +
-      "R\010audioUrl\022\031\n\010page_url\030\004 \001(\tR\007pageUrl\"H\n" +
-      "\033CreateTranscriptionResponse\022)\n\020transcri" +
-      "ption_id\030\001 \001(\tR\017transcriptionId\"\201\001\n\032Uplo" +
-      "adTranscriptionRequest\022C\n\006header\030\001 \001(\0132)" +
-      ".sofer.batch.v1.UploadTranscriptionHeade" +
-      "rH\000R\006header\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\006\n\004p" +
-      "art\"\251\001\n\031UploadTranscriptionHeader\022\035\n\nreq" +
-      "uest_id\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031" +
-      ".sofer.batch.v1.BatchInfoR\004info\022\033\n\tfile_" +
-      "name\030\003 \001(\tR\010fileName\022!\n\014content_type\030\004 \001" +
-      "(\tR\013contentType\"g\n\033UploadTranscriptionRe" +
-      "sponse\022)\n\020transcription_id\030\001 \001(\tR\017transc" +
-      "riptionId\022\035\n\nsize_bytes\030\002 \001(\003R\tsizeBytes" +
-      "\"F\n\031WatchTranscriptionRequest\022)\n\020transcr" +
-      "iption_id\030\001 \001(\tR\017transcriptionId\"\253\001\n\032Wat" +
-      "chTranscriptionResponse\022P\n\022transcription" +
-      "_info\030\001 \001(\0132!.sofer.batch.v1.Transcripti" +
-      "onInfoR\021transcriptionInfo\022;\n\013observed_at" +
-      "\030\002 \001(\0132\032.google.protobuf.TimestampR\nobse" +
-      "rvedAt\"\335\001\n\016CaptionOptions\0223\n\023max_line_ch" +
-      "aracters\030\001 \001(\005H\000R\021maxLineCharacters\210\001\001\022+" +
-      "\n\017max_cue_seconds\030\002 \001(\001H\001R\rmaxCueSeconds" +
-      "\210\001\001\022*\n\016speaker_labels\030\003 \001(\010H\002R\rspeakerLa" +
-      "bels\210\001\001B\026\n\024_max_line_charactersB\022\n\020_max_" +
-      "cue_secondsB\021\n\017_speaker_labels\":\n\024WatchM" +
-      "anifestRequest\022\"\n\rbatch_file_id\030\001 \001(\tR\013b" +
-      "atchFileId\"\212\001\n\025WatchManifestResponse\0224\n\010" +
-      "manifest\030\001 \001(\0132\030.sofer.batch.v1.Manifest" +
-      "R\010manifest\022;\n\013observed_at\030\002 \001(\0132\032.google" +
-      ".protobuf.TimestampR\nobservedAt\"\267\002\n\007Webh" +
-      "ook\022\035\n\nwebhook_id\030\001 \001(\tR\twebhookId\022\020\n\003ur" +
-      "l\030\002 \001(\tR\003url\022\037\n\013event_types\030\003 \003(\tR\nevent" +
-      "Types\022\031\n\010batch_id\030\004 \001(\tR\007batchId\022;\n\013crea" +
-      "te_time\030\005 \001(\0132\032.google.protobuf.Timestam" +
-      "pR\ncreateTime\022\'\n\017disabled_reason\030\006 \001(\tR\016" +
-      "disabledReason\022Y\n\033previous_secret_expire" +
-      "_time\030\007 \001(\0132\032.google.protobuf.TimestampR" +
-      "\030previousSecretExpireTime\"h\n\024CreateWebho" +
-      "okRequest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId" +
-      "\022\020\n\003url\030\002 \001(\tR\003url\022\037\n\013event_types\030\003 \003(\tR" +
-      "\neventTypes\"b\n\025CreateWebhookResponse\0221\n\007" +
+      "at\0224\n\026skip_transcription_ids\030\003 \003(\tR\024skip" +
+      "TranscriptionIds\022!\n\014resume_token\030\004 \001(\tR\013" +
+      "resumeToken\"\207\002\n\036StreamBatchTranscriptsRe" +
+      "sponse\0225\n\004info\030\001 \001(\0132!.sofer.batch.v1.Tr" +
+      "anscriptionInfoR\004info\022C\n\rtranscription\030\002" +
+      " \001(\0132\035.sofer.batch.v1.TranscriptionR\rtra" +
+      "nscription\022%\n\016finished_count\030\003 \001(\005R\rfini" +
+      "shedCount\022\037\n\013total_count\030\004 \001(\005R\ntotalCou" +
+      "nt\022!\n\014resume_token\030\005 \001(\tR\013resumeToken\"V\n" +
+      "\023GetBatchItemRequest\022\031\n\010batch_id\030\001 \001(\tR\007" +
+      "batchId\022$\n\016client_item_id\030\002 \001(\tR\014clientI" +
+      "temId\"h\n\024GetBatchItemResponse\022P\n\022transcr" +
+      "iption_info\030\001 \001(\0132!.sofer.batch.v1.Trans" +
+      "criptionInfoR\021transcriptionInfo\"\241\001\n\027GetT" +
+      "ranscriptionRequest\022)\n\020transcription_id\030" +
+      "\001 \001(\tR\017transcriptionId\022[\n\031filter_hebrew_" +
+      "word_format\030\002 \001(\0162 .sofer.batch.v1.Hebre" +
+      "wWordFormatR\026filterHebrewWordFormat\"_\n\030G" +
+      "etTranscriptionResponse\022C\n\rtranscription" +
+      "\030\001 \001(\0132\035.sofer.batch.v1.TranscriptionR\rt" +
+      "ranscription\"\243\002\n\032ExportTranscriptionRequ" +
+      "est\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
+      "tionId\0224\n\006format\030\002 \001(\0162\034.sofer.batch.v1." +
+      "ExportFormatR\006format\022[\n\031filter_hebrew_wo" +
+      "rd_format\030\003 \001(\0162 .sofer.batch.v1.HebrewW" +
+      "ordFormatR\026filterHebrewWordFormat\022G\n\017cap" +
+      "tion_options\030\004 \001(\0132\036.sofer.batch.v1.Capt" +
+      "ionOptionsR\016captionOptions\"\370\001\n\033ExportTra" +
+      "nscriptionResponse\022\030\n\007content\030\001 \001(\tR\007con" +
+      "tent\022\035\n\nmedia_type\030\002 \001(\tR\tmediaType\022%\n\016f" +
+      "ile_extension\030\003 \001(\tR\rfileExtension\0225\n\004in" +
+      "fo\030\004 \001(\0132!.sofer.batch.v1.TranscriptionI" +
+      "nfoR\004info\022\033\n\tcue_count\030\005 \001(\005R\010cueCount\022%" +
+      "\n\016binary_content\030\006 \001(\014R\rbinaryContent\"J\n" +
+      "\035GetTranscriptionStatusRequest\022)\n\020transc" +
+      "ription_id\030\001 \001(\tR\017transcriptionId\"r\n\036Get" +
+      "TranscriptionStatusResponse\022P\n\022transcrip" +
+      "tion_info\030\001 \001(\0132!.sofer.batch.v1.Transcr" +
+      "iptionInfoR\021transcriptionInfo\"\023\n\021GetBala" +
+      "nceRequest\"G\n\022GetBalanceResponse\0221\n\007bala" +
+      "nce\030\001 \001(\0132\027.sofer.batch.v1.BalanceR\007bala" +
+      "nce\"\215\002\n\007Balance\022.\n\023total_balance_cents\030\001" +
+      " \001(\003R\021totalBalanceCents\0226\n\027available_bal" +
+      "ance_cents\030\002 \001(\003R\025availableBalanceCents\022" +
+      "2\n\025pending_balance_cents\030\003 \001(\003R\023pendingB" +
+      "alanceCents\0225\n\027all_time_deposits_cents\030\004" +
+      " \001(\003R\024allTimeDepositsCents\022/\n\024all_time_s" +
+      "pend_cents\030\005 \001(\003R\021allTimeSpendCents\"\332\001\n\023" +
+      "EstimateCostRequest\022.\n\004work\030\001 \001(\0162\032.sofe" +
+      "r.batch.v1.CostedWorkR\004work\022-\n\004info\030\002 \001(" +
+      "\0132\031.sofer.batch.v1.BatchInfoR\004info\022@\n\rau" +
+      "dio_sources\030\003 \003(\0132\033.sofer.batch.v1.Audio" +
+      "SourceR\014audioSources\022\"\n\rbatch_file_id\030\004 " +
+      "\001(\tR\013batchFileId\"\344\001\n\010ItemCost\022\033\n\taudio_u" +
+      "rl\030\001 \001(\tR\010audioUrl\022$\n\016client_item_id\030\002 \001" +
+      "(\tR\014clientItemId\022)\n\020duration_seconds\030\003 \001" +
+      "(\001R\017durationSeconds\022$\n\016cents_per_hour\030\004 " +
+      "\001(\005R\014centsPerHour\022\035\n\ncost_cents\030\005 \001(\003R\tc" +
+      "ostCents\022%\n\016speaker_labels\030\006 \001(\010R\rspeake" +
+      "rLabels\"\246\001\n\024EstimateCostResponse\022.\n\005item" +
+      "s\030\001 \003(\0132\030.sofer.batch.v1.ItemCostR\005items" +
+      "\022(\n\020total_cost_cents\030\002 \001(\003R\016totalCostCen" +
+      "ts\0224\n\026total_duration_seconds\030\003 \001(\001R\024tota" +
+      "lDurationSeconds\"\355\002\n\031ListTranscriptionsR" +
+      "equest\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035\n\np" +
+      "age_token\030\002 \001(\tR\tpageToken\022:\n\006states\030\003 \003" +
+      "(\0162\".sofer.batch.v1.TranscriptionStateR\006" +
+      "states\022%\n\016title_contains\030\004 \001(\tR\rtitleCon" +
+      "tains\022D\n\rcreated_after\030\005 \001(\0132\032.google.pr" +
+      "otobuf.TimestampH\000R\014createdAfter\210\001\001\022F\n\016c" +
+      "reated_before\030\006 \001(\0132\032.google.protobuf.Ti" +
+      "mestampH\001R\rcreatedBefore\210\001\001B\020\n\016_created_" +
+      "afterB\021\n\017_created_before\"\221\001\n\024Transcripti" +
+      "onSummary\022)\n\020transcription_id\030\001 \001(\tR\017tra" +
+      "nscriptionId\022\024\n\005title\030\002 \001(\tR\005title\0228\n\005st" +
+      "ate\030\003 \001(\0162\".sofer.batch.v1.Transcription" +
+      "StateR\005state\"\222\001\n\032ListTranscriptionsRespo" +
+      "nse\022L\n\016transcriptions\030\001 \003(\0132$.sofer.batc" +
+      "h.v1.TranscriptionSummaryR\016transcription" +
+      "s\022&\n\017next_page_token\030\002 \001(\tR\rnextPageToke" +
+      "n\"&\n\022ExtractLinkRequest\022\020\n\003url\030\001 \001(\tR\003ur" +
+      "l\"\206\001\n\023ExtractLinkResponse\022\033\n\taudio_url\030\001" +
+      " \001(\tR\010audioUrl\022\024\n\005title\030\002 \001(\tR\005title\022\037\n\013" +
+      "file_format\030\003 \001(\tR\nfileFormat\022\033\n\tfile_na" +
+      "me\030\004 \001(\tR\010fileName\"\033\n\031ListSupportedSites" +
+      "Request\"5\n\rSupportedSite\022\022\n\004name\030\001 \001(\tR\004" +
+      "name\022\020\n\003url\030\002 \001(\tR\003url\"Q\n\032ListSupportedS" +
+      "itesResponse\0223\n\005sites\030\001 \003(\0132\035.sofer.batc" +
+      "h.v1.SupportedSiteR\005sites\"\242\001\n\032CreateTran" +
+      "scriptionRequest\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
+      "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
+      "atchInfoR\004info\022\033\n\taudio_url\030\003 \001(\tR\010audio" +
+      "Url\022\031\n\010page_url\030\004 \001(\tR\007pageUrl\"H\n\033Create" +
+      "TranscriptionResponse\022)\n\020transcription_i" +
+      "d\030\001 \001(\tR\017transcriptionId\"\201\001\n\032UploadTrans" +
+      "criptionRequest\022C\n\006header\030\001 \001(\0132).sofer." +
+      "batch.v1.UploadTranscriptionHeaderH\000R\006he" +
+      "ader\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\006\n\004part\"\251\001\n" +
+      "\031UploadTranscriptionHeader\022\035\n\nrequest_id" +
+      "\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer." +
+      "batch.v1.BatchInfoR\004info\022\033\n\tfile_name\030\003 " +
+      "\001(\tR\010fileName\022!\n\014content_type\030\004 \001(\tR\013con" +
+      "tentType\"g\n\033UploadTranscriptionResponse\022" +
+      ")\n\020transcription_id\030\001 \001(\tR\017transcription" +
+      "Id\022\035\n\nsize_bytes\030\002 \001(\003R\tsizeBytes\"F\n\031Wat" +
+      "chTranscriptionRequest\022)\n\020transcription_" +
+      "id\030\001 \001(\tR\017transcriptionId\"\253\001\n\032WatchTrans" +
+      "criptionResponse\022P\n\022transcription_info\030\001" +
+      " \001(\0132!.sofer.batch.v1.TranscriptionInfoR" +
+      "\021transcriptionInfo\022;\n\013observed_at\030\002 \001(\0132" +
+      "\032.google.protobuf.TimestampR\nobservedAt\"" +
+      "\335\001\n\016CaptionOptions\0223\n\023max_line_character" +
+      "s\030\001 \001(\005H\000R\021maxLineCharacters\210\001\001\022+\n\017max_c" +
+      "ue_seconds\030\002 \001(\001H\001R\rmaxCueSeconds\210\001\001\022*\n\016" +
+      "speaker_labels\030\003 \001(\010H\002R\rspeakerLabels\210\001\001" +
+      "B\026\n\024_max_line_charactersB\022\n\020_max_cue_sec" +
+      "ondsB\021\n\017_speaker_labels\":\n\024WatchManifest" +
+      "Request\022\"\n\rbatch_file_id\030\001 \001(\tR\013batchFil" +
+      "eId\"\212\001\n\025WatchManifestResponse\0224\n\010manifes" +
+      "t\030\001 \001(\0132\030.sofer.batch.v1.ManifestR\010manif" +
+      "est\022;\n\013observed_at\030\002 \001(\0132\032.google.protob" +
+      "uf.TimestampR\nobservedAt\"\267\002\n\007Webhook\022\035\n\n" +
+      "webhook_id\030\001 \001(\tR\twebhookId\022\020\n\003url\030\002 \001(\t" +
+      "R\003url\022\037\n\013event_types\030\003 \003(\tR\neventTypes\022\031" +
+      "\n\010batch_id\030\004 \001(\tR\007batchId\022;\n\013create_time" +
+      "\030\005 \001(\0132\032.google.protobuf.TimestampR\ncrea" +
+      "teTime\022\'\n\017disabled_reason\030\006 \001(\tR\016disable" +
+      "dReason\022Y\n\033previous_secret_expire_time\030\007" +
+      " \001(\0132\032.google.protobuf.TimestampR\030previo" +
+      "usSecretExpireTime\"h\n\024CreateWebhookReque" +
+      "st\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\020\n\003url" +
+      "\030\002 \001(\tR\003url\022\037\n\013event_types\030\003 \003(\tR\neventT" +
+      "ypes\"b\n\025CreateWebhookResponse\0221\n\007webhook" +
+      "\030\001 \001(\0132\027.sofer.batch.v1.WebhookR\007webhook" +
+      "\022\026\n\006secret\030\002 \001(\tR\006secret\"\025\n\023ListWebhooks" +
+      "Request\"K\n\024ListWebhooksResponse\0223\n\010webho" +
+      "oks\030\001 \003(\0132\027.sofer.batch.v1.WebhookR\010webh" +
+      "ooks\"5\n\024DeleteWebhookRequest\022\035\n\nwebhook_" +
+      "id\030\001 \001(\tR\twebhookId\"\027\n\025DeleteWebhookResp" +
+      "onse\"w\n\032RotateWebhookSecretRequest\022\035\n\nwe" +
+      "bhook_id\030\001 \001(\tR\twebhookId\022(\n\rgrace_secon" +
+      "ds\030\002 \001(\005H\000R\014graceSeconds\210\001\001B\020\n\016_grace_se" +
+      "conds\"h\n\033RotateWebhookSecretResponse\0221\n\007" +
       "webhook\030\001 \001(\0132\027.sofer.batch.v1.WebhookR\007" +
-      "webhook\022\026\n\006secret\030\002 \001(\tR\006secret\"\025\n\023ListW" +
-      "ebhooksRequest\"K\n\024ListWebhooksResponse\0223" +
-      "\n\010webhooks\030\001 \003(\0132\027.sofer.batch.v1.Webhoo" +
-      "kR\010webhooks\"5\n\024DeleteWebhookRequest\022\035\n\nw" +
-      "ebhook_id\030\001 \001(\tR\twebhookId\"\027\n\025DeleteWebh" +
-      "ookResponse\"w\n\032RotateWebhookSecretReques" +
-      "t\022\035\n\nwebhook_id\030\001 \001(\tR\twebhookId\022(\n\rgrac" +
-      "e_seconds\030\002 \001(\005H\000R\014graceSeconds\210\001\001B\020\n\016_g" +
-      "race_seconds\"h\n\033RotateWebhookSecretRespo" +
-      "nse\0221\n\007webhook\030\001 \001(\0132\027.sofer.batch.v1.We" +
-      "bhookR\007webhook\022\026\n\006secret\030\002 \001(\tR\006secret\"=" +
-      "\n\034ListWebhookDeliveriesRequest\022\035\n\nwebhoo" +
-      "k_id\030\001 \001(\tR\twebhookId\"\277\002\n\017WebhookDeliver" +
-      "y\022\035\n\nmessage_id\030\001 \001(\tR\tmessageId\022\031\n\010even" +
-      "t_id\030\002 \001(\tR\007eventId\022\035\n\nevent_type\030\003 \001(\tR" +
-      "\teventType\022\031\n\010batch_id\030\004 \001(\tR\007batchId\022=\n" +
-      "\014attempt_time\030\005 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\013attemptTime\022\037\n\013status_code\030\006 \001(" +
-      "\005R\nstatusCode\022\024\n\005error\030\007 \001(\tR\005error\022B\n\017n" +
-      "ext_retry_time\030\010 \001(\0132\032.google.protobuf.T" +
-      "imestampR\rnextRetryTime\"`\n\035ListWebhookDe" +
-      "liveriesResponse\022?\n\ndeliveries\030\001 \003(\0132\037.s" +
-      "ofer.batch.v1.WebhookDeliveryR\ndeliverie" +
-      "s*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_UNSPECIF" +
-      "IED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATCH\020\001\022\036\n\032" +
-      "COSTED_WORK_STANDARD_BATCH\020\002\022$\n COSTED_W" +
-      "ORK_SINGLE_TRANSCRIPTION\020\0032\200\025\n\031BatchTran" +
-      "scriptionService\022V\n\013CreateBatch\022\".sofer." +
-      "batch.v1.CreateBatchRequest\032#.sofer.batc" +
-      "h.v1.CreateBatchResponse\022_\n\016UploadManife" +
-      "st\022%.sofer.batch.v1.UploadManifestReques" +
-      "t\032&.sofer.batch.v1.UploadManifestRespons" +
-      "e\022t\n\025CreateManifestFromRss\022,.sofer.batch" +
-      ".v1.CreateManifestFromRssRequest\032-.sofer" +
-      ".batch.v1.CreateManifestFromRssResponse\022" +
-      "V\n\013GetManifest\022\".sofer.batch.v1.GetManif" +
-      "estRequest\032#.sofer.batch.v1.GetManifestR" +
-      "esponse\022\\\n\rListManifests\022$.sofer.batch.v" +
-      "1.ListManifestsRequest\032%.sofer.batch.v1." +
-      "ListManifestsResponse\022_\n\016GetBatchStatus\022" +
-      "%.sofer.batch.v1.GetBatchStatusRequest\032&" +
-      ".sofer.batch.v1.GetBatchStatusResponse\022g" +
-      "\n\020WatchBatchStatus\022\'.sofer.batch.v1.Watc" +
-      "hBatchStatusRequest\032(.sofer.batch.v1.Wat" +
-      "chBatchStatusResponse0\001\022y\n\026StreamBatchTr" +
-      "anscripts\022-.sofer.batch.v1.StreamBatchTr" +
-      "anscriptsRequest\032..sofer.batch.v1.Stream" +
-      "BatchTranscriptsResponse0\001\022Y\n\014GetBatchIt" +
-      "em\022#.sofer.batch.v1.GetBatchItemRequest\032" +
-      "$.sofer.batch.v1.GetBatchItemResponse\022e\n" +
-      "\020GetTranscription\022\'.sofer.batch.v1.GetTr" +
-      "anscriptionRequest\032(.sofer.batch.v1.GetT" +
-      "ranscriptionResponse\022n\n\023ExportTranscript" +
-      "ion\022*.sofer.batch.v1.ExportTranscription" +
-      "Request\032+.sofer.batch.v1.ExportTranscrip" +
-      "tionResponse\022w\n\026GetTranscriptionStatus\022-" +
+      "webhook\022\026\n\006secret\030\002 \001(\tR\006secret\"=\n\034ListW" +
+      "ebhookDeliveriesRequest\022\035\n\nwebhook_id\030\001 " +
+      "\001(\tR\twebhookId\"\277\002\n\017WebhookDelivery\022\035\n\nme" +
+      "ssage_id\030\001 \001(\tR\tmessageId\022\031\n\010event_id\030\002 " +
+      "\001(\tR\007eventId\022\035\n\nevent_type\030\003 \001(\tR\teventT" +
+      "ype\022\031\n\010batch_id\030\004 \001(\tR\007batchId\022=\n\014attemp" +
+      "t_time\030\005 \001(\0132\032.google.protobuf.Timestamp" +
+      "R\013attemptTime\022\037\n\013status_code\030\006 \001(\005R\nstat" +
+      "usCode\022\024\n\005error\030\007 \001(\tR\005error\022B\n\017next_ret" +
+      "ry_time\030\010 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\rnextRetryTime\"`\n\035ListWebhookDeliverie" +
+      "sResponse\022?\n\ndeliveries\030\001 \003(\0132\037.sofer.ba" +
+      "tch.v1.WebhookDeliveryR\ndeliveries*\216\001\n\nC" +
+      "ostedWork\022\033\n\027COSTED_WORK_UNSPECIFIED\020\000\022\035" +
+      "\n\031COSTED_WORK_EXPRESS_BATCH\020\001\022\036\n\032COSTED_" +
+      "WORK_STANDARD_BATCH\020\002\022$\n COSTED_WORK_SIN" +
+      "GLE_TRANSCRIPTION\020\0032\200\025\n\031BatchTranscripti" +
+      "onService\022V\n\013CreateBatch\022\".sofer.batch.v" +
+      "1.CreateBatchRequest\032#.sofer.batch.v1.Cr" +
+      "eateBatchResponse\022_\n\016UploadManifest\022%.so" +
+      "fer.batch.v1.UploadManifestRequest\032&.sof" +
+      "er.batch.v1.UploadManifestResponse\022t\n\025Cr" +
+      "eateManifestFromRss\022,.sofer.batch.v1.Cre" +
+      "ateManifestFromRssRequest\032-.sofer.batch." +
+      "v1.CreateManifestFromRssResponse\022V\n\013GetM" +
+      "anifest\022\".sofer.batch.v1.GetManifestRequ" +
+      "est\032#.sofer.batch.v1.GetManifestResponse" +
+      "\022\\\n\rListManifests\022$.sofer.batch.v1.ListM" +
+      "anifestsRequest\032%.sofer.batch.v1.ListMan" +
+      "ifestsResponse\022_\n\016GetBatchStatus\022%.sofer" +
+      ".batch.v1.GetBatchStatusRequest\032&.sofer." +
+      "batch.v1.GetBatchStatusResponse\022g\n\020Watch" +
+      "BatchStatus\022\'.sofer.batch.v1.WatchBatchS" +
+      "tatusRequest\032(.sofer.batch.v1.WatchBatch" +
+      "StatusResponse0\001\022y\n\026StreamBatchTranscrip" +
+      "ts\022-.sofer.batch.v1.StreamBatchTranscrip" +
+      "tsRequest\032..sofer.batch.v1.StreamBatchTr" +
+      "anscriptsResponse0\001\022Y\n\014GetBatchItem\022#.so" +
+      "fer.batch.v1.GetBatchItemRequest\032$.sofer" +
+      ".batch.v1.GetBatchItemResponse\022e\n\020GetTra" +
+      "nscription\022\'.sofer.batch.v1.GetTranscrip" +
+      "tionRequest\032(.sofer.batch.v1.GetTranscri" +
+      "ptionResponse\022n\n\023ExportTranscription\022*.s" +
+      "ofer.batch.v1.ExportTranscriptionRequest" +
+      "\032+.sofer.batch.v1.ExportTranscriptionRes" +
+      "ponse\022w\n\026GetTranscriptionStatus\022-.sofer." +
+      "batch.v1.GetTranscriptionStatusRequest\032." +
       ".sofer.batch.v1.GetTranscriptionStatusRe" +
-      "quest\032..sofer.batch.v1.GetTranscriptionS" +
-      "tatusResponse\022S\n\nGetBalance\022!.sofer.batc" +
-      "h.v1.GetBalanceRequest\032\".sofer.batch.v1." +
-      "GetBalanceResponse\022Y\n\014EstimateCost\022#.sof" +
-      "er.batch.v1.EstimateCostRequest\032$.sofer." +
-      "batch.v1.EstimateCostResponse\022k\n\022ListTra" +
-      "nscriptions\022).sofer.batch.v1.ListTranscr" +
-      "iptionsRequest\032*.sofer.batch.v1.ListTran" +
-      "scriptionsResponse\022V\n\013ExtractLink\022\".sofe" +
-      "r.batch.v1.ExtractLinkRequest\032#.sofer.ba" +
-      "tch.v1.ExtractLinkResponse\022k\n\022ListSuppor" +
-      "tedSites\022).sofer.batch.v1.ListSupportedS" +
-      "itesRequest\032*.sofer.batch.v1.ListSupport" +
-      "edSitesResponse\022n\n\023CreateTranscription\022*" +
-      ".sofer.batch.v1.CreateTranscriptionReque" +
-      "st\032+.sofer.batch.v1.CreateTranscriptionR" +
-      "esponse\022p\n\023UploadTranscription\022*.sofer.b" +
-      "atch.v1.UploadTranscriptionRequest\032+.sof" +
-      "er.batch.v1.UploadTranscriptionResponse(" +
-      "\001\022m\n\022WatchTranscription\022).sofer.batch.v1" +
-      ".WatchTranscriptionRequest\032*.sofer.batch" +
-      ".v1.WatchTranscriptionResponse0\001\022^\n\rWatc" +
-      "hManifest\022$.sofer.batch.v1.WatchManifest" +
-      "Request\032%.sofer.batch.v1.WatchManifestRe" +
-      "sponse0\001\022\\\n\rCreateWebhook\022$.sofer.batch." +
-      "v1.CreateWebhookRequest\032%.sofer.batch.v1" +
-      ".CreateWebhookResponse\022Y\n\014ListWebhooks\022#" +
-      ".sofer.batch.v1.ListWebhooksRequest\032$.so" +
-      "fer.batch.v1.ListWebhooksResponse\022\\\n\rDel" +
-      "eteWebhook\022$.sofer.batch.v1.DeleteWebhoo" +
-      "kRequest\032%.sofer.batch.v1.DeleteWebhookR" +
-      "esponse\022n\n\023RotateWebhookSecret\022*.sofer.b" +
-      "atch.v1.RotateWebhookSecretRequest\032+.sof" +
-      "er.batch.v1.RotateWebhookSecretResponse\022" +
-      "t\n\025ListWebhookDeliveries\022,.sofer.batch.v" +
-      "1.ListWebhookDeliveriesRequest\032-.sofer.b" +
-      "atch.v1.ListWebhookDeliveriesResponseBQ\n" +
-      "\021ai.sofer.batch.v1B\021BatchServiceProtoP\001Z" +
-      "\'sofer.ai/gateway/sofer/batch/v1;batchv1" +
-      "b\006proto3"
+      "sponse\022S\n\nGetBalance\022!.sofer.batch.v1.Ge" +
+      "tBalanceRequest\032\".sofer.batch.v1.GetBala" +
+      "nceResponse\022Y\n\014EstimateCost\022#.sofer.batc" +
+      "h.v1.EstimateCostRequest\032$.sofer.batch.v" +
+      "1.EstimateCostResponse\022k\n\022ListTranscript" +
+      "ions\022).sofer.batch.v1.ListTranscriptions" +
+      "Request\032*.sofer.batch.v1.ListTranscripti" +
+      "onsResponse\022V\n\013ExtractLink\022\".sofer.batch" +
+      ".v1.ExtractLinkRequest\032#.sofer.batch.v1." +
+      "ExtractLinkResponse\022k\n\022ListSupportedSite" +
+      "s\022).sofer.batch.v1.ListSupportedSitesReq" +
+      "uest\032*.sofer.batch.v1.ListSupportedSites" +
+      "Response\022n\n\023CreateTranscription\022*.sofer." +
+      "batch.v1.CreateTranscriptionRequest\032+.so" +
+      "fer.batch.v1.CreateTranscriptionResponse" +
+      "\022p\n\023UploadTranscription\022*.sofer.batch.v1" +
+      ".UploadTranscriptionRequest\032+.sofer.batc" +
+      "h.v1.UploadTranscriptionResponse(\001\022m\n\022Wa" +
+      "tchTranscription\022).sofer.batch.v1.WatchT" +
+      "ranscriptionRequest\032*.sofer.batch.v1.Wat" +
+      "chTranscriptionResponse0\001\022^\n\rWatchManife" +
+      "st\022$.sofer.batch.v1.WatchManifestRequest" +
+      "\032%.sofer.batch.v1.WatchManifestResponse0" +
+      "\001\022\\\n\rCreateWebhook\022$.sofer.batch.v1.Crea" +
+      "teWebhookRequest\032%.sofer.batch.v1.Create" +
+      "WebhookResponse\022Y\n\014ListWebhooks\022#.sofer." +
+      "batch.v1.ListWebhooksRequest\032$.sofer.bat" +
+      "ch.v1.ListWebhooksResponse\022\\\n\rDeleteWebh" +
+      "ook\022$.sofer.batch.v1.DeleteWebhookReques" +
+      "t\032%.sofer.batch.v1.DeleteWebhookResponse" +
+      "\022n\n\023RotateWebhookSecret\022*.sofer.batch.v1" +
+      ".RotateWebhookSecretRequest\032+.sofer.batc" +
+      "h.v1.RotateWebhookSecretResponse\022t\n\025List" +
+      "WebhookDeliveries\022,.sofer.batch.v1.ListW" +
+      "ebhookDeliveriesRequest\032-.sofer.batch.v1" +
+      ".ListWebhookDeliveriesResponseBQ\n\021ai.sof" +
+      "er.batch.v1B\021BatchServiceProtoP\001Z\'sofer." +
+      "ai/gateway/sofer/batch/v1;batchv1b\006proto" +
+      "3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -706,25 +711,25 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_WatchBatchStatusRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_WatchBatchStatusRequest_descriptor,
-        new java.lang.String[] { "BatchId", });
+        new java.lang.String[] { "BatchId", "ResumeToken", });
     internal_static_sofer_batch_v1_WatchBatchStatusResponse_descriptor =
       getDescriptor().getMessageTypes().get(14);
     internal_static_sofer_batch_v1_WatchBatchStatusResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_WatchBatchStatusResponse_descriptor,
-        new java.lang.String[] { "BatchStatus", });
+        new java.lang.String[] { "BatchStatus", "ResumeToken", "Events", });
     internal_static_sofer_batch_v1_StreamBatchTranscriptsRequest_descriptor =
       getDescriptor().getMessageTypes().get(15);
     internal_static_sofer_batch_v1_StreamBatchTranscriptsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_StreamBatchTranscriptsRequest_descriptor,
-        new java.lang.String[] { "BatchId", "FilterHebrewWordFormat", "SkipTranscriptionIds", });
+        new java.lang.String[] { "BatchId", "FilterHebrewWordFormat", "SkipTranscriptionIds", "ResumeToken", });
     internal_static_sofer_batch_v1_StreamBatchTranscriptsResponse_descriptor =
       getDescriptor().getMessageTypes().get(16);
     internal_static_sofer_batch_v1_StreamBatchTranscriptsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_StreamBatchTranscriptsResponse_descriptor,
-        new java.lang.String[] { "Info", "Transcription", "FinishedCount", "TotalCount", });
+        new java.lang.String[] { "Info", "Transcription", "FinishedCount", "TotalCount", "ResumeToken", });
     internal_static_sofer_batch_v1_GetBatchItemRequest_descriptor =
       getDescriptor().getMessageTypes().get(17);
     internal_static_sofer_batch_v1_GetBatchItemRequest_fieldAccessorTable = new

@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     batchId_ = "";
     filterHebrewWordFormat_ = 0;
     skipTranscriptionIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    resumeToken_ = "";
   }
 
   @java.lang.Override
@@ -187,6 +188,61 @@ private static final long serialVersionUID = 0L;
     return skipTranscriptionIds_.getByteString(index);
   }
 
+  public static final int RESUME_TOKEN_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object resumeToken_ = "";
+  /**
+   * <pre>
+   * The `resume_token` of the last message received from an earlier stream of this batch: the
+   * items whose terminal event is at or before it are not sent again, the others are. Errors
+   * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+   * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+   * `skip_transcription_ids`).
+   * </pre>
+   *
+   * <code>string resume_token = 4 [json_name = "resumeToken"];</code>
+   * @return The resumeToken.
+   */
+  @java.lang.Override
+  public java.lang.String getResumeToken() {
+    java.lang.Object ref = resumeToken_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      resumeToken_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The `resume_token` of the last message received from an earlier stream of this batch: the
+   * items whose terminal event is at or before it are not sent again, the others are. Errors
+   * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+   * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+   * `skip_transcription_ids`).
+   * </pre>
+   *
+   * <code>string resume_token = 4 [json_name = "resumeToken"];</code>
+   * @return The bytes for resumeToken.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getResumeTokenBytes() {
+    java.lang.Object ref = resumeToken_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      resumeToken_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -209,6 +265,9 @@ private static final long serialVersionUID = 0L;
     }
     for (int i = 0; i < skipTranscriptionIds_.size(); i++) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 3, skipTranscriptionIds_.getRaw(i));
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resumeToken_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 4, resumeToken_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -234,6 +293,9 @@ private static final long serialVersionUID = 0L;
       size += dataSize;
       size += 1 * getSkipTranscriptionIdsList().size();
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resumeToken_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, resumeToken_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -254,6 +316,8 @@ private static final long serialVersionUID = 0L;
     if (filterHebrewWordFormat_ != other.filterHebrewWordFormat_) return false;
     if (!getSkipTranscriptionIdsList()
         .equals(other.getSkipTranscriptionIdsList())) return false;
+    if (!getResumeToken()
+        .equals(other.getResumeToken())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -273,6 +337,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + SKIP_TRANSCRIPTION_IDS_FIELD_NUMBER;
       hash = (53 * hash) + getSkipTranscriptionIdsList().hashCode();
     }
+    hash = (37 * hash) + RESUME_TOKEN_FIELD_NUMBER;
+    hash = (53 * hash) + getResumeToken().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -410,6 +476,7 @@ private static final long serialVersionUID = 0L;
       filterHebrewWordFormat_ = 0;
       skipTranscriptionIds_ = com.google.protobuf.LazyStringArrayList.EMPTY;
       bitField0_ = (bitField0_ & ~0x00000004);
+      resumeToken_ = "";
       return this;
     }
 
@@ -457,6 +524,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000002) != 0)) {
         result.filterHebrewWordFormat_ = filterHebrewWordFormat_;
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.resumeToken_ = resumeToken_;
       }
     }
 
@@ -522,6 +592,11 @@ private static final long serialVersionUID = 0L;
         }
         onChanged();
       }
+      if (!other.getResumeToken().isEmpty()) {
+        resumeToken_ = other.resumeToken_;
+        bitField0_ |= 0x00000008;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -564,6 +639,11 @@ private static final long serialVersionUID = 0L;
               skipTranscriptionIds_.add(s);
               break;
             } // case 26
+            case 34: {
+              resumeToken_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -910,6 +990,118 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       ensureSkipTranscriptionIdsIsMutable();
       skipTranscriptionIds_.add(value);
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object resumeToken_ = "";
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: the
+     * items whose terminal event is at or before it are not sent again, the others are. Errors
+     * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+     * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+     * `skip_transcription_ids`).
+     * </pre>
+     *
+     * <code>string resume_token = 4 [json_name = "resumeToken"];</code>
+     * @return The resumeToken.
+     */
+    public java.lang.String getResumeToken() {
+      java.lang.Object ref = resumeToken_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        resumeToken_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: the
+     * items whose terminal event is at or before it are not sent again, the others are. Errors
+     * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+     * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+     * `skip_transcription_ids`).
+     * </pre>
+     *
+     * <code>string resume_token = 4 [json_name = "resumeToken"];</code>
+     * @return The bytes for resumeToken.
+     */
+    public com.google.protobuf.ByteString
+        getResumeTokenBytes() {
+      java.lang.Object ref = resumeToken_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        resumeToken_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: the
+     * items whose terminal event is at or before it are not sent again, the others are. Errors
+     * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+     * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+     * `skip_transcription_ids`).
+     * </pre>
+     *
+     * <code>string resume_token = 4 [json_name = "resumeToken"];</code>
+     * @param value The resumeToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResumeToken(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      resumeToken_ = value;
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: the
+     * items whose terminal event is at or before it are not sent again, the others are. Errors
+     * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+     * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+     * `skip_transcription_ids`).
+     * </pre>
+     *
+     * <code>string resume_token = 4 [json_name = "resumeToken"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearResumeToken() {
+      resumeToken_ = getDefaultInstance().getResumeToken();
+      bitField0_ = (bitField0_ & ~0x00000008);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: the
+     * items whose terminal event is at or before it are not sent again, the others are. Errors
+     * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+     * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+     * `skip_transcription_ids`).
+     * </pre>
+     *
+     * <code>string resume_token = 4 [json_name = "resumeToken"];</code>
+     * @param value The bytes for resumeToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResumeTokenBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      resumeToken_ = value;
+      bitField0_ |= 0x00000008;
       onChanged();
       return this;
     }

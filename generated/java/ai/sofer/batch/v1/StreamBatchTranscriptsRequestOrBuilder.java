@@ -98,4 +98,32 @@ public interface StreamBatchTranscriptsRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getSkipTranscriptionIdsBytes(int index);
+
+  /**
+   * <pre>
+   * The `resume_token` of the last message received from an earlier stream of this batch: the
+   * items whose terminal event is at or before it are not sent again, the others are. Errors
+   * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+   * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+   * `skip_transcription_ids`).
+   * </pre>
+   *
+   * <code>string resume_token = 4 [json_name = "resumeToken"];</code>
+   * @return The resumeToken.
+   */
+  java.lang.String getResumeToken();
+  /**
+   * <pre>
+   * The `resume_token` of the last message received from an earlier stream of this batch: the
+   * items whose terminal event is at or before it are not sent again, the others are. Errors
+   * as `WatchBatchStatusRequest.resume_token`'s (INVALID_ARGUMENT on `resume_token`,
+   * OUT_OF_RANGE with RESUME_TOKEN_EXPIRED: open without a token, naming the items you have in
+   * `skip_transcription_ids`).
+   * </pre>
+   *
+   * <code>string resume_token = 4 [json_name = "resumeToken"];</code>
+   * @return The bytes for resumeToken.
+   */
+  com.google.protobuf.ByteString
+      getResumeTokenBytes();
 }

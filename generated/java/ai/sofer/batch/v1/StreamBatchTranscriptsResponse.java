@@ -20,6 +20,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private StreamBatchTranscriptsResponse() {
+    resumeToken_ = "";
   }
 
   @java.lang.Override
@@ -157,6 +158,59 @@ private static final long serialVersionUID = 0L;
     return totalCount_;
   }
 
+  public static final int RESUME_TOKEN_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object resumeToken_ = "";
+  /**
+   * <pre>
+   * Opaque position in the batch's event log up to which this stream's items were sent: pass
+   * it as the request's `resume_token` to resume after this message (validity as
+   * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+   * in the log (Redis unreachable).
+   * </pre>
+   *
+   * <code>string resume_token = 5 [json_name = "resumeToken"];</code>
+   * @return The resumeToken.
+   */
+  @java.lang.Override
+  public java.lang.String getResumeToken() {
+    java.lang.Object ref = resumeToken_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      resumeToken_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Opaque position in the batch's event log up to which this stream's items were sent: pass
+   * it as the request's `resume_token` to resume after this message (validity as
+   * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+   * in the log (Redis unreachable).
+   * </pre>
+   *
+   * <code>string resume_token = 5 [json_name = "resumeToken"];</code>
+   * @return The bytes for resumeToken.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getResumeTokenBytes() {
+    java.lang.Object ref = resumeToken_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      resumeToken_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -183,6 +237,9 @@ private static final long serialVersionUID = 0L;
     if (totalCount_ != 0) {
       output.writeInt32(4, totalCount_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resumeToken_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, resumeToken_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -207,6 +264,9 @@ private static final long serialVersionUID = 0L;
     if (totalCount_ != 0) {
       size += com.google.protobuf.CodedOutputStream
         .computeInt32Size(4, totalCount_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resumeToken_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, resumeToken_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -237,6 +297,8 @@ private static final long serialVersionUID = 0L;
         != other.getFinishedCount()) return false;
     if (getTotalCount()
         != other.getTotalCount()) return false;
+    if (!getResumeToken()
+        .equals(other.getResumeToken())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -260,6 +322,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getFinishedCount();
     hash = (37 * hash) + TOTAL_COUNT_FIELD_NUMBER;
     hash = (53 * hash) + getTotalCount();
+    hash = (37 * hash) + RESUME_TOKEN_FIELD_NUMBER;
+    hash = (53 * hash) + getResumeToken().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -405,6 +469,7 @@ private static final long serialVersionUID = 0L;
       }
       finishedCount_ = 0;
       totalCount_ = 0;
+      resumeToken_ = "";
       return this;
     }
 
@@ -453,6 +518,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.totalCount_ = totalCount_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.resumeToken_ = resumeToken_;
       }
     }
 
@@ -512,6 +580,11 @@ private static final long serialVersionUID = 0L;
       if (other.getTotalCount() != 0) {
         setTotalCount(other.getTotalCount());
       }
+      if (!other.getResumeToken().isEmpty()) {
+        resumeToken_ = other.resumeToken_;
+        bitField0_ |= 0x00000010;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -562,6 +635,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 32
+            case 42: {
+              resumeToken_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -985,6 +1063,113 @@ private static final long serialVersionUID = 0L;
     public Builder clearTotalCount() {
       bitField0_ = (bitField0_ & ~0x00000008);
       totalCount_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object resumeToken_ = "";
+    /**
+     * <pre>
+     * Opaque position in the batch's event log up to which this stream's items were sent: pass
+     * it as the request's `resume_token` to resume after this message (validity as
+     * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+     * in the log (Redis unreachable).
+     * </pre>
+     *
+     * <code>string resume_token = 5 [json_name = "resumeToken"];</code>
+     * @return The resumeToken.
+     */
+    public java.lang.String getResumeToken() {
+      java.lang.Object ref = resumeToken_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        resumeToken_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Opaque position in the batch's event log up to which this stream's items were sent: pass
+     * it as the request's `resume_token` to resume after this message (validity as
+     * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+     * in the log (Redis unreachable).
+     * </pre>
+     *
+     * <code>string resume_token = 5 [json_name = "resumeToken"];</code>
+     * @return The bytes for resumeToken.
+     */
+    public com.google.protobuf.ByteString
+        getResumeTokenBytes() {
+      java.lang.Object ref = resumeToken_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        resumeToken_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Opaque position in the batch's event log up to which this stream's items were sent: pass
+     * it as the request's `resume_token` to resume after this message (validity as
+     * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+     * in the log (Redis unreachable).
+     * </pre>
+     *
+     * <code>string resume_token = 5 [json_name = "resumeToken"];</code>
+     * @param value The resumeToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResumeToken(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      resumeToken_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Opaque position in the batch's event log up to which this stream's items were sent: pass
+     * it as the request's `resume_token` to resume after this message (validity as
+     * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+     * in the log (Redis unreachable).
+     * </pre>
+     *
+     * <code>string resume_token = 5 [json_name = "resumeToken"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearResumeToken() {
+      resumeToken_ = getDefaultInstance().getResumeToken();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Opaque position in the batch's event log up to which this stream's items were sent: pass
+     * it as the request's `resume_token` to resume after this message (validity as
+     * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+     * in the log (Redis unreachable).
+     * </pre>
+     *
+     * <code>string resume_token = 5 [json_name = "resumeToken"];</code>
+     * @param value The bytes for resumeToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResumeTokenBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      resumeToken_ = value;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }

@@ -84,4 +84,30 @@ public interface StreamBatchTranscriptsResponseOrBuilder extends
    * @return The totalCount.
    */
   int getTotalCount();
+
+  /**
+   * <pre>
+   * Opaque position in the batch's event log up to which this stream's items were sent: pass
+   * it as the request's `resume_token` to resume after this message (validity as
+   * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+   * in the log (Redis unreachable).
+   * </pre>
+   *
+   * <code>string resume_token = 5 [json_name = "resumeToken"];</code>
+   * @return The resumeToken.
+   */
+  java.lang.String getResumeToken();
+  /**
+   * <pre>
+   * Opaque position in the batch's event log up to which this stream's items were sent: pass
+   * it as the request's `resume_token` to resume after this message (validity as
+   * `WatchBatchStatusResponse.resume_token`'s). Empty while the gateway cannot place the item
+   * in the log (Redis unreachable).
+   * </pre>
+   *
+   * <code>string resume_token = 5 [json_name = "resumeToken"];</code>
+   * @return The bytes for resumeToken.
+   */
+  com.google.protobuf.ByteString
+      getResumeTokenBytes();
 }

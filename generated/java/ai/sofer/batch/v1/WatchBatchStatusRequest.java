@@ -21,6 +21,7 @@ private static final long serialVersionUID = 0L;
   }
   private WatchBatchStatusRequest() {
     batchId_ = "";
+    resumeToken_ = "";
   }
 
   @java.lang.Override
@@ -95,6 +96,65 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int RESUME_TOKEN_FIELD_NUMBER = 2;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object resumeToken_ = "";
+  /**
+   * <pre>
+   * The `resume_token` of the last message received from an earlier stream of this batch: this
+   * stream's first message then carries, in `events`, exactly the events after it (none twice,
+   * none missing, in order), on any replica. Empty: the current state, no events. A token of
+   * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+   * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+   * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+   * for the current state.
+   * </pre>
+   *
+   * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+   * @return The resumeToken.
+   */
+  @java.lang.Override
+  public java.lang.String getResumeToken() {
+    java.lang.Object ref = resumeToken_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      resumeToken_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The `resume_token` of the last message received from an earlier stream of this batch: this
+   * stream's first message then carries, in `events`, exactly the events after it (none twice,
+   * none missing, in order), on any replica. Empty: the current state, no events. A token of
+   * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+   * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+   * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+   * for the current state.
+   * </pre>
+   *
+   * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+   * @return The bytes for resumeToken.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getResumeTokenBytes() {
+    java.lang.Object ref = resumeToken_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      resumeToken_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -112,6 +172,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(batchId_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 1, batchId_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resumeToken_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 2, resumeToken_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -123,6 +186,9 @@ private static final long serialVersionUID = 0L;
     size = 0;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(batchId_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(1, batchId_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resumeToken_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, resumeToken_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -141,6 +207,8 @@ private static final long serialVersionUID = 0L;
 
     if (!getBatchId()
         .equals(other.getBatchId())) return false;
+    if (!getResumeToken()
+        .equals(other.getResumeToken())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -154,6 +222,8 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + BATCH_ID_FIELD_NUMBER;
     hash = (53 * hash) + getBatchId().hashCode();
+    hash = (37 * hash) + RESUME_TOKEN_FIELD_NUMBER;
+    hash = (53 * hash) + getResumeToken().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -288,6 +358,7 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       batchId_ = "";
+      resumeToken_ = "";
       return this;
     }
 
@@ -323,6 +394,9 @@ private static final long serialVersionUID = 0L;
       int from_bitField0_ = bitField0_;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.batchId_ = batchId_;
+      }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.resumeToken_ = resumeToken_;
       }
     }
 
@@ -375,6 +449,11 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000001;
         onChanged();
       }
+      if (!other.getResumeToken().isEmpty()) {
+        resumeToken_ = other.resumeToken_;
+        bitField0_ |= 0x00000002;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -406,6 +485,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 18: {
+              resumeToken_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -511,6 +595,128 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       batchId_ = value;
       bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object resumeToken_ = "";
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: this
+     * stream's first message then carries, in `events`, exactly the events after it (none twice,
+     * none missing, in order), on any replica. Empty: the current state, no events. A token of
+     * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+     * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+     * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+     * for the current state.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @return The resumeToken.
+     */
+    public java.lang.String getResumeToken() {
+      java.lang.Object ref = resumeToken_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        resumeToken_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: this
+     * stream's first message then carries, in `events`, exactly the events after it (none twice,
+     * none missing, in order), on any replica. Empty: the current state, no events. A token of
+     * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+     * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+     * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+     * for the current state.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @return The bytes for resumeToken.
+     */
+    public com.google.protobuf.ByteString
+        getResumeTokenBytes() {
+      java.lang.Object ref = resumeToken_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        resumeToken_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: this
+     * stream's first message then carries, in `events`, exactly the events after it (none twice,
+     * none missing, in order), on any replica. Empty: the current state, no events. A token of
+     * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+     * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+     * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+     * for the current state.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @param value The resumeToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResumeToken(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      resumeToken_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: this
+     * stream's first message then carries, in `events`, exactly the events after it (none twice,
+     * none missing, in order), on any replica. Empty: the current state, no events. A token of
+     * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+     * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+     * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+     * for the current state.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearResumeToken() {
+      resumeToken_ = getDefaultInstance().getResumeToken();
+      bitField0_ = (bitField0_ & ~0x00000002);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The `resume_token` of the last message received from an earlier stream of this batch: this
+     * stream's first message then carries, in `events`, exactly the events after it (none twice,
+     * none missing, in order), on any replica. Empty: the current state, no events. A token of
+     * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+     * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+     * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+     * for the current state.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @param value The bytes for resumeToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResumeTokenBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      resumeToken_ = value;
+      bitField0_ |= 0x00000002;
       onChanged();
       return this;
     }

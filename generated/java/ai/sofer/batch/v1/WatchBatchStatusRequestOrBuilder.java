@@ -26,4 +26,36 @@ public interface WatchBatchStatusRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getBatchIdBytes();
+
+  /**
+   * <pre>
+   * The `resume_token` of the last message received from an earlier stream of this batch: this
+   * stream's first message then carries, in `events`, exactly the events after it (none twice,
+   * none missing, in order), on any replica. Empty: the current state, no events. A token of
+   * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+   * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+   * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+   * for the current state.
+   * </pre>
+   *
+   * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+   * @return The resumeToken.
+   */
+  java.lang.String getResumeToken();
+  /**
+   * <pre>
+   * The `resume_token` of the last message received from an earlier stream of this batch: this
+   * stream's first message then carries, in `events`, exactly the events after it (none twice,
+   * none missing, in order), on any replica. Empty: the current state, no events. A token of
+   * another batch, or not one the gateway gave out, fails INVALID_ARGUMENT on `resume_token`;
+   * a token whose events the log no longer holds (trimmed, or the gateway restarted without
+   * Redis) fails OUT_OF_RANGE with ErrorInfo reason RESUME_TOKEN_EXPIRED: open without a token
+   * for the current state.
+   * </pre>
+   *
+   * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+   * @return The bytes for resumeToken.
+   */
+  com.google.protobuf.ByteString
+      getResumeTokenBytes();
 }

@@ -21,6 +21,8 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private WatchBatchStatusResponse() {
+    resumeToken_ = "";
+    events_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -89,6 +91,134 @@ private static final long serialVersionUID = 0L;
     return batchStatus_ == null ? ai.sofer.batch.v1.BatchStatus.getDefaultInstance() : batchStatus_;
   }
 
+  public static final int RESUME_TOKEN_FIELD_NUMBER = 2;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object resumeToken_ = "";
+  /**
+   * <pre>
+   * Opaque position in the batch's event log after this message's events: pass it as the
+   * request's `resume_token` to resume after this message. Valid on every replica sharing the
+   * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+   * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+   * gateway cannot place the message in the log (Redis unreachable): resume with the last
+   * token received, or open without one.
+   * </pre>
+   *
+   * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+   * @return The resumeToken.
+   */
+  @java.lang.Override
+  public java.lang.String getResumeToken() {
+    java.lang.Object ref = resumeToken_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      resumeToken_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Opaque position in the batch's event log after this message's events: pass it as the
+   * request's `resume_token` to resume after this message. Valid on every replica sharing the
+   * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+   * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+   * gateway cannot place the message in the log (Redis unreachable): resume with the last
+   * token received, or open without one.
+   * </pre>
+   *
+   * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+   * @return The bytes for resumeToken.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getResumeTokenBytes() {
+    java.lang.Object ref = resumeToken_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      resumeToken_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int EVENTS_FIELD_NUMBER = 3;
+  @SuppressWarnings("serial")
+  private java.util.List<ai.sofer.batch.v1.BatchEvent> events_;
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<ai.sofer.batch.v1.BatchEvent> getEventsList() {
+    return events_;
+  }
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends ai.sofer.batch.v1.BatchEventOrBuilder> 
+      getEventsOrBuilderList() {
+    return events_;
+  }
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  @java.lang.Override
+  public int getEventsCount() {
+    return events_.size();
+  }
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  @java.lang.Override
+  public ai.sofer.batch.v1.BatchEvent getEvents(int index) {
+    return events_.get(index);
+  }
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  @java.lang.Override
+  public ai.sofer.batch.v1.BatchEventOrBuilder getEventsOrBuilder(
+      int index) {
+    return events_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -106,6 +236,12 @@ private static final long serialVersionUID = 0L;
     if (batchStatus_ != null) {
       output.writeMessage(1, getBatchStatus());
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resumeToken_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 2, resumeToken_);
+    }
+    for (int i = 0; i < events_.size(); i++) {
+      output.writeMessage(3, events_.get(i));
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -118,6 +254,13 @@ private static final long serialVersionUID = 0L;
     if (batchStatus_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(1, getBatchStatus());
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(resumeToken_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(2, resumeToken_);
+    }
+    for (int i = 0; i < events_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(3, events_.get(i));
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -139,6 +282,10 @@ private static final long serialVersionUID = 0L;
       if (!getBatchStatus()
           .equals(other.getBatchStatus())) return false;
     }
+    if (!getResumeToken()
+        .equals(other.getResumeToken())) return false;
+    if (!getEventsList()
+        .equals(other.getEventsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -153,6 +300,12 @@ private static final long serialVersionUID = 0L;
     if (hasBatchStatus()) {
       hash = (37 * hash) + BATCH_STATUS_FIELD_NUMBER;
       hash = (53 * hash) + getBatchStatus().hashCode();
+    }
+    hash = (37 * hash) + RESUME_TOKEN_FIELD_NUMBER;
+    hash = (53 * hash) + getResumeToken().hashCode();
+    if (getEventsCount() > 0) {
+      hash = (37 * hash) + EVENTS_FIELD_NUMBER;
+      hash = (53 * hash) + getEventsList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -293,6 +446,14 @@ private static final long serialVersionUID = 0L;
         batchStatusBuilder_.dispose();
         batchStatusBuilder_ = null;
       }
+      resumeToken_ = "";
+      if (eventsBuilder_ == null) {
+        events_ = java.util.Collections.emptyList();
+      } else {
+        events_ = null;
+        eventsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000004);
       return this;
     }
 
@@ -319,9 +480,22 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public ai.sofer.batch.v1.WatchBatchStatusResponse buildPartial() {
       ai.sofer.batch.v1.WatchBatchStatusResponse result = new ai.sofer.batch.v1.WatchBatchStatusResponse(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(ai.sofer.batch.v1.WatchBatchStatusResponse result) {
+      if (eventsBuilder_ == null) {
+        if (((bitField0_ & 0x00000004) != 0)) {
+          events_ = java.util.Collections.unmodifiableList(events_);
+          bitField0_ = (bitField0_ & ~0x00000004);
+        }
+        result.events_ = events_;
+      } else {
+        result.events_ = eventsBuilder_.build();
+      }
     }
 
     private void buildPartial0(ai.sofer.batch.v1.WatchBatchStatusResponse result) {
@@ -330,6 +504,9 @@ private static final long serialVersionUID = 0L;
         result.batchStatus_ = batchStatusBuilder_ == null
             ? batchStatus_
             : batchStatusBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.resumeToken_ = resumeToken_;
       }
     }
 
@@ -380,6 +557,37 @@ private static final long serialVersionUID = 0L;
       if (other.hasBatchStatus()) {
         mergeBatchStatus(other.getBatchStatus());
       }
+      if (!other.getResumeToken().isEmpty()) {
+        resumeToken_ = other.resumeToken_;
+        bitField0_ |= 0x00000002;
+        onChanged();
+      }
+      if (eventsBuilder_ == null) {
+        if (!other.events_.isEmpty()) {
+          if (events_.isEmpty()) {
+            events_ = other.events_;
+            bitField0_ = (bitField0_ & ~0x00000004);
+          } else {
+            ensureEventsIsMutable();
+            events_.addAll(other.events_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.events_.isEmpty()) {
+          if (eventsBuilder_.isEmpty()) {
+            eventsBuilder_.dispose();
+            eventsBuilder_ = null;
+            events_ = other.events_;
+            bitField0_ = (bitField0_ & ~0x00000004);
+            eventsBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getEventsFieldBuilder() : null;
+          } else {
+            eventsBuilder_.addAllMessages(other.events_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -413,6 +621,24 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 18: {
+              resumeToken_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 18
+            case 26: {
+              ai.sofer.batch.v1.BatchEvent m =
+                  input.readMessage(
+                      ai.sofer.batch.v1.BatchEvent.parser(),
+                      extensionRegistry);
+              if (eventsBuilder_ == null) {
+                ensureEventsIsMutable();
+                events_.add(m);
+              } else {
+                eventsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 26
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -592,6 +818,471 @@ private static final long serialVersionUID = 0L;
         batchStatus_ = null;
       }
       return batchStatusBuilder_;
+    }
+
+    private java.lang.Object resumeToken_ = "";
+    /**
+     * <pre>
+     * Opaque position in the batch's event log after this message's events: pass it as the
+     * request's `resume_token` to resume after this message. Valid on every replica sharing the
+     * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+     * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+     * gateway cannot place the message in the log (Redis unreachable): resume with the last
+     * token received, or open without one.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @return The resumeToken.
+     */
+    public java.lang.String getResumeToken() {
+      java.lang.Object ref = resumeToken_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        resumeToken_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Opaque position in the batch's event log after this message's events: pass it as the
+     * request's `resume_token` to resume after this message. Valid on every replica sharing the
+     * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+     * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+     * gateway cannot place the message in the log (Redis unreachable): resume with the last
+     * token received, or open without one.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @return The bytes for resumeToken.
+     */
+    public com.google.protobuf.ByteString
+        getResumeTokenBytes() {
+      java.lang.Object ref = resumeToken_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        resumeToken_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Opaque position in the batch's event log after this message's events: pass it as the
+     * request's `resume_token` to resume after this message. Valid on every replica sharing the
+     * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+     * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+     * gateway cannot place the message in the log (Redis unreachable): resume with the last
+     * token received, or open without one.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @param value The resumeToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResumeToken(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      resumeToken_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Opaque position in the batch's event log after this message's events: pass it as the
+     * request's `resume_token` to resume after this message. Valid on every replica sharing the
+     * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+     * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+     * gateway cannot place the message in the log (Redis unreachable): resume with the last
+     * token received, or open without one.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearResumeToken() {
+      resumeToken_ = getDefaultInstance().getResumeToken();
+      bitField0_ = (bitField0_ & ~0x00000002);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Opaque position in the batch's event log after this message's events: pass it as the
+     * request's `resume_token` to resume after this message. Valid on every replica sharing the
+     * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+     * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+     * gateway cannot place the message in the log (Redis unreachable): resume with the last
+     * token received, or open without one.
+     * </pre>
+     *
+     * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+     * @param value The bytes for resumeToken to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResumeTokenBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      resumeToken_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+
+    private java.util.List<ai.sofer.batch.v1.BatchEvent> events_ =
+      java.util.Collections.emptyList();
+    private void ensureEventsIsMutable() {
+      if (!((bitField0_ & 0x00000004) != 0)) {
+        events_ = new java.util.ArrayList<ai.sofer.batch.v1.BatchEvent>(events_);
+        bitField0_ |= 0x00000004;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        ai.sofer.batch.v1.BatchEvent, ai.sofer.batch.v1.BatchEvent.Builder, ai.sofer.batch.v1.BatchEventOrBuilder> eventsBuilder_;
+
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public java.util.List<ai.sofer.batch.v1.BatchEvent> getEventsList() {
+      if (eventsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(events_);
+      } else {
+        return eventsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public int getEventsCount() {
+      if (eventsBuilder_ == null) {
+        return events_.size();
+      } else {
+        return eventsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public ai.sofer.batch.v1.BatchEvent getEvents(int index) {
+      if (eventsBuilder_ == null) {
+        return events_.get(index);
+      } else {
+        return eventsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public Builder setEvents(
+        int index, ai.sofer.batch.v1.BatchEvent value) {
+      if (eventsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureEventsIsMutable();
+        events_.set(index, value);
+        onChanged();
+      } else {
+        eventsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public Builder setEvents(
+        int index, ai.sofer.batch.v1.BatchEvent.Builder builderForValue) {
+      if (eventsBuilder_ == null) {
+        ensureEventsIsMutable();
+        events_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        eventsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public Builder addEvents(ai.sofer.batch.v1.BatchEvent value) {
+      if (eventsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureEventsIsMutable();
+        events_.add(value);
+        onChanged();
+      } else {
+        eventsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public Builder addEvents(
+        int index, ai.sofer.batch.v1.BatchEvent value) {
+      if (eventsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureEventsIsMutable();
+        events_.add(index, value);
+        onChanged();
+      } else {
+        eventsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public Builder addEvents(
+        ai.sofer.batch.v1.BatchEvent.Builder builderForValue) {
+      if (eventsBuilder_ == null) {
+        ensureEventsIsMutable();
+        events_.add(builderForValue.build());
+        onChanged();
+      } else {
+        eventsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public Builder addEvents(
+        int index, ai.sofer.batch.v1.BatchEvent.Builder builderForValue) {
+      if (eventsBuilder_ == null) {
+        ensureEventsIsMutable();
+        events_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        eventsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public Builder addAllEvents(
+        java.lang.Iterable<? extends ai.sofer.batch.v1.BatchEvent> values) {
+      if (eventsBuilder_ == null) {
+        ensureEventsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, events_);
+        onChanged();
+      } else {
+        eventsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public Builder clearEvents() {
+      if (eventsBuilder_ == null) {
+        events_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000004);
+        onChanged();
+      } else {
+        eventsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public Builder removeEvents(int index) {
+      if (eventsBuilder_ == null) {
+        ensureEventsIsMutable();
+        events_.remove(index);
+        onChanged();
+      } else {
+        eventsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public ai.sofer.batch.v1.BatchEvent.Builder getEventsBuilder(
+        int index) {
+      return getEventsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public ai.sofer.batch.v1.BatchEventOrBuilder getEventsOrBuilder(
+        int index) {
+      if (eventsBuilder_ == null) {
+        return events_.get(index);  } else {
+        return eventsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public java.util.List<? extends ai.sofer.batch.v1.BatchEventOrBuilder> 
+         getEventsOrBuilderList() {
+      if (eventsBuilder_ != null) {
+        return eventsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(events_);
+      }
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public ai.sofer.batch.v1.BatchEvent.Builder addEventsBuilder() {
+      return getEventsFieldBuilder().addBuilder(
+          ai.sofer.batch.v1.BatchEvent.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public ai.sofer.batch.v1.BatchEvent.Builder addEventsBuilder(
+        int index) {
+      return getEventsFieldBuilder().addBuilder(
+          index, ai.sofer.batch.v1.BatchEvent.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The events since this stream's previous message (the first message: since the request's
+     * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+     * even when a slow stream skipped states.
+     * </pre>
+     *
+     * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+     */
+    public java.util.List<ai.sofer.batch.v1.BatchEvent.Builder> 
+         getEventsBuilderList() {
+      return getEventsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        ai.sofer.batch.v1.BatchEvent, ai.sofer.batch.v1.BatchEvent.Builder, ai.sofer.batch.v1.BatchEventOrBuilder> 
+        getEventsFieldBuilder() {
+      if (eventsBuilder_ == null) {
+        eventsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            ai.sofer.batch.v1.BatchEvent, ai.sofer.batch.v1.BatchEvent.Builder, ai.sofer.batch.v1.BatchEventOrBuilder>(
+                events_,
+                ((bitField0_ & 0x00000004) != 0),
+                getParentForChildren(),
+                isClean());
+        events_ = null;
+      }
+      return eventsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -36,4 +36,88 @@ public interface WatchBatchStatusResponseOrBuilder extends
    * <code>.sofer.batch.v1.BatchStatus batch_status = 1 [json_name = "batchStatus"];</code>
    */
   ai.sofer.batch.v1.BatchStatusOrBuilder getBatchStatusOrBuilder();
+
+  /**
+   * <pre>
+   * Opaque position in the batch's event log after this message's events: pass it as the
+   * request's `resume_token` to resume after this message. Valid on every replica sharing the
+   * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+   * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+   * gateway cannot place the message in the log (Redis unreachable): resume with the last
+   * token received, or open without one.
+   * </pre>
+   *
+   * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+   * @return The resumeToken.
+   */
+  java.lang.String getResumeToken();
+  /**
+   * <pre>
+   * Opaque position in the batch's event log after this message's events: pass it as the
+   * request's `resume_token` to resume after this message. Valid on every replica sharing the
+   * gateway's Redis (with the in-memory log: until the gateway restarts), while the log keeps
+   * the events after it (--event-log-max-events, --event-log-max-age). Empty while the
+   * gateway cannot place the message in the log (Redis unreachable): resume with the last
+   * token received, or open without one.
+   * </pre>
+   *
+   * <code>string resume_token = 2 [json_name = "resumeToken"];</code>
+   * @return The bytes for resumeToken.
+   */
+  com.google.protobuf.ByteString
+      getResumeTokenBytes();
+
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  java.util.List<ai.sofer.batch.v1.BatchEvent> 
+      getEventsList();
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  ai.sofer.batch.v1.BatchEvent getEvents(int index);
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  int getEventsCount();
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  java.util.List<? extends ai.sofer.batch.v1.BatchEventOrBuilder> 
+      getEventsOrBuilderList();
+  /**
+   * <pre>
+   * The events since this stream's previous message (the first message: since the request's
+   * `resume_token`; none without one), oldest first: a consumer sees each event exactly once
+   * even when a slow stream skipped states.
+   * </pre>
+   *
+   * <code>repeated .sofer.batch.v1.BatchEvent events = 3 [json_name = "events"];</code>
+   */
+  ai.sofer.batch.v1.BatchEventOrBuilder getEventsOrBuilder(
+      int index);
 }
