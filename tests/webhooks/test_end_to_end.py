@@ -88,7 +88,7 @@ async def running(config: GatewayConfig) -> AsyncIterator[tuple[Gateway, FakeTim
 
 
 async def test_an_endpoint_that_fails_for_a_while_gets_every_event_in_order(
-    running: tuple[Gateway, FakeTime, Stub], receiver: Receiver
+    running: tuple[Gateway, FakeTime, Stub], receiver: Receiver, sandbox_clock: FakeTime
 ) -> None:
     """An endpoint answering 503 to its first six requests, then 200, gets every event of a
     batch of three created through the gateway (each item's completion, the batch's end), in the
@@ -100,6 +100,10 @@ async def test_an_endpoint_that_fails_for_a_while_gets_every_event_in_order(
     receiver.answers = [503] * 6
     request = pb.CreateBatchRequest(info={}, audio_sources=[source(i) for i in range(3)])
     batch = await stub.CreateBatch(request, metadata=bearer())
+    await receiver.wait_started(1)
+    sandbox_clock.advance(ITEM * 1.4)  # the first item done, then the others
+    await receiver.wait_until(lambda d: len(acknowledged(d)) >= 2)
+    sandbox_clock.advance(ITEM)
     deliveries = await receiver.wait_until(lambda d: completed(d, 3))
     for d in deliveries:
         assert d.verified(made.secret)["data"]["batchId"] == batch.batch_id
@@ -120,7 +124,7 @@ async def test_an_endpoint_that_fails_for_a_while_gets_every_event_in_order(
 
 
 async def test_an_endpoint_answering_410_is_disabled(
-    running: tuple[Gateway, FakeTime, Stub], receiver: Receiver
+    running: tuple[Gateway, FakeTime, Stub], receiver: Receiver, sandbox_clock: FakeTime
 ) -> None:
     """The first delivery answered 410 Gone disables the endpoint: ListWebhooks says why, and
     the rest of the batch's events are not sent."""
@@ -129,6 +133,7 @@ async def test_an_endpoint_answering_410_is_disabled(
     receiver.answers = [410]
     request = pb.CreateBatchRequest(info={}, audio_sources=[source(i) for i in range(2)])
     await stub.CreateBatch(request, metadata=bearer())
+    sandbox_clock.advance(2 * ITEM + 1)
 
     async def disabled() -> str:
         listed = await stub.ListWebhooks(pb.ListWebhooksRequest(), metadata=bearer())
