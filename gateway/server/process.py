@@ -251,7 +251,7 @@ class Gateway:
             counted=self.metrics.webhook_attempted if self.metrics is not None else None,
         )
         deliveries.start()
-        return Webhooks(store, deliveries, self.hub, policy)
+        return Webhooks(store, deliveries, self.hub, policy, self.events)
 
     def _webhook_readings(self) -> list[Reading]:
         hooks = self.webhooks

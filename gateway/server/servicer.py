@@ -204,7 +204,9 @@ class BatchTranscriptionServicer:
         answer = await self._create(call, "CreateBatch", request, send)
         call.note(batch_id=answer.batch_id)
         response = mapping.create_batch_response(answer, mode)
-        await self._webhook_of_create(call, request, response)
+        response.webhook_id, response.webhook_secret = await self._webhook_created(
+            call, request.request_id, request.webhook_url, response.batch_id, "CreateBatch"
+        )
         return response
 
     @unary_rpc("UploadManifest")
@@ -476,6 +478,8 @@ class BatchTranscriptionServicer:
         self, request: pb.CreateTranscriptionRequest, call: Call
     ) -> pb.CreateTranscriptionResponse:
         audio_url, title = request.audio_url, ""
+        if request.webhook_url and self.webhooks is not None:  # refused before anything is sent
+            await self.webhooks.check_url(request.webhook_url, "webhook_url")
         if request.page_url:  # a read, resolved again on a retry (it has no side effect)
             page = await links.resolve_page(
                 self.client, request.page_url, "page_url", call.tracked_options()
@@ -497,7 +501,11 @@ class BatchTranscriptionServicer:
             guard=lambda send: self.spend_guard.guarded(call, work, key, send),
         )
         call.note(transcription_id=transcription_id)
-        return pb.CreateTranscriptionResponse(transcription_id=transcription_id)
+        response = pb.CreateTranscriptionResponse(transcription_id=transcription_id)
+        response.webhook_id, response.webhook_secret = await self._webhook_created(
+            call, request.request_id, request.webhook_url, transcription_id, "CreateTranscription"
+        )
+        return response
 
     @client_stream_rpc("UploadTranscription")
     async def UploadTranscription(
@@ -626,25 +634,15 @@ class BatchTranscriptionServicer:
             deliveries=[webhook_service.delivery_message(a) for a in attempts]
         )
 
-    async def _webhook_of_create(
-        self, call: Call, request: pb.CreateBatchRequest, response: pb.CreateBatchResponse
-    ) -> None:
-        """After a CreateBatch: its `webhook_url`'s endpoint (the same on a replay), and a
-        watch of the batch when the tenant has endpoints."""
-        hooks = self.webhooks
-        if hooks is None:
-            return
-        if request.webhook_url:
-            endpoint = await hooks.create(
-                call.credential,
-                request.request_id,
-                request.webhook_url,
-                (),
-                batch_id=response.batch_id,
-                field="webhook_url",
-            )
-            response.webhook_id, response.webhook_secret = endpoint.id, endpoint.secret
-        await hooks.follow(call.credential, response.batch_id, named=bool(request.webhook_url))
+    async def _webhook_created(
+        self, call: Call, request_id: str, url: str, created_id: str, rpc: str
+    ) -> tuple[str, str]:
+        """After a create: its `webhook_url`'s endpoint and a watch for webhooks
+        (gateway.webhooks.service.Webhooks.created); the endpoint's (id, secret) or ("", "")."""
+        if self.webhooks is None:
+            return "", ""
+        endpoint = await self.webhooks.created(call.credential, request_id, url, created_id, rpc)
+        return ("", "") if endpoint is None else (endpoint.id, endpoint.secret)
 
     async def _read(
         self,

@@ -18,13 +18,18 @@ import uuid
 import grpc
 import structlog
 from google.protobuf import timestamp_pb2
+from sofer.batch.v1 import batch_pb2
 from sofer.batch.v1 import batch_service_pb2 as pb
 
 from gateway.access.credentials import Credential
 from gateway.contract.errors import GatewayError, Reason
+from gateway.events.log import EventLog
+from gateway.events.model import changes
+from gateway.upstream import BatchStatusResponse
 from gateway.validation import Violation
 from gateway.validation.rules import Reason as FieldReason
 from gateway.watch.hub import StatusHub
+from gateway.watch.subjects import TRANSCRIPTIONS
 from gateway.webhooks import addresses, signing
 from gateway.webhooks.deliveries import Deliveries
 from gateway.webhooks.store import MAX_ENDPOINTS_PER_TENANT, Attempt, Endpoint, WebhookStore
@@ -47,8 +52,12 @@ class Webhooks:
         deliveries: Deliveries,
         hub: StatusHub,
         policy: addresses.Policy,
+        events: EventLog,
     ) -> None:
+        """`events` is the log the hub appends batches' events to; single transcriptions'
+        events are appended to it here."""
         self.store = store
+        self.events = events
         self.deliveries = deliveries
         self.hub = hub
         self.policy = policy
@@ -89,14 +98,15 @@ class Webhooks:
         *,
         batch_id: str = "",
         field: str = "url",
+        rpc: str = "CreateWebhook",
     ) -> Endpoint:
-        """Register an endpoint (or, for a `request_id` seen before, answer the one it made:
-        ALREADY_EXISTS REQUEST_ID_REUSED when it differs)."""
+        """Register an endpoint (or, for a `request_id` of `rpc` seen before, answer the one
+        it made: ALREADY_EXISTS REQUEST_ID_REUSED when it differs)."""
         tenant = credential.tenant
         self.deliveries.seen(tenant)
         await self.check_url(url, field)
         endpoint_id = (
-            str(uuid.uuid5(_IDS, f"{tenant}:{request_id.lower()}"))
+            str(uuid.uuid5(_IDS, f"{tenant}:{rpc}:{request_id.lower()}"))
             if request_id
             else str(uuid.uuid4())
         )
@@ -162,9 +172,27 @@ class Webhooks:
             )
         return rotated
 
-    async def follow(self, credential: Credential, batch_id: str, *, named: bool) -> None:
-        """A batch was created: watch it until it ends when its tenant has endpoints (or it
-        named one: `named`), so that its events are observed, logged and delivered."""
+    async def created(
+        self, credential: Credential, request_id: str, url: str, created_id: str, rpc: str
+    ) -> Endpoint | None:
+        """A CreateBatch or CreateTranscription (`rpc`) made `created_id`: its `webhook_url`'s
+        endpoint, scoped to it (the same on a replay of `request_id`; None without a URL), and
+        a watch of it when its tenant has endpoints."""
+        endpoint = None
+        if url:
+            endpoint = await self.create(
+                credential, request_id, url, (), batch_id=created_id, field="webhook_url", rpc=rpc
+            )
+        single = rpc == "CreateTranscription"
+        await self.follow(credential, created_id, named=bool(url), single=single)
+        return endpoint
+
+    async def follow(
+        self, credential: Credential, batch_id: str, *, named: bool, single: bool = False
+    ) -> None:
+        """A batch (a `single` transcription) was created: watch it until it ends when its
+        tenant has endpoints (or it named one: `named`), so that its events are observed,
+        logged and delivered."""
         tenant = credential.tenant
         self.deliveries.seen(tenant)
         key = (tenant, batch_id)
@@ -175,7 +203,8 @@ class Webhooks:
         if len(self._followed) >= MAX_FOLLOWED:
             log.warning("webhooks: too many batches followed; this one is not", batch_id=batch_id)
             return
-        task = asyncio.create_task(self._watch(credential, batch_id), name="webhook watch")
+        watch = self._watch_single if single else self._watch
+        task = asyncio.create_task(watch(credential, batch_id), name="webhook watch")
         self._followed[key] = task
         task.add_done_callback(lambda _: self._followed.pop(key, None))
 
@@ -186,6 +215,32 @@ class Webhooks:
                     return
         except GatewayError as exc:
             log.info("webhooks: the batch's watch ended", batch_id=batch_id, code=exc.code.name)
+
+    async def _watch_single(self, credential: Credential, transcription_id: str) -> None:
+        """A single transcription's watch, which logs its events itself: the hub logs batches
+        only. Its log is the transcription's id's (a batch of one); only its transcription
+        events are logged (the batch of one's own adds nothing)."""
+        previous: BatchStatusResponse | None = None
+        tenant = credential.tenant
+        try:
+            watch = self.hub.watch_subject(credential, transcription_id, TRANSCRIPTIONS)
+            async for observation in watch:
+                made = [
+                    event
+                    for event in changes(previous, observation.status, observation.observed_at)
+                    if event.type != batch_pb2.BATCH_EVENT_TYPE_BATCH_UPDATED
+                ]
+                previous = observation.status
+                if made:
+                    await self.events.append(tenant, transcription_id, made)
+                if observation.terminal:
+                    return
+        except GatewayError as exc:
+            log.info(
+                "webhooks: the transcription's watch ended",
+                transcription_id=transcription_id,
+                code=exc.code.name,
+            )
 
 
 def timestamp(seconds: float) -> timestamp_pb2.Timestamp:

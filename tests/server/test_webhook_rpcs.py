@@ -65,14 +65,20 @@ async def test_urls_the_rules_forbid_are_refused_naming_the_field_and_rule(stric
 async def test_a_create_batch_with_a_forbidden_webhook_url_creates_nothing(
     strict: Stub, sandbox: object
 ) -> None:
-    """CreateBatch naming a loopback webhook_url fails on `webhook_url` before anything is sent
-    upstream."""
+    """CreateBatch naming a loopback webhook_url, and CreateTranscription an http one, fail on
+    `webhook_url` before anything is sent upstream."""
     request = pb.CreateBatchRequest(
         info={}, audio_sources=[source(1)], webhook_url="https://127.0.0.1/hook"
     )
     error = await rpc_error(strict.CreateBatch(request, metadata=bearer()))
     assert_error(error, grpc.StatusCode.INVALID_ARGUMENT, "WEBHOOK_URL_NOT_ALLOWED")
     assert violations(error) == [("webhook_url", "ADDRESS_NOT_ALLOWED")]
+    single = pb.CreateTranscriptionRequest(
+        audio_url="https://example.com/a.mp3", webhook_url="http://hooks.example.com/x"
+    )
+    error = await rpc_error(strict.CreateTranscription(single, metadata=bearer()))
+    assert_error(error, grpc.StatusCode.INVALID_ARGUMENT, "WEBHOOK_URL_NOT_ALLOWED")
+    assert violations(error) == [("webhook_url", "URL_NOT_HTTPS")]
     assert await upstream_total(sandbox) == 0  # type: ignore[arg-type]
 
 

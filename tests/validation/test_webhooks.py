@@ -50,9 +50,14 @@ def test_webhook_ids_and_the_grace_period_are_checked() -> None:
 
 
 def test_a_create_batchs_webhook_url_must_be_a_url() -> None:
-    """CreateBatchRequest.webhook_url, when given, is checked as a URL on its own path."""
+    """CreateBatchRequest.webhook_url and CreateTranscriptionRequest.webhook_url, when given,
+    are checked as URLs on their own path."""
     request = pb.CreateBatchRequest(
         info={"title": "t"}, audio_sources=[{"audio_url": "https://a.example/x.mp3"}],
         webhook_url="ftp://x",
     )  # fmt: skip
     assert ("webhook_url", "INVALID_URL") in fields(request)
+    single = pb.CreateTranscriptionRequest(
+        audio_url="https://a.example/x.mp3", webhook_url="not a url"
+    )
+    assert fields(single) == [("webhook_url", "INVALID_URL")]

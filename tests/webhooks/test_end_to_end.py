@@ -227,3 +227,31 @@ async def test_kill_9_of_the_delivering_replica_loses_nothing(
     assert finished == set(batch.transcription_ids)
     first_id = deliveries[0].webhook_id
     assert sum(d.webhook_id == first_id for d in deliveries) >= 2  # redelivered, same id
+
+
+async def test_a_single_transcriptions_webhook_url_gets_its_completion(
+    running: tuple[Gateway, FakeTime, Stub], receiver: Receiver, sandbox_clock: FakeTime
+) -> None:
+    """CreateTranscription with webhook_url answers the endpoint's id and secret (the same on
+    a replay of its request_id); the endpoint gets the transcription's transcription.completed,
+    its batch_id the transcription's id, and no batch.updated."""
+    _, _, stub = running
+    request = pb.CreateTranscriptionRequest(
+        request_id="5e4d3c2b-1a09-4f8e-9d7c-6b5a4f3e2d1c",
+        audio_url="https://example.com/single.mp3",
+        webhook_url=receiver.url,
+    )
+    first = await stub.CreateTranscription(request, metadata=bearer())
+    again = await stub.CreateTranscription(request, metadata=bearer())
+    assert (again.webhook_id, again.webhook_secret) == (first.webhook_id, first.webhook_secret)
+    sandbox_clock.advance(2 * ITEM + 1)
+
+    def done(deliveries: list[Delivery]) -> bool:
+        return any(d.json()["type"] == "transcription.completed" for d in deliveries)
+
+    deliveries = await receiver.wait_until(done)
+    for d in deliveries:
+        body = d.verified(first.webhook_secret)
+        assert body["type"] != "batch.updated"
+        assert body["data"]["batchId"] == first.transcription_id
+        assert body["data"]["transcriptionId"] == first.transcription_id

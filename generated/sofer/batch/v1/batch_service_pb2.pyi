@@ -395,22 +395,28 @@ class ListSupportedSitesResponse(_message.Message):
     def __init__(self, sites: _Optional[_Iterable[_Union[SupportedSite, _Mapping]]] = ...) -> None: ...
 
 class CreateTranscriptionRequest(_message.Message):
-    __slots__ = ("request_id", "info", "audio_url", "page_url")
+    __slots__ = ("request_id", "info", "audio_url", "page_url", "webhook_url")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     AUDIO_URL_FIELD_NUMBER: _ClassVar[int]
     PAGE_URL_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_URL_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     info: _batch_pb2.BatchInfo
     audio_url: str
     page_url: str
-    def __init__(self, request_id: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., audio_url: _Optional[str] = ..., page_url: _Optional[str] = ...) -> None: ...
+    webhook_url: str
+    def __init__(self, request_id: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., audio_url: _Optional[str] = ..., page_url: _Optional[str] = ..., webhook_url: _Optional[str] = ...) -> None: ...
 
 class CreateTranscriptionResponse(_message.Message):
-    __slots__ = ("transcription_id",)
+    __slots__ = ("transcription_id", "webhook_id", "webhook_secret")
     TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_SECRET_FIELD_NUMBER: _ClassVar[int]
     transcription_id: str
-    def __init__(self, transcription_id: _Optional[str] = ...) -> None: ...
+    webhook_id: str
+    webhook_secret: str
+    def __init__(self, transcription_id: _Optional[str] = ..., webhook_id: _Optional[str] = ..., webhook_secret: _Optional[str] = ...) -> None: ...
 
 class UploadTranscriptionRequest(_message.Message):
     __slots__ = ("header", "chunk")

@@ -608,7 +608,8 @@ class BatchTranscriptionServiceServicer:
         endpoints, signed with the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers.
         Events are observed while the gateway polls a batch: batches created through the gateway
         while the tenant has an endpoint (or that name `CreateBatchRequest.webhook_url`) are polled
-        until they end. At least once, in order per batch and endpoint; a failed delivery is retried
+        until they end; so are single transcriptions (`CreateTranscriptionRequest.webhook_url`), whose
+        events carry the transcription's id as `batch_id`. At least once, in order per batch and endpoint; a failed delivery is retried
         with exponential backoff for --webhook-retry-for (24 h by default), then given up; a 410
         answer disables the endpoint. URLs must be https and must not resolve to loopback, private,
         link-local, multicast or metadata addresses (unless the gateway's flags allow it):

@@ -1484,6 +1484,18 @@ export declare type CreateTranscriptionRequest = Message<"sofer.batch.v1.CreateT
    * @generated from field: string page_url = 4;
    */
   pageUrl: string;
+
+  /**
+   * --- webhooks ---
+   * An https URL that receives this transcription's events (`transcription.updated`,
+   * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+   * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+   * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+   * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+   *
+   * @generated from field: string webhook_url = 20;
+   */
+  webhookUrl: string;
 };
 
 /**
@@ -1505,6 +1517,21 @@ export declare type CreateTranscriptionResponse = Message<"sofer.batch.v1.Create
    * @generated from field: string transcription_id = 1;
    */
   transcriptionId: string;
+
+  /**
+   * --- webhooks ---
+   * With `webhook_url`: the id of the transcription's endpoint.
+   *
+   * @generated from field: string webhook_id = 20;
+   */
+  webhookId: string;
+
+  /**
+   * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+   *
+   * @generated from field: string webhook_secret = 21;
+   */
+  webhookSecret: string;
 };
 
 /**
@@ -2582,7 +2609,8 @@ export declare const BatchTranscriptionService: GenService<{
    * endpoints, signed with the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers.
    * Events are observed while the gateway polls a batch: batches created through the gateway
    * while the tenant has an endpoint (or that name `CreateBatchRequest.webhook_url`) are polled
-   * until they end. At least once, in order per batch and endpoint; a failed delivery is retried
+   * until they end; so are single transcriptions (`CreateTranscriptionRequest.webhook_url`), whose
+   * events carry the transcription's id as `batch_id`. At least once, in order per batch and endpoint; a failed delivery is retried
    * with exponential backoff for --webhook-retry-for (24 h by default), then given up; a 410
    * answer disables the endpoint. URLs must be https and must not resolve to loopback, private,
    * link-local, multicast or metadata addresses (unless the gateway's flags allow it):

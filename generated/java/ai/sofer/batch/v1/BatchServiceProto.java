@@ -478,149 +478,151 @@ public final class BatchServiceProto {
       "Request\"5\n\rSupportedSite\022\022\n\004name\030\001 \001(\tR\004" +
       "name\022\020\n\003url\030\002 \001(\tR\003url\"Q\n\032ListSupportedS" +
       "itesResponse\0223\n\005sites\030\001 \003(\0132\035.sofer.batc" +
-      "h.v1.SupportedSiteR\005sites\"\242\001\n\032CreateTran" +
+      "h.v1.SupportedSiteR\005sites\"\303\001\n\032CreateTran" +
       "scriptionRequest\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
       "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
       "atchInfoR\004info\022\033\n\taudio_url\030\003 \001(\tR\010audio" +
-      "Url\022\031\n\010page_url\030\004 \001(\tR\007pageUrl\"H\n\033Create" +
-      "TranscriptionResponse\022)\n\020transcription_i" +
-      "d\030\001 \001(\tR\017transcriptionId\"\201\001\n\032UploadTrans" +
-      "criptionRequest\022C\n\006header\030\001 \001(\0132).sofer." +
-      "batch.v1.UploadTranscriptionHeaderH\000R\006he" +
-      "ader\022\026\n\005chunk\030\002 \001(\014H\000R\005chunkB\006\n\004part\"\251\001\n" +
-      "\031UploadTranscriptionHeader\022\035\n\nrequest_id" +
-      "\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031.sofer." +
-      "batch.v1.BatchInfoR\004info\022\033\n\tfile_name\030\003 " +
-      "\001(\tR\010fileName\022!\n\014content_type\030\004 \001(\tR\013con" +
-      "tentType\"g\n\033UploadTranscriptionResponse\022" +
-      ")\n\020transcription_id\030\001 \001(\tR\017transcription" +
-      "Id\022\035\n\nsize_bytes\030\002 \001(\003R\tsizeBytes\"F\n\031Wat" +
-      "chTranscriptionRequest\022)\n\020transcription_" +
-      "id\030\001 \001(\tR\017transcriptionId\"\253\001\n\032WatchTrans" +
-      "criptionResponse\022P\n\022transcription_info\030\001" +
-      " \001(\0132!.sofer.batch.v1.TranscriptionInfoR" +
-      "\021transcriptionInfo\022;\n\013observed_at\030\002 \001(\0132" +
-      "\032.google.protobuf.TimestampR\nobservedAt\"" +
-      "\335\001\n\016CaptionOptions\0223\n\023max_line_character" +
-      "s\030\001 \001(\005H\000R\021maxLineCharacters\210\001\001\022+\n\017max_c" +
-      "ue_seconds\030\002 \001(\001H\001R\rmaxCueSeconds\210\001\001\022*\n\016" +
-      "speaker_labels\030\003 \001(\010H\002R\rspeakerLabels\210\001\001" +
-      "B\026\n\024_max_line_charactersB\022\n\020_max_cue_sec" +
-      "ondsB\021\n\017_speaker_labels\":\n\024WatchManifest" +
-      "Request\022\"\n\rbatch_file_id\030\001 \001(\tR\013batchFil" +
-      "eId\"\212\001\n\025WatchManifestResponse\0224\n\010manifes" +
-      "t\030\001 \001(\0132\030.sofer.batch.v1.ManifestR\010manif" +
-      "est\022;\n\013observed_at\030\002 \001(\0132\032.google.protob" +
-      "uf.TimestampR\nobservedAt\"\267\002\n\007Webhook\022\035\n\n" +
-      "webhook_id\030\001 \001(\tR\twebhookId\022\020\n\003url\030\002 \001(\t" +
-      "R\003url\022\037\n\013event_types\030\003 \003(\tR\neventTypes\022\031" +
-      "\n\010batch_id\030\004 \001(\tR\007batchId\022;\n\013create_time" +
-      "\030\005 \001(\0132\032.google.protobuf.TimestampR\ncrea" +
-      "teTime\022\'\n\017disabled_reason\030\006 \001(\tR\016disable" +
-      "dReason\022Y\n\033previous_secret_expire_time\030\007" +
-      " \001(\0132\032.google.protobuf.TimestampR\030previo" +
-      "usSecretExpireTime\"h\n\024CreateWebhookReque" +
-      "st\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\020\n\003url" +
-      "\030\002 \001(\tR\003url\022\037\n\013event_types\030\003 \003(\tR\neventT" +
-      "ypes\"b\n\025CreateWebhookResponse\0221\n\007webhook" +
-      "\030\001 \001(\0132\027.sofer.batch.v1.WebhookR\007webhook" +
-      "\022\026\n\006secret\030\002 \001(\tR\006secret\"\025\n\023ListWebhooks" +
-      "Request\"K\n\024ListWebhooksResponse\0223\n\010webho" +
-      "oks\030\001 \003(\0132\027.sofer.batch.v1.WebhookR\010webh" +
-      "ooks\"5\n\024DeleteWebhookRequest\022\035\n\nwebhook_" +
-      "id\030\001 \001(\tR\twebhookId\"\027\n\025DeleteWebhookResp" +
-      "onse\"w\n\032RotateWebhookSecretRequest\022\035\n\nwe" +
-      "bhook_id\030\001 \001(\tR\twebhookId\022(\n\rgrace_secon" +
-      "ds\030\002 \001(\005H\000R\014graceSeconds\210\001\001B\020\n\016_grace_se" +
-      "conds\"h\n\033RotateWebhookSecretResponse\0221\n\007" +
-      "webhook\030\001 \001(\0132\027.sofer.batch.v1.WebhookR\007" +
-      "webhook\022\026\n\006secret\030\002 \001(\tR\006secret\"=\n\034ListW" +
-      "ebhookDeliveriesRequest\022\035\n\nwebhook_id\030\001 " +
-      "\001(\tR\twebhookId\"\277\002\n\017WebhookDelivery\022\035\n\nme" +
-      "ssage_id\030\001 \001(\tR\tmessageId\022\031\n\010event_id\030\002 " +
-      "\001(\tR\007eventId\022\035\n\nevent_type\030\003 \001(\tR\teventT" +
-      "ype\022\031\n\010batch_id\030\004 \001(\tR\007batchId\022=\n\014attemp" +
-      "t_time\030\005 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\013attemptTime\022\037\n\013status_code\030\006 \001(\005R\nstat" +
-      "usCode\022\024\n\005error\030\007 \001(\tR\005error\022B\n\017next_ret" +
-      "ry_time\030\010 \001(\0132\032.google.protobuf.Timestam" +
-      "pR\rnextRetryTime\"`\n\035ListWebhookDeliverie" +
-      "sResponse\022?\n\ndeliveries\030\001 \003(\0132\037.sofer.ba" +
-      "tch.v1.WebhookDeliveryR\ndeliveries*\216\001\n\nC" +
-      "ostedWork\022\033\n\027COSTED_WORK_UNSPECIFIED\020\000\022\035" +
-      "\n\031COSTED_WORK_EXPRESS_BATCH\020\001\022\036\n\032COSTED_" +
-      "WORK_STANDARD_BATCH\020\002\022$\n COSTED_WORK_SIN" +
-      "GLE_TRANSCRIPTION\020\0032\200\025\n\031BatchTranscripti" +
-      "onService\022V\n\013CreateBatch\022\".sofer.batch.v" +
-      "1.CreateBatchRequest\032#.sofer.batch.v1.Cr" +
-      "eateBatchResponse\022_\n\016UploadManifest\022%.so" +
-      "fer.batch.v1.UploadManifestRequest\032&.sof" +
-      "er.batch.v1.UploadManifestResponse\022t\n\025Cr" +
-      "eateManifestFromRss\022,.sofer.batch.v1.Cre" +
-      "ateManifestFromRssRequest\032-.sofer.batch." +
-      "v1.CreateManifestFromRssResponse\022V\n\013GetM" +
-      "anifest\022\".sofer.batch.v1.GetManifestRequ" +
-      "est\032#.sofer.batch.v1.GetManifestResponse" +
-      "\022\\\n\rListManifests\022$.sofer.batch.v1.ListM" +
-      "anifestsRequest\032%.sofer.batch.v1.ListMan" +
-      "ifestsResponse\022_\n\016GetBatchStatus\022%.sofer" +
-      ".batch.v1.GetBatchStatusRequest\032&.sofer." +
-      "batch.v1.GetBatchStatusResponse\022g\n\020Watch" +
-      "BatchStatus\022\'.sofer.batch.v1.WatchBatchS" +
-      "tatusRequest\032(.sofer.batch.v1.WatchBatch" +
-      "StatusResponse0\001\022y\n\026StreamBatchTranscrip" +
-      "ts\022-.sofer.batch.v1.StreamBatchTranscrip" +
-      "tsRequest\032..sofer.batch.v1.StreamBatchTr" +
-      "anscriptsResponse0\001\022Y\n\014GetBatchItem\022#.so" +
-      "fer.batch.v1.GetBatchItemRequest\032$.sofer" +
-      ".batch.v1.GetBatchItemResponse\022e\n\020GetTra" +
-      "nscription\022\'.sofer.batch.v1.GetTranscrip" +
-      "tionRequest\032(.sofer.batch.v1.GetTranscri" +
-      "ptionResponse\022n\n\023ExportTranscription\022*.s" +
-      "ofer.batch.v1.ExportTranscriptionRequest" +
-      "\032+.sofer.batch.v1.ExportTranscriptionRes" +
-      "ponse\022w\n\026GetTranscriptionStatus\022-.sofer." +
-      "batch.v1.GetTranscriptionStatusRequest\032." +
-      ".sofer.batch.v1.GetTranscriptionStatusRe" +
-      "sponse\022S\n\nGetBalance\022!.sofer.batch.v1.Ge" +
-      "tBalanceRequest\032\".sofer.batch.v1.GetBala" +
-      "nceResponse\022Y\n\014EstimateCost\022#.sofer.batc" +
-      "h.v1.EstimateCostRequest\032$.sofer.batch.v" +
-      "1.EstimateCostResponse\022k\n\022ListTranscript" +
-      "ions\022).sofer.batch.v1.ListTranscriptions" +
-      "Request\032*.sofer.batch.v1.ListTranscripti" +
-      "onsResponse\022V\n\013ExtractLink\022\".sofer.batch" +
-      ".v1.ExtractLinkRequest\032#.sofer.batch.v1." +
-      "ExtractLinkResponse\022k\n\022ListSupportedSite" +
-      "s\022).sofer.batch.v1.ListSupportedSitesReq" +
-      "uest\032*.sofer.batch.v1.ListSupportedSites" +
-      "Response\022n\n\023CreateTranscription\022*.sofer." +
-      "batch.v1.CreateTranscriptionRequest\032+.so" +
-      "fer.batch.v1.CreateTranscriptionResponse" +
-      "\022p\n\023UploadTranscription\022*.sofer.batch.v1" +
-      ".UploadTranscriptionRequest\032+.sofer.batc" +
-      "h.v1.UploadTranscriptionResponse(\001\022m\n\022Wa" +
-      "tchTranscription\022).sofer.batch.v1.WatchT" +
-      "ranscriptionRequest\032*.sofer.batch.v1.Wat" +
-      "chTranscriptionResponse0\001\022^\n\rWatchManife" +
-      "st\022$.sofer.batch.v1.WatchManifestRequest" +
-      "\032%.sofer.batch.v1.WatchManifestResponse0" +
-      "\001\022\\\n\rCreateWebhook\022$.sofer.batch.v1.Crea" +
-      "teWebhookRequest\032%.sofer.batch.v1.Create" +
-      "WebhookResponse\022Y\n\014ListWebhooks\022#.sofer." +
-      "batch.v1.ListWebhooksRequest\032$.sofer.bat" +
-      "ch.v1.ListWebhooksResponse\022\\\n\rDeleteWebh" +
-      "ook\022$.sofer.batch.v1.DeleteWebhookReques" +
-      "t\032%.sofer.batch.v1.DeleteWebhookResponse" +
-      "\022n\n\023RotateWebhookSecret\022*.sofer.batch.v1" +
-      ".RotateWebhookSecretRequest\032+.sofer.batc" +
-      "h.v1.RotateWebhookSecretResponse\022t\n\025List" +
-      "WebhookDeliveries\022,.sofer.batch.v1.ListW" +
-      "ebhookDeliveriesRequest\032-.sofer.batch.v1" +
-      ".ListWebhookDeliveriesResponseBQ\n\021ai.sof" +
-      "er.batch.v1B\021BatchServiceProtoP\001Z\'sofer." +
-      "ai/gateway/sofer/batch/v1;batchv1b\006proto" +
-      "3"
+      "Url\022\031\n\010page_url\030\004 \001(\tR\007pageUrl\022\037\n\013webhoo" +
+      "k_url\030\024 \001(\tR\nwebhookUrl\"\216\001\n\033CreateTransc" +
+      "riptionResponse\022)\n\020transcription_id\030\001 \001(" +
+      "\tR\017transcriptionId\022\035\n\nwebhook_id\030\024 \001(\tR\t" +
+      "webhookId\022%\n\016webhook_secret\030\025 \001(\tR\rwebho" +
+      "okSecret\"\201\001\n\032UploadTranscriptionRequest\022" +
+      "C\n\006header\030\001 \001(\0132).sofer.batch.v1.UploadT" +
+      "ranscriptionHeaderH\000R\006header\022\026\n\005chunk\030\002 " +
+      "\001(\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTranscrip" +
+      "tionHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequestI" +
+      "d\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.BatchIn" +
+      "foR\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n" +
+      "\014content_type\030\004 \001(\tR\013contentType\"g\n\033Uplo" +
+      "adTranscriptionResponse\022)\n\020transcription" +
+      "_id\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_bytes" +
+      "\030\002 \001(\003R\tsizeBytes\"F\n\031WatchTranscriptionR" +
+      "equest\022)\n\020transcription_id\030\001 \001(\tR\017transc" +
+      "riptionId\"\253\001\n\032WatchTranscriptionResponse" +
+      "\022P\n\022transcription_info\030\001 \001(\0132!.sofer.bat" +
+      "ch.v1.TranscriptionInfoR\021transcriptionIn" +
+      "fo\022;\n\013observed_at\030\002 \001(\0132\032.google.protobu" +
+      "f.TimestampR\nobservedAt\"\335\001\n\016CaptionOptio" +
+      "ns\0223\n\023max_line_characters\030\001 \001(\005H\000R\021maxLi" +
+      "neCharacters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001" +
+      "H\001R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labels\030\003" +
+      " \001(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_line_ch" +
+      "aractersB\022\n\020_max_cue_secondsB\021\n\017_speaker" +
+      "_labels\":\n\024WatchManifestRequest\022\"\n\rbatch" +
+      "_file_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchMan" +
+      "ifestResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
+      "batch.v1.ManifestR\010manifest\022;\n\013observed_" +
+      "at\030\002 \001(\0132\032.google.protobuf.TimestampR\nob" +
+      "servedAt\"\267\002\n\007Webhook\022\035\n\nwebhook_id\030\001 \001(\t" +
+      "R\twebhookId\022\020\n\003url\030\002 \001(\tR\003url\022\037\n\013event_t" +
+      "ypes\030\003 \003(\tR\neventTypes\022\031\n\010batch_id\030\004 \001(\t" +
+      "R\007batchId\022;\n\013create_time\030\005 \001(\0132\032.google." +
+      "protobuf.TimestampR\ncreateTime\022\'\n\017disabl" +
+      "ed_reason\030\006 \001(\tR\016disabledReason\022Y\n\033previ" +
+      "ous_secret_expire_time\030\007 \001(\0132\032.google.pr" +
+      "otobuf.TimestampR\030previousSecretExpireTi" +
+      "me\"h\n\024CreateWebhookRequest\022\035\n\nrequest_id" +
+      "\030\001 \001(\tR\trequestId\022\020\n\003url\030\002 \001(\tR\003url\022\037\n\013e" +
+      "vent_types\030\003 \003(\tR\neventTypes\"b\n\025CreateWe" +
+      "bhookResponse\0221\n\007webhook\030\001 \001(\0132\027.sofer.b" +
+      "atch.v1.WebhookR\007webhook\022\026\n\006secret\030\002 \001(\t" +
+      "R\006secret\"\025\n\023ListWebhooksRequest\"K\n\024ListW" +
+      "ebhooksResponse\0223\n\010webhooks\030\001 \003(\0132\027.sofe" +
+      "r.batch.v1.WebhookR\010webhooks\"5\n\024DeleteWe" +
+      "bhookRequest\022\035\n\nwebhook_id\030\001 \001(\tR\twebhoo" +
+      "kId\"\027\n\025DeleteWebhookResponse\"w\n\032RotateWe" +
+      "bhookSecretRequest\022\035\n\nwebhook_id\030\001 \001(\tR\t" +
+      "webhookId\022(\n\rgrace_seconds\030\002 \001(\005H\000R\014grac" +
+      "eSeconds\210\001\001B\020\n\016_grace_seconds\"h\n\033RotateW" +
+      "ebhookSecretResponse\0221\n\007webhook\030\001 \001(\0132\027." +
+      "sofer.batch.v1.WebhookR\007webhook\022\026\n\006secre" +
+      "t\030\002 \001(\tR\006secret\"=\n\034ListWebhookDeliveries" +
+      "Request\022\035\n\nwebhook_id\030\001 \001(\tR\twebhookId\"\277" +
+      "\002\n\017WebhookDelivery\022\035\n\nmessage_id\030\001 \001(\tR\t" +
+      "messageId\022\031\n\010event_id\030\002 \001(\tR\007eventId\022\035\n\n" +
+      "event_type\030\003 \001(\tR\teventType\022\031\n\010batch_id\030" +
+      "\004 \001(\tR\007batchId\022=\n\014attempt_time\030\005 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\013attemptTime\022\037\n" +
+      "\013status_code\030\006 \001(\005R\nstatusCode\022\024\n\005error\030" +
+      "\007 \001(\tR\005error\022B\n\017next_retry_time\030\010 \001(\0132\032." +
+      "google.protobuf.TimestampR\rnextRetryTime" +
+      "\"`\n\035ListWebhookDeliveriesResponse\022?\n\ndel" +
+      "iveries\030\001 \003(\0132\037.sofer.batch.v1.WebhookDe" +
+      "liveryR\ndeliveries*\216\001\n\nCostedWork\022\033\n\027COS" +
+      "TED_WORK_UNSPECIFIED\020\000\022\035\n\031COSTED_WORK_EX" +
+      "PRESS_BATCH\020\001\022\036\n\032COSTED_WORK_STANDARD_BA" +
+      "TCH\020\002\022$\n COSTED_WORK_SINGLE_TRANSCRIPTIO" +
+      "N\020\0032\200\025\n\031BatchTranscriptionService\022V\n\013Cre" +
+      "ateBatch\022\".sofer.batch.v1.CreateBatchReq" +
+      "uest\032#.sofer.batch.v1.CreateBatchRespons" +
+      "e\022_\n\016UploadManifest\022%.sofer.batch.v1.Upl" +
+      "oadManifestRequest\032&.sofer.batch.v1.Uplo" +
+      "adManifestResponse\022t\n\025CreateManifestFrom" +
+      "Rss\022,.sofer.batch.v1.CreateManifestFromR" +
+      "ssRequest\032-.sofer.batch.v1.CreateManifes" +
+      "tFromRssResponse\022V\n\013GetManifest\022\".sofer." +
+      "batch.v1.GetManifestRequest\032#.sofer.batc" +
+      "h.v1.GetManifestResponse\022\\\n\rListManifest" +
+      "s\022$.sofer.batch.v1.ListManifestsRequest\032" +
+      "%.sofer.batch.v1.ListManifestsResponse\022_" +
+      "\n\016GetBatchStatus\022%.sofer.batch.v1.GetBat" +
+      "chStatusRequest\032&.sofer.batch.v1.GetBatc" +
+      "hStatusResponse\022g\n\020WatchBatchStatus\022\'.so" +
+      "fer.batch.v1.WatchBatchStatusRequest\032(.s" +
+      "ofer.batch.v1.WatchBatchStatusResponse0\001" +
+      "\022y\n\026StreamBatchTranscripts\022-.sofer.batch" +
+      ".v1.StreamBatchTranscriptsRequest\032..sofe" +
+      "r.batch.v1.StreamBatchTranscriptsRespons" +
+      "e0\001\022Y\n\014GetBatchItem\022#.sofer.batch.v1.Get" +
+      "BatchItemRequest\032$.sofer.batch.v1.GetBat" +
+      "chItemResponse\022e\n\020GetTranscription\022\'.sof" +
+      "er.batch.v1.GetTranscriptionRequest\032(.so" +
+      "fer.batch.v1.GetTranscriptionResponse\022n\n" +
+      "\023ExportTranscription\022*.sofer.batch.v1.Ex" +
+      "portTranscriptionRequest\032+.sofer.batch.v" +
+      "1.ExportTranscriptionResponse\022w\n\026GetTran" +
+      "scriptionStatus\022-.sofer.batch.v1.GetTran" +
+      "scriptionStatusRequest\032..sofer.batch.v1." +
+      "GetTranscriptionStatusResponse\022S\n\nGetBal" +
+      "ance\022!.sofer.batch.v1.GetBalanceRequest\032" +
+      "\".sofer.batch.v1.GetBalanceResponse\022Y\n\014E" +
+      "stimateCost\022#.sofer.batch.v1.EstimateCos" +
+      "tRequest\032$.sofer.batch.v1.EstimateCostRe" +
+      "sponse\022k\n\022ListTranscriptions\022).sofer.bat" +
+      "ch.v1.ListTranscriptionsRequest\032*.sofer." +
+      "batch.v1.ListTranscriptionsResponse\022V\n\013E" +
+      "xtractLink\022\".sofer.batch.v1.ExtractLinkR" +
+      "equest\032#.sofer.batch.v1.ExtractLinkRespo" +
+      "nse\022k\n\022ListSupportedSites\022).sofer.batch." +
+      "v1.ListSupportedSitesRequest\032*.sofer.bat" +
+      "ch.v1.ListSupportedSitesResponse\022n\n\023Crea" +
+      "teTranscription\022*.sofer.batch.v1.CreateT" +
+      "ranscriptionRequest\032+.sofer.batch.v1.Cre" +
+      "ateTranscriptionResponse\022p\n\023UploadTransc" +
+      "ription\022*.sofer.batch.v1.UploadTranscrip" +
+      "tionRequest\032+.sofer.batch.v1.UploadTrans" +
+      "criptionResponse(\001\022m\n\022WatchTranscription" +
+      "\022).sofer.batch.v1.WatchTranscriptionRequ" +
+      "est\032*.sofer.batch.v1.WatchTranscriptionR" +
+      "esponse0\001\022^\n\rWatchManifest\022$.sofer.batch" +
+      ".v1.WatchManifestRequest\032%.sofer.batch.v" +
+      "1.WatchManifestResponse0\001\022\\\n\rCreateWebho" +
+      "ok\022$.sofer.batch.v1.CreateWebhookRequest" +
+      "\032%.sofer.batch.v1.CreateWebhookResponse\022" +
+      "Y\n\014ListWebhooks\022#.sofer.batch.v1.ListWeb" +
+      "hooksRequest\032$.sofer.batch.v1.ListWebhoo" +
+      "ksResponse\022\\\n\rDeleteWebhook\022$.sofer.batc" +
+      "h.v1.DeleteWebhookRequest\032%.sofer.batch." +
+      "v1.DeleteWebhookResponse\022n\n\023RotateWebhoo" +
+      "kSecret\022*.sofer.batch.v1.RotateWebhookSe" +
+      "cretRequest\032+.sofer.batch.v1.RotateWebho" +
+      "okSecretResponse\022t\n\025ListWebhookDeliverie" +
+      "s\022,.sofer.batch.v1.ListWebhookDeliveries" +
+      "Request\032-.sofer.batch.v1.ListWebhookDeli" +
+      "veriesResponseBQ\n\021ai.sofer.batch.v1B\021Bat" +
+      "chServiceProtoP\001Z\'sofer.ai/gateway/sofer" +
+      "/batch/v1;batchv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -867,13 +869,13 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_CreateTranscriptionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_CreateTranscriptionRequest_descriptor,
-        new java.lang.String[] { "RequestId", "Info", "AudioUrl", "PageUrl", });
+        new java.lang.String[] { "RequestId", "Info", "AudioUrl", "PageUrl", "WebhookUrl", });
     internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor =
       getDescriptor().getMessageTypes().get(40);
     internal_static_sofer_batch_v1_CreateTranscriptionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor,
-        new java.lang.String[] { "TranscriptionId", });
+        new java.lang.String[] { "TranscriptionId", "WebhookId", "WebhookSecret", });
     internal_static_sofer_batch_v1_UploadTranscriptionRequest_descriptor =
       getDescriptor().getMessageTypes().get(41);
     internal_static_sofer_batch_v1_UploadTranscriptionRequest_fieldAccessorTable = new
