@@ -255,7 +255,7 @@ class GatewayConfig:
         10.0,
         "with --redis-url: seconds a replica's lease on a watched batch's poller lasts (renewed "
         "while it polls); when the holder dies or stalls, a replica with watchers of the batch "
-        "takes over within about this long",
+        "takes over within about this long; webhook deliveries' leases last as long",
     )
     upstream_rate_limit: float = _flag(
         0.0,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import io
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,9 +19,10 @@ from sofer_sandbox import SandboxConfig, SandboxServer
 
 from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
-from tests.conftest import bearer
+from tests.conftest import TOKEN, bearer
 from tests.helpers.calls import eventually, source
 from tests.helpers.clock import FakeTime
+from tests.helpers.metrics import scrape
 from tests.helpers.processes import start_serve
 from tests.helpers.redis_server import RedisServer
 from tests.helpers.webhook_receiver import Delivery, Receiver
@@ -255,3 +257,30 @@ async def test_a_single_transcriptions_webhook_url_gets_its_completion(
         assert body["type"] != "batch.updated"
         assert body["data"]["batchId"] == first.transcription_id
         assert body["data"]["transcriptionId"] == first.transcription_id
+
+
+@pytest.mark.parametrize("gateway_config", [{"metrics_listen": "127.0.0.1:0"}], indirect=True)
+async def test_attempts_are_counted_and_no_secret_or_token_is_logged(
+    running: tuple[Gateway, FakeTime, Stub],
+    receiver: Receiver,
+    sandbox_clock: FakeTime,
+    logs: io.StringIO,
+) -> None:
+    """Two 503s then deliveries: sofer_gateway_webhook_attempts_total counts them by outcome;
+    the log lines of it all (debug level) hold neither the endpoint's secret nor the token."""
+    gateway, _, stub = running
+    made = await stub.CreateWebhook(pb.CreateWebhookRequest(url=receiver.url), metadata=bearer())
+    receiver.answers = [503, 503]
+    request = pb.CreateBatchRequest(info={}, audio_sources=[source(0)])
+    await stub.CreateBatch(request, metadata=bearer())
+    sandbox_clock.advance(2 * ITEM + 1)
+    deliveries = await receiver.wait_until(lambda d: completed(d, 1))
+    scraped = await scrape(gateway.metrics_port)
+    assert scraped.value("sofer_gateway_webhook_attempts_total", outcome="5xx") == 2
+    ok = sum(200 <= d.status < 300 for d in deliveries)
+    assert scraped.value("sofer_gateway_webhook_attempts_total", outcome="2xx") == ok
+    text = logs.getvalue()
+    assert text
+    assert made.secret not in text
+    assert made.secret.removeprefix("whsec_") not in text
+    assert TOKEN not in text
