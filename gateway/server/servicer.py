@@ -627,9 +627,7 @@ class BatchTranscriptionServicer:
         self, request: pb.ListWebhookDeliveriesRequest, call: Call
     ) -> pb.ListWebhookDeliveriesResponse:
         call.note(webhook_id=request.webhook_id)
-        hooks = self._hooks()
-        endpoint = await hooks.endpoint(call.credential, request.webhook_id)
-        attempts = await hooks.store.attempts(endpoint.id)
+        attempts = await self._hooks().attempts(call.credential, request.webhook_id)
         return pb.ListWebhookDeliveriesResponse(
             deliveries=[webhook_service.delivery_message(a) for a in attempts]
         )

@@ -27,6 +27,7 @@ import enum
 import random
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -46,6 +47,8 @@ Counter = Callable[[str], None]
 
 READ_LIMIT = 100
 """Events a lane reads from the log at a time."""
+MAX_TENANTS_SEEN = 10_000
+"""Tenants a replica remembers having seen a call from (the least recent are forgotten)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ class Deliveries:
         self._again: set[tuple[str, str]] = set()
         self._per_endpoint: dict[str, asyncio.Semaphore] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._tenants: dict[str, str] = {}
+        self._tenants: OrderedDict[str, str] = OrderedDict()
         """Tenants by the store's name for them: a replica drives the lanes of tenants it has
         seen a call from (the tenant key is never stored in Redis)."""
         self._sweeper: asyncio.Task[None] | None = None
@@ -141,7 +144,11 @@ class Deliveries:
 
     def seen(self, tenant: str) -> None:
         """A call of `tenant` reached this replica: its lanes may run here."""
-        self._tenants[self.store.tenant_key(tenant)] = tenant
+        key = self.store.tenant_key(tenant)
+        self._tenants[key] = tenant
+        self._tenants.move_to_end(key)
+        if len(self._tenants) > MAX_TENANTS_SEEN:
+            self._tenants.popitem(last=False)
 
     def poke(self, tenant: str, batch_id: str) -> None:
         """Events of (tenant, batch) were appended: start (or wake) its lanes."""
@@ -170,7 +177,13 @@ class Deliveries:
             return
         task = asyncio.create_task(self._run(tenant, endpoint_id, batch_id), name="webhook lane")
         self._lanes[key] = task
-        task.add_done_callback(lambda _: self._lanes.pop(key, None))
+        task.add_done_callback(lambda _: self._ended(key))
+
+    def _ended(self, key: tuple[str, str]) -> None:
+        self._lanes.pop(key, None)
+        endpoint_id = key[0]
+        if not any(lane[0] == endpoint_id for lane in self._lanes):
+            self._per_endpoint.pop(endpoint_id, None)  # no lane of it waits on its bound
 
     async def _sweep(self) -> None:
         while True:

@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 import grpc
 import structlog
@@ -32,9 +35,37 @@ from gateway.watch.hub import StatusHub
 from gateway.watch.subjects import TRANSCRIPTIONS
 from gateway.webhooks import addresses, signing
 from gateway.webhooks.deliveries import Deliveries
-from gateway.webhooks.store import MAX_ENDPOINTS_PER_TENANT, Attempt, Endpoint, WebhookStore
+from gateway.webhooks.store import (
+    MAX_ENDPOINTS_PER_TENANT,
+    Attempt,
+    Endpoint,
+    StoreUnavailable,
+    WebhookStore,
+)
 
 log = structlog.get_logger("gateway.webhooks.service")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _answering(method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """The store's StoreUnavailable as the RPCs' UNAVAILABLE, WEBHOOK_STORE_UNAVAILABLE."""
+
+    @functools.wraps(method)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except StoreUnavailable as exc:
+            raise GatewayError(
+                grpc.StatusCode.UNAVAILABLE,
+                Reason.WEBHOOK_STORE_UNAVAILABLE,
+                "the webhooks' shared store (Redis) cannot be reached: retry (a create with the "
+                "same request_id answers the same endpoint)",
+            ) from exc
+
+    return run
+
 
 DEFAULT_GRACE_SECONDS = 24 * 3600
 MAX_FOLLOWED = 10_000
@@ -89,6 +120,7 @@ class Webhooks:
                 violations=(violation,),
             ) from exc
 
+    @_answering
     async def create(
         self,
         credential: Credential,
@@ -135,10 +167,12 @@ class Webhooks:
             )
         return endpoint
 
+    @_answering
     async def endpoints(self, credential: Credential) -> list[Endpoint]:
         self.deliveries.seen(credential.tenant)
         return await self.store.endpoints(credential.tenant)
 
+    @_answering
     async def endpoint(self, credential: Credential, endpoint_id: str) -> Endpoint:
         """The tenant's endpoint, or NOT_FOUND (WEBHOOK_NOT_FOUND)."""
         for endpoint in await self.endpoints(credential):
@@ -150,10 +184,18 @@ class Webhooks:
             f"no webhook {endpoint_id} for this credential",
         )
 
+    @_answering
+    async def attempts(self, credential: Credential, endpoint_id: str) -> list[Attempt]:
+        """The endpoint's recent attempts, newest first (NOT_FOUND for another's)."""
+        endpoint = await self.endpoint(credential, endpoint_id)
+        return await self.store.attempts(endpoint.id)
+
+    @_answering
     async def delete(self, credential: Credential, endpoint_id: str) -> None:
         endpoint = await self.endpoint(credential, endpoint_id)
         await self.store.remove(credential.tenant, endpoint.id)
 
+    @_answering
     async def rotate(
         self, credential: Credential, endpoint_id: str, grace_seconds: int
     ) -> Endpoint:
@@ -172,6 +214,7 @@ class Webhooks:
             )
         return rotated
 
+    @_answering
     async def created(
         self, credential: Credential, request_id: str, url: str, created_id: str, rpc: str
     ) -> Endpoint | None:
@@ -198,7 +241,11 @@ class Webhooks:
         key = (tenant, batch_id)
         if key in self._followed:
             return
-        if not named and not await self.store.endpoints(tenant):
+        try:
+            if not named and not await self.store.endpoints(tenant):
+                return
+        except StoreUnavailable:  # best effort: the create itself succeeded
+            log.warning("webhooks: the store is unavailable; a new batch is not followed")
             return
         if len(self._followed) >= MAX_FOLLOWED:
             log.warning("webhooks: too many batches followed; this one is not", batch_id=batch_id)

@@ -92,8 +92,14 @@ class Attempt:
         return cls(**record)  # type: ignore[arg-type]
 
 
+class StoreUnavailable(Exception):
+    """The shared store (Redis) could not be read or written: nothing was changed that the
+    caller can rely on; the RPCs answer UNAVAILABLE (WEBHOOK_STORE_UNAVAILABLE)."""
+
+
 class WebhookStore(Protocol):
-    """Endpoints per tenant, cursors and leases per (endpoint, batch), attempts per endpoint."""
+    """Endpoints per tenant, cursors and leases per (endpoint, batch), attempts per endpoint.
+    Every method may raise StoreUnavailable."""
 
     def tenant_key(self, tenant: str) -> str:
         """How the store names `tenant` (in `active`): never the tenant key itself in Redis."""

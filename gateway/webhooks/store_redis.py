@@ -15,11 +15,16 @@ lease expired (it stalled) cannot move a cursor another replica now owns.
 
 from __future__ import annotations
 
+import functools
 import json
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
+
+from redis.exceptions import RedisError
 
 from gateway.state.redis_client import RedisConnection
-from gateway.webhooks.store import MAX_ATTEMPTS_KEPT, Attempt, Endpoint
+from gateway.webhooks.store import MAX_ATTEMPTS_KEPT, Attempt, Endpoint, StoreUnavailable
 
 ENDPOINTS = "sgw:wh-endpoints:"
 CURSOR = "sgw:wh-cursor:"
@@ -46,6 +51,23 @@ return 1
 """
 
 
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def _translated(method: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Redis's failures as StoreUnavailable (the one error the store's users handle)."""
+
+    @functools.wraps(method)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await method(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(type(exc).__name__) from exc
+
+    return run
+
+
 class RedisWebhookStore:
     """WebhookStore on Redis (see the module)."""
 
@@ -59,6 +81,7 @@ class RedisWebhookStore:
     def tenant_key(self, tenant: str) -> str:
         return self._redis.hash_tenant(tenant)
 
+    @_translated
     async def add(self, tenant: str, endpoint: Endpoint) -> Endpoint:
         key = ENDPOINTS + self.tenant_key(tenant)
         client = self._redis.client
@@ -67,11 +90,13 @@ class RedisWebhookStore:
         found = await client.hget(key, endpoint.id)
         return endpoint if found is None else Endpoint.from_record(json.loads(found))
 
+    @_translated
     async def endpoints(self, tenant: str) -> list[Endpoint]:
         values = await self._redis.client.hvals(ENDPOINTS + self.tenant_key(tenant))
         found = [Endpoint.from_record(json.loads(v)) for v in values]
         return sorted(found, key=lambda e: (e.created_at, e.id))
 
+    @_translated
     async def put(self, tenant: str, endpoint: Endpoint) -> bool:
         key = ENDPOINTS + self.tenant_key(tenant)
         client = self._redis.client
@@ -80,6 +105,7 @@ class RedisWebhookStore:
         await client.hset(key, endpoint.id, json.dumps(endpoint.to_record()))
         return True
 
+    @_translated
     async def remove(self, tenant: str, endpoint_id: str) -> bool:
         client = self._redis.client
         removed = await client.hdel(ENDPOINTS + self.tenant_key(tenant), endpoint_id)
@@ -87,10 +113,12 @@ class RedisWebhookStore:
         # Cursors expire by themselves; a deleted endpoint's id is never reused (a UUID).
         return bool(removed)
 
+    @_translated
     async def attempts(self, endpoint_id: str) -> list[Attempt]:
         values = await self._redis.client.lrange(ATTEMPTS + endpoint_id, 0, MAX_ATTEMPTS_KEPT - 1)
         return [Attempt.from_record(json.loads(v)) for v in values]
 
+    @_translated
     async def record(self, endpoint_id: str, attempt: Attempt) -> None:
         key = ATTEMPTS + endpoint_id
         async with self._redis.client.pipeline(transaction=True) as pipe:
@@ -99,26 +127,32 @@ class RedisWebhookStore:
             pipe.expire(key, CURSOR_TTL)
             await pipe.execute()
 
+    @_translated
     async def cursor(self, endpoint_id: str, batch_id: str) -> str | None:
         value = await self._redis.client.get(f"{CURSOR}{endpoint_id}:{batch_id}")
         return None if value is None else _text(value)
 
+    @_translated
     async def advance(self, endpoint_id: str, batch_id: str, holder: str, event_id: str) -> bool:
         keys = [f"{LEASE}{endpoint_id}:{batch_id}", f"{CURSOR}{endpoint_id}:{batch_id}"]
         return bool(await self._advance(keys=keys, args=[holder, event_id, CURSOR_TTL]))
 
+    @_translated
     async def acquire(self, endpoint_id: str, batch_id: str, holder: str, ttl: float) -> bool:
         keys = [f"{LEASE}{endpoint_id}:{batch_id}"]
         return bool(await self._acquire(keys=keys, args=[holder, int(ttl * 1000)]))
 
+    @_translated
     async def release(self, endpoint_id: str, batch_id: str, holder: str) -> None:
         await self._release(keys=[f"{LEASE}{endpoint_id}:{batch_id}"], args=[holder])
 
+    @_translated
     async def mark_active(self, tenant: str, batch_id: str) -> None:
         await self._redis.client.zadd(
             ACTIVE, {f"{self.tenant_key(tenant)}|{batch_id}": time.time()}
         )
 
+    @_translated
     async def active(self, max_age: float) -> list[tuple[str, str]]:
         client = self._redis.client
         await client.zremrangebyscore(ACTIVE, "-inf", time.time() - max_age)

@@ -16,6 +16,7 @@ from gateway.config import GatewayConfig
 from gateway.server.process import Gateway
 from tests.conftest import OTHER_TOKEN, TOKEN, bearer
 from tests.helpers.calls import assert_error, detail, rpc_error, source, upstream_total
+from tests.helpers.redis_server import RedisServer
 
 Stub = batch_service_pb2_grpc.BatchTranscriptionServiceStub
 REQUEST_ID = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -174,3 +175,37 @@ async def test_a_batch_named_webhook_url_answers_its_endpoint_the_same_on_a_repl
     assert [(w.webhook_id, w.batch_id) for w in listed.webhooks] == [
         (first.webhook_id, first.batch_id)
     ]
+
+
+async def test_with_redis_down_the_webhook_rpcs_answer_unavailable(
+    gateway_config: GatewayConfig, redis_server: RedisServer, key_secret: str
+) -> None:
+    """With --redis-url, endpoints are on Redis; while it cannot be reached, CreateWebhook and
+    ListWebhooks answer UNAVAILABLE, reason WEBHOOK_STORE_UNAVAILABLE, and they work again once
+    it answers (the test's Redis keeps nothing across a restart: the list starts empty)."""
+    config = dataclasses.replace(
+        gateway_config,
+        redis_url=redis_server.url,
+        webhook_allow_http=True,
+        webhook_allow_private_addresses=True,
+    )
+    async with Gateway(config) as running, grpc.aio.insecure_channel(running.address) as ch:
+        stub = Stub(ch)
+        await stub.CreateWebhook(
+            pb.CreateWebhookRequest(url="http://127.0.0.1:9/hook"), metadata=bearer()
+        )
+        redis_server.stop()
+        for call in (
+            stub.ListWebhooks(pb.ListWebhooksRequest(), metadata=bearer()),
+            stub.CreateWebhook(
+                pb.CreateWebhookRequest(url="http://127.0.0.1:9/x"), metadata=bearer()
+            ),
+        ):
+            error = await rpc_error(call)
+            assert_error(error, grpc.StatusCode.UNAVAILABLE, "WEBHOOK_STORE_UNAVAILABLE")
+        redis_server.start()
+        made = await stub.CreateWebhook(
+            pb.CreateWebhookRequest(url="http://127.0.0.1:9/hook"), metadata=bearer()
+        )
+        listed = await stub.ListWebhooks(pb.ListWebhooksRequest(), metadata=bearer())
+        assert [w.webhook_id for w in listed.webhooks] == [made.webhook.webhook_id]

@@ -2615,7 +2615,9 @@ export declare const BatchTranscriptionService: GenService<{
    * answer disables the endpoint. URLs must be https and must not resolve to loopback, private,
    * link-local, multicast or metadata addresses (unless the gateway's flags allow it):
    * INVALID_ARGUMENT, reason WEBHOOK_URL_NOT_ALLOWED, a field violation on `url` naming the rule.
-   * See docs/webhooks.md.
+   * With --redis-url, a webhook RPC (or a create's `webhook_url`) while Redis cannot be reached
+   * fails UNAVAILABLE, reason WEBHOOK_STORE_UNAVAILABLE (a create's batch or transcription is made
+   * then: retry with the same `request_id` for its endpoint). See docs/webhooks.md.
    *
    * @generated from rpc sofer.batch.v1.BatchTranscriptionService.WatchManifest
    */
