@@ -20,7 +20,7 @@ from typing import Protocol
 
 MAX_ATTEMPTS_KEPT = 100
 """Attempts kept per endpoint for ListWebhookDeliveries (the newest)."""
-MAX_ENDPOINTS_PER_TENANT = 50
+MAX_ENDPOINTS_PER_TENANT = 100
 """Endpoints one tenant may register (batch-scoped ones included)."""
 
 

@@ -625,7 +625,7 @@ class BatchTranscriptionServiceServicer:
     def CreateWebhook(self, request, context):
         """Registers an endpoint for the tenant's events; answers its id and its secret (the only time
         the secret is shown). A retry with the same `request_id` answers the same endpoint and
-        secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 50 endpoints per tenant.
+        secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -3758,7 +3758,7 @@ type ListWebhooksResponse struct {
 	sizeCache     protoimpl.SizeCache
 	unknownFields protoimpl.UnknownFields
 
-	// The tenant's endpoints, oldest first (at most 50).
+	// The tenant's endpoints, oldest first (at most 100).
 	Webhooks []*Webhook `protobuf:"bytes,1,rep,name=webhooks,proto3" json:"webhooks,omitempty"`
 }
 

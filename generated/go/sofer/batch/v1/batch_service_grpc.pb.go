@@ -204,7 +204,7 @@ type BatchTranscriptionServiceClient interface {
 	WatchManifest(ctx context.Context, in *WatchManifestRequest, opts ...grpc.CallOption) (BatchTranscriptionService_WatchManifestClient, error)
 	// Registers an endpoint for the tenant's events; answers its id and its secret (the only time
 	// the secret is shown). A retry with the same `request_id` answers the same endpoint and
-	// secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 50 endpoints per tenant.
+	// secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
 	CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*CreateWebhookResponse, error)
 	// Lists the tenant's endpoints (without secrets), oldest first.
 	ListWebhooks(ctx context.Context, in *ListWebhooksRequest, opts ...grpc.CallOption) (*ListWebhooksResponse, error)
@@ -771,7 +771,7 @@ type BatchTranscriptionServiceServer interface {
 	WatchManifest(*WatchManifestRequest, BatchTranscriptionService_WatchManifestServer) error
 	// Registers an endpoint for the tenant's events; answers its id and its secret (the only time
 	// the secret is shown). A retry with the same `request_id` answers the same endpoint and
-	// secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 50 endpoints per tenant.
+	// secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
 	CreateWebhook(context.Context, *CreateWebhookRequest) (*CreateWebhookResponse, error)
 	// Lists the tenant's endpoints (without secrets), oldest first.
 	ListWebhooks(context.Context, *ListWebhooksRequest) (*ListWebhooksResponse, error)

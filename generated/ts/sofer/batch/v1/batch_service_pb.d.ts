@@ -1938,7 +1938,7 @@ export declare const ListWebhooksRequestSchema: GenMessage<ListWebhooksRequest>;
  */
 export declare type ListWebhooksResponse = Message<"sofer.batch.v1.ListWebhooksResponse"> & {
   /**
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    *
    * @generated from field: repeated sofer.batch.v1.Webhook webhooks = 1;
    */
@@ -2629,7 +2629,7 @@ export declare const BatchTranscriptionService: GenService<{
   /**
    * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
    * the secret is shown). A retry with the same `request_id` answers the same endpoint and
-   * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 50 endpoints per tenant.
+   * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
    *
    * @generated from rpc sofer.batch.v1.BatchTranscriptionService.CreateWebhook
    */

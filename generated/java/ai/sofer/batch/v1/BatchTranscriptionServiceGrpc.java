@@ -1343,7 +1343,7 @@ public final class BatchTranscriptionServiceGrpc {
      * <pre>
      * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
      * the secret is shown). A retry with the same `request_id` answers the same endpoint and
-     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 50 endpoints per tenant.
+     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
      * </pre>
      */
     public void createWebhook(ai.sofer.batch.v1.CreateWebhookRequest request,
@@ -2034,7 +2034,7 @@ public final class BatchTranscriptionServiceGrpc {
      * <pre>
      * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
      * the secret is shown). A retry with the same `request_id` answers the same endpoint and
-     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 50 endpoints per tenant.
+     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
      * </pre>
      */
     public void createWebhook(ai.sofer.batch.v1.CreateWebhookRequest request,
@@ -2503,7 +2503,7 @@ public final class BatchTranscriptionServiceGrpc {
      * <pre>
      * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
      * the secret is shown). A retry with the same `request_id` answers the same endpoint and
-     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 50 endpoints per tenant.
+     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
      * </pre>
      */
     public ai.sofer.batch.v1.CreateWebhookResponse createWebhook(ai.sofer.batch.v1.CreateWebhookRequest request) {
@@ -2897,7 +2897,7 @@ public final class BatchTranscriptionServiceGrpc {
      * <pre>
      * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
      * the secret is shown). A retry with the same `request_id` answers the same endpoint and
-     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 50 endpoints per tenant.
+     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.CreateWebhookResponse> createWebhook(

@@ -53,7 +53,7 @@ private static final long serialVersionUID = 0L;
   private java.util.List<ai.sofer.batch.v1.Webhook> webhooks_;
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -64,7 +64,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -76,7 +76,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -87,7 +87,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -98,7 +98,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -499,7 +499,7 @@ private static final long serialVersionUID = 0L;
 
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -513,7 +513,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -527,7 +527,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -541,7 +541,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -562,7 +562,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -580,7 +580,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -600,7 +600,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -621,7 +621,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -639,7 +639,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -657,7 +657,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -676,7 +676,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -693,7 +693,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -710,7 +710,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -721,7 +721,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -735,7 +735,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -750,7 +750,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -761,7 +761,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -773,7 +773,7 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * The tenant's endpoints, oldest first (at most 50).
+     * The tenant's endpoints, oldest first (at most 100).
      * </pre>
      *
      * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>

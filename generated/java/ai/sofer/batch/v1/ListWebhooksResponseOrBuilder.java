@@ -9,7 +9,7 @@ public interface ListWebhooksResponseOrBuilder extends
 
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -18,7 +18,7 @@ public interface ListWebhooksResponseOrBuilder extends
       getWebhooksList();
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -26,7 +26,7 @@ public interface ListWebhooksResponseOrBuilder extends
   ai.sofer.batch.v1.Webhook getWebhooks(int index);
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -34,7 +34,7 @@ public interface ListWebhooksResponseOrBuilder extends
   int getWebhooksCount();
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
@@ -43,7 +43,7 @@ public interface ListWebhooksResponseOrBuilder extends
       getWebhooksOrBuilderList();
   /**
    * <pre>
-   * The tenant's endpoints, oldest first (at most 50).
+   * The tenant's endpoints, oldest first (at most 100).
    * </pre>
    *
    * <code>repeated .sofer.batch.v1.Webhook webhooks = 1 [json_name = "webhooks"];</code>
