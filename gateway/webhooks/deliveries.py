@@ -222,7 +222,7 @@ class Deliveries:
                         return
                     type_name = WEBHOOK_TYPE_NAMES.get(event.type, "")
                     if endpoint.wants(batch_id, type_name):
-                        result = await self._deliver(tenant, endpoint, event, type_name)
+                        result = await self._deliver(tenant, endpoint, event, type_name, keeper)
                         if result is _Result.GONE:
                             await store.put(tenant, _disabled(endpoint))
                             log.info("webhook endpoint disabled: it answered 410 Gone")
@@ -267,9 +267,15 @@ class Deliveries:
         return None
 
     async def _deliver(
-        self, tenant: str, endpoint: Endpoint, event: batch_pb2.BatchEvent, type_name: str
+        self,
+        tenant: str,
+        endpoint: Endpoint,
+        event: batch_pb2.BatchEvent,
+        type_name: str,
+        keeper: asyncio.Task[None],
     ) -> _Result:
-        """Attempts until a 2xx, a 410, or `retry_for` runs out."""
+        """Attempts until a 2xx, a 410, `retry_for` runs out, or the lease is lost (`keeper`
+        ended: the new holder delivers this event, and the ones after it, in order)."""
         message_id = webhook_id(endpoint.id, event.event_id)
         body = payload(event)
         limit = self._per_endpoint.setdefault(
@@ -300,7 +306,7 @@ class Deliveries:
             await self.store.record(endpoint.id, _retrying(seen, self._wall() + wait))
             await self._sleep(wait)
             current = await self._endpoint(tenant, endpoint.id)
-            if current is None or current.disabled:
+            if current is None or current.disabled or keeper.done():
                 return _Result.STOP
             endpoint = current  # a rotated secret signs the next attempt
 
