@@ -221,7 +221,8 @@ class Deliveries:
                     if endpoint is None or endpoint.disabled or keeper.done():
                         return
                     type_name = WEBHOOK_TYPE_NAMES.get(event.type, "")
-                    if endpoint.wants(batch_id, type_name):
+                    observed = event.observed_at.ToNanoseconds() / 1e9
+                    if endpoint.wants(batch_id, type_name, observed):
                         result = await self._deliver(tenant, endpoint, event, type_name, keeper)
                         if result is _Result.GONE:
                             await store.put(tenant, _disabled(endpoint))

@@ -50,9 +50,13 @@ class Endpoint:
             return (self.secret, self.previous_secret)
         return (self.secret,)
 
-    def wants(self, batch_id: str, type_name: str) -> bool:
-        """Whether an event of `type_name` of batch `batch_id` is for this endpoint."""
+    def wants(self, batch_id: str, type_name: str, observed_at: float) -> bool:
+        """Whether an event of `type_name` of batch `batch_id`, observed at wall time
+        `observed_at`, is for this endpoint: its batch's (when scoped), of its types, and
+        observed after it was registered (a new endpoint gets no history)."""
         if self.batch_id and self.batch_id != batch_id:
+            return False
+        if observed_at < self.created_at:
             return False
         return not self.types or type_name in self.types
 

@@ -179,3 +179,13 @@ async def test_a_rotated_secret_signs_beside_the_old_one_during_its_grace(
     (delivery,) = await receiver.wait_for(1)
     delivery.verified(endpoint.secret)
     delivery.verified(rotated.secret)
+
+
+async def test_a_new_endpoint_gets_no_history(rig: Rig, receiver: Receiver) -> None:
+    """An endpoint registered after some of a batch's events were observed gets only the events
+    observed after its registration."""
+    made = Endpoint("late", receiver.url, (), signing.new_secret(), 1_700_000_001.5)
+    await rig.store.add(TENANT, made)
+    kept = await rig.append(UPDATED, COMPLETED, UPDATED)  # observed at ...000, ...001, ...002
+    await rig.idle()
+    assert [d.json()["data"]["eventId"] for d in receiver.deliveries] == [kept[2].event_id]
