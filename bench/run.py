@@ -34,6 +34,7 @@ from bench.scenarios import (
     unary_cpu,
     unary_instructions,
     watch_burst,
+    webhook_fanout,
 )
 from bench.settings import FULL, QUICK, Settings
 
@@ -47,6 +48,7 @@ SCENARIOS: tuple[ModuleType, ...] = (
     watch_burst,
     fanout,
     churn,
+    webhook_fanout,
 )
 TOOLS = {"nginx": nginx_binary, "h2load": h2load_binary, "valgrind": valgrind_binary}
 

@@ -257,7 +257,7 @@ class GatewayConfig:
         10.0,
         "with --redis-url: seconds a replica's lease on a watched batch's poller lasts (renewed "
         "while it polls); when the holder dies or stalls, a replica with watchers of the batch "
-        "takes over within about this long",
+        "takes over within about this long; webhook deliveries' leases last as long",
     )
     upstream_rate_limit: float = _flag(
         0.0,
@@ -329,6 +329,21 @@ class GatewayConfig:
         "by default",
         metavar="ORIGIN",
         repeatable=True,
+    )
+    # --- webhooks ---
+    webhook_retry_for: float = _flag(
+        24 * 3600.0,
+        "seconds a webhook delivery is retried (exponential backoff, full jitter) before it is "
+        "given up and the endpoint's next event goes",
+    )
+    webhook_allow_http: bool = _flag(
+        False,
+        "accept http:// webhook URLs (local development; https only by default)",
+    )
+    webhook_allow_private_addresses: bool = _flag(
+        False,
+        "deliver webhooks to loopback, private and link-local addresses (local development; "
+        "refused by default, as is any cloud metadata address)",
     )
 
     @property

@@ -12,6 +12,7 @@ from gateway.cli import commands as client_commands
 from gateway.cli import health as client_health
 from gateway.cli import listing as client_listing
 from gateway.cli import money as client_money
+from gateway.cli import webhooks as client_webhooks
 from gateway.observability.logs import configure_logging
 
 # Each sub-command module exposes `add_arguments(parser)` and `run(args) -> int`; the parsed
@@ -128,6 +129,13 @@ def commands() -> dict[str, tuple[str, _Registrar, _Runner]]:
             "a client: resolve page links (YouTube, Google Drive, ...) to their audio URLs",
             client_listing.add_extract_arguments,
             client_commands.run,
+        ),
+        # --- webhooks ---
+        "webhooks": (
+            "webhooks listen: receive webhook deliveries, verify their signatures and print "
+            "each event as a JSON line (local development)",
+            client_webhooks.add_arguments,
+            client_webhooks.run,
         ),
         "health": (
             "a probe: one grpc.health.v1 Check (exit 0 SERVING, 1 not serving, 2 unreachable)",

@@ -24,6 +24,7 @@ from gateway.server.process import Gateway
 pytest_plugins = [
     "tests.helpers.clock",
     "tests.helpers.gateways",
+    "tests.helpers.webhook_receiver",  # --- webhooks ---
     "tests.helpers.java",
     "tests.helpers.pki",
     "tests.helpers.redis_server",

@@ -102,6 +102,11 @@ class Reason(enum.StrEnum):
     # --- connect ---
     # A request body on the HTTP port larger than its limit (gateway.connect.http)
     REQUEST_TOO_LARGE = "REQUEST_TOO_LARGE"
+    # --- webhooks ---
+    WEBHOOK_URL_NOT_ALLOWED = "WEBHOOK_URL_NOT_ALLOWED"
+    WEBHOOK_NOT_FOUND = "WEBHOOK_NOT_FOUND"
+    WEBHOOK_LIMIT_REACHED = "WEBHOOK_LIMIT_REACHED"
+    WEBHOOK_STORE_UNAVAILABLE = "WEBHOOK_STORE_UNAVAILABLE"
 
 
 @dataclass(frozen=True)

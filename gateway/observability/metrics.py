@@ -213,6 +213,15 @@ class GatewayMetrics:
                 self._messages.bind(method.name)
             else:
                 self._durations.bind(method.name)
+        # --- webhooks ---
+        webhook_attempts = counter(
+            "webhook_attempts_total",
+            "Webhook delivery attempts, by outcome (2xx, 3xx, 4xx, 5xx, or error: no answer)",
+            "outcome",
+        )
+        self._webhook_attempts: _Children[str] = _Children(webhook_attempts, lambda k: (k,))
+        for outcome in ("2xx", "3xx", "4xx", "5xx", "error"):
+            self._webhook_attempts.bind(outcome)
         self._state = _LoopState()
         registry.register(self._state)
         self._endpoint: tuple[WSGIServer, threading.Thread] | None = None
@@ -236,6 +245,10 @@ class GatewayMetrics:
     def replayed(self, method: str) -> None:
         """A create was answered from the record of an earlier one with its request_id."""
         self._replays[method].inc()
+
+    def webhook_attempted(self, outcome: str) -> None:
+        """A webhook delivery attempt ended with `outcome` (gateway.webhooks.sender.Outcome)."""
+        self._webhook_attempts[outcome].inc()
 
     def caller_quota_refused(self, kind: str) -> None:
         """A call was refused because its caller held its share of `kind`

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
@@ -50,6 +51,13 @@ from gateway.upstream import UpstreamClient
 from gateway.upstream.rate_budget import RateBudget
 from gateway.watch.exchange import StatusExchange
 from gateway.watch.hub import Cadence, StatusHub
+from gateway.webhooks.addresses import Policy as AddressPolicy
+from gateway.webhooks.deliveries import Deliveries
+from gateway.webhooks.deliveries import Policy as DeliveryPolicy
+from gateway.webhooks.sender import Sender
+from gateway.webhooks.service import Webhooks
+from gateway.webhooks.store import MemoryWebhookStore, WebhookStore
+from gateway.webhooks.store_redis import RedisWebhookStore
 
 if TYPE_CHECKING:
     from sofer_sandbox import SandboxServer
@@ -193,6 +201,11 @@ class Gateway:
         self.metrics_port = 0
         self.port = 0
         self.upstream_url = ""
+        # --- webhooks ---
+        self.webhooks: Webhooks | None = None
+        self.webhook_clock: Callable[[], float] = time.monotonic
+        self.webhook_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        """What times and waits out webhook retries (tests inject a clock that never sleeps)."""
 
     @property
     def redis_available(self) -> bool | None:
@@ -230,6 +243,47 @@ class Gateway:
                     status = health_pb2.HealthCheckResponse.NOT_SERVING
                 await self.health.set(REDIS_HEALTH_SERVICE, status)
             await asyncio.sleep(REDIS_HEALTH_INTERVAL)
+
+    # --- webhooks ---
+    async def _start_webhooks(self) -> Webhooks | None:
+        """Webhooks over the event log: endpoints in Redis with --redis-url, else in memory."""
+        if self.events is None or self.hub is None:
+            return None
+        config = self.config
+        policy = AddressPolicy(
+            allow_http=config.webhook_allow_http,
+            allow_private=config.webhook_allow_private_addresses,
+        )
+        sender = Sender(policy)
+        await sender.start()
+        store: WebhookStore = (
+            MemoryWebhookStore() if self.redis is None else RedisWebhookStore(self.redis)
+        )
+        deliveries = Deliveries(
+            store,
+            self.events,
+            sender,
+            DeliveryPolicy(
+                retry_for=config.webhook_retry_for,
+                # A lane's lease is a poller's: a dead replica's lanes move within about as long.
+                lease=config.poll_lease,
+                sweep_every=config.poll_lease / 2,
+            ),
+            clock=self.webhook_clock,
+            sleep=self.webhook_sleep,
+            counted=self.metrics.webhook_attempted if self.metrics is not None else None,
+        )
+        deliveries.start()
+        return Webhooks(store, deliveries, self.hub, policy, self.events)
+
+    def _webhook_readings(self) -> list[Reading]:
+        hooks = self.webhooks
+        if hooks is None:
+            return []
+        return [
+            Reading("webhook_lanes", "Webhook delivery lanes running now", hooks.deliveries.lanes),
+            Reading("webhook_batches_followed", "Batches watched for webhooks", hooks.followed),
+        ]
 
     @property
     def address(self) -> str:
@@ -357,6 +411,8 @@ class Gateway:
             daily_audio_hours=config.caller_daily_audio_hours,
             budgets=MemoryAudioBudgets() if self.redis is None else RedisAudioBudgets(self.redis),
         )
+        # --- webhooks ---
+        self.webhooks = await self._start_webhooks()
         servicer = BatchTranscriptionServicer(
             self.client,
             self.hub,
@@ -376,6 +432,7 @@ class Gateway:
             manifest_items=(
                 MemoryManifestItems() if self.redis is None else RedisManifestItems(self.redis)
             ),
+            webhooks=self.webhooks,  # --- webhooks ---
         )
         if self.metrics is not None:
             self.metrics.track(
@@ -385,6 +442,7 @@ class Gateway:
                 servicer.transcripts.readings,
                 self._redis_readings,
                 self.limiter.readings,
+                self._webhook_readings,  # --- webhooks ---
             )
         batch_service_pb2_grpc.add_BatchTranscriptionServiceServicer_to_server(
             for_grpc(servicer, SERVICE), self.server
@@ -442,6 +500,10 @@ class Gateway:
         if drain > 0 and self.server is not None:
             log.info("draining: health NOT_SERVING, still serving", drain_seconds=drain)
             await asyncio.sleep(drain)
+        if self.webhooks is not None:  # --- webhooks --- before the hub: their watches end
+            await self.webhooks.close()
+            await self.webhooks.deliveries.sender.close()
+            self.webhooks = None
         if self.hub is not None:
             await self.hub.close()
         # --- connect --- the other ports stop with the gRPC one, under the same grace

@@ -11,6 +11,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
+import grpc
 from sofer.batch.v1 import batch_service_pb2 as pb
 
 from gateway import validation
@@ -18,7 +19,7 @@ from gateway.access.caller_quota import CallerQuota
 from gateway.access.credentials import CallerAuth
 from gateway.contract import listing as listing_mapping
 from gateway.contract import mapping
-from gateway.contract.errors import Reason
+from gateway.contract.errors import GatewayError, Reason
 from gateway.events.model import EventLogReader
 from gateway.observability.metrics import GatewayMetrics
 from gateway.server import (
@@ -52,6 +53,8 @@ from gateway.watch import resume, transcripts
 from gateway.watch.hub import Observation, StatusHub
 from gateway.watch.subjects import TRANSCRIPTIONS
 from gateway.watch.transcript_cache import TranscriptCache
+from gateway.webhooks import service as webhook_service
+from gateway.webhooks.service import Webhooks
 
 T = TypeVar("T")
 # Trailing metadata on a create answered from an earlier call with the same request_id.
@@ -81,6 +84,7 @@ class BatchTranscriptionServicer:
         max_upload_bytes: int = 100 * 1024 * 1024,
         manifest_items: ManifestItems | None = None,
         events: EventLogReader | None = None,
+        webhooks: Webhooks | None = None,
     ) -> None:
         self.client = client
         self.hub = hub
@@ -124,6 +128,8 @@ class BatchTranscriptionServicer:
         """The items of the manifests uploaded here, which price standard batches."""
         self.events: EventLogReader = events if events is not None else hub.events
         """The batches' event logs, which resumable streams read (gateway.watch.resume)."""
+        self.webhooks = webhooks
+        """Webhook endpoints and deliveries (gateway.webhooks.service); None: none."""
 
     async def _create(
         self,
@@ -193,9 +199,15 @@ class BatchTranscriptionServicer:
                 lambda: self.client.create_batch(body, opts=options),
             )
 
+        if request.webhook_url and self.webhooks is not None:  # refused before anything is sent
+            await self.webhooks.check_url(request.webhook_url, "webhook_url")
         answer = await self._create(call, "CreateBatch", request, send)
         call.note(batch_id=answer.batch_id)
-        return mapping.create_batch_response(answer, mode)
+        response = mapping.create_batch_response(answer, mode)
+        response.webhook_id, response.webhook_secret = await self._webhook_created(
+            call, request.request_id, request.webhook_url, response.batch_id, "CreateBatch"
+        )
+        return response
 
     @unary_rpc("UploadManifest")
     async def UploadManifest(
@@ -469,6 +481,8 @@ class BatchTranscriptionServicer:
         self, request: pb.CreateTranscriptionRequest, call: Call
     ) -> pb.CreateTranscriptionResponse:
         audio_url, title = request.audio_url, ""
+        if request.webhook_url and self.webhooks is not None:  # refused before anything is sent
+            await self.webhooks.check_url(request.webhook_url, "webhook_url")
         if request.page_url:  # a read, resolved again on a retry (it has no side effect)
             page = await links.resolve_page(
                 self.client, request.page_url, "page_url", call.tracked_options()
@@ -490,7 +504,11 @@ class BatchTranscriptionServicer:
             guard=lambda send: self.spend_guard.guarded(call, work, key, send),
         )
         call.note(transcription_id=transcription_id)
-        return pb.CreateTranscriptionResponse(transcription_id=transcription_id)
+        response = pb.CreateTranscriptionResponse(transcription_id=transcription_id)
+        response.webhook_id, response.webhook_secret = await self._webhook_created(
+            call, request.request_id, request.webhook_url, transcription_id, "CreateTranscription"
+        )
+        return response
 
     @client_stream_rpc("UploadTranscription")
     async def UploadTranscription(
@@ -549,6 +567,83 @@ class BatchTranscriptionServicer:
         # On the batch watches' hub (gateway.server.manifests): its errors come translated.
         async for message in manifests.watch_manifest(self.hub, request, call):
             yield message
+
+    # --- webhooks ---
+    # The logic is gateway.webhooks.service's; None (no webhooks wired): the RPCs answer
+    # UNIMPLEMENTED-free errors from `_hooks`.
+
+    def _hooks(self) -> Webhooks:
+        if self.webhooks is None:
+            raise GatewayError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                Reason.WEBHOOK_NOT_FOUND,
+                "this gateway delivers no webhooks",
+            )
+        return self.webhooks
+
+    @unary_rpc("CreateWebhook")
+    async def CreateWebhook(
+        self, request: pb.CreateWebhookRequest, call: Call
+    ) -> pb.CreateWebhookResponse:
+        endpoint = await self._hooks().create(
+            call.credential, request.request_id, request.url, tuple(request.event_types)
+        )
+        call.note(webhook_id=endpoint.id)
+        return pb.CreateWebhookResponse(
+            webhook=webhook_service.webhook_message(endpoint), secret=endpoint.secret
+        )
+
+    @unary_rpc("ListWebhooks")
+    async def ListWebhooks(
+        self, request: pb.ListWebhooksRequest, call: Call
+    ) -> pb.ListWebhooksResponse:
+        endpoints = await self._hooks().endpoints(call.credential)
+        return pb.ListWebhooksResponse(
+            webhooks=[webhook_service.webhook_message(e) for e in endpoints]
+        )
+
+    @unary_rpc("DeleteWebhook")
+    async def DeleteWebhook(
+        self, request: pb.DeleteWebhookRequest, call: Call
+    ) -> pb.DeleteWebhookResponse:
+        call.note(webhook_id=request.webhook_id)
+        await self._hooks().delete(call.credential, request.webhook_id)
+        return pb.DeleteWebhookResponse()
+
+    @unary_rpc("RotateWebhookSecret")
+    async def RotateWebhookSecret(
+        self, request: pb.RotateWebhookSecretRequest, call: Call
+    ) -> pb.RotateWebhookSecretResponse:
+        call.note(webhook_id=request.webhook_id)
+        grace = (
+            request.grace_seconds
+            if request.HasField("grace_seconds")
+            else webhook_service.DEFAULT_GRACE_SECONDS
+        )
+        endpoint = await self._hooks().rotate(call.credential, request.webhook_id, grace)
+        return pb.RotateWebhookSecretResponse(
+            webhook=webhook_service.webhook_message(endpoint), secret=endpoint.secret
+        )
+
+    @unary_rpc("ListWebhookDeliveries")
+    async def ListWebhookDeliveries(
+        self, request: pb.ListWebhookDeliveriesRequest, call: Call
+    ) -> pb.ListWebhookDeliveriesResponse:
+        call.note(webhook_id=request.webhook_id)
+        attempts = await self._hooks().attempts(call.credential, request.webhook_id)
+        return pb.ListWebhookDeliveriesResponse(
+            deliveries=[webhook_service.delivery_message(a) for a in attempts]
+        )
+
+    async def _webhook_created(
+        self, call: Call, request_id: str, url: str, created_id: str, rpc: str
+    ) -> tuple[str, str]:
+        """After a create: its `webhook_url`'s endpoint and a watch for webhooks
+        (gateway.webhooks.service.Webhooks.created); the endpoint's (id, secret) or ("", "")."""
+        if self.webhooks is None:
+            return "", ""
+        endpoint = await self.webhooks.created(call.credential, request_id, url, created_id, rpc)
+        return ("", "") if endpoint is None else (endpoint.id, endpoint.secret)
 
     async def _read(
         self,

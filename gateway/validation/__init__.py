@@ -70,6 +70,7 @@ from gateway.validation.singles import (
     validate_upload_transcription,
     validate_watch_transcription,
 )
+from gateway.validation.webhooks import VALIDATORS as WEBHOOK_VALIDATORS
 
 
 def resolve_processing_mode(
@@ -138,6 +139,8 @@ def validate_create_batch(request: batch_service_pb2.CreateBatchRequest) -> Viol
         _uuid(out, "batch_file_id", file_id, required=True)
     if mode != STANDARD:
         _audio_sources(out, "audio_sources", sources, "batch")
+    if request.webhook_url:  # --- webhooks ---
+        _url(out, "webhook_url", request.webhook_url)
     return out
 
 
@@ -319,6 +322,7 @@ _VALIDATORS: Mapping[str, Callable[[Any], Violations]] = {
     "sofer.batch.v1.UploadTranscriptionRequest": validate_upload_transcription,
     "sofer.batch.v1.WatchTranscriptionRequest": validate_watch_transcription,
     "sofer.batch.v1.WatchManifestRequest": validate_watch_manifest,
+    **WEBHOOK_VALIDATORS,  # --- webhooks ---
 }
 
 

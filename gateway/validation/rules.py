@@ -68,6 +68,10 @@ class Reason(enum.StrEnum):
     LINK_EXTRACTION_FAILED = "LINK_EXTRACTION_FAILED"
     # A stream's resume_token that is not one, or another batch's (gateway.watch.resume).
     INVALID_RESUME_TOKEN = "INVALID_RESUME_TOKEN"  # noqa: S105 (a reason, not a secret)
+    # --- webhooks --- a webhook URL the gateway may not deliver to (gateway.webhooks.addresses)
+    URL_NOT_HTTPS = "URL_NOT_HTTPS"
+    ADDRESS_NOT_ALLOWED = "ADDRESS_NOT_ALLOWED"
+    HOST_NOT_RESOLVED = "HOST_NOT_RESOLVED"
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,8 @@ def validate_create_transcription(
         _url(out, "page_url", request.page_url)
     else:
         _url(out, "audio_url", request.audio_url)
+    if request.webhook_url:  # --- webhooks ---
+        _url(out, "webhook_url", request.webhook_url)
     return out
 
 

@@ -1,1 +1,2 @@
-"""Webhooks: endpoints per tenant, signed deliveries of batch events (Standard Webhooks)."""
+"""Webhooks: endpoints per tenant and signed deliveries of the batches' event log. Imports
+watch, events and the layers below; imported by server, cli and main."""

@@ -13,6 +13,7 @@ ARGUMENTS = {
     "fetch": ["a-batch", "--out", "somewhere"],
     "estimate": ["https://cdn.example.com/a.mp3"],
     "extract": ["https://www.youtube.com/watch?v=abc123"],
+    "webhooks": ["listen", "--port", "0"],
 }
 """What each sub-command needs besides its name to parse."""
 KEPT = ("runner", "client_parser", "client_body", "health_parser")

@@ -48,6 +48,12 @@ RPCS = {
     "UploadTranscription",
     "WatchTranscription",
     "WatchManifest",
+    # --- webhooks ---
+    "CreateWebhook",
+    "ListWebhooks",
+    "DeleteWebhook",
+    "RotateWebhookSecret",
+    "ListWebhookDeliveries",
 }
 MESSAGES = {
     "BatchInfo",
@@ -62,6 +68,8 @@ MESSAGES = {
     "TranscriptionSummary",
     "SupportedSite",
     "CaptionOptions",
+    "Webhook",
+    "WebhookDelivery",
 } | {f"{rpc}{suffix}" for rpc in RPCS for suffix in ("Request", "Response")}
 
 # FileDescriptorProto / DescriptorProto / EnumDescriptorProto / ServiceDescriptorProto field

@@ -23,34 +23,40 @@ COSTED_WORK_STANDARD_BATCH: CostedWork
 COSTED_WORK_SINGLE_TRANSCRIPTION: CostedWork
 
 class CreateBatchRequest(_message.Message):
-    __slots__ = ("request_id", "info", "batch_title", "processing_mode", "batch_file_id", "audio_sources")
+    __slots__ = ("request_id", "info", "batch_title", "processing_mode", "batch_file_id", "audio_sources", "webhook_url")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     BATCH_TITLE_FIELD_NUMBER: _ClassVar[int]
     PROCESSING_MODE_FIELD_NUMBER: _ClassVar[int]
     BATCH_FILE_ID_FIELD_NUMBER: _ClassVar[int]
     AUDIO_SOURCES_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_URL_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     info: _batch_pb2.BatchInfo
     batch_title: str
     processing_mode: _batch_pb2.ProcessingMode
     batch_file_id: str
     audio_sources: _containers.RepeatedCompositeFieldContainer[_batch_pb2.AudioSource]
-    def __init__(self, request_id: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., batch_title: _Optional[str] = ..., processing_mode: _Optional[_Union[_batch_pb2.ProcessingMode, str]] = ..., batch_file_id: _Optional[str] = ..., audio_sources: _Optional[_Iterable[_Union[_batch_pb2.AudioSource, _Mapping]]] = ...) -> None: ...
+    webhook_url: str
+    def __init__(self, request_id: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., batch_title: _Optional[str] = ..., processing_mode: _Optional[_Union[_batch_pb2.ProcessingMode, str]] = ..., batch_file_id: _Optional[str] = ..., audio_sources: _Optional[_Iterable[_Union[_batch_pb2.AudioSource, _Mapping]]] = ..., webhook_url: _Optional[str] = ...) -> None: ...
 
 class CreateBatchResponse(_message.Message):
-    __slots__ = ("batch_id", "transcription_ids", "total_count", "state", "processing_mode")
+    __slots__ = ("batch_id", "transcription_ids", "total_count", "state", "processing_mode", "webhook_id", "webhook_secret")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     TRANSCRIPTION_IDS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     PROCESSING_MODE_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_SECRET_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     transcription_ids: _containers.RepeatedScalarFieldContainer[str]
     total_count: int
     state: _batch_pb2.BatchState
     processing_mode: _batch_pb2.ProcessingMode
-    def __init__(self, batch_id: _Optional[str] = ..., transcription_ids: _Optional[_Iterable[str]] = ..., total_count: _Optional[int] = ..., state: _Optional[_Union[_batch_pb2.BatchState, str]] = ..., processing_mode: _Optional[_Union[_batch_pb2.ProcessingMode, str]] = ...) -> None: ...
+    webhook_id: str
+    webhook_secret: str
+    def __init__(self, batch_id: _Optional[str] = ..., transcription_ids: _Optional[_Iterable[str]] = ..., total_count: _Optional[int] = ..., state: _Optional[_Union[_batch_pb2.BatchState, str]] = ..., processing_mode: _Optional[_Union[_batch_pb2.ProcessingMode, str]] = ..., webhook_id: _Optional[str] = ..., webhook_secret: _Optional[str] = ...) -> None: ...
 
 class ManifestItems(_message.Message):
     __slots__ = ("items",)
@@ -389,22 +395,28 @@ class ListSupportedSitesResponse(_message.Message):
     def __init__(self, sites: _Optional[_Iterable[_Union[SupportedSite, _Mapping]]] = ...) -> None: ...
 
 class CreateTranscriptionRequest(_message.Message):
-    __slots__ = ("request_id", "info", "audio_url", "page_url")
+    __slots__ = ("request_id", "info", "audio_url", "page_url", "webhook_url")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     INFO_FIELD_NUMBER: _ClassVar[int]
     AUDIO_URL_FIELD_NUMBER: _ClassVar[int]
     PAGE_URL_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_URL_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     info: _batch_pb2.BatchInfo
     audio_url: str
     page_url: str
-    def __init__(self, request_id: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., audio_url: _Optional[str] = ..., page_url: _Optional[str] = ...) -> None: ...
+    webhook_url: str
+    def __init__(self, request_id: _Optional[str] = ..., info: _Optional[_Union[_batch_pb2.BatchInfo, _Mapping]] = ..., audio_url: _Optional[str] = ..., page_url: _Optional[str] = ..., webhook_url: _Optional[str] = ...) -> None: ...
 
 class CreateTranscriptionResponse(_message.Message):
-    __slots__ = ("transcription_id",)
+    __slots__ = ("transcription_id", "webhook_id", "webhook_secret")
     TRANSCRIPTION_ID_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_SECRET_FIELD_NUMBER: _ClassVar[int]
     transcription_id: str
-    def __init__(self, transcription_id: _Optional[str] = ...) -> None: ...
+    webhook_id: str
+    webhook_secret: str
+    def __init__(self, transcription_id: _Optional[str] = ..., webhook_id: _Optional[str] = ..., webhook_secret: _Optional[str] = ...) -> None: ...
 
 class UploadTranscriptionRequest(_message.Message):
     __slots__ = ("header", "chunk")
@@ -471,3 +483,107 @@ class WatchManifestResponse(_message.Message):
     manifest: _batch_pb2.Manifest
     observed_at: _timestamp_pb2.Timestamp
     def __init__(self, manifest: _Optional[_Union[_batch_pb2.Manifest, _Mapping]] = ..., observed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Webhook(_message.Message):
+    __slots__ = ("webhook_id", "url", "event_types", "batch_id", "create_time", "disabled_reason", "previous_secret_expire_time")
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_REASON_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_SECRET_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
+    webhook_id: str
+    url: str
+    event_types: _containers.RepeatedScalarFieldContainer[str]
+    batch_id: str
+    create_time: _timestamp_pb2.Timestamp
+    disabled_reason: str
+    previous_secret_expire_time: _timestamp_pb2.Timestamp
+    def __init__(self, webhook_id: _Optional[str] = ..., url: _Optional[str] = ..., event_types: _Optional[_Iterable[str]] = ..., batch_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., disabled_reason: _Optional[str] = ..., previous_secret_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateWebhookRequest(_message.Message):
+    __slots__ = ("request_id", "url", "event_types")
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPES_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    url: str
+    event_types: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, request_id: _Optional[str] = ..., url: _Optional[str] = ..., event_types: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CreateWebhookResponse(_message.Message):
+    __slots__ = ("webhook", "secret")
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    webhook: Webhook
+    secret: str
+    def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class ListWebhooksRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListWebhooksResponse(_message.Message):
+    __slots__ = ("webhooks",)
+    WEBHOOKS_FIELD_NUMBER: _ClassVar[int]
+    webhooks: _containers.RepeatedCompositeFieldContainer[Webhook]
+    def __init__(self, webhooks: _Optional[_Iterable[_Union[Webhook, _Mapping]]] = ...) -> None: ...
+
+class DeleteWebhookRequest(_message.Message):
+    __slots__ = ("webhook_id",)
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    webhook_id: str
+    def __init__(self, webhook_id: _Optional[str] = ...) -> None: ...
+
+class DeleteWebhookResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class RotateWebhookSecretRequest(_message.Message):
+    __slots__ = ("webhook_id", "grace_seconds")
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    GRACE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    webhook_id: str
+    grace_seconds: int
+    def __init__(self, webhook_id: _Optional[str] = ..., grace_seconds: _Optional[int] = ...) -> None: ...
+
+class RotateWebhookSecretResponse(_message.Message):
+    __slots__ = ("webhook", "secret")
+    WEBHOOK_FIELD_NUMBER: _ClassVar[int]
+    SECRET_FIELD_NUMBER: _ClassVar[int]
+    webhook: Webhook
+    secret: str
+    def __init__(self, webhook: _Optional[_Union[Webhook, _Mapping]] = ..., secret: _Optional[str] = ...) -> None: ...
+
+class ListWebhookDeliveriesRequest(_message.Message):
+    __slots__ = ("webhook_id",)
+    WEBHOOK_ID_FIELD_NUMBER: _ClassVar[int]
+    webhook_id: str
+    def __init__(self, webhook_id: _Optional[str] = ...) -> None: ...
+
+class WebhookDelivery(_message.Message):
+    __slots__ = ("message_id", "event_id", "event_type", "batch_id", "attempt_time", "status_code", "error", "next_retry_time")
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_TIME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    NEXT_RETRY_TIME_FIELD_NUMBER: _ClassVar[int]
+    message_id: str
+    event_id: str
+    event_type: str
+    batch_id: str
+    attempt_time: _timestamp_pb2.Timestamp
+    status_code: int
+    error: str
+    next_retry_time: _timestamp_pb2.Timestamp
+    def __init__(self, message_id: _Optional[str] = ..., event_id: _Optional[str] = ..., event_type: _Optional[str] = ..., batch_id: _Optional[str] = ..., attempt_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_code: _Optional[int] = ..., error: _Optional[str] = ..., next_retry_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListWebhookDeliveriesResponse(_message.Message):
+    __slots__ = ("deliveries",)
+    DELIVERIES_FIELD_NUMBER: _ClassVar[int]
+    deliveries: _containers.RepeatedCompositeFieldContainer[WebhookDelivery]
+    def __init__(self, deliveries: _Optional[_Iterable[_Union[WebhookDelivery, _Mapping]]] = ...) -> None: ...

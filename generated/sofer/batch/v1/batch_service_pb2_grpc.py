@@ -199,6 +199,31 @@ class BatchTranscriptionServiceStub:
                 request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestRequest.SerializeToString,
                 response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestResponse.FromString,
                 _registered_method=True)
+        self.CreateWebhook = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/CreateWebhook',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateWebhookRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateWebhookResponse.FromString,
+                _registered_method=True)
+        self.ListWebhooks = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/ListWebhooks',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhooksRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhooksResponse.FromString,
+                _registered_method=True)
+        self.DeleteWebhook = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/DeleteWebhook',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.DeleteWebhookRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.DeleteWebhookResponse.FromString,
+                _registered_method=True)
+        self.RotateWebhookSecret = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/RotateWebhookSecret',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.RotateWebhookSecretRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.RotateWebhookSecretResponse.FromString,
+                _registered_method=True)
+        self.ListWebhookDeliveries = channel.unary_unary(
+                '/sofer.batch.v1.BatchTranscriptionService/ListWebhookDeliveries',
+                request_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+                response_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhookDeliveriesResponse.FromString,
+                _registered_method=True)
 
 
 class BatchTranscriptionServiceServicer:
@@ -577,6 +602,63 @@ class BatchTranscriptionServiceServicer:
         RetryInfo) when the upstream rate-limits the polls for longer than --watch-max-retry-after;
         UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
         gateway shuts down. Reconnect to resume: the first message is always the current status.
+        --- webhooks ---
+        Webhooks (Standard Webhooks, standardwebhooks.com): the gateway POSTs each event of a
+        tenant's batches (`BatchEvent` as JSON: {"type", "timestamp", "data"}) to the tenant's
+        endpoints, signed with the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers.
+        Events are observed while the gateway polls a batch: batches created through the gateway
+        while the tenant has an endpoint (or that name `CreateBatchRequest.webhook_url`) are polled
+        until they end; so are single transcriptions (`CreateTranscriptionRequest.webhook_url`), whose
+        events carry the transcription's id as `batch_id`. At least once, in order per batch and endpoint; a failed delivery is retried
+        with exponential backoff for --webhook-retry-for (24 h by default), then given up; a 410
+        answer disables the endpoint. URLs must be https and must not resolve to loopback, private,
+        link-local, multicast or metadata addresses (unless the gateway's flags allow it):
+        INVALID_ARGUMENT, reason WEBHOOK_URL_NOT_ALLOWED, a field violation on `url` naming the rule.
+        With --redis-url, a webhook RPC (or a create's `webhook_url`) while Redis cannot be reached
+        fails UNAVAILABLE, reason WEBHOOK_STORE_UNAVAILABLE (a create's batch or transcription is made
+        then: retry with the same `request_id` for its endpoint). See docs/webhooks.md.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateWebhook(self, request, context):
+        """Registers an endpoint for the tenant's events; answers its id and its secret (the only time
+        the secret is shown). A retry with the same `request_id` answers the same endpoint and
+        secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhooks(self, request, context):
+        """Lists the tenant's endpoints (without secrets), oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteWebhook(self, request, context):
+        """Deletes an endpoint: no more deliveries. NOT_FOUND (reason WEBHOOK_NOT_FOUND) when the tenant
+        has no such endpoint.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateWebhookSecret(self, request, context):
+        """Replaces an endpoint's secret; the old one goes on signing beside it (two signatures in
+        `webhook-signature`) for `grace_seconds`, so receivers can switch without losing deliveries.
+        NOT_FOUND (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWebhookDeliveries(self, request, context):
+        """An endpoint's recent delivery attempts, newest first (at most the last 100): each with its
+        event, time, HTTP status or error, and when the next attempt is due. NOT_FOUND
+        (WEBHOOK_NOT_FOUND) for an unknown endpoint.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -689,6 +771,31 @@ def add_BatchTranscriptionServiceServicer_to_server(servicer, server):
                     servicer.WatchManifest,
                     request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestRequest.FromString,
                     response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestResponse.SerializeToString,
+            ),
+            'CreateWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateWebhook,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateWebhookRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateWebhookResponse.SerializeToString,
+            ),
+            'ListWebhooks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhooks,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhooksRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhooksResponse.SerializeToString,
+            ),
+            'DeleteWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteWebhook,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.DeleteWebhookRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.DeleteWebhookResponse.SerializeToString,
+            ),
+            'RotateWebhookSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateWebhookSecret,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.RotateWebhookSecretRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.RotateWebhookSecretResponse.SerializeToString,
+            ),
+            'ListWebhookDeliveries': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWebhookDeliveries,
+                    request_deserializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhookDeliveriesRequest.FromString,
+                    response_serializer=sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhookDeliveriesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1318,6 +1425,141 @@ class BatchTranscriptionService:
             '/sofer.batch.v1.BatchTranscriptionService/WatchManifest',
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestRequest.SerializeToString,
             sofer_dot_batch_dot_v1_dot_batch__service__pb2.WatchManifestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/CreateWebhook',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateWebhookRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.CreateWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhooks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/ListWebhooks',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhooksRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhooksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/DeleteWebhook',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.DeleteWebhookRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.DeleteWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateWebhookSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/RotateWebhookSecret',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.RotateWebhookSecretRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.RotateWebhookSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWebhookDeliveries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/sofer.batch.v1.BatchTranscriptionService/ListWebhookDeliveries',
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhookDeliveriesRequest.SerializeToString,
+            sofer_dot_batch_dot_v1_dot_batch__service__pb2.ListWebhookDeliveriesResponse.FromString,
             options,
             channel_credentials,
             insecure,

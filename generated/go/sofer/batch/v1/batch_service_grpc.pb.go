@@ -202,6 +202,23 @@ type BatchTranscriptionServiceClient interface {
 	// UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
 	// gateway shuts down. Reconnect to resume: the first message is always the current status.
 	WatchManifest(ctx context.Context, in *WatchManifestRequest, opts ...grpc.CallOption) (BatchTranscriptionService_WatchManifestClient, error)
+	// Registers an endpoint for the tenant's events; answers its id and its secret (the only time
+	// the secret is shown). A retry with the same `request_id` answers the same endpoint and
+	// secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
+	CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*CreateWebhookResponse, error)
+	// Lists the tenant's endpoints (without secrets), oldest first.
+	ListWebhooks(ctx context.Context, in *ListWebhooksRequest, opts ...grpc.CallOption) (*ListWebhooksResponse, error)
+	// Deletes an endpoint: no more deliveries. NOT_FOUND (reason WEBHOOK_NOT_FOUND) when the tenant
+	// has no such endpoint.
+	DeleteWebhook(ctx context.Context, in *DeleteWebhookRequest, opts ...grpc.CallOption) (*DeleteWebhookResponse, error)
+	// Replaces an endpoint's secret; the old one goes on signing beside it (two signatures in
+	// `webhook-signature`) for `grace_seconds`, so receivers can switch without losing deliveries.
+	// NOT_FOUND (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+	RotateWebhookSecret(ctx context.Context, in *RotateWebhookSecretRequest, opts ...grpc.CallOption) (*RotateWebhookSecretResponse, error)
+	// An endpoint's recent delivery attempts, newest first (at most the last 100): each with its
+	// event, time, HTTP status or error, and when the next attempt is due. NOT_FOUND
+	// (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+	ListWebhookDeliveries(ctx context.Context, in *ListWebhookDeliveriesRequest, opts ...grpc.CallOption) (*ListWebhookDeliveriesResponse, error)
 }
 
 type batchTranscriptionServiceClient struct {
@@ -518,6 +535,51 @@ func (x *batchTranscriptionServiceWatchManifestClient) Recv() (*WatchManifestRes
 	return m, nil
 }
 
+func (c *batchTranscriptionServiceClient) CreateWebhook(ctx context.Context, in *CreateWebhookRequest, opts ...grpc.CallOption) (*CreateWebhookResponse, error) {
+	out := new(CreateWebhookResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/CreateWebhook", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *batchTranscriptionServiceClient) ListWebhooks(ctx context.Context, in *ListWebhooksRequest, opts ...grpc.CallOption) (*ListWebhooksResponse, error) {
+	out := new(ListWebhooksResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/ListWebhooks", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *batchTranscriptionServiceClient) DeleteWebhook(ctx context.Context, in *DeleteWebhookRequest, opts ...grpc.CallOption) (*DeleteWebhookResponse, error) {
+	out := new(DeleteWebhookResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/DeleteWebhook", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *batchTranscriptionServiceClient) RotateWebhookSecret(ctx context.Context, in *RotateWebhookSecretRequest, opts ...grpc.CallOption) (*RotateWebhookSecretResponse, error) {
+	out := new(RotateWebhookSecretResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/RotateWebhookSecret", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *batchTranscriptionServiceClient) ListWebhookDeliveries(ctx context.Context, in *ListWebhookDeliveriesRequest, opts ...grpc.CallOption) (*ListWebhookDeliveriesResponse, error) {
+	out := new(ListWebhookDeliveriesResponse)
+	err := c.cc.Invoke(ctx, "/sofer.batch.v1.BatchTranscriptionService/ListWebhookDeliveries", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BatchTranscriptionServiceServer is the server API for BatchTranscriptionService service.
 // All implementations must embed UnimplementedBatchTranscriptionServiceServer
 // for forward compatibility
@@ -707,6 +769,23 @@ type BatchTranscriptionServiceServer interface {
 	// UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
 	// gateway shuts down. Reconnect to resume: the first message is always the current status.
 	WatchManifest(*WatchManifestRequest, BatchTranscriptionService_WatchManifestServer) error
+	// Registers an endpoint for the tenant's events; answers its id and its secret (the only time
+	// the secret is shown). A retry with the same `request_id` answers the same endpoint and
+	// secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
+	CreateWebhook(context.Context, *CreateWebhookRequest) (*CreateWebhookResponse, error)
+	// Lists the tenant's endpoints (without secrets), oldest first.
+	ListWebhooks(context.Context, *ListWebhooksRequest) (*ListWebhooksResponse, error)
+	// Deletes an endpoint: no more deliveries. NOT_FOUND (reason WEBHOOK_NOT_FOUND) when the tenant
+	// has no such endpoint.
+	DeleteWebhook(context.Context, *DeleteWebhookRequest) (*DeleteWebhookResponse, error)
+	// Replaces an endpoint's secret; the old one goes on signing beside it (two signatures in
+	// `webhook-signature`) for `grace_seconds`, so receivers can switch without losing deliveries.
+	// NOT_FOUND (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+	RotateWebhookSecret(context.Context, *RotateWebhookSecretRequest) (*RotateWebhookSecretResponse, error)
+	// An endpoint's recent delivery attempts, newest first (at most the last 100): each with its
+	// event, time, HTTP status or error, and when the next attempt is due. NOT_FOUND
+	// (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+	ListWebhookDeliveries(context.Context, *ListWebhookDeliveriesRequest) (*ListWebhookDeliveriesResponse, error)
 	mustEmbedUnimplementedBatchTranscriptionServiceServer()
 }
 
@@ -776,6 +855,21 @@ func (UnimplementedBatchTranscriptionServiceServer) WatchTranscription(*WatchTra
 }
 func (UnimplementedBatchTranscriptionServiceServer) WatchManifest(*WatchManifestRequest, BatchTranscriptionService_WatchManifestServer) error {
 	return status.Errorf(codes.Unimplemented, "method WatchManifest not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) CreateWebhook(context.Context, *CreateWebhookRequest) (*CreateWebhookResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateWebhook not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) ListWebhooks(context.Context, *ListWebhooksRequest) (*ListWebhooksResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListWebhooks not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) DeleteWebhook(context.Context, *DeleteWebhookRequest) (*DeleteWebhookResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteWebhook not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) RotateWebhookSecret(context.Context, *RotateWebhookSecretRequest) (*RotateWebhookSecretResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateWebhookSecret not implemented")
+}
+func (UnimplementedBatchTranscriptionServiceServer) ListWebhookDeliveries(context.Context, *ListWebhookDeliveriesRequest) (*ListWebhookDeliveriesResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListWebhookDeliveries not implemented")
 }
 func (UnimplementedBatchTranscriptionServiceServer) mustEmbedUnimplementedBatchTranscriptionServiceServer() {
 }
@@ -1189,6 +1283,96 @@ func (x *batchTranscriptionServiceWatchManifestServer) Send(m *WatchManifestResp
 	return x.ServerStream.SendMsg(m)
 }
 
+func _BatchTranscriptionService_CreateWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).CreateWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/CreateWebhook",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).CreateWebhook(ctx, req.(*CreateWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BatchTranscriptionService_ListWebhooks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWebhooksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).ListWebhooks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/ListWebhooks",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).ListWebhooks(ctx, req.(*ListWebhooksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BatchTranscriptionService_DeleteWebhook_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteWebhookRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).DeleteWebhook(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/DeleteWebhook",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).DeleteWebhook(ctx, req.(*DeleteWebhookRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BatchTranscriptionService_RotateWebhookSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateWebhookSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).RotateWebhookSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/RotateWebhookSecret",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).RotateWebhookSecret(ctx, req.(*RotateWebhookSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _BatchTranscriptionService_ListWebhookDeliveries_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWebhookDeliveriesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BatchTranscriptionServiceServer).ListWebhookDeliveries(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/sofer.batch.v1.BatchTranscriptionService/ListWebhookDeliveries",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BatchTranscriptionServiceServer).ListWebhookDeliveries(ctx, req.(*ListWebhookDeliveriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "sofer.batch.v1.BatchTranscriptionService",
 	HandlerType: (*BatchTranscriptionServiceServer)(nil),
@@ -1256,6 +1440,26 @@ var _BatchTranscriptionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateTranscription",
 			Handler:    _BatchTranscriptionService_CreateTranscription_Handler,
+		},
+		{
+			MethodName: "CreateWebhook",
+			Handler:    _BatchTranscriptionService_CreateWebhook_Handler,
+		},
+		{
+			MethodName: "ListWebhooks",
+			Handler:    _BatchTranscriptionService_ListWebhooks_Handler,
+		},
+		{
+			MethodName: "DeleteWebhook",
+			Handler:    _BatchTranscriptionService_DeleteWebhook_Handler,
+		},
+		{
+			MethodName: "RotateWebhookSecret",
+			Handler:    _BatchTranscriptionService_RotateWebhookSecret_Handler,
+		},
+		{
+			MethodName: "ListWebhookDeliveries",
+			Handler:    _BatchTranscriptionService_ListWebhookDeliveries_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

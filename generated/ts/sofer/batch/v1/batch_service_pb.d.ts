@@ -99,6 +99,17 @@ export declare type CreateBatchRequest = Message<"sofer.batch.v1.CreateBatchRequ
    * @generated from field: repeated sofer.batch.v1.AudioSource audio_sources = 6;
    */
   audioSources: AudioSource[];
+
+  /**
+   * --- webhooks ---
+   * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+   * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+   * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+   * `webhook_url`, checked before anything is sent). Empty: none.
+   *
+   * @generated from field: string webhook_url = 20;
+   */
+  webhookUrl: string;
 };
 
 /**
@@ -147,6 +158,21 @@ export declare type CreateBatchResponse = Message<"sofer.batch.v1.CreateBatchRes
    * @generated from field: sofer.batch.v1.ProcessingMode processing_mode = 5;
    */
   processingMode: ProcessingMode;
+
+  /**
+   * --- webhooks ---
+   * With `webhook_url`: the id of the batch's endpoint (use it with `ListWebhookDeliveries`).
+   *
+   * @generated from field: string webhook_id = 20;
+   */
+  webhookId: string;
+
+  /**
+   * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+   *
+   * @generated from field: string webhook_secret = 21;
+   */
+  webhookSecret: string;
 };
 
 /**
@@ -1458,6 +1484,18 @@ export declare type CreateTranscriptionRequest = Message<"sofer.batch.v1.CreateT
    * @generated from field: string page_url = 4;
    */
   pageUrl: string;
+
+  /**
+   * --- webhooks ---
+   * An https URL that receives this transcription's events (`transcription.updated`,
+   * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+   * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+   * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+   * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+   *
+   * @generated from field: string webhook_url = 20;
+   */
+  webhookUrl: string;
 };
 
 /**
@@ -1479,6 +1517,21 @@ export declare type CreateTranscriptionResponse = Message<"sofer.batch.v1.Create
    * @generated from field: string transcription_id = 1;
    */
   transcriptionId: string;
+
+  /**
+   * --- webhooks ---
+   * With `webhook_url`: the id of the transcription's endpoint.
+   *
+   * @generated from field: string webhook_id = 20;
+   */
+  webhookId: string;
+
+  /**
+   * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+   *
+   * @generated from field: string webhook_secret = 21;
+   */
+  webhookSecret: string;
 };
 
 /**
@@ -1730,6 +1783,372 @@ export declare type WatchManifestResponse = Message<"sofer.batch.v1.WatchManifes
  * Use `create(WatchManifestResponseSchema)` to create a new message.
  */
 export declare const WatchManifestResponseSchema: GenMessage<WatchManifestResponse>;
+
+/**
+ * A webhook endpoint (never with its secret).
+ *
+ * @generated from message sofer.batch.v1.Webhook
+ */
+export declare type Webhook = Message<"sofer.batch.v1.Webhook"> & {
+  /**
+   * Id of the endpoint (a UUID).
+   *
+   * @generated from field: string webhook_id = 1;
+   */
+  webhookId: string;
+
+  /**
+   * Where events are POSTed.
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * The event types it receives (`batch.updated`, `transcription.updated`,
+   * `transcription.completed`); empty: all of them.
+   *
+   * @generated from field: repeated string event_types = 3;
+   */
+  eventTypes: string[];
+
+  /**
+   * Set for an endpoint named on a `CreateBatch` (`webhook_url`): it receives that batch's
+   * events only.
+   *
+   * @generated from field: string batch_id = 4;
+   */
+  batchId: string;
+
+  /**
+   * When it was registered.
+   *
+   * @generated from field: google.protobuf.Timestamp create_time = 5;
+   */
+  createTime?: Timestamp | undefined;
+
+  /**
+   * Why deliveries stopped (the endpoint answered 410 Gone); empty while it is active.
+   *
+   * @generated from field: string disabled_reason = 6;
+   */
+  disabledReason: string;
+
+  /**
+   * Until when the secret before the last rotation still signs; unset without one.
+   *
+   * @generated from field: google.protobuf.Timestamp previous_secret_expire_time = 7;
+   */
+  previousSecretExpireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message sofer.batch.v1.Webhook.
+ * Use `create(WebhookSchema)` to create a new message.
+ */
+export declare const WebhookSchema: GenMessage<Webhook>;
+
+/**
+ * Request of `CreateWebhook`.
+ *
+ * @generated from message sofer.batch.v1.CreateWebhookRequest
+ */
+export declare type CreateWebhookRequest = Message<"sofer.batch.v1.CreateWebhookRequest"> & {
+  /**
+   * Idempotency key (AIP-155): a UUID, else INVALID_ARGUMENT on `request_id`. A retry with the
+   * same id answers the endpoint (and secret) the first call made; the same id with another
+   * `url` or `event_types`: ALREADY_EXISTS (reason REQUEST_ID_REUSED). Empty: every call
+   * registers an endpoint.
+   *
+   * @generated from field: string request_id = 1;
+   */
+  requestId: string;
+
+  /**
+   * Where to POST events: an absolute https URL with a host, at most 2048 characters
+   * (INVALID_ARGUMENT on `url`); its host must resolve, and only to public addresses: not
+   * loopback, private, link-local, multicast or a cloud metadata address (INVALID_ARGUMENT,
+   * reason WEBHOOK_URL_NOT_ALLOWED, the field violation's reason naming the rule: URL_NOT_HTTPS,
+   * ADDRESS_NOT_ALLOWED, HOST_NOT_RESOLVED). Checked again at every delivery.
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * Event types to receive, each one of `batch.updated`, `transcription.updated`,
+   * `transcription.completed`, at most once (INVALID_ARGUMENT on `event_types[i]`); empty: all.
+   *
+   * @generated from field: repeated string event_types = 3;
+   */
+  eventTypes: string[];
+};
+
+/**
+ * Describes the message sofer.batch.v1.CreateWebhookRequest.
+ * Use `create(CreateWebhookRequestSchema)` to create a new message.
+ */
+export declare const CreateWebhookRequestSchema: GenMessage<CreateWebhookRequest>;
+
+/**
+ * Response of `CreateWebhook`.
+ *
+ * @generated from message sofer.batch.v1.CreateWebhookResponse
+ */
+export declare type CreateWebhookResponse = Message<"sofer.batch.v1.CreateWebhookResponse"> & {
+  /**
+   * The endpoint.
+   *
+   * @generated from field: sofer.batch.v1.Webhook webhook = 1;
+   */
+  webhook?: Webhook | undefined;
+
+  /**
+   * Its `whsec_` secret: keep it, it is not shown again (`RotateWebhookSecret` makes a new one).
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.CreateWebhookResponse.
+ * Use `create(CreateWebhookResponseSchema)` to create a new message.
+ */
+export declare const CreateWebhookResponseSchema: GenMessage<CreateWebhookResponse>;
+
+/**
+ * Request of `ListWebhooks`.
+ *
+ * @generated from message sofer.batch.v1.ListWebhooksRequest
+ */
+export declare type ListWebhooksRequest = Message<"sofer.batch.v1.ListWebhooksRequest"> & {
+};
+
+/**
+ * Describes the message sofer.batch.v1.ListWebhooksRequest.
+ * Use `create(ListWebhooksRequestSchema)` to create a new message.
+ */
+export declare const ListWebhooksRequestSchema: GenMessage<ListWebhooksRequest>;
+
+/**
+ * Response of `ListWebhooks`.
+ *
+ * @generated from message sofer.batch.v1.ListWebhooksResponse
+ */
+export declare type ListWebhooksResponse = Message<"sofer.batch.v1.ListWebhooksResponse"> & {
+  /**
+   * The tenant's endpoints, oldest first (at most 100).
+   *
+   * @generated from field: repeated sofer.batch.v1.Webhook webhooks = 1;
+   */
+  webhooks: Webhook[];
+};
+
+/**
+ * Describes the message sofer.batch.v1.ListWebhooksResponse.
+ * Use `create(ListWebhooksResponseSchema)` to create a new message.
+ */
+export declare const ListWebhooksResponseSchema: GenMessage<ListWebhooksResponse>;
+
+/**
+ * Request of `DeleteWebhook`.
+ *
+ * @generated from message sofer.batch.v1.DeleteWebhookRequest
+ */
+export declare type DeleteWebhookRequest = Message<"sofer.batch.v1.DeleteWebhookRequest"> & {
+  /**
+   * Id of the endpoint (a UUID, else INVALID_ARGUMENT).
+   *
+   * @generated from field: string webhook_id = 1;
+   */
+  webhookId: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.DeleteWebhookRequest.
+ * Use `create(DeleteWebhookRequestSchema)` to create a new message.
+ */
+export declare const DeleteWebhookRequestSchema: GenMessage<DeleteWebhookRequest>;
+
+/**
+ * Response of `DeleteWebhook`.
+ *
+ * @generated from message sofer.batch.v1.DeleteWebhookResponse
+ */
+export declare type DeleteWebhookResponse = Message<"sofer.batch.v1.DeleteWebhookResponse"> & {
+};
+
+/**
+ * Describes the message sofer.batch.v1.DeleteWebhookResponse.
+ * Use `create(DeleteWebhookResponseSchema)` to create a new message.
+ */
+export declare const DeleteWebhookResponseSchema: GenMessage<DeleteWebhookResponse>;
+
+/**
+ * Request of `RotateWebhookSecret`.
+ *
+ * @generated from message sofer.batch.v1.RotateWebhookSecretRequest
+ */
+export declare type RotateWebhookSecretRequest = Message<"sofer.batch.v1.RotateWebhookSecretRequest"> & {
+  /**
+   * Id of the endpoint (a UUID, else INVALID_ARGUMENT).
+   *
+   * @generated from field: string webhook_id = 1;
+   */
+  webhookId: string;
+
+  /**
+   * Seconds the old secret goes on signing beside the new one: 0 to 604800 (7 days), else
+   * INVALID_ARGUMENT; unset: 86400 (24 h).
+   *
+   * @generated from field: optional int32 grace_seconds = 2;
+   */
+  graceSeconds?: number | undefined;
+};
+
+/**
+ * Describes the message sofer.batch.v1.RotateWebhookSecretRequest.
+ * Use `create(RotateWebhookSecretRequestSchema)` to create a new message.
+ */
+export declare const RotateWebhookSecretRequestSchema: GenMessage<RotateWebhookSecretRequest>;
+
+/**
+ * Response of `RotateWebhookSecret`.
+ *
+ * @generated from message sofer.batch.v1.RotateWebhookSecretResponse
+ */
+export declare type RotateWebhookSecretResponse = Message<"sofer.batch.v1.RotateWebhookSecretResponse"> & {
+  /**
+   * The endpoint.
+   *
+   * @generated from field: sofer.batch.v1.Webhook webhook = 1;
+   */
+  webhook?: Webhook | undefined;
+
+  /**
+   * The new `whsec_` secret (shown only now).
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.RotateWebhookSecretResponse.
+ * Use `create(RotateWebhookSecretResponseSchema)` to create a new message.
+ */
+export declare const RotateWebhookSecretResponseSchema: GenMessage<RotateWebhookSecretResponse>;
+
+/**
+ * Request of `ListWebhookDeliveries`.
+ *
+ * @generated from message sofer.batch.v1.ListWebhookDeliveriesRequest
+ */
+export declare type ListWebhookDeliveriesRequest = Message<"sofer.batch.v1.ListWebhookDeliveriesRequest"> & {
+  /**
+   * Id of the endpoint (a UUID, else INVALID_ARGUMENT).
+   *
+   * @generated from field: string webhook_id = 1;
+   */
+  webhookId: string;
+};
+
+/**
+ * Describes the message sofer.batch.v1.ListWebhookDeliveriesRequest.
+ * Use `create(ListWebhookDeliveriesRequestSchema)` to create a new message.
+ */
+export declare const ListWebhookDeliveriesRequestSchema: GenMessage<ListWebhookDeliveriesRequest>;
+
+/**
+ * One delivery attempt.
+ *
+ * @generated from message sofer.batch.v1.WebhookDelivery
+ */
+export declare type WebhookDelivery = Message<"sofer.batch.v1.WebhookDelivery"> & {
+  /**
+   * The delivery's `webhook-id` header: the same on every attempt of one event to one endpoint.
+   *
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * The event (`BatchEvent.event_id`).
+   *
+   * @generated from field: string event_id = 2;
+   */
+  eventId: string;
+
+  /**
+   * Its type name, e.g. `transcription.completed`.
+   *
+   * @generated from field: string event_type = 3;
+   */
+  eventType: string;
+
+  /**
+   * Its batch.
+   *
+   * @generated from field: string batch_id = 4;
+   */
+  batchId: string;
+
+  /**
+   * When the attempt was made.
+   *
+   * @generated from field: google.protobuf.Timestamp attempt_time = 5;
+   */
+  attemptTime?: Timestamp | undefined;
+
+  /**
+   * The endpoint's HTTP status; 0 when it gave none.
+   *
+   * @generated from field: int32 status_code = 6;
+   */
+  statusCode: number;
+
+  /**
+   * What failed without a status (a timeout, a refused address, ...), or that the delivery was
+   * given up after --webhook-retry-for.
+   *
+   * @generated from field: string error = 7;
+   */
+  error: string;
+
+  /**
+   * When the next attempt is due; unset when none is (delivered, given up, disabled).
+   *
+   * @generated from field: google.protobuf.Timestamp next_retry_time = 8;
+   */
+  nextRetryTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message sofer.batch.v1.WebhookDelivery.
+ * Use `create(WebhookDeliverySchema)` to create a new message.
+ */
+export declare const WebhookDeliverySchema: GenMessage<WebhookDelivery>;
+
+/**
+ * Response of `ListWebhookDeliveries`.
+ *
+ * @generated from message sofer.batch.v1.ListWebhookDeliveriesResponse
+ */
+export declare type ListWebhookDeliveriesResponse = Message<"sofer.batch.v1.ListWebhookDeliveriesResponse"> & {
+  /**
+   * The newest attempts first, at most 100.
+   *
+   * @generated from field: repeated sofer.batch.v1.WebhookDelivery deliveries = 1;
+   */
+  deliveries: WebhookDelivery[];
+};
+
+/**
+ * Describes the message sofer.batch.v1.ListWebhookDeliveriesResponse.
+ * Use `create(ListWebhookDeliveriesResponseSchema)` to create a new message.
+ */
+export declare const ListWebhookDeliveriesResponseSchema: GenMessage<ListWebhookDeliveriesResponse>;
 
 /**
  * What kind of work an estimate prices: the price per hour depends on it.
@@ -2184,12 +2603,85 @@ export declare const BatchTranscriptionService: GenService<{
    * UNAVAILABLE when every poll fails for that long before any status, or (SHUTTING_DOWN) when the
    * gateway shuts down. Reconnect to resume: the first message is always the current status.
    *
+   * --- webhooks ---
+   * Webhooks (Standard Webhooks, standardwebhooks.com): the gateway POSTs each event of a
+   * tenant's batches (`BatchEvent` as JSON: {"type", "timestamp", "data"}) to the tenant's
+   * endpoints, signed with the `webhook-id`, `webhook-timestamp` and `webhook-signature` headers.
+   * Events are observed while the gateway polls a batch: batches created through the gateway
+   * while the tenant has an endpoint (or that name `CreateBatchRequest.webhook_url`) are polled
+   * until they end; so are single transcriptions (`CreateTranscriptionRequest.webhook_url`), whose
+   * events carry the transcription's id as `batch_id`. At least once, in order per batch and endpoint; a failed delivery is retried
+   * with exponential backoff for --webhook-retry-for (24 h by default), then given up; a 410
+   * answer disables the endpoint. URLs must be https and must not resolve to loopback, private,
+   * link-local, multicast or metadata addresses (unless the gateway's flags allow it):
+   * INVALID_ARGUMENT, reason WEBHOOK_URL_NOT_ALLOWED, a field violation on `url` naming the rule.
+   * With --redis-url, a webhook RPC (or a create's `webhook_url`) while Redis cannot be reached
+   * fails UNAVAILABLE, reason WEBHOOK_STORE_UNAVAILABLE (a create's batch or transcription is made
+   * then: retry with the same `request_id` for its endpoint). See docs/webhooks.md.
+   *
    * @generated from rpc sofer.batch.v1.BatchTranscriptionService.WatchManifest
    */
   watchManifest: {
     methodKind: "server_streaming";
     input: typeof WatchManifestRequestSchema;
     output: typeof WatchManifestResponseSchema;
+  },
+  /**
+   * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
+   * the secret is shown). A retry with the same `request_id` answers the same endpoint and
+   * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.CreateWebhook
+   */
+  createWebhook: {
+    methodKind: "unary";
+    input: typeof CreateWebhookRequestSchema;
+    output: typeof CreateWebhookResponseSchema;
+  },
+  /**
+   * Lists the tenant's endpoints (without secrets), oldest first.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.ListWebhooks
+   */
+  listWebhooks: {
+    methodKind: "unary";
+    input: typeof ListWebhooksRequestSchema;
+    output: typeof ListWebhooksResponseSchema;
+  },
+  /**
+   * Deletes an endpoint: no more deliveries. NOT_FOUND (reason WEBHOOK_NOT_FOUND) when the tenant
+   * has no such endpoint.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.DeleteWebhook
+   */
+  deleteWebhook: {
+    methodKind: "unary";
+    input: typeof DeleteWebhookRequestSchema;
+    output: typeof DeleteWebhookResponseSchema;
+  },
+  /**
+   * Replaces an endpoint's secret; the old one goes on signing beside it (two signatures in
+   * `webhook-signature`) for `grace_seconds`, so receivers can switch without losing deliveries.
+   * NOT_FOUND (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.RotateWebhookSecret
+   */
+  rotateWebhookSecret: {
+    methodKind: "unary";
+    input: typeof RotateWebhookSecretRequestSchema;
+    output: typeof RotateWebhookSecretResponseSchema;
+  },
+  /**
+   * An endpoint's recent delivery attempts, newest first (at most the last 100): each with its
+   * event, time, HTTP status or error, and when the next attempt is due. NOT_FOUND
+   * (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+   *
+   * @generated from rpc sofer.batch.v1.BatchTranscriptionService.ListWebhookDeliveries
+   */
+  listWebhookDeliveries: {
+    methodKind: "unary";
+    input: typeof ListWebhookDeliveriesRequestSchema;
+    output: typeof ListWebhookDeliveriesResponseSchema;
   },
 }>;
 

@@ -259,6 +259,66 @@ public final class BatchServiceProto {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_sofer_batch_v1_WatchManifestResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_Webhook_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_Webhook_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CreateWebhookRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CreateWebhookRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_CreateWebhookResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_CreateWebhookResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListWebhooksRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListWebhooksRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListWebhooksResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListWebhooksResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_DeleteWebhookRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_DeleteWebhookRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_DeleteWebhookResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_DeleteWebhookResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_RotateWebhookSecretRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_RotateWebhookSecretRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_RotateWebhookSecretResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_RotateWebhookSecretResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_WebhookDelivery_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_WebhookDelivery_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -270,7 +330,7 @@ public final class BatchServiceProto {
     java.lang.String[] descriptorData = {
       "\n\"sofer/batch/v1/batch_service.proto\022\016so" +
       "fer.batch.v1\032\037google/protobuf/timestamp." +
-      "proto\032\032sofer/batch/v1/batch.proto\"\262\002\n\022Cr" +
+      "proto\032\032sofer/batch/v1/batch.proto\"\323\002\n\022Cr" +
       "eateBatchRequest\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
       "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
       "atchInfoR\004info\022\037\n\013batch_title\030\003 \001(\tR\nbat" +
@@ -278,239 +338,293 @@ public final class BatchServiceProto {
       ".batch.v1.ProcessingModeR\016processingMode" +
       "\022\"\n\rbatch_file_id\030\005 \001(\tR\013batchFileId\022@\n\r" +
       "audio_sources\030\006 \003(\0132\033.sofer.batch.v1.Aud" +
-      "ioSourceR\014audioSources\"\371\001\n\023CreateBatchRe" +
-      "sponse\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022+\n\021tra" +
-      "nscription_ids\030\002 \003(\tR\020transcriptionIds\022\037" +
-      "\n\013total_count\030\003 \001(\005R\ntotalCount\0220\n\005state" +
-      "\030\004 \001(\0162\032.sofer.batch.v1.BatchStateR\005stat" +
-      "e\022G\n\017processing_mode\030\005 \001(\0162\036.sofer.batch" +
-      ".v1.ProcessingModeR\016processingMode\"B\n\rMa" +
-      "nifestItems\0221\n\005items\030\001 \003(\0132\033.sofer.batch" +
-      ".v1.AudioSourceR\005items\"\316\001\n\025UploadManifes" +
-      "tRequest\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022" +
-      "5\n\005items\030\002 \001(\0132\035.sofer.batch.v1.Manifest" +
-      "ItemsH\000R\005items\022\026\n\005jsonl\030\003 \001(\tH\000R\005jsonl\022<" +
-      "\n\010metadata\030\004 \001(\0132 .sofer.batch.v1.Manife" +
-      "stMetadataR\010metadataB\t\n\007content\"N\n\026Uploa" +
-      "dManifestResponse\0224\n\010manifest\030\001 \001(\0132\030.so" +
-      "fer.batch.v1.ManifestR\010manifest\"\341\001\n\034Crea" +
-      "teManifestFromRssRequest\022\035\n\nrequest_id\030\001" +
-      " \001(\tR\trequestId\022\027\n\007rss_url\030\002 \001(\tR\006rssUrl" +
-      "\022\031\n\005limit\030\003 \001(\005H\000R\005limit\210\001\001\022\033\n\006offset\030\004 " +
-      "\001(\005H\001R\006offset\210\001\001\022<\n\010metadata\030\005 \001(\0132 .sof" +
-      "er.batch.v1.ManifestMetadataR\010metadataB\010" +
-      "\n\006_limitB\t\n\007_offset\"\324\001\n\035CreateManifestFr" +
-      "omRssResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
-      "batch.v1.ManifestR\010manifest\022\026\n\006offset\030\002 " +
-      "\001(\005R\006offset\022\024\n\005limit\030\003 \001(\005R\005limit\022\031\n\010has" +
-      "_more\030\004 \001(\010R\007hasMore\022$\n\013next_offset\030\005 \001(" +
-      "\005H\000R\nnextOffset\210\001\001B\016\n\014_next_offset\"8\n\022Ge" +
-      "tManifestRequest\022\"\n\rbatch_file_id\030\001 \001(\tR" +
-      "\013batchFileId\"K\n\023GetManifestResponse\0224\n\010m" +
-      "anifest\030\001 \001(\0132\030.sofer.batch.v1.ManifestR" +
-      "\010manifest\"R\n\024ListManifestsRequest\022\033\n\tpag" +
-      "e_size\030\001 \001(\005R\010pageSize\022\035\n\npage_token\030\002 \001" +
-      "(\tR\tpageToken\"w\n\025ListManifestsResponse\0226" +
-      "\n\tmanifests\030\001 \003(\0132\030.sofer.batch.v1.Manif" +
-      "estR\tmanifests\022&\n\017next_page_token\030\002 \001(\tR" +
-      "\rnextPageToken\"2\n\025GetBatchStatusRequest\022" +
-      "\031\n\010batch_id\030\001 \001(\tR\007batchId\"X\n\026GetBatchSt" +
-      "atusResponse\022>\n\014batch_status\030\001 \001(\0132\033.sof" +
-      "er.batch.v1.BatchStatusR\013batchStatus\"W\n\027" +
-      "WatchBatchStatusRequest\022\031\n\010batch_id\030\001 \001(" +
-      "\tR\007batchId\022!\n\014resume_token\030\002 \001(\tR\013resume" +
-      "Token\"\261\001\n\030WatchBatchStatusResponse\022>\n\014ba" +
-      "tch_status\030\001 \001(\0132\033.sofer.batch.v1.BatchS" +
-      "tatusR\013batchStatus\022!\n\014resume_token\030\002 \001(\t" +
-      "R\013resumeToken\0222\n\006events\030\003 \003(\0132\032.sofer.ba" +
-      "tch.v1.BatchEventR\006events\"\360\001\n\035StreamBatc" +
-      "hTranscriptsRequest\022\031\n\010batch_id\030\001 \001(\tR\007b" +
-      "atchId\022[\n\031filter_hebrew_word_format\030\002 \001(" +
-      "\0162 .sofer.batch.v1.HebrewWordFormatR\026fil" +
-      "terHebrewWordFormat\0224\n\026skip_transcriptio" +
-      "n_ids\030\003 \003(\tR\024skipTranscriptionIds\022!\n\014res" +
-      "ume_token\030\004 \001(\tR\013resumeToken\"\207\002\n\036StreamB" +
-      "atchTranscriptsResponse\0225\n\004info\030\001 \001(\0132!." +
-      "sofer.batch.v1.TranscriptionInfoR\004info\022C" +
-      "\n\rtranscription\030\002 \001(\0132\035.sofer.batch.v1.T" +
-      "ranscriptionR\rtranscription\022%\n\016finished_" +
-      "count\030\003 \001(\005R\rfinishedCount\022\037\n\013total_coun" +
-      "t\030\004 \001(\005R\ntotalCount\022!\n\014resume_token\030\005 \001(" +
-      "\tR\013resumeToken\"V\n\023GetBatchItemRequest\022\031\n" +
-      "\010batch_id\030\001 \001(\tR\007batchId\022$\n\016client_item_" +
-      "id\030\002 \001(\tR\014clientItemId\"h\n\024GetBatchItemRe" +
-      "sponse\022P\n\022transcription_info\030\001 \001(\0132!.sof" +
-      "er.batch.v1.TranscriptionInfoR\021transcrip" +
-      "tionInfo\"\241\001\n\027GetTranscriptionRequest\022)\n\020" +
-      "transcription_id\030\001 \001(\tR\017transcriptionId\022" +
-      "[\n\031filter_hebrew_word_format\030\002 \001(\0162 .sof" +
-      "er.batch.v1.HebrewWordFormatR\026filterHebr" +
-      "ewWordFormat\"_\n\030GetTranscriptionResponse" +
-      "\022C\n\rtranscription\030\001 \001(\0132\035.sofer.batch.v1" +
-      ".TranscriptionR\rtranscription\"\243\002\n\032Export" +
-      "TranscriptionRequest\022)\n\020transcription_id" +
-      "\030\001 \001(\tR\017transcriptionId\0224\n\006format\030\002 \001(\0162" +
-      "\034.sofer.batch.v1.ExportFormatR\006format\022[\n" +
-      "\031filter_hebrew_word_format\030\003 \001(\0162 .sofer" +
-      ".batch.v1.HebrewWordFormatR\026filterHebrew" +
-      "WordFormat\022G\n\017caption_options\030\004 \001(\0132\036.so" +
-      "fer.batch.v1.CaptionOptionsR\016captionOpti" +
-      "ons\"\370\001\n\033ExportTranscriptionResponse\022\030\n\007c" +
-      "ontent\030\001 \001(\tR\007content\022\035\n\nmedia_type\030\002 \001(" +
-      "\tR\tmediaType\022%\n\016file_extension\030\003 \001(\tR\rfi" +
-      "leExtension\0225\n\004info\030\004 \001(\0132!.sofer.batch." +
-      "v1.TranscriptionInfoR\004info\022\033\n\tcue_count\030" +
-      "\005 \001(\005R\010cueCount\022%\n\016binary_content\030\006 \001(\014R" +
-      "\rbinaryContent\"J\n\035GetTranscriptionStatus" +
-      "Request\022)\n\020transcription_id\030\001 \001(\tR\017trans" +
-      "criptionId\"r\n\036GetTranscriptionStatusResp" +
-      "onse\022P\n\022transcription_info\030\001 \001(\0132!.sofer" +
-      ".batch.v1.TranscriptionInfoR\021transcripti" +
-      "onInfo\"\023\n\021GetBalanceRequest\"G\n\022GetBalanc" +
-      "eResponse\0221\n\007balance\030\001 \001(\0132\027.sofer.batch" +
-      ".v1.BalanceR\007balance\"\215\002\n\007Balance\022.\n\023tota" +
-      "l_balance_cents\030\001 \001(\003R\021totalBalanceCents" +
-      "\0226\n\027available_balance_cents\030\002 \001(\003R\025avail" +
-      "ableBalanceCents\0222\n\025pending_balance_cent" +
-      "s\030\003 \001(\003R\023pendingBalanceCents\0225\n\027all_time" +
-      "_deposits_cents\030\004 \001(\003R\024allTimeDepositsCe" +
-      "nts\022/\n\024all_time_spend_cents\030\005 \001(\003R\021allTi" +
-      "meSpendCents\"\332\001\n\023EstimateCostRequest\022.\n\004" +
-      "work\030\001 \001(\0162\032.sofer.batch.v1.CostedWorkR\004" +
-      "work\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.Batc" +
-      "hInfoR\004info\022@\n\raudio_sources\030\003 \003(\0132\033.sof" +
-      "er.batch.v1.AudioSourceR\014audioSources\022\"\n" +
-      "\rbatch_file_id\030\004 \001(\tR\013batchFileId\"\344\001\n\010It" +
-      "emCost\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022$\n\016c" +
-      "lient_item_id\030\002 \001(\tR\014clientItemId\022)\n\020dur" +
-      "ation_seconds\030\003 \001(\001R\017durationSeconds\022$\n\016" +
-      "cents_per_hour\030\004 \001(\005R\014centsPerHour\022\035\n\nco" +
-      "st_cents\030\005 \001(\003R\tcostCents\022%\n\016speaker_lab" +
-      "els\030\006 \001(\010R\rspeakerLabels\"\246\001\n\024EstimateCos" +
-      "tResponse\022.\n\005items\030\001 \003(\0132\030.sofer.batch.v" +
-      "1.ItemCostR\005items\022(\n\020total_cost_cents\030\002 " +
-      "\001(\003R\016totalCostCents\0224\n\026total_duration_se" +
-      "conds\030\003 \001(\001R\024totalDurationSeconds\"\355\002\n\031Li" +
-      "stTranscriptionsRequest\022\033\n\tpage_size\030\001 \001" +
-      "(\005R\010pageSize\022\035\n\npage_token\030\002 \001(\tR\tpageTo" +
-      "ken\022:\n\006states\030\003 \003(\0162\".sofer.batch.v1.Tra" +
-      "nscriptionStateR\006states\022%\n\016title_contain" +
-      "s\030\004 \001(\tR\rtitleContains\022D\n\rcreated_after\030" +
-      "\005 \001(\0132\032.google.protobuf.TimestampH\000R\014cre" +
-      "atedAfter\210\001\001\022F\n\016created_before\030\006 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampH\001R\rcreatedBefor" +
-      "e\210\001\001B\020\n\016_created_afterB\021\n\017_created_befor" +
-      "e\"\221\001\n\024TranscriptionSummary\022)\n\020transcript" +
-      "ion_id\030\001 \001(\tR\017transcriptionId\022\024\n\005title\030\002" +
-      " \001(\tR\005title\0228\n\005state\030\003 \001(\0162\".sofer.batch" +
-      ".v1.TranscriptionStateR\005state\"\222\001\n\032ListTr" +
-      "anscriptionsResponse\022L\n\016transcriptions\030\001" +
-      " \003(\0132$.sofer.batch.v1.TranscriptionSumma" +
-      "ryR\016transcriptions\022&\n\017next_page_token\030\002 " +
-      "\001(\tR\rnextPageToken\"&\n\022ExtractLinkRequest" +
-      "\022\020\n\003url\030\001 \001(\tR\003url\"\206\001\n\023ExtractLinkRespon" +
-      "se\022\033\n\taudio_url\030\001 \001(\tR\010audioUrl\022\024\n\005title" +
-      "\030\002 \001(\tR\005title\022\037\n\013file_format\030\003 \001(\tR\nfile" +
-      "Format\022\033\n\tfile_name\030\004 \001(\tR\010fileName\"\033\n\031L" +
-      "istSupportedSitesRequest\"5\n\rSupportedSit" +
-      "e\022\022\n\004name\030\001 \001(\tR\004name\022\020\n\003url\030\002 \001(\tR\003url\"" +
-      "Q\n\032ListSupportedSitesResponse\0223\n\005sites\030\001" +
-      " \003(\0132\035.sofer.batch.v1.SupportedSiteR\005sit" +
-      "es\"\242\001\n\032CreateTranscriptionRequest\022\035\n\nreq" +
-      "uest_id\030\001 \001(\tR\trequestId\022-\n\004info\030\002 \001(\0132\031" +
-      ".sofer.batch.v1.BatchInfoR\004info\022\033\n\taudio" +
-      "_url\030\003 \001(\tR\010audioUrl\022\031\n\010page_url\030\004 \001(\tR\007" +
-      "pageUrl\"H\n\033CreateTranscriptionResponse\022)" +
-      "\n\020transcription_id\030\001 \001(\tR\017transcriptionI" +
-      "d\"\201\001\n\032UploadTranscriptionRequest\022C\n\006head" +
-      "er\030\001 \001(\0132).sofer.batch.v1.UploadTranscri" +
-      "ptionHeaderH\000R\006header\022\026\n\005chunk\030\002 \001(\014H\000R\005" +
-      "chunkB\006\n\004part\"\251\001\n\031UploadTranscriptionHea" +
-      "der\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022-\n\004in" +
-      "fo\030\002 \001(\0132\031.sofer.batch.v1.BatchInfoR\004inf" +
-      "o\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n\014conten" +
-      "t_type\030\004 \001(\tR\013contentType\"g\n\033UploadTrans" +
-      "criptionResponse\022)\n\020transcription_id\030\001 \001" +
-      "(\tR\017transcriptionId\022\035\n\nsize_bytes\030\002 \001(\003R" +
-      "\tsizeBytes\"F\n\031WatchTranscriptionRequest\022" +
-      ")\n\020transcription_id\030\001 \001(\tR\017transcription" +
-      "Id\"\253\001\n\032WatchTranscriptionResponse\022P\n\022tra" +
-      "nscription_info\030\001 \001(\0132!.sofer.batch.v1.T" +
-      "ranscriptionInfoR\021transcriptionInfo\022;\n\013o" +
-      "bserved_at\030\002 \001(\0132\032.google.protobuf.Times" +
-      "tampR\nobservedAt\"\335\001\n\016CaptionOptions\0223\n\023m" +
-      "ax_line_characters\030\001 \001(\005H\000R\021maxLineChara" +
-      "cters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001H\001R\rmax" +
-      "CueSeconds\210\001\001\022*\n\016speaker_labels\030\003 \001(\010H\002R" +
-      "\rspeakerLabels\210\001\001B\026\n\024_max_line_character" +
-      "sB\022\n\020_max_cue_secondsB\021\n\017_speaker_labels" +
-      "\":\n\024WatchManifestRequest\022\"\n\rbatch_file_i" +
-      "d\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchManifestRe" +
-      "sponse\0224\n\010manifest\030\001 \001(\0132\030.sofer.batch.v" +
-      "1.ManifestR\010manifest\022;\n\013observed_at\030\002 \001(" +
-      "\0132\032.google.protobuf.TimestampR\nobservedA" +
-      "t*\216\001\n\nCostedWork\022\033\n\027COSTED_WORK_UNSPECIF" +
-      "IED\020\000\022\035\n\031COSTED_WORK_EXPRESS_BATCH\020\001\022\036\n\032" +
-      "COSTED_WORK_STANDARD_BATCH\020\002\022$\n COSTED_W" +
-      "ORK_SINGLE_TRANSCRIPTION\020\0032\277\021\n\031BatchTran" +
-      "scriptionService\022V\n\013CreateBatch\022\".sofer." +
-      "batch.v1.CreateBatchRequest\032#.sofer.batc" +
-      "h.v1.CreateBatchResponse\022_\n\016UploadManife" +
-      "st\022%.sofer.batch.v1.UploadManifestReques" +
-      "t\032&.sofer.batch.v1.UploadManifestRespons" +
-      "e\022t\n\025CreateManifestFromRss\022,.sofer.batch" +
-      ".v1.CreateManifestFromRssRequest\032-.sofer" +
-      ".batch.v1.CreateManifestFromRssResponse\022" +
-      "[\n\013GetManifest\022\".sofer.batch.v1.GetManif" +
-      "estRequest\032#.sofer.batch.v1.GetManifestR" +
-      "esponse\"\003\220\002\001\022a\n\rListManifests\022$.sofer.ba" +
-      "tch.v1.ListManifestsRequest\032%.sofer.batc" +
-      "h.v1.ListManifestsResponse\"\003\220\002\001\022d\n\016GetBa" +
-      "tchStatus\022%.sofer.batch.v1.GetBatchStatu" +
-      "sRequest\032&.sofer.batch.v1.GetBatchStatus" +
-      "Response\"\003\220\002\001\022g\n\020WatchBatchStatus\022\'.sofe" +
-      "r.batch.v1.WatchBatchStatusRequest\032(.sof" +
-      "er.batch.v1.WatchBatchStatusResponse0\001\022y" +
-      "\n\026StreamBatchTranscripts\022-.sofer.batch.v" +
-      "1.StreamBatchTranscriptsRequest\032..sofer." +
-      "batch.v1.StreamBatchTranscriptsResponse0" +
-      "\001\022^\n\014GetBatchItem\022#.sofer.batch.v1.GetBa" +
-      "tchItemRequest\032$.sofer.batch.v1.GetBatch" +
-      "ItemResponse\"\003\220\002\001\022j\n\020GetTranscription\022\'." +
-      "sofer.batch.v1.GetTranscriptionRequest\032(" +
-      ".sofer.batch.v1.GetTranscriptionResponse" +
-      "\"\003\220\002\001\022s\n\023ExportTranscription\022*.sofer.bat" +
-      "ch.v1.ExportTranscriptionRequest\032+.sofer" +
-      ".batch.v1.ExportTranscriptionResponse\"\003\220" +
-      "\002\001\022|\n\026GetTranscriptionStatus\022-.sofer.bat" +
-      "ch.v1.GetTranscriptionStatusRequest\032..so" +
-      "fer.batch.v1.GetTranscriptionStatusRespo" +
-      "nse\"\003\220\002\001\022X\n\nGetBalance\022!.sofer.batch.v1." +
-      "GetBalanceRequest\032\".sofer.batch.v1.GetBa" +
-      "lanceResponse\"\003\220\002\001\022^\n\014EstimateCost\022#.sof" +
-      "er.batch.v1.EstimateCostRequest\032$.sofer." +
-      "batch.v1.EstimateCostResponse\"\003\220\002\001\022p\n\022Li" +
-      "stTranscriptions\022).sofer.batch.v1.ListTr" +
-      "anscriptionsRequest\032*.sofer.batch.v1.Lis" +
-      "tTranscriptionsResponse\"\003\220\002\001\022[\n\013ExtractL" +
-      "ink\022\".sofer.batch.v1.ExtractLinkRequest\032" +
-      "#.sofer.batch.v1.ExtractLinkResponse\"\003\220\002" +
-      "\001\022p\n\022ListSupportedSites\022).sofer.batch.v1" +
-      ".ListSupportedSitesRequest\032*.sofer.batch" +
-      ".v1.ListSupportedSitesResponse\"\003\220\002\001\022n\n\023C" +
-      "reateTranscription\022*.sofer.batch.v1.Crea" +
-      "teTranscriptionRequest\032+.sofer.batch.v1." +
-      "CreateTranscriptionResponse\022p\n\023UploadTra" +
-      "nscription\022*.sofer.batch.v1.UploadTransc" +
-      "riptionRequest\032+.sofer.batch.v1.UploadTr" +
-      "anscriptionResponse(\001\022m\n\022WatchTranscript" +
-      "ion\022).sofer.batch.v1.WatchTranscriptionR" +
-      "equest\032*.sofer.batch.v1.WatchTranscripti" +
-      "onResponse0\001\022^\n\rWatchManifest\022$.sofer.ba" +
-      "tch.v1.WatchManifestRequest\032%.sofer.batc" +
-      "h.v1.WatchManifestResponse0\001BQ\n\021ai.sofer" +
-      ".batch.v1B\021BatchServiceProtoP\001Z\'sofer.ai" +
-      "/gateway/sofer/batch/v1;batchv1b\006proto3"
+      "ioSourceR\014audioSources\022\037\n\013webhook_url\030\024 " +
+      "\001(\tR\nwebhookUrl\"\277\002\n\023CreateBatchResponse\022" +
+      "\031\n\010batch_id\030\001 \001(\tR\007batchId\022+\n\021transcript" +
+      "ion_ids\030\002 \003(\tR\020transcriptionIds\022\037\n\013total" +
+      "_count\030\003 \001(\005R\ntotalCount\0220\n\005state\030\004 \001(\0162" +
+      "\032.sofer.batch.v1.BatchStateR\005state\022G\n\017pr" +
+      "ocessing_mode\030\005 \001(\0162\036.sofer.batch.v1.Pro" +
+      "cessingModeR\016processingMode\022\035\n\nwebhook_i" +
+      "d\030\024 \001(\tR\twebhookId\022%\n\016webhook_secret\030\025 \001" +
+      "(\tR\rwebhookSecret\"B\n\rManifestItems\0221\n\005it" +
+      "ems\030\001 \003(\0132\033.sofer.batch.v1.AudioSourceR\005" +
+      "items\"\316\001\n\025UploadManifestRequest\022\035\n\nreque" +
+      "st_id\030\001 \001(\tR\trequestId\0225\n\005items\030\002 \001(\0132\035." +
+      "sofer.batch.v1.ManifestItemsH\000R\005items\022\026\n" +
+      "\005jsonl\030\003 \001(\tH\000R\005jsonl\022<\n\010metadata\030\004 \001(\0132" +
+      " .sofer.batch.v1.ManifestMetadataR\010metad" +
+      "ataB\t\n\007content\"N\n\026UploadManifestResponse" +
+      "\0224\n\010manifest\030\001 \001(\0132\030.sofer.batch.v1.Mani" +
+      "festR\010manifest\"\341\001\n\034CreateManifestFromRss" +
+      "Request\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\027" +
+      "\n\007rss_url\030\002 \001(\tR\006rssUrl\022\031\n\005limit\030\003 \001(\005H\000" +
+      "R\005limit\210\001\001\022\033\n\006offset\030\004 \001(\005H\001R\006offset\210\001\001\022" +
+      "<\n\010metadata\030\005 \001(\0132 .sofer.batch.v1.Manif" +
+      "estMetadataR\010metadataB\010\n\006_limitB\t\n\007_offs" +
+      "et\"\324\001\n\035CreateManifestFromRssResponse\0224\n\010" +
+      "manifest\030\001 \001(\0132\030.sofer.batch.v1.Manifest" +
+      "R\010manifest\022\026\n\006offset\030\002 \001(\005R\006offset\022\024\n\005li" +
+      "mit\030\003 \001(\005R\005limit\022\031\n\010has_more\030\004 \001(\010R\007hasM" +
+      "ore\022$\n\013next_offset\030\005 \001(\005H\000R\nnextOffset\210\001" +
+      "\001B\016\n\014_next_offset\"8\n\022GetManifestRequest\022" +
+      "\"\n\rbatch_file_id\030\001 \001(\tR\013batchFileId\"K\n\023G" +
+      "etManifestResponse\0224\n\010manifest\030\001 \001(\0132\030.s" +
+      "ofer.batch.v1.ManifestR\010manifest\"R\n\024List" +
+      "ManifestsRequest\022\033\n\tpage_size\030\001 \001(\005R\010pag" +
+      "eSize\022\035\n\npage_token\030\002 \001(\tR\tpageToken\"w\n\025" +
+      "ListManifestsResponse\0226\n\tmanifests\030\001 \003(\013" +
+      "2\030.sofer.batch.v1.ManifestR\tmanifests\022&\n" +
+      "\017next_page_token\030\002 \001(\tR\rnextPageToken\"2\n" +
+      "\025GetBatchStatusRequest\022\031\n\010batch_id\030\001 \001(\t" +
+      "R\007batchId\"X\n\026GetBatchStatusResponse\022>\n\014b" +
+      "atch_status\030\001 \001(\0132\033.sofer.batch.v1.Batch" +
+      "StatusR\013batchStatus\"W\n\027WatchBatchStatusR" +
+      "equest\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022!\n\014res" +
+      "ume_token\030\002 \001(\tR\013resumeToken\"\261\001\n\030WatchBa" +
+      "tchStatusResponse\022>\n\014batch_status\030\001 \001(\0132" +
+      "\033.sofer.batch.v1.BatchStatusR\013batchStatu" +
+      "s\022!\n\014resume_token\030\002 \001(\tR\013resumeToken\0222\n\006" +
+      "events\030\003 \003(\0132\032.sofer.batch.v1.BatchEvent" +
+      "R\006events\"\360\001\n\035StreamBatchTranscriptsReque" +
+      "st\022\031\n\010batch_id\030\001 \001(\tR\007batchId\022[\n\031filter_" +
+      "hebrew_word_format\030\002 \001(\0162 .sofer.batch.v" +
+      "1.HebrewWordFormatR\026filterHebrewWordForm" +
+      "at\0224\n\026skip_transcription_ids\030\003 \003(\tR\024skip" +
+      "TranscriptionIds\022!\n\014resume_token\030\004 \001(\tR\013" +
+      "resumeToken\"\207\002\n\036StreamBatchTranscriptsRe" +
+      "sponse\0225\n\004info\030\001 \001(\0132!.sofer.batch.v1.Tr" +
+      "anscriptionInfoR\004info\022C\n\rtranscription\030\002" +
+      " \001(\0132\035.sofer.batch.v1.TranscriptionR\rtra" +
+      "nscription\022%\n\016finished_count\030\003 \001(\005R\rfini" +
+      "shedCount\022\037\n\013total_count\030\004 \001(\005R\ntotalCou" +
+      "nt\022!\n\014resume_token\030\005 \001(\tR\013resumeToken\"V\n" +
+      "\023GetBatchItemRequest\022\031\n\010batch_id\030\001 \001(\tR\007" +
+      "batchId\022$\n\016client_item_id\030\002 \001(\tR\014clientI" +
+      "temId\"h\n\024GetBatchItemResponse\022P\n\022transcr" +
+      "iption_info\030\001 \001(\0132!.sofer.batch.v1.Trans" +
+      "criptionInfoR\021transcriptionInfo\"\241\001\n\027GetT" +
+      "ranscriptionRequest\022)\n\020transcription_id\030" +
+      "\001 \001(\tR\017transcriptionId\022[\n\031filter_hebrew_" +
+      "word_format\030\002 \001(\0162 .sofer.batch.v1.Hebre" +
+      "wWordFormatR\026filterHebrewWordFormat\"_\n\030G" +
+      "etTranscriptionResponse\022C\n\rtranscription" +
+      "\030\001 \001(\0132\035.sofer.batch.v1.TranscriptionR\rt" +
+      "ranscription\"\243\002\n\032ExportTranscriptionRequ" +
+      "est\022)\n\020transcription_id\030\001 \001(\tR\017transcrip" +
+      "tionId\0224\n\006format\030\002 \001(\0162\034.sofer.batch.v1." +
+      "ExportFormatR\006format\022[\n\031filter_hebrew_wo" +
+      "rd_format\030\003 \001(\0162 .sofer.batch.v1.HebrewW" +
+      "ordFormatR\026filterHebrewWordFormat\022G\n\017cap" +
+      "tion_options\030\004 \001(\0132\036.sofer.batch.v1.Capt" +
+      "ionOptionsR\016captionOptions\"\370\001\n\033ExportTra" +
+      "nscriptionResponse\022\030\n\007content\030\001 \001(\tR\007con" +
+      "tent\022\035\n\nmedia_type\030\002 \001(\tR\tmediaType\022%\n\016f" +
+      "ile_extension\030\003 \001(\tR\rfileExtension\0225\n\004in" +
+      "fo\030\004 \001(\0132!.sofer.batch.v1.TranscriptionI" +
+      "nfoR\004info\022\033\n\tcue_count\030\005 \001(\005R\010cueCount\022%" +
+      "\n\016binary_content\030\006 \001(\014R\rbinaryContent\"J\n" +
+      "\035GetTranscriptionStatusRequest\022)\n\020transc" +
+      "ription_id\030\001 \001(\tR\017transcriptionId\"r\n\036Get" +
+      "TranscriptionStatusResponse\022P\n\022transcrip" +
+      "tion_info\030\001 \001(\0132!.sofer.batch.v1.Transcr" +
+      "iptionInfoR\021transcriptionInfo\"\023\n\021GetBala" +
+      "nceRequest\"G\n\022GetBalanceResponse\0221\n\007bala" +
+      "nce\030\001 \001(\0132\027.sofer.batch.v1.BalanceR\007bala" +
+      "nce\"\215\002\n\007Balance\022.\n\023total_balance_cents\030\001" +
+      " \001(\003R\021totalBalanceCents\0226\n\027available_bal" +
+      "ance_cents\030\002 \001(\003R\025availableBalanceCents\022" +
+      "2\n\025pending_balance_cents\030\003 \001(\003R\023pendingB" +
+      "alanceCents\0225\n\027all_time_deposits_cents\030\004" +
+      " \001(\003R\024allTimeDepositsCents\022/\n\024all_time_s" +
+      "pend_cents\030\005 \001(\003R\021allTimeSpendCents\"\332\001\n\023" +
+      "EstimateCostRequest\022.\n\004work\030\001 \001(\0162\032.sofe" +
+      "r.batch.v1.CostedWorkR\004work\022-\n\004info\030\002 \001(" +
+      "\0132\031.sofer.batch.v1.BatchInfoR\004info\022@\n\rau" +
+      "dio_sources\030\003 \003(\0132\033.sofer.batch.v1.Audio" +
+      "SourceR\014audioSources\022\"\n\rbatch_file_id\030\004 " +
+      "\001(\tR\013batchFileId\"\344\001\n\010ItemCost\022\033\n\taudio_u" +
+      "rl\030\001 \001(\tR\010audioUrl\022$\n\016client_item_id\030\002 \001" +
+      "(\tR\014clientItemId\022)\n\020duration_seconds\030\003 \001" +
+      "(\001R\017durationSeconds\022$\n\016cents_per_hour\030\004 " +
+      "\001(\005R\014centsPerHour\022\035\n\ncost_cents\030\005 \001(\003R\tc" +
+      "ostCents\022%\n\016speaker_labels\030\006 \001(\010R\rspeake" +
+      "rLabels\"\246\001\n\024EstimateCostResponse\022.\n\005item" +
+      "s\030\001 \003(\0132\030.sofer.batch.v1.ItemCostR\005items" +
+      "\022(\n\020total_cost_cents\030\002 \001(\003R\016totalCostCen" +
+      "ts\0224\n\026total_duration_seconds\030\003 \001(\001R\024tota" +
+      "lDurationSeconds\"\355\002\n\031ListTranscriptionsR" +
+      "equest\022\033\n\tpage_size\030\001 \001(\005R\010pageSize\022\035\n\np" +
+      "age_token\030\002 \001(\tR\tpageToken\022:\n\006states\030\003 \003" +
+      "(\0162\".sofer.batch.v1.TranscriptionStateR\006" +
+      "states\022%\n\016title_contains\030\004 \001(\tR\rtitleCon" +
+      "tains\022D\n\rcreated_after\030\005 \001(\0132\032.google.pr" +
+      "otobuf.TimestampH\000R\014createdAfter\210\001\001\022F\n\016c" +
+      "reated_before\030\006 \001(\0132\032.google.protobuf.Ti" +
+      "mestampH\001R\rcreatedBefore\210\001\001B\020\n\016_created_" +
+      "afterB\021\n\017_created_before\"\221\001\n\024Transcripti" +
+      "onSummary\022)\n\020transcription_id\030\001 \001(\tR\017tra" +
+      "nscriptionId\022\024\n\005title\030\002 \001(\tR\005title\0228\n\005st" +
+      "ate\030\003 \001(\0162\".sofer.batch.v1.Transcription" +
+      "StateR\005state\"\222\001\n\032ListTranscriptionsRespo" +
+      "nse\022L\n\016transcriptions\030\001 \003(\0132$.sofer.batc" +
+      "h.v1.TranscriptionSummaryR\016transcription" +
+      "s\022&\n\017next_page_token\030\002 \001(\tR\rnextPageToke" +
+      "n\"&\n\022ExtractLinkRequest\022\020\n\003url\030\001 \001(\tR\003ur" +
+      "l\"\206\001\n\023ExtractLinkResponse\022\033\n\taudio_url\030\001" +
+      " \001(\tR\010audioUrl\022\024\n\005title\030\002 \001(\tR\005title\022\037\n\013" +
+      "file_format\030\003 \001(\tR\nfileFormat\022\033\n\tfile_na" +
+      "me\030\004 \001(\tR\010fileName\"\033\n\031ListSupportedSites" +
+      "Request\"5\n\rSupportedSite\022\022\n\004name\030\001 \001(\tR\004" +
+      "name\022\020\n\003url\030\002 \001(\tR\003url\"Q\n\032ListSupportedS" +
+      "itesResponse\0223\n\005sites\030\001 \003(\0132\035.sofer.batc" +
+      "h.v1.SupportedSiteR\005sites\"\303\001\n\032CreateTran" +
+      "scriptionRequest\022\035\n\nrequest_id\030\001 \001(\tR\tre" +
+      "questId\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.B" +
+      "atchInfoR\004info\022\033\n\taudio_url\030\003 \001(\tR\010audio" +
+      "Url\022\031\n\010page_url\030\004 \001(\tR\007pageUrl\022\037\n\013webhoo" +
+      "k_url\030\024 \001(\tR\nwebhookUrl\"\216\001\n\033CreateTransc" +
+      "riptionResponse\022)\n\020transcription_id\030\001 \001(" +
+      "\tR\017transcriptionId\022\035\n\nwebhook_id\030\024 \001(\tR\t" +
+      "webhookId\022%\n\016webhook_secret\030\025 \001(\tR\rwebho" +
+      "okSecret\"\201\001\n\032UploadTranscriptionRequest\022" +
+      "C\n\006header\030\001 \001(\0132).sofer.batch.v1.UploadT" +
+      "ranscriptionHeaderH\000R\006header\022\026\n\005chunk\030\002 " +
+      "\001(\014H\000R\005chunkB\006\n\004part\"\251\001\n\031UploadTranscrip" +
+      "tionHeader\022\035\n\nrequest_id\030\001 \001(\tR\trequestI" +
+      "d\022-\n\004info\030\002 \001(\0132\031.sofer.batch.v1.BatchIn" +
+      "foR\004info\022\033\n\tfile_name\030\003 \001(\tR\010fileName\022!\n" +
+      "\014content_type\030\004 \001(\tR\013contentType\"g\n\033Uplo" +
+      "adTranscriptionResponse\022)\n\020transcription" +
+      "_id\030\001 \001(\tR\017transcriptionId\022\035\n\nsize_bytes" +
+      "\030\002 \001(\003R\tsizeBytes\"F\n\031WatchTranscriptionR" +
+      "equest\022)\n\020transcription_id\030\001 \001(\tR\017transc" +
+      "riptionId\"\253\001\n\032WatchTranscriptionResponse" +
+      "\022P\n\022transcription_info\030\001 \001(\0132!.sofer.bat" +
+      "ch.v1.TranscriptionInfoR\021transcriptionIn" +
+      "fo\022;\n\013observed_at\030\002 \001(\0132\032.google.protobu" +
+      "f.TimestampR\nobservedAt\"\335\001\n\016CaptionOptio" +
+      "ns\0223\n\023max_line_characters\030\001 \001(\005H\000R\021maxLi" +
+      "neCharacters\210\001\001\022+\n\017max_cue_seconds\030\002 \001(\001" +
+      "H\001R\rmaxCueSeconds\210\001\001\022*\n\016speaker_labels\030\003" +
+      " \001(\010H\002R\rspeakerLabels\210\001\001B\026\n\024_max_line_ch" +
+      "aractersB\022\n\020_max_cue_secondsB\021\n\017_speaker" +
+      "_labels\":\n\024WatchManifestRequest\022\"\n\rbatch" +
+      "_file_id\030\001 \001(\tR\013batchFileId\"\212\001\n\025WatchMan" +
+      "ifestResponse\0224\n\010manifest\030\001 \001(\0132\030.sofer." +
+      "batch.v1.ManifestR\010manifest\022;\n\013observed_" +
+      "at\030\002 \001(\0132\032.google.protobuf.TimestampR\nob" +
+      "servedAt\"\267\002\n\007Webhook\022\035\n\nwebhook_id\030\001 \001(\t" +
+      "R\twebhookId\022\020\n\003url\030\002 \001(\tR\003url\022\037\n\013event_t" +
+      "ypes\030\003 \003(\tR\neventTypes\022\031\n\010batch_id\030\004 \001(\t" +
+      "R\007batchId\022;\n\013create_time\030\005 \001(\0132\032.google." +
+      "protobuf.TimestampR\ncreateTime\022\'\n\017disabl" +
+      "ed_reason\030\006 \001(\tR\016disabledReason\022Y\n\033previ" +
+      "ous_secret_expire_time\030\007 \001(\0132\032.google.pr" +
+      "otobuf.TimestampR\030previousSecretExpireTi" +
+      "me\"h\n\024CreateWebhookRequest\022\035\n\nrequest_id" +
+      "\030\001 \001(\tR\trequestId\022\020\n\003url\030\002 \001(\tR\003url\022\037\n\013e" +
+      "vent_types\030\003 \003(\tR\neventTypes\"b\n\025CreateWe" +
+      "bhookResponse\0221\n\007webhook\030\001 \001(\0132\027.sofer.b" +
+      "atch.v1.WebhookR\007webhook\022\026\n\006secret\030\002 \001(\t" +
+      "R\006secret\"\025\n\023ListWebhooksRequest\"K\n\024ListW" +
+      "ebhooksResponse\0223\n\010webhooks\030\001 \003(\0132\027.sofe" +
+      "r.batch.v1.WebhookR\010webhooks\"5\n\024DeleteWe" +
+      "bhookRequest\022\035\n\nwebhook_id\030\001 \001(\tR\twebhoo" +
+      "kId\"\027\n\025DeleteWebhookResponse\"w\n\032RotateWe" +
+      "bhookSecretRequest\022\035\n\nwebhook_id\030\001 \001(\tR\t" +
+      "webhookId\022(\n\rgrace_seconds\030\002 \001(\005H\000R\014grac" +
+      "eSeconds\210\001\001B\020\n\016_grace_seconds\"h\n\033RotateW" +
+      "ebhookSecretResponse\0221\n\007webhook\030\001 \001(\0132\027." +
+      "sofer.batch.v1.WebhookR\007webhook\022\026\n\006secre" +
+      "t\030\002 \001(\tR\006secret\"=\n\034ListWebhookDeliveries" +
+      "Request\022\035\n\nwebhook_id\030\001 \001(\tR\twebhookId\"\277" +
+      "\002\n\017WebhookDelivery\022\035\n\nmessage_id\030\001 \001(\tR\t" +
+      "messageId\022\031\n\010event_id\030\002 \001(\tR\007eventId\022\035\n\n" +
+      "event_type\030\003 \001(\tR\teventType\022\031\n\010batch_id\030" +
+      "\004 \001(\tR\007batchId\022=\n\014attempt_time\030\005 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\013attemptTime\022\037\n" +
+      "\013status_code\030\006 \001(\005R\nstatusCode\022\024\n\005error\030" +
+      "\007 \001(\tR\005error\022B\n\017next_retry_time\030\010 \001(\0132\032." +
+      "google.protobuf.TimestampR\rnextRetryTime" +
+      "\"`\n\035ListWebhookDeliveriesResponse\022?\n\ndel" +
+      "iveries\030\001 \003(\0132\037.sofer.batch.v1.WebhookDe" +
+      "liveryR\ndeliveries*\216\001\n\nCostedWork\022\033\n\027COS" +
+      "TED_WORK_UNSPECIFIED\020\000\022\035\n\031COSTED_WORK_EX" +
+      "PRESS_BATCH\020\001\022\036\n\032COSTED_WORK_STANDARD_BA" +
+      "TCH\020\002\022$\n COSTED_WORK_SINGLE_TRANSCRIPTIO" +
+      "N\020\0032\274\025\n\031BatchTranscriptionService\022V\n\013Cre" +
+      "ateBatch\022\".sofer.batch.v1.CreateBatchReq" +
+      "uest\032#.sofer.batch.v1.CreateBatchRespons" +
+      "e\022_\n\016UploadManifest\022%.sofer.batch.v1.Upl" +
+      "oadManifestRequest\032&.sofer.batch.v1.Uplo" +
+      "adManifestResponse\022t\n\025CreateManifestFrom" +
+      "Rss\022,.sofer.batch.v1.CreateManifestFromR" +
+      "ssRequest\032-.sofer.batch.v1.CreateManifes" +
+      "tFromRssResponse\022[\n\013GetManifest\022\".sofer." +
+      "batch.v1.GetManifestRequest\032#.sofer.batc" +
+      "h.v1.GetManifestResponse\"\003\220\002\001\022a\n\rListMan" +
+      "ifests\022$.sofer.batch.v1.ListManifestsReq" +
+      "uest\032%.sofer.batch.v1.ListManifestsRespo" +
+      "nse\"\003\220\002\001\022d\n\016GetBatchStatus\022%.sofer.batch" +
+      ".v1.GetBatchStatusRequest\032&.sofer.batch." +
+      "v1.GetBatchStatusResponse\"\003\220\002\001\022g\n\020WatchB" +
+      "atchStatus\022\'.sofer.batch.v1.WatchBatchSt" +
+      "atusRequest\032(.sofer.batch.v1.WatchBatchS" +
+      "tatusResponse0\001\022y\n\026StreamBatchTranscript" +
+      "s\022-.sofer.batch.v1.StreamBatchTranscript" +
+      "sRequest\032..sofer.batch.v1.StreamBatchTra" +
+      "nscriptsResponse0\001\022^\n\014GetBatchItem\022#.sof" +
+      "er.batch.v1.GetBatchItemRequest\032$.sofer." +
+      "batch.v1.GetBatchItemResponse\"\003\220\002\001\022j\n\020Ge" +
+      "tTranscription\022\'.sofer.batch.v1.GetTrans" +
+      "criptionRequest\032(.sofer.batch.v1.GetTran" +
+      "scriptionResponse\"\003\220\002\001\022s\n\023ExportTranscri" +
+      "ption\022*.sofer.batch.v1.ExportTranscripti" +
+      "onRequest\032+.sofer.batch.v1.ExportTranscr" +
+      "iptionResponse\"\003\220\002\001\022|\n\026GetTranscriptionS" +
+      "tatus\022-.sofer.batch.v1.GetTranscriptionS" +
+      "tatusRequest\032..sofer.batch.v1.GetTranscr" +
+      "iptionStatusResponse\"\003\220\002\001\022X\n\nGetBalance\022" +
+      "!.sofer.batch.v1.GetBalanceRequest\032\".sof" +
+      "er.batch.v1.GetBalanceResponse\"\003\220\002\001\022^\n\014E" +
+      "stimateCost\022#.sofer.batch.v1.EstimateCos" +
+      "tRequest\032$.sofer.batch.v1.EstimateCostRe" +
+      "sponse\"\003\220\002\001\022p\n\022ListTranscriptions\022).sofe" +
+      "r.batch.v1.ListTranscriptionsRequest\032*.s" +
+      "ofer.batch.v1.ListTranscriptionsResponse" +
+      "\"\003\220\002\001\022[\n\013ExtractLink\022\".sofer.batch.v1.Ex" +
+      "tractLinkRequest\032#.sofer.batch.v1.Extrac" +
+      "tLinkResponse\"\003\220\002\001\022p\n\022ListSupportedSites" +
+      "\022).sofer.batch.v1.ListSupportedSitesRequ" +
+      "est\032*.sofer.batch.v1.ListSupportedSitesR" +
+      "esponse\"\003\220\002\001\022n\n\023CreateTranscription\022*.so" +
+      "fer.batch.v1.CreateTranscriptionRequest\032" +
+      "+.sofer.batch.v1.CreateTranscriptionResp" +
+      "onse\022p\n\023UploadTranscription\022*.sofer.batc" +
+      "h.v1.UploadTranscriptionRequest\032+.sofer." +
+      "batch.v1.UploadTranscriptionResponse(\001\022m" +
+      "\n\022WatchTranscription\022).sofer.batch.v1.Wa" +
+      "tchTranscriptionRequest\032*.sofer.batch.v1" +
+      ".WatchTranscriptionResponse0\001\022^\n\rWatchMa" +
+      "nifest\022$.sofer.batch.v1.WatchManifestReq" +
+      "uest\032%.sofer.batch.v1.WatchManifestRespo" +
+      "nse0\001\022\\\n\rCreateWebhook\022$.sofer.batch.v1." +
+      "CreateWebhookRequest\032%.sofer.batch.v1.Cr" +
+      "eateWebhookResponse\022Y\n\014ListWebhooks\022#.so" +
+      "fer.batch.v1.ListWebhooksRequest\032$.sofer" +
+      ".batch.v1.ListWebhooksResponse\022\\\n\rDelete" +
+      "Webhook\022$.sofer.batch.v1.DeleteWebhookRe" +
+      "quest\032%.sofer.batch.v1.DeleteWebhookResp" +
+      "onse\022n\n\023RotateWebhookSecret\022*.sofer.batc" +
+      "h.v1.RotateWebhookSecretRequest\032+.sofer." +
+      "batch.v1.RotateWebhookSecretResponse\022t\n\025" +
+      "ListWebhookDeliveries\022,.sofer.batch.v1.L" +
+      "istWebhookDeliveriesRequest\032-.sofer.batc" +
+      "h.v1.ListWebhookDeliveriesResponseBQ\n\021ai" +
+      ".sofer.batch.v1B\021BatchServiceProtoP\001Z\'so" +
+      "fer.ai/gateway/sofer/batch/v1;batchv1b\006p" +
+      "roto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -523,13 +637,13 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_CreateBatchRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_CreateBatchRequest_descriptor,
-        new java.lang.String[] { "RequestId", "Info", "BatchTitle", "ProcessingMode", "BatchFileId", "AudioSources", });
+        new java.lang.String[] { "RequestId", "Info", "BatchTitle", "ProcessingMode", "BatchFileId", "AudioSources", "WebhookUrl", });
     internal_static_sofer_batch_v1_CreateBatchResponse_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_sofer_batch_v1_CreateBatchResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_CreateBatchResponse_descriptor,
-        new java.lang.String[] { "BatchId", "TranscriptionIds", "TotalCount", "State", "ProcessingMode", });
+        new java.lang.String[] { "BatchId", "TranscriptionIds", "TotalCount", "State", "ProcessingMode", "WebhookId", "WebhookSecret", });
     internal_static_sofer_batch_v1_ManifestItems_descriptor =
       getDescriptor().getMessageTypes().get(2);
     internal_static_sofer_batch_v1_ManifestItems_fieldAccessorTable = new
@@ -757,13 +871,13 @@ public final class BatchServiceProto {
     internal_static_sofer_batch_v1_CreateTranscriptionRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_CreateTranscriptionRequest_descriptor,
-        new java.lang.String[] { "RequestId", "Info", "AudioUrl", "PageUrl", });
+        new java.lang.String[] { "RequestId", "Info", "AudioUrl", "PageUrl", "WebhookUrl", });
     internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor =
       getDescriptor().getMessageTypes().get(40);
     internal_static_sofer_batch_v1_CreateTranscriptionResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_CreateTranscriptionResponse_descriptor,
-        new java.lang.String[] { "TranscriptionId", });
+        new java.lang.String[] { "TranscriptionId", "WebhookId", "WebhookSecret", });
     internal_static_sofer_batch_v1_UploadTranscriptionRequest_descriptor =
       getDescriptor().getMessageTypes().get(41);
     internal_static_sofer_batch_v1_UploadTranscriptionRequest_fieldAccessorTable = new
@@ -812,6 +926,78 @@ public final class BatchServiceProto {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_sofer_batch_v1_WatchManifestResponse_descriptor,
         new java.lang.String[] { "Manifest", "ObservedAt", });
+    internal_static_sofer_batch_v1_Webhook_descriptor =
+      getDescriptor().getMessageTypes().get(49);
+    internal_static_sofer_batch_v1_Webhook_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_Webhook_descriptor,
+        new java.lang.String[] { "WebhookId", "Url", "EventTypes", "BatchId", "CreateTime", "DisabledReason", "PreviousSecretExpireTime", });
+    internal_static_sofer_batch_v1_CreateWebhookRequest_descriptor =
+      getDescriptor().getMessageTypes().get(50);
+    internal_static_sofer_batch_v1_CreateWebhookRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CreateWebhookRequest_descriptor,
+        new java.lang.String[] { "RequestId", "Url", "EventTypes", });
+    internal_static_sofer_batch_v1_CreateWebhookResponse_descriptor =
+      getDescriptor().getMessageTypes().get(51);
+    internal_static_sofer_batch_v1_CreateWebhookResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_CreateWebhookResponse_descriptor,
+        new java.lang.String[] { "Webhook", "Secret", });
+    internal_static_sofer_batch_v1_ListWebhooksRequest_descriptor =
+      getDescriptor().getMessageTypes().get(52);
+    internal_static_sofer_batch_v1_ListWebhooksRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListWebhooksRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_sofer_batch_v1_ListWebhooksResponse_descriptor =
+      getDescriptor().getMessageTypes().get(53);
+    internal_static_sofer_batch_v1_ListWebhooksResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListWebhooksResponse_descriptor,
+        new java.lang.String[] { "Webhooks", });
+    internal_static_sofer_batch_v1_DeleteWebhookRequest_descriptor =
+      getDescriptor().getMessageTypes().get(54);
+    internal_static_sofer_batch_v1_DeleteWebhookRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_DeleteWebhookRequest_descriptor,
+        new java.lang.String[] { "WebhookId", });
+    internal_static_sofer_batch_v1_DeleteWebhookResponse_descriptor =
+      getDescriptor().getMessageTypes().get(55);
+    internal_static_sofer_batch_v1_DeleteWebhookResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_DeleteWebhookResponse_descriptor,
+        new java.lang.String[] { });
+    internal_static_sofer_batch_v1_RotateWebhookSecretRequest_descriptor =
+      getDescriptor().getMessageTypes().get(56);
+    internal_static_sofer_batch_v1_RotateWebhookSecretRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_RotateWebhookSecretRequest_descriptor,
+        new java.lang.String[] { "WebhookId", "GraceSeconds", "GraceSeconds", });
+    internal_static_sofer_batch_v1_RotateWebhookSecretResponse_descriptor =
+      getDescriptor().getMessageTypes().get(57);
+    internal_static_sofer_batch_v1_RotateWebhookSecretResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_RotateWebhookSecretResponse_descriptor,
+        new java.lang.String[] { "Webhook", "Secret", });
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_descriptor =
+      getDescriptor().getMessageTypes().get(58);
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListWebhookDeliveriesRequest_descriptor,
+        new java.lang.String[] { "WebhookId", });
+    internal_static_sofer_batch_v1_WebhookDelivery_descriptor =
+      getDescriptor().getMessageTypes().get(59);
+    internal_static_sofer_batch_v1_WebhookDelivery_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_WebhookDelivery_descriptor,
+        new java.lang.String[] { "MessageId", "EventId", "EventType", "BatchId", "AttemptTime", "StatusCode", "Error", "NextRetryTime", });
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_descriptor =
+      getDescriptor().getMessageTypes().get(60);
+    internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_sofer_batch_v1_ListWebhookDeliveriesResponse_descriptor,
+        new java.lang.String[] { "Deliveries", });
     com.google.protobuf.TimestampProto.getDescriptor();
     ai.sofer.batch.v1.BatchProto.getDescriptor();
   }

@@ -737,6 +737,161 @@ public final class BatchTranscriptionServiceGrpc {
     return getWatchManifestMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateWebhookRequest,
+      ai.sofer.batch.v1.CreateWebhookResponse> getCreateWebhookMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CreateWebhook",
+      requestType = ai.sofer.batch.v1.CreateWebhookRequest.class,
+      responseType = ai.sofer.batch.v1.CreateWebhookResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateWebhookRequest,
+      ai.sofer.batch.v1.CreateWebhookResponse> getCreateWebhookMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.CreateWebhookRequest, ai.sofer.batch.v1.CreateWebhookResponse> getCreateWebhookMethod;
+    if ((getCreateWebhookMethod = BatchTranscriptionServiceGrpc.getCreateWebhookMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getCreateWebhookMethod = BatchTranscriptionServiceGrpc.getCreateWebhookMethod) == null) {
+          BatchTranscriptionServiceGrpc.getCreateWebhookMethod = getCreateWebhookMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.CreateWebhookRequest, ai.sofer.batch.v1.CreateWebhookResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CreateWebhook"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.CreateWebhookRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.CreateWebhookResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("CreateWebhook"))
+              .build();
+        }
+      }
+    }
+    return getCreateWebhookMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListWebhooksRequest,
+      ai.sofer.batch.v1.ListWebhooksResponse> getListWebhooksMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListWebhooks",
+      requestType = ai.sofer.batch.v1.ListWebhooksRequest.class,
+      responseType = ai.sofer.batch.v1.ListWebhooksResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListWebhooksRequest,
+      ai.sofer.batch.v1.ListWebhooksResponse> getListWebhooksMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListWebhooksRequest, ai.sofer.batch.v1.ListWebhooksResponse> getListWebhooksMethod;
+    if ((getListWebhooksMethod = BatchTranscriptionServiceGrpc.getListWebhooksMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getListWebhooksMethod = BatchTranscriptionServiceGrpc.getListWebhooksMethod) == null) {
+          BatchTranscriptionServiceGrpc.getListWebhooksMethod = getListWebhooksMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ListWebhooksRequest, ai.sofer.batch.v1.ListWebhooksResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListWebhooks"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListWebhooksRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListWebhooksResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("ListWebhooks"))
+              .build();
+        }
+      }
+    }
+    return getListWebhooksMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.DeleteWebhookRequest,
+      ai.sofer.batch.v1.DeleteWebhookResponse> getDeleteWebhookMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeleteWebhook",
+      requestType = ai.sofer.batch.v1.DeleteWebhookRequest.class,
+      responseType = ai.sofer.batch.v1.DeleteWebhookResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.DeleteWebhookRequest,
+      ai.sofer.batch.v1.DeleteWebhookResponse> getDeleteWebhookMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.DeleteWebhookRequest, ai.sofer.batch.v1.DeleteWebhookResponse> getDeleteWebhookMethod;
+    if ((getDeleteWebhookMethod = BatchTranscriptionServiceGrpc.getDeleteWebhookMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getDeleteWebhookMethod = BatchTranscriptionServiceGrpc.getDeleteWebhookMethod) == null) {
+          BatchTranscriptionServiceGrpc.getDeleteWebhookMethod = getDeleteWebhookMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.DeleteWebhookRequest, ai.sofer.batch.v1.DeleteWebhookResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeleteWebhook"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.DeleteWebhookRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.DeleteWebhookResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("DeleteWebhook"))
+              .build();
+        }
+      }
+    }
+    return getDeleteWebhookMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.RotateWebhookSecretRequest,
+      ai.sofer.batch.v1.RotateWebhookSecretResponse> getRotateWebhookSecretMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "RotateWebhookSecret",
+      requestType = ai.sofer.batch.v1.RotateWebhookSecretRequest.class,
+      responseType = ai.sofer.batch.v1.RotateWebhookSecretResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.RotateWebhookSecretRequest,
+      ai.sofer.batch.v1.RotateWebhookSecretResponse> getRotateWebhookSecretMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.RotateWebhookSecretRequest, ai.sofer.batch.v1.RotateWebhookSecretResponse> getRotateWebhookSecretMethod;
+    if ((getRotateWebhookSecretMethod = BatchTranscriptionServiceGrpc.getRotateWebhookSecretMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getRotateWebhookSecretMethod = BatchTranscriptionServiceGrpc.getRotateWebhookSecretMethod) == null) {
+          BatchTranscriptionServiceGrpc.getRotateWebhookSecretMethod = getRotateWebhookSecretMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.RotateWebhookSecretRequest, ai.sofer.batch.v1.RotateWebhookSecretResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "RotateWebhookSecret"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.RotateWebhookSecretRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.RotateWebhookSecretResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("RotateWebhookSecret"))
+              .build();
+        }
+      }
+    }
+    return getRotateWebhookSecretMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListWebhookDeliveriesRequest,
+      ai.sofer.batch.v1.ListWebhookDeliveriesResponse> getListWebhookDeliveriesMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListWebhookDeliveries",
+      requestType = ai.sofer.batch.v1.ListWebhookDeliveriesRequest.class,
+      responseType = ai.sofer.batch.v1.ListWebhookDeliveriesResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListWebhookDeliveriesRequest,
+      ai.sofer.batch.v1.ListWebhookDeliveriesResponse> getListWebhookDeliveriesMethod() {
+    io.grpc.MethodDescriptor<ai.sofer.batch.v1.ListWebhookDeliveriesRequest, ai.sofer.batch.v1.ListWebhookDeliveriesResponse> getListWebhookDeliveriesMethod;
+    if ((getListWebhookDeliveriesMethod = BatchTranscriptionServiceGrpc.getListWebhookDeliveriesMethod) == null) {
+      synchronized (BatchTranscriptionServiceGrpc.class) {
+        if ((getListWebhookDeliveriesMethod = BatchTranscriptionServiceGrpc.getListWebhookDeliveriesMethod) == null) {
+          BatchTranscriptionServiceGrpc.getListWebhookDeliveriesMethod = getListWebhookDeliveriesMethod =
+              io.grpc.MethodDescriptor.<ai.sofer.batch.v1.ListWebhookDeliveriesRequest, ai.sofer.batch.v1.ListWebhookDeliveriesResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListWebhookDeliveries"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListWebhookDeliveriesRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  ai.sofer.batch.v1.ListWebhookDeliveriesResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new BatchTranscriptionServiceMethodDescriptorSupplier("ListWebhookDeliveries"))
+              .build();
+        }
+      }
+    }
+    return getListWebhookDeliveriesMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -1196,6 +1351,63 @@ public final class BatchTranscriptionServiceGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchManifestMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
+     * the secret is shown). A retry with the same `request_id` answers the same endpoint and
+     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
+     * </pre>
+     */
+    public void createWebhook(ai.sofer.batch.v1.CreateWebhookRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateWebhookResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCreateWebhookMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the tenant's endpoints (without secrets), oldest first.
+     * </pre>
+     */
+    public void listWebhooks(ai.sofer.batch.v1.ListWebhooksRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListWebhooksResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListWebhooksMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Deletes an endpoint: no more deliveries. NOT_FOUND (reason WEBHOOK_NOT_FOUND) when the tenant
+     * has no such endpoint.
+     * </pre>
+     */
+    public void deleteWebhook(ai.sofer.batch.v1.DeleteWebhookRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.DeleteWebhookResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteWebhookMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Replaces an endpoint's secret; the old one goes on signing beside it (two signatures in
+     * `webhook-signature`) for `grace_seconds`, so receivers can switch without losing deliveries.
+     * NOT_FOUND (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+     * </pre>
+     */
+    public void rotateWebhookSecret(ai.sofer.batch.v1.RotateWebhookSecretRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.RotateWebhookSecretResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRotateWebhookSecretMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * An endpoint's recent delivery attempts, newest first (at most the last 100): each with its
+     * event, time, HTTP status or error, and when the next attempt is due. NOT_FOUND
+     * (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+     * </pre>
+     */
+    public void listWebhookDeliveries(ai.sofer.batch.v1.ListWebhookDeliveriesRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListWebhookDeliveriesResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListWebhookDeliveriesMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -1345,6 +1557,41 @@ public final class BatchTranscriptionServiceGrpc {
                 ai.sofer.batch.v1.WatchManifestRequest,
                 ai.sofer.batch.v1.WatchManifestResponse>(
                   this, METHODID_WATCH_MANIFEST)))
+          .addMethod(
+            getCreateWebhookMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.CreateWebhookRequest,
+                ai.sofer.batch.v1.CreateWebhookResponse>(
+                  this, METHODID_CREATE_WEBHOOK)))
+          .addMethod(
+            getListWebhooksMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.ListWebhooksRequest,
+                ai.sofer.batch.v1.ListWebhooksResponse>(
+                  this, METHODID_LIST_WEBHOOKS)))
+          .addMethod(
+            getDeleteWebhookMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.DeleteWebhookRequest,
+                ai.sofer.batch.v1.DeleteWebhookResponse>(
+                  this, METHODID_DELETE_WEBHOOK)))
+          .addMethod(
+            getRotateWebhookSecretMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.RotateWebhookSecretRequest,
+                ai.sofer.batch.v1.RotateWebhookSecretResponse>(
+                  this, METHODID_ROTATE_WEBHOOK_SECRET)))
+          .addMethod(
+            getListWebhookDeliveriesMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                ai.sofer.batch.v1.ListWebhookDeliveriesRequest,
+                ai.sofer.batch.v1.ListWebhookDeliveriesResponse>(
+                  this, METHODID_LIST_WEBHOOK_DELIVERIES)))
           .build();
     }
   }
@@ -1794,6 +2041,68 @@ public final class BatchTranscriptionServiceGrpc {
       io.grpc.stub.ClientCalls.asyncServerStreamingCall(
           getChannel().newCall(getWatchManifestMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
+     * the secret is shown). A retry with the same `request_id` answers the same endpoint and
+     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
+     * </pre>
+     */
+    public void createWebhook(ai.sofer.batch.v1.CreateWebhookRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateWebhookResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCreateWebhookMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Lists the tenant's endpoints (without secrets), oldest first.
+     * </pre>
+     */
+    public void listWebhooks(ai.sofer.batch.v1.ListWebhooksRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListWebhooksResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListWebhooksMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Deletes an endpoint: no more deliveries. NOT_FOUND (reason WEBHOOK_NOT_FOUND) when the tenant
+     * has no such endpoint.
+     * </pre>
+     */
+    public void deleteWebhook(ai.sofer.batch.v1.DeleteWebhookRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.DeleteWebhookResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeleteWebhookMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * Replaces an endpoint's secret; the old one goes on signing beside it (two signatures in
+     * `webhook-signature`) for `grace_seconds`, so receivers can switch without losing deliveries.
+     * NOT_FOUND (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+     * </pre>
+     */
+    public void rotateWebhookSecret(ai.sofer.batch.v1.RotateWebhookSecretRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.RotateWebhookSecretResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getRotateWebhookSecretMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * An endpoint's recent delivery attempts, newest first (at most the last 100): each with its
+     * event, time, HTTP status or error, and when the next attempt is due. NOT_FOUND
+     * (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+     * </pre>
+     */
+    public void listWebhookDeliveries(ai.sofer.batch.v1.ListWebhookDeliveriesRequest request,
+        io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListWebhookDeliveriesResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListWebhookDeliveriesMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -2201,6 +2510,63 @@ public final class BatchTranscriptionServiceGrpc {
       return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
           getChannel(), getWatchManifestMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
+     * the secret is shown). A retry with the same `request_id` answers the same endpoint and
+     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.CreateWebhookResponse createWebhook(ai.sofer.batch.v1.CreateWebhookRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCreateWebhookMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the tenant's endpoints (without secrets), oldest first.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.ListWebhooksResponse listWebhooks(ai.sofer.batch.v1.ListWebhooksRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListWebhooksMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Deletes an endpoint: no more deliveries. NOT_FOUND (reason WEBHOOK_NOT_FOUND) when the tenant
+     * has no such endpoint.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.DeleteWebhookResponse deleteWebhook(ai.sofer.batch.v1.DeleteWebhookRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeleteWebhookMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * Replaces an endpoint's secret; the old one goes on signing beside it (two signatures in
+     * `webhook-signature`) for `grace_seconds`, so receivers can switch without losing deliveries.
+     * NOT_FOUND (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.RotateWebhookSecretResponse rotateWebhookSecret(ai.sofer.batch.v1.RotateWebhookSecretRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getRotateWebhookSecretMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * An endpoint's recent delivery attempts, newest first (at most the last 100): each with its
+     * event, time, HTTP status or error, and when the next attempt is due. NOT_FOUND
+     * (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+     * </pre>
+     */
+    public ai.sofer.batch.v1.ListWebhookDeliveriesResponse listWebhookDeliveries(ai.sofer.batch.v1.ListWebhookDeliveriesRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListWebhookDeliveriesMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -2538,6 +2904,68 @@ public final class BatchTranscriptionServiceGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getCreateTranscriptionMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * Registers an endpoint for the tenant's events; answers its id and its secret (the only time
+     * the secret is shown). A retry with the same `request_id` answers the same endpoint and
+     * secret. FAILED_PRECONDITION (reason WEBHOOK_LIMIT_REACHED) past 100 endpoints per tenant.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.CreateWebhookResponse> createWebhook(
+        ai.sofer.batch.v1.CreateWebhookRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCreateWebhookMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Lists the tenant's endpoints (without secrets), oldest first.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.ListWebhooksResponse> listWebhooks(
+        ai.sofer.batch.v1.ListWebhooksRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListWebhooksMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Deletes an endpoint: no more deliveries. NOT_FOUND (reason WEBHOOK_NOT_FOUND) when the tenant
+     * has no such endpoint.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.DeleteWebhookResponse> deleteWebhook(
+        ai.sofer.batch.v1.DeleteWebhookRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeleteWebhookMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * Replaces an endpoint's secret; the old one goes on signing beside it (two signatures in
+     * `webhook-signature`) for `grace_seconds`, so receivers can switch without losing deliveries.
+     * NOT_FOUND (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.RotateWebhookSecretResponse> rotateWebhookSecret(
+        ai.sofer.batch.v1.RotateWebhookSecretRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getRotateWebhookSecretMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * An endpoint's recent delivery attempts, newest first (at most the last 100): each with its
+     * event, time, HTTP status or error, and when the next attempt is due. NOT_FOUND
+     * (WEBHOOK_NOT_FOUND) for an unknown endpoint.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<ai.sofer.batch.v1.ListWebhookDeliveriesResponse> listWebhookDeliveries(
+        ai.sofer.batch.v1.ListWebhookDeliveriesRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListWebhookDeliveriesMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_BATCH = 0;
@@ -2560,7 +2988,12 @@ public final class BatchTranscriptionServiceGrpc {
   private static final int METHODID_CREATE_TRANSCRIPTION = 17;
   private static final int METHODID_WATCH_TRANSCRIPTION = 18;
   private static final int METHODID_WATCH_MANIFEST = 19;
-  private static final int METHODID_UPLOAD_TRANSCRIPTION = 20;
+  private static final int METHODID_CREATE_WEBHOOK = 20;
+  private static final int METHODID_LIST_WEBHOOKS = 21;
+  private static final int METHODID_DELETE_WEBHOOK = 22;
+  private static final int METHODID_ROTATE_WEBHOOK_SECRET = 23;
+  private static final int METHODID_LIST_WEBHOOK_DELIVERIES = 24;
+  private static final int METHODID_UPLOAD_TRANSCRIPTION = 25;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -2659,6 +3092,26 @@ public final class BatchTranscriptionServiceGrpc {
           serviceImpl.watchManifest((ai.sofer.batch.v1.WatchManifestRequest) request,
               (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.WatchManifestResponse>) responseObserver);
           break;
+        case METHODID_CREATE_WEBHOOK:
+          serviceImpl.createWebhook((ai.sofer.batch.v1.CreateWebhookRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.CreateWebhookResponse>) responseObserver);
+          break;
+        case METHODID_LIST_WEBHOOKS:
+          serviceImpl.listWebhooks((ai.sofer.batch.v1.ListWebhooksRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListWebhooksResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_WEBHOOK:
+          serviceImpl.deleteWebhook((ai.sofer.batch.v1.DeleteWebhookRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.DeleteWebhookResponse>) responseObserver);
+          break;
+        case METHODID_ROTATE_WEBHOOK_SECRET:
+          serviceImpl.rotateWebhookSecret((ai.sofer.batch.v1.RotateWebhookSecretRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.RotateWebhookSecretResponse>) responseObserver);
+          break;
+        case METHODID_LIST_WEBHOOK_DELIVERIES:
+          serviceImpl.listWebhookDeliveries((ai.sofer.batch.v1.ListWebhookDeliveriesRequest) request,
+              (io.grpc.stub.StreamObserver<ai.sofer.batch.v1.ListWebhookDeliveriesResponse>) responseObserver);
+          break;
         default:
           throw new AssertionError();
       }
@@ -2744,6 +3197,11 @@ public final class BatchTranscriptionServiceGrpc {
               .addMethod(getUploadTranscriptionMethod())
               .addMethod(getWatchTranscriptionMethod())
               .addMethod(getWatchManifestMethod())
+              .addMethod(getCreateWebhookMethod())
+              .addMethod(getListWebhooksMethod())
+              .addMethod(getDeleteWebhookMethod())
+              .addMethod(getRotateWebhookSecretMethod())
+              .addMethod(getListWebhookDeliveriesMethod())
               .build();
         }
       }

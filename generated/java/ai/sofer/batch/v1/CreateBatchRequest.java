@@ -26,6 +26,7 @@ private static final long serialVersionUID = 0L;
     processingMode_ = 0;
     batchFileId_ = "";
     audioSources_ = java.util.Collections.emptyList();
+    webhookUrl_ = "";
   }
 
   @java.lang.Override
@@ -407,6 +408,61 @@ private static final long serialVersionUID = 0L;
     return audioSources_.get(index);
   }
 
+  public static final int WEBHOOK_URL_FIELD_NUMBER = 20;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object webhookUrl_ = "";
+  /**
+   * <pre>
+   * --- webhooks ---
+   * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+   * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+   * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+   * `webhook_url`, checked before anything is sent). Empty: none.
+   * </pre>
+   *
+   * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+   * @return The webhookUrl.
+   */
+  @java.lang.Override
+  public java.lang.String getWebhookUrl() {
+    java.lang.Object ref = webhookUrl_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      webhookUrl_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * --- webhooks ---
+   * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+   * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+   * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+   * `webhook_url`, checked before anything is sent). Empty: none.
+   * </pre>
+   *
+   * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+   * @return The bytes for webhookUrl.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getWebhookUrlBytes() {
+    java.lang.Object ref = webhookUrl_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      webhookUrl_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -439,6 +495,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < audioSources_.size(); i++) {
       output.writeMessage(6, audioSources_.get(i));
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(webhookUrl_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 20, webhookUrl_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -469,6 +528,9 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, audioSources_.get(i));
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(webhookUrl_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(20, webhookUrl_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -498,6 +560,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getBatchFileId())) return false;
     if (!getAudioSourcesList()
         .equals(other.getAudioSourcesList())) return false;
+    if (!getWebhookUrl()
+        .equals(other.getWebhookUrl())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -525,6 +589,8 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + AUDIO_SOURCES_FIELD_NUMBER;
       hash = (53 * hash) + getAudioSourcesList().hashCode();
     }
+    hash = (37 * hash) + WEBHOOK_URL_FIELD_NUMBER;
+    hash = (53 * hash) + getWebhookUrl().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -675,6 +741,7 @@ private static final long serialVersionUID = 0L;
         audioSourcesBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000020);
+      webhookUrl_ = "";
       return this;
     }
 
@@ -737,6 +804,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000010) != 0)) {
         result.batchFileId_ = batchFileId_;
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.webhookUrl_ = webhookUrl_;
       }
     }
 
@@ -831,6 +901,11 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (!other.getWebhookUrl().isEmpty()) {
+        webhookUrl_ = other.webhookUrl_;
+        bitField0_ |= 0x00000040;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -897,6 +972,11 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 50
+            case 162: {
+              webhookUrl_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 162
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2010,6 +2090,118 @@ private static final long serialVersionUID = 0L;
         audioSources_ = null;
       }
       return audioSourcesBuilder_;
+    }
+
+    private java.lang.Object webhookUrl_ = "";
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+     * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+     * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+     * `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @return The webhookUrl.
+     */
+    public java.lang.String getWebhookUrl() {
+      java.lang.Object ref = webhookUrl_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        webhookUrl_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+     * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+     * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+     * `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @return The bytes for webhookUrl.
+     */
+    public com.google.protobuf.ByteString
+        getWebhookUrlBytes() {
+      java.lang.Object ref = webhookUrl_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        webhookUrl_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+     * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+     * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+     * `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @param value The webhookUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setWebhookUrl(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      webhookUrl_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+     * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+     * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+     * `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearWebhookUrl() {
+      webhookUrl_ = getDefaultInstance().getWebhookUrl();
+      bitField0_ = (bitField0_ & ~0x00000040);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+     * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+     * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+     * `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @param value The bytes for webhookUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setWebhookUrlBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      webhookUrl_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -244,4 +244,32 @@ public interface CreateBatchRequestOrBuilder extends
    */
   ai.sofer.batch.v1.AudioSourceOrBuilder getAudioSourcesOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * --- webhooks ---
+   * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+   * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+   * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+   * `webhook_url`, checked before anything is sent). Empty: none.
+   * </pre>
+   *
+   * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+   * @return The webhookUrl.
+   */
+  java.lang.String getWebhookUrl();
+  /**
+   * <pre>
+   * --- webhooks ---
+   * An https URL that receives this batch's events (a webhook endpoint scoped to the batch, see
+   * `CreateWebhook`): its id and secret come back in the response, the same on a replay with the
+   * same `request_id`. The URL rules of `CreateWebhookRequest.url` (INVALID_ARGUMENT on
+   * `webhook_url`, checked before anything is sent). Empty: none.
+   * </pre>
+   *
+   * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+   * @return The bytes for webhookUrl.
+   */
+  com.google.protobuf.ByteString
+      getWebhookUrlBytes();
 }

@@ -115,4 +115,46 @@ public interface CreateBatchResponseOrBuilder extends
    * @return The processingMode.
    */
   ai.sofer.batch.v1.ProcessingMode getProcessingMode();
+
+  /**
+   * <pre>
+   * --- webhooks ---
+   * With `webhook_url`: the id of the batch's endpoint (use it with `ListWebhookDeliveries`).
+   * </pre>
+   *
+   * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+   * @return The webhookId.
+   */
+  java.lang.String getWebhookId();
+  /**
+   * <pre>
+   * --- webhooks ---
+   * With `webhook_url`: the id of the batch's endpoint (use it with `ListWebhookDeliveries`).
+   * </pre>
+   *
+   * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+   * @return The bytes for webhookId.
+   */
+  com.google.protobuf.ByteString
+      getWebhookIdBytes();
+
+  /**
+   * <pre>
+   * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+   * </pre>
+   *
+   * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+   * @return The webhookSecret.
+   */
+  java.lang.String getWebhookSecret();
+  /**
+   * <pre>
+   * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+   * </pre>
+   *
+   * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+   * @return The bytes for webhookSecret.
+   */
+  com.google.protobuf.ByteString
+      getWebhookSecretBytes();
 }

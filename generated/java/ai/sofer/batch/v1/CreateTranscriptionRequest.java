@@ -24,6 +24,7 @@ private static final long serialVersionUID = 0L;
     requestId_ = "";
     audioUrl_ = "";
     pageUrl_ = "";
+    webhookUrl_ = "";
   }
 
   @java.lang.Override
@@ -258,6 +259,63 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int WEBHOOK_URL_FIELD_NUMBER = 20;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object webhookUrl_ = "";
+  /**
+   * <pre>
+   * --- webhooks ---
+   * An https URL that receives this transcription's events (`transcription.updated`,
+   * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+   * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+   * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+   * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+   * </pre>
+   *
+   * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+   * @return The webhookUrl.
+   */
+  @java.lang.Override
+  public java.lang.String getWebhookUrl() {
+    java.lang.Object ref = webhookUrl_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      webhookUrl_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * --- webhooks ---
+   * An https URL that receives this transcription's events (`transcription.updated`,
+   * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+   * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+   * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+   * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+   * </pre>
+   *
+   * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+   * @return The bytes for webhookUrl.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getWebhookUrlBytes() {
+    java.lang.Object ref = webhookUrl_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      webhookUrl_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -284,6 +342,9 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageUrl_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 4, pageUrl_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(webhookUrl_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 20, webhookUrl_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -305,6 +366,9 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(pageUrl_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(4, pageUrl_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(webhookUrl_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(20, webhookUrl_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -332,6 +396,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getAudioUrl())) return false;
     if (!getPageUrl()
         .equals(other.getPageUrl())) return false;
+    if (!getWebhookUrl()
+        .equals(other.getWebhookUrl())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -353,6 +419,8 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getAudioUrl().hashCode();
     hash = (37 * hash) + PAGE_URL_FIELD_NUMBER;
     hash = (53 * hash) + getPageUrl().hashCode();
+    hash = (37 * hash) + WEBHOOK_URL_FIELD_NUMBER;
+    hash = (53 * hash) + getWebhookUrl().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -495,6 +563,7 @@ private static final long serialVersionUID = 0L;
       }
       audioUrl_ = "";
       pageUrl_ = "";
+      webhookUrl_ = "";
       return this;
     }
 
@@ -541,6 +610,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.pageUrl_ = pageUrl_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.webhookUrl_ = webhookUrl_;
       }
     }
 
@@ -606,6 +678,11 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000008;
         onChanged();
       }
+      if (!other.getWebhookUrl().isEmpty()) {
+        webhookUrl_ = other.webhookUrl_;
+        bitField0_ |= 0x00000010;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -654,6 +731,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 34
+            case 162: {
+              webhookUrl_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 162
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1171,6 +1253,123 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       pageUrl_ = value;
       bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object webhookUrl_ = "";
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this transcription's events (`transcription.updated`,
+     * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+     * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+     * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+     * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @return The webhookUrl.
+     */
+    public java.lang.String getWebhookUrl() {
+      java.lang.Object ref = webhookUrl_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        webhookUrl_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this transcription's events (`transcription.updated`,
+     * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+     * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+     * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+     * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @return The bytes for webhookUrl.
+     */
+    public com.google.protobuf.ByteString
+        getWebhookUrlBytes() {
+      java.lang.Object ref = webhookUrl_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        webhookUrl_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this transcription's events (`transcription.updated`,
+     * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+     * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+     * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+     * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @param value The webhookUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setWebhookUrl(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      webhookUrl_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this transcription's events (`transcription.updated`,
+     * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+     * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+     * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+     * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearWebhookUrl() {
+      webhookUrl_ = getDefaultInstance().getWebhookUrl();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * An https URL that receives this transcription's events (`transcription.updated`,
+     * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+     * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+     * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+     * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+     * </pre>
+     *
+     * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+     * @param value The bytes for webhookUrl to set.
+     * @return This builder for chaining.
+     */
+    public Builder setWebhookUrlBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      webhookUrl_ = value;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }

@@ -121,4 +121,34 @@ public interface CreateTranscriptionRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getPageUrlBytes();
+
+  /**
+   * <pre>
+   * --- webhooks ---
+   * An https URL that receives this transcription's events (`transcription.updated`,
+   * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+   * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+   * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+   * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+   * </pre>
+   *
+   * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+   * @return The webhookUrl.
+   */
+  java.lang.String getWebhookUrl();
+  /**
+   * <pre>
+   * --- webhooks ---
+   * An https URL that receives this transcription's events (`transcription.updated`,
+   * `transcription.completed`; `batch_id` in them is the transcription's id, as for a batch of
+   * one): a webhook endpoint scoped to it, whose id and secret come back in the response, the
+   * same on a replay with the same `request_id`. The URL rules of `CreateWebhookRequest.url`
+   * (INVALID_ARGUMENT on `webhook_url`, checked before anything is sent). Empty: none.
+   * </pre>
+   *
+   * <code>string webhook_url = 20 [json_name = "webhookUrl"];</code>
+   * @return The bytes for webhookUrl.
+   */
+  com.google.protobuf.ByteString
+      getWebhookUrlBytes();
 }

@@ -21,6 +21,8 @@ private static final long serialVersionUID = 0L;
   }
   private CreateTranscriptionResponse() {
     transcriptionId_ = "";
+    webhookId_ = "";
+    webhookSecret_ = "";
   }
 
   @java.lang.Override
@@ -97,6 +99,102 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int WEBHOOK_ID_FIELD_NUMBER = 20;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object webhookId_ = "";
+  /**
+   * <pre>
+   * --- webhooks ---
+   * With `webhook_url`: the id of the transcription's endpoint.
+   * </pre>
+   *
+   * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+   * @return The webhookId.
+   */
+  @java.lang.Override
+  public java.lang.String getWebhookId() {
+    java.lang.Object ref = webhookId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      webhookId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * --- webhooks ---
+   * With `webhook_url`: the id of the transcription's endpoint.
+   * </pre>
+   *
+   * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+   * @return The bytes for webhookId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getWebhookIdBytes() {
+    java.lang.Object ref = webhookId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      webhookId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int WEBHOOK_SECRET_FIELD_NUMBER = 21;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object webhookSecret_ = "";
+  /**
+   * <pre>
+   * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+   * </pre>
+   *
+   * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+   * @return The webhookSecret.
+   */
+  @java.lang.Override
+  public java.lang.String getWebhookSecret() {
+    java.lang.Object ref = webhookSecret_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      webhookSecret_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+   * </pre>
+   *
+   * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+   * @return The bytes for webhookSecret.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getWebhookSecretBytes() {
+    java.lang.Object ref = webhookSecret_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      webhookSecret_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -114,6 +212,12 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(transcriptionId_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 1, transcriptionId_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(webhookId_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 20, webhookId_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(webhookSecret_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 21, webhookSecret_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -125,6 +229,12 @@ private static final long serialVersionUID = 0L;
     size = 0;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(transcriptionId_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(1, transcriptionId_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(webhookId_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(20, webhookId_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(webhookSecret_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(21, webhookSecret_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -143,6 +253,10 @@ private static final long serialVersionUID = 0L;
 
     if (!getTranscriptionId()
         .equals(other.getTranscriptionId())) return false;
+    if (!getWebhookId()
+        .equals(other.getWebhookId())) return false;
+    if (!getWebhookSecret()
+        .equals(other.getWebhookSecret())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -156,6 +270,10 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + TRANSCRIPTION_ID_FIELD_NUMBER;
     hash = (53 * hash) + getTranscriptionId().hashCode();
+    hash = (37 * hash) + WEBHOOK_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getWebhookId().hashCode();
+    hash = (37 * hash) + WEBHOOK_SECRET_FIELD_NUMBER;
+    hash = (53 * hash) + getWebhookSecret().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -290,6 +408,8 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       transcriptionId_ = "";
+      webhookId_ = "";
+      webhookSecret_ = "";
       return this;
     }
 
@@ -325,6 +445,12 @@ private static final long serialVersionUID = 0L;
       int from_bitField0_ = bitField0_;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.transcriptionId_ = transcriptionId_;
+      }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.webhookId_ = webhookId_;
+      }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.webhookSecret_ = webhookSecret_;
       }
     }
 
@@ -377,6 +503,16 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000001;
         onChanged();
       }
+      if (!other.getWebhookId().isEmpty()) {
+        webhookId_ = other.webhookId_;
+        bitField0_ |= 0x00000002;
+        onChanged();
+      }
+      if (!other.getWebhookSecret().isEmpty()) {
+        webhookSecret_ = other.webhookSecret_;
+        bitField0_ |= 0x00000004;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -408,6 +544,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 162: {
+              webhookId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 162
+            case 170: {
+              webhookSecret_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 170
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -518,6 +664,195 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       transcriptionId_ = value;
       bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object webhookId_ = "";
+    /**
+     * <pre>
+     * --- webhooks ---
+     * With `webhook_url`: the id of the transcription's endpoint.
+     * </pre>
+     *
+     * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+     * @return The webhookId.
+     */
+    public java.lang.String getWebhookId() {
+      java.lang.Object ref = webhookId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        webhookId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * With `webhook_url`: the id of the transcription's endpoint.
+     * </pre>
+     *
+     * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+     * @return The bytes for webhookId.
+     */
+    public com.google.protobuf.ByteString
+        getWebhookIdBytes() {
+      java.lang.Object ref = webhookId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        webhookId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * With `webhook_url`: the id of the transcription's endpoint.
+     * </pre>
+     *
+     * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+     * @param value The webhookId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setWebhookId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      webhookId_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * With `webhook_url`: the id of the transcription's endpoint.
+     * </pre>
+     *
+     * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearWebhookId() {
+      webhookId_ = getDefaultInstance().getWebhookId();
+      bitField0_ = (bitField0_ & ~0x00000002);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * --- webhooks ---
+     * With `webhook_url`: the id of the transcription's endpoint.
+     * </pre>
+     *
+     * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+     * @param value The bytes for webhookId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setWebhookIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      webhookId_ = value;
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object webhookSecret_ = "";
+    /**
+     * <pre>
+     * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+     * </pre>
+     *
+     * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+     * @return The webhookSecret.
+     */
+    public java.lang.String getWebhookSecret() {
+      java.lang.Object ref = webhookSecret_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        webhookSecret_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+     * </pre>
+     *
+     * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+     * @return The bytes for webhookSecret.
+     */
+    public com.google.protobuf.ByteString
+        getWebhookSecretBytes() {
+      java.lang.Object ref = webhookSecret_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        webhookSecret_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+     * </pre>
+     *
+     * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+     * @param value The webhookSecret to set.
+     * @return This builder for chaining.
+     */
+    public Builder setWebhookSecret(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      webhookSecret_ = value;
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+     * </pre>
+     *
+     * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearWebhookSecret() {
+      webhookSecret_ = getDefaultInstance().getWebhookSecret();
+      bitField0_ = (bitField0_ & ~0x00000004);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+     * </pre>
+     *
+     * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+     * @param value The bytes for webhookSecret to set.
+     * @return This builder for chaining.
+     */
+    public Builder setWebhookSecretBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      webhookSecret_ = value;
+      bitField0_ |= 0x00000004;
       onChanged();
       return this;
     }

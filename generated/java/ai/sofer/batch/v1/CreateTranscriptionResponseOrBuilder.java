@@ -28,4 +28,46 @@ public interface CreateTranscriptionResponseOrBuilder extends
    */
   com.google.protobuf.ByteString
       getTranscriptionIdBytes();
+
+  /**
+   * <pre>
+   * --- webhooks ---
+   * With `webhook_url`: the id of the transcription's endpoint.
+   * </pre>
+   *
+   * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+   * @return The webhookId.
+   */
+  java.lang.String getWebhookId();
+  /**
+   * <pre>
+   * --- webhooks ---
+   * With `webhook_url`: the id of the transcription's endpoint.
+   * </pre>
+   *
+   * <code>string webhook_id = 20 [json_name = "webhookId"];</code>
+   * @return The bytes for webhookId.
+   */
+  com.google.protobuf.ByteString
+      getWebhookIdBytes();
+
+  /**
+   * <pre>
+   * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+   * </pre>
+   *
+   * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+   * @return The webhookSecret.
+   */
+  java.lang.String getWebhookSecret();
+  /**
+   * <pre>
+   * With `webhook_url`: the endpoint's `whsec_` secret, to verify its deliveries.
+   * </pre>
+   *
+   * <code>string webhook_secret = 21 [json_name = "webhookSecret"];</code>
+   * @return The bytes for webhookSecret.
+   */
+  com.google.protobuf.ByteString
+      getWebhookSecretBytes();
 }
