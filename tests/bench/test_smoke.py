@@ -20,6 +20,7 @@ SCENARIOS = (
     "watch_burst",
     "fanout",
     "churn",
+    "webhook_fanout",
 )
 
 
