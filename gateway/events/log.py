@@ -176,10 +176,18 @@ class MemoryEventLog(Listeners):
             return None, ""
         return batch.status, self._id(batch.last)
 
+    def scope(self, tenant: str) -> str:
+        return tenant  # in this process only: never written anywhere
+
     async def read_after(
         self, tenant: str, batch_id: str, after: str | None, *, limit: int
     ) -> Sequence[batch_pb2.BatchEvent]:
-        key = (tenant, batch_id)
+        return await self.read_scope(tenant, batch_id, after, limit=limit)
+
+    async def read_scope(
+        self, scope: str, batch_id: str, after: str | None, *, limit: int
+    ) -> Sequence[batch_pb2.BatchEvent]:
+        key = (scope, batch_id)
         batch = self._batches.get(key)
         if batch is not None:
             self._batches.move_to_end(key)

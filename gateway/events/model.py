@@ -113,6 +113,18 @@ class EventLogReader(Protocol):
         after `after` were dropped."""
         ...
 
+    def scope(self, tenant: str) -> str:
+        """How the log names `tenant` where it is kept: with Redis its keyed hash (the name in
+        every gateway key, gateway.state.redis_client), so a reader that holds only that name
+        (webhook deliveries taken over from another replica) can read; in memory `tenant`."""
+        ...
+
+    async def read_scope(
+        self, scope: str, batch_id: str, after: str | None, *, limit: int
+    ) -> Sequence[batch_pb2.BatchEvent]:
+        """`read_after` for the tenant the log names `scope` (see `scope`)."""
+        ...
+
     def add_listener(self, listener: AppendListener) -> None:
         """Have `listener` told of each append on this replica."""
         ...

@@ -101,9 +101,16 @@ class RedisEventLog(Listeners):
         max_age_ms = max(int(self.bounds.max_age * 1000), 1)
         return [self.bounds.max_events, int(self._clock() * 1000) - max_age_ms, max_age_ms]
 
+    def scope(self, tenant: str) -> str:
+        return self._redis.hash_tenant(tenant)
+
     def key(self, tenant: str, batch_id: str) -> str:
         """The stream of (tenant, batch): the tenant only as its keyed hash."""
-        return f"{EVENTS_PREFIX}{self._redis.hash_tenant(tenant)}:{batch_id}"
+        return self._key(self.scope(tenant), batch_id)
+
+    @staticmethod
+    def _key(scope: str, batch_id: str) -> str:
+        return f"{EVENTS_PREFIX}{scope}:{batch_id}"
 
     async def append(
         self, tenant: str, batch_id: str, events: Sequence[batch_pb2.BatchEvent]
@@ -121,7 +128,12 @@ class RedisEventLog(Listeners):
     async def read_after(
         self, tenant: str, batch_id: str, after: str | None, *, limit: int
     ) -> Sequence[batch_pb2.BatchEvent]:
-        key = self.key(tenant, batch_id)
+        return await self.read_scope(self.scope(tenant), batch_id, after, limit=limit)
+
+    async def read_scope(
+        self, scope: str, batch_id: str, after: str | None, *, limit: int
+    ) -> Sequence[batch_pb2.BatchEvent]:
+        key = self._key(scope, batch_id)
         client = self._redis.client
         if after is not None and positions.redis_id(after) is None:
             raise EventsExpired("the position is from a log kept in memory (a restart)")

@@ -10,7 +10,9 @@ lane moves on. A 410 Gone disables the endpoint and ends its lanes.
 A lane holds the (endpoint, batch) lease of the store while it runs, renewed every third of its
 time, and moves the cursor only while it holds it: with Redis, a replica killed mid-delivery
 stops renewing, its lease expires, and the next replica that looks (a new event, or the sweep
-every `sweep_every` seconds over the batches marked active) takes the lane over from the cursor.
+every `sweep_every` seconds over the batches marked active) takes the lane over from the cursor,
+whether or not the tenant ever called it: lanes name tenants as the store and the log do (their
+`scope`, in Redis the keyed hash), never by a key only a caller's replica holds.
 The event being delivered when the replica died is delivered again, under the same webhook-id
 (gateway.webhooks.sender.webhook_id): receivers deduplicate by it.
 
@@ -27,7 +29,6 @@ import enum
 import random
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -47,8 +48,6 @@ Counter = Callable[[str], None]
 
 READ_LIMIT = 100
 """Events a lane reads from the log at a time."""
-MAX_TENANTS_SEEN = 10_000
-"""Tenants a replica remembers having seen a call from (the least recent are forgotten)."""
 
 
 @dataclass(frozen=True)
@@ -107,9 +106,6 @@ class Deliveries:
         self._again: set[tuple[str, str]] = set()
         self._per_endpoint: dict[str, asyncio.Semaphore] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._tenants: OrderedDict[str, str] = OrderedDict()
-        """Tenants by the store's name for them: a replica drives the lanes of tenants it has
-        seen a call from (the tenant key is never stored in Redis)."""
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
 
@@ -142,40 +138,31 @@ class Deliveries:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    def seen(self, tenant: str) -> None:
-        """A call of `tenant` reached this replica: its lanes may run here."""
-        key = self.store.tenant_key(tenant)
-        self._tenants[key] = tenant
-        self._tenants.move_to_end(key)
-        if len(self._tenants) > MAX_TENANTS_SEEN:
-            self._tenants.popitem(last=False)
-
     def poke(self, tenant: str, batch_id: str) -> None:
         """Events of (tenant, batch) were appended: start (or wake) its lanes."""
         if self._closed:
             return
-        self.seen(tenant)
-        task = asyncio.create_task(self._poke(tenant, batch_id, mark=True))
+        task = asyncio.create_task(self._poke(self.store.scope(tenant), batch_id, mark=True))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _poke(self, tenant: str, batch_id: str, *, mark: bool) -> None:
+    async def _poke(self, scope: str, batch_id: str, *, mark: bool) -> None:
         try:
             if mark:
-                await self.store.mark_active(tenant, batch_id)
-            for endpoint in await self.store.endpoints(tenant):
+                await self.store.mark_active(scope, batch_id)
+            for endpoint in await self.store.endpoints(scope):
                 if endpoint.disabled or (endpoint.batch_id and endpoint.batch_id != batch_id):
                     continue
-                self._lane(tenant, endpoint.id, batch_id)
+                self._lane(scope, endpoint.id, batch_id)
         except Exception:  # a store that cannot be read: the sweep looks again
             log.warning("webhook lanes not started", batch_id=batch_id, exc_info=True)
 
-    def _lane(self, tenant: str, endpoint_id: str, batch_id: str) -> None:
+    def _lane(self, scope: str, endpoint_id: str, batch_id: str) -> None:
         key = (endpoint_id, batch_id)
         if key in self._lanes:
             self._again.add(key)
             return
-        task = asyncio.create_task(self._run(tenant, endpoint_id, batch_id), name="webhook lane")
+        task = asyncio.create_task(self._run(scope, endpoint_id, batch_id), name="webhook lane")
         self._lanes[key] = task
         task.add_done_callback(lambda _: self._ended(key))
 
@@ -193,12 +180,10 @@ class Deliveries:
             except Exception:
                 log.warning("webhook sweep could not read the store", exc_info=True)
                 continue
-            for tenant_key, batch_id in active:
-                tenant = self._tenants.get(tenant_key)
-                if tenant is not None:
-                    await self._poke(tenant, batch_id, mark=False)
+            for scope, batch_id in active:  # any scope's: the store names it
+                await self._poke(scope, batch_id, mark=False)
 
-    async def _run(self, tenant: str, endpoint_id: str, batch_id: str) -> None:
+    async def _run(self, scope: str, endpoint_id: str, batch_id: str) -> None:
         holder = f"{self._replica}:{uuid.uuid4().hex}"
         store, key = self.store, (endpoint_id, batch_id)
         try:
@@ -211,21 +196,21 @@ class Deliveries:
         try:
             while not keeper.done():
                 self._again.discard(key)
-                events = await self._read(tenant, endpoint_id, batch_id)
+                events = await self._read(scope, endpoint_id, batch_id)
                 if not events:
                     if key in self._again:
                         continue
                     return
                 for event in events:
-                    endpoint = await self._endpoint(tenant, endpoint_id)
+                    endpoint = await self._endpoint(scope, endpoint_id)
                     if endpoint is None or endpoint.disabled or keeper.done():
                         return
                     type_name = WEBHOOK_TYPE_NAMES.get(event.type, "")
                     observed = event.observed_at.ToNanoseconds() / 1e9
                     if endpoint.wants(batch_id, type_name, observed):
-                        result = await self._deliver(tenant, endpoint, event, type_name, keeper)
+                        result = await self._deliver(scope, endpoint, event, type_name, keeper)
                         if result is _Result.GONE:
-                            await store.put(tenant, _disabled(endpoint))
+                            await store.put(scope, _disabled(endpoint))
                             log.info("webhook endpoint disabled: it answered 410 Gone")
                             return
                         if result is _Result.STOP:
@@ -248,28 +233,28 @@ class Deliveries:
                     return
 
     async def _read(
-        self, tenant: str, endpoint_id: str, batch_id: str
+        self, scope: str, endpoint_id: str, batch_id: str
     ) -> list[batch_pb2.BatchEvent]:
         cursor = await self.store.cursor(endpoint_id, batch_id)
         try:
-            return list(await self.events.read_after(tenant, batch_id, cursor, limit=READ_LIMIT))
+            return list(await self.events.read_scope(scope, batch_id, cursor, limit=READ_LIMIT))
         except EventsExpired:
             # The log dropped events this endpoint never got: say so, go on from the oldest.
             await self.store.record(
                 endpoint_id,
                 Attempt("", cursor or "", "", batch_id, self._wall(), error="events expired"),
             )
-            return list(await self.events.read_after(tenant, batch_id, None, limit=READ_LIMIT))
+            return list(await self.events.read_scope(scope, batch_id, None, limit=READ_LIMIT))
 
-    async def _endpoint(self, tenant: str, endpoint_id: str) -> Endpoint | None:
-        for endpoint in await self.store.endpoints(tenant):
+    async def _endpoint(self, scope: str, endpoint_id: str) -> Endpoint | None:
+        for endpoint in await self.store.endpoints(scope):
             if endpoint.id == endpoint_id:
                 return endpoint
         return None
 
     async def _deliver(
         self,
-        tenant: str,
+        scope: str,
         endpoint: Endpoint,
         event: batch_pb2.BatchEvent,
         type_name: str,
@@ -306,7 +291,7 @@ class Deliveries:
                 return _Result.GAVE_UP
             await self.store.record(endpoint.id, _retrying(seen, self._wall() + wait))
             await self._sleep(wait)
-            current = await self._endpoint(tenant, endpoint.id)
+            current = await self._endpoint(scope, endpoint.id)
             if current is None or current.disabled or keeper.done():
                 return _Result.STOP
             endpoint = current  # a rotated secret signs the next attempt

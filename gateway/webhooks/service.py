@@ -135,14 +135,14 @@ class Webhooks:
         """Register an endpoint (or, for a `request_id` of `rpc` seen before, answer the one
         it made: ALREADY_EXISTS REQUEST_ID_REUSED when it differs)."""
         tenant = credential.tenant
-        self.deliveries.seen(tenant)
         await self.check_url(url, field)
         endpoint_id = (
             str(uuid.uuid5(_IDS, f"{tenant}:{rpc}:{request_id.lower()}"))
             if request_id
             else str(uuid.uuid4())
         )
-        mine = await self.store.endpoints(tenant)
+        scope = self.store.scope(tenant)
+        mine = await self.store.endpoints(scope)
         if not any(e.id == endpoint_id for e in mine) and len(mine) >= MAX_ENDPOINTS_PER_TENANT:
             raise GatewayError(
                 grpc.StatusCode.FAILED_PRECONDITION,
@@ -158,7 +158,7 @@ class Webhooks:
             self.deliveries.wall(),
             batch_id=batch_id,
         )
-        endpoint = await self.store.add(tenant, made)
+        endpoint = await self.store.add(scope, made)
         if (endpoint.url, endpoint.types, endpoint.batch_id) != (url, types, batch_id):
             raise GatewayError(
                 grpc.StatusCode.ALREADY_EXISTS,
@@ -169,8 +169,7 @@ class Webhooks:
 
     @_answering
     async def endpoints(self, credential: Credential) -> list[Endpoint]:
-        self.deliveries.seen(credential.tenant)
-        return await self.store.endpoints(credential.tenant)
+        return await self.store.endpoints(self.store.scope(credential.tenant))
 
     @_answering
     async def endpoint(self, credential: Credential, endpoint_id: str) -> Endpoint:
@@ -193,7 +192,7 @@ class Webhooks:
     @_answering
     async def delete(self, credential: Credential, endpoint_id: str) -> None:
         endpoint = await self.endpoint(credential, endpoint_id)
-        await self.store.remove(credential.tenant, endpoint.id)
+        await self.store.remove(self.store.scope(credential.tenant), endpoint.id)
 
     @_answering
     async def rotate(
@@ -206,7 +205,7 @@ class Webhooks:
             previous_secret=endpoint.secret,
             previous_until=self.deliveries.wall() + grace_seconds,
         )
-        if not await self.store.put(credential.tenant, rotated):
+        if not await self.store.put(self.store.scope(credential.tenant), rotated):
             raise GatewayError(
                 grpc.StatusCode.NOT_FOUND,
                 Reason.WEBHOOK_NOT_FOUND,
@@ -237,12 +236,11 @@ class Webhooks:
         tenant has endpoints (or it named one: `named`), so that its events are observed,
         logged and delivered."""
         tenant = credential.tenant
-        self.deliveries.seen(tenant)
         key = (tenant, batch_id)
         if key in self._followed:
             return
         try:
-            if not named and not await self.store.endpoints(tenant):
+            if not named and not await self.store.endpoints(self.store.scope(tenant)):
                 return
         except StoreUnavailable:  # best effort: the create itself succeeded
             log.warning("webhooks: the store is unavailable; a new batch is not followed")

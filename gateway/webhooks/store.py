@@ -103,25 +103,28 @@ class StoreUnavailable(Exception):
 
 class WebhookStore(Protocol):
     """Endpoints per tenant, cursors and leases per (endpoint, batch), attempts per endpoint.
-    Every method may raise StoreUnavailable."""
+    A `scope` argument names a tenant (`scope`). Every method may raise StoreUnavailable."""
 
-    def tenant_key(self, tenant: str) -> str:
-        """How the store names `tenant` (in `active`): never the tenant key itself in Redis."""
+    def scope(self, tenant: str) -> str:
+        """How the store names `tenant`, the argument of every per-tenant method and the first
+        of each `active` pair: in Redis its keyed hash (the name in every gateway key, the same
+        as the event log's `scope`), never the tenant key itself; in memory the tenant. So any
+        replica can deliver from what the store holds, whether or not the tenant called it."""
         ...
 
-    async def add(self, tenant: str, endpoint: Endpoint) -> Endpoint:
+    async def add(self, scope: str, endpoint: Endpoint) -> Endpoint:
         """Register `endpoint`, or (its id taken: an idempotent replay) give the one that is."""
         ...
 
-    async def endpoints(self, tenant: str) -> list[Endpoint]:
+    async def endpoints(self, scope: str) -> list[Endpoint]:
         """The tenant's endpoints, oldest first."""
         ...
 
-    async def put(self, tenant: str, endpoint: Endpoint) -> bool:
+    async def put(self, scope: str, endpoint: Endpoint) -> bool:
         """Replace an existing endpoint (rotation, disabling); False when it is gone."""
         ...
 
-    async def remove(self, tenant: str, endpoint_id: str) -> bool:
+    async def remove(self, scope: str, endpoint_id: str) -> bool:
         """Delete an endpoint with its attempts and cursors; False when there was none."""
         ...
 
@@ -143,12 +146,12 @@ class WebhookStore(Protocol):
 
     async def release(self, endpoint_id: str, batch_id: str, holder: str) -> None: ...
 
-    async def mark_active(self, tenant: str, batch_id: str) -> None:
+    async def mark_active(self, scope: str, batch_id: str) -> None:
         """Note that the batch has events to deliver (any replica's sweep looks at it)."""
         ...
 
     async def active(self, max_age: float) -> list[tuple[str, str]]:
-        """(tenant_key, batch_id) marked within `max_age` seconds; older marks are dropped."""
+        """(scope, batch_id) marked within `max_age` seconds; older marks are dropped."""
         ...
 
 
@@ -163,25 +166,25 @@ class MemoryWebhookStore:
         self._leases: dict[tuple[str, str], tuple[str, float]] = {}
         self._active: dict[tuple[str, str], float] = {}
 
-    def tenant_key(self, tenant: str) -> str:
+    def scope(self, tenant: str) -> str:
         return tenant
 
-    async def add(self, tenant: str, endpoint: Endpoint) -> Endpoint:
-        mine = self._endpoints.setdefault(tenant, {})
+    async def add(self, scope: str, endpoint: Endpoint) -> Endpoint:
+        mine = self._endpoints.setdefault(scope, {})
         return mine.setdefault(endpoint.id, endpoint)
 
-    async def endpoints(self, tenant: str) -> list[Endpoint]:
-        return sorted(self._endpoints.get(tenant, {}).values(), key=lambda e: e.created_at)
+    async def endpoints(self, scope: str) -> list[Endpoint]:
+        return sorted(self._endpoints.get(scope, {}).values(), key=lambda e: e.created_at)
 
-    async def put(self, tenant: str, endpoint: Endpoint) -> bool:
-        mine = self._endpoints.get(tenant, {})
+    async def put(self, scope: str, endpoint: Endpoint) -> bool:
+        mine = self._endpoints.get(scope, {})
         if endpoint.id not in mine:
             return False
         mine[endpoint.id] = endpoint
         return True
 
-    async def remove(self, tenant: str, endpoint_id: str) -> bool:
-        found = self._endpoints.get(tenant, {}).pop(endpoint_id, None)
+    async def remove(self, scope: str, endpoint_id: str) -> bool:
+        found = self._endpoints.get(scope, {}).pop(endpoint_id, None)
         self._attempts.pop(endpoint_id, None)
         for key in [k for k in self._cursors if k[0] == endpoint_id]:
             del self._cursors[key]
@@ -217,8 +220,8 @@ class MemoryWebhookStore:
         if lease is not None and lease[0] == holder:
             del self._leases[endpoint_id, batch_id]
 
-    async def mark_active(self, tenant: str, batch_id: str) -> None:
-        self._active[tenant, batch_id] = self._clock()
+    async def mark_active(self, scope: str, batch_id: str) -> None:
+        self._active[scope, batch_id] = self._clock()
 
     async def active(self, max_age: float) -> list[tuple[str, str]]:
         oldest = self._clock() - max_age

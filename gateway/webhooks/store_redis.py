@@ -78,12 +78,12 @@ class RedisWebhookStore:
         self._acquire = client.register_script(_ACQUIRE)
         self._release = client.register_script(_RELEASE)
 
-    def tenant_key(self, tenant: str) -> str:
+    def scope(self, tenant: str) -> str:
         return self._redis.hash_tenant(tenant)
 
     @_translated
-    async def add(self, tenant: str, endpoint: Endpoint) -> Endpoint:
-        key = ENDPOINTS + self.tenant_key(tenant)
+    async def add(self, scope: str, endpoint: Endpoint) -> Endpoint:
+        key = ENDPOINTS + scope
         client = self._redis.client
         if await client.hsetnx(key, endpoint.id, json.dumps(endpoint.to_record())):
             return endpoint
@@ -91,14 +91,14 @@ class RedisWebhookStore:
         return endpoint if found is None else Endpoint.from_record(json.loads(found))
 
     @_translated
-    async def endpoints(self, tenant: str) -> list[Endpoint]:
-        values = await self._redis.client.hvals(ENDPOINTS + self.tenant_key(tenant))
+    async def endpoints(self, scope: str) -> list[Endpoint]:
+        values = await self._redis.client.hvals(ENDPOINTS + scope)
         found = [Endpoint.from_record(json.loads(v)) for v in values]
         return sorted(found, key=lambda e: (e.created_at, e.id))
 
     @_translated
-    async def put(self, tenant: str, endpoint: Endpoint) -> bool:
-        key = ENDPOINTS + self.tenant_key(tenant)
+    async def put(self, scope: str, endpoint: Endpoint) -> bool:
+        key = ENDPOINTS + scope
         client = self._redis.client
         if not await client.hexists(key, endpoint.id):
             return False
@@ -106,9 +106,9 @@ class RedisWebhookStore:
         return True
 
     @_translated
-    async def remove(self, tenant: str, endpoint_id: str) -> bool:
+    async def remove(self, scope: str, endpoint_id: str) -> bool:
         client = self._redis.client
-        removed = await client.hdel(ENDPOINTS + self.tenant_key(tenant), endpoint_id)
+        removed = await client.hdel(ENDPOINTS + scope, endpoint_id)
         await client.delete(ATTEMPTS + endpoint_id)
         # Cursors expire by themselves; a deleted endpoint's id is never reused (a UUID).
         return bool(removed)
@@ -147,10 +147,8 @@ class RedisWebhookStore:
         await self._release(keys=[f"{LEASE}{endpoint_id}:{batch_id}"], args=[holder])
 
     @_translated
-    async def mark_active(self, tenant: str, batch_id: str) -> None:
-        await self._redis.client.zadd(
-            ACTIVE, {f"{self.tenant_key(tenant)}|{batch_id}": time.time()}
-        )
+    async def mark_active(self, scope: str, batch_id: str) -> None:
+        await self._redis.client.zadd(ACTIVE, {f"{scope}|{batch_id}": time.time()})
 
     @_translated
     async def active(self, max_age: float) -> list[tuple[str, str]]:

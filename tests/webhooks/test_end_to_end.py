@@ -166,10 +166,11 @@ async def test_kill_9_of_the_delivering_replica_loses_nothing(
     receiver: Receiver,
 ) -> None:
     """Two `serve` replicas on one Redis. Replica A creates the endpoint and the batch, and is
-    killed (SIGKILL) while its first delivery waits on the endpoint. Replica B, once the
-    tenant calls it and watches the batch, takes the deliveries over from A's cursor: the
-    endpoint gets every event of the batch, the one in flight again under the same webhook-id,
-    and no event under two ids."""
+    killed (SIGKILL) while its first delivery waits on the endpoint. Replica B, which the tenant
+    never called, takes the deliveries over from A's cursor: the event in flight arrives again
+    under the same webhook-id before any call reaches B. Once B watches the batch (its poller
+    needs the tenant's credential, which only a call brings), the endpoint gets every event of
+    the batch, and no event under two ids."""
     flags = (
         "--upstream-url", sandbox.url, "--redis-url", redis_server.url, "--poll-lease", "1",
         "--watch-fast-interval", "0.2", "--watch-slow-interval", "0.2",
@@ -196,7 +197,10 @@ async def test_kill_9_of_the_delivering_replica_loses_nothing(
             await receiver.wait_started(1)  # A's first delivery, held by the endpoint
             a.kill()
             await a.wait()
-            await on_b.ListWebhooks(pb.ListWebhooksRequest(), metadata=bearer())
+            receiver.hold.set()
+            # A's attempt (answered after A died) and B's, though the tenant never called B.
+            first = await receiver.wait_until(lambda d: len(d) >= 2)
+            assert first[0].webhook_id == first[1].webhook_id
 
             async def follow() -> None:
                 call = on_b.WatchBatchStatus(
@@ -206,7 +210,6 @@ async def test_kill_9_of_the_delivering_replica_loses_nothing(
                     pass
 
             watch = asyncio.ensure_future(follow())
-            receiver.hold.set()
             sandbox_clock.advance(created_at + 2 * ITEM + 1 - sandbox_clock.now)
             deliveries = await receiver.wait_until(lambda d: completed(d, 3))
     finally:
