@@ -110,12 +110,16 @@ class ConnectStub:
         return message
 
 
-class _Unary:
+class _Method:
+    """One RPC of the stub: its path and answer type."""
+
     def __init__(self, stub: ConnectStub, rpc: Any) -> None:
         self.stub = stub
         self.path = f"/{SERVICE.full_name}/{rpc.name}"
         self.output = batch_service_pb2.__dict__[rpc.output_type.name]
 
+
+class _Unary(_Method):
     def __call__(
         self, request: Message, *, metadata: Any = (), timeout: float | None = None
     ) -> UnaryCall:
@@ -224,12 +228,7 @@ class _Upload(_Unary):
         return response
 
 
-class _Stream:
-    def __init__(self, stub: ConnectStub, rpc: Any) -> None:
-        self.stub = stub
-        self.path = f"/{SERVICE.full_name}/{rpc.name}"
-        self.output = batch_service_pb2.__dict__[rpc.output_type.name]
-
+class _Stream(_Method):
     def __call__(
         self, request: Message, *, metadata: Any = (), timeout: float | None = None
     ) -> StreamCall:
