@@ -60,7 +60,7 @@ from gateway.state.idempotency_answers import (
     record_vanished,
     store_unavailable,
 )
-from gateway.state.redis_client import RedisConnection
+from gateway.state.redis_client import RedisConnection, stop_if_cancelled
 
 T = TypeVar("T")
 log = structlog.get_logger("gateway.state.idempotency_redis")
@@ -378,6 +378,7 @@ class RedisIdempotencyStore:
 
     async def _beat_forever(self) -> None:
         while True:
+            stop_if_cancelled()
             await asyncio.sleep(HEARTBEAT)
             await self._beat()
 

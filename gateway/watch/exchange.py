@@ -57,7 +57,7 @@ from sofer.batch.v1 import batch_pb2
 
 from gateway.contract.errors import GatewayError, Reason
 from gateway.events.redis_log import APPEND_FUNCTION, EVENTS_PREFIX, RedisEventLog, with_ids
-from gateway.state.redis_client import Reachability, RedisConnection
+from gateway.state.redis_client import Reachability, RedisConnection, stop_if_cancelled
 from gateway.upstream import BatchStatusResponse
 
 T = TypeVar("T")
@@ -448,6 +448,7 @@ class StatusExchange:
     async def _listen(self) -> None:
         """Read every channel message and hand it to the topic's handlers."""
         while True:
+            stop_if_cancelled()
             pubsub = self._pubsub
             if pubsub is None or not pubsub.subscribed:
                 self._subscribed.clear()

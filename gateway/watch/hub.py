@@ -72,6 +72,7 @@ from gateway.events.log import EventLog, MemoryEventLog
 from gateway.events.model import changes
 from gateway.observability import tracing
 from gateway.observability.metrics import Reading
+from gateway.state.redis_client import stop_if_cancelled
 from gateway.upstream import (
     BatchStatusResponse,
     CallOptions,
@@ -447,6 +448,7 @@ class StatusHub:
     async def _keep(self, topic: _Topic, shared: StatusExchange, lease: Lease) -> None:
         """Renew the lease while this replica polls; on losing it, stop the poller."""
         while topic.lease is lease:
+            stop_if_cancelled()
             await asyncio.sleep(shared.renew_every)
             try:
                 kept = await shared.renew(lease)

@@ -36,6 +36,7 @@ import structlog
 from sofer.batch.v1 import batch_pb2
 
 from gateway.events.model import WEBHOOK_TYPE_NAMES, EventLogReader, EventsExpired
+from gateway.state.redis_client import stop_if_cancelled
 from gateway.upstream.backoff import full_jitter
 from gateway.webhooks.sender import Outcome, Sender, payload, webhook_id
 from gateway.webhooks.store import Attempt, Endpoint, WebhookStore
@@ -174,6 +175,7 @@ class Deliveries:
 
     async def _sweep(self) -> None:
         while True:
+            stop_if_cancelled()
             await asyncio.sleep(self.policy.sweep_every)
             try:
                 active = await self.store.active(self.policy.retry_for + 3600.0)
@@ -227,6 +229,7 @@ class Deliveries:
     async def _keep(self, endpoint_id: str, batch_id: str, holder: str) -> None:
         """Renew the lease; return (ending the lane at its next step) once it is lost."""
         while True:
+            stop_if_cancelled()
             await asyncio.sleep(self.policy.lease / 3)
             with contextlib.suppress(Exception):
                 if not await self.store.acquire(endpoint_id, batch_id, holder, self.policy.lease):
